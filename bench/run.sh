@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Benchmarks `rescore check` against `rg -c Evidence:` on synthetic research repos (DESIGN §8).
+#
+#   bench/run.sh                      # SIZES="10000 100000"
+#   SIZES="1000 10000" RUNS=3 bench/run.sh
+#
+# Environment:
+#   SIZES      page counts to generate (default "10000 100000")
+#   RUNS       timed runs per measurement (default 5; median reported)
+#   SEED       generator seed (default 1)
+#   MUTATE     edits applied before the "after mutate" check (default 100)
+#   BENCH_DIR  where corpora are generated (default /tmp/rescore-bench)
+#   RESCORE    rescore binary to measure (default: built from this checkout)
+#   KEEP=1     keep the generated corpora (default: removed after each size)
+#
+# Every rescore run is a fresh process ("cold": no lock or cache reuse beyond what's on disk).
+# The page cache is warm for both tools alike: each command gets one untimed warm-up run.
+# Prints a markdown table on stdout; progress and warnings on stderr. Exits 1 if a command's
+# exit code was not the expected one (init 0, clean check 0, check after mutate 1).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SIZES="${SIZES:-10000 100000}"
+RUNS="${RUNS:-5}"
+SEED="${SEED:-1}"
+MUTATE="${MUTATE:-100}"
+BENCH_DIR="${BENCH_DIR:-/tmp/rescore-bench}"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+GEN="$TARGET_DIR/release/examples/gen_corpus"
+
+log() { printf '%s\n' "$*" >&2; }
+die() {
+  log "bench: $*"
+  exit 2
+}
+
+# --- tools -------------------------------------------------------------------------------------
+
+apt_install() { # package...
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+    return 1
+  fi
+  log "bench: installing $* (apt-get)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1; }
+}
+
+command -v rg >/dev/null || apt_install ripgrep || die "ripgrep (rg) is missing; install it"
+[ -x /usr/bin/time ] || apt_install time || die "/usr/bin/time is missing; install the 'time' package"
+command -v cargo >/dev/null || die "cargo is missing"
+HYPERFINE="$(command -v hyperfine || true)"
+
+# --- build -------------------------------------------------------------------------------------
+
+if [ -n "${RESCORE:-}" ]; then
+  log "bench: building gen_corpus (RESCORE=$RESCORE given)"
+  (cd "$ROOT" && cargo build --release --quiet --example gen_corpus)
+else
+  log "bench: building rescore and gen_corpus (release)"
+  (cd "$ROOT" && cargo build --release --quiet --bin rescore --example gen_corpus)
+  RESCORE="$TARGET_DIR/release/rescore"
+fi
+[ -x "$RESCORE" ] || die "rescore binary not found: $RESCORE"
+[ -x "$GEN" ] || die "gen_corpus binary not found: $GEN"
+
+# --- timing helpers ----------------------------------------------------------------------------
+
+# median_of FILE: median of the numbers in FILE, one a line.
+median_of() {
+  sort -g "$1" | awk '{ v[NR] = $1 } END {
+    if (NR == 0) { print "nan"; exit }
+    if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# time_cmd CMD...: median wall seconds over RUNS fresh runs (after one warm-up run); output goes
+# to /dev/null and the exit code is ignored (checked separately with exit_code).
+time_cmd() {
+  if [ -n "$HYPERFINE" ]; then
+    local json="$BENCH_DIR/hyperfine.json" cmd
+    cmd="$(printf '%q ' "$@")"
+    "$HYPERFINE" --style none --warmup 1 --runs "$RUNS" --ignore-failure \
+      --export-json "$json" "$cmd" >/dev/null 2>&1
+    sed -n 's/.*"median": *\([0-9.eE+-]*\).*/\1/p' "$json" | head -n 1
+  else
+    local samples="$BENCH_DIR/samples.txt" i t0 t1
+    : >"$samples"
+    "$@" >/dev/null 2>&1 || true
+    for ((i = 0; i < RUNS; i++)); do
+      t0="$(date +%s.%N)"
+      "$@" >/dev/null 2>&1 || true
+      t1="$(date +%s.%N)"
+      awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", b - a }' >>"$samples"
+    done
+    median_of "$samples"
+  fi
+}
+
+# exit_code CMD...: the command's exit code (never trips set -e); its output goes to $LOG.
+exit_code() {
+  local rc=0
+  "$@" >>"$LOG" 2>&1 || rc=$?
+  echo "$rc"
+}
+
+# peak_rss_mb CMD...: peak resident set size in MB from /usr/bin/time -v.
+peak_rss_mb() {
+  local out="$BENCH_DIR/time-v.txt"
+  /usr/bin/time -v -o "$out" "$@" >/dev/null 2>&1 || true
+  awk -F: '/Maximum resident set size/ { gsub(/ /, "", $2); printf "%.1f\n", $2 / 1024 }' "$out"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+fmt_s() { awk -v a="$1" 'BEGIN { printf "%.3f", a }'; }
+max_of() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > b ? a : b) }'; }
+
+expect() { # what expected actual
+  if [ "$2" != "$3" ]; then
+    log "bench: WARNING: $1 exited $3, expected $2 (see $LOG)"
+    FAILED=1
+  fi
+}
+
+# --- run ---------------------------------------------------------------------------------------
+
+mkdir -p "$BENCH_DIR"
+LOG="$BENCH_DIR/bench.log"
+: >"$LOG"
+FAILED=0
+ROWS=()
+
+for N in $SIZES; do
+  DIR="$BENCH_DIR/corpus-$N"
+  rm -rf "$DIR"
+  log "bench: $N pages: generating into $DIR"
+  "$GEN" --pages "$N" --out "$DIR" --seed "$SEED" | tee -a "$LOG" >&2
+
+  rc="$(exit_code "$RESCORE" init --root "$DIR")"
+  expect "rescore init ($N)" 0 "$rc"
+  [ -f "$DIR/rescore.lock" ] || log "bench: WARNING: rescore init wrote no $DIR/rescore.lock"
+
+  log "bench: $N pages: timing rg and rescore check ($RUNS runs each)"
+  t_rg="$(time_cmd rg -c Evidence: "$DIR")"
+  rc="$(exit_code "$RESCORE" check --root "$DIR")"
+  expect "rescore check, clean ($N)" 0 "$rc"
+  t_check="$(time_cmd "$RESCORE" check --root "$DIR")"
+  rss="$(peak_rss_mb "$RESCORE" check --root "$DIR")"
+
+  log "bench: $N pages: mutating ($MUTATE edits) and timing check again"
+  "$GEN" --mutate "$MUTATE" --out "$DIR" --seed "$SEED" >>"$LOG" 2>&1
+  rc="$(exit_code "$RESCORE" check --root "$DIR")"
+  expect "rescore check after --mutate $MUTATE ($N)" 1 "$rc"
+  t_mut="$(time_cmd "$RESCORE" check --root "$DIR")"
+  rss="$(max_of "$rss" "$(peak_rss_mb "$RESCORE" check --root "$DIR")")"
+
+  us_page="$(awk -v t="$t_check" -v n="$N" 'BEGIN { printf "%.1f", t * 1e6 / n }')"
+  ROWS+=("| $N | $(fmt_s "$t_rg") | $(fmt_s "$t_check") | $(ratio "$t_check" "$t_rg") | $(fmt_s "$t_mut") | $rss | $us_page |")
+  [ "${KEEP:-0}" = 1 ] || rm -rf "$DIR"
+done
+
+CPU="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)"
+echo "## rescore benchmark"
+echo
+echo "Machine: $(nproc) CPUs, ${CPU:-unknown CPU}, $(uname -sr); $(rg --version | head -n 1)"
+echo "Timing: median of $RUNS fresh processes after one warm-up run ($([ -n "$HYPERFINE" ] && echo hyperfine || echo 'date +%s.%N loop')); page cache warm for both tools alike."
+echo "Corpus: gen_corpus --seed $SEED; 'after mutate' = after gen_corpus --mutate $MUTATE."
+echo
+echo "| pages | rg (s) | check cold (s) | ratio check/rg | check after mutate (s) | peak RSS (MB) | µs/page |"
+echo "|---:|---:|---:|---:|---:|---:|---:|"
+printf '%s\n' "${ROWS[@]}"
+echo
+echo "Bars (DESIGN §8, at 100k pages on 2 cores): check ≤ 3× rg and < 2 s; peak RSS < 500 MB."
+[ "$FAILED" = 0 ] || log "bench: some exit codes were not the expected ones (see warnings above)"
+exit "$FAILED"

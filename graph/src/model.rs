@@ -1,0 +1,290 @@
+//! Nodes, edges and the graph that holds them.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
+use petgraph::visit::EdgeRef;
+use petgraph::Direction;
+use serde::{Deserialize, Serialize};
+
+use crate::state::MaterialState;
+
+pub type NodeIx = NodeIndex<u32>;
+
+/// What a node stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    Source,
+    Claim,
+    Benchmark,
+    Concept,
+    Thesis,
+}
+
+impl NodeKind {
+    pub const ALL: [NodeKind; 5] = [
+        NodeKind::Source,
+        NodeKind::Claim,
+        NodeKind::Benchmark,
+        NodeKind::Concept,
+        NodeKind::Thesis,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeKind::Source => "source",
+            NodeKind::Claim => "claim",
+            NodeKind::Benchmark => "benchmark",
+            NodeKind::Concept => "concept",
+            NodeKind::Thesis => "thesis",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<NodeKind> {
+        NodeKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for NodeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How one node feeds another. Edges point downstream, from evidence to what rests on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EdgeKind {
+    /// source → claim or benchmark row
+    Cites,
+    /// claim or benchmark row → its concept
+    Contains,
+    /// concept → parent concept
+    PartOf,
+    /// concept, claim, row or source → thesis
+    Evidence,
+    /// thesis → thesis that builds on it
+    BuildsOn,
+    /// concept ↔ concept, drawn but never propagated
+    Related,
+}
+
+impl EdgeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EdgeKind::Cites => "cites",
+            EdgeKind::Contains => "contains",
+            EdgeKind::PartOf => "part_of",
+            EdgeKind::Evidence => "evidence",
+            EdgeKind::BuildsOn => "builds_on",
+            EdgeKind::Related => "related",
+        }
+    }
+
+    /// Whether a change upstream of this edge reaches downstream of it.
+    pub fn propagates(self) -> bool {
+        self != EdgeKind::Related
+    }
+}
+
+impl fmt::Display for EdgeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A place in the research repo: the caller's file number plus 1-based line and column.
+/// The graph never opens files, so a file is only an index into the caller's table.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
+pub struct Loc {
+    pub file: u32,
+    pub line: u32,
+    pub col: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// Globally unique key: a page id (`jepa`), or `page#anchor` for a claim or benchmark row.
+    pub key: String,
+    pub kind: NodeKind,
+    pub loc: Loc,
+    pub state: MaterialState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edge {
+    pub kind: EdgeKind,
+    /// Where the link that made this edge is written.
+    pub loc: Loc,
+}
+
+/// One hop of a cycle: the node and the edge leaving it towards the next hop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CycleHop {
+    pub node: NodeIx,
+    pub edge: Edge,
+}
+
+/// The research repo as a directed graph keyed by node key.
+#[derive(Debug, Default, Clone)]
+pub struct Graph {
+    g: DiGraph<Node, Edge, u32>,
+    by_key: HashMap<String, NodeIx>,
+}
+
+impl Graph {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a node, or returns the existing one's index when the key is taken.
+    pub fn add_node(&mut self, node: Node) -> Result<NodeIx, NodeIx> {
+        if let Some(&ix) = self.by_key.get(&node.key) {
+            return Err(ix);
+        }
+        let key = node.key.clone();
+        let ix = self.g.add_node(node);
+        self.by_key.insert(key, ix);
+        Ok(ix)
+    }
+
+    /// Adds an edge unless an edge of the same kind already joins the two nodes.
+    pub fn add_edge(&mut self, from: NodeIx, to: NodeIx, edge: Edge) -> EdgeIndex<u32> {
+        if let Some(existing) = self
+            .g
+            .edges_connecting(from, to)
+            .find(|e| e.weight().kind == edge.kind)
+        {
+            return existing.id();
+        }
+        self.g.add_edge(from, to, edge)
+    }
+
+    pub fn get(&self, key: &str) -> Option<NodeIx> {
+        self.by_key.get(key).copied()
+    }
+
+    pub fn node(&self, ix: NodeIx) -> &Node {
+        &self.g[ix]
+    }
+
+    pub fn node_mut(&mut self, ix: NodeIx) -> &mut Node {
+        &mut self.g[ix]
+    }
+
+    pub fn len(&self) -> usize {
+        self.g.node_count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.g.node_count() == 0
+    }
+
+    pub fn edge_count(&self) -> usize {
+        self.g.edge_count()
+    }
+
+    pub fn nodes(&self) -> impl Iterator<Item = (NodeIx, &Node)> {
+        self.g.node_indices().map(move |ix| (ix, &self.g[ix]))
+    }
+
+    /// Every edge as (from, to, edge), in insertion order.
+    pub fn edges(&self) -> impl Iterator<Item = (NodeIx, NodeIx, &Edge)> {
+        self.g
+            .edge_references()
+            .map(|e| (e.source(), e.target(), e.weight()))
+    }
+
+    /// Edges arriving at `ix` (its upstream side).
+    pub fn incoming(&self, ix: NodeIx) -> impl Iterator<Item = (NodeIx, &Edge)> {
+        self.g
+            .edges_directed(ix, Direction::Incoming)
+            .map(|e| (e.source(), e.weight()))
+    }
+
+    /// Edges leaving `ix` (its downstream side).
+    pub fn outgoing(&self, ix: NodeIx) -> impl Iterator<Item = (NodeIx, &Edge)> {
+        self.g
+            .edges_directed(ix, Direction::Outgoing)
+            .map(|e| (e.target(), e.weight()))
+    }
+
+    /// A cycle through propagating edges, if there is one, as the full loop of hops:
+    /// the last hop's edge leads back to the first hop's node.
+    pub fn find_cycle(&self) -> Option<Vec<CycleHop>> {
+        // Iterative three-colour DFS; the grey stack is the current path, so a back edge
+        // to a grey node closes a cycle that can be read straight off the stack.
+        #[derive(Clone, Copy, PartialEq)]
+        enum Colour {
+            White,
+            Grey,
+            Black,
+        }
+        let n = self.g.node_count();
+        let mut colour = vec![Colour::White; n];
+        for root in self.g.node_indices() {
+            if colour[root.index()] != Colour::White {
+                continue;
+            }
+            let mut stack: Vec<(NodeIx, Vec<(NodeIx, Edge)>)> = Vec::new();
+            let succ = |ix: NodeIx| -> Vec<(NodeIx, Edge)> {
+                let mut v: Vec<(NodeIx, Edge)> = self
+                    .g
+                    .edges_directed(ix, Direction::Outgoing)
+                    .filter(|e| e.weight().kind.propagates())
+                    .map(|e| (e.target(), *e.weight()))
+                    .collect();
+                v.reverse();
+                v
+            };
+            colour[root.index()] = Colour::Grey;
+            stack.push((root, succ(root)));
+            while let Some((node, pending)) = stack.last_mut() {
+                let node = *node;
+                match pending.pop() {
+                    Some((next, edge)) => match colour[next.index()] {
+                        Colour::White => {
+                            colour[next.index()] = Colour::Grey;
+                            stack.push((next, succ(next)));
+                        }
+                        Colour::Grey => {
+                            let start = stack.iter().position(|(ix, _)| *ix == next)?;
+                            let mut nodes: Vec<NodeIx> =
+                                stack[start..].iter().map(|(ix, _)| *ix).collect();
+                            nodes.push(next);
+                            let mut hops: Vec<CycleHop> = nodes
+                                .windows(2)
+                                .filter_map(|w| {
+                                    let edge = self.propagating_edge(w[0], w[1])?;
+                                    Some(CycleHop { node: w[0], edge })
+                                })
+                                .collect();
+                            if let Some(last) = hops.last_mut() {
+                                last.edge = edge;
+                            }
+                            debug_assert_eq!(hops.len(), nodes.len() - 1);
+                            return Some(hops);
+                        }
+                        Colour::Black => {}
+                    },
+                    None => {
+                        colour[node.index()] = Colour::Black;
+                        stack.pop();
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn propagating_edge(&self, from: NodeIx, to: NodeIx) -> Option<Edge> {
+        self.g
+            .edges_connecting(from, to)
+            .map(|e| *e.weight())
+            .find(|e| e.kind.propagates())
+    }
+}

@@ -1,0 +1,949 @@
+//! Numbers in claim text and benchmark cells: `11B`, `~64%`, `12,600 videos`, `10–20 minutes`.
+//!
+//! A hand-written byte scanner (no regex): it runs over every claim of a large research repo.
+//! Identifiers that merely contain digits (`Sora-2`, `GPT4`, `H100`, `3D`) are not quantities.
+
+use std::fmt;
+
+use unicode_normalization::UnicodeNormalization;
+
+/// A number parsed out of text, with its unit. Canonical: two spellings of one value compare equal.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Quantity {
+    /// The value with any SI suffix applied (`11B` is `11e9`); percentages stay in percent.
+    pub value: f64,
+    /// Upper bound of a range (`10–20`, `10-20`, `10 to 20`); `value` is the lower bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high: Option<f64>,
+    /// Canonical unit (`%`, `fps`, `p`, `minute`, `video`, ...); `None` for a bare number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Marked approximate (`~`, `≈`, `about`, `approx.`, `around`, `roughly`, ...).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub approx: bool,
+}
+
+/// A benchmark cell or other value: a quantity when the cell starts with (optionally after
+/// `~`/`≈`) a number, else normalised text.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Value {
+    Quantity(Quantity),
+    Text { text: String },
+}
+
+/// How a unit spelling may follow its number.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Attach {
+    /// Only directly after the number: `720p`, `3x`.
+    Glued,
+    /// Only as the next word (or hyphenated: `10-minute`).
+    Spaced,
+    Both,
+}
+
+/// Known unit spellings (ASCII, matched case-insensitively) and their canonical forms.
+const UNITS: &[(&str, &str, Attach)] = &[
+    ("%", "%", Attach::Both),
+    ("percent", "%", Attach::Spaced),
+    ("pp", "pp", Attach::Both),
+    ("fps", "fps", Attach::Both),
+    ("p", "p", Attach::Glued),
+    ("x", "x", Attach::Glued),
+    ("ms", "ms", Attach::Both),
+    ("msec", "ms", Attach::Both),
+    ("millisecond", "ms", Attach::Spaced),
+    ("milliseconds", "ms", Attach::Spaced),
+    ("s", "second", Attach::Both),
+    ("sec", "second", Attach::Both),
+    ("secs", "second", Attach::Both),
+    ("second", "second", Attach::Spaced),
+    ("seconds", "second", Attach::Spaced),
+    ("min", "minute", Attach::Both),
+    ("mins", "minute", Attach::Both),
+    ("minute", "minute", Attach::Spaced),
+    ("minutes", "minute", Attach::Spaced),
+    ("h", "hour", Attach::Both),
+    ("hr", "hour", Attach::Both),
+    ("hrs", "hour", Attach::Both),
+    ("hour", "hour", Attach::Spaced),
+    ("hours", "hour", Attach::Spaced),
+    ("day", "day", Attach::Spaced),
+    ("days", "day", Attach::Spaced),
+    ("week", "week", Attach::Spaced),
+    ("weeks", "week", Attach::Spaced),
+    ("month", "month", Attach::Spaced),
+    ("months", "month", Attach::Spaced),
+    ("year", "year", Attach::Spaced),
+    ("years", "year", Attach::Spaced),
+    ("video", "video", Attach::Spaced),
+    ("videos", "video", Attach::Spaced),
+    ("parameter", "parameter", Attach::Spaced),
+    ("parameters", "parameter", Attach::Spaced),
+    ("param", "parameter", Attach::Spaced),
+    ("params", "parameter", Attach::Spaced),
+    ("token", "token", Attach::Spaced),
+    ("tokens", "token", Attach::Spaced),
+    ("image", "image", Attach::Spaced),
+    ("images", "image", Attach::Spaced),
+    ("frame", "frame", Attach::Spaced),
+    ("frames", "frame", Attach::Spaced),
+    ("gb", "gb", Attach::Both),
+    ("tb", "tb", Attach::Both),
+    ("mb", "mb", Attach::Both),
+    ("point", "point", Attach::Spaced),
+    ("points", "point", Attach::Spaced),
+    ("pts", "point", Attach::Both),
+    ("sample", "sample", Attach::Spaced),
+    ("samples", "sample", Attach::Spaced),
+    ("episode", "episode", Attach::Spaced),
+    ("episodes", "episode", Attach::Spaced),
+    ("task", "task", Attach::Spaced),
+    ("tasks", "task", Attach::Spaced),
+    ("step", "step", Attach::Spaced),
+    ("steps", "step", Attach::Spaced),
+];
+
+/// Canonical units written directly after the number by `Display`.
+const GLUED_DISPLAY: &[&str] = &["%", "p", "x"];
+
+/// SI suffixes, case-sensitive (lowercase `m` is not mega), as powers of ten.
+const SI: &[(&str, i32)] = &[
+    ("k", 3),
+    ("K", 3),
+    ("M", 6),
+    ("B", 9),
+    ("b", 9),
+    ("bn", 9),
+    ("T", 12),
+];
+
+/// Scale words written after the number, as powers of ten.
+const SCALE_WORDS: &[(&str, i32)] = &[
+    ("thousand", 3),
+    ("million", 6),
+    ("billion", 9),
+    ("trillion", 12),
+];
+
+/// Words that mark the following number as approximate.
+const APPROX_WORDS: &[&str] = &[
+    "about",
+    "approx",
+    "approximately",
+    "around",
+    "roughly",
+    "circa",
+];
+
+const APPROX_SIGNS: [char; 3] = ['~', '≈', '∼'];
+const HYPHENS: [char; 3] = ['-', '‐', '‑'];
+const QUOTES: [char; 9] = ['"', '\'', '`', '“', '”', '‘', '’', '«', '»'];
+const DASHES: [char; 7] = ['‐', '‑', '‒', '–', '—', '―', '−'];
+
+/// Returns the canonical form of a unit spelling allowed in this position.
+fn lookup_unit(word: &str, glued: bool) -> Option<&'static str> {
+    UNITS.iter().find_map(|&(spelling, canonical, attach)| {
+        let allowed = match attach {
+            Attach::Both => true,
+            Attach::Glued => glued,
+            Attach::Spaced => !glued,
+        };
+        (allowed && spelling.eq_ignore_ascii_case(word)).then_some(canonical)
+    })
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+fn char_before(text: &str, i: usize) -> Option<char> {
+    text[..i].chars().next_back()
+}
+
+fn char_at(text: &str, i: usize) -> Option<char> {
+    text.get(i..).and_then(|s| s.chars().next())
+}
+
+fn digit_at(b: &[u8], i: usize) -> bool {
+    b.get(i).is_some_and(u8::is_ascii_digit)
+}
+
+/// One number with its glued suffix or unit, before range and spaced-unit handling.
+struct Atom {
+    negative: bool,
+    /// Byte range of the numeric text (digits, `,` groups, `.` fraction, exponent).
+    num: (usize, usize),
+    si: i32,
+    unit: Option<&'static str>,
+    end: usize,
+}
+
+enum Scan<T> {
+    Found(T),
+    /// Not a quantity: resume scanning at this byte.
+    Skip(usize),
+}
+
+/// End of an identifier-like token that starts at or before `from`.
+fn skip_ident(text: &str, from: usize) -> usize {
+    let b = text.as_bytes();
+    let mut i = from;
+    while let Some(c) = char_at(text, i) {
+        if is_word_char(c) || (c == '.' && digit_at(b, i + 1)) {
+            i += c.len_utf8();
+        } else {
+            break;
+        }
+    }
+    i
+}
+
+/// The byte where a negative sign before the digit at `d` starts, if it is a sign.
+fn sign_start(text: &str, d: usize, floor: usize) -> Option<usize> {
+    let s = if text[..d].ends_with('-') {
+        d - 1
+    } else if text[..d].ends_with('−') {
+        d - '−'.len_utf8()
+    } else {
+        return None;
+    };
+    if s < floor {
+        return None;
+    }
+    match char_before(text, s) {
+        Some(c) if is_word_char(c) || c == '.' || HYPHENS.contains(&c) => None,
+        _ => Some(s),
+    }
+}
+
+/// Whether the text left of `start` lets a number begin there (not `GPT4`, `Sora-2`, `v1.2`).
+fn left_boundary_ok(text: &str, start: usize) -> bool {
+    match char_before(text, start) {
+        None => true,
+        Some(c) if is_word_char(c) => false,
+        Some(c) if c == '.' || HYPHENS.contains(&c) => {
+            let before = char_before(text, start - c.len_utf8());
+            let word_joined = if c == '.' {
+                before.is_some_and(|p| p.is_ascii_digit())
+            } else {
+                before.is_some_and(char::is_alphabetic)
+            };
+            !word_joined
+        }
+        Some(_) => true,
+    }
+}
+
+/// Scans one number at `start` (a digit, or a sign when `allow_sign`) with its glued suffix.
+fn scan_atom(text: &str, start: usize, allow_sign: bool) -> Option<Scan<Atom>> {
+    let b = text.as_bytes();
+    let mut i = start;
+    let mut negative = false;
+    if allow_sign {
+        if b.get(i) == Some(&b'-') {
+            negative = true;
+            i += 1;
+        } else if text[i..].starts_with('−') {
+            negative = true;
+            i += '−'.len_utf8();
+        }
+    }
+    if !digit_at(b, i) {
+        return None;
+    }
+    let num_start = i;
+    while digit_at(b, i) {
+        i += 1;
+    }
+    if i - num_start <= 3 {
+        while b.get(i) == Some(&b',') && (1..=3).all(|k| digit_at(b, i + k)) && !digit_at(b, i + 4)
+        {
+            i += 4;
+        }
+    }
+    let int_end = i;
+    if b.get(i) == Some(&b'.') && digit_at(b, i + 1) {
+        i += 1;
+        while digit_at(b, i) {
+            i += 1;
+        }
+        if b.get(i) == Some(&b'.') && digit_at(b, i + 1) {
+            return Some(Scan::Skip(skip_ident(text, i)));
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        let sign = usize::from(matches!(b.get(i + 1), Some(b'-' | b'+')));
+        if digit_at(b, i + 1 + sign) {
+            i += 1 + sign;
+            while digit_at(b, i) {
+                i += 1;
+            }
+        }
+    }
+    let num = (num_start, i);
+    let mut atom = Atom {
+        negative,
+        num,
+        si: 0,
+        unit: None,
+        end: i,
+    };
+    let Some(c) = char_at(text, i) else {
+        return Some(Scan::Found(atom));
+    };
+    match c {
+        '%' => {
+            atom.unit = Some("%");
+            atom.end = i + 1;
+        }
+        '×' => {
+            atom.unit = Some("x");
+            atom.end = i + c.len_utf8();
+        }
+        '_' => return Some(Scan::Skip(skip_ident(text, i))),
+        c if c.is_alphabetic() => {
+            let run_end = text[i..]
+                .char_indices()
+                .find(|&(_, c)| !c.is_alphabetic())
+                .map_or(text.len(), |(k, _)| i + k);
+            if char_at(text, run_end).is_some_and(is_word_char) {
+                return Some(Scan::Skip(skip_ident(text, run_end)));
+            }
+            let word = &text[i..run_end];
+            let decade =
+                word == "s" && int_end - num_start == 4 && i == int_end && b[i - 1] == b'0';
+            if decade {
+                atom.end = run_end;
+            } else if let Some(unit) = lookup_unit(word, true) {
+                atom.unit = Some(unit);
+                atom.end = run_end;
+            } else if let Some(&(_, exp)) = SI.iter().find(|&&(s, _)| s == word) {
+                atom.si = exp;
+                atom.end = run_end;
+            } else {
+                return Some(Scan::Skip(skip_ident(text, run_end)));
+            }
+        }
+        _ => {}
+    }
+    Some(Scan::Found(atom))
+}
+
+/// The numeric value of `text[num]` scaled by `10^si`, if finite.
+fn to_f64(text: &str, num: (usize, usize), si: i32, negative: bool) -> Option<f64> {
+    let raw = &text[num.0..num.1];
+    let magnitude: f64 = if si == 0 && !raw.contains(',') {
+        raw.parse().ok()?
+    } else {
+        let (mantissa, exp) = match raw.find(['e', 'E']) {
+            Some(k) => (&raw[..k], raw[k + 1..].parse::<i64>().ok()?),
+            None => (raw, 0),
+        };
+        let mut s = String::with_capacity(mantissa.len() + 8);
+        s.extend(mantissa.chars().filter(|&c| c != ','));
+        s.push('e');
+        s.push_str(&exp.saturating_add(i64::from(si)).to_string());
+        s.parse().ok()?
+    };
+    let value = if negative { -magnitude } else { magnitude };
+    value.is_finite().then_some(value)
+}
+
+enum RangeSep {
+    /// `10-20`: a plain hyphen, no spaces.
+    TightHyphen,
+    /// `10 - 20`, `10–20`, `10 to 20`: the second number may carry a sign.
+    Other,
+}
+
+/// Finds a range separator at `i`; returns its kind and where the second number starts.
+fn range_sep(text: &str, i: usize) -> Option<(RangeSep, usize)> {
+    let rest = &text[i..];
+    let b = rest.as_bytes();
+    if b.first() == Some(&b'-') && digit_at(b, 1) {
+        return Some((RangeSep::TightHyphen, i + 1));
+    }
+    let after_spaces = rest.trim_start_matches(' ');
+    let spaced = after_spaces.len() < rest.len();
+    let (sep_len, needs_space) = if after_spaces.starts_with('–') {
+        ('–'.len_utf8(), false)
+    } else if after_spaces.starts_with('-') {
+        (1, true)
+    } else if spaced && after_spaces.starts_with("to ") {
+        (2, true)
+    } else {
+        return None;
+    };
+    if needs_space && !spaced {
+        return None;
+    }
+    let tail = &after_spaces[sep_len..];
+    let second = tail.trim_start_matches(' ');
+    if needs_space && second.len() == tail.len() {
+        return None;
+    }
+    Some((RangeSep::Other, text.len() - second.len()))
+}
+
+/// The ASCII word starting at `start`, if it ends at a non-word character.
+fn word_at(text: &str, start: usize) -> Option<(&str, usize)> {
+    let len = text[start..]
+        .bytes()
+        .take_while(u8::is_ascii_alphabetic)
+        .count();
+    let end = start + len;
+    let bounded = len > 0 && !char_at(text, end).is_some_and(is_word_char);
+    bounded.then(|| (&text[start..end], end))
+}
+
+/// The ASCII word after exactly one space at `i`.
+fn word_after_space(text: &str, i: usize) -> Option<(&str, usize)> {
+    text[i..].starts_with(' ').then(|| word_at(text, i + 1))?
+}
+
+/// A scale word after the number (`11 billion`) as a power of ten.
+fn scale_word_after(text: &str, i: usize) -> Option<(i32, usize)> {
+    let (word, end) = word_after_space(text, i)?;
+    SCALE_WORDS
+        .iter()
+        .find(|(w, _)| w.eq_ignore_ascii_case(word))
+        .map(|&(_, exp)| (exp, end))
+}
+
+/// A unit written as the next word (`11B parameters`, `64 %`) or hyphenated (`10-minute`).
+fn unit_after(text: &str, i: usize) -> Option<(&'static str, usize)> {
+    let rest = &text[i..];
+    if let Some(after) = rest.strip_prefix(" %") {
+        let bounded = !after.chars().next().is_some_and(is_word_char);
+        return bounded.then_some(("%", i + 2));
+    }
+    let (word, end) = if rest.starts_with('-') {
+        word_at(text, i + 1).filter(|(w, _)| w.len() > 1)?
+    } else {
+        word_after_space(text, i)?
+    };
+    lookup_unit(word, false).map(|unit| (unit, end))
+}
+
+/// Whether `~`, `≈` or an approximation word stands right before `start`.
+fn approx_before(text: &str, start: usize) -> bool {
+    let before = text[..start].trim_end_matches([' ', '\t', '\u{a0}']);
+    if before.ends_with(APPROX_SIGNS) {
+        return true;
+    }
+    if before.len() == start {
+        return false;
+    }
+    let before = before.strip_suffix('.').unwrap_or(before);
+    let prefix = before.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    if prefix.chars().next_back().is_some_and(char::is_alphabetic) {
+        return false;
+    }
+    let word = &before[prefix.len()..];
+    APPROX_WORDS.iter().any(|w| w.eq_ignore_ascii_case(word))
+}
+
+/// A number's text, SI exponent and sign, converted to `f64` only once the range is settled.
+#[derive(Clone, Copy)]
+struct Bound {
+    num: (usize, usize),
+    si: i32,
+    negative: bool,
+}
+
+impl Bound {
+    fn of(atom: &Atom) -> Self {
+        Bound {
+            num: atom.num,
+            si: atom.si,
+            negative: atom.negative,
+        }
+    }
+
+    fn value(self, text: &str) -> Option<f64> {
+        to_f64(text, self.num, self.si, self.negative)
+    }
+}
+
+/// What follows an atom without a glued unit: an optional scale word, then an optional unit.
+struct Tail {
+    si: i32,
+    unit: Option<&'static str>,
+    end: usize,
+}
+
+fn tail_after(text: &str, atom: &Atom) -> Tail {
+    let mut tail = Tail {
+        si: 0,
+        unit: atom.unit,
+        end: atom.end,
+    };
+    if atom.unit.is_some() {
+        return tail;
+    }
+    if atom.si == 0 {
+        if let Some((exp, end)) = scale_word_after(text, atom.end) {
+            tail.si = exp;
+            tail.end = end;
+        }
+    }
+    if let Some((unit, end)) = unit_after(text, tail.end) {
+        tail.unit = Some(unit);
+        tail.end = end;
+    }
+    tail
+}
+
+/// Parses the quantity that starts at `start` (a sign or digit with a valid left boundary).
+fn parse_at(text: &str, start: usize) -> Scan<(Quantity, usize)> {
+    let b = text.as_bytes();
+    let first = match scan_atom(text, start, true) {
+        Some(Scan::Found(atom)) => atom,
+        Some(Scan::Skip(end)) => return Scan::Skip(end),
+        None => return Scan::Skip(start + 1),
+    };
+
+    if let Some((sep, second_start)) = range_sep(text, first.end) {
+        let allow_sign = matches!(sep, RangeSep::Other);
+        if let Some(Scan::Found(second)) = scan_atom(text, second_start, allow_sign) {
+            let chained = matches!(sep, RangeSep::TightHyphen)
+                && b.get(second.end) == Some(&b'-')
+                && digit_at(b, second.end + 1);
+            if chained {
+                let mut k = second.end;
+                while b.get(k) == Some(&b'-') && digit_at(b, k + 1) {
+                    k += 1;
+                    while digit_at(b, k) {
+                        k += 1;
+                    }
+                }
+                return Scan::Skip(skip_ident(text, k));
+            }
+            let tail = tail_after(text, &second);
+            let high = Bound {
+                si: second.si + tail.si,
+                ..Bound::of(&second)
+            };
+            let mut low = Bound::of(&first);
+            if first.si == 0 && first.unit.is_none() {
+                low.si = high.si;
+            }
+            let units_agree = match (first.unit, tail.unit) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            };
+            if let (true, Some(lo), Some(hi)) = (units_agree, low.value(text), high.value(text)) {
+                if lo <= hi {
+                    let quantity = Quantity {
+                        value: lo,
+                        high: Some(hi),
+                        unit: tail.unit.or(first.unit).map(str::to_owned),
+                        approx: approx_before(text, start),
+                    };
+                    return Scan::Found((quantity, tail.end));
+                }
+            }
+        }
+    }
+
+    let tail = tail_after(text, &first);
+    let bound = Bound {
+        si: first.si + tail.si,
+        ..Bound::of(&first)
+    };
+    let Some(value) = bound.value(text) else {
+        return Scan::Skip(skip_ident(text, first.end));
+    };
+    let quantity = Quantity {
+        value,
+        high: None,
+        unit: tail.unit.map(str::to_owned),
+        approx: approx_before(text, start),
+    };
+    Scan::Found((quantity, tail.end))
+}
+
+/// Every quantity in a claim sentence, in order of appearance.
+pub fn extract_quantities(text: &str) -> Vec<Quantity> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(off) = b[i..].iter().position(u8::is_ascii_digit) {
+        let d = i + off;
+        let start = sign_start(text, d, i).unwrap_or(d);
+        if !left_boundary_ok(text, start) {
+            i = skip_ident(text, d);
+            continue;
+        }
+        match parse_at(text, start) {
+            Scan::Found((q, end)) => {
+                out.push(q);
+                i = end;
+            }
+            Scan::Skip(end) => i = end.max(d + 1),
+        }
+    }
+    out
+}
+
+/// Strips matching-or-not quote characters from both ends, repeatedly, trimming inside.
+fn strip_quotes(s: &str) -> &str {
+    let mut s = s.trim();
+    loop {
+        let mut chars = s.chars();
+        match (chars.next(), chars.next_back()) {
+            (Some(a), Some(z)) if QUOTES.contains(&a) && QUOTES.contains(&z) => {
+                s = s[a.len_utf8()..s.len() - z.len_utf8()].trim();
+            }
+            _ => return s,
+        }
+    }
+}
+
+/// Byte offset after a leading `~`/`≈` or approximation word and the spaces after it.
+fn skip_approx_prefix(s: &str) -> usize {
+    let rest = if let Some(r) = s.strip_prefix(APPROX_SIGNS) {
+        r
+    } else {
+        let word_len = s.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let word = &s[..word_len];
+        if APPROX_WORDS.iter().any(|w| w.eq_ignore_ascii_case(word)) {
+            let r = &s[word_len..];
+            let r = r.strip_prefix('.').unwrap_or(r);
+            if !r.starts_with([' ', '\t', '\u{a0}']) {
+                return 0;
+            }
+            r
+        } else {
+            return 0;
+        }
+    };
+    s.len() - rest.trim_start_matches([' ', '\t', '\u{a0}']).len()
+}
+
+/// Parses a whole cell: a quantity if it starts with a number (trailing words ignored), else text.
+pub fn parse_value(cell: &str) -> Value {
+    let inner = strip_quotes(cell);
+    let start = skip_approx_prefix(inner);
+    let b = inner.as_bytes();
+    let starts_numeric = digit_at(b, start)
+        || (b.get(start) == Some(&b'-') && digit_at(b, start + 1))
+        || (inner[start..].starts_with('−') && digit_at(b, start + '−'.len_utf8()));
+    if starts_numeric {
+        if let Scan::Found((q, _)) = parse_at(inner, start) {
+            return Value::Quantity(q);
+        }
+    }
+    Value::Text {
+        text: normalise_text(cell),
+    }
+}
+
+/// NFC, lowercase, surrounding quotes stripped, whitespace collapsed and trimmed, dashes unified.
+pub fn normalise_text(s: &str) -> String {
+    let lower = s.to_lowercase();
+    let nfc: String = if lower.is_ascii() {
+        lower
+    } else {
+        lower.nfc().collect()
+    };
+    let mut collapsed = String::with_capacity(nfc.len());
+    for word in nfc.split_whitespace() {
+        if !collapsed.is_empty() {
+            collapsed.push(' ');
+        }
+        collapsed.extend(
+            word.chars()
+                .map(|c| if DASHES.contains(&c) { '-' } else { c }),
+        );
+    }
+    strip_quotes(&collapsed).to_owned()
+}
+
+impl Quantity {
+    /// Relative change `|new-old|/|old|` (`old == 0`: 0 when equal, else infinity); ranges
+    /// compare their midpoints.
+    pub fn relative_change(&self, new: &Quantity) -> f64 {
+        let old = self.midpoint();
+        let new = new.midpoint();
+        if old == 0.0 {
+            if new == 0.0 {
+                0.0
+            } else {
+                f64::INFINITY
+            }
+        } else {
+            (new - old).abs() / old.abs()
+        }
+    }
+
+    pub fn same_unit(&self, other: &Quantity) -> bool {
+        self.unit == other.unit
+    }
+
+    fn midpoint(&self) -> f64 {
+        match self.high {
+            Some(high) => self.value / 2.0 + high / 2.0,
+            None => self.value,
+        }
+    }
+}
+
+/// `v` with an SI suffix when it is a round multiple: at least 1e3 (below 1e15) and at most one
+/// decimal after scaling (`12.6k`, `11B`; not `1.99k` for 1990).
+fn si_form(v: f64) -> Option<String> {
+    if !v.is_finite() {
+        return None;
+    }
+    let sci = format!("{:e}", v.abs());
+    let (mantissa, exp) = sci.split_once('e')?;
+    let exp: i32 = exp.parse().ok()?;
+    if !(3..15).contains(&exp) {
+        return None;
+    }
+    let digits: String = mantissa.chars().filter(|&c| c != '.').collect();
+    let k = exp / 3 * 3;
+    let int_digits = usize::try_from(exp - k + 1).ok()?;
+    if digits.len() > int_digits + 1 {
+        return None;
+    }
+    let (_, suffix) = [(3, "k"), (6, "M"), (9, "B"), (12, "T")]
+        .into_iter()
+        .find(|&(e, _)| e == k)?;
+    let sign = if v < 0.0 { "-" } else { "" };
+    let (int, frac) = if digits.len() > int_digits {
+        digits.split_at(int_digits)
+    } else {
+        (digits.as_str(), "")
+    };
+    let pad = "0".repeat(int_digits.saturating_sub(int.len()));
+    let dot = if frac.is_empty() { "" } else { "." };
+    Some(format!("{sign}{int}{pad}{dot}{frac}{suffix}"))
+}
+
+/// Shortest text that parses back to exactly `v`: positional, or scientific when very large
+/// or very small.
+fn plain_form(v: f64) -> String {
+    let a = v.abs();
+    if a != 0.0 && a.is_finite() && !(1e-5..1e15).contains(&a) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
+impl fmt::Display for Quantity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.approx {
+            f.write_str("~")?;
+        }
+        let glued = self
+            .unit
+            .as_deref()
+            .is_some_and(|u| GLUED_DISPLAY.contains(&u));
+        let si_ok = !glued;
+        let (low, high) = match self.high {
+            Some(h) => match (si_form(self.value), si_form(h)) {
+                (Some(l), Some(h)) if si_ok => (l, Some(h)),
+                _ => (plain_form(self.value), Some(plain_form(h))),
+            },
+            None => {
+                let low = si_form(self.value)
+                    .filter(|_| si_ok)
+                    .unwrap_or_else(|| plain_form(self.value));
+                (low, None)
+            }
+        };
+        f.write_str(&low)?;
+        if let Some(high) = high {
+            write!(f, "–{high}")?;
+        }
+        match self.unit.as_deref() {
+            Some(u) if glued => f.write_str(u),
+            Some(u) => write!(f, " {u}"),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn q(text: &str) -> Quantity {
+        match parse_value(text) {
+            Value::Quantity(q) => q,
+            Value::Text { text } => panic!("not a quantity: {text}"),
+        }
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn relative_change_of_a_large_move() {
+        assert!(close(q("~64%").relative_change(&q("~38.4%")), 0.4));
+        assert!(close(q("10").relative_change(&q("14")), 0.4));
+        assert!(q("~64%").relative_change(&q("~41%")) > 0.1);
+    }
+
+    #[test]
+    fn relative_change_of_a_small_move() {
+        assert!(close(q("100").relative_change(&q("101")), 0.01));
+        assert!(close(q("11B").relative_change(&q("11.11B")), 0.01));
+        assert!(q("58.7%").relative_change(&q("58.7 %")) == 0.0);
+    }
+
+    #[test]
+    fn relative_change_of_ranges_uses_midpoints() {
+        assert!(close(q("10–20").relative_change(&q("10–30")), 1.0 / 3.0));
+        assert!(close(q("10-20").relative_change(&q("15")), 0.0));
+        assert!(close(q("20").relative_change(&q("10 to 30")), 0.0));
+    }
+
+    #[test]
+    fn relative_change_from_zero() {
+        assert!(q("0").relative_change(&q("0")) == 0.0);
+        assert!(q("0%").relative_change(&q("1%")).is_infinite());
+        assert!(q("-5–5").relative_change(&q("0")) == 0.0);
+        assert!(close(q("-3.2").relative_change(&q("-1.6")), 0.5));
+    }
+
+    #[test]
+    fn same_unit_compares_canonical_units() {
+        assert!(q("24 fps").same_unit(&q("30fps")));
+        assert!(q("2 mins").same_unit(&q("1 minute")));
+        assert!(q("11B").same_unit(&q("3")));
+        assert!(!q("64%").same_unit(&q("64")));
+        assert!(!q("1 minute").same_unit(&q("1 hour")));
+        assert!(!q("720p").same_unit(&q("720 pts")));
+    }
+
+    #[test]
+    fn display_forms() {
+        let cases = [
+            ("11B", "11B"),
+            ("1.2k", "1.2k"),
+            ("12600", "12.6k"),
+            ("12,345", "12345"),
+            ("120000", "120k"),
+            ("1990", "1990"),
+            ("1250000", "1250000"),
+            ("1.5M", "1.5M"),
+            ("~64%", "~64%"),
+            ("≈ 0.3", "~0.3"),
+            ("24fps", "24 fps"),
+            ("720p", "720p"),
+            ("10-20", "10–20"),
+            ("7-70B params", "7B–70B parameter"),
+            ("1200%", "1200%"),
+            ("1e-7", "1e-7"),
+            ("2e20", "2e20"),
+            ("-3.2", "-3.2"),
+        ];
+        for (input, shown) in cases {
+            let parsed = q(input);
+            assert_eq!(parsed.to_string(), shown, "{input}");
+            assert_eq!(q(shown), parsed, "{input} -> {shown}");
+        }
+    }
+
+    #[test]
+    fn serde_shape() {
+        let v = parse_value("~10–20 minutes");
+        insta::assert_json_snapshot!(v, @r#"
+        {
+          "kind": "quantity",
+          "value": 10.0,
+          "high": 20.0,
+          "unit": "minute",
+          "approx": true
+        }
+        "#);
+        insta::assert_json_snapshot!(parse_value("11B"), @r#"
+        {
+          "kind": "quantity",
+          "value": 11000000000.0
+        }
+        "#);
+        insta::assert_json_snapshot!(parse_value("\"A  few minutes\""), @r#"
+        {
+          "kind": "text",
+          "text": "a few minutes"
+        }
+        "#);
+    }
+
+    fn unit_strategy() -> impl Strategy<Value = Option<String>> {
+        let mut canonical: Vec<&str> = UNITS.iter().map(|&(_, c, _)| c).collect();
+        canonical.dedup();
+        proptest::option::of(proptest::sample::select(canonical).prop_map(str::to_owned))
+    }
+
+    fn number_strategy() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            any::<f64>().prop_filter("finite", |v| v.is_finite()),
+            (-1_000_000i64..1_000_000, 0i32..4).prop_map(|(m, s)| m as f64 / 10f64.powi(s)),
+            (
+                1i64..10_000,
+                prop_oneof![Just(1e3), Just(1e6), Just(1e9), Just(1e12)]
+            )
+                .prop_map(|(m, scale)| m as f64 / 10.0 * scale),
+        ]
+    }
+
+    fn quantity_strategy() -> impl Strategy<Value = Quantity> {
+        (
+            number_strategy(),
+            proptest::option::of(number_strategy()),
+            unit_strategy(),
+            any::<bool>(),
+        )
+            .prop_map(|(a, b, unit, approx)| {
+                let (value, high) = match b {
+                    Some(b) => (a.min(b), Some(a.max(b))),
+                    None => (a, None),
+                };
+                Quantity {
+                    value,
+                    high,
+                    unit,
+                    approx,
+                }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(s in any::<String>()) {
+            let _ = extract_quantities(&s);
+            let _ = parse_value(&s);
+            let _ = normalise_text(&s);
+        }
+
+        #[test]
+        fn numeric_looking_text_never_panics(s in "[0-9a-zA-Z ~≈.,%×–—−\"'-]{0,40}") {
+            for q in extract_quantities(&s) {
+                prop_assert!(q.value.is_finite());
+                prop_assert!(q.high.is_none_or(|h| h >= q.value));
+            }
+            let _ = parse_value(&s);
+        }
+
+        #[test]
+        fn normalise_text_is_idempotent(s in any::<String>()) {
+            let once = normalise_text(&s);
+            prop_assert_eq!(normalise_text(&once), once);
+        }
+
+        #[test]
+        fn display_round_trips(quantity in quantity_strategy()) {
+            let shown = quantity.to_string();
+            prop_assert_eq!(parse_value(&shown), Value::Quantity(quantity.clone()), "{}", shown);
+            prop_assert_eq!(extract_quantities(&shown), vec![quantity], "{}", shown);
+        }
+    }
+}

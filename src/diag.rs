@@ -1,0 +1,290 @@
+//! Diagnostics: every problem with the input, located at file:line:column, with what was
+//! expected and a hint. Collected, never fatal one at a time, and rendered with miette.
+
+use std::fmt::Write as _;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Warning,
+    Error,
+}
+
+/// A secondary place a diagnostic points at (the other page of a duplicate id, a cycle hop).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Note {
+    pub path: PathBuf,
+    pub line: u32,
+    pub col: u32,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diagnostic {
+    pub level: Level,
+    /// Stable machine name, e.g. `link-to-no-page`.
+    pub code: &'static str,
+    pub path: PathBuf,
+    pub line: u32,
+    pub col: u32,
+    pub message: String,
+    pub expected: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Note>,
+    /// Byte range in the file, for the snippet.
+    #[serde(skip)]
+    pub span: Option<Range<usize>>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, path: &Path, at: Pos, message: impl Into<String>) -> Self {
+        Self::new(Level::Error, code, path, at, message)
+    }
+
+    pub fn warning(code: &'static str, path: &Path, at: Pos, message: impl Into<String>) -> Self {
+        Self::new(Level::Warning, code, path, at, message)
+    }
+
+    fn new(
+        level: Level,
+        code: &'static str,
+        path: &Path,
+        at: Pos,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            level,
+            code,
+            path: path.to_path_buf(),
+            line: at.line,
+            col: at.col,
+            message: message.into(),
+            expected: String::new(),
+            hint: None,
+            notes: Vec::new(),
+            span: at.span,
+        }
+    }
+
+    pub fn expected(mut self, expected: impl Into<String>) -> Self {
+        self.expected = expected.into();
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn note(mut self, path: &Path, line: u32, col: u32, message: impl Into<String>) -> Self {
+        self.notes.push(Note {
+            path: path.to_path_buf(),
+            line,
+            col,
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.level == Level::Error
+    }
+
+    /// `path:line:col`, the form editors and CI jump to.
+    pub fn location(&self) -> String {
+        format!("{}:{}:{}", self.path.display(), self.line, self.col)
+    }
+
+    /// Renders for a terminal: a header line that names the place, then miette's snippet
+    /// when the source text is at hand.
+    pub fn render(&self, source: Option<&str>, colour: bool) -> String {
+        let mut out = String::new();
+        let level = match self.level {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        };
+        let _ = writeln!(
+            out,
+            "{level}[{}]: {}: {}",
+            self.code,
+            self.location(),
+            self.message
+        );
+        let snippet = source.and_then(|text| self.snippet(text, colour));
+        match snippet {
+            Some(s) => out.push_str(&s),
+            None => {
+                if !self.expected.is_empty() {
+                    let _ = writeln!(out, "  expected: {}", self.expected);
+                }
+                if let Some(hint) = &self.hint {
+                    let _ = writeln!(out, "  hint: {hint}");
+                }
+            }
+        }
+        for note in &self.notes {
+            let _ = writeln!(
+                out,
+                "  note: {}:{}:{}: {}",
+                note.path.display(),
+                note.line,
+                note.col,
+                note.message
+            );
+        }
+        out
+    }
+
+    fn snippet(&self, text: &str, colour: bool) -> Option<String> {
+        let span = self.span.clone()?;
+        if span.end > text.len()
+            || !text.is_char_boundary(span.start)
+            || !text.is_char_boundary(span.end)
+        {
+            return None;
+        }
+        let mut diag = MietteDiagnostic::new(self.message.clone()).with_label(LabeledSpan::new(
+            Some(format!("expected {}", self.expected)),
+            span.start,
+            span.len(),
+        ));
+        if let Some(hint) = &self.hint {
+            diag = diag.with_help(hint.clone());
+        }
+        let report = miette::Report::new(diag).with_source_code(NamedSource::new(
+            self.path.display().to_string(),
+            text.to_string(),
+        ));
+        let theme = if colour {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let mut out = String::new();
+        GraphicalReportHandler::new_themed(theme)
+            .with_context_lines(1)
+            .with_width(100)
+            .render_report(&mut out, report.as_ref())
+            .ok()?;
+        // miette repeats the message as its first line; ours is already in the header.
+        let body = out.split_once('\n').map(|(_, rest)| rest).unwrap_or("");
+        Some(body.trim_end().to_string() + "\n")
+    }
+}
+
+/// A position: 1-based line and column, plus the byte span it covers when known.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pos {
+    pub line: u32,
+    pub col: u32,
+    pub span: Option<Range<usize>>,
+}
+
+impl Pos {
+    pub fn at(line: u32, col: u32) -> Self {
+        Pos {
+            line,
+            col,
+            span: None,
+        }
+    }
+}
+
+/// Byte offsets to line and column, for one file.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(memchr_newlines(text.as_bytes()));
+        LineIndex { starts }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn pos(&self, text: &str, offset: usize) -> (u32, u32) {
+        let offset = offset.min(text.len());
+        let line = self
+            .starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
+        let start = self.starts[line];
+        let col = text
+            .get(start..offset)
+            .map(|s| s.chars().count())
+            .unwrap_or(offset - start);
+        (line as u32 + 1, col as u32 + 1)
+    }
+
+    pub fn span(&self, text: &str, range: Range<usize>) -> Pos {
+        let (line, col) = self.pos(text, range.start);
+        Pos {
+            line,
+            col,
+            span: Some(range),
+        }
+    }
+
+    /// Byte offset where a 1-based line starts.
+    pub fn line_start(&self, line: u32) -> Option<usize> {
+        self.starts.get((line as usize).checked_sub(1)?).copied()
+    }
+}
+
+fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| b == b'\n')
+        .map(|(i, _)| i + 1)
+}
+
+/// The closest candidate within a small edit distance, for "did you mean".
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let word = word.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| {
+            (
+                strsim::normalized_damerau_levenshtein(&word, &c.to_lowercase()),
+                c,
+            )
+        })
+        .filter(|(score, _)| *score >= 0.6)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_index_counts_characters_not_bytes() {
+        let text = "ab\nçé x\n";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.pos(text, 0), (1, 1));
+        assert_eq!(idx.pos(text, 3), (2, 1));
+        let x = text.find('x').expect("x in text");
+        assert_eq!(idx.pos(text, x), (2, 4));
+    }
+
+    #[test]
+    fn did_you_mean_finds_a_near_word_and_not_a_far_one() {
+        let scale = ["speculative", "weak", "moderate", "strong"];
+        assert_eq!(did_you_mean("strnog", scale), Some("strong"));
+        assert_eq!(did_you_mean("banana", scale), None);
+    }
+}

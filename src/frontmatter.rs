@@ -1,0 +1,287 @@
+//! Front matter: TOML between `+++` lines or YAML between `---` lines, first thing in a page.
+//! Both are read into one loose JSON value first, so one schema serves both syntaxes and
+//! TOML dates and YAML strings land in the same field.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use crate::diag::{Diagnostic, LineIndex, Pos};
+
+/// The front matter keys rescore reads; any other key is the researcher's own and kept out of
+/// the way.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct FrontMatter {
+    pub kind: Option<String>,
+    pub id: Option<String>,
+    pub title: Option<String>,
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub part_of: Vec<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub depends_on: Vec<String>,
+    pub score: Option<Json>,
+    pub scored: Option<Json>,
+    pub retracted: Option<bool>,
+    pub superseded_by: Option<String>,
+    pub url: Option<String>,
+    pub published: Option<Json>,
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Option::<OneOrMany>::deserialize(d)? {
+        None => Vec::new(),
+        Some(OneOrMany::One(s)) => vec![s],
+        Some(OneOrMany::Many(v)) => v,
+    })
+}
+
+/// A page split into its front matter and body.
+pub struct Split<'a> {
+    pub front: FrontMatter,
+    /// Where the body starts in the file, in bytes.
+    pub body_start: usize,
+    pub body: &'a str,
+    /// The front matter text between the fences, and where it starts in the file.
+    pub front_text: &'a str,
+    pub front_start: usize,
+}
+
+/// Finds and parses the front matter. A page without one gets the defaults.
+pub fn split<'a>(text: &'a str, path: &Path, lines: &LineIndex) -> Result<Split<'a>, Diagnostic> {
+    let fence = if text.starts_with("+++") {
+        "+++"
+    } else if text.starts_with("---") {
+        "---"
+    } else {
+        return Ok(Split {
+            front: FrontMatter::default(),
+            body_start: 0,
+            body: text,
+            front_text: "",
+            front_start: 0,
+        });
+    };
+    let first_end = text.find('\n').map_or(text.len(), |i| i + 1);
+    if text[..first_end].trim_end() != fence {
+        // `---` followed by more text on the line is a thematic break or prose, not a fence.
+        return Ok(Split {
+            front: FrontMatter::default(),
+            body_start: 0,
+            body: text,
+            front_text: "",
+            front_start: 0,
+        });
+    }
+    let mut at = first_end;
+    let mut close = None;
+    while at < text.len() {
+        let end = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
+        let line = text[at..end].trim_end();
+        if line == fence || (fence == "---" && line == "...") {
+            close = Some((at, end));
+            break;
+        }
+        at = end;
+    }
+    let Some((close_start, body_start)) = close else {
+        return Err(Diagnostic::error(
+            "unterminated-front-matter",
+            path,
+            lines.span(text, 0..fence.len()),
+            format!("front matter opened with `{fence}` is never closed"),
+        )
+        .expected(format!(
+            "a line holding only `{fence}` after the front matter"
+        ))
+        .hint(format!("add a `{fence}` line where the front matter ends")));
+    };
+    let inner = &text[first_end..close_start];
+    let value = if fence == "+++" {
+        parse_toml(inner, first_end, text, path, lines)?
+    } else {
+        parse_yaml(inner, first_end, text, path, lines)?
+    };
+    let front = FrontMatter::deserialize(&value).map_err(|e| {
+        let key = schema_error_key(&e.to_string());
+        let pos = key
+            .as_deref()
+            .and_then(|k| key_pos(inner, first_end, text, k, lines))
+            .unwrap_or_else(|| lines.span(text, first_end..first_end));
+        Diagnostic::error("bad-front-matter", path, pos, format!("front matter: {e}"))
+            .expected("kind, id and title as text, part_of and depends_on as lists of ids, retracted as true/false")
+            .hint("see docs/format.md for the front matter keys")
+    })?;
+    Ok(Split {
+        front,
+        body_start,
+        body: &text[body_start..],
+        front_text: inner,
+        front_start: first_end,
+    })
+}
+
+fn parse_toml(
+    inner: &str,
+    base: usize,
+    text: &str,
+    path: &Path,
+    lines: &LineIndex,
+) -> Result<Json, Diagnostic> {
+    let table: toml::Table = toml::from_str(inner).map_err(|e| {
+        let span = e
+            .span()
+            .map_or(base..base, |s| base + s.start..base + s.end);
+        Diagnostic::error(
+            "bad-front-matter",
+            path,
+            lines.span(text, span),
+            format!("TOML front matter: {}", e.message().trim()),
+        )
+        .expected("TOML `key = value` lines between the `+++` fences")
+        .hint("strings need quotes; dates are written bare (scored = 2026-10-01)")
+    })?;
+    Ok(toml_to_json(toml::Value::Table(table)))
+}
+
+fn toml_to_json(v: toml::Value) -> Json {
+    match v {
+        toml::Value::String(s) => Json::String(s),
+        toml::Value::Integer(i) => Json::from(i),
+        toml::Value::Float(f) => serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number),
+        toml::Value::Boolean(b) => Json::Bool(b),
+        toml::Value::Datetime(d) => Json::String(d.to_string()),
+        toml::Value::Array(a) => Json::Array(a.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => {
+            Json::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
+        }
+    }
+}
+
+fn parse_yaml(
+    inner: &str,
+    base: usize,
+    text: &str,
+    path: &Path,
+    lines: &LineIndex,
+) -> Result<Json, Diagnostic> {
+    if inner.trim().is_empty() {
+        return Ok(Json::Object(Default::default()));
+    }
+    serde_saphyr::from_str::<Json>(inner).map_err(|e| {
+        let msg = e.to_string();
+        let (line, col) = yaml_error_pos(&msg).unwrap_or((1, 1));
+        let front_line = lines.pos(text, base).0;
+        let abs_line = front_line + line.saturating_sub(1);
+        let start = lines.line_start(abs_line).unwrap_or(base);
+        let first_line = msg.lines().next().unwrap_or("syntax error").to_string();
+        Diagnostic::error(
+            "bad-front-matter",
+            path,
+            Pos {
+                line: abs_line,
+                col,
+                span: Some(start..start),
+            },
+            format!("YAML front matter: {first_line}"),
+        )
+        .expected("YAML `key: value` lines between the `---` fences")
+        .hint("check indentation and quoting on that line")
+    })
+}
+
+/// serde-saphyr reports positions as "line N column M"; pull them out of the message.
+fn yaml_error_pos(msg: &str) -> Option<(u32, u32)> {
+    let after = msg.split("line ").nth(1)?;
+    let line: u32 = after
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()?;
+    let col = after
+        .split("column ")
+        .nth(1)
+        .and_then(|c| c.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(1);
+    Some((line, col))
+}
+
+fn schema_error_key(msg: &str) -> Option<String> {
+    // serde_json's messages don't name the key; the caller falls back to the fence line.
+    msg.split('`').nth(1).map(str::to_string)
+}
+
+/// Where `key` is written in the front matter, for a located schema error.
+pub fn key_pos(inner: &str, base: usize, text: &str, key: &str, lines: &LineIndex) -> Option<Pos> {
+    let mut offset = base;
+    for line in inner.split_inclusive('\n') {
+        let t = line.trim_start();
+        if let Some(rest) = t.strip_prefix(key) {
+            let rest = rest.trim_start();
+            if rest.starts_with('=') || rest.starts_with(':') {
+                let start = offset + (line.len() - t.len());
+                return Some(lines.span(text, start..start + key.len()));
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<FrontMatter, Diagnostic> {
+        let idx = LineIndex::new(text);
+        split(text, Path::new("p.md"), &idx).map(|s| s.front)
+    }
+
+    #[test]
+    fn toml_and_yaml_give_the_same_fields() {
+        let t = parse("+++\nkind = \"thesis\"\nscore = 0.5\nscored = 2026-10-01\n+++\n# T\n")
+            .expect("toml");
+        let y =
+            parse("---\nkind: thesis\nscore: 0.5\nscored: 2026-10-01\n---\n# T\n").expect("yaml");
+        assert_eq!(t.kind.as_deref(), Some("thesis"));
+        assert_eq!(y.kind.as_deref(), Some("thesis"));
+        assert_eq!(t.score, y.score);
+        assert_eq!(t.scored, Some(Json::String("2026-10-01".into())));
+    }
+
+    #[test]
+    fn part_of_takes_one_or_many() {
+        let one = parse("+++\npart_of = \"a\"\n+++\n").expect("one");
+        let many = parse("+++\npart_of = [\"a\", \"b\"]\n+++\n").expect("many");
+        assert_eq!(one.part_of, vec!["a"]);
+        assert_eq!(many.part_of, vec!["a", "b"]);
+    }
+
+    #[test]
+    fn toml_error_is_located_inside_the_page() {
+        let err = parse("+++\nkind = \"concept\"\nstatus = active\n+++\n").expect_err("bad toml");
+        assert_eq!(err.line, 3);
+        assert!(err.col >= 1);
+    }
+
+    #[test]
+    fn unclosed_fence_is_an_error() {
+        let err = parse("+++\nkind = \"concept\"\n# Title\n").expect_err("unclosed");
+        assert_eq!(err.code, "unterminated-front-matter");
+    }
+
+    #[test]
+    fn a_rule_line_that_is_not_a_fence_is_body() {
+        let idx = LineIndex::new("--- not a fence\n");
+        let s = split("--- not a fence\n", Path::new("p.md"), &idx).expect("body");
+        assert_eq!(s.body_start, 0);
+    }
+}

@@ -1,0 +1,212 @@
+//! Loading a research repo: find its root, read `rescore.toml` and the rules, walk the pages
+//! (honouring `.gitignore` and `exclude`), parse them in parallel and build the graph.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use rescore_graph::Graph;
+
+use crate::config::{Config, FILE_NAME};
+use crate::diag::{Diagnostic, Pos};
+use crate::page::{self, Page, ParseContext};
+use crate::resolve;
+use crate::rules::RuleSet;
+
+/// A loaded research repo: pages (a page's index is its `Loc::file`), the graph, the rules,
+/// and every diagnostic found on the way.
+pub struct Repo {
+    pub root: PathBuf,
+    pub config: Config,
+    pub rules: RuleSet,
+    pub pages: Vec<Page>,
+    pub graph: Graph,
+    pub diags: Vec<Diagnostic>,
+}
+
+impl Repo {
+    pub fn has_errors(&self) -> bool {
+        self.diags.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn page_of(&self, loc: rescore_graph::Loc) -> Option<&Page> {
+        self.pages.get(loc.file as usize)
+    }
+}
+
+/// The root: `--root`, else the nearest folder upward holding `rescore.toml`, else `cwd`.
+pub fn find_root(explicit: Option<&Path>, cwd: &Path) -> PathBuf {
+    if let Some(r) = explicit {
+        return r.to_path_buf();
+    }
+    cwd.ancestors()
+        .find(|d| d.join(FILE_NAME).is_file())
+        .unwrap_or(cwd)
+        .to_path_buf()
+}
+
+/// Config and rules, or the diagnostics that stop everything else.
+pub fn settings(
+    config_text: Option<&str>,
+    read: &dyn Fn(&Path) -> Option<String>,
+) -> Result<(Config, RuleSet), Vec<Diagnostic>> {
+    let config_path = Path::new(FILE_NAME);
+    let config = match config_text {
+        Some(text) => Config::parse(text, config_path).map_err(|d| vec![d])?,
+        None => Config::default(),
+    };
+    let rules = RuleSet::load(&config, config_path, read)?;
+    Ok((config, rules))
+}
+
+/// Every markdown page below the root, relative paths, sorted.
+pub fn walk(root: &Path, config: &Config) -> Result<Vec<PathBuf>, Diagnostic> {
+    let mut overrides = ignore::overrides::OverrideBuilder::new(root);
+    for glob in &config.exclude {
+        overrides.add(&format!("!{glob}")).map_err(|e| {
+            Diagnostic::error(
+                "bad-exclude",
+                Path::new(FILE_NAME),
+                Pos::at(1, 1),
+                format!("exclude glob `{glob}`: {e}"),
+            )
+            .expected("a gitignore-style glob relative to the root")
+            .hint("check the brackets and stars in the glob")
+        })?;
+    }
+    let overrides = overrides.build().map_err(|e| {
+        Diagnostic::error(
+            "bad-exclude",
+            Path::new(FILE_NAME),
+            Pos::at(1, 1),
+            format!("exclude globs: {e}"),
+        )
+        .expected("gitignore-style globs")
+        .hint("check `exclude` in rescore.toml")
+    })?;
+    let mut paths: Vec<PathBuf> = ignore::WalkBuilder::new(root)
+        .hidden(true)
+        .require_git(false)
+        .overrides(overrides)
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+        .filter_map(|e| e.path().strip_prefix(root).ok().map(Path::to_path_buf))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
+/// Parses page texts (in parallel) and builds the graph.
+pub fn build(
+    root: PathBuf,
+    config: Config,
+    rules: RuleSet,
+    files: Vec<(PathBuf, Result<String, Diagnostic>)>,
+) -> Repo {
+    let started = Instant::now();
+    let cx = ParseContext {
+        folders: &config.folders,
+        scale: &rules.scale,
+    };
+    let parsed: Vec<(Option<Page>, Vec<Diagnostic>)> = files
+        .par_iter()
+        .map(|(path, text)| match text {
+            Ok(t) => page::parse(path, t, &cx),
+            Err(d) => (None, vec![d.clone()]),
+        })
+        .collect();
+    let mut diags = Vec::new();
+    let mut pages = Vec::with_capacity(parsed.len());
+    for (p, d) in parsed {
+        diags.extend(d);
+        pages.extend(p);
+    }
+    tracing::debug!(
+        pages = pages.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "parsed"
+    );
+    let graph = resolve::build(&pages, &mut diags);
+    tracing::debug!(
+        nodes = graph.len(),
+        edges = graph.edge_count(),
+        ms = started.elapsed().as_millis() as u64,
+        "graph built"
+    );
+    Repo {
+        root,
+        config,
+        rules,
+        pages,
+        graph,
+        diags,
+    }
+}
+
+/// Reads one page, turning unreadable or non-UTF-8 bytes into a located diagnostic.
+pub fn read_page(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
+    let bytes = std::fs::read(root.join(rel)).map_err(|e| {
+        Diagnostic::error(
+            "unreadable",
+            rel,
+            Pos::at(1, 1),
+            format!("cannot read page: {e}"),
+        )
+        .expected("a readable file")
+        .hint("check the file's permissions")
+    })?;
+    decode(rel, bytes)
+}
+
+pub fn decode(rel: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
+    String::from_utf8(bytes).map_err(|e| {
+        let good = e.utf8_error().valid_up_to();
+        let prefix = String::from_utf8_lossy(&e.as_bytes()[..good]).into_owned();
+        let line = prefix.matches('\n').count() as u32 + 1;
+        let col = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
+        Diagnostic::error(
+            "not-utf8",
+            rel,
+            Pos::at(line, col),
+            "page is not valid UTF-8",
+        )
+        .expected("UTF-8 text")
+        .hint("re-save the file as UTF-8")
+    })
+}
+
+/// Loads the repo at `root` from disk.
+pub fn load(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
+    let started = Instant::now();
+    if !root.is_dir() {
+        return Err(vec![Diagnostic::error(
+            "no-root",
+            root,
+            Pos::at(1, 1),
+            "research repo root is not a folder",
+        )
+        .expected("a folder holding markdown pages (and optionally rescore.toml)")
+        .hint("pass --root DIR or run rescore inside the research repo")]);
+    }
+    let config_text = match std::fs::read(root.join(FILE_NAME)) {
+        Ok(b) => Some(decode(Path::new(FILE_NAME), b).map_err(|d| vec![d])?),
+        Err(_) => None,
+    };
+    let (config, rules) = settings(config_text.as_deref(), &crate::rules::read_from(root))?;
+    let paths = walk(root, &config).map_err(|d| vec![d])?;
+    let files: Vec<(PathBuf, Result<String, Diagnostic>)> = paths
+        .into_par_iter()
+        .map(|p| {
+            let text = read_page(root, &p);
+            (p, text)
+        })
+        .collect();
+    tracing::debug!(
+        files = files.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "read"
+    );
+    Ok(build(root.to_path_buf(), config, rules, files))
+}

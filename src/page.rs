@@ -1,0 +1,887 @@
+//! One markdown page parsed on its own: kind, id, title, claims, benchmark rows and links.
+//! Nothing here looks at other pages; resolving links across the repo is `resolve`'s job.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
+use rescore_graph::quantity::{extract_quantities, normalise_text, parse_value, Quantity, Value};
+use serde::Serialize;
+
+use crate::config::Folders;
+use crate::diag::{did_you_mean, Diagnostic, LineIndex, Pos};
+use crate::frontmatter::{self, FrontMatter};
+use crate::rules::Scale;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageKind {
+    Concept,
+    Thesis,
+    Source,
+    /// Any other markdown page: resolvable as a link target, never a node.
+    Note,
+}
+
+impl PageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PageKind::Concept => "concept",
+            PageKind::Thesis => "thesis",
+            PageKind::Source => "source",
+            PageKind::Note => "note",
+        }
+    }
+}
+
+/// Where a link points, as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "style", rename_all = "snake_case")]
+pub enum Target {
+    /// `[[name]]`: a page id or title, case-insensitive.
+    Wiki { name: String },
+    /// `[text](../concepts/x.md)`: a path, already joined to the page's folder and normalised.
+    Path { path: PathBuf },
+    /// `[text](#anchor)`: this page.
+    Here,
+}
+
+/// What part of the page a link sits in, which decides the edge it makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "in", content = "index", rename_all = "snake_case")]
+pub enum Role {
+    Body,
+    Related,
+    ClaimSource(usize),
+    RowSource(usize),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Link {
+    pub target: Target,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<String>,
+    pub role: Role,
+    #[serde(skip)]
+    pub pos: Pos,
+    /// The link as written, for messages.
+    pub raw: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Claim {
+    pub id: String,
+    pub explicit_id: bool,
+    /// Canonical evidence level (scale aliases applied).
+    pub level: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qualifier: Option<String>,
+    /// Source names written without a link; resolved against source pages later.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bare_sources: Vec<String>,
+    pub text: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub quantities: Vec<Quantity>,
+    pub line: u32,
+    #[serde(skip)]
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub id: String,
+    pub metric: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    pub value: Value,
+    pub line: u32,
+    #[serde(skip)]
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page {
+    pub path: PathBuf,
+    pub kind: PageKind,
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub part_of: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scored: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub retracted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+    pub claims: Vec<Claim>,
+    pub rows: Vec<Row>,
+    pub links: Vec<Link>,
+    /// Where the page's title (or first line) is, for reports that point at the page.
+    #[serde(skip)]
+    pub head: Pos,
+    /// Where front matter keys that name other pages are written.
+    #[serde(skip)]
+    pub key_pos: KeyPositions,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct KeyPositions {
+    pub part_of: Pos,
+    pub depends_on: Pos,
+    pub superseded_by: Pos,
+}
+
+/// What parsing a page needs from the repo's settings.
+pub struct ParseContext<'a> {
+    pub folders: &'a Folders,
+    pub scale: &'a Scale,
+}
+
+/// Parses one page. Problems that make the page unusable come back as `Err`; problems with one
+/// claim or key ride along in the second vector and leave the rest of the page intact.
+pub fn parse(path: &Path, text: &str, cx: &ParseContext) -> (Option<Page>, Vec<Diagnostic>) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let lines = LineIndex::new(text);
+    let mut diags = Vec::new();
+    let split = match frontmatter::split(text, path, &lines) {
+        Ok(s) => s,
+        Err(d) => return (None, vec![d]),
+    };
+    let fm = &split.front;
+    let key = |k: &str| {
+        frontmatter::key_pos(split.front_text, split.front_start, text, k, &lines)
+            .unwrap_or_else(|| lines.span(text, 0..0))
+    };
+    let kind = match fm.kind.as_deref().map(str::trim) {
+        Some(k) => match k.to_lowercase().as_str() {
+            "concept" => PageKind::Concept,
+            "thesis" => PageKind::Thesis,
+            "source" => PageKind::Source,
+            "note" => PageKind::Note,
+            other => {
+                let kinds = ["concept", "thesis", "source", "note"];
+                let mut d = Diagnostic::error(
+                    "unknown-kind",
+                    path,
+                    key("kind"),
+                    format!("unknown page kind `{other}`"),
+                )
+                .expected("kind = \"concept\", \"thesis\" or \"source\" (or \"note\")");
+                d = match did_you_mean(other, kinds) {
+                    Some(near) => d.hint(format!("did you mean `{near}`?")),
+                    None => d.hint("remove `kind` to take the kind from the page's folder"),
+                };
+                return (None, vec![d]);
+            }
+        },
+        None => kind_from_folder(path, cx.folders),
+    };
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let id = fm.id.clone().map(|s| s.trim().to_string()).unwrap_or(stem);
+
+    let mut body = Body::parse(
+        split.body,
+        split.body_start,
+        text,
+        &lines,
+        path,
+        kind,
+        cx,
+        &mut diags,
+    );
+    let title = fm.title.clone().or(body.h1.take());
+    let head = body.head.clone().unwrap_or_else(|| lines.span(text, 0..0));
+
+    let mut score = None;
+    if kind == PageKind::Thesis {
+        score = thesis_score(fm, path, &key, &head, &mut diags);
+    }
+    let page = Page {
+        path: path.to_path_buf(),
+        kind,
+        id,
+        title,
+        status: fm
+            .status
+            .as_deref()
+            .map(normalise_text)
+            .filter(|s| !s.is_empty()),
+        part_of: fm.part_of.clone(),
+        depends_on: fm.depends_on.clone(),
+        score,
+        scored: fm.scored.as_ref().map(json_text),
+        retracted: fm.retracted.unwrap_or(false),
+        superseded_by: fm.superseded_by.clone().filter(|s| !s.trim().is_empty()),
+        url: fm.url.clone(),
+        published: fm.published.as_ref().map(json_text),
+        claims: body.claims,
+        rows: body.rows,
+        links: body.links,
+        head,
+        key_pos: KeyPositions {
+            part_of: key("part_of"),
+            depends_on: key("depends_on"),
+            superseded_by: key("superseded_by"),
+        },
+    };
+    (Some(page), diags)
+}
+
+fn json_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn thesis_score(
+    fm: &FrontMatter,
+    path: &Path,
+    key: &dyn Fn(&str) -> Pos,
+    head: &Pos,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<f64> {
+    let bad = |pos: Pos, what: String| {
+        Diagnostic::error("thesis-without-score", path, pos, what)
+            .expected("a numeric `score` in the thesis's front matter, e.g. score = 0.62")
+            .hint("write the researcher's current confidence as a number (quotes make it text)")
+    };
+    match &fm.score {
+        Some(serde_json::Value::Number(n)) => match n.as_f64() {
+            Some(x) if x.is_finite() => Some(x),
+            _ => {
+                diags.push(bad(
+                    key("score"),
+                    "thesis score is not a finite number".into(),
+                ));
+                None
+            }
+        },
+        Some(other) => {
+            diags.push(bad(
+                key("score"),
+                format!("thesis score is {other}, not a number"),
+            ));
+            None
+        }
+        None => {
+            diags.push(bad(head.clone(), "thesis has no score".into()));
+            None
+        }
+    }
+}
+
+fn kind_from_folder(path: &Path, folders: &Folders) -> PageKind {
+    let dirs: Vec<String> = path
+        .parent()
+        .map(|p| {
+            p.components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let has = |names: &[String]| dirs.iter().any(|d| names.iter().any(|n| n == d));
+    if has(&folders.thesis) {
+        PageKind::Thesis
+    } else if has(&folders.concept) {
+        PageKind::Concept
+    } else if has(&folders.source) {
+        PageKind::Source
+    } else {
+        PageKind::Note
+    }
+}
+
+/// A slug: lowercase alphanumerics joined by single hyphens.
+pub fn slug(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut dash = false;
+    for c in s.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            if dash && !out.is_empty() {
+                out.push('-');
+            }
+            out.push(c);
+            dash = false;
+        } else {
+            dash = true;
+        }
+    }
+    out
+}
+
+/// How many words of a claim make its id when it has no `{#id}`.
+const SLUG_WORDS: usize = 6;
+
+/// Text collected from one list item or table cell, with the links inside it.
+#[derive(Default)]
+struct Buf {
+    text: String,
+    /// (range in `text`, index into the page's links)
+    links: Vec<(Range<usize>, usize)>,
+    /// Byte offset of the item in the file.
+    start: usize,
+}
+
+struct OpenLink {
+    index: usize,
+    text_start: usize,
+}
+
+struct Body {
+    h1: Option<String>,
+    head: Option<Pos>,
+    claims: Vec<Claim>,
+    rows: Vec<Row>,
+    links: Vec<Link>,
+}
+
+impl Body {
+    #[allow(clippy::too_many_arguments)]
+    fn parse(
+        body: &str,
+        base: usize,
+        text: &str,
+        lines: &LineIndex,
+        path: &Path,
+        kind: PageKind,
+        cx: &ParseContext,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Body {
+        let mut out = Body {
+            h1: None,
+            head: None,
+            claims: Vec::new(),
+            rows: Vec::new(),
+            links: Vec::new(),
+        };
+        let opts =
+            Options::ENABLE_WIKILINKS | Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+        let mut items: Vec<Buf> = Vec::new();
+        let mut heading: Option<(pulldown_cmark::HeadingLevel, Buf)> = None;
+        let mut section = String::new();
+        let mut table: Option<Table> = None;
+        let mut open_links: Vec<OpenLink> = Vec::new();
+
+        for (event, range) in Parser::new_ext(body, opts).into_offset_iter() {
+            let abs = base + range.start..base + range.end;
+            match event {
+                Event::Start(Tag::Item) => items.push(Buf {
+                    start: abs.start,
+                    ..Buf::default()
+                }),
+                Event::End(TagEnd::Item) => {
+                    if let Some(buf) = items.pop() {
+                        if kind == PageKind::Concept {
+                            if let Some(claim) = claim(
+                                &buf,
+                                text,
+                                lines,
+                                path,
+                                cx,
+                                &mut out.links,
+                                out.claims.len(),
+                                diags,
+                            ) {
+                                out.claims.push(claim);
+                            }
+                        }
+                    }
+                }
+                Event::Start(Tag::Heading { level, .. }) => {
+                    heading = Some((
+                        level,
+                        Buf {
+                            start: abs.start,
+                            ..Buf::default()
+                        },
+                    ))
+                }
+                Event::End(TagEnd::Heading(_)) => {
+                    if let Some((level, buf)) = heading.take() {
+                        let t = buf.text.trim().to_string();
+                        if level == pulldown_cmark::HeadingLevel::H1 && out.h1.is_none() {
+                            out.head = Some(lines.span(text, abs.clone()));
+                            out.h1 = Some(t.clone());
+                        }
+                        if level <= pulldown_cmark::HeadingLevel::H3 {
+                            section = t.to_lowercase();
+                        }
+                    }
+                }
+                Event::Start(Tag::Table(_)) => table = Some(Table::default()),
+                Event::End(TagEnd::Table) => {
+                    if let Some(t) = table.take() {
+                        if kind == PageKind::Concept {
+                            t.rows_into(&mut out, text, lines);
+                        }
+                    }
+                }
+                Event::Start(Tag::TableHead) => {
+                    if let Some(t) = table.as_mut() {
+                        t.in_head = true;
+                    }
+                }
+                Event::End(TagEnd::TableHead) => {
+                    if let Some(t) = table.as_mut() {
+                        t.in_head = false;
+                    }
+                }
+                Event::Start(Tag::TableRow) => {
+                    if let Some(t) = table.as_mut() {
+                        t.body.push((abs.start, Vec::new()));
+                    }
+                }
+                Event::Start(Tag::TableCell) => {
+                    if let Some(t) = table.as_mut() {
+                        t.cell = Some(Buf {
+                            start: abs.start,
+                            ..Buf::default()
+                        });
+                    }
+                }
+                Event::End(TagEnd::TableCell) => {
+                    if let Some(t) = table.as_mut() {
+                        if let Some(cell) = t.cell.take() {
+                            if t.in_head {
+                                t.head.push(cell.text.trim().to_lowercase());
+                            } else if let Some(row) = t.body.last_mut() {
+                                row.1.push(cell);
+                            }
+                        }
+                    }
+                }
+                Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    ..
+                }) => {
+                    let raw = text.get(abs.clone()).unwrap_or("").to_string();
+                    let index = out.links.len();
+                    if let Some((target, anchor)) = link_target(link_type, &dest_url, path) {
+                        let role = if section.contains("related") {
+                            Role::Related
+                        } else {
+                            Role::Body
+                        };
+                        out.links.push(Link {
+                            target,
+                            anchor,
+                            role,
+                            pos: lines.span(text, abs.clone()),
+                            raw,
+                        });
+                        let buf = current(&mut table, &mut heading, &mut items);
+                        let text_start = buf.map_or(0, |b| b.text.len());
+                        open_links.push(OpenLink { index, text_start });
+                    } else {
+                        open_links.push(OpenLink {
+                            index: usize::MAX,
+                            text_start: 0,
+                        });
+                    }
+                }
+                Event::End(TagEnd::Link) => {
+                    if let Some(open) = open_links.pop() {
+                        if open.index != usize::MAX {
+                            if let Some(buf) = current(&mut table, &mut heading, &mut items) {
+                                let end = buf.text.len();
+                                buf.links.push((open.text_start..end, open.index));
+                            }
+                        }
+                    }
+                }
+                Event::Text(t) | Event::Code(t) => {
+                    if let Some(buf) = current(&mut table, &mut heading, &mut items) {
+                        buf.text.push_str(&t);
+                    }
+                }
+                Event::SoftBreak | Event::HardBreak => {
+                    if let Some(buf) = current(&mut table, &mut heading, &mut items) {
+                        buf.text.push('\n');
+                    }
+                }
+                Event::End(TagEnd::Paragraph) => {
+                    if let Some(buf) = current(&mut table, &mut heading, &mut items) {
+                        buf.text.push('\n');
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// The buffer text goes into: a table cell, a heading, or the innermost list item.
+fn current<'a>(
+    table: &'a mut Option<Table>,
+    heading: &'a mut Option<(pulldown_cmark::HeadingLevel, Buf)>,
+    items: &'a mut [Buf],
+) -> Option<&'a mut Buf> {
+    if let Some(cell) = table.as_mut().and_then(|t| t.cell.as_mut()) {
+        return Some(cell);
+    }
+    if let Some((_, buf)) = heading.as_mut() {
+        return Some(buf);
+    }
+    items.last_mut()
+}
+
+fn link_target(link_type: LinkType, dest: &str, page: &Path) -> Option<(Target, Option<String>)> {
+    let dest = dest.trim();
+    if let LinkType::WikiLink { .. } = link_type {
+        let (name, anchor) = split_anchor(dest);
+        if name.is_empty() {
+            return Some((Target::Here, anchor));
+        }
+        return Some((
+            Target::Wiki {
+                name: name.to_string(),
+            },
+            anchor,
+        ));
+    }
+    if matches!(link_type, LinkType::Autolink | LinkType::Email)
+        || dest.contains("://")
+        || dest.starts_with("mailto:")
+    {
+        return None;
+    }
+    let (file, anchor) = split_anchor(dest);
+    if file.is_empty() {
+        return anchor.map(|a| (Target::Here, Some(a)));
+    }
+    let file = percent_decode(file);
+    if !file.ends_with(".md") {
+        return None;
+    }
+    let joined = page.parent().unwrap_or(Path::new("")).join(&file);
+    Some((
+        Target::Path {
+            path: normalise_path(&joined),
+        },
+        anchor,
+    ))
+}
+
+fn split_anchor(dest: &str) -> (&str, Option<String>) {
+    match dest.split_once('#') {
+        Some((a, b)) => (
+            a.trim(),
+            Some(b.trim().to_string()).filter(|s| !s.is_empty()),
+        ),
+        None => (dest, None),
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Folds `.` and `..` out of a relative path without touching the filesystem.
+pub fn normalise_path(p: &Path) -> PathBuf {
+    let mut parts: Vec<String> = Vec::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir
+            | std::path::Component::RootDir
+            | std::path::Component::Prefix(_) => {}
+            std::path::Component::ParentDir => {
+                if parts.pop().is_none() {
+                    parts.push("..".into());
+                }
+            }
+            std::path::Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+        }
+    }
+    parts.iter().collect()
+}
+
+/// Turns a list item with an `Evidence:` line into a claim.
+#[allow(clippy::too_many_arguments)]
+fn claim(
+    buf: &Buf,
+    text: &str,
+    lines: &LineIndex,
+    path: &Path,
+    cx: &ParseContext,
+    links: &mut [Link],
+    index: usize,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Claim> {
+    let ev = find_evidence(&buf.text)?;
+    let item_pos = lines.span(text, buf.start..buf.start + 1);
+    let (claim_text, explicit) = strip_id(&buf.text[..ev]);
+    let after = &buf.text[ev + "Evidence:".len()..];
+    let after_start = ev + "Evidence:".len();
+    let line_end = after.find('\n').unwrap_or(after.len());
+    let evidence_line = &after[..line_end];
+    let groups = paren_groups(evidence_line);
+    let level_end = groups.first().map_or(evidence_line.len(), |g| g.start - 1);
+    let level_word = evidence_line[..level_end]
+        .trim()
+        .trim_end_matches(['.', ',', ';'])
+        .trim();
+    let level_pos = evidence_pos(text, lines, buf.start, "Evidence:").unwrap_or(item_pos.clone());
+    let level = match cx.scale.canonical(level_word) {
+        Some(l) => l.to_string(),
+        None => {
+            let mut d = Diagnostic::error(
+                "unknown-evidence-level",
+                path,
+                level_pos,
+                if level_word.is_empty() {
+                    "evidence line names no level".to_string()
+                } else {
+                    format!("unknown evidence level `{level_word}`")
+                },
+            )
+            .expected(format!(
+                "a level of the evidence scale: {}",
+                cx.scale.words().collect::<Vec<_>>().join(", ")
+            ));
+            d = match did_you_mean(level_word, cx.scale.words()) {
+                Some(near) if !level_word.is_empty() => d.hint(format!("did you mean `{near}`?")),
+                _ => d.hint("write `Evidence: LEVEL (QUALIFIER) (SOURCES)`, or change the scale in rescore.toml"),
+            };
+            diags.push(d);
+            return None;
+        }
+    };
+    let (qualifier, sources_group) = match groups.len() {
+        0 => (None, None),
+        1 => (None, Some(groups[0].clone())),
+        n => (
+            Some(normalise_text(&evidence_line[groups[0].clone()])),
+            Some(groups[n - 1].clone()),
+        ),
+    };
+    let mut bare_sources = Vec::new();
+    if let Some(g) = sources_group {
+        let abs = after_start + g.start..after_start + g.end;
+        let mut rest = String::new();
+        let mut last = abs.start;
+        for (r, li) in &buf.links {
+            if r.start >= abs.start && r.end <= abs.end {
+                if let Some(l) = links.get_mut(*li) {
+                    l.role = Role::ClaimSource(index);
+                }
+                rest.push_str(&buf.text[last..r.start]);
+                rest.push(',');
+                last = r.end;
+            }
+        }
+        rest.push_str(&buf.text[last..abs.end]);
+        for name in rest.split([',', ';']).flat_map(|s| s.split(" and ")) {
+            let n = name.trim();
+            if !n.is_empty() {
+                bare_sources.push(n.to_string());
+            }
+        }
+    }
+    let normalised = normalise_text(&claim_text);
+    let explicit_id = explicit.is_some();
+    let id = match explicit {
+        Some(id) => id,
+        None => slug(
+            &normalised
+                .split_whitespace()
+                .take(SLUG_WORDS)
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+    };
+    let quantities = extract_quantities(&normalised);
+    Some(Claim {
+        explicit_id,
+        id,
+        level,
+        qualifier,
+        bare_sources,
+        text: normalised,
+        quantities,
+        line: item_pos.line,
+        pos: item_pos,
+    })
+}
+
+/// Byte position of `Evidence:` in the item text: at a line start, or after whitespace.
+fn find_evidence(s: &str) -> Option<usize> {
+    let mut from = 0;
+    let mut found = None;
+    while let Some(i) = s[from..].find("Evidence:") {
+        let at = from + i;
+        if at == 0 || s[..at].ends_with(char::is_whitespace) {
+            found = Some(at);
+        }
+        from = at + 1;
+    }
+    found
+}
+
+/// Removes a `{#id}` marker, returning the text and the id.
+fn strip_id(s: &str) -> (String, Option<String>) {
+    if let Some(open) = s.find("{#") {
+        if let Some(len) = s[open..].find('}') {
+            let id = s[open + 2..open + len].trim();
+            if !id.is_empty() && !id.contains(char::is_whitespace) {
+                let mut out = s[..open].to_string();
+                out.push_str(&s[open + len + 1..]);
+                return (out, Some(id.to_string()));
+            }
+        }
+    }
+    (s.to_string(), None)
+}
+
+/// Top-level parenthesised groups of a line, as ranges of their contents.
+fn paren_groups(s: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => {
+                if depth == 0 {
+                    start = i + 1;
+                }
+                depth += 1;
+            }
+            ')' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    out.push(start..i);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn evidence_pos(text: &str, lines: &LineIndex, from: usize, needle: &str) -> Option<Pos> {
+    let at = text.get(from..)?.find(needle)? + from;
+    let level_start = at + needle.len();
+    let rest = text.get(level_start..)?;
+    let skip = rest.len() - rest.trim_start().len();
+    let end = rest.find(['(', '\n']).unwrap_or(rest.len());
+    let start = level_start + skip.min(end);
+    Some(lines.span(text, start..(level_start + end).max(start)))
+}
+
+#[derive(Default)]
+struct Table {
+    head: Vec<String>,
+    in_head: bool,
+    body: Vec<(usize, Vec<Buf>)>,
+    cell: Option<Buf>,
+}
+
+impl Table {
+    fn rows_into(self, out: &mut Body, text: &str, lines: &LineIndex) {
+        let col = |name: &str| self.head.iter().position(|h| h == name);
+        let (Some(metric), Some(value)) = (col("metric"), col("value")) else {
+            return;
+        };
+        let system = col("system");
+        let source = col("source").or(col("sources"));
+        for (start, cells) in self.body {
+            let cell = |i: usize| {
+                cells
+                    .get(i)
+                    .map(|c| c.text.trim().to_string())
+                    .unwrap_or_default()
+            };
+            let m = cell(metric);
+            if m.is_empty() {
+                continue;
+            }
+            let sys = system.map(cell).filter(|s| !s.is_empty());
+            let id = match &sys {
+                Some(s) => format!("{}@{}", slug(&m), slug(s)),
+                None => slug(&m),
+            };
+            let index = out.rows.len();
+            if let Some(c) = source.and_then(|i| cells.get(i)) {
+                for (_, li) in &c.links {
+                    if let Some(l) = out.links.get_mut(*li) {
+                        l.role = Role::RowSource(index);
+                    }
+                }
+            }
+            let pos = lines.span(text, start..start + 1);
+            out.rows.push(Row {
+                id,
+                metric: normalise_text(&m),
+                system: sys.map(|s| normalise_text(&s)),
+                value: parse_value(&cell(value)),
+                line: pos.line,
+                pos,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slug_folds_case_and_punctuation() {
+        assert_eq!(slug("Consistency horizon"), "consistency-horizon");
+        assert_eq!(slug("  Genie 3 — 11B!"), "genie-3-11b");
+    }
+
+    #[test]
+    fn paths_normalise_without_the_filesystem() {
+        assert_eq!(
+            normalise_path(Path::new("theses/../concepts/./x.md")),
+            PathBuf::from("concepts/x.md")
+        );
+    }
+
+    #[test]
+    fn evidence_groups_split_qualifier_and_sources() {
+        let g = paren_groups(" strong (vendor (technical) report) ([Genie 3])");
+        assert_eq!(g.len(), 2);
+    }
+
+    #[test]
+    fn percent_escapes_decode() {
+        assert_eq!(percent_decode("my%20page.md"), "my page.md");
+        assert_eq!(percent_decode("100%"), "100%");
+    }
+}

@@ -1,0 +1,534 @@
+//! Builds the graph from parsed pages: resolves every link by path, id or title, turns it into
+//! the right edge kind, and reports links that land nowhere and cycles.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rescore_graph::quantity::normalise_text;
+use rescore_graph::{
+    ClaimState, Edge, EdgeKind, Graph, Loc, MaterialState, Node, NodeIx, NodeKind,
+};
+
+use crate::diag::{did_you_mean, Diagnostic, Pos};
+use crate::page::{Link, Page, PageKind, Role, Target};
+
+/// Page lookups by id, title and path, all case-insensitive on names.
+pub struct Index {
+    by_id: HashMap<String, usize>,
+    by_title: HashMap<String, usize>,
+    by_path: HashMap<PathBuf, usize>,
+}
+
+impl Index {
+    /// Indexes pages; a second page with a taken id is reported and left out.
+    pub fn new(pages: &[Page], diags: &mut Vec<Diagnostic>) -> (Index, Vec<bool>) {
+        let mut idx = Index {
+            by_id: HashMap::with_capacity(pages.len()),
+            by_title: HashMap::with_capacity(pages.len()),
+            by_path: HashMap::with_capacity(pages.len()),
+        };
+        let mut live = vec![true; pages.len()];
+        for (i, p) in pages.iter().enumerate() {
+            idx.by_path.insert(p.path.clone(), i);
+            let key = p.id.to_lowercase();
+            if let Some(&first) = idx.by_id.get(&key) {
+                let other = &pages[first];
+                diags.push(
+                    Diagnostic::error(
+                        "duplicate-id",
+                        &p.path,
+                        p.head.clone(),
+                        format!(
+                            "page id `{}` is already taken by {}",
+                            p.id,
+                            other.path.display()
+                        ),
+                    )
+                    .expected("one page per id")
+                    .hint("rename one file, or set a distinct `id` in its front matter")
+                    .note(
+                        &other.path,
+                        other.head.line,
+                        other.head.col,
+                        "the first page with this id",
+                    ),
+                );
+                live[i] = false;
+                continue;
+            }
+            idx.by_id.insert(key, i);
+        }
+        for (i, p) in pages.iter().enumerate() {
+            if let (true, Some(t)) = (live[i], &p.title) {
+                idx.by_title.entry(t.to_lowercase()).or_insert(i);
+            }
+        }
+        (idx, live)
+    }
+
+    pub fn page(&self, target: &Target, from: usize) -> Option<usize> {
+        match target {
+            Target::Here => Some(from),
+            Target::Path { path } => self.by_path.get(path).copied(),
+            Target::Wiki { name } => self.by_name(name),
+        }
+    }
+
+    pub fn by_name(&self, name: &str) -> Option<usize> {
+        let key = name.trim().to_lowercase();
+        self.by_id
+            .get(&key)
+            .or_else(|| self.by_title.get(&key))
+            .copied()
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.by_id
+            .keys()
+            .chain(self.by_title.keys())
+            .map(String::as_str)
+    }
+}
+
+/// The node key of a page, or of one claim or row in it.
+pub fn page_key(page: &Page) -> String {
+    page.id.to_lowercase()
+}
+
+pub fn anchor_key(page: &Page, anchor: &str) -> String {
+    format!("{}#{}", page.id.to_lowercase(), anchor.to_lowercase())
+}
+
+fn loc(file: usize, pos: &Pos) -> Loc {
+    Loc {
+        file: file as u32,
+        line: pos.line,
+        col: pos.col,
+    }
+}
+
+/// Builds the graph. Pages marked dead (duplicate ids) and notes add no nodes.
+pub fn build(pages: &[Page], diags: &mut Vec<Diagnostic>) -> Graph {
+    let (index, live) = Index::new(pages, diags);
+    let mut graph = Graph::new();
+    let node_kind = |k: PageKind| match k {
+        PageKind::Concept => Some(NodeKind::Concept),
+        PageKind::Thesis => Some(NodeKind::Thesis),
+        PageKind::Source => Some(NodeKind::Source),
+        PageKind::Note => None,
+    };
+
+    // Pass 1: a node for every page, claim and row, so links can land in any order.
+    for (i, p) in pages.iter().enumerate() {
+        let Some(kind) = node_kind(p.kind).filter(|_| live[i]) else {
+            continue;
+        };
+        let state = match kind {
+            NodeKind::Concept => MaterialState::Concept {
+                status: p.status.clone(),
+            },
+            NodeKind::Thesis => MaterialState::Thesis {
+                score: p.score.unwrap_or(f64::NAN),
+            },
+            _ => MaterialState::Source {
+                retracted: p.retracted,
+                superseded_by: p.superseded_by.as_deref().map(|s| s.trim().to_lowercase()),
+            },
+        };
+        let _ = graph.add_node(Node {
+            key: page_key(p),
+            kind,
+            loc: loc(i, &p.head),
+            state,
+        });
+        let mut seen: HashMap<String, u32> = HashMap::new();
+        for c in &p.claims {
+            let key = unique(
+                &mut seen,
+                anchor_key(p, &c.id),
+                c.explicit_id,
+                p,
+                &c.pos,
+                diags,
+            );
+            let Some(key) = key else { continue };
+            let _ = graph.add_node(Node {
+                key,
+                kind: NodeKind::Claim,
+                loc: loc(i, &c.pos),
+                state: MaterialState::Claim(ClaimState {
+                    level: c.level.clone(),
+                    qualifier: c.qualifier.clone(),
+                    sources: Vec::new(),
+                    quantities: c.quantities.clone(),
+                    text: c.text.clone(),
+                }),
+            });
+        }
+        for r in &p.rows {
+            let Some(key) = unique(&mut seen, anchor_key(p, &r.id), true, p, &r.pos, diags) else {
+                continue;
+            };
+            let _ = graph.add_node(Node {
+                key,
+                kind: NodeKind::Benchmark,
+                loc: loc(i, &r.pos),
+                state: MaterialState::Benchmark {
+                    value: r.value.clone(),
+                    sources: Vec::new(),
+                },
+            });
+        }
+    }
+
+    // Pass 2: edges.
+    let mut sources: HashMap<NodeIx, Vec<String>> = HashMap::new();
+    for (i, p) in pages.iter().enumerate() {
+        if !live[i] || p.kind == PageKind::Note {
+            continue;
+        }
+        let Some(me) = graph.get(&page_key(p)) else {
+            continue;
+        };
+        let claim_ix: Vec<Option<NodeIx>> = p
+            .claims
+            .iter()
+            .map(|c| graph.get(&anchor_key(p, &c.id)))
+            .collect();
+        let row_ix: Vec<Option<NodeIx>> = p
+            .rows
+            .iter()
+            .map(|r| graph.get(&anchor_key(p, &r.id)))
+            .collect();
+        for (ix, pos) in claim_ix
+            .iter()
+            .zip(p.claims.iter().map(|c| &c.pos))
+            .chain(row_ix.iter().zip(p.rows.iter().map(|r| &r.pos)))
+        {
+            if let Some(ix) = ix {
+                graph.add_edge(
+                    *ix,
+                    me,
+                    Edge {
+                        kind: EdgeKind::Contains,
+                        loc: loc(i, pos),
+                    },
+                );
+            }
+        }
+        // Bare source names resolve when a source page has that id or title.
+        for (c, ix) in p.claims.iter().zip(&claim_ix) {
+            let Some(ix) = ix else { continue };
+            for name in &c.bare_sources {
+                match index
+                    .by_name(name)
+                    .filter(|&j| pages[j].kind == PageKind::Source && live[j])
+                {
+                    Some(j) => {
+                        if let Some(s) = graph.get(&page_key(&pages[j])) {
+                            graph.add_edge(
+                                s,
+                                *ix,
+                                Edge {
+                                    kind: EdgeKind::Cites,
+                                    loc: loc(i, &c.pos),
+                                },
+                            );
+                            sources.entry(*ix).or_default().push(page_key(&pages[j]));
+                        }
+                    }
+                    None => sources.entry(*ix).or_default().push(normalise_text(name)),
+                }
+            }
+        }
+        for link in &p.links {
+            let Some(j) = resolve_link(&index, pages, i, link, diags) else {
+                continue;
+            };
+            let target = &pages[j];
+            let Some(target_ix) = target_node(
+                &graph,
+                target,
+                link.anchor.as_deref(),
+                link,
+                &pages[i].path,
+                diags,
+            ) else {
+                continue;
+            };
+            let edge = |kind| Edge {
+                kind,
+                loc: loc(i, &link.pos),
+            };
+            match (p.kind, link.role) {
+                (PageKind::Concept, Role::ClaimSource(c))
+                | (PageKind::Concept, Role::RowSource(c)) => {
+                    let from = match link.role {
+                        Role::ClaimSource(_) => claim_ix.get(c).copied().flatten(),
+                        _ => row_ix.get(c).copied().flatten(),
+                    };
+                    if let (Some(from), PageKind::Source) = (from, target.kind) {
+                        graph.add_edge(target_ix, from, edge(EdgeKind::Cites));
+                        sources.entry(from).or_default().push(page_key(target));
+                    }
+                }
+                (PageKind::Concept, Role::Related)
+                    if target.kind == PageKind::Concept && target_ix != me =>
+                {
+                    graph.add_edge(me, target_ix, edge(EdgeKind::Related));
+                }
+                (PageKind::Thesis, _) if target.kind != PageKind::Note => {
+                    add_dependency(&mut graph, target_ix, me, loc(i, &link.pos))
+                }
+                _ => {}
+            }
+        }
+        let names = p.part_of.iter().map(|n| (n, &p.key_pos.part_of, true));
+        let deps = p
+            .depends_on
+            .iter()
+            .map(|n| (n, &p.key_pos.depends_on, false));
+        for (name, pos, is_part_of) in names.chain(deps) {
+            let link = Link {
+                target: Target::Wiki {
+                    name: name.split('#').next().unwrap_or(name).to_string(),
+                },
+                anchor: name.split_once('#').map(|(_, a)| a.to_string()),
+                role: Role::Body,
+                pos: pos.clone(),
+                raw: name.clone(),
+            };
+            let Some(j) = resolve_link(&index, pages, i, &link, diags) else {
+                continue;
+            };
+            let Some(t) = target_node(
+                &graph,
+                &pages[j],
+                link.anchor.as_deref(),
+                &link,
+                &p.path,
+                diags,
+            ) else {
+                continue;
+            };
+            let e = Edge {
+                kind: EdgeKind::PartOf,
+                loc: loc(i, pos),
+            };
+            if is_part_of {
+                if p.kind == PageKind::Concept && pages[j].kind == PageKind::Concept {
+                    graph.add_edge(me, t, e);
+                } else {
+                    diags.push(
+                        Diagnostic::error(
+                            "bad-part-of",
+                            &p.path,
+                            pos.clone(),
+                            format!(
+                                "`part_of = {name}` joins a {} to a {}",
+                                p.kind.as_str(),
+                                pages[j].kind.as_str()
+                            ),
+                        )
+                        .expected("part_of on a concept page, naming parent concepts")
+                        .hint("cite other pages from a thesis's Evidence list instead"),
+                    );
+                }
+            } else if p.kind == PageKind::Thesis && pages[j].kind != PageKind::Note {
+                add_dependency(&mut graph, t, me, e.loc);
+            }
+        }
+    }
+    for (ix, mut names) in sources {
+        names.sort();
+        names.dedup();
+        match &mut graph.node_mut(ix).state {
+            MaterialState::Claim(c) => c.sources = names,
+            MaterialState::Benchmark { sources, .. } => *sources = names,
+            _ => {}
+        }
+    }
+    if let Some(cycle) = graph.find_cycle() {
+        diags.push(cycle_diagnostic(&graph, pages, &cycle));
+    }
+    graph
+}
+
+/// A thesis's dependency: an upstream thesis by its score (`builds_on`), anything else as evidence.
+fn add_dependency(graph: &mut Graph, from: NodeIx, thesis: NodeIx, loc: Loc) {
+    if from == thesis {
+        return;
+    }
+    let kind = if graph.node(from).kind == NodeKind::Thesis {
+        EdgeKind::BuildsOn
+    } else {
+        EdgeKind::Evidence
+    };
+    graph.add_edge(from, thesis, Edge { kind, loc });
+}
+
+fn unique(
+    seen: &mut HashMap<String, u32>,
+    key: String,
+    explicit: bool,
+    page: &Page,
+    pos: &Pos,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    let n = seen.entry(key.clone()).or_insert(0);
+    *n += 1;
+    if *n == 1 {
+        return Some(key);
+    }
+    if explicit {
+        diags.push(
+            Diagnostic::error(
+                "duplicate-anchor",
+                &page.path,
+                pos.clone(),
+                format!("`{key}` names two claims or rows on this page"),
+            )
+            .expected("one claim or row per {#id} or metric@system")
+            .hint("give one of them a distinct {#id}"),
+        );
+        return None;
+    }
+    // Claims without ids whose first words agree are told apart by their order.
+    Some(format!("{key}-{n}"))
+}
+
+fn resolve_link(
+    index: &Index,
+    pages: &[Page],
+    from: usize,
+    link: &Link,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<usize> {
+    if let Some(j) = index.page(&link.target, from) {
+        return Some(j);
+    }
+    let page = &pages[from];
+    let (what, near) = match &link.target {
+        Target::Wiki { name } => (
+            format!("`{name}`"),
+            did_you_mean(name, index.names()).map(str::to_string),
+        ),
+        Target::Path { path } => {
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let near = index
+                .by_name(&stem)
+                .map(|j| relative(&page.path, &pages[j].path))
+                .or_else(|| did_you_mean(&stem, index.names()).map(str::to_string));
+            (format!("{}", path.display()), near)
+        }
+        Target::Here => return Some(from),
+    };
+    let mut d = Diagnostic::error(
+        "link-to-no-page",
+        &page.path,
+        link.pos.clone(),
+        format!("link {} resolves to no page", link.raw.trim()),
+    )
+    .expected(format!(
+        "{what} to be the id, file stem, title or path of a page in this repo"
+    ));
+    d = match near {
+        Some(n) => d.hint(format!("did you mean `{n}`?")),
+        None => d.hint("create the page, or fix the link"),
+    };
+    diags.push(d);
+    None
+}
+
+/// A path from one page to another, as a relative markdown link would write it.
+fn relative(from: &Path, to: &Path) -> String {
+    let depth = from.parent().map_or(0, |p| p.components().count());
+    let mut s = "../".repeat(depth);
+    s.push_str(&to.to_string_lossy());
+    s
+}
+
+fn target_node(
+    graph: &Graph,
+    target: &Page,
+    anchor: Option<&str>,
+    link: &Link,
+    from: &Path,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<NodeIx> {
+    let Some(anchor) = anchor else {
+        return graph.get(&page_key(target));
+    };
+    if let Some(ix) = graph.get(&anchor_key(target, anchor)) {
+        return Some(ix);
+    }
+    let anchors: Vec<String> = target
+        .claims
+        .iter()
+        .map(|c| c.id.to_lowercase())
+        .chain(target.rows.iter().map(|r| r.id.to_lowercase()))
+        .collect();
+    let mut d = Diagnostic::error(
+        "anchor-to-no-claim",
+        from,
+        link.pos.clone(),
+        format!(
+            "`#{anchor}` names no claim or benchmark row of {}",
+            target.path.display()
+        ),
+    )
+    .expected("the {#id} of a claim, or metric@system of a benchmark row, on that page");
+    d = match did_you_mean(anchor, anchors.iter().map(String::as_str)) {
+        Some(n) => d.hint(format!("did you mean `#{n}`?")),
+        None if anchors.is_empty() => {
+            d.hint("that page has no claims or rows; link the whole page instead")
+        }
+        None => d.hint(format!("anchors there: {}", anchors.join(", "))),
+    };
+    diags.push(d);
+    None
+}
+
+fn cycle_diagnostic(
+    graph: &Graph,
+    pages: &[Page],
+    cycle: &[rescore_graph::model::CycleHop],
+) -> Diagnostic {
+    let first = &cycle[0];
+    let page = |l: &Loc| {
+        pages
+            .get(l.file as usize)
+            .map(|p| p.path.clone())
+            .unwrap_or_default()
+    };
+    let names: Vec<&str> = cycle
+        .iter()
+        .map(|h| graph.node(h.node).key.as_str())
+        .collect();
+    let mut d = Diagnostic::error(
+        "cycle",
+        &page(&first.edge.loc),
+        Pos::at(first.edge.loc.line, first.edge.loc.col),
+        format!("propagating edges form a cycle: {} → {}", names.join(" → "), names[0]),
+    )
+    .expected("evidence to flow one way: sources → claims → concepts → theses")
+    .hint("remove one of the links below (a `related` link under Related Concepts does not propagate)");
+    for (k, hop) in cycle.iter().enumerate() {
+        let next = &cycle[(k + 1) % cycle.len()];
+        d = d.note(
+            &page(&hop.edge.loc),
+            hop.edge.loc.line,
+            hop.edge.loc.col,
+            format!(
+                "{} --{}--> {}",
+                graph.node(hop.node).key,
+                hop.edge.kind,
+                graph.node(next.node).key
+            ),
+        );
+    }
+    d
+}
