@@ -160,7 +160,7 @@ done
 CPU="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)"
 echo "## rescore benchmark"
 echo
-echo "Machine: $(nproc) CPUs, ${CPU:-unknown CPU}, $(uname -sr); $(rg --version | head -n 1)"
+echo "Machine: $(nproc) CPUs, ${CPU:-unknown CPU}, $(uname -sr); $(rg --version 2>/dev/null | sed -n 1p)"
 echo "Timing: median of $RUNS fresh processes after one warm-up run ($([ -n "$HYPERFINE" ] && echo hyperfine || echo 'date +%s.%N loop')); page cache warm for both tools alike."
 echo "Corpus: gen_corpus --seed $SEED; 'after mutate' = after gen_corpus --mutate $MUTATE."
 echo

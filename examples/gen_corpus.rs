@@ -224,6 +224,13 @@ const METRICS: &[(Metric, &str)] = &[
 // ---------------------------------------------------------------------------------------------
 // Text helpers
 
+/// Writes to stdout, ignoring a closed pipe (`| head`) instead of panicking like `println!`.
+fn emit(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
 fn push_int(s: &mut String, n: usize) {
     let _ = write!(s, "{n}");
 }
@@ -928,7 +935,9 @@ fn generate(pages: usize, out: &Path, seed: u64) -> Result<(), String> {
     }
     let builds_on: usize = lay.thesis_parents.iter().map(Vec::len).sum();
     let elapsed = t0.elapsed().as_secs_f64();
-    println!(
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
         "wrote {pages} pages ({} concepts, {} sources, {} theses), {} bytes ({:.1} MB) to {} in {elapsed:.2}s",
         lay.concepts,
         lay.sources,
@@ -937,11 +946,13 @@ fn generate(pages: usize, out: &Path, seed: u64) -> Result<(), String> {
         total.bytes as f64 / 1e6,
         out.display()
     );
-    println!(
+    let _ = writeln!(
+        report,
         "  {} claims ({} with explicit ids), {} benchmark rows, {} retracted sources",
         total.claims, total.claim_ids, total.bench_rows, total.retracted
     );
-    println!(
+    let _ = writeln!(
+        report,
         "  {} thesis links ({} to a claim/row anchor, {} builds-on), max fan-out {}, longest thesis chain {}",
         total.thesis_links,
         total.thesis_anchor_links,
@@ -949,6 +960,7 @@ fn generate(pages: usize, out: &Path, seed: u64) -> Result<(), String> {
         total.max_fanout,
         depth.iter().max().copied().unwrap_or(0)
     );
+    emit(&report);
     Ok(())
 }
 
@@ -1404,6 +1416,7 @@ fn mutate(k: usize, out: &Path, seed: u64, only: Option<bool>) -> Result<(), Str
     let mut docs: BTreeMap<PathBuf, Doc> = BTreeMap::new();
     let mut counts: BTreeMap<Edit, usize> = BTreeMap::new();
     let mut skipped = 0;
+    let mut report = String::new();
 
     // Kinds are dealt round-robin from a random start, so every kind gets its share.
     let mut next_kind = [
@@ -1447,7 +1460,8 @@ fn mutate(k: usize, out: &Path, seed: u64, only: Option<bool>) -> Result<(), Str
                 if let Some((line, desc)) = apply(edit, doc, &mut rng) {
                     doc.dirty = true;
                     let rel = path.strip_prefix(out).unwrap_or(path);
-                    println!(
+                    let _ = writeln!(
+                        report,
                         "{} {} {}:{} {desc}",
                         if edit.material() {
                             "material"
@@ -1477,6 +1491,7 @@ fn mutate(k: usize, out: &Path, seed: u64, only: Option<bool>) -> Result<(), Str
             files += 1;
         }
     }
+    emit(&report);
     let total = |material: bool| -> usize {
         counts
             .iter()
@@ -1591,7 +1606,7 @@ fn main() -> ExitCode {
         Ok(a) => a,
         Err(msg) => {
             if msg.is_empty() {
-                println!("{USAGE}");
+                emit(&format!("{USAGE}\n"));
                 return ExitCode::SUCCESS;
             }
             eprintln!("gen_corpus: {msg}\n\n{USAGE}");

@@ -9,7 +9,11 @@ use serde_json::json;
 
 use crate::diag::Diagnostic;
 use crate::draw;
+use crate::eval::{self, Evaluation};
 use crate::load::{self, Repo};
+use crate::lock::{self, Lock};
+use crate::report;
+use crate::writeback;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -40,6 +44,12 @@ pub struct Cli {
     /// Only errors.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Report what would be flagged and written, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Exit 1 when any thesis is stale, pending or unscored (as `check` does).
+    #[arg(long)]
+    pub exit_code: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -54,6 +64,30 @@ pub enum Command {
     },
     /// Draw the graph as Graphviz DOT or Mermaid (--format dot|mermaid).
     Graph,
+    /// The CI gate: exit 1 while any thesis is stale, pending or unscored; writes nothing.
+    Check,
+    /// Record theses as re-scored: their current evidence becomes the new baseline.
+    Accept {
+        /// Thesis ids to accept.
+        #[arg(required_unless_present = "all")]
+        theses: Vec<String>,
+        /// Accept every thesis that is stale, pending or unscored.
+        #[arg(long, conflicts_with = "theses")]
+        all: bool,
+        /// Accept even a thesis that is clean or waits on an upstream thesis.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Why a thesis is stale: each root cause and the path it travelled.
+    Why { thesis: String },
+    /// Start using rescore here: a commented rescore.toml (if none) and a lock accepting every thesis.
+    Init {
+        /// Replace an existing lock.
+        #[arg(long)]
+        force: bool,
+    },
+    /// List the rules in force.
+    Rules,
 }
 
 pub fn main() -> i32 {
@@ -161,8 +195,219 @@ fn run(cli: &Cli, root: &Path) -> Result<i32, Failure> {
     match &cli.command {
         Some(Command::Ls { kind }) => ls(cli, root, kind.as_deref()),
         Some(Command::Graph) => graph(cli, root),
-        None => Err(Failure::Usage("no command yet".into())),
+        Some(Command::Check) => check(cli, root),
+        Some(Command::Accept { theses, all, force }) => accept(cli, root, theses, *all, *force),
+        Some(Command::Why { thesis }) => why(cli, root, thesis),
+        Some(Command::Init { force }) => init(cli, root, *force),
+        Some(Command::Rules) => {
+            let (config, rules) = load::settings(
+                std::fs::read_to_string(root.join(crate::config::FILE_NAME))
+                    .ok()
+                    .as_deref(),
+                &crate::rules::read_from(root),
+            )?;
+            let _ = config;
+            print!("{}", crate::rules::describe_rules(&rules));
+            Ok(0)
+        }
+        None => flag(cli, root),
     }
+}
+
+/// Loads the repo and the lock, and evaluates every thesis.
+fn evaluated(cli: &Cli, root: &Path) -> Result<(Repo, Lock, Evaluation), Failure> {
+    let repo = load_checked(root, cli.format)?;
+    let lock = Lock::read(root)?.unwrap_or_else(Lock::new);
+    let eval = eval::evaluate(&repo, &lock);
+    Ok((repo, lock, eval))
+}
+
+fn check(cli: &Cli, root: &Path) -> Result<i32, Failure> {
+    let (_, _, eval) = evaluated(cli, root)?;
+    print!(
+        "{}",
+        report::verdicts(&eval, cli.format.unwrap_or(Format::Human), true)
+    );
+    Ok(i32::from(eval.fails_gate()))
+}
+
+/// `rescore`: report, and bring the warning block of every thesis page in line with its verdict.
+fn flag(cli: &Cli, root: &Path) -> Result<i32, Failure> {
+    let (repo, _, eval) = evaluated(cli, root)?;
+    let format = cli.format.unwrap_or(Format::Human);
+    print!("{}", report::verdicts(&eval, format, false));
+    let writes = page_writes(&repo, &eval);
+    for (path, text) in &writes {
+        if cli.dry_run {
+            if format == Format::Human {
+                println!("would write {}", path.display());
+            }
+        } else {
+            let abs = root.join(path);
+            lock::write_atomic(&abs, text.as_bytes()).map_err(|e| {
+                Diagnostic::error(
+                    "write-failed",
+                    path,
+                    crate::diag::Pos::at(1, 1),
+                    format!("cannot write the warning block: {e}"),
+                )
+                .expected("a writable thesis page")
+                .hint("check the file's permissions")
+            })?;
+            if format == Format::Human && !cli.quiet {
+                println!("wrote {}", path.display());
+            }
+        }
+    }
+    Ok(i32::from(cli.exit_code && eval.fails_gate()))
+}
+
+/// The thesis pages whose warning block must change, with their new text.
+pub fn page_writes(repo: &Repo, eval: &Evaluation) -> Vec<(PathBuf, String)> {
+    let _guard = lock::RepoLock::acquire(&repo.root).ok();
+    eval.verdicts
+        .iter()
+        .filter_map(|v| {
+            let text = std::fs::read_to_string(repo.root.join(&v.path)).ok()?;
+            let stale = (v.status == eval::Status::Stale).then_some(v);
+            writeback::updated(&text, stale).map(|t| (PathBuf::from(&v.path), t))
+        })
+        .collect()
+}
+
+/// A thesis to accept: id, score, and the states it is accepted against.
+type Accepted = (String, f64, Vec<(String, rescore_graph::MaterialState)>);
+
+fn accept(
+    cli: &Cli,
+    root: &Path,
+    theses: &[String],
+    all: bool,
+    force: bool,
+) -> Result<i32, Failure> {
+    let (repo, _, eval) = evaluated(cli, root)?;
+    let chosen: Vec<&eval::Verdict> = if all {
+        eval.verdicts
+            .iter()
+            .filter(|v| force || v.status != eval::Status::Clean)
+            .collect()
+    } else {
+        let mut out = Vec::new();
+        for t in theses {
+            let key = t.to_lowercase();
+            let v = eval.get(&key).ok_or_else(|| {
+                let near = crate::diag::did_you_mean(
+                    &key,
+                    eval.verdicts.iter().map(|v| v.thesis.as_str()),
+                );
+                Failure::Usage(format!(
+                    "no thesis `{t}`{}",
+                    near.map(|n| format!(" (did you mean `{n}`?)"))
+                        .unwrap_or_default()
+                ))
+            })?;
+            match v.status {
+                eval::Status::Clean if !force => {
+                    return Err(Failure::Usage(format!("thesis `{t}` is not stale: nothing to accept (use --force to record its baseline anyway)")))
+                }
+                eval::Status::Pending if !force => {
+                    return Err(Failure::Usage(format!(
+                        "thesis `{t}` waits on {}: re-score and accept that first (or use --force)",
+                        v.waiting_on.join(", ")
+                    )))
+                }
+                _ => out.push(v),
+            }
+        }
+        out
+    };
+    let baselines: Vec<Accepted> = chosen
+        .iter()
+        .filter_map(|v| {
+            let ix = v.ix?;
+            let score = match repo.graph.node(ix).state {
+                rescore_graph::MaterialState::Thesis { score } => score,
+                _ => return None,
+            };
+            Some((v.thesis.clone(), score, eval::baseline(&repo, ix)))
+        })
+        .collect();
+    lock::update(root, |lock| {
+        for (t, score, against) in &baselines {
+            lock.accept(t, *score, against.iter().cloned());
+        }
+        Ok(())
+    })?;
+    // Accepting can settle theses downstream too; re-evaluate before touching pages.
+    let lock = Lock::read(root)?.unwrap_or_else(Lock::new);
+    let after = eval::evaluate(&repo, &lock);
+    for (path, text) in page_writes(&repo, &after) {
+        lock::write_atomic(&root.join(&path), text.as_bytes()).map_err(|e| {
+            Diagnostic::error(
+                "write-failed",
+                &path,
+                crate::diag::Pos::at(1, 1),
+                format!("cannot update the warning block: {e}"),
+            )
+            .expected("a writable thesis page")
+            .hint("check the file's permissions")
+        })?;
+    }
+    if !cli.quiet {
+        for (t, score, _) in &baselines {
+            println!("accepted {t} at score {score}");
+        }
+    }
+    Ok(0)
+}
+
+fn why(cli: &Cli, root: &Path, thesis: &str) -> Result<i32, Failure> {
+    let (_, _, eval) = evaluated(cli, root)?;
+    let key = thesis.to_lowercase();
+    if eval.get(&key).is_none() {
+        let near = crate::diag::did_you_mean(&key, eval.verdicts.iter().map(|v| v.thesis.as_str()));
+        return Err(Failure::Usage(format!(
+            "no thesis `{thesis}`{}",
+            near.map(|n| format!(" (did you mean `{n}`?)"))
+                .unwrap_or_default()
+        )));
+    }
+    print!(
+        "{}",
+        report::why(&eval, &key, cli.format.unwrap_or(Format::Human))
+    );
+    Ok(0)
+}
+
+fn init(cli: &Cli, root: &Path, force: bool) -> Result<i32, Failure> {
+    let config = root.join(crate::config::FILE_NAME);
+    if !config.exists() {
+        lock::write_atomic(&config, crate::config::TEMPLATE.as_bytes())
+            .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", config.display())))?;
+        if !cli.quiet {
+            println!("wrote {}", crate::config::FILE_NAME);
+        }
+    }
+    if root.join(lock::FILE_NAME).exists() && !force {
+        return Err(Failure::Usage("rescore.lock exists already: use `rescore accept` to move baselines (or `init --force` to start over)".into()));
+    }
+    let repo = load_checked(root, cli.format)?;
+    let mut fresh = Lock::new();
+    let mut n = 0;
+    for ix in eval::thesis_order(&repo) {
+        if let rescore_graph::MaterialState::Thesis { score } = repo.graph.node(ix).state {
+            fresh.accept(&repo.graph.node(ix).key, score, eval::baseline(&repo, ix));
+            n += 1;
+        }
+    }
+    lock::update(root, |lock| {
+        *lock = fresh;
+        Ok(())
+    })?;
+    if !cli.quiet {
+        println!("wrote {} accepting {n} theses", lock::FILE_NAME);
+    }
+    Ok(0)
 }
 
 fn ls(cli: &Cli, root: &Path, kind: Option<&str>) -> Result<i32, Failure> {

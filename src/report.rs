@@ -7,6 +7,7 @@ use rescore_graph::{MaterialState, NodeKind};
 use serde_json::json;
 
 use crate::cli::Format;
+use crate::eval::{Cause, Evaluation, Status};
 use crate::load::Repo;
 
 /// `rescore ls`: pages, nodes with their material state, and edges.
@@ -55,7 +56,7 @@ pub fn ls(repo: &Repo, kind: Option<NodeKind>, format: Format) -> String {
         let detail = match &n.state {
             MaterialState::Claim(c) => {
                 let q: Vec<String> = c.quantities.iter().map(|q| q.to_string()).collect();
-                let mut s = format!("{}", c.level);
+                let mut s = c.level.clone();
                 if !q.is_empty() {
                     let _ = write!(s, "  [{}]", q.join(", "));
                 }
@@ -90,6 +91,222 @@ pub fn ls(repo: &Repo, kind: Option<NodeKind>, format: Format) -> String {
         );
         for (to, e) in repo.graph.outgoing(*ix) {
             let _ = writeln!(out, "{:<9}   └─{}→ {}", "", e.kind, repo.graph.node(to).key);
+        }
+    }
+    out
+}
+
+/// One cause on one line: `node: field before → after (detail, rule R, severity)`.
+pub fn cause_line(c: &Cause) -> String {
+    let was = c
+        .was
+        .as_deref()
+        .map(|w| format!(" (was {w})"))
+        .unwrap_or_default();
+    let detail = c
+        .detail
+        .as_deref()
+        .map(|d| format!("{d}, "))
+        .unwrap_or_default();
+    format!(
+        "{}{was}: {} {} → {} ({detail}rule {}, {})",
+        c.node, c.field, c.before, c.after, c.rule, c.severity
+    )
+}
+
+/// The stale/pending/unscored report, in any format. Clean theses are counted, not listed.
+pub fn verdicts(eval: &Evaluation, format: Format, gate: bool) -> String {
+    match format {
+        Format::Json => {
+            let list = |s: Status| eval.with(s).collect::<Vec<_>>();
+            let doc = json!({
+                "stale": list(Status::Stale),
+                "pending": list(Status::Pending),
+                "unscored": list(Status::Unscored),
+                "clean": eval.with(Status::Clean).count(),
+            });
+            serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+        }
+        Format::Github => github(eval, gate),
+        Format::Junit => junit(eval),
+        _ => human(eval),
+    }
+}
+
+fn human(eval: &Evaluation) -> String {
+    let mut out = String::new();
+    for v in &eval.verdicts {
+        match v.status {
+            Status::Clean => {}
+            Status::Stale => {
+                let _ = writeln!(out, "stale     {}:{}  {}", v.path, v.line, v.thesis);
+                for c in &v.causes {
+                    let _ = writeln!(out, "  ← {}", cause_line(c));
+                    if c.via.len() > 2 {
+                        let _ = writeln!(out, "      via {}", c.via.join(" → "));
+                    }
+                }
+            }
+            Status::Pending => {
+                let _ = writeln!(
+                    out,
+                    "pending   {}:{}  {} (waits on {})",
+                    v.path,
+                    v.line,
+                    v.thesis,
+                    v.waiting_on.join(", ")
+                );
+            }
+            Status::Unscored => {
+                let _ = writeln!(
+                    out,
+                    "unscored  {}:{}  {} (not in rescore.lock: score it, then `rescore accept {}`)",
+                    v.path, v.line, v.thesis, v.thesis
+                );
+            }
+        }
+    }
+    let count = |s| eval.with(s).count();
+    let _ = writeln!(
+        out,
+        "{} stale, {} pending, {} unscored, {} clean",
+        count(Status::Stale),
+        count(Status::Pending),
+        count(Status::Unscored),
+        count(Status::Clean)
+    );
+    out
+}
+
+/// GitHub workflow commands: one annotation per thesis that needs attention, at its file and line.
+fn github(eval: &Evaluation, gate: bool) -> String {
+    let level = if gate { "error" } else { "warning" };
+    let esc = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let mut out = String::new();
+    for v in eval.verdicts.iter().filter(|v| v.status != Status::Clean) {
+        let (title, body) = match v.status {
+            Status::Stale => (
+                format!("thesis {} is stale", v.thesis),
+                v.causes
+                    .iter()
+                    .map(|c| format!("← {}", cause_line(c)))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            Status::Pending => (
+                format!("thesis {} is pending", v.thesis),
+                format!("waits on {}", v.waiting_on.join(", ")),
+            ),
+            _ => (
+                format!("thesis {} is unscored", v.thesis),
+                format!("score it, then run `rescore accept {}`", v.thesis),
+            ),
+        };
+        let _ = writeln!(
+            out,
+            "::{level} file={},line={},title={}::{}",
+            v.path,
+            v.line,
+            esc(&title),
+            esc(&body)
+        );
+    }
+    out
+}
+
+/// JUnit XML: one test case per thesis, failing when it is not clean.
+fn junit(eval: &Evaluation) -> String {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let failures = eval
+        .verdicts
+        .iter()
+        .filter(|v| v.status != Status::Clean)
+        .count();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"rescore\" tests=\"{}\" failures=\"{failures}\">",
+        eval.verdicts.len()
+    );
+    let _ = writeln!(out, "  <testsuite name=\"theses\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">", eval.verdicts.len());
+    for v in &eval.verdicts {
+        let _ = write!(
+            out,
+            "    <testcase classname=\"rescore.thesis\" name=\"{}\" file=\"{}\" line=\"{}\"",
+            esc(&v.thesis),
+            esc(&v.path),
+            v.line
+        );
+        if v.status == Status::Clean {
+            out.push_str("/>\n");
+            continue;
+        }
+        let body = match v.status {
+            Status::Stale => v
+                .causes
+                .iter()
+                .map(cause_line)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Status::Pending => format!("waits on {}", v.waiting_on.join(", ")),
+            _ => "not in rescore.lock".to_string(),
+        };
+        let kind = match v.status {
+            Status::Stale => "stale",
+            Status::Pending => "pending",
+            _ => "unscored",
+        };
+        let _ = writeln!(out, ">\n      <failure message=\"thesis {} is {kind}\" type=\"{kind}\">{}</failure>\n    </testcase>", esc(&v.thesis), esc(&body));
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+/// `rescore why`: every cause with its full path, and what a pending thesis waits on.
+pub fn why(eval: &Evaluation, thesis: &str, format: Format) -> String {
+    let Some(v) = eval.get(thesis) else {
+        return String::new();
+    };
+    if format == Format::Json {
+        return serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
+    }
+    let mut out = String::new();
+    match v.status {
+        Status::Clean => {
+            let _ = writeln!(
+                out,
+                "{thesis} is clean: nothing it rests on changed materially since it was scored."
+            );
+        }
+        Status::Unscored => {
+            let _ = writeln!(out, "{thesis} is unscored: it is not in rescore.lock. Score it, then `rescore accept {thesis}`.");
+        }
+        Status::Pending => {
+            let _ = writeln!(
+                out,
+                "{thesis} is pending: it builds on {}, which must be re-scored first.",
+                v.waiting_on.join(", ")
+            );
+            for w in &v.waiting_on {
+                out.push_str(&why(eval, w, format));
+            }
+        }
+        Status::Stale => {
+            for c in &v.causes {
+                let _ = writeln!(out, "{thesis} ← {}", cause_line(c));
+                for (i, hop) in c.via.iter().enumerate() {
+                    let _ = writeln!(out, "    {}{}", if i == 0 { "" } else { "→ " }, hop);
+                }
+            }
         }
     }
     out

@@ -47,6 +47,22 @@ pub enum Field {
     Score,
 }
 
+impl Field {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Evidence => "evidence",
+            Field::Qualifier => "qualifier",
+            Field::Sources => "sources",
+            Field::Value => "value",
+            Field::Text => "text",
+            Field::Status => "status",
+            Field::Retracted => "retracted",
+            Field::SupersededBy => "superseded_by",
+            Field::Score => "score",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Compare {
@@ -62,6 +78,7 @@ pub enum Compare {
     AbsoluteChange,
     Removed,
     Added,
+    NewDependency,
 }
 
 /// One rule as written in TOML.
@@ -173,6 +190,8 @@ pub struct RuleSet {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Change {
     pub rule: String,
+    /// What changed: the rule's field, or `claim` for presence rules.
+    pub field: &'static str,
     pub severity: Severity,
     pub before: String,
     pub after: String,
@@ -341,11 +360,22 @@ impl RuleSet {
         self.presence(kind, Compare::Added, "(absent)".into(), describe(new))
     }
 
+    /// A node the thesis now cites directly and was not scored against.
+    pub fn new_dependency(&self, kind: NodeKind, new: &MaterialState) -> Vec<Change> {
+        self.presence(
+            kind,
+            Compare::NewDependency,
+            "(not cited)".into(),
+            describe(new),
+        )
+    }
+
     fn presence(&self, kind: NodeKind, cmp: Compare, before: String, after: String) -> Vec<Change> {
         self.for_kind(kind)
             .filter(|r| r.compare == cmp)
             .map(|r| Change {
                 rule: r.name.clone(),
+                field: kind.as_str(),
                 severity: r.severity,
                 before: before.clone(),
                 after: after.clone(),
@@ -373,6 +403,7 @@ impl RuleSet {
         let threshold = rule.threshold.unwrap_or(0.0);
         let change = |before: String, after: String, detail: Option<String>| Change {
             rule: rule.name.clone(),
+            field: rule.field.map_or("node", Field::as_str),
             severity: rule.severity,
             before,
             after,
@@ -483,6 +514,7 @@ fn check_rule(r: &RuleSpec) -> Result<(), String> {
     let fits = |kinds: &[NodeKind]| r.node.iter().all(|k| kinds.contains(k));
     let ok = match (r.field, r.compare) {
         (None, C::Removed | C::Added) => fits(&[NodeKind::Claim, NodeKind::Benchmark]),
+        (None, C::NewDependency) => true,
         (Some(Field::Evidence), C::LevelDown | C::LevelUp) => fits(&[NodeKind::Claim]),
         (Some(Field::Value), C::RelativeChange | C::UnitChanged) => {
             fits(&[NodeKind::Claim, NodeKind::Benchmark])

@@ -199,7 +199,17 @@ fn skip_ident(text: &str, from: usize) -> usize {
     i
 }
 
-/// The byte where a negative sign before the digit at `d` starts, if it is a sign.
+/// Where the number whose first digit is at `d` begins: at a leading `.` (`.5`) or a minus sign
+/// (`-3.2`, `−.5`) that stands at a word boundary, not before `floor`.
+fn number_start(text: &str, d: usize, floor: usize) -> usize {
+    let dot_led = d > floor
+        && text.as_bytes()[d - 1] == b'.'
+        && !char_before(text, d - 1).is_some_and(|c| is_word_char(c) || c == '.');
+    let s = if dot_led { d - 1 } else { d };
+    sign_start(text, s, floor).unwrap_or(s)
+}
+
+/// The byte where a minus sign right before `d` starts, if it is a sign.
 fn sign_start(text: &str, d: usize, floor: usize) -> Option<usize> {
     let s = if text[..d].ends_with('-') {
         d - 1
@@ -247,16 +257,19 @@ fn scan_atom(text: &str, start: usize, allow_sign: bool) -> Option<Scan<Atom>> {
         } else if text[i..].starts_with('−') {
             negative = true;
             i += '−'.len_utf8();
+        } else if b.get(i) == Some(&b'+') {
+            i += 1;
         }
     }
-    if !digit_at(b, i) {
+    let leading_dot = b.get(i) == Some(&b'.') && digit_at(b, i + 1);
+    if !digit_at(b, i) && !leading_dot {
         return None;
     }
     let num_start = i;
     while digit_at(b, i) {
         i += 1;
     }
-    if i - num_start <= 3 {
+    if (1..=3).contains(&(i - num_start)) {
         while b.get(i) == Some(&b',') && (1..=3).all(|k| digit_at(b, i + k)) && !digit_at(b, i + 4)
         {
             i += 4;
@@ -571,7 +584,7 @@ pub fn extract_quantities(text: &str) -> Vec<Quantity> {
     let mut i = 0;
     while let Some(off) = b[i..].iter().position(u8::is_ascii_digit) {
         let d = i + off;
-        let start = sign_start(text, d, i).unwrap_or(d);
+        let start = number_start(text, d, i);
         if !left_boundary_ok(text, start) {
             i = skip_ident(text, d);
             continue;
@@ -626,14 +639,8 @@ fn skip_approx_prefix(s: &str) -> usize {
 pub fn parse_value(cell: &str) -> Value {
     let inner = strip_quotes(cell);
     let start = skip_approx_prefix(inner);
-    let b = inner.as_bytes();
-    let starts_numeric = digit_at(b, start)
-        || (b.get(start) == Some(&b'-') && digit_at(b, start + 1))
-        || (inner[start..].starts_with('−') && digit_at(b, start + '−'.len_utf8()));
-    if starts_numeric {
-        if let Scan::Found((q, _)) = parse_at(inner, start) {
-            return Value::Quantity(q);
-        }
+    if let Scan::Found((q, _)) = parse_at(inner, start) {
+        return Value::Quantity(q);
     }
     Value::Text {
         text: normalise_text(cell),
