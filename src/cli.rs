@@ -222,12 +222,31 @@ fn evaluated(cli: &Cli, root: &Path) -> Result<(Repo, Lock, Evaluation), Failure
     Ok((repo, lock, eval))
 }
 
+/// Prints a report, colouring the status words of human output on a terminal.
+fn print_report(text: &str, format: Format) {
+    let colour = format == Format::Human
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none();
+    if !colour {
+        print!("{text}");
+        return;
+    }
+    use owo_colors::OwoColorize;
+    for line in text.lines() {
+        let (word, rest) = line.split_at(line.find(' ').unwrap_or(0));
+        match word {
+            "stale" => println!("{}{rest}", word.red().bold()),
+            "pending" => println!("{}{rest}", word.yellow()),
+            "unscored" => println!("{}{rest}", word.cyan()),
+            _ => println!("{line}"),
+        }
+    }
+}
+
 fn check(cli: &Cli, root: &Path) -> Result<i32, Failure> {
     let (_, _, eval) = evaluated(cli, root)?;
-    print!(
-        "{}",
-        report::verdicts(&eval, cli.format.unwrap_or(Format::Human), true)
-    );
+    let format = cli.format.unwrap_or(Format::Human);
+    print_report(&report::verdicts(&eval, format, true), format);
     Ok(i32::from(eval.fails_gate()))
 }
 
@@ -235,7 +254,7 @@ fn check(cli: &Cli, root: &Path) -> Result<i32, Failure> {
 fn flag(cli: &Cli, root: &Path) -> Result<i32, Failure> {
     let (repo, _, eval) = evaluated(cli, root)?;
     let format = cli.format.unwrap_or(Format::Human);
-    print!("{}", report::verdicts(&eval, format, false));
+    print_report(&report::verdicts(&eval, format, false), format);
     let writes = page_writes(&repo, &eval);
     for (path, text) in &writes {
         if cli.dry_run {

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use rescore_graph::Graph;
 
@@ -196,8 +197,10 @@ pub fn load(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
     };
     let (config, rules) = settings(config_text.as_deref(), &crate::rules::read_from(root))?;
     let paths = walk(root, &config).map_err(|d| vec![d])?;
+    let bar = progress(paths.len());
     let files: Vec<(PathBuf, Result<String, Diagnostic>)> = paths
         .into_par_iter()
+        .progress_with(bar.clone())
         .map(|p| {
             let text = read_page(root, &p);
             (p, text)
@@ -209,4 +212,17 @@ pub fn load(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
         "read"
     );
     Ok(build(root.to_path_buf(), config, rules, files))
+}
+
+/// A progress bar on a terminal for repos big enough to take a second; hidden otherwise.
+fn progress(n: usize) -> ProgressBar {
+    use std::io::IsTerminal;
+    if n < 20_000 || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(n as u64);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} reading pages {pos}/{len} {wide_bar}") {
+        bar.set_style(style);
+    }
+    bar
 }
