@@ -239,7 +239,7 @@ fn push_int(s: &mut String, n: usize) {
 fn push_grouped(s: &mut String, n: usize) {
     let digits = n.to_string();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             s.push(',');
         }
         s.push(c);

@@ -50,6 +50,10 @@ pub struct Cli {
     /// Exit 1 when any thesis is stale, pending or unscored (as `check` does).
     #[arg(long)]
     pub exit_code: bool,
+    /// Compare with the research repo at this git ref (e.g. `main`) instead of the lock: report
+    /// only what this branch newly flags. Writes nothing.
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -61,25 +65,45 @@ pub enum Command {
         /// Only this node kind (source, claim, benchmark, concept, thesis).
         #[arg(long)]
         kind: Option<String>,
+        /// Only the selected nodes (`id`, `id+`, `+id`, `id+2`, `kind:K`, `status:S`; repeatable).
+        #[arg(long, value_name = "SELECTOR")]
+        select: Vec<String>,
     },
     /// Draw the graph as Graphviz DOT or Mermaid (--format dot|mermaid).
-    Graph,
+    Graph {
+        /// Draw only the selected nodes and the edges between them.
+        #[arg(long, value_name = "SELECTOR")]
+        select: Vec<String>,
+    },
     /// The CI gate: exit 1 while any thesis is stale, pending or unscored; writes nothing.
-    Check,
+    Check {
+        /// Fail only on what this branch newly flags relative to this git ref.
+        #[arg(long, value_name = "REF")]
+        base: Option<String>,
+    },
     /// Record theses as re-scored: their current evidence becomes the new baseline.
     Accept {
         /// Thesis ids to accept.
-        #[arg(required_unless_present = "all")]
+        #[arg(required_unless_present_any = ["all", "select"])]
         theses: Vec<String>,
         /// Accept every thesis that is stale, pending or unscored.
-        #[arg(long, conflicts_with = "theses")]
+        #[arg(long, conflicts_with_all = ["theses", "select"])]
         all: bool,
+        /// Accept the selected theses that need it (e.g. `status:stale`, `concept-id+`).
+        #[arg(long, value_name = "SELECTOR", conflicts_with = "theses")]
+        select: Vec<String>,
         /// Accept even a thesis that is clean or waits on an upstream thesis.
         #[arg(long)]
         force: bool,
     },
     /// Why a thesis is stale: each root cause and the path it travelled.
-    Why { thesis: String },
+    Why {
+        #[arg(required_unless_present = "select")]
+        thesis: Option<String>,
+        /// Explain each selected thesis.
+        #[arg(long, value_name = "SELECTOR", conflicts_with = "thesis")]
+        select: Vec<String>,
+    },
     /// Start using rescore here: a commented rescore.toml (if none) and a lock accepting every thesis.
     Init {
         /// Replace an existing lock.
@@ -88,6 +112,26 @@ pub enum Command {
     },
     /// List the rules in force.
     Rules,
+    /// Watch the research repo: on every save, re-evaluate the theses downstream of what
+    /// changed, print one line per flag raised, cleared or turned pending, and update their
+    /// warning blocks (`rescore --dry-run watch` writes nothing). Stops on Ctrl-C / SIGTERM.
+    Watch {
+        /// Quiet period in milliseconds before a burst of file events is evaluated as one.
+        #[arg(long, value_name = "MS", default_value_t = 100)]
+        debounce: u64,
+    },
+    /// Regenerate each concept page's "Theses that depend on this concept" block.
+    Backlinks {
+        /// Write the pages whose block is out of date.
+        #[arg(long, conflicts_with = "check")]
+        write: bool,
+        /// Exit 1 when a page's block is out of date, listing the pages; write nothing.
+        #[arg(long)]
+        check: bool,
+        /// Print what would change and write nothing (the default without --write).
+        #[arg(long = "dry-run", id = "backlinks_dry_run")]
+        dry_run: bool,
+    },
 }
 
 pub fn main() -> i32 {
@@ -193,12 +237,22 @@ pub fn load_checked(root: &Path, format: Option<Format>) -> Result<Repo, Failure
 
 fn run(cli: &Cli, root: &Path) -> Result<i32, Failure> {
     match &cli.command {
-        Some(Command::Ls { kind }) => ls(cli, root, kind.as_deref()),
-        Some(Command::Graph) => graph(cli, root),
-        Some(Command::Check) => check(cli, root),
-        Some(Command::Accept { theses, all, force }) => accept(cli, root, theses, *all, *force),
-        Some(Command::Why { thesis }) => why(cli, root, thesis),
+        Some(Command::Ls { kind, select }) => ls(cli, root, kind.as_deref(), select),
+        Some(Command::Graph { select }) => graph(cli, root, select),
+        Some(Command::Check { base }) => check(cli, root, base.as_deref().or(cli.base.as_deref())),
+        Some(Command::Accept {
+            theses,
+            all,
+            force,
+            select,
+        }) if !select.is_empty() => accept_selected(cli, root, select, *force),
+        Some(Command::Accept {
+            theses, all, force, ..
+        }) => accept(cli, root, theses, *all, *force),
+        Some(Command::Why { select, .. }) if !select.is_empty() => why_selected(cli, root, select),
+        Some(Command::Why { thesis, .. }) => why(cli, root, thesis.as_deref().unwrap_or_default()),
         Some(Command::Init { force }) => init(cli, root, *force),
+        Some(Command::Watch { debounce }) => crate::watch::run(cli, root, *debounce),
         Some(Command::Rules) => {
             let (config, rules) = load::settings(
                 std::fs::read_to_string(root.join(crate::config::FILE_NAME))
@@ -210,6 +264,11 @@ fn run(cli: &Cli, root: &Path) -> Result<i32, Failure> {
             print!("{}", crate::rules::describe_rules(&rules));
             Ok(0)
         }
+        Some(Command::Backlinks {
+            write,
+            check,
+            dry_run,
+        }) => backlinks(cli, root, *write && !*dry_run && !cli.dry_run, *check),
         None => flag(cli, root),
     }
 }
@@ -243,18 +302,70 @@ fn print_report(text: &str, format: Format) {
     }
 }
 
-fn check(cli: &Cli, root: &Path) -> Result<i32, Failure> {
-    let (_, _, eval) = evaluated(cli, root)?;
+fn check(cli: &Cli, root: &Path, base: Option<&str>) -> Result<i32, Failure> {
+    let eval = match base {
+        Some(rev) => against_base(cli, root, rev)?,
+        None => evaluated(cli, root)?.2,
+    };
     let format = cli.format.unwrap_or(Format::Human);
     print_report(&report::verdicts(&eval, format, true), format);
+    step_summary(&eval, base);
     Ok(i32::from(eval.fails_gate()))
+}
+
+/// `--base REF`: the working tree's verdicts that are new relative to the repo at REF. Reads
+/// the ref into memory; writes nothing.
+fn against_base(cli: &Cli, root: &Path, rev: &str) -> Result<Evaluation, Failure> {
+    let base = crate::git::load_base(root, rev)?;
+    let head = load_checked(root, cli.format)?;
+    if let Some(w) = crate::git::base_errors(&base, rev) {
+        print_diags(root, &[w], cli.format);
+    }
+    let head_lock = Lock::read(root)?;
+    let cmp = crate::git::compare(&base, &head, head_lock.as_ref());
+    if cli.format.unwrap_or(Format::Human) == Format::Human && !cli.quiet {
+        let already = cmp.head.verdicts.len() - cmp.newly.verdicts.len();
+        let note = match already {
+            0 => String::new(),
+            1 => " (1 thesis flagged at the base too is not shown)".to_string(),
+            n => format!(" ({n} theses flagged at the base too are not shown)"),
+        };
+        println!("compared with {rev}: what this branch newly flags{note}");
+    }
+    Ok(cmp.newly)
+}
+
+/// In GitHub Actions (`GITHUB_STEP_SUMMARY` set), appends a markdown job summary.
+fn step_summary(eval: &Evaluation, base: Option<&str>) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let text = report::job_summary(eval, base);
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(text.as_bytes()));
+    if let Err(e) = written {
+        tracing::warn!(
+            "cannot append the job summary to {}: {e}",
+            PathBuf::from(path).display()
+        );
+    }
 }
 
 /// `rescore`: report, and bring the warning block of every thesis page in line with its verdict.
 fn flag(cli: &Cli, root: &Path) -> Result<i32, Failure> {
-    let (repo, _, eval) = evaluated(cli, root)?;
     let format = cli.format.unwrap_or(Format::Human);
+    if let Some(rev) = cli.base.as_deref() {
+        let eval = against_base(cli, root, rev)?;
+        print_report(&report::verdicts(&eval, format, false), format);
+        step_summary(&eval, Some(rev));
+        return Ok(i32::from(cli.exit_code && eval.fails_gate()));
+    }
+    let (repo, _, eval) = evaluated(cli, root)?;
     print_report(&report::verdicts(&eval, format, false), format);
+    step_summary(&eval, None);
     let writes = page_writes(&repo, &eval);
     for (path, text) in &writes {
         if cli.dry_run {
@@ -340,6 +451,36 @@ fn accept(
         }
         out
     };
+    record(cli, root, &repo, &chosen)
+}
+
+/// `accept --select`: the selected theses that need a re-score (all selected with --force).
+fn accept_selected(cli: &Cli, root: &Path, select: &[String], force: bool) -> Result<i32, Failure> {
+    let (repo, _, eval) = evaluated(cli, root)?;
+    let picked = crate::select::theses(&repo, &eval, select)?;
+    let (chosen, skipped): (Vec<&eval::Verdict>, Vec<&eval::Verdict>) = picked
+        .into_iter()
+        .partition(|v| force || matches!(v.status, eval::Status::Stale | eval::Status::Unscored));
+    if !cli.quiet {
+        for v in &skipped {
+            let why = match v.status {
+                eval::Status::Pending => format!("waits on {}", v.waiting_on.join(", ")),
+                _ => "clean".to_string(),
+            };
+            eprintln!("skipped {} ({why}; --force accepts it anyway)", v.thesis);
+        }
+        if chosen.is_empty() {
+            eprintln!("nothing to accept: no selected thesis is stale or unscored");
+        }
+    }
+    if chosen.is_empty() {
+        return Ok(0);
+    }
+    record(cli, root, &repo, &chosen)
+}
+
+/// Moves the baselines of `chosen` to their current evidence, and updates warning blocks.
+fn record(cli: &Cli, root: &Path, repo: &Repo, chosen: &[&eval::Verdict]) -> Result<i32, Failure> {
     let baselines: Vec<Accepted> = chosen
         .iter()
         .filter_map(|v| {
@@ -348,7 +489,7 @@ fn accept(
                 rescore_graph::MaterialState::Thesis { score } => score,
                 _ => return None,
             };
-            Some((v.thesis.clone(), score, eval::baseline(&repo, ix)))
+            Some((v.thesis.clone(), score, eval::baseline(repo, ix)))
         })
         .collect();
     lock::update(root, |lock| {
@@ -359,8 +500,8 @@ fn accept(
     })?;
     // Accepting can settle theses downstream too; re-evaluate before touching pages.
     let lock = Lock::read(root)?.unwrap_or_else(Lock::new);
-    let after = eval::evaluate(&repo, &lock);
-    for (path, text) in page_writes(&repo, &after) {
+    let after = eval::evaluate(repo, &lock);
+    for (path, text) in page_writes(repo, &after) {
         lock::write_atomic(&root.join(&path), text.as_bytes()).map_err(|e| {
             Diagnostic::error(
                 "write-failed",
@@ -398,6 +539,91 @@ fn why(cli: &Cli, root: &Path, thesis: &str) -> Result<i32, Failure> {
     Ok(0)
 }
 
+/// `why --select`: each selected thesis explained, in report order (JSON: an array).
+fn why_selected(cli: &Cli, root: &Path, select: &[String]) -> Result<i32, Failure> {
+    let (repo, _, eval) = evaluated(cli, root)?;
+    let picked = crate::select::theses(&repo, &eval, select)?;
+    if picked.is_empty() {
+        return Err(Failure::Usage(format!(
+            "`--select {}` selects no thesis",
+            select.join(" ")
+        )));
+    }
+    let format = cli.format.unwrap_or(Format::Human);
+    if format == Format::Json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&picked).unwrap_or_default()
+        );
+        return Ok(0);
+    }
+    let parts: Vec<String> = picked
+        .iter()
+        .map(|v| report::why(&eval, &v.thesis, format))
+        .collect();
+    print!("{}", parts.join("\n"));
+    Ok(0)
+}
+
+/// `rescore backlinks`: list (default), check (exit 1 when out of date) or write the blocks.
+fn backlinks(cli: &Cli, root: &Path, write: bool, check: bool) -> Result<i32, Failure> {
+    let repo = load_checked(root, cli.format)?;
+    let _guard = write.then(|| lock::RepoLock::acquire(root).ok());
+    let changes = crate::backlinks::changes(&repo);
+    let format = cli.format.unwrap_or(Format::Human);
+    if format == Format::Json {
+        let list: Vec<_> = changes
+            .iter()
+            .map(|c| json!({ "path": c.path, "concept": c.concept, "theses": c.theses }))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "out_of_date": list, "written": write }))
+                .unwrap_or_default()
+        );
+    }
+    for c in &changes {
+        if write {
+            lock::write_atomic(&root.join(&c.path), c.new.as_bytes()).map_err(|e| {
+                Diagnostic::error(
+                    "write-failed",
+                    &c.path,
+                    crate::diag::Pos::at(1, 1),
+                    format!("cannot write the backlinks block: {e}"),
+                )
+                .expected("a writable concept page")
+                .hint("check the file's permissions")
+            })?;
+        }
+        if format == Format::Github {
+            if !write {
+                println!(
+                    "::{} file={},line=1,title=rescore backlinks::the \"Theses that depend on this concept\" block is out of date: run `rescore backlinks --write`",
+                    if check { "error" } else { "warning" },
+                    c.path.display()
+                );
+            }
+        } else if format != Format::Json && !cli.quiet {
+            let path = c.path.display();
+            match (write, check) {
+                (true, _) => println!("wrote {path}"),
+                (_, true) => println!("out of date: {path}"),
+                _ => print!(
+                    "would write {path}\n{}",
+                    crate::backlinks::diff(&c.old, &c.new)
+                ),
+            }
+        }
+    }
+    let plain = !matches!(format, Format::Json | Format::Github) && !cli.quiet;
+    if changes.is_empty() && plain {
+        println!("backlinks are up to date");
+    } else if check && plain {
+        println!("run `rescore backlinks --write` to update them");
+    }
+    Ok(i32::from(check && !changes.is_empty()))
+}
+
 fn init(cli: &Cli, root: &Path, force: bool) -> Result<i32, Failure> {
     let config = root.join(crate::config::FILE_NAME);
     if !config.exists() {
@@ -429,7 +655,7 @@ fn init(cli: &Cli, root: &Path, force: bool) -> Result<i32, Failure> {
     Ok(0)
 }
 
-fn ls(cli: &Cli, root: &Path, kind: Option<&str>) -> Result<i32, Failure> {
+fn ls(cli: &Cli, root: &Path, kind: Option<&str>, select: &[String]) -> Result<i32, Failure> {
     let kind = match kind {
         None => None,
         Some(k) => Some(rescore_graph::NodeKind::parse(k).ok_or_else(|| {
@@ -439,16 +665,43 @@ fn ls(cli: &Cli, root: &Path, kind: Option<&str>) -> Result<i32, Failure> {
         })?),
     };
     let repo = load_checked(root, cli.format)?;
-    let out = crate::report::ls(&repo, kind, cli.format.unwrap_or(Format::Human));
+    let only = selected(&repo, root, select)?;
+    let only = only.map(|o| o.into_iter().collect::<std::collections::HashSet<_>>());
+    let out = crate::report::ls_only(
+        &repo,
+        kind,
+        only.as_ref(),
+        cli.format.unwrap_or(Format::Human),
+    );
     print!("{out}");
     Ok(0)
 }
 
-fn graph(cli: &Cli, root: &Path) -> Result<i32, Failure> {
+/// The nodes `--select` picks (`None` without selectors); evaluates only for `status:`.
+fn selected(
+    repo: &Repo,
+    root: &Path,
+    select: &[String],
+) -> Result<Option<Vec<rescore_graph::NodeIx>>, Failure> {
+    if select.is_empty() {
+        return Ok(None);
+    }
+    let sel = crate::select::Selector::parse_all(select)?;
+    let eval = if sel.needs_evaluation() {
+        let lock = Lock::read(root)?.unwrap_or_else(Lock::new);
+        Some(eval::evaluate(repo, &lock))
+    } else {
+        None
+    };
+    Ok(Some(sel.resolve(&repo.graph, eval.as_ref())?))
+}
+
+fn graph(cli: &Cli, root: &Path, select: &[String]) -> Result<i32, Failure> {
     let repo = load_checked(root, cli.format)?;
+    let only = selected(&repo, root, select)?;
     let out = match cli.format {
-        Some(Format::Mermaid) => draw::mermaid(&repo.graph, None),
-        None | Some(Format::Dot) => draw::dot(&repo.graph, None),
+        Some(Format::Mermaid) => draw::mermaid(&repo.graph, only.as_deref()),
+        None | Some(Format::Dot) => draw::dot(&repo.graph, only.as_deref()),
         Some(f) => {
             return Err(Failure::Usage(format!(
                 "graph draws --format dot or mermaid, not {f:?}"

@@ -116,16 +116,76 @@ pub fn thesis_order(repo: &Repo) -> Vec<NodeIx> {
     order
 }
 
+/// `only` and every thesis they build on (transitively) whose status is not `known`, upstream
+/// theses first. Cost is proportional to that part of the graph, so `evaluate_some` on a few
+/// theses stays cheap in a large repo.
+fn order_within(
+    repo: &Repo,
+    only: &HashSet<NodeIx>,
+    known: &dyn Fn(NodeIx) -> Option<Status>,
+) -> Vec<NodeIx> {
+    let g = &repo.graph;
+    let mut order = Vec::new();
+    let mut done: HashSet<NodeIx> = HashSet::new();
+    let mut open: HashSet<NodeIx> = HashSet::new();
+    let mut roots: Vec<NodeIx> = only.iter().copied().collect();
+    roots.sort();
+    for root in roots {
+        if g.node(root).kind != NodeKind::Thesis || done.contains(&root) {
+            continue;
+        }
+        // Iterative post-order over incoming builds_on edges (the graph is a DAG).
+        let mut stack = vec![(root, false)];
+        while let Some((t, expanded)) = stack.pop() {
+            if expanded {
+                if done.insert(t) {
+                    order.push(t);
+                }
+                continue;
+            }
+            // `open` guards against a cycle (an error the caller should have refused).
+            if done.contains(&t) || !open.insert(t) {
+                continue;
+            }
+            stack.push((t, true));
+            for (u, e) in g.incoming(t) {
+                if e.kind == EdgeKind::BuildsOn
+                    && !done.contains(&u)
+                    && (only.contains(&u) || known(u).is_none())
+                {
+                    stack.push((u, false));
+                }
+            }
+        }
+    }
+    order
+}
+
 pub fn evaluate(repo: &Repo, lock: &Lock) -> Evaluation {
     evaluate_some(repo, lock, None)
 }
 
 /// Evaluates all theses, or with `only`, just those (plus what they wait on).
 pub fn evaluate_some(repo: &Repo, lock: &Lock, only: Option<&HashSet<NodeIx>>) -> Evaluation {
+    evaluate_known(repo, lock, only, &|_| None)
+}
+
+/// `evaluate_some`, told the status of theses outside `only` that are known not to have changed
+/// (the watcher's previous verdicts): those upstream theses are not evaluated again.
+pub fn evaluate_known(
+    repo: &Repo,
+    lock: &Lock,
+    only: Option<&HashSet<NodeIx>>,
+    known: &dyn Fn(NodeIx) -> Option<Status>,
+) -> Evaluation {
     let g = &repo.graph;
     let mut status: HashMap<NodeIx, Status> = HashMap::new();
     let mut verdicts = Vec::new();
-    for t in thesis_order(repo) {
+    let order = match only {
+        None => thesis_order(repo),
+        Some(o) => order_within(repo, o, known),
+    };
+    for t in order {
         let node = g.node(t);
         let page = repo.page_of(node.loc);
         let path = page
@@ -142,7 +202,12 @@ pub fn evaluate_some(repo: &Repo, lock: &Lock, only: Option<&HashSet<NodeIx>>) -
                         continue;
                     }
                     let ukey = &g.node(u).key;
-                    match status.get(&u).copied().unwrap_or(Status::Clean) {
+                    let known_status = || {
+                        only.filter(|o| !o.contains(&u))
+                            .and_then(|_| known(u))
+                            .unwrap_or(Status::Clean)
+                    };
+                    match status.get(&u).copied().unwrap_or_else(known_status) {
                         Status::Clean => {
                             if let Some(old) = lock.state_of(base, ukey) {
                                 for c in repo.rules.diff(NodeKind::Thesis, old, &g.node(u).state) {

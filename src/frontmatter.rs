@@ -155,7 +155,10 @@ fn toml_to_json(v: toml::Value) -> Json {
     match v {
         toml::Value::String(s) => Json::String(s),
         toml::Value::Integer(i) => Json::from(i),
-        toml::Value::Float(f) => serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number),
+        // JSON has no NaN or infinity: keep them as text so a `score = nan` is reported as not a
+        // number at its key, rather than vanishing into "no score".
+        toml::Value::Float(f) => serde_json::Number::from_f64(f)
+            .map_or_else(|| Json::String(f.to_string()), Json::Number),
         toml::Value::Boolean(b) => Json::Bool(b),
         toml::Value::Datetime(d) => Json::String(d.to_string()),
         toml::Value::Array(a) => Json::Array(a.into_iter().map(toml_to_json).collect()),
@@ -181,14 +184,29 @@ fn parse_yaml(
         let front_line = lines.pos(text, base).0;
         let abs_line = front_line + line.saturating_sub(1);
         let start = lines.line_start(abs_line).unwrap_or(base);
-        let first_line = msg.lines().next().unwrap_or("syntax error").to_string();
+        // The snippet points at the reported column, not the start of the line.
+        let line_text = text
+            .get(start..)
+            .and_then(|t| t.lines().next())
+            .unwrap_or("");
+        let at = start
+            + line_text
+                .char_indices()
+                .nth(col.saturating_sub(1) as usize)
+                .map_or(line_text.len(), |(i, _)| i);
+        let first_line = msg.lines().next().unwrap_or("syntax error");
+        // saphyr's "line N column M" counts inside the front matter; the header has the file's.
+        let first_line = first_line
+            .split_once(&format!("column {col}: "))
+            .map_or(first_line, |(_, rest)| rest)
+            .to_string();
         Diagnostic::error(
             "bad-front-matter",
             path,
             Pos {
                 line: abs_line,
                 col,
-                span: Some(start..start),
+                span: Some(at..at),
             },
             format!("YAML front matter: {first_line}"),
         )

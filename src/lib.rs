@@ -6,16 +6,20 @@
 // does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod backlinks;
 pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod draw;
 pub mod eval;
 pub mod frontmatter;
+pub mod git;
 pub mod load;
 pub mod lock;
 pub mod page;
 pub mod report;
 pub mod resolve;
 pub mod rules;
+pub mod select;
+pub mod watch;
 pub mod writeback;

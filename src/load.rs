@@ -221,7 +221,9 @@ fn progress(n: usize) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(n as u64);
-    if let Ok(style) = ProgressStyle::with_template("{spinner} reading pages {pos}/{len} {wide_bar}") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} reading pages {pos}/{len} {wide_bar}")
+    {
         bar.set_style(style);
     }
     bar

@@ -191,7 +191,12 @@ fn key(k: &str) -> String {
     {
         k.to_string()
     } else {
-        toml::Value::String(k.to_string()).to_string()
+        // Always a one-line basic string: toml's own rendering turns a key holding a line
+        // break into a multi-line string, which TOML does not allow as a key. JSON's escapes
+        // are TOML's, except that TOML also wants DEL escaped.
+        serde_json::to_string(k)
+            .unwrap_or_default()
+            .replace('\u{7f}', "\\u007f")
     }
 }
 

@@ -12,10 +12,21 @@ use crate::load::Repo;
 
 /// `rescore ls`: pages, nodes with their material state, and edges.
 pub fn ls(repo: &Repo, kind: Option<NodeKind>, format: Format) -> String {
+    ls_only(repo, kind, None, format)
+}
+
+/// `rescore ls --select`: the same, for the nodes in `only` (all when `None`).
+pub fn ls_only(
+    repo: &Repo,
+    kind: Option<NodeKind>,
+    only: Option<&std::collections::HashSet<rescore_graph::NodeIx>>,
+    format: Format,
+) -> String {
+    let picked = |ix: rescore_graph::NodeIx| only.is_none_or(|o| o.contains(&ix));
     let nodes: Vec<_> = repo
         .graph
         .nodes()
-        .filter(|(_, n)| kind.is_none_or(|k| n.kind == k))
+        .filter(|(ix, n)| kind.is_none_or(|k| n.kind == k) && picked(*ix))
         .collect();
     let path = |n: &rescore_graph::Node| {
         repo.page_of(n.loc)
@@ -35,7 +46,9 @@ pub fn ls(repo: &Repo, kind: Option<NodeKind>, format: Format) -> String {
                 })
             })
             .collect();
-        let keep = |ix: rescore_graph::NodeIx| kind.is_none_or(|k| repo.graph.node(ix).kind == k);
+        let keep = |ix: rescore_graph::NodeIx| {
+            kind.is_none_or(|k| repo.graph.node(ix).kind == k) && picked(ix)
+        };
         let edges: Vec<_> = repo
             .graph
             .edges()
@@ -175,6 +188,73 @@ fn human(eval: &Evaluation) -> String {
         count(Status::Unscored),
         count(Status::Clean)
     );
+    out
+}
+
+/// A GitHub Actions job summary (markdown, appended to `$GITHUB_STEP_SUMMARY`): the counts and a
+/// table of the theses that need attention, with their causes.
+pub fn job_summary(eval: &Evaluation, base: Option<&str>) -> String {
+    let cell = |s: &str| {
+        s.replace('|', "\\|")
+            .replace('\r', "")
+            .replace('\n', "<br>")
+    };
+    let count = |s| eval.with(s).count();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "### rescore: {} stale, {} pending, {} unscored, {} clean\n",
+        count(Status::Stale),
+        count(Status::Pending),
+        count(Status::Unscored),
+        count(Status::Clean)
+    );
+    if let Some(rev) = base {
+        let _ = writeln!(
+            out,
+            "Compared with `{}`: what this branch newly flags.\n",
+            cell(rev)
+        );
+    }
+    let needs: Vec<_> = eval
+        .verdicts
+        .iter()
+        .filter(|v| v.status != Status::Clean)
+        .collect();
+    if needs.is_empty() {
+        out.push_str("No thesis needs re-scoring.\n\n");
+        return out;
+    }
+    out.push_str("| Thesis | Status | Page | Causes |\n|---|---|---|---|\n");
+    for v in needs {
+        let (status, causes) = match v.status {
+            Status::Stale => (
+                "stale",
+                v.causes
+                    .iter()
+                    .map(|c| format!("← {}", cause_line(c)))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            Status::Pending => ("pending", format!("waits on {}", v.waiting_on.join(", "))),
+            _ => (
+                "unscored",
+                format!(
+                    "not in rescore.lock: score it, then `rescore accept {}`",
+                    v.thesis
+                ),
+            ),
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {status} | `{}:{}` | {} |",
+            cell(&v.thesis),
+            cell(&v.path),
+            v.line,
+            cell(&causes)
+        );
+    }
+    out.push('\n');
     out
 }
 

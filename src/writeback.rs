@@ -43,8 +43,14 @@ fn find(text: &str) -> Option<std::ops::Range<usize>> {
     } else if text[end..].starts_with('\n') {
         end += 1;
     }
+    // A block written after a last line without a line ending ends the page without one.
+    let at_bare_end = end == end_marker + END.len() && end == text.len();
     let mut start = begin;
-    if start == 0 {
+    if at_bare_end && start > 0 && text[..start].ends_with("\r\n\r\n") {
+        start -= 4;
+    } else if at_bare_end && start > 0 && text[..start].ends_with("\n\n") {
+        start -= 2;
+    } else if start == 0 {
         // A block at the very top was written with a blank line after it.
         if text[end..].starts_with("\r\n") {
             end += 2;
@@ -75,15 +81,20 @@ pub fn put(text: &str, lines: &[String]) -> String {
     let at = insertion_point(&clean);
     let mut block = String::new();
     let before = &clean[..at];
-    if !before.is_empty() && !before.ends_with('\n') {
+    let unterminated = !before.is_empty() && !before.ends_with('\n');
+    if unterminated {
         block.push_str(eol);
     }
     if !before.is_empty() {
         block.push_str(eol);
     }
-    for l in lines {
+    for (i, l) in lines.iter().enumerate() {
         block.push_str(l);
-        block.push_str(eol);
+        // After a last line without a line ending the block has none either, so `strip` can
+        // tell this page from the same page with one and give back the exact bytes.
+        if !(unterminated && i + 1 == lines.len()) {
+            block.push_str(eol);
+        }
     }
     if at == 0 {
         block.push_str(eol);

@@ -288,3 +288,160 @@ impl Graph {
             .find(|e| e.kind.propagates())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(g: &mut Graph, key: &str, kind: NodeKind) -> NodeIx {
+        let state = match kind {
+            NodeKind::Thesis => MaterialState::Thesis { score: 0.5 },
+            _ => MaterialState::Concept { status: None },
+        };
+        g.add_node(Node {
+            key: key.into(),
+            kind,
+            loc: Loc::default(),
+            state,
+        })
+        .expect("fresh key")
+    }
+
+    fn edge(kind: EdgeKind, file: u32, line: u32) -> Edge {
+        Edge {
+            kind,
+            loc: Loc { file, line, col: 1 },
+        }
+    }
+
+    #[test]
+    fn add_node_refuses_a_taken_key() {
+        let mut g = Graph::new();
+        let a = node(&mut g, "a", NodeKind::Concept);
+        let again = g.add_node(Node {
+            key: "a".into(),
+            kind: NodeKind::Source,
+            loc: Loc::default(),
+            state: MaterialState::Concept { status: None },
+        });
+        assert_eq!(again, Err(a));
+        assert_eq!(g.len(), 1);
+        assert_eq!(g.get("a"), Some(a));
+        assert_eq!(g.get("b"), None);
+    }
+
+    #[test]
+    fn add_edge_dedups_same_kind_but_keeps_other_kinds() {
+        let mut g = Graph::new();
+        let a = node(&mut g, "a", NodeKind::Concept);
+        let b = node(&mut g, "b", NodeKind::Concept);
+        let first = g.add_edge(a, b, edge(EdgeKind::PartOf, 0, 3));
+        let second = g.add_edge(a, b, edge(EdgeKind::PartOf, 0, 9));
+        assert_eq!(first, second);
+        assert_eq!(g.edge_count(), 1);
+        // The first edge's location is kept.
+        assert_eq!(g.outgoing(a).next().map(|(_, e)| e.loc.line), Some(3));
+        g.add_edge(a, b, edge(EdgeKind::Related, 0, 4));
+        assert_eq!(g.edge_count(), 2);
+        // The reverse direction is a different edge.
+        g.add_edge(b, a, edge(EdgeKind::Related, 1, 4));
+        assert_eq!(g.edge_count(), 3);
+    }
+
+    #[test]
+    fn acyclic_graph_has_no_cycle() {
+        let mut g = Graph::new();
+        let s = node(&mut g, "s", NodeKind::Source);
+        let c = node(&mut g, "c", NodeKind::Concept);
+        let t = node(&mut g, "t", NodeKind::Thesis);
+        let u = node(&mut g, "u", NodeKind::Thesis);
+        g.add_edge(s, c, edge(EdgeKind::Cites, 0, 1));
+        g.add_edge(c, t, edge(EdgeKind::Evidence, 1, 1));
+        g.add_edge(s, t, edge(EdgeKind::Evidence, 1, 2));
+        g.add_edge(t, u, edge(EdgeKind::BuildsOn, 2, 1));
+        assert_eq!(g.find_cycle(), None);
+    }
+
+    #[test]
+    fn related_edges_never_form_a_cycle() {
+        let mut g = Graph::new();
+        let a = node(&mut g, "a", NodeKind::Concept);
+        let b = node(&mut g, "b", NodeKind::Concept);
+        g.add_edge(a, b, edge(EdgeKind::Related, 0, 1));
+        g.add_edge(b, a, edge(EdgeKind::Related, 1, 1));
+        assert_eq!(g.find_cycle(), None);
+        // One propagating direction plus a related edge back is still no cycle.
+        g.add_edge(a, b, edge(EdgeKind::PartOf, 0, 2));
+        assert_eq!(g.find_cycle(), None);
+    }
+
+    #[test]
+    fn find_cycle_returns_the_full_loop_with_its_edges() {
+        let mut g = Graph::new();
+        // A tail into the loop, so the loop does not start at the DFS root.
+        let tail = node(&mut g, "tail", NodeKind::Concept);
+        let a = node(&mut g, "a", NodeKind::Concept);
+        let b = node(&mut g, "b", NodeKind::Concept);
+        let c = node(&mut g, "c", NodeKind::Concept);
+        g.add_edge(tail, a, edge(EdgeKind::PartOf, 9, 9));
+        g.add_edge(a, b, edge(EdgeKind::PartOf, 1, 3));
+        g.add_edge(b, c, edge(EdgeKind::PartOf, 2, 4));
+        g.add_edge(c, a, edge(EdgeKind::PartOf, 3, 5));
+        // A related edge parallel to a loop edge must not be reported in its place.
+        g.add_edge(a, b, edge(EdgeKind::Related, 1, 7));
+        let cycle = g.find_cycle().expect("a cycle");
+        assert_eq!(cycle.len(), 3, "{cycle:?}");
+        let nodes: Vec<NodeIx> = cycle.iter().map(|h| h.node).collect();
+        // The loop, in order, starting anywhere on it.
+        let start = nodes.iter().position(|&n| n == a).expect("a on the loop");
+        let rotated: Vec<NodeIx> = nodes[start..]
+            .iter()
+            .chain(&nodes[..start])
+            .copied()
+            .collect();
+        assert_eq!(rotated, vec![a, b, c]);
+        assert!(!nodes.contains(&tail));
+        for (k, hop) in cycle.iter().enumerate() {
+            let next = cycle[(k + 1) % cycle.len()].node;
+            assert_eq!(hop.edge.kind, EdgeKind::PartOf);
+            // Each hop's edge is the one written from this node to the next.
+            let expected = g
+                .outgoing(hop.node)
+                .find(|(to, e)| *to == next && e.kind.propagates())
+                .map(|(_, e)| *e)
+                .expect("edge to the next hop");
+            assert_eq!(hop.edge, expected);
+        }
+    }
+
+    #[test]
+    fn two_node_cycle_through_mixed_kinds() {
+        let mut g = Graph::new();
+        let t = node(&mut g, "t", NodeKind::Thesis);
+        let u = node(&mut g, "u", NodeKind::Thesis);
+        g.add_edge(t, u, edge(EdgeKind::BuildsOn, 0, 6));
+        g.add_edge(u, t, edge(EdgeKind::BuildsOn, 1, 8));
+        let cycle = g.find_cycle().expect("cycle");
+        assert_eq!(cycle.len(), 2);
+        let lines: Vec<u32> = cycle.iter().map(|h| h.edge.loc.line).collect();
+        let mut sorted = lines.clone();
+        sorted.sort();
+        assert_eq!(sorted, vec![6, 8]);
+        let by_node: Vec<(NodeIx, u32)> = cycle.iter().map(|h| (h.node, h.edge.loc.line)).collect();
+        assert!(
+            by_node.contains(&(t, 6)) && by_node.contains(&(u, 8)),
+            "{by_node:?}"
+        );
+    }
+
+    #[test]
+    fn self_loop_is_a_cycle_of_one() {
+        let mut g = Graph::new();
+        let a = node(&mut g, "a", NodeKind::Concept);
+        g.add_edge(a, a, edge(EdgeKind::PartOf, 0, 2));
+        let cycle = g.find_cycle().expect("cycle");
+        assert_eq!(cycle.len(), 1);
+        assert_eq!(cycle[0].node, a);
+        assert_eq!(cycle[0].edge.loc.line, 2);
+    }
+}

@@ -1,0 +1,269 @@
+//! `rescore backlinks`: each concept page's "Theses that depend on this concept" section, as a
+//! managed block at the end of the page. It is generated from the graph and never read as
+//! input: its list items carry no `Evidence:` line (so they are not claims), its section is not
+//! "Related Concepts" (so its links make no edges), and links in a concept's body only get
+//! checked to resolve.
+//!
+//! The block replaces an existing one in place, or is appended at the end; bytes outside it are
+//! never touched, writing twice changes nothing, and a CRLF page gets CRLF lines. A concept no
+//! thesis depends on gets no block (an old one is removed).
+
+use std::path::PathBuf;
+
+use rescore_graph::propagate::downstream_theses;
+use rescore_graph::NodeKind;
+
+use crate::load::Repo;
+use crate::page::PageKind;
+use crate::resolve::page_key;
+
+pub const BEGIN: &str =
+    "<!-- rescore:backlinks:begin (managed by rescore: `rescore backlinks --write`) -->";
+pub const END: &str = "<!-- rescore:backlinks:end -->";
+pub const HEADING: &str = "## Theses that depend on this concept";
+pub const INTRO: &str = "These research positions cite this concept in their evidence. If the \
+concept changes materially, these theses may need re-scoring.";
+
+/// The block's lines (no line endings) for a concept and its dependent theses as (id, title).
+pub fn block(theses: &[(String, String)]) -> Vec<String> {
+    let mut lines = vec![
+        BEGIN.to_string(),
+        HEADING.to_string(),
+        String::new(),
+        INTRO.to_string(),
+        String::new(),
+    ];
+    for (id, title) in theses {
+        if title.is_empty() || title.eq_ignore_ascii_case(id) {
+            lines.push(format!("- [[{id}]]"));
+        } else {
+            lines.push(format!("- [[{id}]] — {title}"));
+        }
+    }
+    lines.push(END.to_string());
+    lines
+}
+
+/// The byte range of an existing block: its begin line through its end line (and line ending),
+/// with the blank line before it.
+fn find(text: &str) -> Option<std::ops::Range<usize>> {
+    let begin = text.find("<!-- rescore:backlinks:begin")?;
+    // Only a marker at the start of a line counts.
+    if begin > 0 && !text[..begin].ends_with('\n') {
+        return None;
+    }
+    let end_marker = text[begin..].find(END)? + begin;
+    let mut end = end_marker + END.len();
+    if text[end..].starts_with("\r\n") {
+        end += 2;
+    } else if text[end..].starts_with('\n') {
+        end += 1;
+    }
+    let mut start = begin;
+    if text[..start].ends_with("\n\r\n") {
+        start -= 2;
+    } else if text[..start].ends_with("\n\n") {
+        start -= 1;
+    }
+    Some(start..end)
+}
+
+/// The page with `lines` as its block (or with no block when `lines` is `None`).
+pub fn put(text: &str, lines: Option<&[String]>) -> String {
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let render = |before: &str| {
+        let mut b = String::new();
+        if let Some(lines) = lines {
+            if !before.is_empty() {
+                if !before.ends_with('\n') {
+                    b.push_str(eol);
+                }
+                b.push_str(eol);
+            }
+            for l in lines {
+                b.push_str(l);
+                b.push_str(eol);
+            }
+        }
+        b
+    };
+    match find(text) {
+        Some(r) => {
+            let before = &text[..r.start];
+            let after = &text[r.end..];
+            let mut block = render(before);
+            // A block in the middle of a page keeps a blank line after it.
+            if lines.is_some() && !after.is_empty() && !after.starts_with(eol) {
+                block.push_str(eol);
+            }
+            if lines.is_none() && !after.is_empty() && !before.is_empty() && !after.starts_with(eol)
+            {
+                // Removing a block from the middle: keep the paragraphs apart.
+                return format!("{before}{eol}{after}");
+            }
+            format!("{before}{block}{after}")
+        }
+        None if lines.is_none() => text.to_string(),
+        None => format!("{text}{}", render(text)),
+    }
+}
+
+/// One concept page whose block is out of date.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// Relative to the root.
+    pub path: PathBuf,
+    pub concept: String,
+    pub theses: Vec<String>,
+    pub old: String,
+    pub new: String,
+}
+
+/// Every concept page whose backlinks block differs from what the graph says, with its new
+/// text. Reads the pages from disk (the parsed pages do not keep their text).
+pub fn changes(repo: &Repo) -> Vec<Change> {
+    let g = &repo.graph;
+    let mut out = Vec::new();
+    for p in &repo.pages {
+        if p.kind != PageKind::Concept {
+            continue;
+        }
+        let key = page_key(p);
+        let Some(ix) = g
+            .get(&key)
+            .filter(|ix| g.node(*ix).kind == NodeKind::Concept)
+        else {
+            continue;
+        };
+        let mut theses: Vec<(String, String)> = downstream_theses(g, &[ix])
+            .into_iter()
+            .map(|t| {
+                let n = g.node(t);
+                let title = repo
+                    .page_of(n.loc)
+                    .and_then(|tp| tp.title.clone())
+                    .unwrap_or_default();
+                (n.key.clone(), one_line(&title))
+            })
+            .collect();
+        theses.sort();
+        theses.dedup();
+        let Ok(old) = std::fs::read_to_string(repo.root.join(&p.path)) else {
+            continue;
+        };
+        let lines = (!theses.is_empty()).then(|| block(&theses));
+        let new = put(&old, lines.as_deref());
+        if new != old {
+            out.push(Change {
+                path: p.path.clone(),
+                concept: key,
+                theses: theses.into_iter().map(|(id, _)| id).collect(),
+                old,
+                new,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A short unified-style view of what changes in a page: the removed and added lines of the
+/// region that differs.
+pub fn diff(old: &str, new: &str) -> String {
+    let a: Vec<&str> = old.lines().collect();
+    let b: Vec<&str> = new.lines().collect();
+    let head = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let tail = a[head..]
+        .iter()
+        .rev()
+        .zip(b[head..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let mut out = String::new();
+    for l in &a[head..a.len() - tail] {
+        out.push_str("- ");
+        out.push_str(l);
+        out.push('\n');
+    }
+    for l in &b[head..b.len() - tail] {
+        out.push_str("+ ");
+        out.push_str(l);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines() -> Vec<String> {
+        block(&[
+            ("a-thesis".into(), "A thesis".into()),
+            ("b-thesis".into(), "".into()),
+        ])
+    }
+
+    #[test]
+    fn appended_at_the_end_and_idempotent() {
+        let page = "+++\nkind = \"concept\"\n+++\n# C\n\nBody.\n";
+        let once = put(page, Some(&lines()));
+        assert!(once.starts_with(page));
+        assert!(once.ends_with(&format!("- [[b-thesis]]\n{END}\n")));
+        assert!(once.contains(&format!(
+            "Body.\n\n{BEGIN}\n{HEADING}\n\n{INTRO}\n\n- [[a-thesis]] — A thesis\n"
+        )));
+        assert_eq!(put(&once, Some(&lines())), once);
+        // Removing gives the page back byte for byte.
+        assert_eq!(put(&once, None), page);
+    }
+
+    #[test]
+    fn replaced_in_place_with_bytes_around_it_kept() {
+        let page = format!("# C\n\nBefore.\n\n{BEGIN}\nold stuff\n{END}\n\n## Changelog\n\n- x\n");
+        let new = put(&page, Some(&lines()));
+        assert!(new.starts_with("# C\n\nBefore.\n\n"));
+        assert!(new.ends_with(&format!("{END}\n\n## Changelog\n\n- x\n")));
+        assert!(!new.contains("old stuff"));
+        assert_eq!(put(&new, Some(&lines())), new);
+    }
+
+    #[test]
+    fn crlf_pages_get_crlf_blocks() {
+        let page = "# C\r\n\r\nBody.\r\n";
+        let with = put(page, Some(&lines()));
+        assert!(!with.replace("\r\n", "").contains('\n'), "{with:?}");
+        assert_eq!(put(&with, Some(&lines())), with);
+        assert_eq!(put(&with, None), page);
+    }
+
+    #[test]
+    fn a_page_without_a_final_newline() {
+        let page = "# C\n\nBody.";
+        let with = put(page, Some(&lines()));
+        assert!(with.starts_with("# C\n\nBody.\n\n<!-- rescore:backlinks:begin"));
+        assert_eq!(put(&with, Some(&lines())), with);
+    }
+
+    #[test]
+    fn no_theses_no_block() {
+        let page = "# C\n";
+        assert_eq!(put(page, None), page);
+    }
+
+    #[test]
+    fn a_marker_inside_a_line_is_not_a_block() {
+        let page = format!("# C\n\nText `{BEGIN}` and `{END}`.\n");
+        assert!(find(&page).is_none());
+    }
+
+    #[test]
+    fn diff_shows_the_changed_region() {
+        let d = diff("a\nb\nc\n", "a\nx\ny\nc\n");
+        assert_eq!(d, "- b\n+ x\n+ y\n");
+    }
+}

@@ -1,0 +1,145 @@
+//! `rescore.lock` as text: any lock rescore can hold renders to TOML that parses back to the
+//! same lock, deterministically, and accepting one thesis touches only its own lines.
+
+use proptest::prelude::*;
+use rescore::lock::Lock;
+use rescore_graph::quantity::{Quantity, Value};
+use rescore_graph::{ClaimState, MaterialState};
+
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z0-9-]{1,12}",
+        "[a-z]{1,6}#[a-z0-9@-]{1,12}",
+        "\\PC{0,16}",
+        Just("a.b".to_string()),
+        Just("quote\"and\\back".to_string()),
+        Just("new\nline\ttab".to_string()),
+        Just(String::new()),
+    ]
+}
+
+fn finite() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        -1e12f64..1e12,
+        Just(0.0),
+        Just(-0.0),
+        Just(0.1 + 0.2),
+        Just(f64::MIN_POSITIVE),
+        Just(f64::MAX),
+        Just(1e-300),
+    ]
+}
+
+fn quantity() -> impl Strategy<Value = Quantity> {
+    (
+        finite(),
+        prop::option::of(finite()),
+        prop::option::of(text()),
+        any::<bool>(),
+    )
+        .prop_map(|(value, high, unit, approx)| Quantity {
+            value,
+            high,
+            unit,
+            approx,
+        })
+}
+
+fn state() -> impl Strategy<Value = MaterialState> {
+    prop_oneof![
+        (any::<bool>(), prop::option::of(text())).prop_map(|(retracted, superseded_by)| {
+            MaterialState::Source {
+                retracted,
+                superseded_by,
+            }
+        }),
+        (
+            text(),
+            prop::option::of(text()),
+            prop::collection::vec(text(), 0..3),
+            prop::collection::vec(quantity(), 0..3),
+            text()
+        )
+            .prop_map(|(level, qualifier, sources, quantities, text)| {
+                MaterialState::Claim(ClaimState {
+                    level,
+                    qualifier,
+                    sources,
+                    quantities,
+                    text,
+                })
+            }),
+        (
+            prop_oneof![
+                quantity().prop_map(Value::Quantity),
+                text().prop_map(|text| Value::Text { text }),
+            ],
+            prop::collection::vec(text(), 0..3)
+        )
+            .prop_map(|(value, sources)| MaterialState::Benchmark { value, sources }),
+        prop::option::of(text()).prop_map(|status| MaterialState::Concept { status }),
+        finite().prop_map(|score| MaterialState::Thesis { score }),
+    ]
+}
+
+fn lock() -> impl Strategy<Value = Lock> {
+    prop::collection::vec(
+        (
+            text(),
+            finite(),
+            prop::collection::vec((text(), state()), 0..4),
+        ),
+        0..4,
+    )
+    .prop_map(|theses| {
+        let mut lock = Lock::new();
+        for (t, score, against) in theses {
+            lock.accept(&t, score, against);
+        }
+        lock
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn render_parses_back_to_the_same_lock(lock in lock()) {
+        let text = lock.render();
+        let back = Lock::parse(&text)
+            .map_err(|d| TestCaseError::fail(format!("{d:?}\n{text}")))?;
+        prop_assert_eq!(&back, &lock, "{}", text);
+        prop_assert_eq!(back.render(), text);
+    }
+
+    #[test]
+    fn accepting_one_thesis_changes_only_its_lines(
+        lock in lock(),
+        thesis in "[a-z]{1,8}",
+        score in finite(),
+        against in prop::collection::vec(("[a-z]{1,6}#[a-z]{1,6}", state()), 0..3),
+    ) {
+        let mut after = lock.clone();
+        after.accept(&thesis, score, against);
+        after.collect_garbage();
+        let (old, new) = (lock.render(), after.render());
+        let start = format!("[thesis.{thesis}]");
+        // Lines outside this thesis's sections and the [state] table are unchanged, in order.
+        let outside = |text: &str| -> Vec<String> {
+            let mut keep = Vec::new();
+            let mut inside = false;
+            for line in text.lines() {
+                if line.starts_with('[') {
+                    inside = line == start
+                        || line == format!("[thesis.{thesis}.against]")
+                        || line == "[state]";
+                }
+                if !inside && !line.is_empty() {
+                    keep.push(line.to_string());
+                }
+            }
+            keep
+        };
+        prop_assert_eq!(outside(&old), outside(&new));
+    }
+}

@@ -1,0 +1,211 @@
+//! The lock under concurrency and crashes: concurrent accepts both land, a crash's stray temp
+//! file is harmless, and a failed write leaves the old lock as it was.
+
+#![allow(clippy::result_large_err)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+
+use assert_cmd::cargo::CommandCargoExt;
+use rescore::diag::{Diagnostic, Pos};
+use rescore::lock::{self, Lock};
+use rescore_graph::quantity::Value;
+use rescore_graph::MaterialState;
+
+const GWM: &str = "concepts/generative-world-models.md";
+const ROW: &str = "generative-world-models#parameters@genie-3";
+
+/// The example after init, with the Parameters row moved from 11B to 20B: realtime-sim-ready
+/// (the row), scaling-is-not-enough (the concept) and world-model-agents (the parent) go stale.
+fn two_stale() -> common::TempRepo {
+    let repo = common::example_init();
+    repo.edit(GWM, "| Parameters | 11B |", "| Parameters | 20B |");
+    assert_eq!(
+        repo.ids("stale"),
+        [
+            "realtime-sim-ready",
+            "scaling-is-not-enough",
+            "world-model-agents"
+        ]
+    );
+    repo
+}
+
+fn lock_of(root: &Path) -> Lock {
+    let text = std::fs::read_to_string(root.join(lock::FILE_NAME)).expect("lock");
+    Lock::parse(&text).unwrap_or_else(|d| panic!("lock does not parse: {d:?}\n{text}"))
+}
+
+/// The value the thesis was accepted against for the Parameters row.
+fn accepted_row_value(lock: &Lock, thesis: &str) -> Value {
+    let base = lock
+        .thesis
+        .get(thesis)
+        .unwrap_or_else(|| panic!("{thesis} not in lock"));
+    match lock.state_of(base, ROW) {
+        Some(MaterialState::Benchmark { value, .. }) => value.clone(),
+        other => panic!("{thesis}: no benchmark state for {ROW}: {other:?}"),
+    }
+}
+
+fn value_11b() -> Value {
+    rescore_graph::quantity::parse_value("11B")
+}
+
+fn value_20b() -> Value {
+    rescore_graph::quantity::parse_value("20B")
+}
+
+#[test]
+fn concurrent_accepts_both_land() {
+    // A few rounds, to give the two processes several chances to interleave.
+    for round in 0..4 {
+        let repo = two_stale();
+        let before = lock_of(repo.root());
+        assert_eq!(
+            accepted_row_value(&before, "realtime-sim-ready"),
+            value_11b()
+        );
+        let spawn = |thesis: &str| {
+            std::process::Command::cargo_bin("rescore")
+                .expect("binary")
+                .arg("--root")
+                .arg(repo.root())
+                .args(["accept", thesis])
+                .env("NO_COLOR", "1")
+                .env_remove("RUST_LOG")
+                .env_remove("GITHUB_STEP_SUMMARY")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        };
+        let a = spawn("realtime-sim-ready");
+        let b = spawn("scaling-is-not-enough");
+        for (name, child) in [("a", a), ("b", b)] {
+            let out = child.wait_with_output().expect("wait");
+            assert!(
+                out.status.success(),
+                "round {round}, accept {name} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let after = lock_of(repo.root());
+        assert_eq!(
+            accepted_row_value(&after, "realtime-sim-ready"),
+            value_20b(),
+            "round {round}: first accept lost"
+        );
+        assert_eq!(
+            accepted_row_value(&after, "scaling-is-not-enough"),
+            value_20b(),
+            "round {round}: second accept lost"
+        );
+        // Nobody else's baseline moved.
+        assert_eq!(
+            accepted_row_value(&after, "world-model-agents"),
+            value_11b()
+        );
+        assert_eq!(after.thesis.len(), 7);
+        assert_eq!(repo.ids("stale"), ["world-model-agents"], "round {round}");
+        assert!(stray_temp_files(repo.root()).is_empty());
+    }
+}
+
+fn stray_temp_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("read_dir")
+        .filter_map(|e| {
+            let name = e.expect("entry").file_name().to_string_lossy().into_owned();
+            (name.starts_with(".rescore-") && name.ends_with(".tmp")).then_some(name)
+        })
+        .collect()
+}
+
+#[test]
+fn a_crash_before_rename_leaves_the_old_lock_working() {
+    let repo = common::example_init();
+    let old = repo.read("rescore.lock");
+    // What a crash between writing the temp file and renaming it leaves behind: a half-written
+    // temp file next to the lock (and next to a thesis page, for the page write-back).
+    let half = &old[..old.len() / 2];
+    repo.write(".rescore-AbC123.tmp", half);
+    repo.write(
+        "theses/.rescore-XyZ789.tmp",
+        b"> [!WARNING]\n<!-- rescore:begin",
+    );
+    repo.ok(&["check"], 0);
+    assert_eq!(repo.read("rescore.lock"), old);
+    // Writes still work around it, and leave the stray files alone.
+    repo.edit(GWM, "| Parameters | 11B |", "| Parameters | 20B |");
+    repo.ok(&[], 0);
+    repo.ok(&["accept", "--all"], 0);
+    repo.ok(&["check"], 0);
+    assert_ne!(repo.read("rescore.lock"), old);
+    assert_eq!(repo.read(".rescore-AbC123.tmp"), half);
+    lock_of(repo.root());
+}
+
+#[test]
+fn write_atomic_replaces_the_whole_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("rescore.lock");
+    std::fs::write(&path, "old old old old old old\n").expect("write");
+    lock::write_atomic(&path, b"new\n").expect("write_atomic");
+    assert_eq!(std::fs::read(&path).expect("read"), b"new\n");
+    assert!(stray_temp_files(dir.path()).is_empty());
+}
+
+#[test]
+fn a_failed_rename_leaves_the_target_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The target is a non-empty folder: the temp file is written, the rename must fail.
+    let target = dir.path().join("rescore.lock");
+    std::fs::create_dir(&target).expect("mkdir");
+    std::fs::write(target.join("inside"), "keep me").expect("write");
+    let old_lock = dir.path().join("other.lock");
+    std::fs::write(&old_lock, "version = 1\n").expect("write");
+    let err = lock::write_atomic(&target, b"version = 1\n");
+    assert!(err.is_err(), "persisting over a folder succeeded");
+    assert!(target.is_dir());
+    assert_eq!(
+        std::fs::read_to_string(target.join("inside")).expect("read"),
+        "keep me"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&old_lock).expect("read"),
+        "version = 1\n"
+    );
+    assert!(
+        stray_temp_files(dir.path()).is_empty(),
+        "the temp file outlived the failed rename"
+    );
+}
+
+#[test]
+fn a_failed_update_leaves_the_lock_byte_identical() {
+    let repo = common::example_init();
+    let old = repo.read("rescore.lock");
+    let result = lock::update(repo.root(), |lock| {
+        lock.thesis.clear();
+        Err(Diagnostic::error(
+            "test-abort",
+            Path::new(lock::FILE_NAME),
+            Pos::at(1, 1),
+            "aborted by the test",
+        ))
+    });
+    assert!(result.is_err());
+    assert_eq!(repo.read("rescore.lock"), old);
+    // And a successful one changes it.
+    lock::update(repo.root(), |lock| {
+        lock.thesis.remove("genie-platform");
+        Ok(())
+    })
+    .expect("update");
+    let now = lock_of(repo.root());
+    assert!(!now.thesis.contains_key("genie-platform"));
+    assert_eq!(now.thesis.len(), 6);
+}

@@ -1,0 +1,578 @@
+//! `rescore watch` end to end: the real binary on a temp copy of the example repo, its output
+//! read through pipes. Every wait is for an expected line with a generous deadline, never a
+//! bare sleep.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+const DEADLINE: Duration = Duration::from_secs(30);
+const CONCEPT: &str = "concepts/generative-world-models.md";
+const THESIS: &str = "theses/physics-wall.md";
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_rescore")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir") {
+        let e = e.expect("entry");
+        let dest = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).expect("copy");
+        }
+    }
+}
+
+/// A temp copy of examples/world-models after `rescore init`.
+fn repo() -> TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/world-models");
+    copy_dir(&src, dir.path());
+    let out = Command::new(bin())
+        .args(["--root"])
+        .arg(dir.path())
+        .args(["init", "-q"])
+        .output()
+        .expect("run init");
+    assert!(out.status.success(), "init failed: {out:?}");
+    dir
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stream {
+    Out,
+    Err,
+}
+
+struct Watch {
+    child: Child,
+    rx: Receiver<(Stream, String)>,
+    seen: Vec<(Stream, String)>,
+}
+
+impl Watch {
+    /// Starts `rescore [PRE] watch [ARGS] --root DIR` and waits for its ready line.
+    fn start(root: &Path, pre: &[&str], args: &[&str]) -> Watch {
+        let mut child = Command::new(bin())
+            .args(pre)
+            .arg("watch")
+            .args(args)
+            .arg("--root")
+            .arg(root)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn rescore watch");
+        let (tx, rx) = mpsc::channel();
+        let out = child.stdout.take().expect("stdout");
+        let err = child.stderr.take().expect("stderr");
+        let tx2 = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send((Stream::Out, line));
+            }
+        });
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                let _ = tx2.send((Stream::Err, line));
+            }
+        });
+        let mut w = Watch {
+            child,
+            rx,
+            seen: Vec::new(),
+        };
+        w.wait_for(Stream::Out, |l| {
+            l.starts_with("watching ") || l.contains("\"event\":\"ready\"")
+        });
+        w
+    }
+
+    fn json(root: &Path) -> Watch {
+        Watch::start(root, &["--format", "json"], &[])
+    }
+
+    /// The next line of `stream` (lines of the other stream are kept in `seen`).
+    fn next(&mut self, stream: Stream) -> String {
+        let end = Instant::now() + DEADLINE;
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok((s, l)) => {
+                    self.seen.push((s, l.clone()));
+                    if s == stream {
+                        return l;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!(
+                        "no {stream:?} line within {DEADLINE:?}; seen: {:#?}",
+                        self.seen
+                    )
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    panic!("watcher exited; seen: {:#?}", self.seen)
+                }
+            }
+        }
+    }
+
+    /// Waits for a line of `stream` matching `pred`; returns it.
+    fn wait_for(&mut self, stream: Stream, pred: impl Fn(&str) -> bool) -> String {
+        loop {
+            let l = self.next(stream);
+            if pred(&l) {
+                return l;
+            }
+        }
+    }
+
+    /// The next JSON event on stdout.
+    fn event(&mut self) -> Value {
+        let l = self.next(Stream::Out);
+        serde_json::from_str(&l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))
+    }
+
+    /// Waits for a JSON event matching `pred`, returning every event up to and including it.
+    fn events_until(&mut self, pred: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let mut out = Vec::new();
+        loop {
+            let e = self.event();
+            let done = pred(&e);
+            out.push(e);
+            if done {
+                return out;
+            }
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn wait_exit(&mut self) -> Option<i32> {
+        let end = Instant::now() + DEADLINE;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status.code();
+            }
+            assert!(
+                Instant::now() < end,
+                "watcher did not exit; seen: {:#?}",
+                self.seen
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn is(e: &Value, event: &str) -> bool {
+    e["event"] == event
+}
+
+fn read(root: &Path, rel: &str) -> String {
+    std::fs::read_to_string(root.join(rel)).expect("read")
+}
+
+/// The concept page with VideoScience-Bench's ~64% moved to ~41% (major value shift).
+fn material(root: &Path) -> String {
+    let text = read(root, CONCEPT);
+    assert!(text.contains("~64%"), "fixture changed");
+    text.replacen("~64%", "~41%", 1)
+}
+
+fn wait_until(what: &str, cond: impl Fn() -> bool) {
+    let end = Instant::now() + DEADLINE;
+    while !cond() {
+        assert!(Instant::now() < end, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn sigterm(pid: u32) {
+    let ok = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("run kill")
+        .success();
+    assert!(ok, "kill -TERM failed");
+}
+
+#[test]
+fn material_edit_by_plain_write_flags_and_writes_the_block() {
+    let dir = repo();
+    let root = dir.path();
+    let mut w = Watch::start(root, &[], &[]);
+    std::fs::write(root.join(CONCEPT), material(root)).expect("write");
+    let line = w.wait_for(Stream::Out, |l| l.starts_with("stale    physics-wall"));
+    assert!(
+        line.contains("← generative-world-models#videoscience-bench: value ~64% → ~41%"),
+        "{line}"
+    );
+    assert!(line.contains("rule value-shift, major"), "{line}");
+    wait_until("the warning block is written", || {
+        read(root, THESIS).contains("rescore:begin")
+    });
+    // Putting the value back clears the flag and removes the block.
+    let back = read(root, CONCEPT).replacen("~41%", "~64%", 1);
+    std::fs::write(root.join(CONCEPT), back).expect("write");
+    w.wait_for(Stream::Out, |l| l == "cleared  physics-wall");
+    wait_until("the warning block is removed", || {
+        !read(root, THESIS).contains("rescore:begin")
+    });
+}
+
+#[test]
+fn material_edit_by_atomic_rename_flags() {
+    let dir = repo();
+    let root = dir.path();
+    let mut w = Watch::json(root);
+    let tmp = root.join("concepts/generative-world-models.md.tmp~");
+    std::fs::write(&tmp, material(root)).expect("write temp");
+    std::fs::rename(&tmp, root.join(CONCEPT)).expect("rename over");
+    let events = w.events_until(|e| is(e, "stale") && e["thesis"] == "physics-wall");
+    let stale = events.last().expect("stale");
+    assert_eq!(stale["path"], THESIS);
+    assert_eq!(
+        stale["causes"][0]["node"],
+        "generative-world-models#videoscience-bench"
+    );
+    assert!(stale["elapsed_ms"].is_u64());
+}
+
+#[test]
+fn cosmetic_edit_flags_nothing() {
+    let dir = repo();
+    let root = dir.path();
+    let mut w = Watch::json(root);
+    // Trailing spaces on every line: not material.
+    let text = read(root, CONCEPT);
+    let cosmetic: String = text.lines().map(|l| format!("{l}   \n")).collect();
+    std::fs::write(root.join(CONCEPT), &cosmetic).expect("write");
+    let events = w.events_until(|e| is(e, "batch"));
+    assert_eq!(
+        events.len(),
+        1,
+        "the cosmetic edit printed more: {events:#?}"
+    );
+    assert_eq!(events[0]["files"], 1);
+    // The next thing printed is about the material edit that follows.
+    std::fs::write(root.join(CONCEPT), cosmetic.replacen("~64%", "~41%", 1)).expect("write");
+    let first = w.event();
+    assert!(
+        (is(&first, "stale") || is(&first, "pending"))
+            && first.to_string().contains("physics-wall")
+            || first.to_string().contains("videoscience-bench"),
+        "first event is not about the material edit: {first}"
+    );
+}
+
+#[test]
+fn broken_page_prints_a_diagnostic_and_the_watcher_keeps_going() {
+    let dir = repo();
+    let root = dir.path();
+    let original = read(root, CONCEPT);
+    let mut w = Watch::json(root);
+    std::fs::write(
+        root.join(CONCEPT),
+        "+++\nkind = \"concept\"\n# Generative World Models\n\nhalf-typed",
+    )
+    .expect("write");
+    let events = w.events_until(|e| is(e, "diagnostic"));
+    let d = events.last().expect("diagnostic");
+    assert_eq!(d["path"], CONCEPT, "{d}");
+    assert_eq!(d["diagnostic"]["level"], "error", "{d}");
+    // Fixed, with a material edit: still alive, and flags against the last good state.
+    std::fs::write(root.join(CONCEPT), original.replacen("~64%", "~41%", 1)).expect("write");
+    w.events_until(|e| is(e, "stale") && e["thesis"] == "physics-wall");
+}
+
+#[test]
+fn a_bulk_change_is_one_evaluation() {
+    let dir = repo();
+    let root = dir.path();
+    let mut w = Watch::json(root);
+    std::fs::create_dir_all(root.join("notes/bulk")).expect("mkdir");
+    for i in 0..200 {
+        std::fs::write(
+            root.join(format!("notes/bulk/n{i:03}.md")),
+            format!("# Note {i}\n\nSee [[jepa]].\n"),
+        )
+        .expect("write note");
+    }
+    std::fs::write(root.join(CONCEPT), material(root)).expect("write");
+    let events = w.events_until(|e| is(e, "batch"));
+    let batch = events.last().expect("batch");
+    assert!(
+        batch["files"].as_u64().unwrap_or(0) >= 201,
+        "the bulk change was split: {events:#?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| is(e, "stale") && e["thesis"] == "physics-wall"),
+        "{events:#?}"
+    );
+    // A marker edit afterwards: the next batch is the marker's own (no second bulk batch).
+    let jepa = read(root, "concepts/jepa.md");
+    std::fs::write(root.join("concepts/jepa.md"), format!("{jepa}\n")).expect("write");
+    let events = w.events_until(|e| is(e, "batch"));
+    assert_eq!(events.len(), 1, "{events:#?}");
+    assert_eq!(events[0]["files"], 1, "{events:#?}");
+}
+
+#[test]
+fn deleting_a_cited_page_raises_a_diagnostic() {
+    let dir = repo();
+    let root = dir.path();
+    let mut w = Watch::json(root);
+    std::fs::remove_file(root.join("sources/videoscience-bench.md")).expect("rm");
+    let events = w.events_until(|e| is(e, "diagnostic"));
+    let d = &events.last().expect("diagnostic")["diagnostic"];
+    assert_eq!(d["code"], "link-to-no-page", "{d}");
+    assert_eq!(d["path"], CONCEPT, "{d}");
+    // Restored: the watcher carries on.
+    let mut w2 = w;
+    std::fs::write(
+        root.join("sources/videoscience-bench.md"),
+        "+++\nkind = \"source\"\n+++\n# VideoScience-Bench\n",
+    )
+    .expect("restore");
+    w2.events_until(|e| is(e, "batch") && e["evaluated"] == true);
+}
+
+#[test]
+fn a_new_thesis_is_reported_unscored() {
+    let dir = repo();
+    let root = dir.path();
+    let mut w = Watch::json(root);
+    std::fs::write(
+        root.join("theses/new-bet.md"),
+        "+++\nkind = \"thesis\"\nscore = 0.3\n+++\n# A new bet\n\n## Evidence\n\n- [[jepa]]\n",
+    )
+    .expect("write");
+    let events = w.events_until(|e| is(e, "unscored"));
+    assert_eq!(events.last().expect("unscored")["thesis"], "new-bet");
+}
+
+#[test]
+fn config_change_reloads_everything() {
+    let dir = repo();
+    let root = dir.path();
+    let mut w = Watch::start(root, &[], &[]);
+    std::fs::write(root.join(CONCEPT), material(root)).expect("write");
+    w.wait_for(Stream::Out, |l| l.starts_with("stale    physics-wall"));
+    // Only critical changes flag now: the major value shift no longer does.
+    std::fs::write(
+        root.join("rescore.toml"),
+        "[rules]\nflag_at = \"critical\"\n",
+    )
+    .expect("write config");
+    w.wait_for(Stream::Out, |l| l == "cleared  physics-wall");
+}
+
+#[test]
+fn dry_run_reports_and_writes_nothing() {
+    let dir = repo();
+    let root = dir.path();
+    let before = read(root, THESIS);
+    let mut w = Watch::start(root, &["--dry-run"], &[]);
+    std::fs::write(root.join(CONCEPT), material(root)).expect("write");
+    w.wait_for(Stream::Out, |l| l.starts_with("stale    physics-wall"));
+    w.wait_for(Stream::Out, |l| l == "would write theses/physics-wall.md");
+    assert_eq!(read(root, THESIS), before);
+}
+
+#[test]
+fn sigterm_stops_cleanly_with_exit_0() {
+    let dir = repo();
+    let mut w = Watch::start(dir.path(), &[], &["--debounce", "50"]);
+    sigterm(w.pid());
+    assert_eq!(w.wait_exit(), Some(0));
+}
+
+#[test]
+fn root_disappearing_exits_2() {
+    let dir = repo();
+    let root: PathBuf = dir.path().to_path_buf();
+    let mut w = Watch::json(&root);
+    std::fs::remove_dir_all(&root).expect("rm -r");
+    assert_eq!(w.wait_exit(), Some(2));
+    drop(dir);
+}
+
+#[test]
+fn renaming_a_thesis_page_reports_it_under_its_new_id() {
+    let dir = repo();
+    let root = dir.path();
+    let mut w = Watch::json(root);
+    std::fs::rename(
+        root.join("theses/genie-platform.md"),
+        root.join("theses/genie-platform-2.md"),
+    )
+    .expect("rename");
+    let events = w.events_until(|e| is(e, "unscored"));
+    let e = events.last().expect("unscored");
+    assert_eq!(e["thesis"], "genie-platform-2", "{e}");
+    assert_eq!(e["path"], "theses/genie-platform-2.md", "{e}");
+}
+
+#[test]
+fn accepting_while_watching_clears_the_flag() {
+    let dir = repo();
+    let root = dir.path();
+    let mut w = Watch::start(root, &[], &[]);
+    std::fs::write(root.join(CONCEPT), material(root)).expect("write");
+    w.wait_for(Stream::Out, |l| l.starts_with("stale    physics-wall"));
+    wait_until("the warning block is written", || {
+        read(root, THESIS).contains("rescore:begin")
+    });
+    let out = Command::new(bin())
+        .arg("--root")
+        .arg(root)
+        .args(["accept", "--all"])
+        .output()
+        .expect("run accept");
+    assert!(out.status.success(), "accept failed: {out:?}");
+    // rescore.lock changed: every thesis is looked at again.
+    w.wait_for(Stream::Out, |l| l == "cleared  physics-wall");
+}
+
+#[test]
+fn a_hand_deleted_warning_block_comes_back() {
+    let dir = repo();
+    let root = dir.path();
+    let mut w = Watch::start(root, &[], &[]);
+    let before = read(root, THESIS);
+    std::fs::write(root.join(CONCEPT), material(root)).expect("write");
+    w.wait_for(Stream::Out, |l| l.starts_with("stale    physics-wall"));
+    wait_until("the warning block is written", || {
+        read(root, THESIS).contains("rescore:begin")
+    });
+    std::fs::write(root.join(THESIS), &before).expect("strip the block by hand");
+    wait_until("the warning block is back", || {
+        read(root, THESIS).contains("rescore:begin")
+    });
+}
+
+#[test]
+fn a_folder_moved_in_brings_its_pages() {
+    let dir = repo();
+    let root = dir.path();
+    let mut w = Watch::json(root);
+    // Staged in a hidden folder (ignored), then moved in whole: no event per page.
+    std::fs::create_dir_all(root.join(".staging")).expect("mkdir");
+    std::fs::write(
+        root.join(".staging/moved-bet.md"),
+        "+++\nkind = \"thesis\"\nscore = 0.3\n+++\n# A moved bet\n\n## Evidence\n\n- [[jepa]]\n",
+    )
+    .expect("write");
+    std::fs::rename(root.join(".staging"), root.join("more-theses")).expect("move in");
+    let events = w.events_until(|e| is(e, "unscored"));
+    let e = events.last().expect("unscored");
+    assert_eq!(e["thesis"], "moved-bet", "{e}");
+    assert_eq!(e["path"], "more-theses/moved-bet.md", "{e}");
+}
+
+#[test]
+fn starting_on_a_broken_repo_waits_for_the_fix() {
+    let dir = repo();
+    let root = dir.path();
+    let good = material(root);
+    std::fs::write(
+        root.join(CONCEPT),
+        "+++\nkind = \"concept\"\n# unterminated\n",
+    )
+    .expect("break");
+    let mut w = Watch::json(root);
+    assert!(
+        w.seen
+            .iter()
+            .any(|(s, l)| *s == Stream::Out && l.contains("\"event\":\"diagnostic\"")),
+        "no diagnostic before ready: {:#?}",
+        w.seen
+    );
+    std::fs::write(root.join(CONCEPT), good).expect("fix");
+    w.events_until(|e| is(e, "stale") && e["thesis"] == "physics-wall");
+}
+
+fn git(root: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()
+        .expect("run git");
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+}
+
+#[test]
+fn git_checkout_is_one_evaluation() {
+    if Command::new("git").arg("--version").output().is_err() {
+        eprintln!("git not installed: skipped");
+        return;
+    }
+    let dir = repo();
+    let root = dir.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "base"]);
+    git(root, &["checkout", "-q", "-b", "other"]);
+    std::fs::write(root.join(CONCEPT), material(root)).expect("write");
+    for i in 0..60 {
+        std::fs::write(
+            root.join(format!("notes/n{i:02}.md")),
+            format!("# Note {i}\n"),
+        )
+        .expect("note");
+    }
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "other"]);
+    git(root, &["checkout", "-q", "main"]);
+    let mut w = Watch::json(root);
+    git(root, &["checkout", "-q", "other"]);
+    let events = w.events_until(|e| is(e, "batch"));
+    assert!(
+        events.last().expect("batch")["files"].as_u64().unwrap_or(0) >= 61,
+        "{events:#?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| is(e, "stale") && e["thesis"] == "physics-wall"),
+        "{events:#?}"
+    );
+    // Back again: one batch, and the flag clears.
+    git(root, &["checkout", "-q", "main"]);
+    let events = w.events_until(|e| is(e, "batch"));
+    assert!(
+        events
+            .iter()
+            .any(|e| is(e, "cleared") && e["thesis"] == "physics-wall"),
+        "{events:#?}"
+    );
+}
