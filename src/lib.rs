@@ -18,4 +18,5 @@ pub mod page;
 pub mod report;
 pub mod resolve;
 pub mod rules;
+pub mod trees;
 pub mod writeback;
