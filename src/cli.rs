@@ -219,7 +219,11 @@ fn evaluated(cli: &Cli, root: &Path) -> Result<(Repo, Lock, Evaluation), Failure
     let repo = load_checked(root, cli.format)?;
     let started = std::time::Instant::now();
     let lock = Lock::read(root)?.unwrap_or_else(Lock::new);
-    tracing::debug!(theses = lock.thesis.len(), ms = started.elapsed().as_millis() as u64, "lock read");
+    tracing::debug!(
+        theses = lock.thesis.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "lock read"
+    );
     let eval = eval::evaluate(&repo, &lock);
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "evaluated");
     if !eval.errors.is_empty() {

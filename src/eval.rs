@@ -7,11 +7,11 @@ use std::collections::{HashMap, HashSet};
 use rescore_graph::{EdgeKind, MaterialState, NodeIx, NodeKind};
 use serde::Serialize;
 
-use crate::load::Repo;
 use crate::diag::Diagnostic;
+use crate::load::Repo;
 use crate::lock::{Baseline, Entry, Lock, Snapshot};
-use crate::trees::{self, hex, parse_hex, Trees};
 use crate::rules::{similarity, Change, RuleSet, Severity};
+use crate::trees::{self, hex, parse_hex, Trees};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -126,7 +126,11 @@ pub fn evaluate(repo: &Repo, lock: &Lock) -> Evaluation {
 /// Evaluates all theses, or with `only`, just those (plus what they wait on).
 pub fn evaluate_some(repo: &Repo, lock: &Lock, only: Option<&HashSet<NodeIx>>) -> Evaluation {
     let g = &repo.graph;
-    let trees = if only.is_some() { Trees::lazy(g) } else { Trees::eager(g) };
+    let trees = if only.is_some() {
+        Trees::lazy(g)
+    } else {
+        Trees::eager(g)
+    };
     let mut errors = Vec::new();
     let mut status: HashMap<NodeIx, Status> = HashMap::new();
     let mut verdicts = Vec::new();
@@ -157,7 +161,10 @@ pub fn evaluate_some(repo: &Repo, lock: &Lock, only: Option<&HashSet<NodeIx>>) -
                                 }
                             };
                             if let Some(old) = old {
-                                for c in repo.rules.diff(NodeKind::Thesis, &old.state, &g.node(u).state) {
+                                for c in
+                                    repo.rules
+                                        .diff(NodeKind::Thesis, &old.state, &g.node(u).state)
+                                {
                                     causes.push(cause(
                                         c,
                                         ukey.clone(),
@@ -348,7 +355,12 @@ fn diff_tree(
                 renamed.insert(ix);
                 let new = g.node(ix);
                 for c in rules.diff(new.kind, &old_kid.state, &new.state) {
-                    causes.push(cause(c, new.key.clone(), Some(old_kid.key.clone()), hop(&new.key)));
+                    causes.push(cause(
+                        c,
+                        new.key.clone(),
+                        Some(old_kid.key.clone()),
+                        hop(&new.key),
+                    ));
                 }
                 false
             }

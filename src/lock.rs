@@ -5,10 +5,10 @@
 //! repo folder, and only `accept` (and `init`) move a baseline.
 
 use std::collections::{BTreeMap, HashMap};
-use std::ops::Range;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::Write as _;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use rescore_graph::MaterialState;
@@ -101,7 +101,10 @@ impl Lock {
                 "lock-too-new",
                 path,
                 Pos::at(1, 1),
-                format!("rescore.lock is version {}, this rescore reads up to {VERSION}", head.version),
+                format!(
+                    "rescore.lock is version {}, this rescore reads up to {VERSION}",
+                    head.version
+                ),
             )
             .expected(format!("version = {VERSION} or older"))
             .hint("upgrade rescore"));
@@ -126,7 +129,10 @@ impl Lock {
                 }
                 None => {
                     let shown: String = t.chars().take(60).collect();
-                    return Err(corrupt(raw_line + n as u32, format!("not a node entry: `{shown}`")));
+                    return Err(corrupt(
+                        raw_line + n as u32,
+                        format!("not a node entry: `{shown}`"),
+                    ));
                 }
             }
         }
@@ -141,7 +147,10 @@ impl Lock {
         for (thesis, b) in &lock.thesis {
             for (node, id) in &b.against {
                 if parse_hex(id).is_none_or(|i| !lock.has(i)) {
-                    let line = text.lines().position(|l| l.contains(id.as_str())).map_or(1, |i| i as u32 + 1);
+                    let line = text
+                        .lines()
+                        .position(|l| l.contains(id.as_str()))
+                        .map_or(1, |i| i as u32 + 1);
                     return Err(corrupt(
                         line,
                         format!("thesis `{thesis}` refers to node entry {id} (for {node}), which the lock does not hold"),
@@ -160,9 +169,14 @@ impl Lock {
                 Lock::parse(&text).map(Some)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Diagnostic::error("lock-unreadable", Path::new(FILE_NAME), Pos::at(1, 1), format!("cannot read rescore.lock: {e}"))
-                .expected("a readable lock file")
-                .hint("check its permissions")),
+            Err(e) => Err(Diagnostic::error(
+                "lock-unreadable",
+                Path::new(FILE_NAME),
+                Pos::at(1, 1),
+                format!("cannot read rescore.lock: {e}"),
+            )
+            .expected("a readable lock file")
+            .hint("check its permissions")),
         }
     }
 
@@ -173,11 +187,15 @@ impl Lock {
 
     /// The entry for a tree id, parsed from its line on first use.
     pub fn entry(&self, id: &str) -> Result<Option<Entry>, Diagnostic> {
-        let Some(id) = parse_hex(id) else { return Ok(None) };
+        let Some(id) = parse_hex(id) else {
+            return Ok(None);
+        };
         if let Some(e) = self.added.get(&id) {
             return Ok(Some(e.clone()));
         }
-        let Some(range) = self.index.get(&id) else { return Ok(None) };
+        let Some(range) = self.index.get(&id) else {
+            return Ok(None);
+        };
         let line = &self.raw[range.clone()];
         let value = line.split_once('=').map(|(_, v)| v.trim()).unwrap_or("");
         let entry: Entry = toml::from_str::<BTreeMap<String, Entry>>(&format!("e = {value}"))
@@ -197,8 +215,13 @@ impl Lock {
                 self.added.entry(*id).or_insert_with(|| entry.clone());
             }
         }
-        let against = snap.against.iter().map(|(k, id)| (k.clone(), hex(*id))).collect();
-        self.thesis.insert(thesis.to_string(), Baseline { score, against });
+        let against = snap
+            .against
+            .iter()
+            .map(|(k, id)| (k.clone(), hex(*id)))
+            .collect();
+        self.thesis
+            .insert(thesis.to_string(), Baseline { score, against });
     }
 
     /// Deterministic text: sorted, one entry a line. Entries no thesis reaches are dropped.
@@ -235,7 +258,8 @@ impl Lock {
             let line = match self.index.get(&id) {
                 Some(r) => self.raw[r.clone()].trim_end().to_string(),
                 None => {
-                    let value = toml::Value::try_from(&entry).unwrap_or(toml::Value::Table(Default::default()));
+                    let value = toml::Value::try_from(&entry)
+                        .unwrap_or(toml::Value::Table(Default::default()));
                     format!("{} = {}", hex(id), inline(&value))
                 }
             };
@@ -343,7 +367,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
-                let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
+                let _ =
+                    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
             }
         }
     }
@@ -388,15 +413,27 @@ mod tests {
                 .iter()
                 .map(|(id, key, state, up)| {
                     let up = up.iter().map(|u| hex(*u)).collect();
-                    (*id, Entry { key: key.to_string(), state: state.clone(), up })
+                    (
+                        *id,
+                        Entry {
+                            key: key.to_string(),
+                            state: state.clone(),
+                            up,
+                        },
+                    )
                 })
                 .collect(),
         }
     }
 
     fn parts() -> Vec<E<'static>> {
-        let concept = MaterialState::Concept { status: Some("active".into()) };
-        let source = MaterialState::Source { retracted: false, superseded_by: None };
+        let concept = MaterialState::Concept {
+            status: Some("active".into()),
+        };
+        let source = MaterialState::Source {
+            retracted: false,
+            superseded_by: None,
+        };
         vec![(1, "c", concept, &[2]), (2, "src", source, &[])]
     }
 
@@ -416,7 +453,10 @@ mod tests {
         let a = text.find("[thesis.a-thesis]").expect("a");
         let b = text.find("[thesis.b-thesis]").expect("b");
         assert!(a < b);
-        assert_eq!(back.entry(&hex(1)).expect("parses").map(|e| e.key), Some("c".into()));
+        assert_eq!(
+            back.entry(&hex(1)).expect("parses").map(|e| e.key),
+            Some("c".into())
+        );
     }
 
     #[test]
@@ -431,7 +471,11 @@ mod tests {
         let mut after = before.clone();
         after.accept("b-thesis", 0.7, &snap(&parts(), &[("c", 1)]));
         let (old, new) = (before.render().expect("old"), after.render().expect("new"));
-        let changed: Vec<(&str, &str)> = old.lines().zip(new.lines()).filter(|(a, b)| a != b).collect();
+        let changed: Vec<(&str, &str)> = old
+            .lines()
+            .zip(new.lines())
+            .filter(|(a, b)| a != b)
+            .collect();
         assert_eq!(changed, vec![("score = 0.5", "score = 0.7")]);
     }
 
@@ -450,7 +494,8 @@ mod tests {
 
     #[test]
     fn dangling_entry_is_corrupt() {
-        let text = "version = 1\n[thesis.t]\nscore = 0.5\n[thesis.t.against]\nx = \"00000000000000ab\"\n";
+        let text =
+            "version = 1\n[thesis.t]\nscore = 0.5\n[thesis.t.against]\nx = \"00000000000000ab\"\n";
         let err = Lock::parse(text).expect_err("corrupt");
         assert_eq!(err.code, "lock-corrupt");
     }

@@ -15,7 +15,9 @@ pub fn hex(id: TreeId) -> String {
 }
 
 pub fn parse_hex(s: &str) -> Option<TreeId> {
-    (s.len() == 16).then(|| u64::from_str_radix(s, 16).ok()).flatten()
+    (s.len() == 16)
+        .then(|| u64::from_str_radix(s, 16).ok())
+        .flatten()
 }
 
 fn hash(parts: &[&[u8]]) -> TreeId {
@@ -110,14 +112,28 @@ impl Trees {
         // Iterative post-order: the graph can be deep (long part_of chains).
         let mut stack = vec![(ix, false)];
         while let Some((n, expanded)) = stack.pop() {
-            if self.tree.borrow().get(n.index()).copied().flatten().is_some() {
+            if self
+                .tree
+                .borrow()
+                .get(n.index())
+                .copied()
+                .flatten()
+                .is_some()
+            {
                 continue;
             }
             let kids = children(graph, n);
             if !expanded {
                 stack.push((n, true));
                 for k in kids {
-                    if self.tree.borrow().get(k.index()).copied().flatten().is_none() {
+                    if self
+                        .tree
+                        .borrow()
+                        .get(k.index())
+                        .copied()
+                        .flatten()
+                        .is_none()
+                    {
                         stack.push((k, false));
                     }
                 }
@@ -127,7 +143,13 @@ impl Trees {
             let mut parts: Vec<[u8; 8]> = Vec::with_capacity(kids.len() + 1);
             parts.push(own);
             for k in kids {
-                let kid = self.tree.borrow().get(k.index()).copied().flatten().unwrap_or(0);
+                let kid = self
+                    .tree
+                    .borrow()
+                    .get(k.index())
+                    .copied()
+                    .flatten()
+                    .unwrap_or(0);
                 parts.push(kid.to_le_bytes());
             }
             let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_slice()).collect();
@@ -136,6 +158,11 @@ impl Trees {
                 *slot = Some(id);
             }
         }
-        self.tree.borrow().get(ix.index()).copied().flatten().unwrap_or(0)
+        self.tree
+            .borrow()
+            .get(ix.index())
+            .copied()
+            .flatten()
+            .unwrap_or(0)
     }
 }
