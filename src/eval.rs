@@ -151,6 +151,19 @@ pub fn evaluate_some(repo: &Repo, lock: &Lock, only: Option<&HashSet<NodeIx>>) -
                     }
                     let ukey = &g.node(u).key;
                     match status.get(&u).copied().unwrap_or(Status::Clean) {
+                        Status::Clean if !base.against.contains_key(ukey) => {
+                            for c in repo
+                                .rules
+                                .new_dependency(NodeKind::Thesis, &g.node(u).state)
+                            {
+                                causes.push(cause(
+                                    c,
+                                    ukey.clone(),
+                                    None,
+                                    vec![ukey.clone(), node.key.clone()],
+                                ));
+                            }
+                        }
                         Status::Clean => {
                             let old = base.against.get(ukey).map(|id| lock.entry(id)).transpose();
                             let old = match old {
