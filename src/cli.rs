@@ -276,8 +276,18 @@ fn run(cli: &Cli, root: &Path) -> Result<i32, Failure> {
 /// Loads the repo and the lock, and evaluates every thesis.
 fn evaluated(cli: &Cli, root: &Path) -> Result<(Repo, Lock, Evaluation), Failure> {
     let repo = load_checked(root, cli.format)?;
+    let started = std::time::Instant::now();
     let lock = Lock::read(root)?.unwrap_or_else(Lock::new);
+    tracing::debug!(
+        theses = lock.thesis.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "lock read"
+    );
     let eval = eval::evaluate(&repo, &lock);
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "evaluated");
+    if !eval.errors.is_empty() {
+        return Err(Failure::Diagnostics(eval.errors));
+    }
     Ok((repo, lock, eval))
 }
 
@@ -405,8 +415,8 @@ pub fn page_writes(repo: &Repo, eval: &Evaluation) -> Vec<(PathBuf, String)> {
         .collect()
 }
 
-/// A thesis to accept: id, score, and the states it is accepted against.
-type Accepted = (String, f64, Vec<(String, rescore_graph::MaterialState)>);
+/// A thesis to accept: its id, node and score.
+type Accepted = (String, rescore_graph::NodeIx, f64);
 
 fn accept(
     cli: &Cli,
@@ -489,12 +499,16 @@ fn record(cli: &Cli, root: &Path, repo: &Repo, chosen: &[&eval::Verdict]) -> Res
                 rescore_graph::MaterialState::Thesis { score } => score,
                 _ => return None,
             };
-            Some((v.thesis.clone(), score, eval::baseline(repo, ix)))
+            Some((v.thesis.clone(), ix, score))
         })
         .collect();
+    let trees = eval::trees(repo);
+    // Snapshots are taken against the lock as re-read under the repo lock, so entries another
+    // process dropped meanwhile are written again rather than referred to.
     lock::update(root, |lock| {
-        for (t, score, against) in &baselines {
-            lock.accept(t, *score, against.iter().cloned());
+        for (t, ix, score) in &baselines {
+            let snap = eval::baseline(repo, &trees, lock, *ix);
+            lock.accept(t, *score, &snap);
         }
         Ok(())
     })?;
@@ -514,7 +528,7 @@ fn record(cli: &Cli, root: &Path, repo: &Repo, chosen: &[&eval::Verdict]) -> Res
         })?;
     }
     if !cli.quiet {
-        for (t, score, _) in &baselines {
+        for (t, _, score) in &baselines {
             println!("accepted {t} at score {score}");
         }
     }
@@ -637,16 +651,17 @@ fn init(cli: &Cli, root: &Path, force: bool) -> Result<i32, Failure> {
         return Err(Failure::Usage("rescore.lock exists already: use `rescore accept` to move baselines (or `init --force` to start over)".into()));
     }
     let repo = load_checked(root, cli.format)?;
-    let mut fresh = Lock::new();
+    let trees = eval::trees(&repo);
     let mut n = 0;
-    for ix in eval::thesis_order(&repo) {
-        if let rescore_graph::MaterialState::Thesis { score } = repo.graph.node(ix).state {
-            fresh.accept(&repo.graph.node(ix).key, score, eval::baseline(&repo, ix));
-            n += 1;
-        }
-    }
     lock::update(root, |lock| {
-        *lock = fresh;
+        *lock = Lock::new();
+        for ix in eval::thesis_order(&repo) {
+            if let rescore_graph::MaterialState::Thesis { score } = repo.graph.node(ix).state {
+                let snap = eval::baseline(&repo, &trees, lock, ix);
+                lock.accept(&repo.graph.node(ix).key, score, &snap);
+                n += 1;
+            }
+        }
         Ok(())
     })?;
     if !cli.quiet {

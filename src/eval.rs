@@ -4,13 +4,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rescore_graph::propagate::{upstream, Upstream};
 use rescore_graph::{EdgeKind, MaterialState, NodeIx, NodeKind};
 use serde::Serialize;
 
+use crate::diag::Diagnostic;
 use crate::load::Repo;
-use crate::lock::{Baseline, Lock};
+use crate::lock::{Baseline, Entry, Lock, Snapshot};
 use crate::rules::{similarity, Change, RuleSet, Severity};
+use crate::trees::{self, hex, parse_hex, Trees};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -58,6 +59,8 @@ pub struct Verdict {
 #[derive(Debug, Clone, Default)]
 pub struct Evaluation {
     pub verdicts: Vec<Verdict>,
+    /// Lock entries that turned out unreadable while looking inside them.
+    pub errors: Vec<Diagnostic>,
 }
 
 impl Evaluation {
@@ -179,6 +182,12 @@ pub fn evaluate_known(
     known: &dyn Fn(NodeIx) -> Option<Status>,
 ) -> Evaluation {
     let g = &repo.graph;
+    let trees = if only.is_some() {
+        Trees::lazy(g)
+    } else {
+        Trees::eager(g)
+    };
+    let mut errors = Vec::new();
     let mut status: HashMap<NodeIx, Status> = HashMap::new();
     let mut verdicts = Vec::new();
     let order = match only {
@@ -194,8 +203,7 @@ pub fn evaluate_known(
         let (st, causes, waiting_on) = match lock.thesis.get(&node.key) {
             None => (Status::Unscored, Vec::new(), Vec::new()),
             Some(base) => {
-                let up = upstream(g, t);
-                let mut causes = node_causes(repo, lock, base, t, &up);
+                let mut causes = tree_causes(repo, lock, &trees, base, t, &mut errors);
                 let mut waiting = Vec::new();
                 for (u, e) in g.incoming(t) {
                     if e.kind != EdgeKind::BuildsOn {
@@ -208,9 +216,33 @@ pub fn evaluate_known(
                             .unwrap_or(Status::Clean)
                     };
                     match status.get(&u).copied().unwrap_or_else(known_status) {
+                        Status::Clean if !base.against.contains_key(ukey) => {
+                            for c in repo
+                                .rules
+                                .new_dependency(NodeKind::Thesis, &g.node(u).state)
+                            {
+                                causes.push(cause(
+                                    c,
+                                    ukey.clone(),
+                                    None,
+                                    vec![ukey.clone(), node.key.clone()],
+                                ));
+                            }
+                        }
                         Status::Clean => {
-                            if let Some(old) = lock.state_of(base, ukey) {
-                                for c in repo.rules.diff(NodeKind::Thesis, old, &g.node(u).state) {
+                            let old = base.against.get(ukey).map(|id| lock.entry(id)).transpose();
+                            let old = match old {
+                                Ok(o) => o.flatten(),
+                                Err(d) => {
+                                    errors.push(d);
+                                    None
+                                }
+                            };
+                            if let Some(old) = old {
+                                for c in
+                                    repo.rules
+                                        .diff(NodeKind::Thesis, &old.state, &g.node(u).state)
+                                {
                                     causes.push(cause(
                                         c,
                                         ukey.clone(),
@@ -255,7 +287,7 @@ pub fn evaluate_known(
         }
     }
     verdicts.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.thesis.cmp(&b.thesis)));
-    Evaluation { verdicts }
+    Evaluation { verdicts, errors }
 }
 
 fn cause(c: Change, node: String, was: Option<String>, via: Vec<String>) -> Cause {
@@ -272,123 +304,192 @@ fn cause(c: Change, node: String, was: Option<String>, via: Vec<String>) -> Caus
     }
 }
 
-/// Causes from non-thesis upstream nodes: changed, removed, added, reworded.
-fn node_causes(
+/// Causes for one thesis from its non-thesis dependencies, found by comparing tree ids and
+/// descending only into subtrees whose id changed.
+fn tree_causes(
     repo: &Repo,
     lock: &Lock,
+    trees: &Trees,
     base: &Baseline,
     thesis: NodeIx,
-    up: &Upstream,
+    errors: &mut Vec<Diagnostic>,
 ) -> Vec<Cause> {
     let g = &repo.graph;
-    let rules: &RuleSet = &repo.rules;
-    let via = |ix: NodeIx| {
-        up.path(ix)
-            .into_iter()
-            .map(|n| g.node(n).key.clone())
-            .collect::<Vec<_>>()
-    };
-    let direct: HashSet<NodeIx> = g.incoming(thesis).map(|(n, _)| n).collect();
+    let tkey = g.node(thesis).key.clone();
     let mut causes = Vec::new();
-    let mut current: HashSet<&str> = HashSet::with_capacity(up.nodes.len());
-    let mut added: Vec<NodeIx> = Vec::new();
-    for &ix in &up.nodes {
-        let n = g.node(ix);
-        if n.kind == NodeKind::Thesis {
+    let mut current: HashSet<&str> = HashSet::new();
+    for (d, e) in g.incoming(thesis) {
+        let n = g.node(d);
+        if !e.kind.propagates() || n.kind == NodeKind::Thesis || !current.insert(n.key.as_str()) {
             continue;
         }
-        current.insert(n.key.as_str());
-        match lock.state_of(base, &n.key) {
-            Some(old) => {
-                for c in rules.diff(n.kind, old, &n.state) {
-                    causes.push(cause(c, n.key.clone(), None, via(ix)));
+        let via = vec![n.key.clone(), tkey.clone()];
+        match base.against.get(&n.key) {
+            None => {
+                for c in repo.rules.new_dependency(n.kind, &n.state) {
+                    causes.push(cause(c, n.key.clone(), None, via.clone()));
                 }
             }
-            None => added.push(ix),
+            Some(old_id) if parse_hex(old_id) != Some(trees.id(g, d)) => match lock.entry(old_id) {
+                Ok(Some(old)) => diff_tree(repo, lock, trees, &old, d, via, &mut causes, errors),
+                Ok(None) => {}
+                Err(diag) => errors.push(diag),
+            },
+            Some(_) => {}
         }
     }
-    // Baseline nodes that no longer exist anywhere (a node still in the graph but no longer
-    // upstream was unlinked by an edit of the thesis itself, which is not material).
-    let mut removed: Vec<(&String, &MaterialState)> = base
-        .against
-        .keys()
-        .filter(|k| !current.contains(k.as_str()) && g.get(k).is_none())
-        .filter_map(|k| Some((k, lock.state_of(base, k)?)))
-        .filter(|(_, s)| !matches!(s, MaterialState::Thesis { .. }))
-        .collect();
-    // Rename detection: pair a vanished claim with a new claim of the same concept by text.
+    // A dependency that no longer exists anywhere is gone; one that still exists but is no longer
+    // cited was unlinked by an edit of the thesis itself, which is not material.
+    for (key, id) in &base.against {
+        if current.contains(key.as_str()) || g.get(key).is_some() {
+            continue;
+        }
+        match lock.entry(id) {
+            Ok(Some(old)) => removed(repo, &old, vec![key.clone(), tkey.clone()], &mut causes),
+            Ok(None) => {}
+            Err(diag) => errors.push(diag),
+        }
+    }
+    causes
+}
+
+fn removed(repo: &Repo, old: &Entry, via: Vec<String>, causes: &mut Vec<Cause>) {
+    if matches!(old.state, MaterialState::Thesis { .. }) {
+        return;
+    }
+    let kind = NodeKind::parse(old.state.kind_name()).unwrap_or(NodeKind::Claim);
+    for c in repo.rules.removed(kind, &old.state) {
+        causes.push(cause(c, old.key.clone(), None, via.clone()));
+    }
+}
+
+/// Compares a node with the entry it was accepted as: its own state by the rules, then each
+/// upstream child whose tree id moved; vanished and new children of one node are paired by text
+/// similarity (rename detection) before counting as removed or added.
+#[allow(clippy::too_many_arguments)]
+fn diff_tree(
+    repo: &Repo,
+    lock: &Lock,
+    trees: &Trees,
+    old: &Entry,
+    cur: NodeIx,
+    via: Vec<String>,
+    causes: &mut Vec<Cause>,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let g = &repo.graph;
+    let rules: &RuleSet = &repo.rules;
+    let n = g.node(cur);
+    for c in rules.diff(n.kind, &old.state, &n.state) {
+        causes.push(cause(c, n.key.clone(), None, via.clone()));
+    }
+    let mut old_kids: HashMap<String, (String, Entry)> = HashMap::new();
+    for id in &old.up {
+        match lock.entry(id) {
+            Ok(Some(e)) => {
+                old_kids.insert(e.key.clone(), (id.clone(), e));
+            }
+            Ok(None) => {}
+            Err(d) => errors.push(d),
+        }
+    }
+    let hop = |key: &str| {
+        let mut v = Vec::with_capacity(via.len() + 1);
+        v.push(key.to_string());
+        v.extend(via.iter().cloned());
+        v
+    };
+    let mut added = Vec::new();
+    for k in trees::children(g, cur) {
+        let key = &g.node(k).key;
+        match old_kids.remove(key) {
+            Some((id, e)) => {
+                if parse_hex(&id) != Some(trees.id(g, k)) {
+                    diff_tree(repo, lock, trees, &e, k, hop(key), causes, errors);
+                }
+            }
+            None => added.push(k),
+        }
+    }
+    let mut gone: Vec<Entry> = old_kids.into_values().map(|(_, e)| e).collect();
+    gone.sort_by(|a, b| a.key.cmp(&b.key));
+    // Rename detection: pair a vanished claim with the most similar new claim.
     let mut renamed: HashSet<NodeIx> = HashSet::new();
-    removed.retain(|(old_key, old_state)| {
-        let MaterialState::Claim(old) = old_state else {
+    gone.retain(|old_kid| {
+        let MaterialState::Claim(old_claim) = &old_kid.state else {
             return true;
         };
-        let concept = old_key.split('#').next().unwrap_or("");
         let best = added
             .iter()
-            .filter(|ix| !renamed.contains(ix))
-            .filter_map(|&ix| {
-                let n = g.node(ix);
-                let MaterialState::Claim(new) = &n.state else {
-                    return None;
-                };
-                (n.key.split('#').next() == Some(concept))
-                    .then(|| (ix, similarity(&old.text, &new.text)))
+            .filter(|ix| !renamed.contains(*ix))
+            .filter_map(|&ix| match &g.node(ix).state {
+                MaterialState::Claim(c) => Some((ix, similarity(&old_claim.text, &c.text))),
+                _ => None,
             })
             .filter(|(_, s)| *s >= rules.rename_similarity)
             .max_by(|a, b| a.1.total_cmp(&b.1));
         match best {
             Some((ix, _)) => {
                 renamed.insert(ix);
-                let n = g.node(ix);
-                for c in rules.diff(n.kind, old_state, &n.state) {
-                    causes.push(cause(c, n.key.clone(), Some((*old_key).clone()), via(ix)));
+                let new = g.node(ix);
+                for c in rules.diff(new.kind, &old_kid.state, &new.state) {
+                    causes.push(cause(
+                        c,
+                        new.key.clone(),
+                        Some(old_kid.key.clone()),
+                        hop(&new.key),
+                    ));
                 }
                 false
             }
             None => true,
         }
     });
-    for (key, state) in removed {
-        let kind = NodeKind::parse(state.kind_name()).unwrap_or(NodeKind::Claim);
-        let concept = key.split('#').next().unwrap_or(key).to_string();
-        for c in rules.removed(kind, state) {
-            causes.push(cause(
-                c,
-                key.clone(),
-                None,
-                vec![key.clone(), concept.clone(), g.node(thesis).key.clone()],
-            ));
-        }
+    for old_kid in &gone {
+        removed(repo, old_kid, hop(&old_kid.key), causes);
     }
     for ix in added.into_iter().filter(|ix| !renamed.contains(ix)) {
-        let n = g.node(ix);
-        if direct.contains(&ix) {
-            for c in rules.new_dependency(n.kind, &n.state) {
-                causes.push(cause(c, n.key.clone(), None, via(ix)));
-            }
-            continue;
-        }
-        // A new node under a new dependency is covered by that dependency.
-        let under_new = up
-            .path(ix)
-            .iter()
-            .skip(1)
-            .any(|p| *p != thesis && lock.state_of(base, &g.node(*p).key).is_none());
-        if !under_new {
-            for c in rules.added(n.kind, &n.state) {
-                causes.push(cause(c, n.key.clone(), None, via(ix)));
-            }
+        let new = g.node(ix);
+        for c in rules.added(new.kind, &new.state) {
+            causes.push(cause(c, new.key.clone(), None, hop(&new.key)));
         }
     }
-    causes
 }
 
-/// What a thesis would be accepted against now: every upstream node's current state.
-pub fn baseline(repo: &Repo, thesis: NodeIx) -> Vec<(String, MaterialState)> {
+/// What a thesis would be accepted against now: the tree id of each direct dependency, and an
+/// entry for every node below them that `lock` does not already hold.
+pub fn baseline(repo: &Repo, trees: &Trees, lock: &Lock, thesis: NodeIx) -> Snapshot {
     let g = &repo.graph;
-    upstream(g, thesis)
-        .nodes
-        .into_iter()
-        .map(|ix| (g.node(ix).key.clone(), g.node(ix).state.clone()))
-        .collect()
+    let mut snap = Snapshot::default();
+    let mut todo = Vec::new();
+    for (d, e) in g.incoming(thesis) {
+        if e.kind.propagates() {
+            snap.against.insert(g.node(d).key.clone(), trees.id(g, d));
+            todo.push(d);
+        }
+    }
+    while let Some(ix) = todo.pop() {
+        let id = trees.id(g, ix);
+        if lock.has(id) || snap.entries.contains_key(&id) {
+            continue;
+        }
+        let kids = trees::children(g, ix);
+        let up = kids.iter().map(|&k| hex(trees.id(g, k))).collect();
+        let n = g.node(ix);
+        snap.entries.insert(
+            id,
+            Entry {
+                key: n.key.clone(),
+                state: n.state.clone(),
+                up,
+            },
+        );
+        todo.extend(kids);
+    }
+    snap
+}
+
+/// Tree ids for a whole-repo pass (accept, init).
+pub fn trees(repo: &Repo) -> Trees {
+    Trees::eager(&repo.graph)
 }

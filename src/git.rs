@@ -276,7 +276,10 @@ pub fn newly_flagged(base: &Evaluation, head: &Evaluation) -> Evaluation {
         })
         .cloned()
         .collect();
-    Evaluation { verdicts }
+    Evaluation {
+        verdicts,
+        ..Evaluation::default()
+    }
 }
 
 /// Loads both sides for `--base`: the working tree must load cleanly (its errors stop the
@@ -333,6 +336,7 @@ mod tests {
                 v("c", Status::Unscored),
                 v("d", Status::Clean),
             ],
+            ..Evaluation::default()
         };
         let head = Evaluation {
             verdicts: vec![
@@ -342,6 +346,7 @@ mod tests {
                 v("d", Status::Clean),
                 v("e", Status::Unscored),
             ],
+            ..Evaluation::default()
         };
         let n = newly_flagged(&base, &head);
         let flagged: Vec<_> = n

@@ -21,5 +21,6 @@ pub mod report;
 pub mod resolve;
 pub mod rules;
 pub mod select;
+pub mod trees;
 pub mod watch;
 pub mod writeback;

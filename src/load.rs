@@ -106,18 +106,28 @@ pub fn build(
     rules: RuleSet,
     files: Vec<(PathBuf, Result<String, Diagnostic>)>,
 ) -> Repo {
-    let started = Instant::now();
-    let cx = ParseContext {
-        folders: &config.folders,
-        scale: &rules.scale,
+    let parsed: Vec<Parsed> = {
+        let cx = ParseContext {
+            folders: &config.folders,
+            scale: &rules.scale,
+        };
+        files
+            .par_iter()
+            .map(|(path, text)| match text {
+                Ok(t) => page::parse(path, t, &cx),
+                Err(d) => (None, vec![d.clone()]),
+            })
+            .collect()
     };
-    let parsed: Vec<(Option<Page>, Vec<Diagnostic>)> = files
-        .par_iter()
-        .map(|(path, text)| match text {
-            Ok(t) => page::parse(path, t, &cx),
-            Err(d) => (None, vec![d.clone()]),
-        })
-        .collect();
+    assemble(root, config, rules, parsed)
+}
+
+/// A page parsed on its own, with the problems found in it.
+type Parsed = (Option<Page>, Vec<Diagnostic>);
+
+/// Builds the graph from parsed pages.
+fn assemble(root: PathBuf, config: Config, rules: RuleSet, parsed: Vec<Parsed>) -> Repo {
+    let started = Instant::now();
     let mut diags = Vec::new();
     let mut pages = Vec::with_capacity(parsed.len());
     for (p, d) in parsed {
@@ -198,20 +208,28 @@ pub fn load(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
     let (config, rules) = settings(config_text.as_deref(), &crate::rules::read_from(root))?;
     let paths = walk(root, &config).map_err(|d| vec![d])?;
     let bar = progress(paths.len());
-    let files: Vec<(PathBuf, Result<String, Diagnostic>)> = paths
-        .into_par_iter()
-        .progress_with(bar.clone())
-        .map(|p| {
-            let text = read_page(root, &p);
-            (p, text)
-        })
-        .collect();
+    // Read and parse in one parallel pass, so a page's text is dropped as soon as it is parsed.
+    let parsed: Vec<Parsed> = {
+        let cx = ParseContext {
+            folders: &config.folders,
+            scale: &rules.scale,
+        };
+        paths
+            .into_par_iter()
+            .progress_with(bar.clone())
+            .map(|p| match read_page(root, &p) {
+                Ok(text) => page::parse(&p, &text, &cx),
+                Err(d) => (None, vec![d]),
+            })
+            .collect()
+    };
+    bar.finish_and_clear();
     tracing::debug!(
-        files = files.len(),
+        pages = parsed.len(),
         ms = started.elapsed().as_millis() as u64,
-        "read"
+        "read and parsed"
     );
-    Ok(build(root.to_path_buf(), config, rules, files))
+    Ok(assemble(root.to_path_buf(), config, rules, parsed))
 }
 
 /// A progress bar on a terminal for repos big enough to take a second; hidden otherwise.

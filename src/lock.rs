@@ -4,10 +4,11 @@
 //! merge cleanly. It is written atomically (temp file + rename) under an exclusive lock on the
 //! repo folder, and only `accept` (and `init`) move a baseline.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::Write as _;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use rescore_graph::MaterialState;
@@ -15,37 +16,64 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::parse_toml;
 use crate::diag::{Diagnostic, Pos};
+use crate::trees::{hex, parse_hex, TreeId};
 
 pub const FILE_NAME: &str = "rescore.lock";
 /// The lock format this rescore writes. Older versions are read and upgraded on the next write;
 /// newer ones are refused rather than misread.
 pub const VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The parsed lock. Thesis baselines are parsed up front; the `[node]` section, which is most
+/// of the file, is only indexed, and an entry is parsed when evaluation needs to look inside a
+/// subtree whose tree id changed. That keeps `check` on a large repo close to the cost of
+/// reading the file.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Lock {
     pub version: u32,
-    #[serde(default)]
     pub thesis: BTreeMap<String, Baseline>,
-    #[serde(default)]
-    pub state: BTreeMap<String, MaterialState>,
+    /// The text of the `[node]` section and where each entry's line is in it.
+    raw: String,
+    raw_line: u32,
+    index: HashMap<TreeId, Range<usize>>,
+    /// Entries added since reading (by `accept`).
+    added: BTreeMap<TreeId, Entry>,
 }
 
-/// What one thesis was last scored against.
+/// What one thesis was last scored against: its score and the tree id of each direct
+/// dependency.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Baseline {
     pub score: f64,
-    /// Upstream node key → state id.
+    /// Direct dependency key → tree id (hex).
     #[serde(default)]
     pub against: BTreeMap<String, String>,
 }
 
-/// A state's content address: a hash of its canonical JSON form.
-pub fn state_id(state: &MaterialState) -> String {
-    let json = serde_json::to_vec(state).unwrap_or_default();
-    let hash = blake3::hash(&json);
-    hash.to_hex()[..16].to_string()
+/// One node as a thesis was scored against it: key, own state, and its upstream subtrees.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub key: String,
+    pub state: MaterialState,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub up: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Head {
+    version: u32,
+    #[serde(default)]
+    thesis: BTreeMap<String, Baseline>,
+}
+
+const NODE_HEADER: &str = "[node]";
+
+fn corrupt(line: u32, what: String) -> Diagnostic {
+    Diagnostic::error("lock-corrupt", Path::new(FILE_NAME), Pos::at(line, 1), what)
+        .expected("rescore.lock as rescore writes it")
+        .hint("restore it from git (`git checkout rescore.lock`), or re-accept with `rescore accept --all --force`")
 }
 
 impl Lock {
@@ -58,45 +86,82 @@ impl Lock {
 
     pub fn parse(text: &str) -> Result<Lock, Diagnostic> {
         let path = Path::new(FILE_NAME);
-        let lock: Lock = parse_toml(text, path, "rescore.lock", &["version", "thesis", "state", "score", "against"])
+        let split = text.match_indices(NODE_HEADER).map(|(i, _)| i).find(|&i| {
+            (i == 0 || text[..i].ends_with('\n'))
+                && text[i + NODE_HEADER.len()..].starts_with(['\n', '\r'])
+        });
+        let (head_text, nodes) = match split {
+            Some(i) => (&text[..i], &text[i..]),
+            None => (text, ""),
+        };
+        let head: Head = parse_toml(head_text, path, "rescore.lock", &["version", "thesis", "score", "against"])
             .map_err(|d| d.hint("the lock is written by rescore; restore it from git (`git checkout rescore.lock`) rather than editing it"))?;
-        if lock.version > VERSION {
+        if head.version > VERSION {
             return Err(Diagnostic::error(
                 "lock-too-new",
                 path,
                 Pos::at(1, 1),
                 format!(
                     "rescore.lock is version {}, this rescore reads up to {VERSION}",
-                    lock.version
+                    head.version
                 ),
             )
             .expected(format!("version = {VERSION} or older"))
             .hint("upgrade rescore"));
         }
+        let raw_line = head_text.matches('\n').count() as u32 + 1;
+        let mut index = HashMap::new();
+        let mut offset = 0;
+        for (n, line) in nodes.split_inclusive('\n').enumerate() {
+            let range = offset..offset + line.len();
+            offset += line.len();
+            let t = line.trim();
+            if n == 0 || t.is_empty() || t.starts_with('#') {
+                continue;
+            }
+            let id = t
+                .split_once(" = {")
+                .filter(|_| t.ends_with('}'))
+                .and_then(|(id, _)| parse_hex(id.trim()));
+            match id {
+                Some(id) => {
+                    index.insert(id, range);
+                }
+                None => {
+                    let shown: String = t.chars().take(60).collect();
+                    return Err(corrupt(
+                        raw_line + n as u32,
+                        format!("not a node entry: `{shown}`"),
+                    ));
+                }
+            }
+        }
+        let lock = Lock {
+            version: head.version,
+            thesis: head.thesis,
+            raw: nodes.to_string(),
+            raw_line,
+            index,
+            added: BTreeMap::new(),
+        };
         for (thesis, b) in &lock.thesis {
-            if let Some((node, id)) = b
-                .against
-                .iter()
-                .find(|(_, id)| !lock.state.contains_key(*id))
-            {
-                let line = text
-                    .lines()
-                    .position(|l| l.contains(id.as_str()))
-                    .map_or(1, |i| i as u32 + 1);
-                return Err(Diagnostic::error(
-                    "lock-corrupt",
-                    path,
-                    Pos::at(line, 1),
-                    format!("thesis `{thesis}` refers to state {id} (for {node}), which the lock does not hold"),
-                )
-                .expected("every state id under [thesis.*.against] to have an entry under [state]")
-                .hint("restore rescore.lock from git, or re-accept the thesis with `rescore accept --force`"));
+            for (node, id) in &b.against {
+                if parse_hex(id).is_none_or(|i| !lock.has(i)) {
+                    let line = text
+                        .lines()
+                        .position(|l| l.contains(id.as_str()))
+                        .map_or(1, |i| i as u32 + 1);
+                    return Err(corrupt(
+                        line,
+                        format!("thesis `{thesis}` refers to node entry {id} (for {node}), which the lock does not hold"),
+                    ));
+                }
             }
         }
         Ok(lock)
     }
 
-    /// Reads the lock; a missing file is an empty lock, an unreadable or corrupt one an error.
+    /// Reads the lock; a missing file is no lock, an unreadable or corrupt one an error.
     pub fn read(root: &Path) -> Result<Option<Lock>, Diagnostic> {
         match std::fs::read(root.join(FILE_NAME)) {
             Ok(bytes) => {
@@ -115,47 +180,55 @@ impl Lock {
         }
     }
 
-    /// Records a thesis's baseline.
-    pub fn accept(
-        &mut self,
-        thesis: &str,
-        score: f64,
-        against: impl IntoIterator<Item = (String, MaterialState)>,
-    ) {
-        let mut map = BTreeMap::new();
-        for (key, state) in against {
-            let id = state_id(&state);
-            self.state.entry(id.clone()).or_insert(state);
-            map.insert(key, id);
+    /// Whether the lock holds an entry for this tree id.
+    pub fn has(&self, id: TreeId) -> bool {
+        self.index.contains_key(&id) || self.added.contains_key(&id)
+    }
+
+    /// The entry for a tree id, parsed from its line on first use.
+    pub fn entry(&self, id: &str) -> Result<Option<Entry>, Diagnostic> {
+        let Some(id) = parse_hex(id) else {
+            return Ok(None);
+        };
+        if let Some(e) = self.added.get(&id) {
+            return Ok(Some(e.clone()));
         }
-        self.thesis.insert(
-            thesis.to_string(),
-            Baseline {
-                score,
-                against: map,
-            },
-        );
+        let Some(range) = self.index.get(&id) else {
+            return Ok(None);
+        };
+        let line = &self.raw[range.clone()];
+        let value = line.split_once('=').map(|(_, v)| v.trim()).unwrap_or("");
+        let entry: Entry = toml::from_str::<BTreeMap<String, Entry>>(&format!("e = {value}"))
+            .ok()
+            .and_then(|mut m| m.remove("e"))
+            .ok_or_else(|| {
+                let line_no = self.raw_line + self.raw[..range.start].matches('\n').count() as u32;
+                corrupt(line_no, format!("node entry {} does not parse", hex(id)))
+            })?;
+        Ok(Some(entry))
     }
 
-    /// Drops states no thesis refers to.
-    pub fn collect_garbage(&mut self) {
-        let used: BTreeSet<&String> = self
-            .thesis
-            .values()
-            .flat_map(|b| b.against.values())
+    /// Records a thesis's baseline.
+    pub fn accept(&mut self, thesis: &str, score: f64, snap: &Snapshot) {
+        for (id, entry) in &snap.entries {
+            if !self.index.contains_key(id) {
+                self.added.entry(*id).or_insert_with(|| entry.clone());
+            }
+        }
+        let against = snap
+            .against
+            .iter()
+            .map(|(k, id)| (k.clone(), hex(*id)))
             .collect();
-        let keep: BTreeSet<String> = used.into_iter().cloned().collect();
-        self.state.retain(|id, _| keep.contains(id));
+        self.thesis
+            .insert(thesis.to_string(), Baseline { score, against });
     }
 
-    /// The old state a thesis was scored against for one upstream node.
-    pub fn state_of(&self, thesis: &Baseline, key: &str) -> Option<&MaterialState> {
-        self.state.get(thesis.against.get(key)?)
-    }
-
-    /// Deterministic text: sorted, one entry a line.
-    pub fn render(&self) -> String {
-        let mut out = String::from("# rescore.lock: what each thesis was last scored against. Written by `rescore accept`;\n# commit it, and let rescore edit it.\n");
+    /// Deterministic text: sorted, one entry a line. Entries no thesis reaches are dropped.
+    pub fn render(&self) -> Result<String, Diagnostic> {
+        let mut out = String::from(
+            "# rescore.lock: what each thesis was last scored against. Written by `rescore accept`;\n# commit it, and let rescore edit it.\n",
+        );
         let _ = writeln!(out, "version = {}", VERSION);
         for (name, b) in &self.thesis {
             let _ = writeln!(out, "\n[thesis.{}]\nscore = {}", key(name), float(b.score));
@@ -166,16 +239,50 @@ impl Lock {
                 }
             }
         }
-        if !self.state.is_empty() {
-            out.push_str("\n[state]\n");
-            for (id, state) in &self.state {
-                let value =
-                    toml::Value::try_from(state).unwrap_or(toml::Value::Table(Default::default()));
-                let _ = writeln!(out, "{} = {}", key(id), inline(&value));
+        // Walk from every thesis's dependencies to find the entries still in use.
+        let mut lines: BTreeMap<TreeId, String> = BTreeMap::new();
+        let mut todo: Vec<TreeId> = self
+            .thesis
+            .values()
+            .flat_map(|b| b.against.values())
+            .filter_map(|s| parse_hex(s))
+            .collect();
+        while let Some(id) = todo.pop() {
+            if lines.contains_key(&id) {
+                continue;
+            }
+            let entry = self
+                .entry(&hex(id))?
+                .ok_or_else(|| corrupt(1, format!("node entry {} is missing", hex(id))))?;
+            todo.extend(entry.up.iter().filter_map(|s| parse_hex(s)));
+            let line = match self.index.get(&id) {
+                Some(r) => self.raw[r.clone()].trim_end().to_string(),
+                None => {
+                    let value = toml::Value::try_from(&entry)
+                        .unwrap_or(toml::Value::Table(Default::default()));
+                    format!("{} = {}", hex(id), inline(&value))
+                }
+            };
+            lines.insert(id, line);
+        }
+        if !lines.is_empty() {
+            out.push('\n');
+            out.push_str(NODE_HEADER);
+            out.push('\n');
+            for line in lines.values() {
+                out.push_str(line);
+                out.push('\n');
             }
         }
-        out
+        Ok(out)
     }
+}
+
+/// A thesis's dependencies as they are now, ready to be accepted.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub against: BTreeMap<String, TreeId>,
+    pub entries: BTreeMap<TreeId, Entry>,
 }
 
 fn float(x: f64) -> String {
@@ -191,13 +298,17 @@ fn key(k: &str) -> String {
     {
         k.to_string()
     } else {
-        // Always a one-line basic string: toml's own rendering turns a key holding a line
-        // break into a multi-line string, which TOML does not allow as a key. JSON's escapes
-        // are TOML's, except that TOML also wants DEL escaped.
-        serde_json::to_string(k)
-            .unwrap_or_default()
-            .replace('\u{7f}', "\\u007f")
+        one_line(k)
     }
+}
+
+/// A one-line basic string: toml's own rendering turns a string holding a line break into a
+/// multi-line string, which is no key and breaks the one-entry-a-line layout. JSON's escapes
+/// are TOML's, except that TOML also wants DEL escaped.
+fn one_line(s: &str) -> String {
+    serde_json::to_string(s)
+        .unwrap_or_default()
+        .replace('\u{7f}', "\\u007f")
 }
 
 /// A TOML value on one line (tables inline), keys in sorted order.
@@ -219,6 +330,7 @@ fn inline(v: &toml::Value) -> String {
         toml::Value::Array(a) => {
             format!("[{}]", a.iter().map(inline).collect::<Vec<_>>().join(", "))
         }
+        toml::Value::String(s) => one_line(s),
         other => other.to_string(),
     }
 }
@@ -256,8 +368,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .tempfile_in(&dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(tmp.path(), meta.permissions());
+    match std::fs::metadata(path) {
+        Ok(meta) => {
+            let _ = std::fs::set_permissions(tmp.path(), meta.permissions());
+        }
+        Err(_) => {
+            // tempfile creates 0600; a new lock or page should be as readable as any file.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let _ =
+                    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
+            }
+        }
     }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
@@ -282,8 +405,8 @@ pub fn update(
     let mut lock = Lock::read(root)?.unwrap_or_else(Lock::new);
     lock.version = VERSION;
     edit(&mut lock)?;
-    lock.collect_garbage();
-    write_atomic(&root.join(FILE_NAME), lock.render().as_bytes()).map_err(io)?;
+    let text = lock.render()?;
+    write_atomic(&root.join(FILE_NAME), text.as_bytes()).map_err(io)?;
     Ok(lock)
 }
 
@@ -291,71 +414,73 @@ pub fn update(
 mod tests {
     use super::*;
 
+    type E<'a> = (TreeId, &'a str, MaterialState, &'a [TreeId]);
+
+    fn snap(entries: &[E], against: &[(&str, TreeId)]) -> Snapshot {
+        Snapshot {
+            against: against.iter().map(|(k, id)| (k.to_string(), *id)).collect(),
+            entries: entries
+                .iter()
+                .map(|(id, key, state, up)| {
+                    let up = up.iter().map(|u| hex(*u)).collect();
+                    (
+                        *id,
+                        Entry {
+                            key: key.to_string(),
+                            state: state.clone(),
+                            up,
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    fn parts() -> Vec<E<'static>> {
+        let concept = MaterialState::Concept {
+            status: Some("active".into()),
+        };
+        let source = MaterialState::Source {
+            retracted: false,
+            superseded_by: None,
+        };
+        vec![(1, "c", concept, &[2]), (2, "src", source, &[])]
+    }
+
     fn sample() -> Lock {
         let mut lock = Lock::new();
-        lock.accept(
-            "b-thesis",
-            0.5,
-            [(
-                "c#x".to_string(),
-                MaterialState::Concept {
-                    status: Some("active".into()),
-                },
-            )],
-        );
-        lock.accept(
-            "a-thesis",
-            0.62,
-            [
-                (
-                    "c#x".to_string(),
-                    MaterialState::Concept {
-                        status: Some("active".into()),
-                    },
-                ),
-                (
-                    "src".to_string(),
-                    MaterialState::Source {
-                        retracted: false,
-                        superseded_by: None,
-                    },
-                ),
-            ],
-        );
+        lock.accept("b-thesis", 0.5, &snap(&parts(), &[("c", 1)]));
+        lock.accept("a-thesis", 0.62, &snap(&parts(), &[("c", 1), ("src", 2)]));
         lock
     }
 
     #[test]
     fn render_round_trips_and_is_sorted() {
-        let lock = sample();
-        let text = lock.render();
+        let text = sample().render().expect("renders");
         let back = Lock::parse(&text).expect("parses");
-        assert_eq!(back, lock);
+        assert_eq!(back.thesis, sample().thesis);
+        assert_eq!(back.render().expect("renders again"), text);
         let a = text.find("[thesis.a-thesis]").expect("a");
         let b = text.find("[thesis.b-thesis]").expect("b");
         assert!(a < b);
+        assert_eq!(
+            back.entry(&hex(1)).expect("parses").map(|e| e.key),
+            Some("c".into())
+        );
     }
 
     #[test]
-    fn shared_states_are_stored_once() {
-        assert_eq!(sample().state.len(), 2);
+    fn shared_entries_are_stored_once() {
+        let text = sample().render().expect("renders");
+        assert_eq!(text.matches("key = \"c\"").count(), 1);
     }
 
     #[test]
     fn accepting_one_thesis_changes_only_its_lines() {
         let before = sample();
         let mut after = before.clone();
-        after.accept(
-            "b-thesis",
-            0.7,
-            [(
-                "c#x".to_string(),
-                MaterialState::Concept {
-                    status: Some("active".into()),
-                },
-            )],
-        );
-        let (old, new) = (before.render(), after.render());
+        after.accept("b-thesis", 0.7, &snap(&parts(), &[("c", 1)]));
+        let (old, new) = (before.render().expect("old"), after.render().expect("new"));
         let changed: Vec<(&str, &str)> = old
             .lines()
             .zip(new.lines())
@@ -365,16 +490,32 @@ mod tests {
     }
 
     #[test]
+    fn unused_entries_are_dropped() {
+        let mut lock = sample();
+        lock.thesis.clear();
+        assert!(!lock.render().expect("renders").contains("[node]"));
+    }
+
+    #[test]
     fn newer_version_is_refused() {
         let err = Lock::parse("version = 99\n").expect_err("too new");
         assert_eq!(err.code, "lock-too-new");
     }
 
     #[test]
-    fn dangling_state_is_corrupt() {
-        let err =
-            Lock::parse("version = 1\n[thesis.t]\nscore = 0.5\n[thesis.t.against]\nx = \"abc\"\n")
-                .expect_err("corrupt");
+    fn dangling_entry_is_corrupt() {
+        let text =
+            "version = 1\n[thesis.t]\nscore = 0.5\n[thesis.t.against]\nx = \"00000000000000ab\"\n";
+        let err = Lock::parse(text).expect_err("corrupt");
         assert_eq!(err.code, "lock-corrupt");
+    }
+
+    #[test]
+    fn garbage_in_the_node_section_is_corrupt_at_its_line() {
+        let mut text = sample().render().expect("renders");
+        text.push_str("<<<<<<< HEAD\n");
+        let err = Lock::parse(&text).expect_err("corrupt");
+        assert_eq!(err.code, "lock-corrupt");
+        assert_eq!(err.line as usize, text.lines().count());
     }
 }

@@ -473,7 +473,7 @@ impl Body {
                     let raw = text.get(abs.clone()).unwrap_or("").to_string();
                     let index = out.links.len();
                     if let Some((target, anchor)) = link_target(link_type, &dest_url, path) {
-                        let role = if section.contains("related") {
+                        let role = if section.starts_with("related") {
                             Role::Related
                         } else {
                             Role::Body
@@ -705,7 +705,7 @@ fn claim(
             }
         }
         rest.push_str(&buf.text[last..abs.end]);
-        for name in rest.split([',', ';']).flat_map(|s| s.split(" and ")) {
+        for name in rest.split([',', ';']) {
             let n = name.trim();
             if !n.is_empty() {
                 bare_sources.push(n.to_string());
@@ -724,7 +724,10 @@ fn claim(
                 .join(" "),
         ),
     };
-    let quantities = extract_quantities(&normalised);
+    // Quantities come from the text before lowercasing ("1.5M" is mega, "1.5m" is not), with
+    // line breaks folded so a reflowed claim reads the same.
+    let folded = claim_text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let quantities = extract_quantities(&folded);
     Some(Claim {
         explicit_id,
         id,

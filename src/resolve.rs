@@ -2,6 +2,8 @@
 //! the right edge kind, and reports links that land nowhere and cycles.
 
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
 
 use rescore_graph::quantity::normalise_text;
@@ -14,18 +16,18 @@ use crate::page::{Link, Page, PageKind, Role, Target};
 
 /// Page lookups by id, title and path, all case-insensitive on names.
 pub struct Index {
-    by_id: HashMap<String, usize>,
-    by_title: HashMap<String, usize>,
-    by_path: HashMap<PathBuf, usize>,
+    by_id: FxHashMap<String, usize>,
+    by_title: FxHashMap<String, usize>,
+    by_path: FxHashMap<PathBuf, usize>,
 }
 
 impl Index {
     /// Indexes pages; a second page with a taken id is reported and left out.
     pub fn new(pages: &[Page], diags: &mut Vec<Diagnostic>) -> (Index, Vec<bool>) {
         let mut idx = Index {
-            by_id: HashMap::with_capacity(pages.len()),
-            by_title: HashMap::with_capacity(pages.len()),
-            by_path: HashMap::with_capacity(pages.len()),
+            by_id: FxHashMap::default(),
+            by_title: FxHashMap::default(),
+            by_path: FxHashMap::default(),
         };
         let mut live = vec![true; pages.len()];
         for (i, p) in pages.iter().enumerate() {
@@ -119,6 +121,9 @@ pub fn build(pages: &[Page], diags: &mut Vec<Diagnostic>) -> Graph {
     };
 
     // Pass 1: a node for every page, claim and row, so links can land in any order.
+    let mut page_node: Vec<Option<NodeIx>> = vec![None; pages.len()];
+    let mut claim_nodes: Vec<Vec<Option<NodeIx>>> = vec![Vec::new(); pages.len()];
+    let mut row_nodes: Vec<Vec<Option<NodeIx>>> = vec![Vec::new(); pages.len()];
     for (i, p) in pages.iter().enumerate() {
         let Some(kind) = node_kind(p.kind).filter(|_| live[i]) else {
             continue;
@@ -135,12 +140,14 @@ pub fn build(pages: &[Page], diags: &mut Vec<Diagnostic>) -> Graph {
                 superseded_by: p.superseded_by.as_deref().map(|s| s.trim().to_lowercase()),
             },
         };
-        let _ = graph.add_node(Node {
-            key: page_key(p),
-            kind,
-            loc: loc(i, &p.head),
-            state,
-        });
+        page_node[i] = graph
+            .add_node(Node {
+                key: page_key(p),
+                kind,
+                loc: loc(i, &p.head),
+                state,
+            })
+            .ok();
         let mut seen: HashMap<String, u32> = HashMap::new();
         for c in &p.claims {
             let key = unique(
@@ -151,8 +158,11 @@ pub fn build(pages: &[Page], diags: &mut Vec<Diagnostic>) -> Graph {
                 &c.pos,
                 diags,
             );
-            let Some(key) = key else { continue };
-            let _ = graph.add_node(Node {
+            let Some(key) = key else {
+                claim_nodes[i].push(None);
+                continue;
+            };
+            let ix = graph.add_node(Node {
                 key,
                 kind: NodeKind::Claim,
                 loc: loc(i, &c.pos),
@@ -164,12 +174,14 @@ pub fn build(pages: &[Page], diags: &mut Vec<Diagnostic>) -> Graph {
                     text: c.text.clone(),
                 }),
             });
+            claim_nodes[i].push(ix.ok());
         }
         for r in &p.rows {
             let Some(key) = unique(&mut seen, anchor_key(p, &r.id), true, p, &r.pos, diags) else {
+                row_nodes[i].push(None);
                 continue;
             };
-            let _ = graph.add_node(Node {
+            let ix = graph.add_node(Node {
                 key,
                 kind: NodeKind::Benchmark,
                 loc: loc(i, &r.pos),
@@ -178,6 +190,7 @@ pub fn build(pages: &[Page], diags: &mut Vec<Diagnostic>) -> Graph {
                     sources: Vec::new(),
                 },
             });
+            row_nodes[i].push(ix.ok());
         }
     }
 
@@ -187,19 +200,11 @@ pub fn build(pages: &[Page], diags: &mut Vec<Diagnostic>) -> Graph {
         if !live[i] || p.kind == PageKind::Note {
             continue;
         }
-        let Some(me) = graph.get(&page_key(p)) else {
+        let Some(me) = page_node[i] else {
             continue;
         };
-        let claim_ix: Vec<Option<NodeIx>> = p
-            .claims
-            .iter()
-            .map(|c| graph.get(&anchor_key(p, &c.id)))
-            .collect();
-        let row_ix: Vec<Option<NodeIx>> = p
-            .rows
-            .iter()
-            .map(|r| graph.get(&anchor_key(p, &r.id)))
-            .collect();
+        let claim_ix = std::mem::take(&mut claim_nodes[i]);
+        let row_ix = std::mem::take(&mut row_nodes[i]);
         for (ix, pos) in claim_ix
             .iter()
             .zip(p.claims.iter().map(|c| &c.pos))
@@ -225,7 +230,7 @@ pub fn build(pages: &[Page], diags: &mut Vec<Diagnostic>) -> Graph {
                     .filter(|&j| pages[j].kind == PageKind::Source && live[j])
                 {
                     Some(j) => {
-                        if let Some(s) = graph.get(&page_key(&pages[j])) {
+                        if let Some(s) = page_node[j] {
                             graph.add_edge(
                                 s,
                                 *ix,

@@ -513,7 +513,9 @@ fn check_rule(r: &RuleSpec) -> Result<(), String> {
     }
     let fits = |kinds: &[NodeKind]| r.node.iter().all(|k| kinds.contains(k));
     let ok = match (r.field, r.compare) {
-        (None, C::Removed | C::Added) => fits(&[NodeKind::Claim, NodeKind::Benchmark]),
+        (None, C::Removed | C::Added) => {
+            fits(&[NodeKind::Claim, NodeKind::Benchmark, NodeKind::Concept])
+        }
         (None, C::NewDependency) => true,
         (Some(Field::Evidence), C::LevelDown | C::LevelUp) => fits(&[NodeKind::Claim]),
         (Some(Field::Value), C::RelativeChange | C::UnitChanged) => {

@@ -813,21 +813,28 @@ impl State {
         }
 
         // The graph: patch in place when structure is unchanged, else rebuild.
+        let mut graph = "unchanged";
         let patched = if changed.is_empty() && !self.full_pending {
             Some(Vec::new())
         } else if fast_ok {
-            self.patch(&changed, &old_pages)
-                .or_else(|| self.add_pages(&changed, &old_pages))
+            graph = "patched";
+            self.patch(&changed, &old_pages).or_else(|| {
+                graph = "added";
+                self.add_pages(&changed, &old_pages)
+            })
         } else {
             None
         };
         let (chosen, full) = match patched {
             Some(seeds) => {
-                tracing::debug!(seeds = seeds.len(), "watch: graph patched");
+                tracing::debug!(seeds = seeds.len(), graph, "watch: graph updated in place");
                 (downstream_theses(&self.repo.graph, &seeds), false)
             }
             None => match self.rebuild(out) {
-                Some(t) => t,
+                Some(t) => {
+                    graph = "rebuilt";
+                    t
+                }
                 None => {
                     self.skipped(files, arrived, out);
                     return None;
@@ -877,6 +884,7 @@ impl State {
                 "event": "batch",
                 "files": files,
                 "evaluated": true,
+                "graph": graph,
                 "theses": evaluated,
                 "full": full,
                 "elapsed_ms": elapsed.as_millis() as u64,
@@ -997,9 +1005,7 @@ impl State {
             if old_pages.get(rel)?.is_some() {
                 return None;
             }
-            let i = pages
-                .binary_search_by(|p| p.path.as_path().cmp(rel))
-                .ok()?;
+            let i = pages.binary_search_by(|p| p.path.as_path().cmp(rel)).ok()?;
             let p = &pages[i];
             let simple = matches!(p.kind, PageKind::Thesis | PageKind::Note)
                 && p.claims.is_empty()
@@ -1292,6 +1298,7 @@ impl State {
                 "event": "batch",
                 "files": paths,
                 "evaluated": true,
+                "graph": "reloaded",
                 "theses": n,
                 "full": true,
                 "elapsed_ms": elapsed.as_millis() as u64,
@@ -1321,7 +1328,10 @@ impl State {
                 out.verdict(v, arrived.elapsed());
             }
         }
-        let eval = Evaluation { verdicts };
+        let eval = Evaluation {
+            verdicts,
+            ..Evaluation::default()
+        };
         let writes = cli::page_writes(&self.repo, &eval);
         for (path, text) in writes {
             if self.dry_run {

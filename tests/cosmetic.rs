@@ -411,10 +411,12 @@ fn base() -> Base {
     let repo = load(&pages);
     assert!(repo.diags.is_empty(), "{:?}", repo.diags);
     let mut lock = Lock::new();
+    let trees = eval::trees(&repo);
     for ix in eval::thesis_order(&repo) {
         let node = repo.graph.node(ix);
         if let rescore_graph::MaterialState::Thesis { score } = node.state {
-            lock.accept(&node.key, score, eval::baseline(&repo, ix));
+            let snap = eval::baseline(&repo, &trees, &lock, ix);
+            lock.accept(&node.key, score, &snap);
         }
     }
     assert_eq!(lock.thesis.len(), 7);

@@ -44,8 +44,21 @@ fn accepted_row_value(lock: &Lock, thesis: &str) -> Value {
         .thesis
         .get(thesis)
         .unwrap_or_else(|| panic!("{thesis} not in lock"));
-    match lock.state_of(base, ROW) {
-        Some(MaterialState::Benchmark { value, .. }) => value.clone(),
+    // The row is a direct dependency or somewhere below one (a whole-concept citation).
+    let mut todo: Vec<String> = base.against.values().cloned().collect();
+    let mut entry = None;
+    while let Some(id) = todo.pop() {
+        let Some(e) = lock.entry(&id).expect("entry parses") else {
+            continue;
+        };
+        if e.key == ROW {
+            entry = Some(e);
+            break;
+        }
+        todo.extend(e.up);
+    }
+    match entry.map(|e| e.state) {
+        Some(MaterialState::Benchmark { value, .. }) => value,
         other => panic!("{thesis}: no benchmark state for {ROW}: {other:?}"),
     }
 }

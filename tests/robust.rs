@@ -65,10 +65,12 @@ fn base_lock() -> Lock {
                 .collect();
             let repo = rescore::load::build(PathBuf::from("."), config, rules, files);
             let mut lock = Lock::new();
+            let trees = eval::trees(&repo);
             for ix in eval::thesis_order(&repo) {
                 let n = repo.graph.node(ix);
                 if let rescore_graph::MaterialState::Thesis { score } = n.state {
-                    lock.accept(&n.key, score, eval::baseline(&repo, ix));
+                    let snap = eval::baseline(&repo, &trees, &lock, ix);
+                    lock.accept(&n.key, score, &snap);
                 }
             }
             lock

@@ -272,9 +272,11 @@ fn cosmetic_edit_flags_nothing() {
         "the cosmetic edit printed more: {events:#?}"
     );
     assert_eq!(events[0]["files"], 1);
+    assert_eq!(events[0]["graph"], "patched", "{events:#?}");
     // The next thing printed is about the material edit that follows.
     std::fs::write(root.join(CONCEPT), cosmetic.replacen("~64%", "~41%", 1)).expect("write");
     let first = w.event();
+    assert!(!is(&first, "batch"), "the material edit flagged nothing");
     assert!(
         (is(&first, "stale") || is(&first, "pending"))
             && first.to_string().contains("physics-wall")
@@ -367,8 +369,19 @@ fn a_new_thesis_is_reported_unscored() {
         "+++\nkind = \"thesis\"\nscore = 0.3\n+++\n# A new bet\n\n## Evidence\n\n- [[jepa]]\n",
     )
     .expect("write");
-    let events = w.events_until(|e| is(e, "unscored"));
-    assert_eq!(events.last().expect("unscored")["thesis"], "new-bet");
+    let events = w.events_until(|e| is(e, "batch"));
+    assert!(
+        events
+            .iter()
+            .any(|e| is(e, "unscored") && e["thesis"] == "new-bet"),
+        "{events:#?}"
+    );
+    // Added to the graph in place, not rebuilt.
+    assert_eq!(
+        events.last().expect("batch")["graph"],
+        "added",
+        "{events:#?}"
+    );
 }
 
 #[test]
