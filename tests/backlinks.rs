@@ -1,5 +1,7 @@
 //! `rescore backlinks`: the generated "Theses that depend on this concept" block.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -9,24 +11,8 @@ fn example() -> tempfile::TempDir {
         .prefix("rescore-backlinks-")
         .tempdir()
         .expect("tempdir");
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/world-models"),
-        dir.path(),
-    );
+    common::copy_example(dir.path());
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
 }
 
 fn run(root: &Path, args: &[&str]) -> (i32, String, String) {

@@ -2,28 +2,13 @@
 //! The fixtures are real git repos made with the `git` CLI (allowed in tests; rescore itself
 //! never runs git).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
 use assert_cmd::Command;
 use tempfile::TempDir;
-
-fn example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/world-models")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
 
 fn edit(path: &Path, find: &str, replace: &str) {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path:?}: {e}"));
@@ -100,7 +85,7 @@ fn fixture(sub: &str) -> (TempDir, PathBuf) {
         .expect("tempdir");
     let git_root = tmp.path().join("repo");
     let research = git_root.join(sub);
-    copy_dir(&example_dir(), &research);
+    common::copy_example(&research);
     git(&git_root, &["init", "-q", "-b", "main"]);
     let (code, _, err) = rescore(&research, &["init"]);
     assert_eq!(code, 0, "init: {err}");
@@ -314,7 +299,7 @@ fn a_shallow_clone_without_the_ref_says_to_fetch_it() {
 #[test]
 fn outside_a_git_repo_is_a_git_ref_error() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    copy_dir(&example_dir(), tmp.path());
+    common::copy_example(tmp.path());
     let (code, _, err) = rescore(
         tmp.path(),
         &[

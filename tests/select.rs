@@ -1,5 +1,7 @@
 //! `--select` on `ls`, `why`, `accept` and `graph`, against the example research repo.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -10,26 +12,10 @@ fn example() -> tempfile::TempDir {
         .prefix("rescore-select-")
         .tempdir()
         .expect("tempdir");
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/world-models"),
-        dir.path(),
-    );
+    common::copy_example(dir.path());
     let (code, _, err) = run(dir.path(), &["init"]);
     assert_eq!(code, 0, "{err}");
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
 }
 
 fn run(root: &Path, args: &[&str]) -> (i32, String, String) {

@@ -40,7 +40,7 @@ fn repo() -> TempDir {
     let out = Command::new(bin())
         .args(["--root"])
         .arg(dir.path())
-        .args(["init", "-q"])
+        .args(["init", "--force", "-q"])
         .output()
         .expect("run init");
     assert!(out.status.success(), "init failed: {out:?}");
@@ -309,7 +309,8 @@ fn broken_page_prints_a_diagnostic_and_the_watcher_keeps_going() {
 fn a_bulk_change_is_one_evaluation() {
     let dir = repo();
     let root = dir.path();
-    let mut w = Watch::json(root);
+    // A longer quiet period: a loaded test machine may stall the writer between two files.
+    let mut w = Watch::start(root, &["--format", "json"], &["--debounce", "400"]);
     std::fs::create_dir_all(root.join("notes/bulk")).expect("mkdir");
     for i in 0..200 {
         std::fs::write(
@@ -566,7 +567,7 @@ fn git_checkout_is_one_evaluation() {
     git(root, &["add", "-A"]);
     git(root, &["commit", "-q", "-m", "other"]);
     git(root, &["checkout", "-q", "main"]);
-    let mut w = Watch::json(root);
+    let mut w = Watch::start(root, &["--format", "json"], &["--debounce", "400"]);
     git(root, &["checkout", "-q", "other"]);
     let events = w.events_until(|e| is(e, "batch"));
     assert!(

@@ -104,8 +104,15 @@ pub fn example() -> TempRepo {
         .prefix("rescore-test-")
         .tempdir()
         .expect("tempdir");
-    copy_dir(&example_dir(), dir.path());
+    copy_example(dir.path());
     TempRepo { dir }
+}
+
+/// Copies the example research repo without its shipped lock, so each test sets its own
+/// baseline.
+pub fn copy_example(to: &Path) {
+    copy_dir(&example_dir(), to);
+    let _ = std::fs::remove_file(to.join("rescore.lock"));
 }
 
 /// A temp copy of the example after a successful `rescore init`.
