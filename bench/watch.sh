@@ -157,6 +157,25 @@ for N in $SIZES; do
     done
   done
 
+  # Structural changes: a new thesis page (added to the graph in place) and a new concept page
+  # (the graph is rebuilt from the kept pages; nothing is re-read).
+  structural() { # NAME FILE TEXT -> "ms (graph)"
+    local from batch
+    from="$(wc -l <"$OUT")"
+    printf '%b' "$3" >"$2"
+    if batch="$(wait_for_line "$OUT" "$from" '"event":"batch"' 600)"; then
+      log "bench/watch: $N pages: $1: $batch"
+      printf '%s (%s)' "$(json_num elapsed_ms "$batch")" "$(sed -n 's/.*"graph":"\([a-z]*\)".*/\1/p' <<<"$batch")"
+    else
+      FAILED=1
+      printf 'n/a'
+    fi
+  }
+  NEW_THESIS="$(structural "new thesis" "$DIR/theses/bench-new.md" \
+    '+++\nkind = "thesis"\nscore = 0.5\n+++\n# Bench thesis\n\n## Evidence\n\n- [[c1]]\n')"
+  NEW_CONCEPT="$(structural "new concept" "$DIR/concepts/bench-new.md" \
+    '+++\nkind = "concept"\npart_of = ["c1"]\n+++\n# Bench concept\n\n- A new claim at 42%.\n  Evidence: strong\n')"
+
   RSS_MB="$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$WPID/status" 2>/dev/null || echo n/a)"
   kill -TERM "$WPID"
   RC=0
@@ -170,13 +189,13 @@ for N in $SIZES; do
   B="$(printf '%s\n' "${BATCH_US[@]:-}" | grep -E '^[0-9]' | us_to_ms | stats)"
   F="$(printf '%s\n' "${FLAG_US[@]:-}" | grep -E '^[0-9]' | us_to_ms | stats)"
   T="$(printf '%s\n' "${THESES[@]:-}" | grep -E '^[0-9]' | stats)"
-  ROWS+=("| $N | $CHECK_S | $READY_MS | ${#BATCH_US[@]} | $T | $B | $F | $FLAGS | $RSS_MB |")
+  ROWS+=("| $N | $CHECK_S | $READY_MS | ${#BATCH_US[@]} | $T | $B | $F | $FLAGS | $NEW_THESIS | $NEW_CONCEPT | $RSS_MB |")
   [ "${KEEP:-0}" = 1 ] || rm -rf "$DIR"
 done
 
 echo
-echo "| pages | cold check (s) | watch ready (ms) | batches | theses evaluated per batch (median / max) | batch ms (median / max) | first flag line ms (median / max) | flag lines | watch peak RSS (MB) |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| pages | cold check (s) | watch ready (ms) | edit batches | theses evaluated per batch (median / max) | batch ms (median / max) | first flag line ms (median / max) | flag lines | new thesis page ms | new concept page ms | watch peak RSS (MB) |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"
 echo
 echo "batch ms: debounced batch arriving → evaluation, flag lines and block writes done (debounce ${DEBOUNCE} ms not included)."

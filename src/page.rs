@@ -215,11 +215,8 @@ pub fn parse(path: &Path, text: &str, cx: &ParseContext) -> (Option<Page>, Vec<D
         kind,
         id,
         title,
-        status: fm
-            .status
-            .as_deref()
-            .map(normalise_text)
-            .filter(|s| !s.is_empty()),
+        // "Active Frontier" and "active-frontier" are one status.
+        status: fm.status.as_deref().map(slug).filter(|s| !s.is_empty()),
         part_of: fm.part_of.clone(),
         depends_on: fm.depends_on.clone(),
         score,

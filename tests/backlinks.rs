@@ -97,8 +97,9 @@ fn check_lists_out_of_date_pages_then_write_fixes_them_idempotently() {
          ## Theses that depend on this concept\n\n\
          These research positions cite this concept in their evidence. If the concept changes \
          materially, these theses may need re-scoring.\n\n\
-         - [[latent-planning-wins]] — Latent-space planners beat pixel-space planners for robot control\n\
+         - [[hybrid-world-models]] — The winning world model pairs a latent predictor with a pixel decoder\n\
          - [[physics-wall]] — Pixel-level world models hit a physics wall before 2028\n\
+         - [[realtime-sim-ready]] — Interactive generative simulators become a standard robot-training environment by 2027\n\
          - [[scaling-is-not-enough]] — Scaling video pre-training alone will not yield physical reasoning\n\
          - [[world-model-agents]] — Every frontier lab ships a world-model-based agent by 2027\n\
          <!-- rescore:backlinks:end -->\n"
@@ -190,7 +191,12 @@ fn json_lists_the_out_of_date_pages() {
     assert_eq!(pages, [GWM, "concepts/jepa.md", "concepts/world-models.md"]);
     assert_eq!(
         doc["out_of_date"][1]["theses"],
-        serde_json::json!(["hybrid-world-models", "world-model-agents"])
+        // jepa's claim vjepa2-ac-planning is cited by latent-planning-wins.
+        serde_json::json!([
+            "hybrid-world-models",
+            "latent-planning-wins",
+            "world-model-agents"
+        ])
     );
 }
 
