@@ -196,6 +196,40 @@ pub fn diff(old: &str, new: &str) -> String {
     out
 }
 
+/// Theses whose evidence includes the concept: cited whole, by one of its claims or rows, or
+/// through a parent concept it is `part_of`. Theses that only build on such a thesis depend on
+/// its score, not on the concept, and are left out.
+fn dependents(
+    g: &rescore_graph::Graph,
+    concept: rescore_graph::NodeIx,
+) -> Vec<rescore_graph::NodeIx> {
+    use rescore_graph::EdgeKind;
+    let mut seen = std::collections::HashSet::new();
+    let mut todo: Vec<rescore_graph::NodeIx> = std::iter::once(concept)
+        .chain(
+            g.incoming(concept)
+                .filter(|(_, e)| e.kind == EdgeKind::Contains)
+                .map(|(n, _)| n),
+        )
+        .collect();
+    let mut theses = Vec::new();
+    while let Some(n) = todo.pop() {
+        if !seen.insert(n) {
+            continue;
+        }
+        if g.node(n).kind == NodeKind::Thesis {
+            theses.push(n);
+            continue;
+        }
+        todo.extend(
+            g.outgoing(n)
+                .filter(|(_, e)| e.kind.propagates())
+                .map(|(m, _)| m),
+        );
+    }
+    theses
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,38 +299,4 @@ mod tests {
         let d = diff("a\nb\nc\n", "a\nx\ny\nc\n");
         assert_eq!(d, "- b\n+ x\n+ y\n");
     }
-}
-
-/// Theses whose evidence includes the concept: cited whole, by one of its claims or rows, or
-/// through a parent concept it is `part_of`. Theses that only build on such a thesis depend on
-/// its score, not on the concept, and are left out.
-fn dependents(
-    g: &rescore_graph::Graph,
-    concept: rescore_graph::NodeIx,
-) -> Vec<rescore_graph::NodeIx> {
-    use rescore_graph::EdgeKind;
-    let mut seen = std::collections::HashSet::new();
-    let mut todo: Vec<rescore_graph::NodeIx> = std::iter::once(concept)
-        .chain(
-            g.incoming(concept)
-                .filter(|(_, e)| e.kind == EdgeKind::Contains)
-                .map(|(n, _)| n),
-        )
-        .collect();
-    let mut theses = Vec::new();
-    while let Some(n) = todo.pop() {
-        if !seen.insert(n) {
-            continue;
-        }
-        if g.node(n).kind == NodeKind::Thesis {
-            theses.push(n);
-            continue;
-        }
-        todo.extend(
-            g.outgoing(n)
-                .filter(|(_, e)| e.kind.propagates())
-                .map(|(m, _)| m),
-        );
-    }
-    theses
 }

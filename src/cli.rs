@@ -225,13 +225,14 @@ pub fn print_diags(root: &Path, diags: &[Diagnostic], format: Option<Format>) {
 
 /// Loads the repo; diagnostics that are errors stop the command, warnings are printed.
 pub fn load_checked(root: &Path, format: Option<Format>) -> Result<Repo, Failure> {
-    let repo = load::load(root)?;
+    let mut repo = load::load(root)?;
     if repo.has_errors() {
         let mut diags = repo.diags;
         diags.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
         return Err(Failure::Diagnostics(diags));
     }
     print_diags(root, &repo.diags, format);
+    repo.shed_parse_detail();
     Ok(repo)
 }
 

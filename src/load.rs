@@ -33,6 +33,16 @@ impl Repo {
     pub fn page_of(&self, loc: rescore_graph::Loc) -> Option<&Page> {
         self.pages.get(loc.file as usize)
     }
+
+    /// Drops what only building the graph needed (claims, rows and links as parsed; the graph
+    /// holds their states), so a one-shot command does not carry both copies into evaluation.
+    pub fn shed_parse_detail(&mut self) {
+        for p in &mut self.pages {
+            p.claims = Vec::new();
+            p.rows = Vec::new();
+            p.links = Vec::new();
+        }
+    }
 }
 
 /// The root: `--root`, else the nearest folder upward holding `rescore.toml`, else `cwd`.

@@ -31,9 +31,8 @@ pub const VERSION: u32 = 1;
 pub struct Lock {
     pub version: u32,
     pub thesis: BTreeMap<String, Baseline>,
-    /// The text of the `[node]` section and where each entry's line is in it.
+    /// The lock's text and where each `[node]` entry's line is in it.
     raw: String,
-    raw_line: u32,
     index: HashMap<TreeId, Range<usize>>,
     /// Entries added since reading (by `accept`).
     added: BTreeMap<TreeId, Entry>,
@@ -85,15 +84,19 @@ impl Lock {
     }
 
     pub fn parse(text: &str) -> Result<Lock, Diagnostic> {
+        Lock::parse_owned(text.to_string())
+    }
+
+    /// Parses a lock, keeping `text` itself as the store of node entries (no copy of what is
+    /// most of a large lock).
+    pub fn parse_owned(text: String) -> Result<Lock, Diagnostic> {
         let path = Path::new(FILE_NAME);
         let split = text.match_indices(NODE_HEADER).map(|(i, _)| i).find(|&i| {
             (i == 0 || text[..i].ends_with('\n'))
                 && text[i + NODE_HEADER.len()..].starts_with(['\n', '\r'])
         });
-        let (head_text, nodes) = match split {
-            Some(i) => (&text[..i], &text[i..]),
-            None => (text, ""),
-        };
+        let nodes_start = split.unwrap_or(text.len());
+        let (head_text, nodes) = text.split_at(nodes_start);
         let head: Head = parse_toml(head_text, path, "rescore.lock", &["version", "thesis", "score", "against"])
             .map_err(|d| d.hint("the lock is written by rescore; restore it from git (`git checkout rescore.lock`) rather than editing it"))?;
         if head.version > VERSION {
@@ -111,7 +114,7 @@ impl Lock {
         }
         let raw_line = head_text.matches('\n').count() as u32 + 1;
         let mut index = HashMap::new();
-        let mut offset = 0;
+        let mut offset = nodes_start;
         for (n, line) in nodes.split_inclusive('\n').enumerate() {
             let range = offset..offset + line.len();
             offset += line.len();
@@ -136,17 +139,9 @@ impl Lock {
                 }
             }
         }
-        let lock = Lock {
-            version: head.version,
-            thesis: head.thesis,
-            raw: nodes.to_string(),
-            raw_line,
-            index,
-            added: BTreeMap::new(),
-        };
-        for (thesis, b) in &lock.thesis {
+        for (thesis, b) in &head.thesis {
             for (node, id) in &b.against {
-                if parse_hex(id).is_none_or(|i| !lock.has(i)) {
+                if parse_hex(id).is_none_or(|i| !index.contains_key(&i)) {
                     let line = text
                         .lines()
                         .position(|l| l.contains(id.as_str()))
@@ -158,7 +153,13 @@ impl Lock {
                 }
             }
         }
-        Ok(lock)
+        Ok(Lock {
+            version: head.version,
+            thesis: head.thesis,
+            raw: text,
+            index,
+            added: BTreeMap::new(),
+        })
     }
 
     /// Reads the lock; a missing file is no lock, an unreadable or corrupt one an error.
@@ -166,7 +167,7 @@ impl Lock {
         match std::fs::read(root.join(FILE_NAME)) {
             Ok(bytes) => {
                 let text = crate::load::decode(Path::new(FILE_NAME), bytes)?;
-                Lock::parse(&text).map(Some)
+                Lock::parse_owned(text).map(Some)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Diagnostic::error(
@@ -202,7 +203,7 @@ impl Lock {
             .ok()
             .and_then(|mut m| m.remove("e"))
             .ok_or_else(|| {
-                let line_no = self.raw_line + self.raw[..range.start].matches('\n').count() as u32;
+                let line_no = self.raw[..range.start].matches('\n').count() as u32 + 1;
                 corrupt(line_no, format!("node entry {} does not parse", hex(id)))
             })?;
         Ok(Some(entry))
