@@ -650,7 +650,11 @@ pub fn parse_value(cell: &str) -> Value {
 /// NFC, lowercase, surrounding quotes stripped, whitespace collapsed and trimmed, dashes unified.
 pub fn normalise_text(s: &str) -> String {
     let lower = s.to_lowercase();
-    let nfc: String = if lower.is_ascii() {
+    // Most text is already NFC: the quick check skips the full normalisation pass for it.
+    let nfc: String = if lower.is_ascii()
+        || unicode_normalization::is_nfc_quick(lower.chars())
+            == unicode_normalization::IsNormalized::Yes
+    {
         lower
     } else {
         lower.nfc().collect()
