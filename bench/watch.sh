@@ -173,7 +173,7 @@ for N in $SIZES; do
   }
   NEW_THESIS="$(structural "new thesis" "$DIR/theses/bench-new.md" \
     '+++\nkind = "thesis"\nscore = 0.5\n+++\n# Bench thesis\n\n## Evidence\n\n- [[c1]]\n')"
-  NEW_CONCEPT="$(structural "new concept" "$DIR/concepts/bench-new.md" \
+  NEW_CONCEPT="$(structural "new concept" "$DIR/concepts/bench-concept.md" \
     '+++\nkind = "concept"\npart_of = ["c1"]\n+++\n# Bench concept\n\n- A new claim at 42%.\n  Evidence: strong\n')"
 
   RSS_MB="$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$WPID/status" 2>/dev/null || echo n/a)"

@@ -45,7 +45,7 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub quiet: bool,
     /// Report what would be flagged and written, and write nothing.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub dry_run: bool,
     /// Exit 1 when any thesis is stale, pending or unscored (as `check` does).
     #[arg(long)]
@@ -128,9 +128,6 @@ pub enum Command {
         /// Exit 1 when a page's block is out of date, listing the pages; write nothing.
         #[arg(long)]
         check: bool,
-        /// Print what would change and write nothing (the default without --write).
-        #[arg(long = "dry-run", id = "backlinks_dry_run")]
-        dry_run: bool,
     },
 }
 
@@ -265,11 +262,10 @@ fn run(cli: &Cli, root: &Path) -> Result<i32, Failure> {
             print!("{}", crate::rules::describe_rules(&rules));
             Ok(0)
         }
-        Some(Command::Backlinks {
-            write,
-            check,
-            dry_run,
-        }) => backlinks(cli, root, *write && !*dry_run && !cli.dry_run, *check),
+        // Without --write (or with the global --dry-run) it prints what would change.
+        Some(Command::Backlinks { write, check }) => {
+            backlinks(cli, root, *write && !cli.dry_run, *check)
+        }
         None => flag(cli, root),
     }
 }
@@ -726,4 +722,27 @@ fn graph(cli: &Cli, root: &Path, select: &[String]) -> Result<i32, Failure> {
     };
     print!("{out}");
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::Cli;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn dry_run_goes_before_or_after_the_command() {
+        for args in [
+            ["rescore", "--dry-run", "watch"],
+            ["rescore", "watch", "--dry-run"],
+        ] {
+            let cli = Cli::try_parse_from(args).expect("parses");
+            assert!(cli.dry_run, "{args:?}");
+        }
+    }
 }

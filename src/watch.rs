@@ -902,6 +902,7 @@ impl State {
                 "event": "batch",
                 "files": files,
                 "evaluated": false,
+                "graph": "kept",
                 "theses": 0,
                 "full": false,
                 "elapsed_ms": elapsed.as_millis() as u64,
