@@ -2,9 +2,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use common::run_in as run;
 
-use assert_cmd::Command;
+use std::path::{Path, PathBuf};
 
 fn example() -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
@@ -13,23 +13,6 @@ fn example() -> tempfile::TempDir {
         .expect("tempdir");
     common::copy_example(dir.path());
     dir
-}
-
-fn run(root: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("rescore")
-        .expect("binary")
-        .arg("--root")
-        .arg(root)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn read(root: &Path, rel: &str) -> String {

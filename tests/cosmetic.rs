@@ -86,24 +86,6 @@ fn reorder_lists(text: &str) -> String {
     out
 }
 
-/// The file stem a wikilink name slugs to, as the example's pages are named.
-fn slug(s: &str) -> String {
-    let mut out = String::new();
-    let mut dash = false;
-    for c in s.chars().flat_map(char::to_lowercase) {
-        if c.is_alphanumeric() {
-            if dash && !out.is_empty() {
-                out.push('-');
-            }
-            out.push(c);
-            dash = false;
-        } else {
-            dash = true;
-        }
-    }
-    out
-}
-
 /// Every `[[Name]]` / `[[Name#anchor]]` whose slug names a page becomes a relative link.
 fn link_style(text: &str, pages: &[PathBuf]) -> String {
     let mut out = String::with_capacity(text.len());
@@ -118,7 +100,7 @@ fn link_style(text: &str, pages: &[PathBuf]) -> String {
             None => (inner, None),
         };
         let target = pages.iter().find(|p| {
-            p.file_stem().and_then(|s| s.to_str()) == Some(slug(name).as_str())
+            p.file_stem().and_then(|s| s.to_str()) == Some(rescore::page::slug(name).as_str())
                 && p.components().count() == 2
         });
         out.push_str(&rest[..open]);

@@ -2,10 +2,10 @@
 
 mod common;
 
+use common::run_in as run;
+
 use std::collections::BTreeSet;
 use std::path::Path;
-
-use assert_cmd::Command;
 
 fn example() -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
@@ -16,23 +16,6 @@ fn example() -> tempfile::TempDir {
     let (code, _, err) = run(dir.path(), &["init"]);
     assert_eq!(code, 0, "{err}");
     dir
-}
-
-fn run(root: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("rescore")
-        .expect("binary")
-        .arg("--root")
-        .arg(root)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// The node keys `ls --select SEL --format json` lists.

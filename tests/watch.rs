@@ -2,6 +2,8 @@
 //! read through pipes. Every wait is for an expected line with a generous deadline, never a
 //! bare sleep.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -19,24 +21,10 @@ fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_rescore")
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir") {
-        let e = e.expect("entry");
-        let dest = to.join(e.file_name());
-        if e.file_type().expect("type").is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), &dest).expect("copy");
-        }
-    }
-}
-
 /// A temp copy of examples/world-models after `rescore init`.
 fn repo() -> TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/world-models");
-    copy_dir(&src, dir.path());
+    common::copy_example(dir.path());
     let out = Command::new(bin())
         .args(["--root"])
         .arg(dir.path())
