@@ -768,3 +768,22 @@ fn the_example_readme_table_holds() {
     repo.write("notes/reading-list.md", "# Anything\n\n- [[nowhere]]\n");
     all_clean(&repo);
 }
+
+#[test]
+fn unlinking_a_sub_concept_flags_the_theses_of_its_parent() {
+    let repo = example_init();
+    repo.edit("concepts/jepa.md", "part_of = [\"world-models\"]\n", "");
+    let doc = repo.check_json();
+    // world-model-agents cites world-models, which no longer holds jepa; hybrid-world-models
+    // cites jepa itself and is untouched.
+    assert_eq!(common::ids(&doc, "stale"), ["world-model-agents"]);
+    assert_eq!(
+        causes(&doc, "world-model-agents"),
+        [("jepa".to_string(), "claim-removed".into(), "major".into())]
+    );
+    let via = verdict(&doc, "stale", "world-model-agents")["causes"][0]["via"].clone();
+    assert_eq!(
+        via,
+        serde_json::json!(["jepa", "world-models", "world-model-agents"])
+    );
+}
