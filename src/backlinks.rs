@@ -15,6 +15,7 @@ use rescore_graph::NodeKind;
 use crate::load::Repo;
 use crate::page::PageKind;
 use crate::resolve::page_key;
+use crate::writeback::{before_blank_line, past_eol};
 
 pub const BEGIN: &str =
     "<!-- rescore:backlinks:begin (managed by rescore: `rescore backlinks --write`) -->";
@@ -52,19 +53,8 @@ fn find(text: &str) -> Option<std::ops::Range<usize>> {
         return None;
     }
     let end_marker = text[begin..].find(END)? + begin;
-    let mut end = end_marker + END.len();
-    if text[end..].starts_with("\r\n") {
-        end += 2;
-    } else if text[end..].starts_with('\n') {
-        end += 1;
-    }
-    let mut start = begin;
-    if text[..start].ends_with("\n\r\n") {
-        start -= 2;
-    } else if text[..start].ends_with("\n\n") {
-        start -= 1;
-    }
-    Some(start..end)
+    let end = past_eol(text, end_marker + END.len());
+    Some(before_blank_line(text, begin)..end)
 }
 
 /// The page with `lines` as its block (or with no block when `lines` is `None`).

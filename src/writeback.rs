@@ -33,16 +33,33 @@ pub fn block(v: &Verdict) -> Vec<String> {
     lines
 }
 
+/// `at` moved past a line ending (`\r\n` or `\n`) that starts there, if one does.
+pub fn past_eol(text: &str, at: usize) -> usize {
+    if text[at..].starts_with("\r\n") {
+        at + 2
+    } else if text[at..].starts_with('\n') {
+        at + 1
+    } else {
+        at
+    }
+}
+
+/// `at` moved back over the blank line that ends just before it, if there is one.
+pub fn before_blank_line(text: &str, at: usize) -> usize {
+    if text[..at].ends_with("\n\r\n") {
+        at - 2
+    } else if text[..at].ends_with("\n\n") {
+        at - 1
+    } else {
+        at
+    }
+}
+
 /// Where an existing block sits: from the blank line before it through its end line.
 fn find(text: &str) -> Option<std::ops::Range<usize>> {
     let begin = text.find("<!-- rescore:begin")?;
     let end_marker = text[begin..].find(END)? + begin;
-    let mut end = end_marker + END.len();
-    if text[end..].starts_with("\r\n") {
-        end += 2;
-    } else if text[end..].starts_with('\n') {
-        end += 1;
-    }
+    let mut end = past_eol(text, end_marker + END.len());
     // A block written after a last line without a line ending ends the page without one.
     let at_bare_end = end == end_marker + END.len() && end == text.len();
     let mut start = begin;
@@ -52,15 +69,9 @@ fn find(text: &str) -> Option<std::ops::Range<usize>> {
         start -= 2;
     } else if start == 0 {
         // A block at the very top was written with a blank line after it.
-        if text[end..].starts_with("\r\n") {
-            end += 2;
-        } else if text[end..].starts_with('\n') {
-            end += 1;
-        }
-    } else if text[..start].ends_with("\n\r\n") {
-        start -= 2;
-    } else if text[..start].ends_with("\n\n") {
-        start -= 1;
+        end = past_eol(text, end);
+    } else {
+        start = before_blank_line(text, start);
     }
     Some(start..end)
 }
