@@ -77,10 +77,11 @@ impl Index {
     }
 
     pub fn by_name(&self, name: &str) -> Option<usize> {
-        let key = name.trim().to_lowercase();
+        let key = lower(name.trim());
+        let key: &str = &key;
         self.by_id
-            .get(&key)
-            .or_else(|| self.by_title.get(&key))
+            .get(key)
+            .or_else(|| self.by_title.get(key))
             .copied()
     }
 
@@ -92,13 +93,22 @@ impl Index {
     }
 }
 
+/// `s` in lowercase, borrowed when it already is (ids and anchors nearly always are).
+fn lower(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(char::is_uppercase) {
+        std::borrow::Cow::Owned(s.to_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 /// The node key of a page, or of one claim or row in it.
 pub fn page_key(page: &Page) -> String {
-    page.id.to_lowercase()
+    lower(&page.id).into_owned()
 }
 
 pub fn anchor_key(page: &Page, anchor: &str) -> String {
-    format!("{}#{}", page.id.to_lowercase(), anchor.to_lowercase())
+    format!("{}#{}", lower(&page.id), lower(anchor))
 }
 
 fn loc(file: usize, pos: &Pos) -> Loc {
@@ -112,7 +122,12 @@ fn loc(file: usize, pos: &Pos) -> Loc {
 /// Builds the graph. Pages marked dead (duplicate ids) and notes add no nodes.
 pub fn build(pages: &[Page], diags: &mut Vec<Diagnostic>) -> Graph {
     let (index, live) = Index::new(pages, diags);
-    let mut graph = Graph::new();
+    let nodes: usize = pages
+        .iter()
+        .map(|p| 1 + p.claims.len() + p.rows.len())
+        .sum();
+    let links: usize = pages.iter().map(|p| p.links.len()).sum();
+    let mut graph = Graph::with_capacity(nodes, 2 * nodes + links);
     let node_kind = |k: PageKind| match k {
         PageKind::Concept => Some(NodeKind::Concept),
         PageKind::Thesis => Some(NodeKind::Thesis),

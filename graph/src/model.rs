@@ -143,6 +143,19 @@ impl Graph {
         Self::default()
     }
 
+    /// A graph with room for `nodes` and `edges`, so a large build never rehashes or regrows.
+    pub fn with_capacity(nodes: usize, edges: usize) -> Self {
+        let mut by_key = FxHashMap::default();
+        by_key.reserve(nodes);
+        let mut edge_set = FxHashSet::default();
+        edge_set.reserve(edges);
+        Graph {
+            g: DiGraph::with_capacity(nodes, edges),
+            by_key,
+            edge_set,
+        }
+    }
+
     /// Adds a node, or returns the existing one's index when the key is taken.
     pub fn add_node(&mut self, node: Node) -> Result<NodeIx, NodeIx> {
         if let Some(&ix) = self.by_key.get(&node.key) {
