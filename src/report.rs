@@ -179,16 +179,20 @@ fn human(eval: &Evaluation) -> String {
             }
         }
     }
+    let _ = writeln!(out, "{}", counts(eval));
+    out
+}
+
+/// `N stale, N pending, N unscored, N clean`.
+fn counts(eval: &Evaluation) -> String {
     let count = |s| eval.with(s).count();
-    let _ = writeln!(
-        out,
+    format!(
         "{} stale, {} pending, {} unscored, {} clean",
         count(Status::Stale),
         count(Status::Pending),
         count(Status::Unscored),
         count(Status::Clean)
-    );
-    out
+    )
 }
 
 /// A GitHub Actions job summary (markdown, appended to `$GITHUB_STEP_SUMMARY`): the counts and a
@@ -199,16 +203,8 @@ pub fn job_summary(eval: &Evaluation, base: Option<&str>) -> String {
             .replace('\r', "")
             .replace('\n', "<br>")
     };
-    let count = |s| eval.with(s).count();
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "### rescore: {} stale, {} pending, {} unscored, {} clean\n",
-        count(Status::Stale),
-        count(Status::Pending),
-        count(Status::Unscored),
-        count(Status::Clean)
-    );
+    let _ = writeln!(out, "### rescore: {}\n", counts(eval));
     if let Some(rev) = base {
         let _ = writeln!(
             out,

@@ -328,6 +328,31 @@ impl Out {
         self.line(&v.to_string());
     }
 
+    /// The JSON `batch` event: one per batch of file events, evaluated or not.
+    fn batch(
+        &self,
+        files: usize,
+        graph: &str,
+        theses: Option<usize>,
+        full: bool,
+        arrived: Instant,
+    ) {
+        if !self.json {
+            return;
+        }
+        let elapsed = arrived.elapsed();
+        self.emit(json!({
+            "event": "batch",
+            "files": files,
+            "evaluated": theses.is_some(),
+            "graph": graph,
+            "theses": theses.unwrap_or(0),
+            "full": full,
+            "elapsed_ms": elapsed.as_millis() as u64,
+            "elapsed_us": elapsed.as_micros() as u64,
+        }));
+    }
+
     fn diags(&self, diags: &[Diagnostic]) {
         if diags.is_empty() {
             return;
@@ -879,35 +904,14 @@ impl State {
             us = elapsed.as_micros() as u64,
             "watch: batch evaluated"
         );
-        if out.json {
-            out.emit(json!({
-                "event": "batch",
-                "files": files,
-                "evaluated": true,
-                "graph": graph,
-                "theses": evaluated,
-                "full": full,
-                "elapsed_ms": elapsed.as_millis() as u64,
-                "elapsed_us": elapsed.as_micros() as u64,
-            }));
-        }
+        out.batch(files, graph, Some(evaluated), full, arrived);
         None
     }
 
     fn skipped(&self, files: usize, arrived: Instant, out: &Out) {
         let errors = self.broken.len();
         if out.json {
-            let elapsed = arrived.elapsed();
-            out.emit(json!({
-                "event": "batch",
-                "files": files,
-                "evaluated": false,
-                "graph": "kept",
-                "theses": 0,
-                "full": false,
-                "elapsed_ms": elapsed.as_millis() as u64,
-                "elapsed_us": elapsed.as_micros() as u64,
-            }));
+            out.batch(files, "kept", None, false, arrived);
         } else {
             eprintln!(
                 "watch: {} with errors; keeping the last good graph until they are fixed",
@@ -1293,19 +1297,7 @@ impl State {
         let eval = eval::evaluate(&self.repo, &self.lock);
         let n = eval.verdicts.len();
         self.settle(eval.verdicts, true, arrived, out);
-        if out.json {
-            let elapsed = arrived.elapsed();
-            out.emit(json!({
-                "event": "batch",
-                "files": paths,
-                "evaluated": true,
-                "graph": "reloaded",
-                "theses": n,
-                "full": true,
-                "elapsed_ms": elapsed.as_millis() as u64,
-                "elapsed_us": elapsed.as_micros() as u64,
-            }));
-        }
+        out.batch(paths, "reloaded", Some(n), true, arrived);
         None
     }
 
