@@ -345,12 +345,88 @@ fn tree_causes(
             continue;
         }
         match lock.entry(id) {
-            Ok(Some(old)) => removed(repo, &old, vec![key.clone(), tkey.clone()], &mut causes),
+            Ok(Some(old)) => gone(repo, lock, &old, &tkey, &mut causes),
+            Ok(None) => {}
+            Err(diag) => errors.push(diag),
+        }
+    }
+    // A link to an anchor that is gone, which this thesis was not scored against but another
+    // thesis was (it was linked after this thesis was accepted): gone all the same.
+    let mut seen: HashSet<&str> = HashSet::new();
+    for d in &repo.dangling {
+        if d.thesis != tkey || base.against.contains_key(&d.key) || !seen.insert(&d.key) {
+            continue;
+        }
+        let Some(id) = lock.thesis.values().find_map(|b| b.against.get(&d.key)) else {
+            continue;
+        };
+        match lock.entry(id) {
+            Ok(Some(old)) => gone(repo, lock, &old, &tkey, &mut causes),
             Ok(None) => {}
             Err(diag) => errors.push(diag),
         }
     }
     causes
+}
+
+/// A direct dependency that no longer exists: renamed (a claim or row of the same page that no
+/// baseline knows pairs with it, as in rename detection), or removed.
+fn gone(repo: &Repo, lock: &Lock, old: &Entry, thesis: &str, causes: &mut Vec<Cause>) {
+    let Some(ix) = renamed_to(repo, lock, old) else {
+        removed(repo, old, vec![old.key.clone(), thesis.to_string()], causes);
+        return;
+    };
+    let new = repo.graph.node(ix);
+    let anchor = new.key.split_once('#').map_or(new.key.as_str(), |(_, a)| a);
+    let via = vec![new.key.clone(), thesis.to_string()];
+    // The link still names the old anchor: the thesis must be pointed at the new one.
+    for mut c in repo.rules.removed(new.kind, &old.state) {
+        c.after = crate::rules::describe(&new.state);
+        c.detail = Some(format!("renamed to #{anchor}: update the link"));
+        causes.push(cause(
+            c,
+            new.key.clone(),
+            Some(old.key.clone()),
+            via.clone(),
+        ));
+    }
+    for c in repo.rules.diff(new.kind, &old.state, &new.state) {
+        causes.push(cause(
+            c,
+            new.key.clone(),
+            Some(old.key.clone()),
+            via.clone(),
+        ));
+    }
+}
+
+/// The claim or row that a vanished one (`page#anchor`) was renamed to: on the same page, of
+/// the same kind, not known to any baseline (so it is new), and the most similar — by text for
+/// claims (at least `rename_similarity`), by a typo-level label change for rows.
+fn renamed_to(repo: &Repo, lock: &Lock, old: &Entry) -> Option<NodeIx> {
+    let (page, old_anchor) = old.key.split_once('#')?;
+    let g = &repo.graph;
+    let known = |k: &str| lock.thesis.values().any(|b| b.against.contains_key(k));
+    trees::children(g, g.get(page)?)
+        .into_iter()
+        .filter(|&ix| !known(&g.node(ix).key))
+        .filter_map(|ix| {
+            let n = g.node(ix);
+            let s = match (&old.state, &n.state) {
+                (MaterialState::Claim(a), MaterialState::Claim(b)) => similarity(&a.text, &b.text),
+                (MaterialState::Benchmark { .. }, MaterialState::Benchmark { .. }) => {
+                    let (_, anchor) = n.key.split_once('#')?;
+                    if !crate::label::same_row(old_anchor, anchor) {
+                        return None;
+                    }
+                    similarity(old_anchor, anchor)
+                }
+                _ => return None,
+            };
+            (s >= repo.rules.rename_similarity).then_some((ix, s))
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(ix, _)| ix)
 }
 
 fn removed(repo: &Repo, old: &Entry, via: Vec<String>, causes: &mut Vec<Cause>) {
@@ -413,18 +489,27 @@ fn diff_tree(
     }
     let mut gone: Vec<Entry> = old_kids.into_values().map(|(_, e)| e).collect();
     gone.sort_by(|a, b| a.key.cmp(&b.key));
-    // Rename detection: pair a vanished claim with the most similar new claim.
+    // Rename detection: pair a vanished claim with the most similar new claim, and a vanished
+    // row with a new row whose labels differ from its own by a typo.
     let mut renamed: HashSet<NodeIx> = HashSet::new();
     gone.retain(|old_kid| {
-        let MaterialState::Claim(old_claim) = &old_kid.state else {
-            return true;
-        };
+        let old_anchor = old_kid.key.split_once('#').map_or("", |(_, a)| a);
         let best = added
             .iter()
             .filter(|ix| !renamed.contains(*ix))
-            .filter_map(|&ix| match &g.node(ix).state {
-                MaterialState::Claim(c) => Some((ix, similarity(&old_claim.text, &c.text))),
-                _ => None,
+            .filter_map(|&ix| {
+                let n = g.node(ix);
+                match (&old_kid.state, &n.state) {
+                    (MaterialState::Claim(a), MaterialState::Claim(b)) => {
+                        Some((ix, similarity(&a.text, &b.text)))
+                    }
+                    (MaterialState::Benchmark { .. }, MaterialState::Benchmark { .. }) => {
+                        let (_, anchor) = n.key.split_once('#')?;
+                        crate::label::same_row(old_anchor, anchor)
+                            .then(|| (ix, similarity(old_anchor, anchor)))
+                    }
+                    _ => None,
+                }
             })
             .filter(|(_, s)| *s >= rules.rename_similarity)
             .max_by(|a, b| a.1.total_cmp(&b.1));

@@ -19,6 +19,9 @@ pub struct Index {
     by_id: FxHashMap<String, usize>,
     by_title: FxHashMap<String, usize>,
     by_path: FxHashMap<PathBuf, usize>,
+    /// Notes are outside the id space (every folder may have its `README.md`): a name finds a
+    /// note only when no concept, thesis or source has it, and then the first in path order.
+    note_ids: FxHashMap<String, usize>,
 }
 
 impl Index {
@@ -28,11 +31,16 @@ impl Index {
             by_id: FxHashMap::default(),
             by_title: FxHashMap::default(),
             by_path: FxHashMap::default(),
+            note_ids: FxHashMap::default(),
         };
         let mut live = vec![true; pages.len()];
         for (i, p) in pages.iter().enumerate() {
             idx.by_path.insert(p.path.clone(), i);
             let key = p.id.to_lowercase();
+            if p.kind == PageKind::Note {
+                idx.note_ids.entry(key).or_insert(i);
+                continue;
+            }
             if let Some(&first) = idx.by_id.get(&key) {
                 let other = &pages[first];
                 diags.push(
@@ -60,9 +68,14 @@ impl Index {
             }
             idx.by_id.insert(key, i);
         }
-        for (i, p) in pages.iter().enumerate() {
-            if let (true, Some(t)) = (live[i], &p.title) {
-                idx.by_title.entry(t.to_lowercase()).or_insert(i);
+        // Titles of concepts, theses and sources before those of notes.
+        for note in [false, true] {
+            for (i, p) in pages.iter().enumerate() {
+                if let (true, true, Some(t)) =
+                    (live[i], (p.kind == PageKind::Note) == note, &p.title)
+                {
+                    idx.by_title.entry(t.to_lowercase()).or_insert(i);
+                }
             }
         }
         (idx, live)
@@ -82,6 +95,7 @@ impl Index {
         self.by_id
             .get(key)
             .or_else(|| self.by_title.get(key))
+            .or_else(|| self.note_ids.get(key))
             .copied()
     }
 
@@ -89,6 +103,7 @@ impl Index {
         self.by_id
             .keys()
             .chain(self.by_title.keys())
+            .chain(self.note_ids.keys())
             .map(String::as_str)
     }
 }
@@ -119,8 +134,30 @@ fn loc(file: usize, pos: &Pos) -> Loc {
     }
 }
 
-/// Builds the graph. Pages marked dead (duplicate ids) and notes add no nodes.
+/// A thesis's link to an anchor its target page does not have (now). Whether that is a cited
+/// claim or row that is gone (the thesis is stale) or a typo (an error) depends on the lock, so
+/// it is decided after loading; see `Repo::settle_dangling`.
+#[derive(Debug, Clone)]
+pub struct Dangling {
+    /// The thesis's node key.
+    pub thesis: String,
+    /// The node key the link names, `page#anchor`.
+    pub key: String,
+    /// The `anchor-to-no-claim` error it is when no baseline knows the key.
+    pub diag: Diagnostic,
+}
+
+/// Builds the graph; a thesis's link to a missing anchor is an error.
 pub fn build(pages: &[Page], diags: &mut Vec<Diagnostic>) -> Graph {
+    let (graph, dangling) = build_parts(pages, diags);
+    diags.extend(dangling.into_iter().map(|d| d.diag));
+    graph
+}
+
+/// Builds the graph, and returns the theses' links to missing anchors apart. Pages marked dead
+/// (duplicate ids) and notes add no nodes.
+pub fn build_parts(pages: &[Page], diags: &mut Vec<Diagnostic>) -> (Graph, Vec<Dangling>) {
+    let mut dangling = Vec::new();
     let (index, live) = Index::new(pages, diags);
     let nodes: usize = pages
         .iter()
@@ -266,14 +303,21 @@ pub fn build(pages: &[Page], diags: &mut Vec<Diagnostic>) -> Graph {
                 continue;
             };
             let target = &pages[j];
-            let Some(target_ix) = target_node(
+            let mut missing = Vec::new();
+            let found = target_node(
                 &graph,
                 target,
                 link.anchor.as_deref(),
                 link,
                 &pages[i].path,
-                diags,
-            ) else {
+                if p.kind == PageKind::Thesis {
+                    &mut missing
+                } else {
+                    &mut *diags
+                },
+            );
+            keep_dangling(p, target, link, missing, &mut dangling);
+            let Some(target_ix) = found else {
                 continue;
             };
             let edge = |kind| Edge {
@@ -321,14 +365,21 @@ pub fn build(pages: &[Page], diags: &mut Vec<Diagnostic>) -> Graph {
             let Some(j) = resolve_link(&index, pages, i, &link, diags) else {
                 continue;
             };
-            let Some(t) = target_node(
+            let mut missing = Vec::new();
+            let found = target_node(
                 &graph,
                 &pages[j],
                 link.anchor.as_deref(),
                 &link,
                 &p.path,
-                diags,
-            ) else {
+                if p.kind == PageKind::Thesis && !is_part_of {
+                    &mut missing
+                } else {
+                    &mut *diags
+                },
+            );
+            keep_dangling(p, &pages[j], &link, missing, &mut dangling);
+            let Some(t) = found else {
                 continue;
             };
             let e = Edge {
@@ -371,7 +422,27 @@ pub fn build(pages: &[Page], diags: &mut Vec<Diagnostic>) -> Graph {
     if let Some(cycle) = graph.find_cycle() {
         diags.push(cycle_diagnostic(&graph, pages, &cycle));
     }
-    graph
+    (graph, dangling)
+}
+
+/// Keeps a thesis's `anchor-to-no-claim` apart, with the key it names.
+fn keep_dangling(
+    thesis: &Page,
+    target: &Page,
+    link: &Link,
+    missing: Vec<Diagnostic>,
+    dangling: &mut Vec<Dangling>,
+) {
+    let Some(anchor) = link.anchor.as_deref() else {
+        return;
+    };
+    for diag in missing {
+        dangling.push(Dangling {
+            thesis: page_key(thesis),
+            key: anchor_key(target, anchor),
+            diag,
+        });
+    }
 }
 
 /// A thesis's dependency: an upstream thesis by its score (`builds_on`), anything else as evidence.

@@ -556,6 +556,7 @@ fn load_full(root: &Path, abs_root: &Path) -> Result<Loaded, Vec<Diagnostic>> {
             pages,
             graph,
             diags,
+            dangling: Vec::new(),
         },
         files,
     })
