@@ -318,13 +318,47 @@ fn tree_causes(
     let tkey = g.node(thesis).key.clone();
     let mut causes = Vec::new();
     let mut current: HashSet<&str> = HashSet::new();
+    let mut deps = Vec::new();
     for (d, e) in g.incoming(thesis) {
         let n = g.node(d);
-        if !e.kind.propagates() || n.kind == NodeKind::Thesis || !current.insert(n.key.as_str()) {
+        if e.kind.propagates() && n.kind != NodeKind::Thesis && current.insert(n.key.as_str()) {
+            deps.push(d);
+        }
+    }
+    // A dependency that no longer exists anywhere is gone (or renamed); one that still exists
+    // but is no longer cited was unlinked by an edit of the thesis itself, which is not material.
+    let mut gone_keys: Vec<(&str, &str)> = base
+        .against
+        .iter()
+        .filter(|(key, _)| !current.contains(key.as_str()) && g.get(key).is_none())
+        .map(|(k, id)| (k.as_str(), id.as_str()))
+        .collect();
+    // A link to an anchor that is gone, which this thesis was not scored against but another
+    // thesis was (it was linked after this thesis was accepted): gone all the same.
+    for d in &repo.dangling {
+        if d.thesis != tkey || base.against.contains_key(&d.key) {
             continue;
         }
+        if let Some(id) = lock.thesis.values().find_map(|b| b.against.get(&d.key)) {
+            if !gone_keys.iter().any(|(k, _)| *k == d.key) {
+                gone_keys.push((&d.key, id));
+            }
+        }
+    }
+    let mut relinked: HashSet<String> = HashSet::new();
+    for (_, id) in gone_keys {
+        match lock.entry(id) {
+            Ok(Some(old)) => relinked.extend(gone(repo, lock, &old, &tkey, &current, &mut causes)),
+            Ok(None) => {}
+            Err(diag) => errors.push(diag),
+        }
+    }
+    for d in deps {
+        let n = g.node(d);
         let via = vec![n.key.clone(), tkey.clone()];
         match base.against.get(&n.key) {
+            // The renamed self of a gone dependency, already compared with it.
+            None if relinked.contains(&n.key) => {}
             None => {
                 for c in repo.rules.new_dependency(n.kind, &n.state) {
                     causes.push(cause(c, n.key.clone(), None, via.clone()));
@@ -338,57 +372,40 @@ fn tree_causes(
             Some(_) => {}
         }
     }
-    // A dependency that no longer exists anywhere is gone; one that still exists but is no longer
-    // cited was unlinked by an edit of the thesis itself, which is not material.
-    for (key, id) in &base.against {
-        if current.contains(key.as_str()) || g.get(key).is_some() {
-            continue;
-        }
-        match lock.entry(id) {
-            Ok(Some(old)) => gone(repo, lock, &old, &tkey, &mut causes),
-            Ok(None) => {}
-            Err(diag) => errors.push(diag),
-        }
-    }
-    // A link to an anchor that is gone, which this thesis was not scored against but another
-    // thesis was (it was linked after this thesis was accepted): gone all the same.
-    let mut seen: HashSet<&str> = HashSet::new();
-    for d in &repo.dangling {
-        if d.thesis != tkey || base.against.contains_key(&d.key) || !seen.insert(&d.key) {
-            continue;
-        }
-        let Some(id) = lock.thesis.values().find_map(|b| b.against.get(&d.key)) else {
-            continue;
-        };
-        match lock.entry(id) {
-            Ok(Some(old)) => gone(repo, lock, &old, &tkey, &mut causes),
-            Ok(None) => {}
-            Err(diag) => errors.push(diag),
-        }
-    }
     causes
 }
 
 /// A direct dependency that no longer exists: renamed (a claim or row of the same page that no
-/// baseline knows pairs with it, as in rename detection), or removed.
-fn gone(repo: &Repo, lock: &Lock, old: &Entry, thesis: &str, causes: &mut Vec<Cause>) {
+/// baseline knows pairs with it, as in rename detection), or removed. A renamed one that the
+/// thesis already links to is compared like a reworded claim, and its key is returned; one it
+/// does not link to is stale until the link is updated.
+fn gone(
+    repo: &Repo,
+    lock: &Lock,
+    old: &Entry,
+    thesis: &str,
+    current: &HashSet<&str>,
+    causes: &mut Vec<Cause>,
+) -> Option<String> {
     let Some(ix) = renamed_to(repo, lock, old) else {
         removed(repo, old, vec![old.key.clone(), thesis.to_string()], causes);
-        return;
+        return None;
     };
     let new = repo.graph.node(ix);
-    let anchor = new.key.split_once('#').map_or(new.key.as_str(), |(_, a)| a);
     let via = vec![new.key.clone(), thesis.to_string()];
-    // The link still names the old anchor: the thesis must be pointed at the new one.
-    for mut c in repo.rules.removed(new.kind, &old.state) {
-        c.after = crate::rules::describe(&new.state);
-        c.detail = Some(format!("renamed to #{anchor}: update the link"));
-        causes.push(cause(
-            c,
-            new.key.clone(),
-            Some(old.key.clone()),
-            via.clone(),
-        ));
+    let relinked = current.contains(new.key.as_str());
+    if !relinked {
+        let anchor = new.key.split_once('#').map_or(new.key.as_str(), |(_, a)| a);
+        for mut c in repo.rules.removed(new.kind, &old.state) {
+            c.after = crate::rules::describe(&new.state);
+            c.detail = Some(format!("renamed to #{anchor}: update the link"));
+            causes.push(cause(
+                c,
+                new.key.clone(),
+                Some(old.key.clone()),
+                via.clone(),
+            ));
+        }
     }
     for c in repo.rules.diff(new.kind, &old.state, &new.state) {
         causes.push(cause(
@@ -398,6 +415,7 @@ fn gone(repo: &Repo, lock: &Lock, old: &Entry, thesis: &str, causes: &mut Vec<Ca
             via.clone(),
         ));
     }
+    relinked.then(|| new.key.clone())
 }
 
 /// The claim or row that a vanished one (`page#anchor`) was renamed to: on the same page, of
