@@ -227,6 +227,8 @@ fn load_quiet(root: &Path) -> Result<Repo, Failure> {
         diags.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
         return Err(Failure::Diagnostics(diags));
     }
+    repo.diags
+        .sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
     repo.shed_parse_detail();
     Ok(repo)
 }

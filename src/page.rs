@@ -188,6 +188,8 @@ pub fn parse(path: &Path, text: &str, cx: &ParseContext) -> (Option<Page>, Vec<D
                 return (None, vec![d]);
             }
         },
+        // A folder's README or index describes the folder: a note, wherever it sits.
+        None if is_folder_page(path) => PageKind::Note,
         None => kind_from_folder(path, cx.folders),
     };
     let stem = path
@@ -295,6 +297,13 @@ fn thesis_score(
             None
         }
     }
+}
+
+/// `README.md` or `index.md` (any case).
+fn is_folder_page(path: &Path) -> bool {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .is_some_and(|s| s.eq_ignore_ascii_case("readme") || s.eq_ignore_ascii_case("index"))
 }
 
 fn kind_from_folder(path: &Path, folders: &Folders) -> PageKind {
