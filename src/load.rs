@@ -37,12 +37,7 @@ impl Repo {
     /// renamed); a key no baseline knows never existed, a typo, and is an `anchor-to-no-claim`
     /// error like a link to no page.
     pub fn settle_dangling(&mut self, lock: &crate::lock::Lock) {
-        let known = |key: &str| lock.thesis.values().any(|b| b.against.contains_key(key));
-        let (gone, typos): (Vec<_>, Vec<_>) = std::mem::take(&mut self.dangling)
-            .into_iter()
-            .partition(|d| known(&d.key));
-        self.diags.extend(typos.into_iter().map(|d| d.diag));
-        self.dangling = gone;
+        self.dangling = settle(std::mem::take(&mut self.dangling), lock, &mut self.diags);
     }
 
     pub fn page_of(&self, loc: rescore_graph::Loc) -> Option<&Page> {
@@ -58,6 +53,19 @@ impl Repo {
             p.links = Vec::new();
         }
     }
+}
+
+/// `Repo::settle_dangling` on its parts: returns the links to gone anchors, and adds the errors
+/// for anchors no baseline knows to `diags`.
+pub fn settle(
+    dangling: Vec<resolve::Dangling>,
+    lock: &crate::lock::Lock,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<resolve::Dangling> {
+    let known = |key: &str| lock.thesis.values().any(|b| b.against.contains_key(key));
+    let (gone, typos): (Vec<_>, Vec<_>) = dangling.into_iter().partition(|d| known(&d.key));
+    diags.extend(typos.into_iter().map(|d| d.diag));
+    gone
 }
 
 /// The root: `--root`, else the nearest folder upward holding `rescore.toml`, else `cwd`.
