@@ -975,6 +975,29 @@ mod tests {
     }
 
     #[test]
+    fn evidence_near_misses_are_found_at_a_line_start_only() {
+        fn marker(s: &str) -> Option<&str> {
+            find_evidence(s).map(|(at, len)| &s[at..at + len])
+        }
+        assert_eq!(marker("claim\nEvidence: strong"), Some("Evidence:"));
+        assert_eq!(marker("claim\n  evidence: strong"), Some("evidence:"));
+        assert_eq!(marker("claim\nEVIDENCE : strong"), Some("EVIDENCE :"));
+        assert_eq!(marker("claim\nEvidence - moderate"), Some("Evidence -"));
+        assert_eq!(marker("claim\nEvidence – weak"), Some("Evidence –"));
+        assert_eq!(marker("claim\nEvidence-based medicine"), None);
+        assert_eq!(marker("claim\nEvidence suggests so"), None);
+        assert_eq!(marker("we lack evidence: more runs"), None);
+        assert_eq!(marker("we lack evidence - more runs"), None);
+    }
+
+    #[test]
+    fn readme_and_index_pages_are_folder_pages() {
+        assert!(is_folder_page(Path::new("theses/README.md")));
+        assert!(is_folder_page(Path::new("concepts/Index.md")));
+        assert!(!is_folder_page(Path::new("concepts/readme-notes.md")));
+    }
+
+    #[test]
     fn percent_escapes_decode() {
         assert_eq!(percent_decode("my%20page.md"), "my page.md");
         assert_eq!(percent_decode("100%"), "100%");
