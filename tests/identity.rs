@@ -4,7 +4,12 @@
 
 mod common;
 
+use std::path::PathBuf;
+
 use common::{example_init, tiny, TempRepo};
+use proptest::prelude::*;
+use rescore::eval::{self, Status};
+use rescore::lock::Lock;
 use serde_json::Value;
 
 const GWM: &str = "concepts/generative-world-models.md";
@@ -248,4 +253,129 @@ fn accepting_without_fixing_the_link_leaves_a_broken_link() {
     let (code, _, err) = repo.run(&["check"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("error[anchor-to-no-claim]"), "{err}");
+}
+
+// ---- property: decorating row labels and values never flags anything ----
+
+/// Decorations a label may get: markup around it, a footnote mark after it, another case.
+const LABEL_DECORATIONS: [fn(&str) -> String; 7] = [
+    |s| format!("**{s}**"),
+    |s| format!("`{s}`"),
+    |s| format!("{s} [^4]"),
+    |s| format!("{s}²"),
+    |s| format!("{s}*"),
+    |s| format!("{s} †"),
+    |s| s.to_uppercase(),
+];
+
+/// Decorations a value may get: a footnote mark after it.
+const VALUE_DECORATIONS: [fn(&str) -> String; 2] = [|s| format!("{s}[^9]"), |s| format!("{s}¹")];
+
+fn example_pages() -> Vec<(PathBuf, String)> {
+    common::tree(&common::example_dir())
+        .into_iter()
+        .filter(|(p, _)| p.extension().is_some_and(|x| x == "md"))
+        .map(|(p, b)| (p, String::from_utf8(b).expect("utf-8 page")))
+        .collect()
+}
+
+fn load(pages: &[(PathBuf, String)]) -> rescore::load::Repo {
+    let (config, rules) =
+        rescore::load::settings(None, &|_| None).unwrap_or_else(|d| panic!("settings: {d:?}"));
+    let files = pages
+        .iter()
+        .map(|(p, t)| (p.clone(), Ok(t.clone())))
+        .collect();
+    rescore::load::build(PathBuf::from("."), config, rules, files)
+}
+
+/// Every thesis of the example accepted, in memory.
+fn accepted(pages: &[(PathBuf, String)]) -> Lock {
+    let repo = load(pages);
+    assert!(repo.diags.is_empty(), "{:?}", repo.diags);
+    let mut lock = Lock::new();
+    let trees = eval::trees(&repo);
+    for ix in eval::thesis_order(&repo) {
+        let node = repo.graph.node(ix);
+        if let rescore_graph::MaterialState::Thesis { score } = node.state {
+            let snap = eval::baseline(&repo, &trees, &lock, ix);
+            lock.accept(&node.key, score, &snap);
+        }
+    }
+    lock
+}
+
+/// The benchmark rows of a page with decoration `k` (cycling through `picks`) applied to cell
+/// `col` (1 metric, 2 value, 3 system) of each row.
+fn decorate_rows(text: &str, picks: &[(usize, usize)]) -> String {
+    let mut row = 0;
+    let mut out = String::new();
+    for line in text.split_inclusive('\n') {
+        let is_row = line.starts_with('|') && !line.contains("---") && !line.contains("Metric");
+        if !is_row || picks.is_empty() {
+            out.push_str(line);
+            continue;
+        }
+        let mut cells: Vec<String> = line.split('|').map(str::to_string).collect();
+        let (col, k) = picks[row % picks.len()];
+        row += 1;
+        if let Some(cell) = cells.get_mut(col) {
+            let inner = cell.trim().to_string();
+            let new = if col == 2 {
+                VALUE_DECORATIONS[k % VALUE_DECORATIONS.len()](&inner)
+            } else {
+                LABEL_DECORATIONS[k % LABEL_DECORATIONS.len()](&inner)
+            };
+            *cell = format!(" {new} ");
+        }
+        out.push_str(&cells.join("|"));
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn decorated_rows_flag_nothing(
+        picks in prop::collection::vec((1usize..4, 0usize..7), 1..6),
+    ) {
+        let pages = example_pages();
+        let lock = accepted(&pages);
+        let decorated: Vec<(PathBuf, String)> = pages
+            .iter()
+            .map(|(p, t)| {
+                let t = if p.ends_with("generative-world-models.md") {
+                    decorate_rows(t, &picks)
+                } else {
+                    t.clone()
+                };
+                (p.clone(), t)
+            })
+            .collect();
+        let repo = load(&decorated);
+        prop_assert!(repo.diags.is_empty(), "diagnostics: {:?}", repo.diags);
+        let e = eval::evaluate(&repo, &lock);
+        prop_assert_eq!(e.verdicts.len(), 7);
+        for v in &e.verdicts {
+            prop_assert_eq!(v.status, Status::Clean, "{} is {:?}: {:?}", v.thesis, v.status, v.causes);
+        }
+    }
+}
+
+#[test]
+fn the_decoration_property_can_fail() {
+    let pages = example_pages();
+    let lock = accepted(&pages);
+    let changed: Vec<(PathBuf, String)> = pages
+        .iter()
+        .map(|(p, t)| {
+            (
+                p.clone(),
+                t.replacen("| Parameters | 11B |", "| Parameters | 20B |", 1),
+            )
+        })
+        .collect();
+    let e = eval::evaluate(&load(&changed), &lock);
+    assert!(e.verdicts.iter().any(|v| v.status == Status::Stale));
 }
