@@ -540,7 +540,7 @@ fn load_full(root: &Path, abs_root: &Path) -> Result<Loaded, Vec<Diagnostic>> {
         files.insert(p, fs);
         pages.extend(page);
     }
-    let mut diags = Vec::new();
+    let mut diags = crate::layout::folder_warnings(&pages, &config.folders);
     let (graph, dangling) = resolve::build_parts(&pages, &mut diags);
     tracing::debug!(
         pages = pages.len(),
