@@ -318,52 +318,17 @@ fn tree_causes(
     let tkey = g.node(thesis).key.clone();
     let mut causes = Vec::new();
     let mut current: HashSet<&str> = HashSet::new();
-    let mut deps = Vec::new();
+    // New dependencies wait until gone ones are paired: a renamed claim the thesis now links to
+    // is its old self, not something new.
+    let mut new_deps = Vec::new();
     for (d, e) in g.incoming(thesis) {
         let n = g.node(d);
-        if e.kind.propagates() && n.kind != NodeKind::Thesis && current.insert(n.key.as_str()) {
-            deps.push(d);
-        }
-    }
-    // A dependency that no longer exists anywhere is gone (or renamed); one that still exists
-    // but is no longer cited was unlinked by an edit of the thesis itself, which is not material.
-    let mut gone_keys: Vec<(&str, &str)> = base
-        .against
-        .iter()
-        .filter(|(key, _)| !current.contains(key.as_str()) && g.get(key).is_none())
-        .map(|(k, id)| (k.as_str(), id.as_str()))
-        .collect();
-    // A link to an anchor that is gone, which this thesis was not scored against but another
-    // thesis was (it was linked after this thesis was accepted): gone all the same.
-    for d in &repo.dangling {
-        if d.thesis != tkey || base.against.contains_key(&d.key) {
+        if !e.kind.propagates() || n.kind == NodeKind::Thesis || !current.insert(n.key.as_str()) {
             continue;
         }
-        if let Some(id) = lock.thesis.values().find_map(|b| b.against.get(&d.key)) {
-            if !gone_keys.iter().any(|(k, _)| *k == d.key) {
-                gone_keys.push((&d.key, id));
-            }
-        }
-    }
-    let mut relinked: HashSet<String> = HashSet::new();
-    for (_, id) in gone_keys {
-        match lock.entry(id) {
-            Ok(Some(old)) => relinked.extend(gone(repo, lock, &old, &tkey, &current, &mut causes)),
-            Ok(None) => {}
-            Err(diag) => errors.push(diag),
-        }
-    }
-    for d in deps {
-        let n = g.node(d);
         let via = vec![n.key.clone(), tkey.clone()];
         match base.against.get(&n.key) {
-            // The renamed self of a gone dependency, already compared with it.
-            None if relinked.contains(&n.key) => {}
-            None => {
-                for c in repo.rules.new_dependency(n.kind, &n.state) {
-                    causes.push(cause(c, n.key.clone(), None, via.clone()));
-                }
-            }
+            None => new_deps.push(d),
             Some(old_id) if parse_hex(old_id) != Some(trees.id(g, d)) => match lock.entry(old_id) {
                 Ok(Some(old)) => diff_tree(repo, lock, trees, &old, d, via, &mut causes, errors),
                 Ok(None) => {}
@@ -372,7 +337,59 @@ fn tree_causes(
             Some(_) => {}
         }
     }
+    // A dependency that no longer exists anywhere is gone (or renamed); one that still exists
+    // but is no longer cited was unlinked by an edit of the thesis itself, which is not material.
+    let mut relinked: HashSet<String> = HashSet::new();
+    for id in gone_dependencies(repo, lock, base, &tkey, &current) {
+        match lock.entry(id) {
+            Ok(Some(old)) => relinked.extend(gone(repo, lock, &old, &tkey, &current, &mut causes)),
+            Ok(None) => {}
+            Err(diag) => errors.push(diag),
+        }
+    }
+    for d in new_deps {
+        let n = g.node(d);
+        if relinked.contains(&n.key) {
+            continue;
+        }
+        for c in repo.rules.new_dependency(n.kind, &n.state) {
+            causes.push(cause(
+                c,
+                n.key.clone(),
+                None,
+                vec![n.key.clone(), tkey.clone()],
+            ));
+        }
+    }
     causes
+}
+
+/// The baseline tree id of each dependency of a thesis that exists no more: from its baseline,
+/// and links to a gone anchor that this thesis was not scored against but another thesis was
+/// (linked after this thesis was accepted).
+fn gone_dependencies<'a>(
+    repo: &'a Repo,
+    lock: &'a Lock,
+    base: &'a Baseline,
+    thesis: &str,
+    current: &HashSet<&str>,
+) -> Vec<&'a str> {
+    let g = &repo.graph;
+    let mut keys: Vec<(&str, &str)> = base
+        .against
+        .iter()
+        .filter(|(key, _)| !current.contains(key.as_str()) && g.get(key).is_none())
+        .map(|(k, id)| (k.as_str(), id.as_str()))
+        .collect();
+    for d in repo.dangling.iter().filter(|d| d.thesis == thesis) {
+        if base.against.contains_key(&d.key) || keys.iter().any(|(k, _)| *k == d.key) {
+            continue;
+        }
+        if let Some(id) = lock.thesis.values().find_map(|b| b.against.get(&d.key)) {
+            keys.push((&d.key, id));
+        }
+    }
+    keys.into_iter().map(|(_, id)| id).collect()
 }
 
 /// A direct dependency that no longer exists: renamed (a claim or row of the same page that no
