@@ -340,11 +340,21 @@ fn tree_causes(
     // A dependency that no longer exists anywhere is gone (or renamed); one that still exists
     // but is no longer cited was unlinked by an edit of the thesis itself, which is not material.
     let mut relinked: HashSet<String> = HashSet::new();
-    for id in gone_dependencies(repo, lock, base, &tkey, &current) {
+    for (key, id) in gone_dependencies(repo, lock, base, &tkey, &current) {
+        let before = causes.len();
         match lock.entry(id) {
             Ok(Some(old)) => relinked.extend(gone(repo, lock, &old, &tkey, &current, &mut causes)),
             Ok(None) => {}
             Err(diag) => errors.push(diag),
+        }
+        // A link the thesis still has to something gone that no rule reports (a source or a
+        // thesis page deleted, or the rule switched off) stays the broken link it is.
+        if causes.len() == before {
+            let broken = repo
+                .dangling
+                .iter()
+                .filter(|d| d.thesis == tkey && d.key == key);
+            errors.extend(broken.map(|d| d.diag.clone()));
         }
     }
     for d in new_deps {
@@ -364,7 +374,7 @@ fn tree_causes(
     causes
 }
 
-/// The baseline tree id of each dependency of a thesis that exists no more: from its baseline,
+/// The key and baseline tree id of each dependency of a thesis that exists no more: from its baseline,
 /// and links to a gone anchor that this thesis was not scored against but another thesis was
 /// (linked after this thesis was accepted).
 fn gone_dependencies<'a>(
@@ -373,7 +383,7 @@ fn gone_dependencies<'a>(
     base: &'a Baseline,
     thesis: &str,
     current: &HashSet<&str>,
-) -> Vec<&'a str> {
+) -> Vec<(&'a str, &'a str)> {
     let g = &repo.graph;
     let mut keys: Vec<(&str, &str)> = base
         .against
@@ -389,7 +399,7 @@ fn gone_dependencies<'a>(
             keys.push((&d.key, id));
         }
     }
-    keys.into_iter().map(|(_, id)| id).collect()
+    keys
 }
 
 /// A direct dependency that no longer exists: renamed (a claim or row of the same page that no

@@ -134,14 +134,15 @@ fn loc(file: usize, pos: &Pos) -> Loc {
     }
 }
 
-/// A thesis's link to an anchor its target page does not have (now). Whether that is a cited
-/// claim or row that is gone (the thesis is stale) or a typo (an error) depends on the lock, so
-/// it is decided after loading; see `Repo::settle_dangling`.
+/// A thesis's link to an anchor its target page does not have, or to a page that is not there
+/// (now). Whether that names something the thesis rested on that is gone (the thesis is stale)
+/// or a typo (an error) depends on the lock, so it is decided after loading; see
+/// `Repo::settle_dangling`.
 #[derive(Debug, Clone)]
 pub struct Dangling {
     /// The thesis's node key.
     pub thesis: String,
-    /// The node key the link names, `page#anchor`.
+    /// The node key the link names, `page#anchor` or `page`.
     pub key: String,
     /// The `anchor-to-no-claim` error it is when no baseline knows the key.
     pub diag: Diagnostic,
@@ -299,7 +300,7 @@ pub fn build_parts(pages: &[Page], diags: &mut Vec<Diagnostic>) -> (Graph, Vec<D
             }
         }
         for link in &p.links {
-            let Some(j) = resolve_link(&index, pages, i, link, diags) else {
+            let Some(j) = resolve_for(&index, pages, i, link, diags, &mut dangling) else {
                 continue;
             };
             let target = &pages[j];
@@ -362,7 +363,12 @@ pub fn build_parts(pages: &[Page], diags: &mut Vec<Diagnostic>) -> (Graph, Vec<D
                 pos: pos.clone(),
                 raw: name.clone(),
             };
-            let Some(j) = resolve_link(&index, pages, i, &link, diags) else {
+            let resolved = if is_part_of {
+                resolve_link(&index, pages, i, &link, diags)
+            } else {
+                resolve_for(&index, pages, i, &link, diags, &mut dangling)
+            };
+            let Some(j) = resolved else {
                 continue;
             };
             let mut missing = Vec::new();
@@ -423,6 +429,45 @@ pub fn build_parts(pages: &[Page], diags: &mut Vec<Diagnostic>) -> (Graph, Vec<D
         diags.push(cycle_diagnostic(&graph, pages, &cycle));
     }
     (graph, dangling)
+}
+
+/// `resolve_link`, except that on a thesis a link to no page is kept apart as dangling: the page
+/// may have held what the thesis was scored against. Its key is the name as an id (a wikilink's
+/// name, a path's file stem); a link by title to a gone page stays an error.
+fn resolve_for(
+    index: &Index,
+    pages: &[Page],
+    from: usize,
+    link: &Link,
+    diags: &mut Vec<Diagnostic>,
+    dangling: &mut Vec<Dangling>,
+) -> Option<usize> {
+    let page = &pages[from];
+    if page.kind != PageKind::Thesis {
+        return resolve_link(index, pages, from, link, diags);
+    }
+    let mut missing = Vec::new();
+    let found = resolve_link(index, pages, from, link, &mut missing);
+    let name = match &link.target {
+        Target::Wiki { name } => name.trim().to_lowercase(),
+        Target::Path { path } => path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_lowercase())
+            .unwrap_or_default(),
+        Target::Here => String::new(),
+    };
+    for diag in missing {
+        let key = match link.anchor.as_deref() {
+            Some(a) => format!("{name}#{}", a.to_lowercase()),
+            None => name.clone(),
+        };
+        dangling.push(Dangling {
+            thesis: page_key(page),
+            key,
+            diag,
+        });
+    }
+    found
 }
 
 /// Keeps a thesis's `anchor-to-no-claim` apart, with the key it names.

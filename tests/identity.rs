@@ -379,3 +379,49 @@ fn the_decoration_property_can_fail() {
     let e = eval::evaluate(&load(&changed), &lock);
     assert!(e.verdicts.iter().any(|v| v.status == Status::Stale));
 }
+
+#[test]
+fn a_thesis_whose_cited_concept_page_is_deleted_is_stale() {
+    let repo = tiny(&[
+        ("rescore.toml", ""),
+        (
+            "concepts/c.md",
+            "# C\n\n- C holds. {#x}\n  Evidence: weak (y)\n",
+        ),
+        ("sources/s.md", "# S\n"),
+        (
+            "theses/t.md",
+            "+++\nscore = 0.5\n+++\n# T\n\n- [[c]] and [[c#x]]\n",
+        ),
+        ("theses/u.md", "+++\nscore = 0.5\n+++\n# U\n\n- [[s]]\n"),
+    ]);
+    repo.ok(&["init"], 0);
+    std::fs::remove_file(repo.path("concepts/c.md")).expect("rm");
+    let doc = repo.check_json();
+    let got: Vec<(String, String)> = causes(&doc, "t")
+        .iter()
+        .map(|c| (c["node"].to_string(), c["rule"].to_string()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("\"c\"".to_string(), "\"claim-removed\"".to_string()),
+            ("\"c#x\"".to_string(), "\"claim-removed\"".to_string())
+        ],
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn a_deleted_source_that_no_rule_reports_stays_a_broken_link() {
+    let repo = tiny(&[
+        ("rescore.toml", ""),
+        ("sources/s.md", "# S\n"),
+        ("theses/u.md", "+++\nscore = 0.5\n+++\n# U\n\n- [[s]]\n"),
+    ]);
+    repo.ok(&["init"], 0);
+    std::fs::remove_file(repo.path("sources/s.md")).expect("rm");
+    let (code, _, err) = repo.run(&["check"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("error[link-to-no-page]"), "{err}");
+}
