@@ -23,7 +23,8 @@ pub struct Repo {
     pub pages: Vec<Page>,
     pub graph: Graph,
     pub diags: Vec<Diagnostic>,
-    /// Theses' links to anchors that are missing, until `settle_dangling` sorts them.
+    /// Theses' links to missing anchors or pages: all of them until `settle_dangling`, then
+    /// those that name something gone.
     pub dangling: Vec<resolve::Dangling>,
 }
 
@@ -32,10 +33,10 @@ impl Repo {
         self.diags.iter().any(Diagnostic::is_error)
     }
 
-    /// Sorts the theses' links to missing anchors by what the lock knows: a key some thesis was
-    /// scored against existed and is gone, which evaluation reports as a stale cause (removed, or
-    /// renamed); a key no baseline knows never existed, a typo, and is an `anchor-to-no-claim`
-    /// error like a link to no page.
+    /// Sorts the theses' links to missing anchors or pages by what the lock knows: a key some
+    /// thesis was scored against existed and is gone, which evaluation reports as a stale cause
+    /// (removed, or renamed), so its error is withdrawn; a key no baseline knows never existed, a
+    /// typo, and stays an error. Until this is called every such link is an error.
     pub fn settle_dangling(&mut self, lock: &crate::lock::Lock) {
         self.dangling = settle(std::mem::take(&mut self.dangling), lock, &mut self.diags);
     }
@@ -55,16 +56,16 @@ impl Repo {
     }
 }
 
-/// `Repo::settle_dangling` on its parts: returns the links to gone anchors, and adds the errors
-/// for anchors no baseline knows to `diags`.
+/// `Repo::settle_dangling` on its parts: withdraws from `diags` the errors of the links the lock
+/// knows, and returns those links (evaluation reports them); the others stay errors.
 pub fn settle(
     dangling: Vec<resolve::Dangling>,
     lock: &crate::lock::Lock,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<resolve::Dangling> {
     let known = |key: &str| lock.thesis.values().any(|b| b.against.contains_key(key));
-    let (gone, typos): (Vec<_>, Vec<_>) = dangling.into_iter().partition(|d| known(&d.key));
-    diags.extend(typos.into_iter().map(|d| d.diag));
+    let gone: Vec<resolve::Dangling> = dangling.into_iter().filter(|d| known(&d.key)).collect();
+    diags.retain(|d| !gone.iter().any(|g| g.diag == *d));
     gone
 }
 

@@ -148,15 +148,14 @@ pub struct Dangling {
     pub diag: Diagnostic,
 }
 
-/// Builds the graph; a thesis's link to a missing anchor is an error.
+/// Builds the graph; a thesis's link to a missing anchor or page is an error.
 pub fn build(pages: &[Page], diags: &mut Vec<Diagnostic>) -> Graph {
-    let (graph, dangling) = build_parts(pages, diags);
-    diags.extend(dangling.into_iter().map(|d| d.diag));
-    graph
+    build_parts(pages, diags).0
 }
 
-/// Builds the graph, and returns the theses' links to missing anchors apart. Pages marked dead
-/// (duplicate ids) and notes add no nodes.
+/// Builds the graph. Pages marked dead (duplicate ids) and notes add no nodes. The theses'
+/// links to missing anchors or pages are errors in `diags`, and are also returned, so that
+/// `load::settle` can withdraw the errors of those the lock knows.
 pub fn build_parts(pages: &[Page], diags: &mut Vec<Diagnostic>) -> (Graph, Vec<Dangling>) {
     let mut dangling = Vec::new();
     let (index, live) = Index::new(pages, diags);
@@ -428,6 +427,7 @@ pub fn build_parts(pages: &[Page], diags: &mut Vec<Diagnostic>) -> (Graph, Vec<D
     if let Some(cycle) = graph.find_cycle() {
         diags.push(cycle_diagnostic(&graph, pages, &cycle));
     }
+    diags.extend(dangling.iter().map(|d| d.diag.clone()));
     (graph, dangling)
 }
 
