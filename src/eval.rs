@@ -374,9 +374,9 @@ fn tree_causes(
     causes
 }
 
-/// The key and baseline tree id of each dependency of a thesis that exists no more: from its baseline,
-/// and links to a gone anchor that this thesis was not scored against but another thesis was
-/// (linked after this thesis was accepted).
+/// The key and baseline tree id of each dependency of a thesis that exists no more: from its
+/// baseline, and links to a gone anchor that this thesis was not scored against but another
+/// thesis was (linked after this thesis was accepted).
 fn gone_dependencies<'a>(
     repo: &'a Repo,
     lock: &'a Lock,
@@ -449,29 +449,31 @@ fn gone(
 /// the same kind, not known to any baseline (so it is new), and the most similar — by text for
 /// claims (at least `rename_similarity`), by a typo-level label change for rows.
 fn renamed_to(repo: &Repo, lock: &Lock, old: &Entry) -> Option<NodeIx> {
-    let (page, old_anchor) = old.key.split_once('#')?;
+    let (page, _) = old.key.split_once('#')?;
     let g = &repo.graph;
     let known = |k: &str| lock.thesis.values().any(|b| b.against.contains_key(k));
     trees::children(g, g.get(page)?)
         .into_iter()
         .filter(|&ix| !known(&g.node(ix).key))
-        .filter_map(|ix| {
-            let n = g.node(ix);
-            let s = match (&old.state, &n.state) {
-                (MaterialState::Claim(a), MaterialState::Claim(b)) => similarity(&a.text, &b.text),
-                (MaterialState::Benchmark { .. }, MaterialState::Benchmark { .. }) => {
-                    let (_, anchor) = n.key.split_once('#')?;
-                    if !crate::label::same_row(old_anchor, anchor) {
-                        return None;
-                    }
-                    similarity(old_anchor, anchor)
-                }
-                _ => return None,
-            };
-            (s >= repo.rules.rename_similarity).then_some((ix, s))
-        })
+        .filter_map(|ix| Some((ix, rename_score(old, g.node(ix))?)))
+        .filter(|(_, s)| *s >= repo.rules.rename_similarity)
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(ix, _)| ix)
+}
+
+/// How alike a vanished claim or row and a new node are, for rename detection: the similarity
+/// of their texts for claims; for rows, of their ids, when the ids differ by no more than a
+/// typo in a label (another row otherwise). `None` for anything else.
+fn rename_score(old: &Entry, new: &rescore_graph::Node) -> Option<f64> {
+    match (&old.state, &new.state) {
+        (MaterialState::Claim(a), MaterialState::Claim(b)) => Some(similarity(&a.text, &b.text)),
+        (MaterialState::Benchmark { .. }, MaterialState::Benchmark { .. }) => {
+            let (_, old_anchor) = old.key.split_once('#')?;
+            let (_, anchor) = new.key.split_once('#')?;
+            crate::label::same_row(old_anchor, anchor).then(|| similarity(old_anchor, anchor))
+        }
+        _ => None,
+    }
 }
 
 fn removed(repo: &Repo, old: &Entry, via: Vec<String>, causes: &mut Vec<Cause>) {
@@ -538,24 +540,10 @@ fn diff_tree(
     // row with a new row whose labels differ from its own by a typo.
     let mut renamed: HashSet<NodeIx> = HashSet::new();
     gone.retain(|old_kid| {
-        let old_anchor = old_kid.key.split_once('#').map_or("", |(_, a)| a);
         let best = added
             .iter()
             .filter(|ix| !renamed.contains(*ix))
-            .filter_map(|&ix| {
-                let n = g.node(ix);
-                match (&old_kid.state, &n.state) {
-                    (MaterialState::Claim(a), MaterialState::Claim(b)) => {
-                        Some((ix, similarity(&a.text, &b.text)))
-                    }
-                    (MaterialState::Benchmark { .. }, MaterialState::Benchmark { .. }) => {
-                        let (_, anchor) = n.key.split_once('#')?;
-                        crate::label::same_row(old_anchor, anchor)
-                            .then(|| (ix, similarity(old_anchor, anchor)))
-                    }
-                    _ => None,
-                }
-            })
+            .filter_map(|&ix| Some((ix, rename_score(old_kid, g.node(ix))?)))
             .filter(|(_, s)| *s >= rules.rename_similarity)
             .max_by(|a, b| a.1.total_cmp(&b.1));
         match best {
