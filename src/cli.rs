@@ -217,7 +217,7 @@ pub fn load_checked(root: &Path, format: Option<Format>) -> Result<Repo, Failure
 /// Loads the repo; diagnostics that are errors stop the command, warnings stay in `repo.diags`.
 fn load_quiet(root: &Path) -> Result<Repo, Failure> {
     let mut repo = load::load(root)?;
-    // Only a link to a missing anchor needs the lock before evaluation: read it just then.
+    // Only a thesis's link to a missing anchor or page needs the lock before evaluation.
     if !repo.dangling.is_empty() {
         let lock = Lock::read(root)?.unwrap_or_else(Lock::new);
         repo.settle_dangling(&lock);
