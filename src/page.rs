@@ -925,10 +925,12 @@ impl Table {
                 continue;
             }
             let sys = system.map(labelled).filter(|s| !s.is_empty());
-            let id = match &sys {
-                Some(s) => format!("{}@{}", slug(&m), slug(s)),
-                None => slug(&m),
-            };
+            let mut id = row_id(&m, sys.as_deref());
+            // `GPQA` and `GPQA¹` in one table are two rows: the marked one keeps its mark.
+            if out.rows.iter().any(|r| r.id == id) {
+                let raw_sys = system.map(cell).filter(|s| !s.is_empty());
+                id = row_id(cell(metric), raw_sys);
+            }
             let index = out.rows.len();
             if let Some(c) = source.and_then(|i| cells.get(i)) {
                 for (_, li) in &c.links {
@@ -947,6 +949,14 @@ impl Table {
                 pos,
             });
         }
+    }
+}
+
+/// `slug(metric)@slug(system)`, or `slug(metric)` without a system.
+fn row_id(metric: &str, system: Option<&str>) -> String {
+    match system {
+        Some(s) => format!("{}@{}", slug(metric), slug(s)),
+        None => slug(metric),
     }
 }
 

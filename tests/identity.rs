@@ -425,3 +425,20 @@ fn a_deleted_source_that_no_rule_reports_stays_a_broken_link() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("error[link-to-no-page]"), "{err}");
 }
+
+#[test]
+fn a_marked_row_beside_its_unmarked_twin_stays_its_own_row() {
+    let repo = tiny(&[
+        ("rescore.toml", ""),
+        (
+            "concepts/c.md",
+            "# C\n\n| Metric | Value | System |\n|---|---|---|\n| GPQA | 50% | X |\n| GPQA¹ | 61% | X |\n",
+        ),
+        ("theses/t.md", "+++\nscore = 0.5\n+++\n# T\n\n- [[c#gpqa@x]]\n"),
+    ]);
+    repo.ok(&["init"], 0);
+    let (code, out, err) = repo.run(&["ls", "--kind", "benchmark"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("c#gpqa@x "), "{out}");
+    assert!(out.contains("c#gpqa¹@x "), "{out}");
+}
