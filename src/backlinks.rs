@@ -13,9 +13,9 @@ use std::path::PathBuf;
 use rescore_graph::NodeKind;
 
 use crate::load::Repo;
+use crate::managed::{self, before_blank_line, past_eol};
 use crate::page::PageKind;
 use crate::resolve::page_key;
-use crate::writeback::{before_blank_line, past_eol};
 
 pub const BEGIN: &str =
     "<!-- rescore:backlinks:begin (managed by rescore: `rescore backlinks --write`) -->";
@@ -44,22 +44,37 @@ pub fn block(theses: &[(String, String)]) -> Vec<String> {
     lines
 }
 
+/// Whether the lines between the markers are a backlinks block's: the heading, then the
+/// intro, blank lines and list items.
+fn backlinks_shape(lines: &[&str]) -> bool {
+    lines.first() == Some(&HEADING)
+        && lines[1..]
+            .iter()
+            .all(|l| l.is_empty() || *l == INTRO || l.starts_with("- "))
+}
+
 /// The byte range of an existing block: its begin line through its end line (and line ending),
 /// with the blank line before it.
 fn find(text: &str) -> Option<std::ops::Range<usize>> {
-    let begin = text.find("<!-- rescore:backlinks:begin")?;
-    // Only a marker at the start of a line counts.
-    if begin > 0 && !text[..begin].ends_with('\n') {
-        return None;
-    }
-    let end_marker = text[begin..].find(END)? + begin;
-    let end = past_eol(text, end_marker + END.len());
-    Some(before_blank_line(text, begin)..end)
+    let r = managed::blocks(text, BEGIN, END, backlinks_shape)
+        .into_iter()
+        .next()?;
+    let end = past_eol(text, r.end);
+    Some(before_blank_line(text, r.start)..end)
 }
 
-/// The page with `lines` as its block (or with no block when `lines` is `None`).
-pub fn put(text: &str, lines: Option<&[String]>) -> String {
-    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+/// The page with `lines` as its block (or with no block when `lines` is `None`). `None` for a
+/// page whose front matter is never closed.
+pub fn put(text: &str, lines: Option<&[String]>) -> Option<String> {
+    managed::body_start(text)?;
+    let new = placed(text, lines);
+    // Only a block that reads back as one is written (a page ending inside a code block or an
+    // open comment would otherwise get one more block on every run).
+    (find(&new).is_some() == lines.is_some()).then_some(new)
+}
+
+fn placed(text: &str, lines: Option<&[String]>) -> String {
+    let eol = managed::eol(text);
     let render = |before: &str| {
         let mut b = String::new();
         if let Some(lines) = lines {
@@ -141,7 +156,9 @@ pub fn changes(repo: &Repo) -> Vec<Change> {
             continue;
         };
         let lines = (!theses.is_empty()).then(|| block(&theses));
-        let new = put(&old, lines.as_deref());
+        let Some(new) = put(&old, lines.as_deref()) else {
+            continue;
+        };
         if new != old {
             out.push(Change {
                 path: p.path.clone(),
@@ -234,48 +251,56 @@ mod tests {
     #[test]
     fn appended_at_the_end_and_idempotent() {
         let page = "+++\nkind = \"concept\"\n+++\n# C\n\nBody.\n";
-        let once = put(page, Some(&lines()));
+        let once = put(page, Some(&lines())).expect("placed");
         assert!(once.starts_with(page));
         assert!(once.ends_with(&format!("- [[b-thesis]]\n{END}\n")));
         assert!(once.contains(&format!(
             "Body.\n\n{BEGIN}\n{HEADING}\n\n{INTRO}\n\n- [[a-thesis]] — A thesis\n"
         )));
-        assert_eq!(put(&once, Some(&lines())), once);
+        assert_eq!(put(&once, Some(&lines())), Some(once.clone()));
         // Removing gives the page back byte for byte.
-        assert_eq!(put(&once, None), page);
+        assert_eq!(put(&once, None).as_deref(), Some(page));
     }
 
     #[test]
     fn replaced_in_place_with_bytes_around_it_kept() {
-        let page = format!("# C\n\nBefore.\n\n{BEGIN}\nold stuff\n{END}\n\n## Changelog\n\n- x\n");
-        let new = put(&page, Some(&lines()));
+        let page = format!(
+            "# C\n\nBefore.\n\n{BEGIN}\n{HEADING}\n\n{INTRO}\n\n- [[old-stuff]]\n{END}\n\n## Changelog\n\n- x\n"
+        );
+        let new = put(&page, Some(&lines())).expect("placed");
         assert!(new.starts_with("# C\n\nBefore.\n\n"));
         assert!(new.ends_with(&format!("{END}\n\n## Changelog\n\n- x\n")));
-        assert!(!new.contains("old stuff"));
-        assert_eq!(put(&new, Some(&lines())), new);
+        assert!(!new.contains("old-stuff"));
+        assert_eq!(put(&new, Some(&lines())), Some(new.clone()));
     }
 
     #[test]
     fn crlf_pages_get_crlf_blocks() {
         let page = "# C\r\n\r\nBody.\r\n";
-        let with = put(page, Some(&lines()));
+        let with = put(page, Some(&lines())).expect("placed");
         assert!(!with.replace("\r\n", "").contains('\n'), "{with:?}");
-        assert_eq!(put(&with, Some(&lines())), with);
-        assert_eq!(put(&with, None), page);
+        assert_eq!(put(&with, Some(&lines())), Some(with.clone()));
+        assert_eq!(put(&with, None).as_deref(), Some(page));
     }
 
     #[test]
     fn a_page_without_a_final_newline() {
         let page = "# C\n\nBody.";
-        let with = put(page, Some(&lines()));
+        let with = put(page, Some(&lines())).expect("placed");
         assert!(with.starts_with("# C\n\nBody.\n\n<!-- rescore:backlinks:begin"));
-        assert_eq!(put(&with, Some(&lines())), with);
+        assert_eq!(put(&with, Some(&lines())), Some(with.clone()));
     }
 
     #[test]
     fn no_theses_no_block() {
         let page = "# C\n";
-        assert_eq!(put(page, None), page);
+        assert_eq!(put(page, None).as_deref(), Some(page));
+    }
+
+    #[test]
+    fn a_page_ending_inside_a_code_block_gets_no_block() {
+        assert_eq!(put("# C\n\n```\nopen fence\n", Some(&lines())), None);
+        assert_eq!(put("+++\nnever closed\n", Some(&lines())), None);
     }
 
     #[test]

@@ -2,9 +2,8 @@
 //! between marker comments, right under the title. Bytes outside the block are never touched,
 //! and writing the same causes twice changes nothing.
 
-use std::path::Path;
-
 use crate::eval::Verdict;
+use crate::managed;
 
 pub const BEGIN: &str =
     "<!-- rescore:begin (managed by rescore: re-score, then `rescore accept`) -->";
@@ -24,79 +23,79 @@ pub fn block(v: &Verdict) -> Vec<String> {
             .as_deref()
             .map(|d| format!("{d}, "))
             .unwrap_or_default();
-        lines.push(format!(
+        let line = format!(
             "> - `{}`: {} {} → {} ({}rule {}, {})",
             c.node, c.field, c.before, c.after, detail, c.rule, c.severity
-        ));
+        );
+        // Values are quoted from pages; a line break in one would end the callout.
+        lines.push(line.replace(['\r', '\n'], " "));
     }
     lines.push(END.to_string());
     lines
 }
 
-/// `at` moved past a line ending (`\r\n` or `\n`) that starts there, if one does.
-pub fn past_eol(text: &str, at: usize) -> usize {
-    if text[at..].starts_with("\r\n") {
-        at + 2
-    } else if text[at..].starts_with('\n') {
-        at + 1
-    } else {
-        at
-    }
+/// Whether the lines between the markers are a warning block's: the callout, line by line.
+fn warning_shape(lines: &[&str]) -> bool {
+    lines.first() == Some(&"> [!WARNING]") && lines.iter().all(|l| l.starts_with('>'))
 }
 
-/// `at` moved back over the blank line that ends just before it, if there is one.
-pub fn before_blank_line(text: &str, at: usize) -> usize {
-    if text[..at].ends_with("\n\r\n") {
-        at - 2
-    } else if text[..at].ends_with("\n\n") {
-        at - 1
-    } else {
-        at
-    }
+/// Every warning block in the page, each from the blank line before it through its end line
+/// (and line ending), as `put` lays it out.
+fn find(text: &str) -> Vec<std::ops::Range<usize>> {
+    let top = managed::content_start(text);
+    managed::blocks(text, BEGIN, END, warning_shape)
+        .into_iter()
+        .map(|r| {
+            let begin = r.start;
+            let mut end = managed::past_eol(text, r.end);
+            // A block written after a last line without a line ending ends the page without one.
+            let at_bare_end = end == r.end && end == text.len();
+            let mut start = begin;
+            if begin == top {
+                // A block at the very top was written with a blank line after it.
+                end = managed::past_eol(text, end);
+            } else if at_bare_end && text[..start].ends_with("\r\n\r\n") {
+                start -= 4;
+            } else if at_bare_end && text[..start].ends_with("\n\n") {
+                start -= 2;
+            } else {
+                start = managed::before_blank_line(text, start);
+            }
+            start..end
+        })
+        .collect()
 }
 
-/// Where an existing block sits: from the blank line before it through its end line.
-fn find(text: &str) -> Option<std::ops::Range<usize>> {
-    let begin = text.find("<!-- rescore:begin")?;
-    let end_marker = text[begin..].find(END)? + begin;
-    let mut end = past_eol(text, end_marker + END.len());
-    // A block written after a last line without a line ending ends the page without one.
-    let at_bare_end = end == end_marker + END.len() && end == text.len();
-    let mut start = begin;
-    if at_bare_end && start > 0 && text[..start].ends_with("\r\n\r\n") {
-        start -= 4;
-    } else if at_bare_end && start > 0 && text[..start].ends_with("\n\n") {
-        start -= 2;
-    } else if start == 0 {
-        // A block at the very top was written with a blank line after it.
-        end = past_eol(text, end);
-    } else {
-        start = before_blank_line(text, start);
-    }
-    Some(start..end)
-}
-
-/// The page with its block removed (if any).
+/// The page with its warning blocks removed (if any).
 pub fn strip(text: &str) -> String {
-    match find(text) {
-        Some(r) => format!("{}{}", &text[..r.start], &text[r.end..]),
-        None => text.to_string(),
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for r in find(text) {
+        out.push_str(&text[at..r.start]);
+        at = r.end;
     }
+    out.push_str(&text[at..]);
+    out
 }
 
-/// The page with `lines` as its block, placed under the first H1 (or the front matter, or at
-/// the top), in the page's own line endings.
-pub fn put(text: &str, lines: &[String]) -> String {
+/// The page with `lines` as its block, placed under the first top-level H1 (else after the
+/// front matter, else at the top, past a BOM), in the page's own line endings. `None` for a
+/// page whose front matter is never closed (there is no telling where its body starts), or
+/// where the block would not read back as one.
+pub fn put(text: &str, lines: &[String]) -> Option<String> {
     let clean = strip(text);
-    let eol = if clean.contains("\r\n") { "\r\n" } else { "\n" };
-    let at = insertion_point(&clean);
+    let eol = managed::eol(&clean);
+    let body = managed::body_start(&clean)?;
+    let top = managed::content_start(&clean);
+    let at = managed::after_title(&clean, body).unwrap_or(body);
     let mut block = String::new();
     let before = &clean[..at];
-    let unterminated = !before.is_empty() && !before.ends_with('\n');
+    let at_top = at == top;
+    let unterminated = !at_top && !before.ends_with('\n');
     if unterminated {
         block.push_str(eol);
     }
-    if !before.is_empty() {
+    if !at_top {
         block.push_str(eol);
     }
     for (i, l) in lines.iter().enumerate() {
@@ -107,46 +106,22 @@ pub fn put(text: &str, lines: &[String]) -> String {
             block.push_str(eol);
         }
     }
-    if at == 0 {
+    if at_top {
         block.push_str(eol);
     }
-    format!("{}{}{}", before, block, &clean[at..])
-}
-
-/// Just after the line of the first `# ` heading; else after front matter; else the start.
-fn insertion_point(text: &str) -> usize {
-    let mut offset = 0;
-    let mut in_front: Option<&str> = None;
-    let mut front_end = 0;
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        let t = line.trim_end();
-        if i == 0 && (t == "+++" || t == "---") {
-            in_front = Some(if t == "+++" { "+++" } else { "---" });
-        } else if let Some(f) = in_front {
-            if t == f {
-                in_front = None;
-                front_end = offset + line.len();
-            }
-        } else if t.starts_with("# ") || t == "#" {
-            return offset + line.len();
-        }
-        offset += line.len();
-    }
-    front_end
+    let new = format!("{}{}{}", before, block, &clean[at..]);
+    // Only a block that reads back as one is written: anything else would be added again on
+    // every run.
+    (strip(&new) == clean && find(&new).len() == 1).then_some(new)
 }
 
 /// Brings a page's block in line with its verdict. Returns the new text when it changes.
 pub fn updated(text: &str, verdict: Option<&Verdict>) -> Option<String> {
     let new = match verdict {
-        Some(v) => put(text, &block(v)),
+        Some(v) => put(text, &block(v))?,
         None => strip(text),
     };
     (new != text).then_some(new)
-}
-
-/// Whether a path names a page that holds a block (for the watcher's own-write filter).
-pub fn has_block(path: &Path) -> bool {
-    std::fs::read_to_string(path).is_ok_and(|t| find(&t).is_some())
 }
 
 #[cfg(test)]
@@ -185,7 +160,7 @@ mod tests {
             "No title, no newline at end",
             "+++\nscore = 1\n+++\nno heading\n",
         ] {
-            let with = put(page, &block(&verdict()));
+            let with = put(page, &block(&verdict())).expect("placed");
             assert!(with.contains("[!WARNING]"));
             assert_eq!(strip(&with), page);
         }
@@ -194,13 +169,13 @@ mod tests {
     #[test]
     fn writing_twice_is_idempotent() {
         let page = "# Title\n\nBody.\n";
-        let once = put(page, &block(&verdict()));
+        let once = put(page, &block(&verdict())).expect("placed");
         assert_eq!(updated(&once, Some(&verdict())), None);
     }
 
     #[test]
     fn crlf_pages_get_crlf_blocks() {
-        let with = put("# T\r\nx\r\n", &block(&verdict()));
+        let with = put("# T\r\nx\r\n", &block(&verdict())).expect("placed");
         assert!(!with.replace("\r\n", "").contains('\n'));
     }
 }
