@@ -60,7 +60,15 @@ fn find(text: &str) -> Option<std::ops::Range<usize>> {
         .into_iter()
         .next()?;
     let end = past_eol(text, r.end);
-    Some(before_blank_line(text, r.start)..end)
+    // A block appended after a last line without a line ending ends the page without one.
+    let eol = managed::eol(text);
+    let after_bare_line = end == text.len() && end == r.end;
+    let start = if after_bare_line && r.start > 0 && text[..r.start].ends_with(&eol.repeat(2)) {
+        r.start - 2 * eol.len()
+    } else {
+        before_blank_line(text, r.start)
+    };
+    Some(start..end)
 }
 
 /// The page with `lines` as its block (or with no block when `lines` is `None`). `None` for a
@@ -75,18 +83,23 @@ pub fn put(text: &str, lines: Option<&[String]>) -> Option<String> {
 
 fn placed(text: &str, lines: Option<&[String]>) -> String {
     let eol = managed::eol(text);
-    let render = |before: &str| {
+    let render = |before: &str, at_end: bool| {
         let mut b = String::new();
         if let Some(lines) = lines {
+            let unterminated = !before.is_empty() && !before.ends_with('\n');
             if !before.is_empty() {
-                if !before.ends_with('\n') {
+                if unterminated {
                     b.push_str(eol);
                 }
                 b.push_str(eol);
             }
-            for l in lines {
+            for (i, l) in lines.iter().enumerate() {
                 b.push_str(l);
-                b.push_str(eol);
+                // After a last line without a line ending the block has none either, so
+                // removing it gives back the exact bytes.
+                if !(unterminated && at_end && i + 1 == lines.len()) {
+                    b.push_str(eol);
+                }
             }
         }
         b
@@ -95,7 +108,7 @@ fn placed(text: &str, lines: Option<&[String]>) -> String {
         Some(r) => {
             let before = &text[..r.start];
             let after = &text[r.end..];
-            let mut block = render(before);
+            let mut block = render(before, after.is_empty());
             // A block in the middle of a page keeps a blank line after it.
             if lines.is_some() && !after.is_empty() && !after.starts_with(eol) {
                 block.push_str(eol);
@@ -108,7 +121,7 @@ fn placed(text: &str, lines: Option<&[String]>) -> String {
             format!("{before}{block}{after}")
         }
         None if lines.is_none() => text.to_string(),
-        None => format!("{text}{}", render(text)),
+        None => format!("{text}{}", render(text, true)),
     }
 }
 
@@ -119,6 +132,8 @@ pub struct Change {
     pub path: PathBuf,
     pub concept: String,
     pub theses: Vec<String>,
+    /// The block's lines (`None`: the page should have no block).
+    pub lines: Option<Vec<String>>,
     pub old: String,
     pub new: String,
 }
@@ -164,6 +179,7 @@ pub fn changes(repo: &Repo) -> Vec<Change> {
                 path: p.path.clone(),
                 concept: key,
                 theses: theses.into_iter().map(|(id, _)| id).collect(),
+                lines,
                 old,
                 new,
             });

@@ -337,12 +337,15 @@ fn inline(v: &toml::Value) -> String {
 }
 
 /// An exclusive lock on the research repo for the duration of a write. It locks the root folder
-/// itself, so no lock file is left behind.
+/// itself, so no lock file is left behind. Every write rescore makes (the lock, pages, the
+/// config `init` writes) happens while it is held, so a temp file found under it was left by a
+/// write that was interrupted.
 pub struct RepoLock {
     file: File,
 }
 
 impl RepoLock {
+    /// Waits for the lock.
     pub fn acquire(root: &Path) -> std::io::Result<RepoLock> {
         let file = File::open(root)?;
         file.lock()?;
@@ -356,16 +359,51 @@ impl Drop for RepoLock {
     }
 }
 
+const TEMP_PREFIX: &str = ".rescore-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Removes the temp files of interrupted writes (`.rescore-*.tmp`) directly in each folder.
+/// Only under the repo lock: no other rescore is writing one then.
+pub fn sweep_temps<'a>(_held: &RepoLock, dirs: impl IntoIterator<Item = &'a Path>) {
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            let ours = name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX);
+            if ours && e.file_type().is_ok_and(|t| t.is_file()) {
+                match std::fs::remove_file(e.path()) {
+                    Ok(()) => tracing::info!(
+                        "removed {}, left by an interrupted write",
+                        e.path().display()
+                    ),
+                    Err(err) => tracing::warn!("cannot remove {}: {err}", e.path().display()),
+                }
+            }
+        }
+    }
+}
+
 /// Writes `bytes` to `path` atomically: a temp file in the same folder, fsync, rename.
 /// A crash at any point leaves either the old file or the new one, never half of one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = stage(path, bytes)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// The temp file holding `bytes`, synced, with the permissions of the file it is to replace;
+/// removed when dropped unless persisted.
+fn stage(path: &Path, bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let mut tmp = tempfile::Builder::new()
-        .prefix(".rescore-")
-        .suffix(".tmp")
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(&dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
@@ -383,8 +421,80 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
             }
         }
     }
+    Ok(tmp)
+}
+
+/// Which version of a file a path names, as far as the filesystem tells: a save by rename
+/// makes a new inode, a save in place a new length or change time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(unix)]
+    inode: (u64, u64, i64, i64),
+}
+
+impl Stamp {
+    fn of(meta: &std::fs::Metadata) -> Stamp {
+        #[cfg(unix)]
+        use std::os::unix::fs::MetadataExt;
+        Stamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            #[cfg(unix)]
+            inode: (meta.dev(), meta.ino(), meta.ctime(), meta.ctime_nsec()),
+        }
+    }
+}
+
+/// A file's bytes and the stamp of the version they were read from.
+pub fn read_stamped(path: &Path) -> std::io::Result<(Vec<u8>, Stamp)> {
+    let mut f = File::open(path)?;
+    let before = Stamp::of(&f.metadata()?);
+    let mut bytes = Vec::with_capacity(before.len as usize);
+    std::io::Read::read_to_end(&mut f, &mut bytes)?;
+    Ok((bytes, before))
+}
+
+/// Replaces the file at `path` with `bytes` only if it still is the version read as
+/// (`was`, `was_bytes`): compare-and-swap on a path. The new text is staged and synced first;
+/// then the file is read and stat'ed once more and renamed over at once. `Ok(false)` when it
+/// changed (nothing is written).
+///
+/// POSIX has no rename-if-unchanged, so a window remains: a save that lands between the last
+/// stat and the rename (two consecutive system calls) is replaced. Everything slow (writing
+/// and syncing the new text) happens before the check.
+pub fn replace_if_unchanged(
+    _held: &RepoLock,
+    path: &Path,
+    was: Stamp,
+    was_bytes: &[u8],
+    bytes: &[u8],
+) -> std::io::Result<bool> {
+    let tmp = stage(path, bytes)?;
+    match read_stamped(path) {
+        Ok((now, stamp)) if stamp == was && now == was_bytes => {}
+        Ok(_) => return Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    }
+    match std::fs::metadata(path) {
+        Ok(meta) if Stamp::of(&meta) == was => {}
+        _ => return Ok(false),
+    }
     tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    Ok(true)
+}
+
+fn write_error(e: std::io::Error) -> Diagnostic {
+    Diagnostic::error(
+        "lock-write",
+        Path::new(FILE_NAME),
+        Pos::at(1, 1),
+        format!("cannot write rescore.lock: {e}"),
+    )
+    .expected("a writable research repo folder")
+    .hint("check permissions and free space; the old lock is untouched")
 }
 
 /// Reads the lock under the repo lock, lets `edit` change it, and writes it back atomically.
@@ -392,22 +502,22 @@ pub fn update(
     root: &Path,
     edit: impl FnOnce(&mut Lock) -> Result<(), Diagnostic>,
 ) -> Result<Lock, Diagnostic> {
-    let io = |e: std::io::Error| {
-        Diagnostic::error(
-            "lock-write",
-            Path::new(FILE_NAME),
-            Pos::at(1, 1),
-            format!("cannot write rescore.lock: {e}"),
-        )
-        .expected("a writable research repo folder")
-        .hint("check permissions and free space; the old lock is untouched")
-    };
-    let _guard = RepoLock::acquire(root).map_err(io)?;
+    let held = RepoLock::acquire(root).map_err(write_error)?;
+    update_held(&held, root, edit)
+}
+
+/// `update` for a caller that holds the repo lock already (and goes on writing pages under it).
+pub fn update_held(
+    held: &RepoLock,
+    root: &Path,
+    edit: impl FnOnce(&mut Lock) -> Result<(), Diagnostic>,
+) -> Result<Lock, Diagnostic> {
+    sweep_temps(held, [root]);
     let mut lock = Lock::read(root)?.unwrap_or_else(Lock::new);
     lock.version = VERSION;
     edit(&mut lock)?;
     let text = lock.render()?;
-    write_atomic(&root.join(FILE_NAME), text.as_bytes()).map_err(io)?;
+    write_atomic(&root.join(FILE_NAME), text.as_bytes()).map_err(write_error)?;
     Ok(lock)
 }
 

@@ -2,8 +2,13 @@
 //! between marker comments, right under the title. Bytes outside the block are never touched,
 //! and writing the same causes twice changes nothing.
 
-use crate::eval::Verdict;
+use std::path::{Path, PathBuf};
+
+use crate::eval::{Status, Verdict};
+use crate::load::Repo;
+use crate::lock::{self, RepoLock};
 use crate::managed;
+use crate::page::{self, Page, ParseContext};
 
 pub const BEGIN: &str =
     "<!-- rescore:begin (managed by rescore: re-score, then `rescore accept`) -->";
@@ -124,10 +129,181 @@ pub fn updated(text: &str, verdict: Option<&Verdict>) -> Option<String> {
     (new != text).then_some(new)
 }
 
+/// What became of one page write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The page was replaced by this text.
+    Written(String),
+    /// Already as it should be when looked at under the repo lock.
+    Unchanged,
+    /// Left as it is, and why.
+    Skipped(String),
+    /// The write failed.
+    Failed(String),
+}
+
+/// How often a page that keeps changing under a write is re-read and tried again.
+const TRIES: usize = 5;
+
+/// Brings managed blocks up to date without losing a save. For each page (relative to `root`),
+/// under the repo lock: read it, let `render` compute its new text from the bytes it holds now
+/// (`Ok(None)`: nothing to change; `Err(why)`: leave it, such as when its own content changed
+/// since it was evaluated), and replace it only if it still holds exactly those bytes when the
+/// new text is in place to be renamed over it. A page that changed meanwhile is read again and
+/// rendered again, up to a few times. One function for every page rescore writes: the default
+/// command, `accept`, the watcher and `backlinks --write`.
+pub fn write_pages(
+    held: &RepoLock,
+    root: &Path,
+    pages: &[PathBuf],
+    render: impl Fn(&Path, &str) -> Result<Option<String>, String>,
+) -> Vec<(PathBuf, Outcome)> {
+    pages
+        .iter()
+        .map(|rel| (rel.clone(), write_page(held, root, rel, &render)))
+        .collect()
+}
+
+fn write_page(
+    held: &RepoLock,
+    root: &Path,
+    rel: &Path,
+    render: &impl Fn(&Path, &str) -> Result<Option<String>, String>,
+) -> Outcome {
+    // Through a symlinked page to its file, so the link stays a link.
+    let path = match std::fs::canonicalize(root.join(rel)) {
+        Ok(p) => p,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Outcome::Skipped("it is gone".into())
+        }
+        Err(e) => return Outcome::Failed(e.to_string()),
+    };
+    for _ in 0..TRIES {
+        let (bytes, stamp) = match lock::read_stamped(&path) {
+            Ok(r) => r,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Outcome::Skipped("it is gone".into())
+            }
+            Err(e) => return Outcome::Failed(e.to_string()),
+        };
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            return Outcome::Skipped("it is no longer UTF-8 text".into());
+        };
+        let new = match render(rel, text) {
+            Ok(Some(new)) => new,
+            Ok(None) => return Outcome::Unchanged,
+            Err(why) => return Outcome::Skipped(why),
+        };
+        match lock::replace_if_unchanged(held, &path, stamp, &bytes, new.as_bytes()) {
+            Ok(true) => return Outcome::Written(new),
+            Ok(false) => {
+                tracing::debug!(path = %rel.display(), "changed while being written: again")
+            }
+            Err(e) => return Outcome::Failed(e.to_string()),
+        }
+    }
+    Outcome::Skipped("it kept changing while rescore wrote it".into())
+}
+
+/// Whether a page, parsed from what it holds now, still has the content its verdict or block
+/// was computed from: the same kind, id, title, score, front matter keys that make edges, and
+/// (with `detail`, when the evaluated page kept its links, claims and rows) the same links,
+/// claims and rows. Prose and the managed blocks may differ.
+pub fn same_inputs(old: &Page, new: &Page, detail: bool) -> bool {
+    let head = old.kind == new.kind
+        && old.id.to_lowercase() == new.id.to_lowercase()
+        && old.title == new.title
+        && old.score.map(f64::to_bits) == new.score.map(f64::to_bits)
+        && old.status == new.status
+        && old.part_of == new.part_of
+        && old.depends_on == new.depends_on
+        && old.retracted == new.retracted
+        && old.superseded_by == new.superseded_by;
+    if !head || !detail {
+        return head;
+    }
+    fn same<T>(a: &[T], b: &[T], eq: impl Fn(&T, &T) -> bool) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| eq(x, y))
+    }
+    same(&old.links, &new.links, |a, b| {
+        (&a.target, &a.anchor, a.role) == (&b.target, &b.anchor, b.role)
+    }) && same(&old.claims, &new.claims, |a, b| {
+        (&a.id, &a.level, &a.qualifier, &a.bare_sources, &a.text)
+            == (&b.id, &b.level, &b.qualifier, &b.bare_sources, &b.text)
+    }) && same(&old.rows, &new.rows, |a, b| {
+        (&a.id, &a.value) == (&b.id, &b.value)
+    })
+}
+
+/// `Err(why)` when the page at `rel`, as `text`, is not the page `repo` evaluated any more.
+pub fn check_unchanged(repo: &Repo, rel: &Path, text: &str, detail: bool) -> Result<(), String> {
+    let changed = || "it changed while rescore ran; the next run updates its block".to_string();
+    let old = repo
+        .pages
+        .binary_search_by(|p| p.path.as_path().cmp(rel))
+        .ok()
+        .map(|i| &repo.pages[i])
+        .ok_or_else(changed)?;
+    let cx = ParseContext {
+        folders: &repo.config.folders,
+        scale: &repo.rules.scale,
+    };
+    match page::parse(rel, text, &cx) {
+        (Some(new), _) if same_inputs(old, &new, detail) => Ok(()),
+        _ => Err(changed()),
+    }
+}
+
+/// The theses whose page's warning block differs from their verdict, as the pages are now.
+pub fn out_of_date<'a>(root: &Path, verdicts: &'a [Verdict]) -> Vec<&'a Verdict> {
+    verdicts
+        .iter()
+        .filter(|v| {
+            std::fs::read_to_string(root.join(&v.path))
+                .is_ok_and(|text| updated(&text, stale(v)).is_some())
+        })
+        .collect()
+}
+
+fn stale(v: &Verdict) -> Option<&Verdict> {
+    (v.status == Status::Stale).then_some(v)
+}
+
+/// Writes the warning blocks of `verdicts`' pages (see `write_pages`). `detail`: the repo's
+/// pages still hold their links, claims and rows (the watcher's do).
+pub fn write_theses(
+    held: &RepoLock,
+    root: &Path,
+    repo: &Repo,
+    verdicts: &[&Verdict],
+    detail: bool,
+) -> Vec<(PathBuf, Outcome)> {
+    let by_path: std::collections::HashMap<&Path, &Verdict> = verdicts
+        .iter()
+        .map(|v| (Path::new(v.path.as_str()), *v))
+        .collect();
+    let paths: Vec<PathBuf> = verdicts.iter().map(|v| PathBuf::from(&v.path)).collect();
+    write_pages(held, root, &paths, |rel, text| {
+        let v = by_path.get(rel).ok_or_else(|| "no verdict".to_string())?;
+        check_unchanged(repo, rel, text, detail)?;
+        Ok(updated(text, stale(v)))
+    })
+}
+
+/// The folders temp files of interrupted writes may be left in: the root and each page's.
+pub fn temp_dirs<'a>(root: &'a Path, pages: impl Iterator<Item = &'a Path>) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::iter::once(root.to_path_buf())
+        .chain(pages.filter_map(|p| p.parent()).map(|d| root.join(d)))
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    dirs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::{Cause, Status};
+    use crate::eval::Cause;
     use crate::rules::Severity;
 
     fn verdict() -> Verdict {
