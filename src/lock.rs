@@ -425,13 +425,16 @@ fn stage(path: &Path, bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> 
 }
 
 /// Which version of a file a path names, as far as the filesystem tells: a save by rename
-/// makes a new inode, a save in place a new length or change time.
+/// makes a new inode, a save in place a new length, modification or change time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamp {
     len: u64,
     modified: Option<std::time::SystemTime>,
     #[cfg(unix)]
-    inode: (u64, u64, i64, i64),
+    inode: (u64, u64),
+    /// Changed by any write, and by a rename of the file itself.
+    #[cfg(unix)]
+    changed: (i64, i64),
 }
 
 impl Stamp {
@@ -442,8 +445,16 @@ impl Stamp {
             len: meta.len(),
             modified: meta.modified().ok(),
             #[cfg(unix)]
-            inode: (meta.dev(), meta.ino(), meta.ctime(), meta.ctime_nsec()),
+            inode: (meta.dev(), meta.ino()),
+            #[cfg(unix)]
+            changed: (meta.ctime(), meta.ctime_nsec()),
         }
+    }
+
+    /// The same file with the same content, wherever it has been renamed to since.
+    #[cfg(target_os = "linux")]
+    fn same_content(&self, other: &Stamp) -> bool {
+        (self.len, self.modified, self.inode) == (other.len, other.modified, other.inode)
     }
 }
 
@@ -457,13 +468,17 @@ pub fn read_stamped(path: &Path) -> std::io::Result<(Vec<u8>, Stamp)> {
 }
 
 /// Replaces the file at `path` with `bytes` only if it still is the version read as
-/// (`was`, `was_bytes`): compare-and-swap on a path. The new text is staged and synced first;
-/// then the file is read and stat'ed once more and renamed over at once. `Ok(false)` when it
-/// changed (nothing is written).
+/// (`was`, `was_bytes`): compare-and-swap on a path. The new text is staged and synced first,
+/// then the file is read and stat'ed once more, and the new file goes in at once.
 ///
-/// POSIX has no rename-if-unchanged, so a window remains: a save that lands between the last
-/// stat and the rename (two consecutive system calls) is replaced. Everything slow (writing
-/// and syncing the new text) happens before the check.
+/// POSIX has no rename-if-unchanged. On Linux the new file goes in by an atomic exchange
+/// (`renameat2` with `RENAME_EXCHANGE`), which hands back the file it displaced: when that is
+/// not the version read (a save landed after the last check), the two are exchanged back and
+/// the save is where it was. What remains is a page that shows rescore's text for the
+/// microseconds between the two exchanges, and a second save landing in those same
+/// microseconds. Elsewhere (or on a filesystem without the exchange) the file is renamed over
+/// after the check, and a save landing between the last stat and the rename is replaced.
+/// `Ok(false)` when the file changed (it is left as the other writer left it).
 pub fn replace_if_unchanged(
     _held: &RepoLock,
     path: &Path,
@@ -478,12 +493,83 @@ pub fn replace_if_unchanged(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(e),
     }
+    install(tmp, path, was)
+}
+
+/// Puts the staged file in place if the page is still the version read.
+#[cfg(target_os = "linux")]
+fn install(tmp: tempfile::NamedTempFile, path: &Path, was: Stamp) -> std::io::Result<bool> {
+    match exchange::swap(tmp, path, was)? {
+        exchange::Swapped::Done(done) => Ok(done),
+        exchange::Swapped::Unsupported(t) => rename_if_unchanged(t, path, was),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn install(tmp: tempfile::NamedTempFile, path: &Path, was: Stamp) -> std::io::Result<bool> {
+    rename_if_unchanged(tmp, path, was)
+}
+
+fn rename_if_unchanged(
+    tmp: tempfile::NamedTempFile,
+    path: &Path,
+    was: Stamp,
+) -> std::io::Result<bool> {
     match std::fs::metadata(path) {
         Ok(meta) if Stamp::of(&meta) == was => {}
         _ => return Ok(false),
     }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(true)
+}
+
+#[cfg(target_os = "linux")]
+mod exchange {
+    use std::path::Path;
+
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+
+    use super::Stamp;
+
+    pub enum Swapped {
+        /// Whether the new file is in place (else the file was changed and is left as it was).
+        Done(bool),
+        /// The filesystem cannot exchange; the staged file is handed back.
+        Unsupported(tempfile::NamedTempFile),
+    }
+
+    fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+        renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(std::io::Error::from)
+    }
+
+    /// Exchanges the staged file with the page; if what came out is not the version read,
+    /// exchanges them back.
+    pub fn swap(tmp: tempfile::NamedTempFile, path: &Path, was: Stamp) -> std::io::Result<Swapped> {
+        let ours = Stamp::of(&tmp.as_file().metadata()?);
+        match exchange(tmp.path(), path) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => {
+                return Ok(Swapped::Unsupported(tmp))
+            }
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOSYS.raw_os_error()) => {
+                return Ok(Swapped::Unsupported(tmp))
+            }
+            Err(e) => return Err(e),
+        }
+        // `tmp` now names the file that was at `path`; dropping it removes that.
+        let out = Stamp::of(&std::fs::symlink_metadata(tmp.path())?);
+        if out.same_content(&was) {
+            return Ok(Swapped::Done(true));
+        }
+        // A save landed after the last check: give it its place back.
+        exchange(tmp.path(), path)?;
+        let back = Stamp::of(&std::fs::symlink_metadata(tmp.path())?);
+        if !back.same_content(&ours) {
+            // And another one landed between the two exchanges: it is newer than the first.
+            tmp.persist(path).map_err(|e| e.error)?;
+        }
+        Ok(Swapped::Done(false))
+    }
 }
 
 fn write_error(e: std::io::Error) -> Diagnostic {
@@ -605,6 +691,53 @@ mod tests {
         let mut lock = sample();
         lock.thesis.clear();
         assert!(!lock.render().expect("renders").contains("[node]"));
+    }
+
+    #[test]
+    fn a_page_is_replaced_only_while_it_holds_what_was_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let held = RepoLock::acquire(dir.path()).expect("lock");
+        let page = dir.path().join("p.md");
+        std::fs::write(&page, "one\n").expect("write");
+        let (bytes, stamp) = read_stamped(&page).expect("read");
+        assert!(
+            replace_if_unchanged(&held, &page, stamp, &bytes, b"one, with block\n").expect("io")
+        );
+        assert_eq!(std::fs::read(&page).expect("read"), b"one, with block\n");
+
+        // An editor's save (temp file + rename) after the read: the write is refused.
+        let (bytes, stamp) = read_stamped(&page).expect("read");
+        std::fs::write(dir.path().join("save.tmp"), "two\n").expect("write");
+        std::fs::rename(dir.path().join("save.tmp"), &page).expect("rename");
+        assert!(!replace_if_unchanged(&held, &page, stamp, &bytes, b"stale\n").expect("io"));
+        assert_eq!(std::fs::read(&page).expect("read"), b"two\n");
+
+        // A save in place, to the same length: refused too.
+        let (bytes, stamp) = read_stamped(&page).expect("read");
+        std::fs::write(&page, "owt\n").expect("write");
+        assert!(!replace_if_unchanged(&held, &page, stamp, &bytes, b"stale\n").expect("io"));
+        assert_eq!(std::fs::read(&page).expect("read"), b"owt\n");
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("read_dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(left, ["p.md"]);
+    }
+
+    #[test]
+    fn sweeping_removes_only_rescore_temp_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for name in [".rescore-a1.tmp", ".rescore-notes.md", "keep.tmp", "p.md"] {
+            std::fs::write(dir.path().join(name), "x").expect("write");
+        }
+        let held = RepoLock::acquire(dir.path()).expect("lock");
+        sweep_temps(&held, [dir.path()]);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("read_dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".rescore-notes.md", "keep.tmp", "p.md"]);
     }
 
     #[test]
