@@ -354,4 +354,82 @@ mod tests {
         let with = put("# T\r\nx\r\n", &block(&verdict())).expect("placed");
         assert!(!with.replace("\r\n", "").contains('\n'));
     }
+
+    fn tiny_repo(thesis: &str) -> (tempfile::TempDir, Repo) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("theses")).expect("mkdir");
+        std::fs::write(dir.path().join("theses/t.md"), thesis).expect("write");
+        let repo = crate::load::load(dir.path()).expect("loads");
+        (dir, repo)
+    }
+
+    const THESIS: &str = "+++\nkind = \"thesis\"\nscore = 0.5\n+++\n# T\n\nProse.\n";
+
+    #[test]
+    fn a_page_is_still_the_evaluated_one_after_a_prose_edit_but_not_after_a_score_edit() {
+        let (_dir, repo) = tiny_repo(THESIS);
+        let rel = Path::new("theses/t.md");
+        let prose = THESIS.replace("Prose.", "Other prose, and a block:\n\n> quote");
+        assert_eq!(check_unchanged(&repo, rel, &prose, true), Ok(()));
+        let score = THESIS.replace("0.5", "0.7");
+        assert!(check_unchanged(&repo, rel, &score, false).is_err());
+        let title = THESIS.replace("# T", "# Another title");
+        assert!(check_unchanged(&repo, rel, &title, false).is_err());
+        assert!(check_unchanged(&repo, rel, "+++\nbroken", false).is_err());
+    }
+
+    #[test]
+    fn a_save_landing_during_the_write_is_kept_and_written_around() {
+        let (dir, repo) = tiny_repo(THESIS);
+        let rel = PathBuf::from("theses/t.md");
+        let page = dir.path().join(&rel);
+        let held = RepoLock::acquire(dir.path()).expect("lock");
+        let saved = THESIS.replace("Prose.", "Saved meanwhile.");
+        let calls = std::cell::Cell::new(0);
+        let out = write_pages(
+            &held,
+            dir.path(),
+            std::slice::from_ref(&rel),
+            |rel, text| {
+                calls.set(calls.get() + 1);
+                if calls.get() == 1 {
+                    // An editor saves (temp file + rename) after rescore read the page.
+                    let tmp = page.with_extension("saving");
+                    std::fs::write(&tmp, &saved).expect("write");
+                    std::fs::rename(&tmp, &page).expect("rename");
+                }
+                check_unchanged(&repo, rel, text, true)?;
+                Ok(updated(text, Some(&verdict())))
+            },
+        );
+        assert_eq!(calls.get(), 2, "the page was not read again");
+        let now = std::fs::read_to_string(&page).expect("read");
+        assert_eq!(out, vec![(rel, Outcome::Written(now.clone()))]);
+        assert!(
+            now.contains("Saved meanwhile.") && now.contains("[!WARNING]"),
+            "{now}"
+        );
+        assert_eq!(strip(&now), saved);
+    }
+
+    #[test]
+    fn a_save_that_changes_the_score_is_kept_and_the_page_skipped() {
+        let (dir, repo) = tiny_repo(THESIS);
+        let rel = PathBuf::from("theses/t.md");
+        let page = dir.path().join(&rel);
+        let held = RepoLock::acquire(dir.path()).expect("lock");
+        let rescored = THESIS.replace("0.5", "0.8");
+        std::fs::write(&page, &rescored).expect("write");
+        let out = write_pages(
+            &held,
+            dir.path(),
+            std::slice::from_ref(&rel),
+            |rel, text| {
+                check_unchanged(&repo, rel, text, true)?;
+                Ok(updated(text, Some(&verdict())))
+            },
+        );
+        assert!(matches!(out[0].1, Outcome::Skipped(_)), "{out:?}");
+        assert_eq!(std::fs::read_to_string(&page).expect("read"), rescored);
+    }
 }

@@ -65,12 +65,21 @@ fn dry_run_changes_no_byte_on_any_command() {
     }
     // What they would have done is said.
     let out = repo.ok(&["--dry-run", "accept", "realtime-sim-ready"], 0);
-    assert!(out.contains("would accept realtime-sim-ready at score"), "{out}");
+    assert!(
+        out.contains("would accept realtime-sim-ready at score"),
+        "{out}"
+    );
     let out = repo.ok(&["--dry-run", "init", "--force"], 0);
     assert!(out.contains("would write rescore.toml"), "{out}");
-    assert!(out.contains("would write rescore.lock accepting 7 theses"), "{out}");
+    assert!(
+        out.contains("would write rescore.lock accepting 7 theses"),
+        "{out}"
+    );
     let out = repo.ok(&["--dry-run"], 0);
-    assert!(out.contains("would write theses/realtime-sim-ready.md"), "{out}");
+    assert!(
+        out.contains("would write theses/realtime-sim-ready.md"),
+        "{out}"
+    );
     // And the same commands without --dry-run do write.
     repo.ok(&["accept", "realtime-sim-ready"], 0);
     assert_ne!(digest(&repo.tree()), digest(&before));

@@ -61,7 +61,14 @@ fn front_matter(kind: &'static str) -> impl Strategy<Value = (String, Vec<String
             _ => ("---", "...", vec![format!("kind: {kind}")]),
         };
         if kind == "thesis" {
-            lines.push(if open == "+++" { "score = 0.5" } else { "score: 0.5" }.into());
+            lines.push(
+                if open == "+++" {
+                    "score = 0.5"
+                } else {
+                    "score: 0.5"
+                }
+                .into(),
+            );
         }
         lines.extend(comment);
         (open.to_string(), lines, close.to_string())

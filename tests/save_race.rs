@@ -23,7 +23,9 @@ const SAVES: usize = 300;
 fn stale_repo() -> (common::TempRepo, String) {
     let repo = common::example_init();
     repo.edit(GWM, "| Parameters | 11B |", "| Parameters | 20B |");
-    assert!(repo.ids("stale").contains(&"realtime-sim-ready".to_string()));
+    assert!(repo
+        .ids("stale")
+        .contains(&"realtime-sim-ready".to_string()));
     let base = repo.read_str(THESIS);
     assert!(!base.contains(BEGIN));
     (repo, base)
@@ -50,7 +52,11 @@ fn save_in_a_loop(page: &Path, base: &str) -> (usize, usize, usize) {
             let now = std::fs::read_to_string(page).expect("read the page");
             if save_number(&now) != Some(i - 1) {
                 lost += 1;
-                eprintln!("save {} lost: the page holds save {:?}", i - 1, save_number(&now));
+                eprintln!(
+                    "save {} lost: the page holds save {:?}",
+                    i - 1,
+                    save_number(&now)
+                );
             }
             if now.contains(BEGIN) {
                 with_block += 1;
@@ -133,7 +139,13 @@ fn saves_made_while_the_watcher_writes_are_never_lost() {
         "watcher: {saves} saves, {lost} lost; {with_block} saves found the watcher's block in place"
     );
     assert_eq!(lost, 0);
-    assert!(with_block > 0, "the watcher never wrote the block during the saves");
+    assert!(
+        with_block > 0,
+        "the watcher never wrote the block during the saves"
+    );
     assert_eq!(save_number(&last), Some(SAVES - 1), "{last}");
-    assert!(last.contains(BEGIN), "the watcher did not write the last save's block");
+    assert!(
+        last.contains(BEGIN),
+        "the watcher did not write the last save's block"
+    );
 }
