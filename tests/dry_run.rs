@@ -103,7 +103,7 @@ fn dry_run_watch_changes_no_byte() {
             let _ = tx.send(line);
         }
     });
-    let mut wait_for = |want: &str| loop {
+    let wait_for = |want: &str| loop {
         match rx.recv_timeout(Duration::from_secs(30)) {
             Ok(l) if l.starts_with(want) => break,
             Ok(_) => {}
