@@ -123,10 +123,25 @@ pub fn put(text: &str, lines: &[String]) -> Option<String> {
 /// Brings a page's block in line with its verdict. Returns the new text when it changes.
 pub fn updated(text: &str, verdict: Option<&Verdict>) -> Option<String> {
     let new = match verdict {
-        Some(v) => put(text, &block(v))?,
+        Some(v) => {
+            let lines = block(v);
+            if holds(text, &lines) {
+                return None;
+            }
+            put(text, &lines)?
+        }
         None => strip(text),
     };
     (new != text).then_some(new)
+}
+
+/// Whether the page holds this block and no other (the common case on every run after the
+/// first, answered with one parse of the page).
+fn holds(text: &str, lines: &[String]) -> bool {
+    match managed::blocks(text, BEGIN, END, warning_shape).as_slice() {
+        [r] => text[r.clone()].lines().eq(lines.iter().map(String::as_str)),
+        _ => false,
+    }
 }
 
 /// What became of one page write.
