@@ -562,6 +562,7 @@ mod exchange {
             return Ok(Swapped::Done(true));
         }
         // A save landed after the last check: give it its place back.
+        tracing::debug!(path = %path.display(), "a save landed during the exchange: handed back");
         exchange(tmp.path(), path)?;
         let back = Stamp::of(&std::fs::symlink_metadata(tmp.path())?);
         if !back.same_content(&ours) {

@@ -78,23 +78,26 @@ fn saves_made_while_the_default_command_writes_are_never_lost() {
     let runner = {
         let (root, done) = (root.clone(), done.clone());
         std::thread::spawn(move || {
-            let (mut runs, mut wrote) = (0, 0);
+            let (mut runs, mut wrote, mut redone, mut handed_back) = (0, 0, 0, 0);
             while !done.load(Ordering::SeqCst) {
-                let (code, out, err) = common::run_in(&root, &[]);
+                let (code, out, err) = common::run_in(&root, &["-v"]);
                 assert_eq!(code, 0, "rescore failed: {err}");
                 runs += 1;
                 wrote += out.matches(&format!("wrote {THESIS}")).count();
+                redone += err.matches("changed while being written").count();
+                handed_back += err.matches("handed back").count();
             }
-            (runs, wrote)
+            (runs, wrote, redone, handed_back)
         })
     };
     let (saves, lost, with_block) = save_in_a_loop(&root.join(THESIS), &base);
     done.store(true, Ordering::SeqCst);
-    let (runs, wrote) = runner.join().expect("runner");
+    let (runs, wrote, redone, handed_back) = runner.join().expect("runner");
     repo.ok(&[], 0);
     let last = repo.read_str(THESIS);
     eprintln!(
-        "default command: {saves} saves, {lost} lost; {runs} runs wrote the block {wrote} times; \
+        "default command: {saves} saves, {lost} lost; {runs} runs wrote the block {wrote} times \
+         ({redone} writes met a save before the swap and were redone, {handed_back} during it); \
          {with_block} saves found the block in place"
     );
     assert_eq!(lost, 0);
