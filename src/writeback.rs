@@ -358,6 +358,21 @@ mod tests {
     }
 
     #[test]
+    fn a_block_written_by_the_previous_version_is_read_back() {
+        // Byte for byte what rescore 0.1 wrote under a title: an upgrade finds it, replaces it
+        // in place, and adds no second one.
+        let page = "# T\n\n<!-- rescore:begin (managed by rescore: re-score, then `rescore accept`) -->\n\
+                    > [!WARNING]\n\
+                    > **Re-score needed.** Evidence under this thesis changed materially since it was scored:\n\
+                    > - `c#x`: value ~64% → ~41% (−36%, rule value-shift, major)\n\
+                    <!-- rescore:end -->\n\nBody.\n";
+        assert_eq!(strip(page), "# T\n\nBody.\n");
+        let now = updated(page, Some(&verdict())).expect("new causes");
+        assert_eq!(now.matches(BEGIN).count(), 1);
+        assert_eq!(strip(&now), "# T\n\nBody.\n");
+    }
+
+    #[test]
     fn writing_twice_is_idempotent() {
         let page = "# Title\n\nBody.\n";
         let once = put(page, &block(&verdict())).expect("placed");
