@@ -109,6 +109,9 @@ pub fn run(cli: &Cli, root: &Path, debounce_ms: u64) -> Result<i32, Failure> {
         Ok(s) => s,
         Err(diags) => return Err(Failure::Diagnostics(diags)),
     };
+    if !cli.dry_run {
+        state.sweep_temps();
+    }
     let ms = started.elapsed().as_millis() as u64;
     if out.json {
         out.emit(json!({
@@ -1329,6 +1332,18 @@ impl State {
         self.write_blocks(&eval, out);
         for v in eval.verdicts {
             self.verdicts.insert(v.thesis.clone(), v);
+        }
+    }
+
+    /// Removes the temp files of interrupted writes next to the lock and the pages.
+    fn sweep_temps(&self) {
+        match lock::RepoLock::acquire(&self.abs_root) {
+            Ok(held) => {
+                let pages = self.repo.pages.iter().map(|p| p.path.as_path());
+                let dirs = writeback::temp_dirs(&self.abs_root, pages);
+                lock::sweep_temps(&held, dirs.iter().map(PathBuf::as_path));
+            }
+            Err(e) => tracing::warn!("cannot lock the research repo to sweep temp files: {e}"),
         }
     }
 
