@@ -1,6 +1,8 @@
 //! The managed warning block rescore writes into a stale thesis page: a `> [!WARNING]` callout
 //! between marker comments, right under the title. Bytes outside the block are never touched,
-//! and writing the same causes twice changes nothing.
+//! and writing the same causes twice changes nothing. Also the one writer of pages
+//! (`write_pages`): under the repo lock, a compare-and-swap against the bytes the new text was
+//! computed from, so a save made meanwhile is never replaced.
 
 use std::path::{Path, PathBuf};
 
