@@ -18,6 +18,7 @@ pub mod label;
 pub mod layout;
 pub mod load;
 pub mod lock;
+pub mod managed;
 pub mod page;
 pub mod report;
 pub mod resolve;
