@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
+use crate::ci;
 use crate::diag::Diagnostic;
 use crate::draw;
 use crate::eval::{self, Evaluation};
@@ -146,6 +147,13 @@ pub fn main() -> i32 {
         Ok(code) => code,
         Err(Failure::Diagnostics(diags)) => {
             print_diags(&root, &diags, cli.format);
+            let prefix = crate::ci::git_prefix(&root);
+            if let Some(doc) = cli
+                .format
+                .and_then(|f| report::failed_input(&diags, f, &prefix))
+            {
+                print!("{doc}");
+            }
             2
         }
         Err(Failure::Usage(msg)) => {
@@ -197,7 +205,7 @@ pub fn print_diags(root: &Path, diags: &[Diagnostic], format: Option<Format>) {
             Some(Format::Json) => {
                 serde_json::to_string(&json!({ "diagnostic": d })).unwrap_or_default() + "\n"
             }
-            Some(Format::Github) => d.github() + "\n",
+            Some(Format::Github) => d.github(&crate::ci::git_prefix(root)) + "\n",
             _ => {
                 let source = std::fs::read_to_string(root.join(&d.path)).ok();
                 d.render(source.as_deref(), colour)
@@ -333,7 +341,7 @@ fn check(cli: &Cli, root: &Path, base: Option<&str>) -> Result<i32, Failure> {
     };
     let format = cli.format.unwrap_or(Format::Human);
     print_report(
-        &report::verdicts_warned(&eval, &warnings, format, true),
+        &report::verdicts_warned(&eval, &warnings, format, true, &ci::git_prefix(root)),
         format,
     );
     step_summary(&eval, base);
@@ -386,13 +394,16 @@ fn flag(cli: &Cli, root: &Path) -> Result<i32, Failure> {
     let format = cli.format.unwrap_or(Format::Human);
     if let Some(rev) = cli.base.as_deref() {
         let eval = against_base(cli, root, rev)?;
-        print_report(&report::verdicts(&eval, format, false), format);
+        print_report(
+            &report::verdicts(&eval, format, false, &ci::git_prefix(root)),
+            format,
+        );
         step_summary(&eval, Some(rev));
         return Ok(i32::from(cli.exit_code && eval.fails_gate()));
     }
     let (repo, read_lock, eval) = evaluated_for_report(cli, root)?;
     print_report(
-        &report::verdicts_warned(&eval, &repo.diags, format, false),
+        &report::verdicts_warned(&eval, &repo.diags, format, false, &ci::git_prefix(root)),
         format,
     );
     step_summary(&eval, None);
@@ -694,10 +705,20 @@ fn backlinks(cli: &Cli, root: &Path, write: bool, check: bool) -> Result<i32, Fa
     for c in &changes {
         if format == Format::Github {
             if !write {
+                let file = ci::ci_path(&ci::git_prefix(root), &c.path.to_string_lossy());
+                let place = ci::Place {
+                    file: &file,
+                    line: 1,
+                    col: None,
+                };
                 println!(
-                    "::{} file={},line=1,title=rescore backlinks::the \"Theses that depend on this concept\" block is out of date: run `rescore backlinks --write`",
-                    if check { "error" } else { "warning" },
-                    c.path.display()
+                    "{}",
+                    ci::annotation(
+                        check,
+                        &place,
+                        "rescore backlinks",
+                        "the \"Theses that depend on this concept\" block is out of date: run `rescore backlinks --write`"
+                    )
                 );
             }
         } else if format != Format::Json && !cli.quiet {

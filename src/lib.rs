@@ -7,6 +7,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod backlinks;
+pub mod ci;
 pub mod cli;
 pub mod config;
 pub mod diag;
