@@ -1,13 +1,14 @@
 //! The command line: clap definitions and one function per command. Thin: each command loads
 //! the repo, calls into the library, and renders.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
 use crate::ci;
+use crate::output::{self, ColorChoice};
 use crate::diag::Diagnostic;
 use crate::draw;
 use crate::eval::{self, Evaluation};
@@ -26,11 +27,114 @@ pub enum Format {
     Mermaid,
 }
 
+/// `0.1.0 (abc1234)`: the commit comes from build.rs, and is left out of a build without git.
+const VERSION: &str = env!("RESCORE_VERSION");
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  done; for `check` (and `--exit-code`): every thesis is clean
+  1  `check` / `--exit-code`: a thesis is stale, pending or unscored; `backlinks --check`: a
+     block is out of date
+  2  bad input (a diagnostic at file:line:column says what was expected) or bad usage";
+
+const MAIN_HELP: &str = "\
+Without a command, rescore reports the theses that need re-scoring and writes (or clears) the
+warning block at the top of each such thesis page. `--dry-run` reports the same and writes nothing.
+
+States:
+  stale     something it rests on changed materially since it was scored: re-score it, then
+            `rescore accept ID`
+  pending   it builds on a stale thesis: re-score and accept that one first (upstream first)
+  unscored  not in rescore.lock yet: score it, then `rescore accept ID`
+
+Examples:
+  rescore --dry-run             what would be flagged and written; nothing is written
+  rescore                       flag: report and update the warning blocks in thesis pages
+  rescore check                 the CI gate (exit 1 while anything needs re-scoring)
+  rescore why physics-wall      the causal path behind a flag
+  rescore accept physics-wall   record a re-score: its current evidence is the new baseline
+  rescore completions bash      shell completions; `rescore man` prints the man page
+";
+
+const LS_HELP: &str = "\
+Examples:
+  rescore ls --kind claim
+  rescore ls --select generative-world-models+     a concept and everything downstream of it
+  rescore ls --format json
+";
+const GRAPH_HELP: &str = "\
+Stale and pending theses, and the nodes on the path to their causes, are drawn in colour (when
+rescore.lock exists).
+
+Examples:
+  rescore graph > graph.dot && dot -Tsvg graph.dot > graph.svg
+  rescore graph --format mermaid --select physics-wall+
+";
+const CHECK_HELP: &str = "\
+Examples:
+  rescore check                          exit 1 while any thesis is stale, pending or unscored
+  rescore check --base origin/main       fail only on what this branch newly flags
+  rescore check --format github          workflow annotations at each thesis's file and line
+  rescore check --format junit > rescore.xml
+";
+const ACCEPT_HELP: &str = "\
+Accept upstream theses first: a thesis that builds on another is pending until that one is
+accepted, and accepting a thesis whose score moved can make the theses built on it stale (they are
+named).
+
+Examples:
+  rescore accept physics-wall
+  rescore accept --select status:stale
+  rescore --dry-run accept --all         what would be accepted and written
+";
+const WHY_HELP: &str = "\
+Examples:
+  rescore why physics-wall
+  rescore why --select status:stale
+  rescore why physics-wall --format json
+";
+const INIT_HELP: &str = "\
+Examples:
+  rescore init                           in the research repo's root folder
+  rescore --dry-run init                 say what would be written
+";
+const RULES_HELP: &str = "\
+Columns: name, severity, node kinds, what it flags. Switch one off with `disable` in
+rescore.toml's [rules]; override a threshold in [rules.threshold].
+
+Example:
+  rescore rules
+";
+const WATCH_HELP: &str = "\
+Examples:
+  rescore watch                          flag as you save; Ctrl-C stops
+  rescore --dry-run watch                report only, write no page
+  rescore watch --format json            one JSON object a line, for editors and scripts
+";
+const BACKLINKS_HELP: &str = "\
+Examples:
+  rescore backlinks                      show what would change
+  rescore backlinks --write
+  rescore backlinks --check              exit 1 when a block is out of date (CI, pre-commit)
+";
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  rescore completions bash > ~/.local/share/bash-completion/completions/rescore
+  rescore completions zsh > ~/.zfunc/_rescore
+  rescore completions fish > ~/.config/fish/completions/rescore.fish
+";
+const MAN_HELP: &str = "\
+Example:
+  rescore man > rescore.1 && man ./rescore.1
+";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "rescore",
-    version,
-    about = "Flags research theses for re-scoring when the evidence under them changes materially"
+    version = VERSION,
+    about = "Flags research theses for re-scoring when the evidence under them changes materially",
+    after_help = MAIN_HELP,
+    after_long_help = format!("{MAIN_HELP}\n{EXIT_CODES}")
 )]
 pub struct Cli {
     /// The research repo (default: nearest folder upward holding rescore.toml, else the current one).
@@ -42,9 +146,14 @@ pub struct Cli {
     /// More logging (-v debug, -vv trace); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Only errors.
+    /// Only errors: no notes, warnings, progress or human report (exit codes still tell). A
+    /// document asked for with --format json|github|junit, and the output of ls, why, graph,
+    /// rules, completions and man, is still written.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
     /// Report what would be flagged and written, and write nothing.
     #[arg(long, global = true)]
     pub dry_run: bool,
@@ -62,6 +171,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List pages, claims with level and quantities, benchmark rows and edges.
+    #[command(after_help = LS_HELP, after_long_help = format!("{LS_HELP}\n{EXIT_CODES}"))]
     Ls {
         /// Only this node kind (source, claim, benchmark, concept, thesis).
         #[arg(long)]
@@ -71,18 +181,21 @@ pub enum Command {
         select: Vec<String>,
     },
     /// Draw the graph as Graphviz DOT or Mermaid (--format dot|mermaid).
+    #[command(after_help = GRAPH_HELP, after_long_help = format!("{GRAPH_HELP}\n{EXIT_CODES}"))]
     Graph {
         /// Draw only the selected nodes and the edges between them.
         #[arg(long, value_name = "SELECTOR")]
         select: Vec<String>,
     },
     /// The CI gate: exit 1 while any thesis is stale, pending or unscored; writes nothing.
+    #[command(after_help = CHECK_HELP, after_long_help = format!("{CHECK_HELP}\n{EXIT_CODES}"))]
     Check {
         /// Fail only on what this branch newly flags relative to this git ref.
         #[arg(long, value_name = "REF")]
         base: Option<String>,
     },
     /// Record theses as re-scored: their current evidence becomes the new baseline.
+    #[command(after_help = ACCEPT_HELP, after_long_help = format!("{ACCEPT_HELP}\n{EXIT_CODES}"))]
     Accept {
         /// Thesis ids to accept.
         #[arg(required_unless_present_any = ["all", "select"])]
@@ -98,7 +211,9 @@ pub enum Command {
         force: bool,
     },
     /// Why a thesis is stale: each root cause and the path it travelled.
+    #[command(after_help = WHY_HELP, after_long_help = format!("{WHY_HELP}\n{EXIT_CODES}"))]
     Why {
+        /// The thesis id (its front matter `id`, else its file name without `.md`).
         #[arg(required_unless_present = "select")]
         thesis: Option<String>,
         /// Explain each selected thesis.
@@ -106,22 +221,26 @@ pub enum Command {
         select: Vec<String>,
     },
     /// Start using rescore here: a commented rescore.toml (if none) and a lock accepting every thesis.
+    #[command(after_help = INIT_HELP, after_long_help = format!("{INIT_HELP}\n{EXIT_CODES}"))]
     Init {
         /// Replace an existing lock.
         #[arg(long)]
         force: bool,
     },
     /// List the rules in force.
+    #[command(after_help = RULES_HELP, after_long_help = format!("{RULES_HELP}\n{EXIT_CODES}"))]
     Rules,
     /// Watch the research repo: on every save, re-evaluate the theses downstream of what
     /// changed, print one line per flag raised, cleared or turned pending, and update their
     /// warning blocks (`rescore --dry-run watch` writes nothing). Stops on Ctrl-C / SIGTERM.
+    #[command(after_help = WATCH_HELP, after_long_help = format!("{WATCH_HELP}\n{EXIT_CODES}"))]
     Watch {
         /// Quiet period in milliseconds before a burst of file events is evaluated as one.
         #[arg(long, value_name = "MS", default_value_t = 100)]
         debounce: u64,
     },
     /// Regenerate each concept page's "Theses that depend on this concept" block.
+    #[command(after_help = BACKLINKS_HELP, after_long_help = format!("{BACKLINKS_HELP}\n{EXIT_CODES}"))]
     Backlinks {
         /// Write the pages whose block is out of date.
         #[arg(long, conflicts_with = "check")]
@@ -130,6 +249,15 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), generated from this command line's definition.
+    #[command(after_help = MAN_HELP)]
+    Man,
 }
 
 pub fn main() -> i32 {
@@ -140,6 +268,7 @@ pub fn main() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    output::set(cli.color, cli.quiet);
     init_tracing(cli.verbose, cli.quiet);
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let root = load::find_root(cli.root.as_deref(), &cwd);
@@ -197,10 +326,12 @@ impl From<Diagnostic> for Failure {
 }
 
 /// Prints diagnostics to stderr: rendered with snippets, as JSON lines, or as workflow commands.
+/// `-q` keeps only the errors.
 pub fn print_diags(root: &Path, diags: &[Diagnostic], format: Option<Format>) {
-    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let quiet = output::quiet();
+    let colour = output::stderr();
     let mut err = std::io::stderr().lock();
-    for d in diags {
+    for d in diags.iter().filter(|d| !quiet || d.is_error()) {
         let text = match format {
             Some(Format::Json) => {
                 serde_json::to_string(&json!({ "diagnostic": d })).unwrap_or_default() + "\n"
@@ -274,6 +405,18 @@ fn run(cli: &Cli, root: &Path) -> Result<i32, Failure> {
         Some(Command::Backlinks { write, check }) => {
             backlinks(cli, root, *write && !cli.dry_run, *check)
         }
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            clap_complete::generate(*shell, &mut Cli::command(), "rescore", &mut std::io::stdout());
+            Ok(0)
+        }
+        Some(Command::Man) => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .map_err(|e| Failure::Usage(format!("cannot print the man page: {e}")))?;
+            Ok(0)
+        }
         None => flag(cli, root),
     }
 }
@@ -310,12 +453,13 @@ fn evaluate_loaded(root: &Path, repo: Repo) -> Result<(Repo, Lock, Evaluation), 
     Ok((repo, lock, eval))
 }
 
-/// Prints a report, colouring the status words of human output on a terminal.
-fn print_report(text: &str, format: Format) {
-    let colour = format == Format::Human
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none();
-    if !colour {
+/// Prints a report, colouring the status words of human output when colour is on; `-q`
+/// silences the human report (the exit code still tells), not a machine document.
+fn print_report(cli: &Cli, text: &str, format: Format) {
+    if cli.quiet && format == Format::Human {
+        return;
+    }
+    if format != Format::Human || !output::stdout() {
         print!("{text}");
         return;
     }
@@ -341,6 +485,7 @@ fn check(cli: &Cli, root: &Path, base: Option<&str>) -> Result<i32, Failure> {
     };
     let format = cli.format.unwrap_or(Format::Human);
     print_report(
+        cli,
         &report::verdicts_warned(&eval, &warnings, format, true, &ci::git_prefix(root)),
         format,
     );
@@ -395,6 +540,7 @@ fn flag(cli: &Cli, root: &Path) -> Result<i32, Failure> {
     if let Some(rev) = cli.base.as_deref() {
         let eval = against_base(cli, root, rev)?;
         print_report(
+        cli,
             &report::verdicts(&eval, format, false, &ci::git_prefix(root)),
             format,
         );
@@ -403,13 +549,14 @@ fn flag(cli: &Cli, root: &Path) -> Result<i32, Failure> {
     }
     let (repo, read_lock, eval) = evaluated_for_report(cli, root)?;
     print_report(
+        cli,
         &report::verdicts_warned(&eval, &repo.diags, format, false, &ci::git_prefix(root)),
         format,
     );
     step_summary(&eval, None);
     let code = i32::from(cli.exit_code && eval.fails_gate());
     if cli.dry_run {
-        if format == Format::Human {
+        if format == Format::Human && !cli.quiet {
             for v in writeback::out_of_date(root, &eval.verdicts) {
                 println!("would write {}", v.path);
             }
@@ -429,6 +576,16 @@ fn flag(cli: &Cli, root: &Path) -> Result<i32, Failure> {
     let todo = writeback::out_of_date(root, &eval.verdicts);
     let outcomes = writeback::write_theses(&held, root, &repo, &todo, false);
     report_writes(cli, &outcomes, "warning block", format == Format::Human)?;
+    let written = outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o, writeback::Outcome::Written(_)))
+        .count();
+    if written > 0 && !cli.quiet {
+        eprintln!(
+            "updated the warning block of {written} thesis page{}; `rescore --dry-run` reports without writing",
+            if written == 1 { "" } else { "s" }
+        );
+    }
     Ok(code)
 }
 

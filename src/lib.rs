@@ -20,6 +20,7 @@ pub mod layout;
 pub mod load;
 pub mod lock;
 pub mod managed;
+pub mod output;
 pub mod page;
 pub mod report;
 pub mod resolve;

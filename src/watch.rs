@@ -394,6 +394,9 @@ impl Out {
             }));
             return;
         }
+        if self.quiet {
+            return;
+        }
         let tail = match v.status {
             Status::Stale => match v.causes.first() {
                 Some(c) => {
@@ -667,7 +670,7 @@ impl State {
     /// The first evaluation: every thesis; report the ones that are not clean.
     fn initial(&mut self, out: &Out) {
         if !self.broken.is_empty() || !self.graph_ok() {
-            if !out.json {
+            if !out.json && !out.quiet {
                 eprintln!("watch: the repo has errors; waiting for a fix before evaluating");
             }
             return;
@@ -918,7 +921,7 @@ impl State {
         let errors = self.broken.len();
         if out.json {
             out.batch(files, "kept", None, false, arrived);
-        } else {
+        } else if !out.quiet {
             eprintln!(
                 "watch: {} with errors; keeping the last good graph until they are fixed",
                 match errors {
