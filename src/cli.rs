@@ -8,12 +8,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
 use crate::ci;
-use crate::output::{self, ColorChoice};
 use crate::diag::Diagnostic;
 use crate::draw;
 use crate::eval::{self, Evaluation};
 use crate::load::{self, Repo};
 use crate::lock::{self, Lock};
+use crate::output::{self, ColorChoice};
 use crate::report;
 use crate::writeback;
 
@@ -407,7 +407,12 @@ fn run(cli: &Cli, root: &Path) -> Result<i32, Failure> {
         }
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;
-            clap_complete::generate(*shell, &mut Cli::command(), "rescore", &mut std::io::stdout());
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "rescore",
+                &mut std::io::stdout(),
+            );
             Ok(0)
         }
         Some(Command::Man) => {
@@ -540,7 +545,7 @@ fn flag(cli: &Cli, root: &Path) -> Result<i32, Failure> {
     if let Some(rev) = cli.base.as_deref() {
         let eval = against_base(cli, root, rev)?;
         print_report(
-        cli,
+            cli,
             &report::verdicts(&eval, format, false, &ci::git_prefix(root)),
             format,
         );
