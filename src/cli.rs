@@ -701,7 +701,7 @@ fn accept(
         }
         out
     };
-    record(cli, root, &repo, &chosen)
+    record(cli, root, &repo, &eval, &chosen)
 }
 
 /// `accept --select`: the selected theses that need a re-score (all selected with --force).
@@ -726,11 +726,17 @@ fn accept_selected(cli: &Cli, root: &Path, select: &[String], force: bool) -> Re
     if chosen.is_empty() {
         return Ok(0);
     }
-    record(cli, root, &repo, &chosen)
+    record(cli, root, &repo, &eval, &chosen)
 }
 
 /// Moves the baselines of `chosen` to their current evidence, and updates warning blocks.
-fn record(cli: &Cli, root: &Path, repo: &Repo, chosen: &[&eval::Verdict]) -> Result<i32, Failure> {
+fn record(
+    cli: &Cli,
+    root: &Path,
+    repo: &Repo,
+    before: &Evaluation,
+    chosen: &[&eval::Verdict],
+) -> Result<i32, Failure> {
     let baselines: Vec<Accepted> = chosen
         .iter()
         .filter_map(|v| {
@@ -757,6 +763,7 @@ fn record(cli: &Cli, root: &Path, repo: &Repo, chosen: &[&eval::Verdict]) -> Res
             for (t, _, score) in &baselines {
                 println!("would accept {t} at score {score}");
             }
+            print!("{}", made_stale(before, &after, "would make"));
             for v in writeback::out_of_date(root, &after.verdicts) {
                 println!("would write {}", v.path);
             }
@@ -782,8 +789,44 @@ fn record(cli: &Cli, root: &Path, repo: &Repo, chosen: &[&eval::Verdict]) -> Res
         for (t, _, score) in &baselines {
             println!("accepted {t} at score {score}");
         }
+        print!("{}", made_stale(before, &after, "made"));
     }
     Ok(0)
+}
+
+/// The theses an accept turned stale or pending (one built on an accepted thesis whose score
+/// moved: pending on it before, stale now), each with its next step.
+fn made_stale(before: &Evaluation, after: &Evaluation, verb: &str) -> String {
+    let mut out = String::new();
+    for v in &after.verdicts {
+        if before.get(&v.thesis).is_some_and(|b| b.status == v.status) {
+            continue;
+        }
+        let line = match v.status {
+            eval::Status::Stale => {
+                let cause = v
+                    .causes
+                    .first()
+                    .map(|c| format!(" ← {}", report::cause_line(c)))
+                    .unwrap_or_default();
+                format!(
+                    "{verb} {} stale ({}:{}){cause}: re-score it, then `rescore accept {}`",
+                    v.thesis, v.path, v.line, v.thesis
+                )
+            }
+            eval::Status::Pending => format!(
+                "{verb} {} pending ({}:{}): it waits on {}",
+                v.thesis,
+                v.path,
+                v.line,
+                v.waiting_on.join(", ")
+            ),
+            _ => continue,
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
 }
 
 fn why(cli: &Cli, root: &Path, thesis: &str) -> Result<i32, Failure> {

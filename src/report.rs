@@ -481,6 +481,10 @@ pub fn why(eval: &Evaluation, thesis: &str, format: Format) -> String {
                     let _ = writeln!(out, "    {}{}", if i == 0 { "" } else { "→ " }, hop);
                 }
             }
+            let _ = writeln!(
+                out,
+                "{thesis} is stale: re-score it, then `rescore accept {thesis}`; theses built on it are pending until then."
+            );
         }
     }
     out

@@ -164,3 +164,29 @@ fn init_writes_a_config_that_names_no_file_outside_the_repo() {
     let config = repo.read_str("rescore.toml");
     assert!(!config.contains("docs/"), "{config}");
 }
+
+#[test]
+fn accept_names_the_theses_it_made_stale() {
+    let source = "+++\nkind = \"source\"\n+++\n# Paper\n";
+    let concept = "+++\nkind = \"concept\"\n+++\n# C\n\n- Models score ~64% on the benchmark. {#score}\n  Evidence: strong ([[Paper]])\n";
+    let up = "+++\nkind = \"thesis\"\nscore = 0.6\n+++\n# Up\n\n- [[c#score]]\n";
+    let down = "+++\nkind = \"thesis\"\nscore = 0.5\n+++\n# Down\n\n- Builds on [[up]]\n";
+    let repo = tiny(&[
+        ("sources/paper.md", source),
+        ("concepts/c.md", concept),
+        ("theses/up.md", up),
+        ("theses/down.md", down),
+    ]);
+    repo.ok(&["init"], 0);
+    repo.edit("concepts/c.md", "~64%", "~41%");
+    repo.edit("theses/up.md", "score = 0.6", "score = 0.3");
+    let out = repo.ok(&["--dry-run", "accept", "up"], 0);
+    assert!(
+        out.contains("would make down stale (theses/down.md:"),
+        "{out}"
+    );
+    let out = repo.ok(&["accept", "up"], 0);
+    assert!(out.contains("accepted up at score 0.3"), "{out}");
+    assert!(out.contains("made down stale (theses/down.md:"), "{out}");
+    assert!(out.contains("then `rescore accept down`"), "{out}");
+}
