@@ -1045,9 +1045,14 @@ fn selected(
 fn graph(cli: &Cli, root: &Path, select: &[String]) -> Result<i32, Failure> {
     let repo = load_checked(root, cli.format)?;
     let only = selected(&repo, root, select)?;
+    // Without a lock every thesis is unscored and nothing is marked, so nothing is evaluated.
+    let marks = match Lock::read(root)? {
+        Some(lock) => draw::Marks::new(&repo.graph, &eval::evaluate(&repo, &lock)),
+        None => draw::Marks::default(),
+    };
     let out = match cli.format {
-        Some(Format::Mermaid) => draw::mermaid(&repo.graph, only.as_deref()),
-        None | Some(Format::Dot) => draw::dot(&repo.graph, only.as_deref()),
+        Some(Format::Mermaid) => draw::mermaid(&repo.graph, only.as_deref(), &marks),
+        None | Some(Format::Dot) => draw::dot(&repo.graph, only.as_deref(), &marks),
         Some(f) => {
             return Err(Failure::Usage(format!(
                 "graph draws --format dot or mermaid, not {f:?}"

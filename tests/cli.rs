@@ -180,6 +180,13 @@ fn accept_names_the_theses_it_made_stale() {
     repo.ok(&["init"], 0);
     repo.edit("concepts/c.md", "~64%", "~41%");
     repo.edit("theses/up.md", "score = 0.6", "score = 0.3");
+    // `down` waits on `up`: drawn pending.
+    let dot = repo.ok(&["graph"], 0);
+    let down_node = dot
+        .lines()
+        .find(|l| l.contains("label=\"down\""))
+        .expect("down drawn");
+    assert!(down_node.contains("fillcolor=\"#fde68a\""), "{dot}");
     let out = repo.ok(&["--dry-run", "accept", "up"], 0);
     assert!(
         out.contains("would make down stale (theses/down.md:"),
@@ -189,4 +196,44 @@ fn accept_names_the_theses_it_made_stale() {
     assert!(out.contains("accepted up at score 0.3"), "{out}");
     assert!(out.contains("made down stale (theses/down.md:"), "{out}");
     assert!(out.contains("then `rescore accept down`"), "{out}");
+}
+
+#[test]
+fn graph_marks_stale_and_pending_theses_and_the_cause_path() {
+    let repo = example();
+    repo.ok(&["init"], 0);
+    let clean = repo.ok(&["graph"], 0);
+    assert!(!clean.contains("#dc2626"), "nothing is marked while clean");
+    repo.edit("concepts/generative-world-models.md", "~64%", "~41%");
+
+    let dot = repo.ok(&["graph"], 0);
+    let node = |key: &str| {
+        dot.lines()
+            .find(|l| l.contains(&format!("label=\"{key}\"")))
+            .unwrap_or_else(|| panic!("no node {key}:\n{dot}"))
+            .to_string()
+    };
+    assert!(
+        node("physics-wall").contains("fillcolor=\"#fecaca\""),
+        "{dot}"
+    );
+    assert!(
+        node("generative-world-models#videoscience-bench").contains("color=\"#dc2626\""),
+        "{dot}"
+    );
+    assert!(
+        dot.lines()
+            .any(|l| l.contains(" -> ") && l.contains("penwidth=2")),
+        "no edge on the cause path:\n{dot}"
+    );
+
+    let mermaid = repo.ok(&["graph", "--format", "mermaid"], 0);
+    assert!(mermaid.contains("classDef stale "), "{mermaid}");
+    assert!(
+        mermaid
+            .lines()
+            .any(|l| l.starts_with("  class n") && l.ends_with(" stale")),
+        "{mermaid}"
+    );
+    assert!(mermaid.contains("  linkStyle "), "{mermaid}");
 }
