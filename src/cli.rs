@@ -222,7 +222,19 @@ pub fn print_diags(root: &Path, diags: &[Diagnostic], format: Option<Format>) {
 
 /// Loads the repo; diagnostics that are errors stop the command, warnings are printed.
 pub fn load_checked(root: &Path, format: Option<Format>) -> Result<Repo, Failure> {
-    let mut repo = load::load(root)?;
+    let repo = load::load(root)?;
+    checked(root, repo, Vec::new(), format)
+}
+
+/// Fails with every error of the repo and of `more` (sorted by place) when there is one;
+/// otherwise prints the warnings and readies the repo for evaluation.
+fn checked(
+    root: &Path,
+    mut repo: Repo,
+    more: Vec<Diagnostic>,
+    format: Option<Format>,
+) -> Result<Repo, Failure> {
+    repo.diags.extend(more);
     if repo.has_errors() {
         let mut diags = repo.diags;
         diags.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
@@ -252,13 +264,9 @@ fn run(cli: &Cli, root: &Path) -> Result<i32, Failure> {
         Some(Command::Init { force }) => init(cli, root, *force),
         Some(Command::Watch { debounce }) => crate::watch::run(cli, root, *debounce),
         Some(Command::Rules) => {
-            let (config, rules) = load::settings(
-                std::fs::read_to_string(root.join(crate::config::FILE_NAME))
-                    .ok()
-                    .as_deref(),
-                &crate::rules::read_from(root),
-            )?;
-            let _ = config;
+            let config_text = load::read_config(root)?;
+            let (_, rules) =
+                load::settings(config_text.as_deref(), &crate::rules::read_from(root))?;
             print!("{}", crate::rules::describe_rules(&rules));
             Ok(0)
         }
@@ -270,11 +278,16 @@ fn run(cli: &Cli, root: &Path) -> Result<i32, Failure> {
     }
 }
 
-/// Loads the repo and the lock, and evaluates every thesis.
+/// Loads the repo and the lock, and evaluates every thesis. Problems in the settings, the
+/// pages and the lock are reported together.
 fn evaluated(cli: &Cli, root: &Path) -> Result<(Repo, Lock, Evaluation), Failure> {
-    let repo = load_checked(root, cli.format)?;
+    let repo = load::load(root)?;
     let started = std::time::Instant::now();
-    let lock = Lock::read(root)?.unwrap_or_else(Lock::new);
+    let (lock, lock_diags) = match Lock::read(root) {
+        Ok(lock) => (lock.unwrap_or_else(Lock::new), Vec::new()),
+        Err(d) => (Lock::new(), vec![d]),
+    };
+    let repo = checked(root, repo, lock_diags, cli.format)?;
     tracing::debug!(
         theses = lock.thesis.len(),
         ms = started.elapsed().as_millis() as u64,

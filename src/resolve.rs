@@ -19,6 +19,16 @@ pub struct Index {
     by_id: FxHashMap<String, usize>,
     by_title: FxHashMap<String, usize>,
     by_path: FxHashMap<PathBuf, usize>,
+    /// Names and paths of pages that failed to parse: links to them are not errors of their own.
+    lost: rustc_hash::FxHashSet<String>,
+    lost_paths: rustc_hash::FxHashSet<PathBuf>,
+}
+
+/// A page that exists but could not be parsed, with the names it is probably linked by.
+#[derive(Debug, Clone)]
+pub struct Lost {
+    pub path: PathBuf,
+    pub names: Vec<String>,
 }
 
 impl Index {
@@ -28,6 +38,8 @@ impl Index {
             by_id: FxHashMap::default(),
             by_title: FxHashMap::default(),
             by_path: FxHashMap::default(),
+            lost: Default::default(),
+            lost_paths: Default::default(),
         };
         let mut live = vec![true; pages.len()];
         for (i, p) in pages.iter().enumerate() {
@@ -121,7 +133,19 @@ fn loc(file: usize, pos: &Pos) -> Loc {
 
 /// Builds the graph. Pages marked dead (duplicate ids) and notes add no nodes.
 pub fn build(pages: &[Page], diags: &mut Vec<Diagnostic>) -> Graph {
-    let (index, live) = Index::new(pages, diags);
+    build_around(pages, &[], diags)
+}
+
+/// Builds the graph around pages that could not be parsed: a link to one of those resolves to
+/// nothing without a diagnostic, since the page's own error says why.
+pub fn build_around(pages: &[Page], lost: &[Lost], diags: &mut Vec<Diagnostic>) -> Graph {
+    let (mut index, live) = Index::new(pages, diags);
+    for l in lost {
+        index.lost_paths.insert(l.path.clone());
+        index
+            .lost
+            .extend(l.names.iter().map(|n| n.trim().to_lowercase()));
+    }
     let nodes: usize = pages
         .iter()
         .map(|p| 1 + p.claims.len() + p.rows.len())
@@ -446,6 +470,14 @@ fn resolve_link(
         }
         Target::Here => return Some(from),
     };
+    let lost = match &link.target {
+        Target::Wiki { name } => index.lost.contains(&name.trim().to_lowercase()),
+        Target::Path { path } => index.lost_paths.contains(path),
+        Target::Here => false,
+    };
+    if lost {
+        return None;
+    }
     let mut d = Diagnostic::error(
         "link-to-no-page",
         &page.path,

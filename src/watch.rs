@@ -517,12 +517,12 @@ fn load_full(root: &Path, abs_root: &Path) -> Result<Loaded, Vec<Diagnostic>> {
     if !abs_root.is_dir() {
         return Err(vec![no_root(root, "research repo root is not a folder")]);
     }
-    let config_text = match std::fs::read(root.join(CONFIG_FILE)) {
-        Ok(b) => Some(load::decode(Path::new(CONFIG_FILE), b).map_err(|d| vec![d])?),
-        Err(_) => None,
-    };
+    let config_text = load::read_config(root).map_err(|d| vec![d])?;
     let (config, rules) = load::settings(config_text.as_deref(), &crate::rules::read_from(root))?;
-    let paths = load::walk(root, &config).map_err(|d| vec![d])?;
+    let (paths, walk_diags) = load::walk(root, &config);
+    if walk_diags.iter().any(Diagnostic::is_error) {
+        return Err(walk_diags);
+    }
     let cx = ParseContext {
         folders: &config.folders,
         scale: &rules.scale,
