@@ -212,7 +212,11 @@ pub fn print_diags(root: &Path, diags: &[Diagnostic], format: Option<Format>) {
                     .unwrap_or_default()
             ),
             _ => {
-                let source = std::fs::read_to_string(root.join(&d.path)).ok();
+                // Only a regular file is read for the snippet: a pipe would block forever.
+                let file = root.join(&d.path);
+                let source = (d.span.is_some() && file.is_file())
+                    .then(|| std::fs::read_to_string(&file).ok())
+                    .flatten();
                 d.render(source.as_deref(), colour)
             }
         };

@@ -298,8 +298,10 @@ fn walk_error(root: &Path, e: &ignore::Error) -> Diagnostic {
     let dangling = std::fs::symlink_metadata(root.join(&path)).is_ok_and(|m| m.is_symlink())
         && !root.join(&path).exists();
     if dangling {
-        let is_md = path.extension().is_some_and(|x| x == "md");
-        let make = if is_md {
+        // A link that could stand for a page or a folder of pages fails the run; a dangling
+        // link to an image or other file is only worth a warning.
+        let may_hold_pages = path.extension().is_none_or(|x| x == "md");
+        let make = if may_hold_pages {
             Diagnostic::error
         } else {
             Diagnostic::warning

@@ -688,7 +688,7 @@ fn check_rule(r: &RuleSpec) -> Result<(), RuleProblem> {
             .collect();
         return Err(problem(
             format!("compare `{cmp}` does not work on {}", field_words(r.field)),
-            format!("with compare `{cmp}`: {}", fits.join(" or ")),
+            format!("{} for compare `{cmp}`", fits.join(" or ")),
         ));
     };
     let wrong: Vec<NodeKind> = r
@@ -719,7 +719,7 @@ fn check_threshold(r: &RuleSpec) -> Result<(), RuleProblem> {
     let cmp = r.compare.as_str();
     let problem = |expected: &str, hint: &str| RuleProblem {
         in_threshold: true,
-        message: format!("threshold {t} does not fit compare `{cmp}`"),
+        message: format!("threshold {} does not fit compare `{cmp}`", toml_number(t)),
         expected: expected.into(),
         hint: hint.into(),
     };
@@ -756,6 +756,16 @@ fn check_threshold(r: &RuleSpec) -> Result<(), RuleProblem> {
             "threshold = 0.8 fires when less than 80% of the text is alike",
         ),
     })
+}
+
+/// A number as TOML writes it (`nan`, `inf`, `-inf`), so a message quotes what the user wrote.
+fn toml_number(x: f64) -> String {
+    match x {
+        x if x.is_nan() => "nan".into(),
+        f64::INFINITY => "inf".into(),
+        f64::NEG_INFINITY => "-inf".into(),
+        x => x.to_string(),
+    }
 }
 
 /// The scale as configured, without aliases that point at no level; the shipped scale when
@@ -947,4 +957,69 @@ pub fn describe_rules(set: &RuleSet) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(compare: Compare, field: Option<Field>, threshold: f64) -> RuleSpec {
+        RuleSpec {
+            name: "r".into(),
+            description: String::new(),
+            node: vec![NodeKind::Claim],
+            field,
+            compare,
+            threshold: Some(threshold),
+            severity: Severity::Major,
+        }
+    }
+
+    #[test]
+    fn shipped_rules_pass_their_own_checks() {
+        let set = RuleSet::shipped().expect("shipped rules load");
+        assert!(set.rules.iter().any(|r| r.name == "value-shift"));
+    }
+
+    #[test]
+    fn thresholds_must_mean_something_for_their_comparison() {
+        let value = Some(Field::Value);
+        let evidence = Some(Field::Evidence);
+        let text = Some(Field::Text);
+        for (cmp, field, t, ok) in [
+            (Compare::RelativeChange, value, 0.1, true),
+            (Compare::RelativeChange, value, 0.0, true),
+            (Compare::RelativeChange, value, -0.1, false),
+            (Compare::RelativeChange, value, f64::NAN, false),
+            (Compare::RelativeChange, value, f64::INFINITY, false),
+            (Compare::LevelDown, evidence, 2.0, true),
+            (Compare::LevelDown, evidence, 0.0, false),
+            (Compare::LevelDown, evidence, 1.5, false),
+            (Compare::SimilarityBelow, text, 0.8, true),
+            (Compare::SimilarityBelow, text, 0.0, false),
+            (Compare::SimilarityBelow, text, 1.2, false),
+            (Compare::UnitChanged, value, 0.5, false),
+        ] {
+            let got = check_threshold(&rule(cmp, field, t)).is_ok();
+            assert_eq!(got, ok, "{cmp:?} threshold {t}");
+        }
+    }
+
+    #[test]
+    fn a_misfit_rule_is_described_in_words() {
+        let mut r = rule(Compare::LevelDown, Some(Field::Status), 1.0);
+        let p = check_rule(&r).expect_err("status has no levels");
+        assert_eq!(
+            p.message,
+            "compare `level-down` does not work on field `status`"
+        );
+        assert_eq!(p.expected, "field `evidence` for compare `level-down`");
+        r.field = Some(Field::Evidence);
+        r.node = vec![NodeKind::Claim, NodeKind::Source];
+        let p = check_rule(&r).expect_err("sources have no evidence");
+        assert_eq!(
+            p.message,
+            "compare `level-down` on field `evidence` does not apply to source nodes"
+        );
+    }
 }

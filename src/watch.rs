@@ -540,7 +540,8 @@ fn load_full(root: &Path, abs_root: &Path) -> Result<Loaded, Vec<Diagnostic>> {
         files.insert(p, fs);
         pages.extend(page);
     }
-    let mut diags = Vec::new();
+    // The walk's warnings (a dangling link to an image, a bad ignore line) ride along.
+    let mut diags = walk_diags;
     let graph = resolve::build(&pages, &mut diags);
     tracing::debug!(
         pages = pages.len(),
