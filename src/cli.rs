@@ -341,11 +341,15 @@ fn check(cli: &Cli, root: &Path, base: Option<&str>) -> Result<i32, Failure> {
 /// the ref into memory; writes nothing.
 fn against_base(cli: &Cli, root: &Path, rev: &str) -> Result<Evaluation, Failure> {
     let base = crate::git::load_base(root, rev)?;
-    let head = load_checked(root, cli.format)?;
+    let head = load::load(root)?;
+    let (head_lock, lock_diags) = match Lock::read(root) {
+        Ok(lock) => (lock, Vec::new()),
+        Err(d) => (None, vec![d]),
+    };
+    let head = checked(root, head, lock_diags, cli.format)?;
     if let Some(w) = crate::git::base_errors(&base, rev) {
         print_diags(root, &[w], cli.format);
     }
-    let head_lock = Lock::read(root)?;
     let cmp = crate::git::compare(&base, &head, head_lock.as_ref());
     if cli.format.unwrap_or(Format::Human) == Format::Human && !cli.quiet {
         let already = cmp.head.verdicts.len() - cmp.newly.verdicts.len();

@@ -390,3 +390,39 @@ fn every_error_of_one_run_snapshot() {
     let err = fails(&r);
     insta::assert_snapshot!("every_error_stderr", redacted(&r, &err));
 }
+
+#[test]
+fn check_against_a_base_reports_page_and_lock_errors_together() {
+    let r = repo();
+    r.ok(&["init"], 0);
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args([
+                "-c",
+                "commit.gpgsign=false",
+                "-c",
+                "init.defaultBranch=main",
+            ])
+            .args(args)
+            .current_dir(r.root())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "base"]);
+    r.write("rescore.lock", "this is not a lock\n");
+    r.edit("theses/t.md", "[[a#w]]", "[[a#nope]]");
+    let (code, out, err) = r.run(&["check", "--base", "main"]);
+    assert_eq!(code, 2, "stdout:\n{out}\nstderr:\n{err}");
+    header(&err, "error", "anchor-to-no-claim", "theses/t.md:8:3");
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("error[") && l.contains(" rescore.lock:")),
+        "{err}"
+    );
+}
