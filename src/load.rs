@@ -294,7 +294,10 @@ fn walk_error(root: &Path, e: &ignore::Error) -> Diagnostic {
             child.display()
         ));
     }
-    let path = path.map(|p| rel(&p)).unwrap_or_default();
+    let path = path
+        .map(|p| rel(&p))
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
     let dangling = std::fs::symlink_metadata(root.join(&path)).is_ok_and(|m| m.is_symlink())
         && !root.join(&path).exists();
     if dangling {
@@ -335,7 +338,7 @@ fn walk_error(root: &Path, e: &ignore::Error) -> Diagnostic {
 }
 
 fn shown(path: &Path) -> String {
-    if path.as_os_str().is_empty() {
+    if path == Path::new(".") {
         "the research repo root".into()
     } else {
         path.display().to_string()
