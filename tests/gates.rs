@@ -426,3 +426,16 @@ fn check_against_a_base_reports_page_and_lock_errors_together() {
         "{err}"
     );
 }
+
+#[test]
+fn a_bad_exclude_glob_is_located_and_pages_are_still_read() {
+    let r = tiny(&[
+        ("rescore.toml", "exclude = [\"drafts/**\", \"a[\"]\n"),
+        ("concepts/a.md", CONCEPT),
+        ("sources/s.md", SOURCE),
+        ("theses/t.md", &format!("{THESIS}- [[ghost]]\n")),
+    ]);
+    let err = fails(&r);
+    header(&err, "error", "bad-exclude", "rescore.toml:1:25");
+    header(&err, "error", "link-to-no-page", "theses/t.md:9:3");
+}
