@@ -176,11 +176,7 @@ impl Config {
                 }
             }
         };
-        let mut r = Reader {
-            text,
-            path,
-            diags: Vec::new(),
-        };
+        let mut r = Reader::new(text, path, "rescore.toml", TOP_KEYS);
         let mut config = Config::default();
         for (key, value) in doc.get_ref() {
             match key.get_ref().as_ref() {
@@ -202,26 +198,53 @@ impl Config {
     }
 }
 
-/// Deserializes one setting at a time, collecting what does not fit.
-struct Reader<'a> {
+/// Deserializes a settings file one setting at a time, collecting what does not fit.
+pub(crate) struct Reader<'a> {
     text: &'a str,
     path: &'a Path,
-    diags: Vec<Diagnostic>,
+    /// What the file is, for messages: `rescore.toml`, `rule file`.
+    what: &'a str,
+    known: &'a [&'a str],
+    pub(crate) diags: Vec<Diagnostic>,
 }
 
-impl Reader<'_> {
-    fn take<T: serde::de::DeserializeOwned>(&mut self, value: &Spanned<DeValue<'_>>) -> Option<T> {
+impl<'a> Reader<'a> {
+    pub(crate) fn new(text: &'a str, path: &'a Path, what: &'a str, known: &'a [&'a str]) -> Self {
+        Reader {
+            text,
+            path,
+            what,
+            known,
+            diags: Vec::new(),
+        }
+    }
+
+    pub(crate) fn take<T: serde::de::DeserializeOwned>(
+        &mut self,
+        value: &Spanned<DeValue<'_>>,
+    ) -> Option<T> {
         T::deserialize(ValueDeserializer::from(value.clone()))
             .map_err(|e| {
-                self.diags.push(toml_error(
-                    self.text,
-                    self.path,
-                    "rescore.toml",
-                    TOP_KEYS,
-                    &e,
-                ))
+                self.diags
+                    .push(toml_error(self.text, self.path, self.what, self.known, &e))
             })
             .ok()
+    }
+
+    /// A list of rule tables, each kept with its index as written; a rule that does not parse
+    /// is reported and leaves a gap.
+    pub(crate) fn rules_list(&mut self, value: &Spanned<DeValue<'_>>) -> Vec<(usize, RuleSpec)> {
+        match value.get_ref() {
+            DeValue::Array(items) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| Some((i, self.take(item)?)))
+                .collect(),
+            _ => {
+                let specs: Vec<RuleSpec> = self.take(value).unwrap_or_default();
+                specs.into_iter().enumerate().collect()
+            }
+        }
     }
 
     fn set<T: serde::de::DeserializeOwned>(&mut self, slot: &mut T, value: &Spanned<DeValue<'_>>) {
@@ -247,25 +270,13 @@ impl Reader<'_> {
                     }
                     _ => self.not_a_table("rules.threshold", value),
                 },
-                "rule" => match value.get_ref() {
-                    DeValue::Array(items) => {
-                        for (i, item) in items.iter().enumerate() {
-                            if let Some(spec) = self.take(item) {
-                                rules.rule.push((i, spec));
-                            }
-                        }
-                    }
-                    _ => {
-                        let specs: Vec<RuleSpec> = self.take(value).unwrap_or_default();
-                        rules.rule.extend(specs.into_iter().enumerate());
-                    }
-                },
+                "rule" => rules.rule = self.rules_list(value),
                 other => self.unknown(other, key.span(), "[rules]", RULES_KEYS),
             }
         }
     }
 
-    fn unknown(&mut self, key: &str, span: Range<usize>, table: &str, known: &[&str]) {
+    pub(crate) fn unknown(&mut self, key: &str, span: Range<usize>, table: &str, known: &[&str]) {
         let pos = LineIndex::new(self.text).span(self.text, span);
         let within = if table.is_empty() {
             String::new()
@@ -281,7 +292,7 @@ impl Reader<'_> {
                 "bad-toml",
                 self.path,
                 pos,
-                format!("invalid rescore.toml: unknown key `{key}`{within}"),
+                format!("invalid {}: unknown key `{key}`{within}", self.what),
             )
             .expected(format!("one of {}", known.join(", ")))
             .hint(hint),
@@ -296,12 +307,13 @@ impl Reader<'_> {
                 self.path,
                 pos,
                 format!(
-                    "invalid rescore.toml: `{key}` is a {}, not a table",
+                    "invalid {}: `{key}` is a {}, not a table",
+                    self.what,
                     value.get_ref().type_str()
                 ),
             )
             .expected(format!("a `[{key}]` table"))
-            .hint("see docs/format.md for the rescore.toml schema"),
+            .hint(format!("see docs/format.md for the {} schema", self.what)),
         );
     }
 }

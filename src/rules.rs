@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use rescore_graph::quantity::{Quantity, Value};
 use rescore_graph::{ClaimState, MaterialState, NodeKind};
 use serde::{Deserialize, Serialize};
+use toml::de::DeTable;
 
-use crate::config::{parse_toml, Config, RulesConfig};
+use crate::config::{toml_error, Config, Reader, RulesConfig};
 use crate::diag::{did_you_mean, Diagnostic, Pos};
 use crate::toml_spans::KeySpans;
 
@@ -126,13 +127,38 @@ pub struct ScaleSpec {
     pub aliases: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A rule file as read: its scale, its rules with their index in `[[rule]]`, where its keys
+/// are, and what was wrong in it.
+#[derive(Default)]
 struct RuleFile {
-    #[serde(default)]
     scale: Option<ScaleSpec>,
-    #[serde(default)]
-    rule: Vec<RuleSpec>,
+    rule: Vec<(usize, RuleSpec)>,
+    spans: KeySpans,
+}
+
+impl RuleFile {
+    /// Reads a rule file rule by rule: a bad rule or key costs only itself.
+    fn read(text: &str, path: &Path, diags: &mut Vec<Diagnostic>) -> RuleFile {
+        let doc = match DeTable::parse(text) {
+            Ok(doc) => doc,
+            Err(e) => {
+                diags.push(toml_error(text, path, "rule file", RULE_FILE_KEYS, &e));
+                return RuleFile::default();
+            }
+        };
+        let mut r = Reader::new(text, path, "rule file", RULE_FILE_KEYS);
+        let mut file = RuleFile::default();
+        for (key, value) in doc.get_ref() {
+            match key.get_ref().as_ref() {
+                "scale" => file.scale = r.take(value),
+                "rule" => file.rule = r.rules_list(value),
+                other => r.unknown(other, key.span(), "", &["scale", "rule"]),
+            }
+        }
+        diags.append(&mut r.diags);
+        file.spans = KeySpans::of_table(text, doc.get_ref());
+        file
+    }
 }
 
 const RULE_FILE_KEYS: &[&str] = &[
@@ -234,17 +260,8 @@ impl RuleSet {
         let spans = &config.spans;
         let mut diags = Vec::new();
         let shipped_path = Path::new("rules/default.toml");
-        let shipped: RuleFile =
-            parse_toml(DEFAULT_RULES, shipped_path, "rule file", RULE_FILE_KEYS).unwrap_or_else(
-                |d| {
-                    diags.push(d);
-                    RuleFile {
-                        scale: None,
-                        rule: Vec::new(),
-                    }
-                },
-            );
-        let shipped_spans = KeySpans::new(DEFAULT_RULES);
+        let shipped = RuleFile::read(DEFAULT_RULES, shipped_path, &mut diags);
+        let shipped_spans = shipped.spans;
         let shipped_scale = shipped.scale.clone();
         let mut scale = Placed {
             path: shipped_path.to_path_buf(),
@@ -263,7 +280,7 @@ impl RuleSet {
             Some(old) => *old = (r, o),
             None => rules.push((r, o)),
         };
-        for (i, r) in shipped.rule.into_iter().enumerate() {
+        for (i, r) in shipped.rule {
             let o = Origin::of(shipped_path, &shipped_spans, &format!("rule[{i}]"));
             add(&mut rules, r, o);
         }
@@ -284,23 +301,18 @@ impl RuleSet {
                 );
                 continue;
             };
-            match parse_toml::<RuleFile>(&text, file, "rule file", RULE_FILE_KEYS) {
-                Ok(rf) => {
-                    let file_spans = KeySpans::new(&text);
-                    if let Some(s) = rf.scale {
-                        scale = Placed {
-                            path: file.clone(),
-                            spans: file_spans.clone(),
-                            prefix: "scale",
-                            value: s,
-                        };
-                    }
-                    for (i, r) in rf.rule.into_iter().enumerate() {
-                        let o = Origin::of(file, &file_spans, &format!("rule[{i}]"));
-                        add(&mut rules, r, o);
-                    }
-                }
-                Err(d) => diags.push(d),
+            let rf = RuleFile::read(&text, file, &mut diags);
+            for (i, r) in rf.rule {
+                let o = Origin::of(file, &rf.spans, &format!("rule[{i}]"));
+                add(&mut rules, r, o);
+            }
+            if let Some(s) = rf.scale {
+                scale = Placed {
+                    path: file.clone(),
+                    spans: rf.spans,
+                    prefix: "scale",
+                    value: s,
+                };
             }
         }
         for (i, r) in &config.rules.rule {

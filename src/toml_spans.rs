@@ -17,15 +17,8 @@ pub struct KeySpans {
 }
 
 impl KeySpans {
-    /// Positions of every key of `text`; an unparsable text has none.
-    pub fn new(text: &str) -> KeySpans {
-        let Ok(doc) = DeTable::parse(text) else {
-            return KeySpans::default();
-        };
-        KeySpans::of_table(text, doc.get_ref())
-    }
-
-    pub(crate) fn of_table(text: &str, table: &DeTable<'_>) -> KeySpans {
+    /// Positions of every key of `table`, parsed from `text`.
+    pub fn of_table(text: &str, table: &DeTable<'_>) -> KeySpans {
         let mut spans = KeySpans::default();
         let lines = LineIndex::new(text);
         spans.add_table(text, &lines, "", table);
@@ -95,7 +88,8 @@ mod tests {
     #[test]
     fn values_keys_and_array_items_are_located() {
         let text = "exclude = [\"a\", \"b\"]\n[rules]\nflag_at = \"major\"\n[rules.threshold]\nvalue-shift = nan\n[[rules.rule]]\nname = \"x\"\n";
-        let spans = KeySpans::new(text);
+        let doc = DeTable::parse(text).expect("valid TOML");
+        let spans = KeySpans::of_table(text, doc.get_ref());
         let at = |p: &str| {
             let pos = spans.of(p);
             (pos.line, pos.col)

@@ -439,3 +439,19 @@ fn a_bad_exclude_glob_is_located_and_pages_are_still_read() {
     header(&err, "error", "bad-exclude", "rescore.toml:1:25");
     header(&err, "error", "link-to-no-page", "theses/t.md:9:3");
 }
+
+#[test]
+fn a_rule_file_is_read_rule_by_rule_and_each_problem_located_in_it() {
+    let r = repo();
+    r.write("rescore.toml", "[rules]\nfiles = [\"rules/team.toml\"]\n");
+    r.write(
+        "rules/team.toml",
+        "extra = 1\n\n[[rule]]\nname = \"good\"\nnode = [\"claim\"]\nfield = \"value\"\ncompare = \"unit-changed\"\nseverity = \"major\"\n\n[[rule]]\nname = \"typo\"\nnode = [\"claim\"]\ncompare = \"removed\"\nseverity = \"majr\"\n\n[[rule]]\nname = \"drift\"\nnode = [\"claim\"]\nfield = \"value\"\ncompare = \"relative-change\"\nthreshold = -0.5\nseverity = \"major\"\n",
+    );
+    let err = fails(&r);
+    header(&err, "error", "bad-toml", "rules/team.toml:1:1");
+    let typo = header(&err, "error", "bad-toml", "rules/team.toml:14:12");
+    assert!(typo.contains("majr"), "{typo}");
+    header(&err, "error", "bad-threshold", "rules/team.toml:21:13");
+    assert_eq!(error_count(&err), 3, "{err}");
+}
