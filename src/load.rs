@@ -169,12 +169,15 @@ pub fn walk(root: &Path, config: &Config) -> (Vec<PathBuf>, Vec<Diagnostic>) {
                     return true;
                 };
                 if target.starts_with(&real_root) {
-                    lock_list(&linked).push(e.path().to_path_buf());
-                    true
-                } else {
-                    lock_list(&outside).push((e.path().to_path_buf(), target));
-                    false
+                    entries(&linked).push(e.path().to_path_buf());
+                    return true;
                 }
+                // Outside the root only a folder or a page is worth a word: a link to an image
+                // elsewhere is not a page either way.
+                if target.is_dir() || e.path().extension().is_some_and(|x| x == "md") {
+                    entries(&outside).push((e.path().to_path_buf(), target));
+                }
+                false
             })
             .build()
     };
@@ -207,7 +210,7 @@ pub fn walk(root: &Path, config: &Config) -> (Vec<PathBuf>, Vec<Diagnostic>) {
             _ => {}
         }
     }
-    for (link, target) in lock_list(&outside).iter() {
+    for (link, target) in entries(&outside).iter() {
         let link = rel(link);
         diags.push(
             Diagnostic::error(
@@ -227,7 +230,7 @@ pub fn walk(root: &Path, config: &Config) -> (Vec<PathBuf>, Vec<Diagnostic>) {
             )),
         );
     }
-    let linked: Vec<PathBuf> = lock_list(&linked).iter().map(|p| rel(p)).collect();
+    let linked: Vec<PathBuf> = entries(&linked).iter().map(|p| rel(p)).collect();
     if !linked.is_empty() {
         let walked: HashSet<PathBuf> = paths.iter().cloned().collect();
         paths.retain(|p| {
@@ -246,7 +249,8 @@ pub fn walk(root: &Path, config: &Config) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     (paths, diags)
 }
 
-fn lock_list<T>(list: &Mutex<Vec<T>>) -> std::sync::MutexGuard<'_, Vec<T>> {
+/// The list behind a mutex, even if a thread panicked while holding it.
+fn entries<T>(list: &Mutex<Vec<T>>) -> std::sync::MutexGuard<'_, Vec<T>> {
     list.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

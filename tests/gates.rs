@@ -455,3 +455,14 @@ fn a_rule_file_is_read_rule_by_rule_and_each_problem_located_in_it() {
     header(&err, "error", "bad-threshold", "rules/team.toml:21:13");
     assert_eq!(error_count(&err), 3, "{err}");
 }
+
+#[test]
+fn a_link_to_an_image_outside_the_root_is_no_page_and_no_error() {
+    let outside = tempfile::tempdir().expect("tempdir");
+    std::fs::write(outside.path().join("logo.png"), b"\x89PNG").expect("write");
+    let r = repo();
+    symlink(outside.path().join("logo.png"), r.path("concepts/logo.png")).expect("symlink");
+    let (code, _, err) = r.run(&["check"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.is_empty(), "{err}");
+}
