@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
 
 use rescore_graph::quantity::normalise_text;
@@ -20,8 +20,8 @@ pub struct Index {
     by_title: FxHashMap<String, usize>,
     by_path: FxHashMap<PathBuf, usize>,
     /// Names and paths of pages that failed to parse: links to them are not errors of their own.
-    lost: rustc_hash::FxHashSet<String>,
-    lost_paths: rustc_hash::FxHashSet<PathBuf>,
+    lost: FxHashSet<String>,
+    lost_paths: FxHashSet<PathBuf>,
 }
 
 /// A page that exists but could not be parsed, with the names it is probably linked by.
@@ -38,8 +38,8 @@ impl Index {
             by_id: FxHashMap::default(),
             by_title: FxHashMap::default(),
             by_path: FxHashMap::default(),
-            lost: Default::default(),
-            lost_paths: Default::default(),
+            lost: FxHashSet::default(),
+            lost_paths: FxHashSet::default(),
         };
         let mut live = vec![true; pages.len()];
         for (i, p) in pages.iter().enumerate() {
