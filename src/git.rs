@@ -214,12 +214,12 @@ fn exclude_matcher(
     config: &crate::config::Config,
 ) -> Result<ignore::overrides::Override, Diagnostic> {
     let mut b = ignore::overrides::OverrideBuilder::new(root);
-    for glob in &config.exclude {
+    for (i, glob) in config.exclude.iter().enumerate() {
         b.add(&format!("!{glob}")).map_err(|e| {
             Diagnostic::error(
                 "bad-exclude",
                 Path::new(CONFIG),
-                Pos::at(1, 1),
+                config.spans.of(&format!("exclude[{i}]")),
                 format!("exclude glob `{glob}`: {e}"),
             )
             .expected("a gitignore-style glob relative to the root")
