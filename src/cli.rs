@@ -507,6 +507,11 @@ fn record(cli: &Cli, root: &Path, repo: &Repo, chosen: &[&eval::Verdict]) -> Res
             let snap = eval::baseline(repo, &trees, lock, *ix);
             lock.accept(t, *score, &snap);
         }
+        lock.retain_theses(|t| {
+            repo.graph
+                .get(t)
+                .is_some_and(|ix| repo.graph.node(ix).kind == rescore_graph::NodeKind::Thesis)
+        });
         Ok(())
     })?;
     // Accepting can settle theses downstream too; re-evaluate before touching pages.
@@ -650,6 +655,12 @@ fn init(cli: &Cli, root: &Path, force: bool) -> Result<i32, Failure> {
     let repo = load_checked(root, cli.format)?;
     let trees = eval::trees(&repo);
     let mut n = 0;
+    if lock::mark_union_merge(root)
+        .map_err(|e| Failure::Usage(format!("cannot write .gitattributes: {e}")))?
+        && !cli.quiet
+    {
+        println!("wrote .gitattributes: git merges the lock files by keeping both sides' lines");
+    }
     lock::update(root, |lock| {
         *lock = Lock::new();
         for ix in eval::thesis_order(&repo) {
