@@ -11,8 +11,8 @@
 //!
 //! `rescore init` marks these files `merge=union` in `.gitattributes`; whatever git leaves (a
 //! union of both sides, or conflict markers when the attribute is missing), the reader takes
-//! every line of both sides. A thesis line names the line it replaced (`was`), so a line a merge
-//! kept from the common ancestor is recognised as superseded; two lines for one thesis that do
+//! every line of both sides. A thesis line names the lines it replaced (`was`, its last few
+//! predecessors), so a line a merge kept from the common ancestor is recognised as superseded; two lines for one thesis that do
 //! not supersede each other mean two branches accepted it differently, and it is reported stale
 //! until accepted again. Writes are atomic per file, under an exclusive lock on the repo folder,
 //! and ordered so that a reader always finds every entry the thesis file refers to.
@@ -84,13 +84,20 @@ pub struct Lock {
 #[serde(deny_unknown_fields)]
 pub struct Baseline {
     pub score: f64,
-    /// The line this baseline replaced (a short hash of it), so that a merge that kept both is
-    /// read as the newer one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub was: Option<String>,
+    /// Short hashes of the lines this baseline replaced, newest first (at most `ANCESTORS`),
+    /// so that a merge that kept an older line beside it is read as this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub was: Vec<String>,
     /// Direct dependency key → tree id (hex).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub against: BTreeMap<String, String>,
+}
+
+impl Baseline {
+    /// The same score against the same states, whatever line each replaced.
+    pub fn same_as(&self, other: &Baseline) -> bool {
+        self.score.to_bits() == other.score.to_bits() && self.against == other.against
+    }
 }
 
 /// One node as a thesis was scored against it: key, own state, and its upstream subtrees.
@@ -136,8 +143,12 @@ fn entry_id(t: &str) -> Option<TreeId> {
 
 /// A short hash naming one thesis line, for `was`.
 fn line_id(line: &str) -> String {
-    blake3::hash(line.trim().as_bytes()).to_hex()[..12].to_string()
+    blake3::hash(line.trim().as_bytes()).to_hex()[..8].to_string()
 }
+
+/// How many predecessors a thesis line names: a line older than that, kept by a merge beside
+/// its successor, reads as a second accept and asks for one re-score.
+const ANCESTORS: usize = 6;
 
 /// The value of a `version = N` line (a thesis named `version` has a table for a value).
 fn version_line(t: &str) -> Option<&str> {
@@ -301,25 +312,37 @@ impl Lock {
             .iter()
             .map(|(k, id)| (k.clone(), hex(*id)))
             .collect();
-        let previous = self
-            .thesis
-            .get(thesis)
-            .or_else(|| self.conflicted.get(thesis).and_then(|v| v.first()));
-        if previous.is_some_and(|b| b.score.to_bits() == score.to_bits() && b.against == against)
-            && !self.conflicted.contains_key(thesis)
-        {
+        let previous: Vec<&Baseline> = match self.thesis.get(thesis) {
+            Some(b) => vec![b],
+            None => self
+                .conflicted
+                .get(thesis)
+                .map_or(Vec::new(), |v| v.iter().collect()),
+        };
+        // Every line this one replaces, then what they replaced.
+        let mut was: Vec<String> = previous
+            .iter()
+            .map(|b| line_id(&thesis_line(thesis, b)))
+            .collect();
+        for b in &previous {
+            for h in &b.was {
+                if !was.contains(h) {
+                    was.push(h.clone());
+                }
+            }
+        }
+        was.truncate(ANCESTORS);
+        let baseline = Baseline {
+            score,
+            was,
+            against,
+        };
+        let previous = previous.first().copied();
+        if previous.is_some_and(|b| b.same_as(&baseline)) && !self.conflicted.contains_key(thesis) {
             return;
         }
-        let was = previous.map(|b| line_id(&thesis_line(thesis, b)));
         self.conflicted.remove(thesis);
-        self.thesis.insert(
-            thesis.to_string(),
-            Baseline {
-                score,
-                was,
-                against,
-            },
-        );
+        self.thesis.insert(thesis.to_string(), baseline);
     }
 
     /// Drops the baselines of theses that no longer exist.
@@ -428,12 +451,17 @@ fn parse_theses(main: &str) -> Result<Theses, Diagnostic> {
     let mut thesis = BTreeMap::new();
     let mut conflicted = BTreeMap::new();
     for (name, seen) in found {
-        let replaced: BTreeSet<&str> = seen.iter().filter_map(|(_, b)| b.was.as_deref()).collect();
-        let mut live: Vec<Baseline> = seen
+        let replaced: BTreeSet<&str> = seen
             .iter()
-            .filter(|(line, _)| !replaced.contains(line_id(line).as_str()))
-            .map(|(_, b)| b.clone())
+            .flat_map(|(_, b)| b.was.iter().map(String::as_str))
             .collect();
+        let mut live: Vec<Baseline> = Vec::new();
+        for (line, b) in &seen {
+            // Two lines that reached the same baseline by different histories are one.
+            if !replaced.contains(line_id(line).as_str()) && !live.iter().any(|l| l.same_as(b)) {
+                live.push(b.clone());
+            }
+        }
         if live.is_empty() {
             // A cycle of `was` can only be hand-made; keep every line rather than guess.
             live = seen.into_iter().map(|(_, b)| b).collect();
@@ -447,11 +475,12 @@ fn parse_theses(main: &str) -> Result<Theses, Diagnostic> {
     Ok((thesis, conflicted))
 }
 
-/// One thesis's line: `ID = { score = …, was = "…", against = { … } }`.
+/// One thesis's line: `ID = { score = …, was = ["…"], against = { … } }`.
 fn thesis_line(thesis: &str, b: &Baseline) -> String {
     let mut parts = vec![format!("score = {}", float(b.score))];
-    if let Some(was) = &b.was {
-        parts.push(format!("was = {}", one_line(was)));
+    if !b.was.is_empty() {
+        let was: Vec<String> = b.was.iter().map(|h| one_line(h)).collect();
+        parts.push(format!("was = [{}]", was.join(", ")));
     }
     if !b.against.is_empty() {
         let against: Vec<String> = b

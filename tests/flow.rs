@@ -407,7 +407,9 @@ fn accept_moves_only_the_accepted_thesis_lines() {
         .collect();
     assert_eq!(changed.len(), 1, "{new}");
     assert!(
-        changed[0].1.starts_with("genie-platform = { score = 0.5, was = "),
+        changed[0]
+            .1
+            .starts_with("genie-platform = { score = 0.5, was = "),
         "{new}"
     );
     assert_eq!(old.lines().count(), new.lines().count());

@@ -228,7 +228,11 @@ fn assert_reported_then_settled(repo: &TempRepo) {
     repo.ok(&["accept", "hybrid-world-models"], 0);
     let text = repo.read_str("rescore.lock");
     assert!(!text.contains("<<<<<<<"), "{text}");
-    assert_eq!(text.matches("\nhybrid-world-models = {").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("\nhybrid-world-models = {").count(),
+        1,
+        "{text}"
+    );
     let lock = Lock::read(repo.root()).expect("parses").expect("a lock");
     assert!(lock.conflicted.is_empty());
     assert!(!repo.ids("stale").contains(&"hybrid-world-models".into()));
@@ -267,8 +271,10 @@ fn init_writes_the_merge_attribute_once() {
 /// The example with the lock an older rescore wrote for it (format 1).
 fn example_with_v1_lock() -> TempRepo {
     let repo = common::example();
-    let old = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/world-models-v1.lock"))
-        .expect("fixture");
+    let old = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/world-models-v1.lock"),
+    )
+    .expect("fixture");
     repo.write("rescore.lock", old);
     repo
 }
@@ -299,7 +305,9 @@ fn a_format_1_lock_is_read_and_upgraded_on_the_next_write() {
 #[test]
 fn a_newer_lock_asks_for_an_upgrade_naming_both_versions() {
     let repo = common::example_init();
-    let text = repo.read_str("rescore.lock").replace("version = 2", "version = 3");
+    let text = repo
+        .read_str("rescore.lock")
+        .replace("version = 2", "version = 3");
     repo.write("rescore.lock", &text);
     let (code, _, err) = repo.run(&["check"]);
     assert_eq!(code, 2, "{err}");
@@ -313,7 +321,11 @@ fn a_damaged_line_is_named_with_a_way_to_keep_the_other_accepts() {
     let repo = common::example_init();
     let shard = "rescore.lock.d/0.toml";
     let text = repo.read_str(shard);
-    let line = text.lines().position(|l| l.contains(" = { key")).expect("an entry") + 1;
+    let line = text
+        .lines()
+        .position(|l| l.contains(" = { key"))
+        .expect("an entry")
+        + 1;
     let damaged: String = text
         .lines()
         .enumerate()
