@@ -362,7 +362,7 @@ impl Lock {
         let mut main = String::from(
             "# rescore.lock: what each thesis was last scored against, one thesis a line; the node\n# entries are in rescore.lock.d/. Written by `rescore accept`: commit both, and let rescore edit them.\nversion = 2\n",
         );
-        let baselines = self.thesis.iter().map(|(t, b)| (t, b)).chain(
+        let baselines = self.thesis.iter().chain(
             self.conflicted
                 .iter()
                 .flat_map(|(t, v)| v.iter().map(move |b| (t, b))),

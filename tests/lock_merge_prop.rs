@@ -6,7 +6,7 @@
 //! except an entry one side pruned while the other side newly referred to it, which a line
 //! merge cannot keep and which evaluation reports as lost.
 
-mod common;
+#![allow(clippy::result_large_err)]
 
 use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
