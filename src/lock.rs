@@ -196,6 +196,12 @@ impl Lock {
 
     /// Parses the lock's files, in any format this rescore reads.
     pub fn parse(files: &Files) -> Result<Lock, Diagnostic> {
+        Lock::parse_owned(files.clone())
+    }
+
+    /// `parse`, keeping the texts themselves as the store of entries (no copy of what is most
+    /// of a large lock).
+    fn parse_owned(files: Files) -> Result<Lock, Diagnostic> {
         let version = version_of(&files.main)?;
         if version > VERSION {
             return Err(Diagnostic::error(
@@ -217,7 +223,7 @@ impl Lock {
                 version,
                 thesis,
                 conflicted: BTreeMap::new(),
-                raw: vec![(PathBuf::from(FILE_NAME), files.main.clone())],
+                raw: vec![(PathBuf::from(FILE_NAME), files.main)],
                 index: index.into_iter().map(|(id, r)| (id, (0, r))).collect(),
                 added: BTreeMap::new(),
             });
@@ -229,9 +235,9 @@ impl Lock {
             conflicted,
             ..Lock::default()
         };
-        for (i, text) in files.shards.iter().enumerate() {
+        for (i, text) in files.shards.into_iter().enumerate() {
             let path = shard_path(i);
-            for (n, t) in lines::content(text) {
+            for (n, t) in lines::content(&text) {
                 let id = entry_id(t).ok_or_else(|| {
                     corrupt(&path, n, format!("not a node entry: `{}`", shorten(t)))
                 })?;
@@ -240,7 +246,7 @@ impl Lock {
                     .entry(id)
                     .or_insert((lock.raw.len(), start..start + t.len()));
             }
-            lock.raw.push((path, text.clone()));
+            lock.raw.push((path, text));
         }
         Ok(lock)
     }
@@ -260,7 +266,7 @@ impl Lock {
             tries += 1;
             let again = read_text(root, Path::new(FILE_NAME))?;
             if again.as_ref() == Some(&main) || tries == 5 {
-                return Lock::parse(&Files { main, shards }).map(Some);
+                return Lock::parse_owned(Files { main, shards }).map(Some);
             }
         }
     }

@@ -8,7 +8,10 @@
 pub fn content(text: &str) -> impl Iterator<Item = (u32, &str)> {
     let mut in_ancestor = false;
     text.lines().enumerate().filter_map(move |(n, line)| {
-        let marker = |m: &str| line == m || line.starts_with(&format!("{m} "));
+        let marker = |m: &str| {
+            line.strip_prefix(m)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
+        };
         if marker("|||||||") {
             in_ancestor = true;
             return None;
