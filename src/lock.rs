@@ -305,6 +305,33 @@ impl Lock {
         Ok(Some(entry))
     }
 
+    /// The upstream tree ids of an entry. Read off the end of its line where it has the shape
+    /// rescore writes (`…, up = ["…", …] }`, `up` being the last key), which spares parsing
+    /// every entry when a write walks the lock.
+    fn up_of(&self, id: TreeId) -> Result<Vec<TreeId>, Diagnostic> {
+        if let Some((file, range)) = self.index.get(&id) {
+            let line = &self.raw[*file].1[range.clone()];
+            let tail = line
+                .trim_end()
+                .strip_suffix("] }")
+                .and_then(|l| l.rsplit_once(", up = ["))
+                .map(|(_, ids)| ids);
+            if let Some(ids) = tail {
+                let parsed: Option<Vec<TreeId>> = ids
+                    .split(", ")
+                    .map(|s| s.strip_prefix('"')?.strip_suffix('"').and_then(parse_hex))
+                    .collect();
+                if let Some(ids) = parsed {
+                    return Ok(ids);
+                }
+            }
+        }
+        Ok(self
+            .entry(&hex(id))?
+            .map(|e| e.up.iter().filter_map(|s| parse_hex(s)).collect())
+            .unwrap_or_default())
+    }
+
     /// Records a thesis's baseline. Accepting what the lock already holds changes nothing, so
     /// a repeated accept does not look like a new one to a merge.
     pub fn accept(&mut self, thesis: &str, score: f64, snap: &Snapshot) {
@@ -387,16 +414,17 @@ impl Lock {
             .filter_map(|s| parse_hex(s))
             .collect();
         if keep_read {
-            todo.extend(self.index.keys());
+            // Entries read from disk only refer to each other: no need to walk them.
+            used.extend(self.index.keys());
+            todo.retain(|id| !self.index.contains_key(id));
+            todo.extend(self.added.keys());
         }
         while let Some(id) = todo.pop() {
             if !used.insert(id) {
                 continue;
             }
             // An entry a merge dropped stays missing; evaluation reports what relied on it.
-            if let Some(entry) = self.entry(&hex(id))? {
-                todo.extend(entry.up.iter().filter_map(|s| parse_hex(s)));
-            }
+            todo.extend(self.up_of(id)?);
         }
         let mut shards: Vec<String> = (0..SHARDS)
             .map(|i| {
@@ -799,6 +827,17 @@ mod tests {
         let mut again = sample();
         again.accept("b-thesis", 0.5, &snap(&parts(), &[("c", 1)]));
         assert_eq!(render(&again), render(&sample()));
+    }
+
+    #[test]
+    fn entries_reached_only_through_up_survive_a_write_of_a_read_lock() {
+        let mut lock = Lock::new();
+        lock.accept("b-thesis", 0.5, &snap(&parts(), &[("c", 1)]));
+        let read = Lock::parse(&render(&lock)).expect("parses");
+        let again = render(&read);
+        assert!(all_lines(&again).contains("key = \"src\""));
+        assert_eq!(again, render(&lock));
+        assert_eq!(read.up_of(1).expect("reads"), vec![2]);
     }
 
     #[test]
