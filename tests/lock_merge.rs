@@ -363,3 +363,22 @@ fn a_deleted_thesis_leaves_the_lock_on_the_next_accept() {
     // Its entries went with it: the genie-3 source is cited by nothing else directly.
     assert!(!repo.read_str("rescore.lock").contains("genie-platform"));
 }
+
+#[test]
+fn the_lock_at_a_git_ref_includes_its_entries() {
+    let repo = repo_on_main(true);
+    let files = rescore::git::files_at(repo.root(), "main").expect("files at main");
+    let base =
+        rescore::git::build_base(repo.root(), "main", &files).unwrap_or_else(|d| panic!("{d:?}"));
+    let now = Lock::read(repo.root()).expect("parses").expect("a lock");
+    assert_eq!(base.lock.thesis, now.thesis);
+    for b in base.lock.thesis.values() {
+        for id in b.against.values() {
+            assert_eq!(
+                base.lock.entry(id).expect("parses"),
+                now.entry(id).expect("parses")
+            );
+            assert!(base.lock.entry(id).expect("parses").is_some(), "{id}");
+        }
+    }
+}
