@@ -382,3 +382,14 @@ fn the_lock_at_a_git_ref_includes_its_entries() {
         }
     }
 }
+
+#[test]
+fn a_temp_file_left_in_the_shard_folder_is_swept_by_the_next_write() {
+    let repo = common::example_init();
+    let stray = "rescore.lock.d/.rescore-AbC123.tmp";
+    repo.write(stray, "half an entry");
+    repo.edit("theses/physics-wall.md", "score = 0.62", "score = 0.6");
+    repo.ok(&["accept", "physics-wall", "--force"], 0);
+    assert!(!repo.path(stray).exists());
+    repo.ok(&["check"], 0);
+}
