@@ -26,6 +26,7 @@ use std::io::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use rescore_graph::MaterialState;
 use serde::{Deserialize, Serialize};
 
@@ -235,16 +236,33 @@ impl Lock {
             conflicted,
             ..Lock::default()
         };
-        for (i, text) in files.shards.into_iter().enumerate() {
-            let path = shard_path(i);
-            for (n, t) in lines::content(&text) {
-                let id = entry_id(t).ok_or_else(|| {
-                    corrupt(&path, n, format!("not a node entry: `{}`", shorten(t)))
-                })?;
-                let start = t.as_ptr() as usize - text.as_ptr() as usize;
-                lock.index
-                    .entry(id)
-                    .or_insert((lock.raw.len(), start..start + t.len()));
+        // The shards are indexed in parallel: on a large repo this is most of reading the lock.
+        type Indexed = (PathBuf, String, Vec<(TreeId, Range<usize>)>);
+        let indexed: Vec<Result<Indexed, Diagnostic>> = files
+            .shards
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let path = shard_path(i);
+                let mut ids = Vec::new();
+                for (n, t) in lines::content(&text) {
+                    let id = entry_id(t).ok_or_else(|| {
+                        corrupt(&path, n, format!("not a node entry: `{}`", shorten(t)))
+                    })?;
+                    let start = t.as_ptr() as usize - text.as_ptr() as usize;
+                    ids.push((id, start..start + t.len()));
+                }
+                Ok((path, text, ids))
+            })
+            .collect();
+        // The first damaged shard in order, so the diagnostic does not depend on scheduling.
+        let indexed: Vec<Indexed> = indexed.into_iter().collect::<Result<_, _>>()?;
+        lock.index
+            .reserve(indexed.iter().map(|(_, _, ids)| ids.len()).sum());
+        for (path, text, ids) in indexed {
+            let file = lock.raw.len();
+            for (id, range) in ids {
+                lock.index.entry(id).or_insert((file, range));
             }
             lock.raw.push((path, text));
         }
@@ -261,6 +279,7 @@ impl Lock {
                 return Ok(None);
             };
             let shards = (0..SHARDS)
+                .into_par_iter()
                 .map(|i| Ok(read_text(root, &shard_path(i))?.unwrap_or_default()))
                 .collect::<Result<Vec<String>, Diagnostic>>()?;
             tries += 1;
