@@ -593,6 +593,11 @@ fn record(cli: &Cli, root: &Path, repo: &Repo, chosen: &[&eval::Verdict]) -> Res
             let snap = eval::baseline(repo, &trees, lock, *ix);
             lock.accept(t, *score, &snap);
         }
+        lock.retain_theses(|t| {
+            repo.graph
+                .get(t)
+                .is_some_and(|ix| repo.graph.node(ix).kind == rescore_graph::NodeKind::Thesis)
+        });
     };
     if cli.dry_run {
         let mut lock = Lock::read(root)?.unwrap_or_else(Lock::new);
@@ -779,6 +784,14 @@ fn init(cli: &Cli, root: &Path, force: bool) -> Result<i32, Failure> {
     };
     let would = match &held {
         Some(held) => {
+            if lock::mark_union_merge(root)
+                .map_err(|e| Failure::Usage(format!("cannot write .gitattributes: {e}")))?
+                && !cli.quiet
+            {
+                println!(
+                    "wrote .gitattributes: git merges the lock files by keeping both sides' lines"
+                );
+            }
             lock::update_held(held, root, start_over)?;
             ""
         }

@@ -197,7 +197,15 @@ pub fn build_base(root: &Path, rev: &str, files: &Files) -> Result<Base, Vec<Dia
         .collect();
     let lock = match text(Path::new(lock::FILE_NAME)) {
         None => Lock::new(),
-        Some(t) => Lock::parse(&t.map_err(|d| vec![d])?).map_err(|d| {
+        Some(t) => {
+            let shards = (0..lock::SHARDS)
+                .map(|i| text(&lock::shard_path(i)).unwrap_or(Ok(String::new())))
+                .collect::<Result<Vec<String>, Diagnostic>>()
+                .map_err(|d| vec![d])?;
+            let main = t.map_err(|d| vec![d])?;
+            Lock::parse(&lock::Files { main, shards })
+        }
+        .map_err(|d| {
             vec![Diagnostic {
                 message: format!("at `{rev}`: {}", d.message),
                 ..d
