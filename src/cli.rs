@@ -287,6 +287,15 @@ pub fn main() -> i32 {
         }
         Err(Failure::Usage(msg)) => {
             eprintln!("error: {msg}");
+            // A machine format still gets its document, carrying the error.
+            let d = Diagnostic::error("usage", Path::new("."), crate::diag::Pos::at(1, 1), msg)
+                .expected("a command line rescore accepts (see `rescore help`)");
+            if let Some(doc) = cli
+                .format
+                .and_then(|f| report::failed_input(&[d], f, Path::new("")))
+            {
+                print!("{doc}");
+            }
             2
         }
     }

@@ -148,3 +148,15 @@ fn bad_input_as_junit_is_a_document_with_a_failing_case() {
     let suites = elements.iter().find(|e| e.0 == "testsuites").expect("root");
     assert_eq!(attr(suites, "failures"), Some("1"));
 }
+
+#[test]
+fn a_usage_error_in_a_machine_format_still_writes_its_document() {
+    let repo = tiny(&[("theses/t.md", THESIS)]);
+    let (code, out, _) = repo.run(&["why", "nosuch", "--format", "json"]);
+    assert_eq!(code, 2);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+    assert_eq!(doc["diagnostics"][0]["code"], "usage", "{doc}");
+    let (code, out, _) = repo.run(&["why", "nosuch", "--format", "junit"]);
+    assert_eq!(code, 2);
+    assert!(xml_elements(&out).iter().any(|e| e.0 == "failure"), "{out}");
+}
