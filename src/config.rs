@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::diag::{did_you_mean, Diagnostic, LineIndex};
 use crate::rules::{RuleSpec, ScaleSpec, Severity};
+use crate::textdiff::TextSpec;
 
 pub const FILE_NAME: &str = "rescore.toml";
 
@@ -24,6 +25,9 @@ pub struct Config {
     /// Replaces the shipped evidence scale when set.
     #[serde(default)]
     pub scale: Option<ScaleSpec>,
+    /// Replaces the shipped word lists that class changed claim text, list by list.
+    #[serde(default)]
+    pub text: Option<TextSpec>,
 }
 
 /// Folder names that give a page its kind when its front matter does not.
@@ -149,6 +153,16 @@ pub const TOP_KEYS: &[&str] = &[
     "rule",
     "levels",
     "aliases",
+    "text",
+    "classes",
+    "negation",
+    "negation_suffixes",
+    "modal",
+    "quantifier",
+    "article",
+    "month",
+    "typo_min_length",
+    "typo_max_edits",
 ];
 
 impl Config {

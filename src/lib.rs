@@ -7,6 +7,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod backlinks;
+pub mod claimtext;
 pub mod cli;
 pub mod config;
 pub mod diag;
@@ -21,6 +22,8 @@ pub mod report;
 pub mod resolve;
 pub mod rules;
 pub mod select;
+pub mod textdiff;
+pub mod tokens;
 pub mod trees;
 pub mod watch;
 pub mod writeback;

@@ -8,6 +8,7 @@ use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
 use rescore_graph::quantity::{extract_quantities, normalise_text, parse_value, Quantity, Value};
 use serde::Serialize;
 
+use crate::claimtext;
 use crate::config::Folders;
 use crate::diag::{did_you_mean, Diagnostic, LineIndex, Pos};
 use crate::frontmatter::{self, FrontMatter};
@@ -332,6 +333,53 @@ struct Buf {
     links: Vec<(Range<usize>, usize)>,
     /// Byte offset of the item in the file.
     start: usize,
+    /// Ranges of `text` that are inline code.
+    code: Vec<Range<usize>>,
+    /// Ranges of `text` that are code blocks.
+    blocks: Vec<Range<usize>>,
+    /// Positions in `text` of the line breaks that end a paragraph or code block.
+    breaks: Vec<usize>,
+    /// Nested list items (that are no claims themselves) and tables, with the position in
+    /// `text` where each one appeared: part of a claim's text.
+    children: Vec<(usize, Buf)>,
+}
+
+impl Buf {
+    /// Feeds the text to a canonical-text builder and, without code blocks and link text, to
+    /// `plain`;
+    /// `cut` ranges of this item's own text are left out.
+    fn feed(&self, cut: &[Range<usize>], b: &mut claimtext::Builder, plain: &mut String) {
+        let mut kids = self.children.iter().peekable();
+        for (i, c) in self.text.char_indices() {
+            while let Some((_, kid)) = kids.next_if(|(at, _)| *at <= i) {
+                b.block();
+                kid.feed(&[], b, plain);
+                b.block();
+                plain.push('\n');
+            }
+            if cut.iter().any(|r| r.contains(&i)) {
+                continue;
+            }
+            if self.breaks.contains(&i) {
+                b.block();
+                plain.push('\n');
+                continue;
+            }
+            let block = self.blocks.iter().any(|r| r.contains(&i));
+            b.push(c, block || self.code.iter().any(|r| r.contains(&i)));
+            // Numbers in link text (`[[V-JEPA 2]]`, `[#776](…)`) are no measurements.
+            if self.links.iter().any(|(r, _)| r.contains(&i)) {
+                plain.push(' ');
+            } else if !block {
+                plain.push(c);
+            }
+        }
+        for (_, kid) in kids {
+            b.block();
+            kid.feed(&[], b, plain);
+            plain.push('\n');
+        }
+    }
 }
 
 struct OpenLink {
@@ -373,6 +421,7 @@ impl Body {
         let mut section = String::new();
         let mut table: Option<Table> = None;
         let mut open_links: Vec<OpenLink> = Vec::new();
+        let mut code_block: Option<usize> = None;
 
         for (event, range) in Parser::new_ext(body, opts).into_offset_iter() {
             let abs = base + range.start..base + range.end;
@@ -384,7 +433,7 @@ impl Body {
                 Event::End(TagEnd::Item) => {
                     if let Some(buf) = items.pop() {
                         if kind == PageKind::Concept {
-                            if let Some(claim) = claim(
+                            match claim(
                                 &buf,
                                 text,
                                 lines,
@@ -394,9 +443,36 @@ impl Body {
                                 out.claims.len(),
                                 diags,
                             ) {
-                                out.claims.push(claim);
+                                Some(claim) => out.claims.push(claim),
+                                // A nested item is part of the text of the item it is in.
+                                None => {
+                                    if let Some(parent) = items.last_mut() {
+                                        parent.children.push((parent.text.len(), buf));
+                                    }
+                                }
                             }
                         }
+                    }
+                }
+                Event::Start(Tag::CodeBlock(_)) => {
+                    code_block = current(&mut table, &mut heading, &mut items).map(|b| {
+                        // In a tight item the block follows the last line with no paragraph end.
+                        if !b.text.is_empty() && !b.text.ends_with('\n') {
+                            b.breaks.push(b.text.len());
+                            b.text.push('\n');
+                        }
+                        b.text.len()
+                    });
+                }
+                Event::End(TagEnd::CodeBlock) => {
+                    if let (Some(start), Some(buf)) = (
+                        code_block.take(),
+                        current(&mut table, &mut heading, &mut items),
+                    ) {
+                        let end = buf.text.len();
+                        buf.blocks.push(start..end);
+                        buf.breaks.push(end);
+                        buf.text.push('\n');
                     }
                 }
                 Event::Start(Tag::Heading { level, .. }) => {
@@ -424,6 +500,9 @@ impl Body {
                 Event::End(TagEnd::Table) => {
                     if let Some(t) = table.take() {
                         if kind == PageKind::Concept {
+                            if let Some(item) = items.last_mut() {
+                                item.children.push((item.text.len(), t.as_text()));
+                            }
                             t.rows_into(&mut out, text, lines);
                         }
                     }
@@ -502,9 +581,16 @@ impl Body {
                         }
                     }
                 }
-                Event::Text(t) | Event::Code(t) => {
+                Event::Text(t) => {
                     if let Some(buf) = current(&mut table, &mut heading, &mut items) {
                         buf.text.push_str(&t);
+                    }
+                }
+                Event::Code(t) => {
+                    if let Some(buf) = current(&mut table, &mut heading, &mut items) {
+                        let start = buf.text.len();
+                        buf.text.push_str(&t);
+                        buf.code.push(start..buf.text.len());
                     }
                 }
                 Event::SoftBreak | Event::HardBreak => {
@@ -514,6 +600,7 @@ impl Body {
                 }
                 Event::End(TagEnd::Paragraph) => {
                     if let Some(buf) = current(&mut table, &mut heading, &mut items) {
+                        buf.breaks.push(buf.text.len());
                         buf.text.push('\n');
                     }
                 }
@@ -711,6 +798,16 @@ fn claim(
     }
     let normalised = normalise_text(&claim_text);
     let explicit_id = explicit.is_some();
+    // The claim's text is the whole item but its id marker and Evidence line.
+    let mut cut = vec![ev..after_start + line_end];
+    if let Some(open) = explicit.as_ref().and_then(|_| buf.text[..ev].find("{#")) {
+        if let Some(len) = buf.text[open..ev].find('}') {
+            cut.push(open..open + len + 1);
+        }
+    }
+    let mut builder = claimtext::Builder::new();
+    let mut plain = String::new();
+    buf.feed(&cut, &mut builder, &mut plain);
     let id = match explicit {
         Some(id) => id,
         None => slug(
@@ -722,8 +819,12 @@ fn claim(
         ),
     };
     // Quantities come from the text before lowercasing ("1.5M" is mega, "1.5m" is not), with
-    // line breaks folded so a reflowed claim reads the same.
-    let folded = claim_text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // line breaks folded so a reflowed claim reads the same, without code blocks, and without
+    // footnote and reference marks (`[^8]`, `[12]`, `#776`), which are no measurements.
+    let folded = crate::tokens::without_marks(&plain)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     let quantities = extract_quantities(&folded);
     Some(Claim {
         explicit_id,
@@ -731,7 +832,7 @@ fn claim(
         level,
         qualifier,
         bare_sources,
-        text: normalised,
+        text: builder.finish(),
         quantities,
         line: item_pos.line,
         pos: item_pos,
@@ -811,6 +912,33 @@ struct Table {
 }
 
 impl Table {
+    /// The table as text inside a claim: a line per row, cells apart.
+    fn as_text(&self) -> Buf {
+        let mut out = Buf::default();
+        let head = self.head.iter().map(|h| Buf {
+            text: h.clone(),
+            ..Buf::default()
+        });
+        let mut rows: Vec<Vec<&Buf>> = Vec::new();
+        let head: Vec<Buf> = head.collect();
+        rows.push(head.iter().collect());
+        rows.extend(self.body.iter().map(|(_, cells)| cells.iter().collect()));
+        for row in rows {
+            for (i, cell) in row.into_iter().enumerate() {
+                if i > 0 {
+                    out.text.push_str(" | ");
+                }
+                let at = out.text.len();
+                out.text.push_str(&cell.text);
+                let shift = |r: &Range<usize>| r.start + at..r.end + at;
+                out.code.extend(cell.code.iter().map(shift));
+            }
+            out.breaks.push(out.text.len());
+            out.text.push('\n');
+        }
+        out
+    }
+
     fn rows_into(self, out: &mut Body, text: &str, lines: &LineIndex) {
         let col = |name: &str| self.head.iter().position(|h| h == name);
         let (Some(metric), Some(value)) = (col("metric"), col("value")) else {

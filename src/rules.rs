@@ -2,6 +2,7 @@
 //! are material, and how much. The shipped set lives in `rules/default.toml`; a research repo
 //! extends or overrides it from `rescore.toml`.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
@@ -10,8 +11,10 @@ use rescore_graph::quantity::{Quantity, Value};
 use rescore_graph::{ClaimState, MaterialState, NodeKind};
 use serde::{Deserialize, Serialize};
 
+use crate::claimtext::plain;
 use crate::config::{parse_toml, Config};
 use crate::diag::{did_you_mean, Diagnostic, Pos};
+use crate::textdiff::{Classifier, Span, TextClass, TextSpec};
 
 pub const DEFAULT_RULES: &str = include_str!("../rules/default.toml");
 
@@ -72,6 +75,7 @@ pub enum Compare {
     UnitChanged,
     TextChanged,
     SimilarityBelow,
+    SpanChanged,
     SetShrunk,
     SetGrew,
     BecameTrue,
@@ -94,6 +98,9 @@ pub struct RuleSpec {
     pub compare: Compare,
     #[serde(default)]
     pub threshold: Option<f64>,
+    /// For `span-changed`: the classes of a changed span of text that fire the rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<TextClass>,
     pub severity: Severity,
 }
 
@@ -112,11 +119,23 @@ struct RuleFile {
     scale: Option<ScaleSpec>,
     #[serde(default)]
     rule: Vec<RuleSpec>,
+    #[serde(default)]
+    text: Option<TextSpec>,
 }
 
 const RULE_FILE_KEYS: &[&str] = &[
     "scale",
     "rule",
+    "text",
+    "classes",
+    "negation",
+    "negation_suffixes",
+    "modal",
+    "quantifier",
+    "article",
+    "month",
+    "typo_min_length",
+    "typo_max_edits",
     "levels",
     "aliases",
     "name",
@@ -184,6 +203,8 @@ pub struct RuleSet {
     pub rules: Vec<RuleSpec>,
     pub flag_at: Severity,
     pub rename_similarity: f64,
+    /// The word lists that class changed spans of claim text.
+    pub classifier: Classifier,
 }
 
 /// A material difference found by one rule.
@@ -221,6 +242,7 @@ impl RuleSet {
             aliases: BTreeMap::new(),
         });
         let mut rules = shipped.rule;
+        let mut words = shipped.text.unwrap_or_default();
         let add = |rules: &mut Vec<RuleSpec>, new: Vec<RuleSpec>| {
             for r in new {
                 match rules.iter_mut().find(|old| old.name == r.name) {
@@ -248,6 +270,9 @@ impl RuleSet {
                     if let Some(s) = rf.scale {
                         scale = s;
                     }
+                    if let Some(t) = &rf.text {
+                        words.overlay(t);
+                    }
                     add(&mut rules, rf.rule);
                 }
                 Err(d) => diags.push(d),
@@ -256,6 +281,9 @@ impl RuleSet {
         add(&mut rules, config.rules.rule.clone());
         if let Some(s) = &config.scale {
             scale = s.clone();
+        }
+        if let Some(t) = &config.text {
+            words.overlay(t);
         }
         let names: Vec<String> = rules.iter().map(|r| r.name.clone()).collect();
         let unknown = |name: &str, what: &str| {
@@ -334,6 +362,7 @@ impl RuleSet {
             rules,
             flag_at: config.rules.flag_at,
             rename_similarity: config.rules.rename_similarity,
+            classifier: Classifier::from_spec(&words),
         })
     }
 
@@ -389,16 +418,23 @@ impl RuleSet {
         if old == new {
             return Vec::new();
         }
+        let spans: OnceCell<Vec<Span>> = OnceCell::new();
         let mut out = Vec::new();
         for rule in self.for_kind(kind) {
-            if let Some(c) = self.apply(rule, old, new) {
+            if let Some(c) = self.apply(rule, old, new, &spans) {
                 out.push(c);
             }
         }
         out
     }
 
-    fn apply(&self, rule: &RuleSpec, old: &MaterialState, new: &MaterialState) -> Option<Change> {
+    fn apply(
+        &self,
+        rule: &RuleSpec,
+        old: &MaterialState,
+        new: &MaterialState,
+        spans: &OnceCell<Vec<Span>>,
+    ) -> Option<Change> {
         use MaterialState as S;
         let threshold = rule.threshold.unwrap_or(0.0);
         let change = |before: String, after: String, detail: Option<String>| Change {
@@ -452,6 +488,31 @@ impl RuleSet {
                         Some(format!("similarity {:.0}%", sim * 100.0)),
                     )
                 })
+            }
+            (Field::Text, Compare::SpanChanged, S::Claim(a), S::Claim(b)) => {
+                if a.text == b.text {
+                    return None;
+                }
+                let spans = spans.get_or_init(|| self.classifier.spans(&a.text, &b.text));
+                let hits: Vec<(&Span, Vec<&str>)> = spans
+                    .iter()
+                    .map(|s| {
+                        let mine = s.classes.iter().filter(|c| rule.classes.contains(c));
+                        (s, mine.map(|c| c.as_str()).collect::<Vec<_>>())
+                    })
+                    .filter(|(_, mine)| !mine.is_empty())
+                    .collect();
+                let (span, mine) = hits.first()?;
+                let mut detail = mine.join(", ");
+                if hits.len() > 1 {
+                    let more = hits.len() - 1;
+                    detail.push_str(&format!("; {more} more change{}", plural(more)));
+                }
+                Some(change(
+                    format!("\"{}\"", span.old),
+                    format!("\"{}\"", span.new),
+                    Some(detail),
+                ))
             }
             (Field::Qualifier, Compare::TextChanged, S::Claim(a), S::Claim(b)) => (a.qualifier
                 != b.qualifier)
@@ -512,6 +573,9 @@ fn check_rule(r: &RuleSpec) -> Result<(), String> {
         return Err("`node` lists no node kind".into());
     }
     let fits = |kinds: &[NodeKind]| r.node.iter().all(|k| kinds.contains(k));
+    if !r.classes.is_empty() && r.compare != C::SpanChanged {
+        return Err("`classes` belongs to compare \"span-changed\" only".into());
+    }
     let ok = match (r.field, r.compare) {
         (None, C::Removed | C::Added) => {
             fits(&[NodeKind::Claim, NodeKind::Benchmark, NodeKind::Concept])
@@ -523,6 +587,15 @@ fn check_rule(r: &RuleSpec) -> Result<(), String> {
         }
         (Some(Field::Value), C::TextChanged) => fits(&[NodeKind::Benchmark]),
         (Some(Field::Text), C::SimilarityBelow) => fits(&[NodeKind::Claim]),
+        (Some(Field::Text), C::SpanChanged) => {
+            if r.classes.is_empty() {
+                return Err(format!(
+                    "compare \"span-changed\" needs `classes`, some of: {}",
+                    TextClass::ALL.map(TextClass::as_str).join(", ")
+                ));
+            }
+            fits(&[NodeKind::Claim])
+        }
         (Some(Field::Qualifier), C::TextChanged) => fits(&[NodeKind::Claim]),
         (Some(Field::Sources), C::SetShrunk | C::SetGrew) => {
             fits(&[NodeKind::Claim, NodeKind::Benchmark])
@@ -637,12 +710,21 @@ fn fmt_score(x: f64) -> String {
     s.strip_suffix('.').unwrap_or(s).to_string()
 }
 
-/// Normalised edit similarity of two claim texts, 0–1.
+/// Normalised edit similarity of two claim texts, 0–1, blind to case and code marks (texts
+/// stored by earlier versions are lowercase).
 pub fn similarity(a: &str, b: &str) -> f64 {
     if a == b {
         return 1.0;
     }
-    strsim::normalized_levenshtein(a, b)
+    strsim::normalized_levenshtein(&plain(a), &plain(b))
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// A one-line description of a state, for "before"/"after" of added and removed nodes.
@@ -676,6 +758,12 @@ pub fn describe_rules(set: &RuleSet) -> String {
             .threshold
             .map(|t| format!(" (threshold {t})"))
             .unwrap_or_default();
+        let th = if r.classes.is_empty() {
+            th
+        } else {
+            let classes: Vec<&str> = r.classes.iter().map(|c| c.as_str()).collect();
+            format!("{th} (classes {})", classes.join(", "))
+        };
         out.push_str(&format!(
             "{:<18} {:<8} {:<17} {}{}\n",
             r.name,
