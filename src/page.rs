@@ -799,12 +799,12 @@ fn claim(
     let normalised = normalise_text(&claim_text);
     let explicit_id = explicit.is_some();
     // The claim's text is the whole item but its id marker and Evidence line.
-    let mut cut = vec![ev..after_start + line_end];
-    if let Some(open) = explicit.as_ref().and_then(|_| buf.text[..ev].find("{#")) {
-        if let Some(len) = buf.text[open..ev].find('}') {
-            cut.push(open..open + len + 1);
-        }
-    }
+    let evidence = ev..after_start + line_end;
+    let marker = explicit
+        .as_ref()
+        .and_then(|_| buf.text[..ev].find("{#"))
+        .and_then(|open| Some(open..open + buf.text[open..ev].find('}')? + 1));
+    let cut: Vec<Range<usize>> = std::iter::once(evidence).chain(marker).collect();
     let mut builder = claimtext::Builder::new();
     let mut plain = String::new();
     buf.feed(&cut, &mut builder, &mut plain);

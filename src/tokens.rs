@@ -143,13 +143,11 @@ pub fn tokenize(s: &str) -> Vec<Token> {
                 let joins = JOINERS.contains(n)
                     && at(j + 1).is_some_and(char::is_alphanumeric)
                     && j > start;
-                if n.is_alphanumeric() || joins {
-                    j += 1;
-                } else if n == '%' && at(j - 1).is_some_and(|p| p.is_ascii_digit()) {
-                    j += 1;
-                } else {
+                let percent = n == '%' && at(j - 1).is_some_and(|p| p.is_ascii_digit());
+                if !(n.is_alphanumeric() || joins || percent) {
                     break;
                 }
+                j += 1;
             }
             let first = chars[start + lead].1;
             let kind = if first.is_ascii_digit() {
