@@ -349,29 +349,46 @@ impl Buf {
     /// `plain`;
     /// `cut` ranges of this item's own text are left out.
     fn feed(&self, cut: &[Range<usize>], b: &mut claimtext::Builder, plain: &mut String) {
+        // Segments between every place where what a character is can change.
+        let ranges = cut
+            .iter()
+            .chain(&self.blocks)
+            .chain(&self.code)
+            .chain(self.links.iter().map(|(r, _)| r));
+        let mut cuts: Vec<usize> = ranges.flat_map(|r| [r.start, r.end]).collect();
+        cuts.extend(self.breaks.iter().flat_map(|&i| [i, i + 1]));
+        cuts.extend(self.children.iter().map(|(at, _)| *at));
+        cuts.extend([0, self.text.len()]);
+        cuts.retain(|&i| i <= self.text.len());
+        cuts.sort_unstable();
+        cuts.dedup();
+        let inside = |rs: &[Range<usize>], i: usize| rs.iter().any(|r| r.contains(&i));
         let mut kids = self.children.iter().peekable();
-        for (i, c) in self.text.char_indices() {
-            while let Some((_, kid)) = kids.next_if(|(at, _)| *at <= i) {
+        for w in cuts.windows(2) {
+            let (start, end) = (w[0], w[1]);
+            while let Some((_, kid)) = kids.next_if(|(at, _)| *at <= start) {
                 b.block();
                 kid.feed(&[], b, plain);
                 b.block();
                 plain.push('\n');
             }
-            if cut.iter().any(|r| r.contains(&i)) {
+            if inside(cut, start) {
                 continue;
             }
-            if self.breaks.contains(&i) {
+            if self.breaks.contains(&start) {
                 b.block();
                 plain.push('\n');
                 continue;
             }
-            let block = self.blocks.iter().any(|r| r.contains(&i));
-            b.push(c, block || self.code.iter().any(|r| r.contains(&i)));
+            let segment = &self.text[start..end];
+            let block = inside(&self.blocks, start);
+            let code = block || inside(&self.code, start);
+            segment.chars().for_each(|c| b.push(c, code));
             // Numbers in link text (`[[V-JEPA 2]]`, `[#776](…)`) are no measurements.
-            if self.links.iter().any(|(r, _)| r.contains(&i)) {
+            if self.links.iter().any(|(r, _)| r.contains(&start)) {
                 plain.push(' ');
             } else if !block {
-                plain.push(c);
+                plain.push_str(segment);
             }
         }
         for (_, kid) in kids {
@@ -1005,6 +1022,53 @@ mod tests {
     fn evidence_groups_split_qualifier_and_sources() {
         let g = paren_groups(" strong (vendor (technical) report) ([Genie 3])");
         assert_eq!(g.len(), 2);
+    }
+
+    fn claims_of(page: &str) -> Vec<Claim> {
+        let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
+        let folders = Folders::default();
+        let cx = ParseContext {
+            folders: &folders,
+            scale: &rules.scale,
+        };
+        let (page, diags) = parse(Path::new("concepts/c.md"), page, &cx);
+        assert!(diags.is_empty(), "{diags:?}");
+        page.expect("page").claims
+    }
+
+    #[test]
+    fn a_claim_is_its_whole_item() {
+        let claims = claims_of(
+            "# C\n\n- The tool shall `link` items. {#a}\n  Evidence: strong (s)\n  \
+             - Links point up.\n  - A sub-claim.\n    Evidence: weak (s)\n\n  \
+             More text.\n\n  | K | V |\n  |---|---|\n  | x | 1 |\n\n  \
+             ```\n  doorstop link A B\n  ```\n",
+        );
+        assert_eq!(claims.len(), 2);
+        assert_eq!(claims[0].text, "A sub-claim.");
+        assert_eq!(
+            claims[1].text,
+            "The tool shall `link` items.\nLinks point up.\nMore text.\nk | v\nx | 1\n`doorstop link A B`"
+        );
+        assert_eq!(claims[1].id, "a");
+    }
+
+    #[test]
+    fn a_code_block_in_a_tight_item_is_not_read_as_the_evidence_line() {
+        let claims = claims_of(
+            "# C\n\n- Run it:\n  Evidence: strong (s)\n  ```\n  doorstop new REQ\n  ```\n",
+        );
+        assert_eq!(claims[0].text, "Run it:\n`doorstop new REQ`");
+        assert_eq!(claims[0].bare_sources, ["s"]);
+        assert_eq!(claims[0].id, "run-it");
+    }
+
+    #[test]
+    fn numbers_in_marks_and_link_text_are_no_quantities() {
+        let claims = claims_of(
+            "# C\n\n- [[V-JEPA 2]] scores 64% [12] on it[^3] (#776).\n  Evidence: strong (s)\n",
+        );
+        assert_eq!(claims[0].quantities.len(), 1, "{:?}", claims[0].quantities);
     }
 
     #[test]

@@ -481,10 +481,11 @@ impl RuleSet {
             }
             (Field::Text, Compare::SimilarityBelow, S::Claim(a), S::Claim(b)) => {
                 let sim = similarity(&a.text, &b.text);
+                let line = |t: &str| t.replace('\n', " ");
                 (sim < threshold).then(|| {
                     change(
-                        a.text.clone(),
-                        b.text.clone(),
+                        line(&a.text),
+                        line(&b.text),
                         Some(format!("similarity {:.0}%", sim * 100.0)),
                     )
                 })
@@ -731,7 +732,11 @@ fn plural(n: usize) -> &'static str {
 pub fn describe(s: &MaterialState) -> String {
     match s {
         MaterialState::Claim(ClaimState { level, text, .. }) => {
-            let short: String = text.chars().take(60).collect();
+            let short: String = text
+                .chars()
+                .take(60)
+                .map(|c| if c == '\n' { ' ' } else { c })
+                .collect();
             let more = if text.chars().count() > 60 { "…" } else { "" };
             format!("\"{short}{more}\" ({level})")
         }

@@ -180,12 +180,12 @@ impl Side<'_> {
             return String::new();
         }
         let s = &self.text[self.tokens[r.start].span.start..self.tokens[r.end - 1].span.end];
-        let s = s.trim_matches('`');
+        let s = s.trim_matches('`').replace('\n', " ");
         if s.chars().count() > 80 {
             let short: String = s.chars().take(79).collect();
             format!("{short}…")
         } else {
-            s.to_string()
+            s
         }
     }
 }
