@@ -707,6 +707,16 @@ mod tests {
         assert_eq!(classes("in 3D scenes", "in 4D scenes"), [[C::Number]]);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_texts_diff_without_panic_and_case_is_invisible(a in ".{0,80}", b in ".{0,80}") {
+            let set = RuleSet::shipped().expect("shipped rules");
+            let _ = set.classifier.spans(&a, &b);
+            proptest::prop_assert!(set.classifier.spans(&a, &a.to_uppercase()).is_empty()
+                || a.to_uppercase().to_lowercase() != a.to_lowercase());
+        }
+    }
+
     #[test]
     fn sentences_and_spans_quote_context() {
         let set = RuleSet::shipped().expect("shipped rules");
