@@ -450,8 +450,12 @@ impl Classifier {
                 .map(|&i| &s.tokens[i])
                 .filter(|t| matches!(t.kind, Kind::Word | Kind::Number | Kind::Symbol))
                 .flat_map(|t| {
-                    t.key
-                        .chars()
+                    let key = if t.code {
+                        t.key.clone()
+                    } else {
+                        uncontract(&t.key)
+                    };
+                    key.chars()
                         .filter(|c| t.code || c.is_alphanumeric() || "<>=≤≥≠".contains(*c))
                         .collect::<Vec<_>>()
                 })
@@ -589,6 +593,17 @@ impl Classifier {
     }
 }
 
+/// A contraction spelled out, so that `won't` and `will not` read alike.
+fn uncontract(key: &str) -> String {
+    match key.strip_suffix("n't") {
+        Some("wo") => "will not".into(),
+        Some("ca") => "can not".into(),
+        Some("sha") => "shall not".into(),
+        Some(stem) => format!("{stem} not"),
+        None => key.to_string(),
+    }
+}
+
 /// One word is the other with a plural or third-person `s`, `es` or `ies`.
 fn inflection(x: &str, y: &str) -> bool {
     let (short, long) = if x.len() <= y.len() { (x, y) } else { (y, x) };
@@ -667,6 +682,11 @@ mod tests {
         );
         assert!(classes("Run `doorstop`", "run doorstop").is_empty());
         assert_eq!(classes("$ doorstop new", "doorstop new"), [[C::Prompt]]);
+        assert_eq!(
+            classes("it will not run", "it won't run"),
+            [[C::Punctuation]]
+        );
+        assert_eq!(classes("A & B", "A and B"), Vec::<Vec<TextClass>>::new());
     }
 
     #[test]

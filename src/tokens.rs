@@ -93,6 +93,18 @@ pub fn tokenize(s: &str) -> Vec<Token> {
                 continue;
             }
         }
+        if c == '&' && prev_space && at(i + 1).is_none_or(char::is_whitespace) {
+            // `A & B` reads as `A and B`.
+            out.push(Token {
+                span: pos(i)..pos(i + 1),
+                kind: Kind::Word,
+                code,
+                sentence_start: false,
+                key: "and".into(),
+            });
+            i += 1;
+            continue;
+        }
         if SUPERSCRIPTS.contains(c) {
             push(&mut out, pos(i)..pos(i + 1), Kind::Footnote, code, false);
             i += 1;
