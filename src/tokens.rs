@@ -117,6 +117,13 @@ pub fn tokenize(s: &str) -> Vec<Token> {
                 continue;
             }
         }
+        if c == '(' {
+            if let Some(len) = citation_len(&chars[i..]) {
+                push(&mut out, pos(i)..pos(i + len), Kind::Footnote, code, false);
+                i += len;
+                continue;
+            }
+        }
         if c == '#' && at(i + 1).is_some_and(|n| n.is_ascii_digit()) {
             let mut j = i + 1;
             while at(j).is_some_and(|n| n.is_ascii_digit()) {
@@ -221,6 +228,46 @@ fn footnote_len(chars: &[(usize, char)]) -> Option<usize> {
     (note || numbers).then_some(close + 1)
 }
 
+/// Length of an author-year citation at the start: `(LeCun, 2022)`, `(Ha and Schmidhuber
+/// 2018; Hafner et al., 2023a)`.
+fn citation_len(chars: &[(usize, char)]) -> Option<usize> {
+    let close = chars.iter().take(120).position(|c| c.1 == ')')?;
+    let inner: String = chars[1..close].iter().map(|c| c.1).collect();
+    let cites = inner.split(';').all(|part| {
+        let words: Vec<&str> = part.split_whitespace().collect();
+        let (Some(first), Some(last)) = (words.first(), words.last()) else {
+            return false;
+        };
+        let year = last.trim_end_matches(|c: char| c.is_ascii_lowercase());
+        first.chars().next().is_some_and(char::is_uppercase)
+            && !MONTHS.contains(&first.to_lowercase().trim_end_matches('.'))
+            && words.len() <= 6
+            && year.len() == 4
+            && year.chars().all(|c| c.is_ascii_digit())
+            && (words.len() == 2
+                || words
+                    .iter()
+                    .any(|w| *w == "al." || *w == "and" || *w == "&" || w.ends_with(',')))
+    });
+    cites.then_some(close + 1)
+}
+
+/// Month names, which a parenthesised date starts with: `(June 2025)` is no citation.
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
 /// How many leading marks belong to the token that starts here: `~64%`, `≈2`, `$5`, `-3`,
 /// `--force`, `-v`.
 fn lead_len(chars: &[(usize, char)], prev_space: bool) -> usize {
@@ -310,6 +357,18 @@ mod tests {
             .map(|t| t.text(s))
             .collect();
         assert_eq!(starts, ["Genie", "It", "Nested"]);
+    }
+
+    #[test]
+    fn author_year_citations_are_marks() {
+        let kinds = |s: &str| tokenize(s).into_iter().map(|t| t.kind).collect::<Vec<_>>();
+        assert_eq!(kinds("x (LeCun, 2022)"), [Kind::Word, Kind::Footnote]);
+        assert_eq!(
+            kinds("x (Ha and Schmidhuber 2018; Hafner et al., 2023a)"),
+            [Kind::Word, Kind::Footnote]
+        );
+        assert_eq!(kinds("(June 2025)"), [Kind::Word, Kind::Number]);
+        assert_eq!(kinds("(Sora 2)"), [Kind::Word, Kind::Number]);
     }
 
     #[test]
