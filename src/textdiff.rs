@@ -3,7 +3,7 @@
 //! classes they list; a class no rule lists is cosmetic. The word lists are data (`[text]` in
 //! `rules/default.toml`, overridable in `rescore.toml`); docs/rules.md describes each class.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::ops::Range;
 
@@ -236,7 +236,14 @@ impl Classifier {
             tokens: tokenize(new),
         };
         let ka: Vec<&str> = a.tokens.iter().map(|t| t.key.as_str()).collect();
-        let kb: Vec<&str> = b.tokens.iter().map(|t| t.key.as_str()).collect();
+        // A word with a typo fixed is the same word to the diff, so that the fix cannot throw
+        // the alignment off (`planner planner` → `plnaner planner`).
+        let aliases = self.typo_aliases(&a, &b);
+        let kb: Vec<&str> = b
+            .tokens
+            .iter()
+            .map(|t| aliases.get(t.key.as_str()).copied().unwrap_or(&t.key))
+            .collect();
         let ops = capture_diff_slices(Algorithm::Myers, &ka, &kb);
         let mut groups: Vec<(Range<usize>, Range<usize>)> = Vec::new();
         let mut open: Option<(Range<usize>, Range<usize>)> = None;
@@ -279,6 +286,35 @@ impl Classifier {
             .collect()
     }
 
+    /// New words that are a typo fix of an old word that is gone (it occurs fewer times in the
+    /// new text), mapped to that old word.
+    fn typo_aliases<'t>(&self, a: &'t Side, b: &'t Side) -> HashMap<&'t str, &'t str> {
+        let count = |s: &'t Side| {
+            let mut n: HashMap<&'t str, usize> = HashMap::new();
+            for t in &s.tokens {
+                *n.entry(t.key.as_str()).or_default() += 1;
+            }
+            n
+        };
+        let (old, new) = (count(a), count(b));
+        let gone: Vec<usize> = (0..a.tokens.len())
+            .filter(|&i| {
+                let k = a.tokens[i].key.as_str();
+                old.get(k) > new.get(k).or(Some(&0))
+            })
+            .collect();
+        let mut out = HashMap::new();
+        for (j, t) in b.tokens.iter().enumerate() {
+            if old.contains_key(t.key.as_str()) || out.contains_key(t.key.as_str()) {
+                continue;
+            }
+            if let Some(&i) = gone.iter().find(|&&i| self.typo((a, i), (b, j))) {
+                out.insert(t.key.as_str(), a.tokens[i].key.as_str());
+            }
+        }
+        out
+    }
+
     fn is_negation(&self, key: &str) -> bool {
         self.negation.contains(key)
             || self
@@ -308,7 +344,7 @@ impl Classifier {
         }
         let (lx, ly) = (x.chars().count(), y.chars().count());
         // Number agreement (`company` → `companies`, `runs` → `run`) is typo-level.
-        if lx.min(ly) >= 3 && inflection(x, y) {
+        if inflection(x, y) && (lx.min(ly) >= 3 || lx.max(ly) == 3) {
             return true;
         }
         if strsim::osa_distance(x, y) > self.typo_max_edits {
@@ -500,6 +536,10 @@ impl Classifier {
         }
         ow.retain(|i| !article(a, i));
         nw.retain(|i| !article(b, i));
+        if !(ow.is_empty() && nw.is_empty()) && skeleton(a, &ow) == skeleton(b, &nw) {
+            cosmetic.push(TextClass::Punctuation);
+            return cosmetic;
+        }
         if typos(&ow, &nw) {
             cosmetic.push(TextClass::Typo);
             cosmetic.sort();
@@ -604,8 +644,23 @@ fn uncontract(key: &str) -> String {
     }
 }
 
-/// One word is the other with a plural or third-person `s`, `es` or `ies`.
+/// Verb forms that change only with the number of their subject.
+const AGREEMENT: [(&str, &str); 4] = [
+    ("is", "are"),
+    ("was", "were"),
+    ("has", "have"),
+    ("does", "do"),
+];
+
+/// One word is the other with a plural or third-person `s`, `es` or `ies`, or the other form of
+/// an agreeing verb (`is` → `are`).
 fn inflection(x: &str, y: &str) -> bool {
+    if AGREEMENT
+        .iter()
+        .any(|&(p, q)| (x, y) == (p, q) || (x, y) == (q, p))
+    {
+        return true;
+    }
     let (short, long) = if x.len() <= y.len() { (x, y) } else { (y, x) };
     let Some(rest) = long.strip_prefix(short.trim_end_matches('y')) else {
         return false;
@@ -673,12 +728,13 @@ mod tests {
     fn cosmetic_spans() {
         assert_eq!(
             classes("It recieves the data", "It receives data"),
-            [[C::Article, C::Typo]]
+            [[C::Article]]
         );
+        assert!(classes("planner planner model", "plnaner planner model").is_empty());
         assert_eq!(classes("GPQA [^8] rises", "GPQA rises"), [[C::Footnote]]);
         assert_eq!(
-            classes("real-time video", "realtime video"),
-            [[C::Punctuation]]
+            classes("the real-time video", "a real time video"),
+            [[C::Article, C::Punctuation]]
         );
         assert!(classes("Run `doorstop`", "run doorstop").is_empty());
         assert_eq!(classes("$ doorstop new", "doorstop new"), [[C::Prompt]]);

@@ -244,28 +244,19 @@ fn citation_len(chars: &[(usize, char)]) -> Option<usize> {
             && words.len() <= 6
             && year.len() == 4
             && year.chars().all(|c| c.is_ascii_digit())
-            && (words.len() == 2
-                || words
-                    .iter()
-                    .any(|w| *w == "al." || *w == "and" || *w == "&" || w.ends_with(',')))
+            && words
+                .iter()
+                .any(|w| *w == "al." || *w == "and" || *w == "&" || w.ends_with(','))
     });
     cites.then_some(close + 1)
 }
 
-/// Month names, which a parenthesised date starts with: `(June 2025)` is no citation.
-const MONTHS: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
+/// Month names, which a parenthesised date starts with: `(Dec 12, 2025)` is no citation.
+#[rustfmt::skip]
+const MONTHS: [&str; 24] = [
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec",
 ];
 
 /// How many leading marks belong to the token that starts here: `~64%`, `≈2`, `$5`, `-3`,
@@ -369,6 +360,11 @@ mod tests {
         );
         assert_eq!(kinds("(June 2025)"), [Kind::Word, Kind::Number]);
         assert_eq!(kinds("(Sora 2)"), [Kind::Word, Kind::Number]);
+        assert_eq!(kinds("(Dec 2025)"), [Kind::Word, Kind::Number]);
+        assert_eq!(
+            kinds("(Dec. 12, 2025)"),
+            [Kind::Word, Kind::Number, Kind::Number]
+        );
     }
 
     #[test]
