@@ -332,6 +332,7 @@ enum Cosmetic {
     Articles,
     Markup,
     Typo,
+    Footnote,
 }
 
 fn apply(words: &[String], how: Cosmetic, at: usize) -> String {
@@ -366,6 +367,7 @@ fn apply(words: &[String], how: Cosmetic, at: usize) -> String {
             };
             w[i] = format!("**{word}**{dot}");
         }
+        Cosmetic::Footnote => w[i].push_str("[^1]"),
         Cosmetic::Typo => {
             // Two inner letters swapped.
             let mut c: Vec<char> = w[i].chars().collect();
@@ -387,6 +389,7 @@ fn cosmetic() -> impl Strategy<Value = Cosmetic> {
         Just(Cosmetic::Articles),
         Just(Cosmetic::Markup),
         Just(Cosmetic::Typo),
+        Just(Cosmetic::Footnote),
     ]
 }
 
