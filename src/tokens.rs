@@ -163,7 +163,8 @@ pub fn tokenize(s: &str) -> Vec<Token> {
                     && at(j + 1).is_some_and(char::is_alphanumeric)
                     && j > start;
                 let percent = n == '%' && at(j - 1).is_some_and(|p| p.is_ascii_digit());
-                if !(n.is_alphanumeric() || joins || percent) {
+                // `space¹`: a superscript is a mark after the word, not part of it.
+                if SUPERSCRIPTS.contains(n) || !(n.is_alphanumeric() || joins || percent) {
                     break;
                 }
                 j += 1;
@@ -196,20 +197,38 @@ pub fn tokenize(s: &str) -> Vec<Token> {
 
 /// The text with its footnote and reference marks blanked out.
 pub fn without_marks(s: &str) -> String {
-    let marks: Vec<Range<usize>> = tokenize(s)
-        .into_iter()
-        .filter(|t| t.kind == Kind::Footnote)
-        .map(|t| t.span)
-        .collect();
-    if marks.is_empty() {
+    // Runs on every claim while parsing: no tokens, and no scan at all for most texts.
+    let candidate = |c: char| matches!(c, '[' | '(' | '#') || SUPERSCRIPTS.contains(c);
+    if !s.contains(candidate) {
         return s.to_string();
     }
+    let chars: Vec<(usize, char)> = s.char_indices().collect();
+    let pos = |i: usize| chars.get(i).map_or(s.len(), |c| c.0);
     let mut out = String::with_capacity(s.len());
-    let mut last = 0;
-    for r in marks {
-        out.push_str(&s[last..r.start]);
-        out.push(' ');
-        last = r.end;
+    let (mut last, mut i) = (0, 0);
+    while i < chars.len() {
+        let len = match chars[i].1 {
+            '[' => footnote_len(&chars[i..]),
+            '(' => citation_len(&chars[i..]),
+            '#' => {
+                let digits = chars[i + 1..]
+                    .iter()
+                    .take_while(|c| c.1.is_ascii_digit())
+                    .count();
+                (digits > 0).then_some(digits + 1)
+            }
+            c if SUPERSCRIPTS.contains(c) => Some(1),
+            _ => None,
+        };
+        match len {
+            Some(len) => {
+                out.push_str(&s[last..pos(i)]);
+                out.push(' ');
+                last = pos(i + len);
+                i += len;
+            }
+            None => i += 1,
+        }
     }
     out.push_str(&s[last..]);
     out
@@ -308,7 +327,7 @@ mod tests {
 
     #[test]
     fn numbers_marks_and_symbols() {
-        let t = words("~64% on GPQA [^8] and [12] #776 ¹ > 5 -> x $5");
+        let t = words("~64% on GPQA [^8] and [12] #776 x¹ > 5 -> $5");
         let kinds: Vec<(&str, Kind)> = t.iter().map(|w| (w.0.as_str(), w.1)).collect();
         assert_eq!(
             kinds,
@@ -320,10 +339,10 @@ mod tests {
                 ("and", Kind::Word),
                 ("[12]", Kind::Footnote),
                 ("#776", Kind::Footnote),
+                ("x", Kind::Word),
                 ("¹", Kind::Footnote),
                 (">", Kind::Symbol),
                 ("5", Kind::Number),
-                ("x", Kind::Word),
                 ("$5", Kind::Number),
             ]
         );
@@ -365,6 +384,27 @@ mod tests {
             kinds("(Dec. 12, 2025)"),
             [Kind::Word, Kind::Number, Kind::Number]
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn blanked_marks_are_the_footnote_tokens(s in "[a-z \\[\\]^#(),.0-9¹A-Z&]{0,60}") {
+            let blanked: String = tokenize(&s)
+                .iter()
+                .filter(|t| t.kind == Kind::Footnote)
+                .fold((String::new(), 0), |(mut out, last), t| {
+                    out.push_str(&s[last..t.span.start]);
+                    out.push(' ');
+                    (out, t.span.end)
+                })
+                .0;
+            let tail = tokenize(&s)
+                .iter()
+                .filter(|t| t.kind == Kind::Footnote)
+                .last()
+                .map_or(0, |t| t.span.end);
+            proptest::prop_assert_eq!(without_marks(&s), blanked + &s[tail..]);
+        }
     }
 
     #[test]
