@@ -345,9 +345,8 @@ struct Buf {
 }
 
 impl Buf {
-    /// Feeds the text to a canonical-text builder and, without code blocks and link text, to
-    /// `plain`;
-    /// `cut` ranges of this item's own text are left out.
+    /// Feeds the text, nested items and tables included, to a canonical-text builder and (less
+    /// code blocks and link text) to `plain`; `cut` ranges of this item's own text are left out.
     fn feed(&self, cut: &[Range<usize>], b: &mut claimtext::Builder, plain: &mut String) {
         // Segments between every place where what a character is can change.
         let ranges = cut
