@@ -430,6 +430,12 @@ impl Classifier {
             })
     }
 
+    /// A word right before `than` is a comparison: `cheaper than`, `costlier than`.
+    fn compared(side: &Side, i: usize) -> bool {
+        side.token(i + 1)
+            .is_some_and(|n| n.key == "than" && !n.sentence_start)
+    }
+
     fn near_number(side: &Side, i: usize) -> bool {
         let num = |j: usize| side.token(j).is_some_and(|t| t.kind == Kind::Number);
         (i > 0 && num(i - 1)) || num(i + 1)
@@ -584,7 +590,9 @@ impl Classifier {
                         _ if self.is_month(s, i) => Some(TextClass::Date),
                         _ if self.is_negation(&t.key) => Some(TextClass::Negation),
                         _ if self.modal.contains(&t.key) => Some(TextClass::Modal),
-                        _ if self.is_quantifier(&t.key) => Some(TextClass::Quantifier),
+                        _ if self.is_quantifier(&t.key) || Self::compared(s, i) => {
+                            Some(TextClass::Quantifier)
+                        }
                         _ if self.name_like(s, i) || self.command_word(s, i) => {
                             Some(TextClass::Name)
                         }
