@@ -259,8 +259,68 @@ impl Classifier {
             });
         }
         groups.extend(open);
+        // A run of words deleted in one place and inserted unchanged in another was moved:
+        // reordered items or sentences say the same. The run may be a whole change or the start
+        // or end of one.
+        let mut moved = vec![false; groups.len()];
+        for d in 0..groups.len() {
+            let pure_delete = groups[d].1.is_empty() && !groups[d].0.is_empty();
+            let pure_insert = groups[d].0.is_empty() && !groups[d].1.is_empty();
+            if moved[d] || !(pure_delete || pure_insert) {
+                continue;
+            }
+            let run: Vec<&str> = if pure_delete {
+                ka[groups[d].0.clone()].to_vec()
+            } else {
+                kb[groups[d].1.clone()].to_vec()
+            };
+            for k in (0..groups.len()).filter(|&k| k != d && !moved[k]) {
+                let (side, keys) = if pure_delete {
+                    (&mut groups[k].1, &kb)
+                } else {
+                    (&mut groups[k].0, &ka)
+                };
+                let len = run.len();
+                if side.len() < len {
+                    continue;
+                }
+                if keys[side.start..side.start + len] == run[..] {
+                    side.start += len;
+                } else if keys[side.end - len..side.end] == run[..] {
+                    side.end -= len;
+                } else {
+                    continue;
+                }
+                moved[d] = true;
+                moved[k] = groups[k].0.is_empty() && groups[k].1.is_empty();
+                break;
+            }
+        }
+        // A run deleted in one place and a run inserted in another that share most of their
+        // words at one end are one item moved and edited: compared as one change.
+        for d in 0..groups.len() {
+            if moved[d] || !groups[d].1.is_empty() || groups[d].0.is_empty() {
+                continue;
+            }
+            let old_run = &ka[groups[d].0.clone()];
+            let twin = (0..groups.len()).find(|&k| {
+                let new_run = &kb[groups[k].1.clone()];
+                let shared = common_end(old_run, new_run);
+                !moved[k]
+                    && groups[k].0.is_empty()
+                    && !new_run.is_empty()
+                    && shared * 2 >= old_run.len().min(new_run.len())
+            });
+            if let Some(k) = twin {
+                groups[d].1 = groups[k].1.clone();
+                moved[k] = true;
+            }
+        }
         groups
             .into_iter()
+            .zip(moved)
+            .filter(|(_, m)| !m)
+            .map(|(g, _)| g)
             .filter_map(|(o, n)| {
                 let classes = self.classify(&a, &o, &b, &n);
                 if classes.is_empty() {
@@ -641,6 +701,18 @@ impl Classifier {
     }
 }
 
+/// How many words two runs share at their start, or else at their end.
+fn common_end(a: &[&str], b: &[&str]) -> usize {
+    let front = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let back = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    front.max(back)
+}
+
 /// A contraction spelled out, so that `won't` and `will not` read alike.
 fn uncontract(key: &str) -> String {
     match key.strip_suffix("n't") {
@@ -799,6 +871,17 @@ mod tests {
             proptest::prop_assert!(set.classifier.spans(&a, &a.to_uppercase()).is_empty()
                 || a.to_uppercase().to_lowercase() != a.to_lowercase());
         }
+    }
+
+    #[test]
+    fn moved_sentences_and_items_are_no_change() {
+        assert!(classes("A runs. B fails.", "B fails. A runs.").is_empty());
+        let moved_and_edited = classes(
+            "Scores:\n- val: 71%\n- all tests: 69%",
+            "Scores:\n- some tests: 69%\n- val: 71%",
+        );
+        assert_eq!(moved_and_edited, [[C::Quantifier]]);
+        assert!(!classes("Genie beats Sora.", "Sora beats Genie.").is_empty());
     }
 
     #[test]
