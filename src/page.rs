@@ -812,7 +812,6 @@ fn claim(
             }
         }
     }
-    let normalised = normalise_text(&claim_text);
     let explicit_id = explicit.is_some();
     // The claim's text is the whole item but its id marker and Evidence line.
     let evidence = ev..after_start + line_end;
@@ -827,7 +826,7 @@ fn claim(
     let id = match explicit {
         Some(id) => id,
         None => slug(
-            &normalised
+            &normalise_text(&claim_text)
                 .split_whitespace()
                 .take(SLUG_WORDS)
                 .collect::<Vec<_>>()
