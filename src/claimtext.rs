@@ -24,12 +24,49 @@ impl Builder {
         Builder::default()
     }
 
+    /// Appends a piece of text; `code` says whether it is inside a code span or block.
+    pub fn push_str(&mut self, s: &str, code: bool) {
+        let mut words = s.split(char::is_whitespace);
+        if let Some(first) = words.next() {
+            self.word(first, code);
+        }
+        for w in words {
+            self.space = true;
+            self.word(w, code);
+        }
+    }
+
+    /// A run of text without whitespace (possibly empty).
+    fn word(&mut self, w: &str, code: bool) {
+        if w.is_empty() {
+            return;
+        }
+        if w.is_ascii() && !w.contains('`') {
+            self.start_word(code);
+            self.out.push_str(w);
+        } else {
+            w.chars().for_each(|c| self.push(c, code));
+        }
+    }
+
     /// Appends one character of text; `code` says whether it is inside a code span or block.
     pub fn push(&mut self, c: char, code: bool) {
         if c.is_whitespace() {
             self.space = true;
             return;
         }
+        self.start_word(code);
+        match c {
+            // A backtick inside code would end the span early when the text is read back.
+            '`' => self.out.push('\''),
+            c if DASHES.contains(&c) => self.out.push('-'),
+            c => self.out.push(c),
+        }
+    }
+
+    /// What goes before the next non-blank character: a closing backtick, a space or line
+    /// break, an opening backtick.
+    fn start_word(&mut self, code: bool) {
         if self.open_code && (!code || self.block) {
             self.out.push('`');
             self.open_code = false;
@@ -46,12 +83,6 @@ impl Builder {
         if code && !self.open_code {
             self.out.push('`');
             self.open_code = true;
-        }
-        match c {
-            // A backtick inside code would end the span early when the text is read back.
-            '`' => self.out.push('\''),
-            c if DASHES.contains(&c) => self.out.push('-'),
-            c => self.out.push(c),
         }
     }
 
@@ -99,9 +130,7 @@ mod tests {
             if breaks.contains(&i) {
                 b.block();
             }
-            for c in text.chars() {
-                b.push(c, *code);
-            }
+            b.push_str(text, *code);
         }
         b.finish()
     }

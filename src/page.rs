@@ -382,7 +382,7 @@ impl Buf {
             let segment = &self.text[start..end];
             let block = inside(&self.blocks, start);
             let code = block || inside(&self.code, start);
-            segment.chars().for_each(|c| b.push(c, code));
+            b.push_str(segment, code);
             // Numbers in link text (`[[V-JEPA 2]]`, `[#776](…)`) are no measurements.
             if self.links.iter().any(|(r, _)| r.contains(&start)) {
                 plain.push(' ');

@@ -198,8 +198,13 @@ pub fn tokenize(s: &str) -> Vec<Token> {
 /// The text with its footnote and reference marks blanked out.
 pub fn without_marks(s: &str) -> String {
     // Runs on every claim while parsing: no tokens, and no scan at all for most texts.
-    let candidate = |c: char| matches!(c, '[' | '(' | '#') || SUPERSCRIPTS.contains(c);
-    if !s.contains(candidate) {
+    let citation = s.contains('(')
+        && s.as_bytes()
+            .windows(4)
+            .any(|w| w.iter().all(u8::is_ascii_digit));
+    let marks = s.bytes().any(|b| b == b'[' || b == b'#')
+        || (!s.is_ascii() && s.chars().any(|c| SUPERSCRIPTS.contains(c)));
+    if !citation && !marks {
         return s.to_string();
     }
     let chars: Vec<(usize, char)> = s.char_indices().collect();
