@@ -27,6 +27,7 @@ pub mod rules;
 pub mod select;
 pub mod textdiff;
 pub mod tokens;
+pub mod toml_spans;
 pub mod trees;
 pub mod watch;
 pub mod writeback;

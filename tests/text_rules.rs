@@ -151,13 +151,34 @@ fn a_bad_class_or_classes_on_another_compare_is_an_error() {
 
 #[test]
 fn a_lock_written_by_the_previous_version_stays_clean() {
-    // The shipped example's lock holds lowercase claim texts without code marks.
+    // Both locks hold lowercase claim texts without code marks: the format-1 lock of the
+    // previous release, and the shipped format-2 lock written before claim text kept its case.
+    let v1 = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/world-models-v1.lock"),
+    )
+    .expect("v1 lock");
+    assert!(v1.contains("text = \"genie 3 achieves"), "a lowercase lock");
     let repo = common::example();
-    let lock = std::fs::read_to_string(common::example_dir().join("rescore.lock")).expect("lock");
-    repo.write("rescore.lock", &lock);
+    repo.write("rescore.lock", &v1);
+    repo.ok(&["check"], 0);
+
+    let repo = common::example();
+    let shipped = common::example_dir();
+    repo.write(
+        "rescore.lock",
+        std::fs::read(shipped.join("rescore.lock")).expect("lock"),
+    );
+    common::copy_dir(
+        &shipped.join("rescore.lock.d"),
+        &repo.path("rescore.lock.d"),
+    );
+    let shards = common::tree(&repo.path("rescore.lock.d"));
     assert!(
-        lock.contains("text = \"genie 3 achieves"),
-        "an old-format lock"
+        shards
+            .values()
+            .any(|b| String::from_utf8_lossy(b).contains("text = \"genie 3 achieves")),
+        "a lowercase lock"
     );
     repo.ok(&["check"], 0);
 }
