@@ -8,6 +8,7 @@
 
 pub mod backlinks;
 pub mod ci;
+pub mod claimtext;
 pub mod cli;
 pub mod config;
 pub mod diag;
@@ -26,6 +27,8 @@ pub mod report;
 pub mod resolve;
 pub mod rules;
 pub mod select;
+pub mod textdiff;
+pub mod tokens;
 pub mod toml_spans;
 pub mod trees;
 pub mod watch;
