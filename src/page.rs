@@ -5,7 +5,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
-use rescore_graph::quantity::{extract_quantities, normalise_text, parse_value, Quantity, Value};
+use rescore_graph::quantity::{
+    extract_quantities, normalise_text, parse_value, Quantity, Value, HIDDEN,
+};
 use serde::Serialize;
 
 use crate::config::Folders;
@@ -330,6 +332,8 @@ struct Buf {
     text: String,
     /// (range in `text`, index into the page's links)
     links: Vec<(Range<usize>, usize)>,
+    /// Ranges of `text` that hold no quantity: the text of every link, and code spans.
+    hidden: Vec<Range<usize>>,
     /// Byte offset of the item in the file.
     start: usize,
 }
@@ -486,25 +490,34 @@ impl Body {
                         let text_start = buf.map_or(0, |b| b.text.len());
                         open_links.push(OpenLink { index, text_start });
                     } else {
+                        let buf = current(&mut table, &mut heading, &mut items);
                         open_links.push(OpenLink {
                             index: usize::MAX,
-                            text_start: 0,
+                            text_start: buf.map_or(0, |b| b.text.len()),
                         });
                     }
                 }
                 Event::End(TagEnd::Link) => {
                     if let Some(open) = open_links.pop() {
-                        if open.index != usize::MAX {
-                            if let Some(buf) = current(&mut table, &mut heading, &mut items) {
-                                let end = buf.text.len();
+                        if let Some(buf) = current(&mut table, &mut heading, &mut items) {
+                            let end = buf.text.len();
+                            buf.hidden.push(open.text_start..end);
+                            if open.index != usize::MAX {
                                 buf.links.push((open.text_start..end, open.index));
                             }
                         }
                     }
                 }
-                Event::Text(t) | Event::Code(t) => {
+                Event::Text(t) => {
                     if let Some(buf) = current(&mut table, &mut heading, &mut items) {
                         buf.text.push_str(&t);
+                    }
+                }
+                Event::Code(t) => {
+                    if let Some(buf) = current(&mut table, &mut heading, &mut items) {
+                        let start = buf.text.len();
+                        buf.text.push_str(&t);
+                        buf.hidden.push(start..buf.text.len());
                     }
                 }
                 Event::SoftBreak | Event::HardBreak => {
@@ -722,8 +735,9 @@ fn claim(
         ),
     };
     // Quantities come from the text before lowercasing ("1.5M" is mega, "1.5m" is not), with
-    // line breaks folded so a reflowed claim reads the same.
-    let folded = claim_text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // link text and code hidden, and line breaks folded so a reflowed claim reads the same.
+    let (measured, _) = strip_id(&hide(&buf.text[..ev], &buf.hidden));
+    let folded = measured.split_whitespace().collect::<Vec<_>>().join(" ");
     let quantities = extract_quantities(&folded);
     Some(Claim {
         explicit_id,
@@ -736,6 +750,35 @@ fn claim(
         line: item_pos.line,
         pos: item_pos,
     })
+}
+
+/// `text` with each hidden range (clipped to the text) replaced by one [`HIDDEN`] mark.
+fn hide(text: &str, hidden: &[Range<usize>]) -> String {
+    let mut ranges = hidden.to_vec();
+    ranges.sort_by_key(|r| r.start);
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for r in &ranges {
+        let (start, end) = (r.start.max(last), r.end.min(text.len()));
+        if start >= end || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+            continue;
+        }
+        out.push_str(&text[last..start]);
+        out.push(HIDDEN);
+        last = end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// A benchmark cell's value: its numbers, read with link text and code hidden, or its text.
+fn cell_value(cell: &Buf) -> Value {
+    match parse_value(hide(&cell.text, &cell.hidden).trim()) {
+        Value::Text { .. } => Value::Text {
+            text: normalise_text(cell.text.trim()),
+        },
+        numbers => numbers,
+    }
 }
 
 /// Byte position of `Evidence:` in the item text: at a line start, or after whitespace.
@@ -847,7 +890,7 @@ impl Table {
                 id,
                 metric: normalise_text(&m),
                 system: sys.map(|s| normalise_text(&s)),
-                value: parse_value(&cell(value)),
+                value: cells.get(value).map_or_else(|| parse_value(""), cell_value),
                 line: pos.line,
                 pos,
             });
