@@ -123,8 +123,10 @@ pub fn cell_numbers<'a>(
         }
         (Value::Quantity(a), Value::Numbers { numbers: b }) => {
             let first = b.first()?;
-            let b = if read_alike(a, first) { a } else { first };
-            Some((Cow::Borrowed(std::slice::from_ref(a)), Cow::Owned(vec![b.clone()])))
+            Some((
+                Cow::Owned(vec![as_meant(a, first)]),
+                Cow::Borrowed(std::slice::from_ref(first)),
+            ))
         }
         (Value::Text { text }, Value::Numbers { numbers: b }) => match read_canonical_value(text) {
             Value::Numbers { numbers: a } => Some((Cow::Owned(a), Cow::Borrowed(b))),
@@ -141,21 +143,28 @@ pub fn cell_numbers<'a>(
     }
 }
 
-/// Whether an older rescore would have stored `old` for a cell this version reads as `new`:
-/// it did not know some units, nor an SI suffix after a space (`11 B` was 11).
-fn read_alike(old: &Quantity, new: &Quantity) -> bool {
-    if old.high.is_some() != new.high.is_some() || old.approx != new.approx {
-        return false;
+/// What an older rescore's bare number `old` meant, next to this version's reading `new` of the
+/// cell: that rescore knew fewer units, and no SI suffix after a space (`11 B` was 11), so a
+/// bare old number takes the new unit and the power of 1000 that brings it nearest the new value.
+fn as_meant(old: &Quantity, new: &Quantity) -> Quantity {
+    if old.unit.is_some() {
+        return old.clone();
     }
-    let unit_ok = old.unit == new.unit || old.unit.is_none();
-    let scale = |a: f64, b: f64| {
-        a == b || (a != 0.0 && [1e3, 1e6, 1e9, 1e12].iter().any(|s| (a * s - b).abs() <= b.abs() * 1e-12))
+    let scale = if old.value != 0.0 && new.value != 0.0 {
+        let distance = |s: f64| (new.value.abs() / (old.value.abs() * s)).ln().abs();
+        [1.0, 1e3, 1e6, 1e9, 1e12]
+            .into_iter()
+            .min_by(|&a, &b| distance(a).total_cmp(&distance(b)))
+            .unwrap_or(1.0)
+    } else {
+        1.0
     };
-    let high_ok = match (old.high, new.high) {
-        (Some(a), Some(b)) => scale(a, b),
-        _ => true,
-    };
-    unit_ok && scale(old.value, new.value) && high_ok
+    Quantity {
+        value: old.value * scale,
+        high: old.high.map(|h| h * scale),
+        unit: new.unit.clone(),
+        approx: old.approx,
+    }
 }
 
 #[cfg(test)]
