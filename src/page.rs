@@ -922,6 +922,46 @@ mod tests {
         assert_eq!(g.len(), 2);
     }
 
+    fn concept(body: &str) -> Page {
+        let folders = crate::config::Folders::default();
+        let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
+        let cx = ParseContext {
+            folders: &folders,
+            scale: &rules.scale,
+        };
+        let text = format!("+++\nkind = \"concept\"\n+++\n# C\n\n{body}");
+        let (page, diags) = parse(Path::new("concepts/c.md"), &text, &cx);
+        assert!(diags.is_empty(), "{diags:?}");
+        page.expect("a page")
+    }
+
+    fn shown(qs: &[Quantity]) -> Vec<String> {
+        qs.iter().map(Quantity::to_string).collect()
+    }
+
+    #[test]
+    fn link_text_and_code_hold_no_quantity() {
+        let page = concept(
+            "- [Genie 3](../sources/g.md) and [#776](https://x.org/776) run `--steps 3000` at\n  \
+             [[Genie 3]] 24 fps, see <https://x.org/2> and [4 GB](https://x.org). {#a}\n  \
+             Evidence: strong ([[S]])\n",
+        );
+        assert_eq!(shown(&page.claims[0].quantities), ["24 fps"]);
+    }
+
+    #[test]
+    fn a_cell_reads_every_number_but_not_its_links() {
+        let page = concept(
+            "| Metric | Value |\n|---|---|\n\
+             | Memory | 47.14GB GPU / 2.96GB CPU |\n\
+             | Params | 11 B [^3] |\n\
+             | Model | [Genie 3](../sources/g.md) |\n\
+             | Size | 7 [B](https://x.org) |\n",
+        );
+        let values: Vec<String> = page.rows.iter().map(|r| r.value.to_string()).collect();
+        assert_eq!(values, ["47.14 gb / 2.96 gb", "11B", "\"genie 3\"", "7"]);
+    }
+
     #[test]
     fn percent_escapes_decode() {
         assert_eq!(percent_decode("my%20page.md"), "my page.md");

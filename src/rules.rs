@@ -428,10 +428,12 @@ impl RuleSet {
             }
             // Numbers come from the text: where the text reads the same numbers, none moved,
             // whatever an older rescore stored for them.
-            (Field::Value, cmp, S::Claim(a), S::Claim(b)) => canonical_numbers_differ(&a.text, &b.text)
-                .then(|| quantities(cmp, threshold, &a.quantities, &b.quantities))
-                .flatten()
-                .map(|(before, after, detail)| change(before, after, detail)),
+            (Field::Value, cmp, S::Claim(a), S::Claim(b)) => {
+                canonical_numbers_differ(&a.text, &b.text)
+                    .then(|| quantities(cmp, threshold, &a.quantities, &b.quantities))
+                    .flatten()
+                    .map(|(before, after, detail)| change(before, after, detail))
+            }
             (Field::Value, cmp, S::Benchmark { value: a, .. }, S::Benchmark { value: b, .. }) => {
                 match cell_numbers(a, b) {
                     Some((qa, qb)) => quantities(cmp, threshold, &qa, &qb)

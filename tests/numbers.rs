@@ -52,9 +52,7 @@ fn causes(repo: &TempRepo) -> Vec<[String; 5]> {
         .as_array()
         .expect("causes")
         .iter()
-        .map(|c| {
-            ["node", "rule", "before", "after", "detail"].map(|k| field(c, k))
-        })
+        .map(|c| ["node", "rule", "before", "after", "detail"].map(|k| field(c, k)))
         .collect()
 }
 
@@ -96,7 +94,13 @@ fn a_pixel_size_move_in_a_claim_is_a_value_shift() {
     repo.edit(CONCEPT, "256px with", "384px with");
     assert_eq!(
         value_causes(&repo),
-        [cause("c#training", "value-shift", "256 px", "384 px", "+50%")]
+        [cause(
+            "c#training",
+            "value-shift",
+            "256 px",
+            "384 px",
+            "+50%"
+        )]
     );
 }
 
@@ -106,7 +110,13 @@ fn a_move_across_units_is_reported_in_both() {
     repo.edit(CONCEPT, "~1 minute of", "~90 seconds of");
     assert_eq!(
         value_causes(&repo),
-        [cause("c#training", "value-shift", "~1 minute", "~90 second", "+50%")]
+        [cause(
+            "c#training",
+            "value-shift",
+            "~1 minute",
+            "~90 second",
+            "+50%"
+        )]
     );
 }
 
@@ -116,7 +126,13 @@ fn the_second_number_of_a_cell_is_compared() {
     repo.edit(CONCEPT, "2.96GB CPU", "29.6GB CPU");
     assert_eq!(
         value_causes(&repo),
-        [cause("c#memory@v-jepa-2", "value-shift", "2.96 gb", "29.6 gb", "+900%")]
+        [cause(
+            "c#memory@v-jepa-2",
+            "value-shift",
+            "2.96 gb",
+            "29.6 gb",
+            "+900%"
+        )]
     );
 }
 
@@ -178,7 +194,13 @@ fn a_baseline_from_the_previous_rescore_still_sees_moves() {
         value_causes(&repo),
         [
             cause("c#parameters@v-jepa-2", "value-shift", "11B", "20B", "+82%"),
-            cause("c#resolution@v-jepa-2", "value-shift", "256 px", "384 px", "+50%"),
+            cause(
+                "c#resolution@v-jepa-2",
+                "value-shift",
+                "256 px",
+                "384 px",
+                "+50%"
+            ),
         ]
     );
 }

@@ -43,11 +43,15 @@ pub struct Quantity {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Value {
     /// Every number of the cell, in order (`47.14GB GPU / 2.96GB CPU` has two).
-    Numbers { numbers: Vec<Quantity> },
+    Numbers {
+        numbers: Vec<Quantity>,
+    },
     /// A cell as an older rescore stored it: its first number only. Read from old locks, never
     /// produced by parsing; [`cell_numbers`] compares it with what this version reads.
     Quantity(Quantity),
-    Text { text: String },
+    Text {
+        text: String,
+    },
 }
 
 impl fmt::Display for Value {
@@ -282,6 +286,10 @@ fn scan_atom(text: &str, start: usize, allow_sign: bool, case: Case) -> Option<S
         }
         _ => {}
     }
+    // `150+ tasks`, `1M+ hours`: "or more" leaves the number and its unit as they are.
+    if atom.unit.is_none() && b.get(atom.end) == Some(&b'+') && !digit_at(b, atom.end + 1) {
+        atom.end += 1;
+    }
     Some(Scan::Found(atom))
 }
 
@@ -371,8 +379,8 @@ fn scale_word_after(text: &str, i: usize) -> Option<(i32, usize)> {
 fn spaced_si_after(text: &str, i: usize, case: Case) -> Option<(i32, usize)> {
     let (word, end) = word_after_space(text, i)?;
     let exp = si_exponent(SPACED_SI, word, case == Case::Lowered)?;
-    let hyphenated = text[end..].starts_with('-')
-        && char_at(text, end + 1).is_some_and(char::is_alphabetic);
+    let hyphenated =
+        text[end..].starts_with('-') && char_at(text, end + 1).is_some_and(char::is_alphabetic);
     (!hyphenated || unit_after(text, end).is_some()).then_some((exp, end))
 }
 
@@ -449,7 +457,8 @@ fn tail_after(text: &str, atom: &Atom, case: Case) -> Tail {
         return tail;
     }
     if atom.si == 0 {
-        let scale = scale_word_after(text, atom.end).or_else(|| spaced_si_after(text, atom.end, case));
+        let scale =
+            scale_word_after(text, atom.end).or_else(|| spaced_si_after(text, atom.end, case));
         if let Some((exp, end)) = scale {
             tail.si = exp;
             tail.end = end;
@@ -604,23 +613,141 @@ fn is_month(word: &str, case: Case) -> bool {
 
 /// Words after which a number is a label, not a measurement (`Table 3`, `version 2`).
 const LABEL_WORDS: &[&str] = &[
-    "version", "v", "release", "figure", "fig", "table", "tab", "section", "sec", "eq",
-    "equation", "chapter", "ch", "appendix", "app", "no", "number", "issue", "pr", "step",
-    "stage", "phase", "level", "round", "tier", "gen", "generation", "part", "item", "page",
-    "rank", "top", "layer", "day",
+    "version",
+    "v",
+    "release",
+    "figure",
+    "fig",
+    "table",
+    "tab",
+    "section",
+    "sec",
+    "eq",
+    "equation",
+    "chapter",
+    "ch",
+    "appendix",
+    "app",
+    "no",
+    "number",
+    "issue",
+    "pr",
+    "step",
+    "stage",
+    "phase",
+    "level",
+    "round",
+    "tier",
+    "gen",
+    "generation",
+    "part",
+    "item",
+    "page",
+    "rank",
+    "top",
+    "layer",
+    "day",
 ];
 
 /// Capitalised words that start sentences: a bare number after them is still a measurement.
 const SENTENCE_WORDS: &[&str] = &[
-    "a", "an", "the", "and", "or", "but", "in", "on", "at", "of", "for", "from", "to", "by",
-    "with", "without", "over", "under", "above", "below", "about", "around", "after", "before",
-    "within", "across", "only", "just", "all", "some", "most", "many", "few", "nearly", "almost",
-    "roughly", "approximately", "up", "than", "between", "among", "each", "every", "both",
-    "these", "those", "this", "that", "it", "its", "we", "they", "our", "their", "is", "are",
-    "was", "were", "has", "have", "had", "uses", "needs", "takes", "reaches", "scores",
-    "achieves", "requires", "runs", "costs", "gets", "via", "per", "vs", "versus", "then",
-    "also", "still", "even", "while", "when", "where", "as", "if", "since", "until", "into",
-    "through", "during", "exactly", "less", "more", "fewer", "least", "see", "plus", "minus",
+    "a",
+    "an",
+    "the",
+    "and",
+    "or",
+    "but",
+    "in",
+    "on",
+    "at",
+    "of",
+    "for",
+    "from",
+    "to",
+    "by",
+    "with",
+    "without",
+    "over",
+    "under",
+    "above",
+    "below",
+    "about",
+    "around",
+    "after",
+    "before",
+    "within",
+    "across",
+    "only",
+    "just",
+    "all",
+    "some",
+    "most",
+    "many",
+    "few",
+    "nearly",
+    "almost",
+    "roughly",
+    "approximately",
+    "up",
+    "than",
+    "between",
+    "among",
+    "each",
+    "every",
+    "both",
+    "these",
+    "those",
+    "this",
+    "that",
+    "it",
+    "its",
+    "we",
+    "they",
+    "our",
+    "their",
+    "is",
+    "are",
+    "was",
+    "were",
+    "has",
+    "have",
+    "had",
+    "uses",
+    "needs",
+    "takes",
+    "reaches",
+    "scores",
+    "achieves",
+    "requires",
+    "runs",
+    "costs",
+    "gets",
+    "via",
+    "per",
+    "vs",
+    "versus",
+    "then",
+    "also",
+    "still",
+    "even",
+    "while",
+    "when",
+    "where",
+    "as",
+    "if",
+    "since",
+    "until",
+    "into",
+    "through",
+    "during",
+    "exactly",
+    "less",
+    "more",
+    "fewer",
+    "least",
+    "see",
+    "plus",
+    "minus",
 ];
 
 /// The word right before `start`, across exactly one space, with a trailing `.` kept.
@@ -655,7 +782,10 @@ fn labelled(text: &str, start: usize, digits: &str, case: Case) -> bool {
 /// A prompting annotation after the number (`5-shot`, `0 shot`, `5-way`): where it ends.
 fn annotation_end(text: &str, end: usize) -> Option<usize> {
     let rest = &text[end..];
-    let sep = rest.chars().next().filter(|c| *c == ' ' || HYPHENS.contains(c))?;
+    let sep = rest
+        .chars()
+        .next()
+        .filter(|c| *c == ' ' || HYPHENS.contains(c))?;
     let word_start = end + sep.len_utf8();
     let (word, word_end) = word_at(text, word_start)?;
     ["shot", "shots", "way"]
@@ -784,7 +914,9 @@ fn bracket_end(text: &str, i: usize) -> Option<usize> {
     }
     let reference = inner.starts_with('^')
         || (inner.bytes().any(|c| c.is_ascii_digit())
-            && inner.chars().all(|c| c.is_ascii_digit() || matches!(c, ',' | ' ' | '-' | '–')));
+            && inner
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, ',' | ' ' | '-' | '–')));
     reference.then_some(close + 1)
 }
 
@@ -892,7 +1024,9 @@ fn skip_approx_prefix(s: &str) -> usize {
 fn read_value(cell: &str, case: Case) -> Value {
     let inner = strip_quotes(cell);
     let start = skip_approx_prefix(inner);
-    let hidden_at_start = hidden_spans(inner).first().is_some_and(|&(s, _)| s == start);
+    let hidden_at_start = hidden_spans(inner)
+        .first()
+        .is_some_and(|&(s, _)| s == start);
     if !hidden_at_start {
         if let Scan::Found(first) = measurement_at(inner, start, case) {
             let mut numbers = vec![first.quantity];
@@ -1087,7 +1221,10 @@ mod tests {
 
     #[test]
     fn value_display_joins_numbers() {
-        assert_eq!(parse_value("47.14GB GPU / 2.96GB CPU").to_string(), "47.14 gb / 2.96 gb");
+        assert_eq!(
+            parse_value("47.14GB GPU / 2.96GB CPU").to_string(),
+            "47.14 gb / 2.96 gb"
+        );
         assert_eq!(parse_value("n/a").to_string(), "\"n/a\"");
         let old = Value::Quantity(q("11B"));
         assert_eq!(old.to_string(), "11B");

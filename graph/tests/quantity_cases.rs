@@ -52,7 +52,15 @@ fn cases(mode: &str) -> Vec<Case> {
                 panic!("{at}: expected MODE<TAB>INPUT<TAB>EXPECTED, got {line:?}");
             };
             assert!(
-                ["extract", "value", "same", "differ", "compare", "compare-cell"].contains(&m),
+                [
+                    "extract",
+                    "value",
+                    "same",
+                    "differ",
+                    "compare",
+                    "compare-cell"
+                ]
+                .contains(&m),
                 "{at}: unknown mode {m:?}"
             );
             if m == mode {
@@ -191,8 +199,11 @@ fn every_extracted_quantity_round_trips_through_display() {
         extract_quantities(&c.input).into_iter().find_map(|q| {
             let shown = q.to_string();
             let back = parse_value(&shown);
-            (back != Value::Numbers { numbers: vec![q.clone()] })
-                .then(|| format!("{q:?} shows as {shown:?}, parses back as {back:?}"))
+            (back
+                != Value::Numbers {
+                    numbers: vec![q.clone()],
+                })
+            .then(|| format!("{q:?} shows as {shown:?}, parses back as {back:?}"))
         })
     });
 }

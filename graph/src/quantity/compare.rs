@@ -98,7 +98,9 @@ pub fn dimension_change<'a>(
 
 /// Whether two lists hold the same values: one count, and no pair moved or changed dimension.
 pub fn same_values(old: &[Quantity], new: &[Quantity]) -> bool {
-    old.len() == new.len() && largest_move(old, new).is_none() && dimension_change(old, new).is_none()
+    old.len() == new.len()
+        && largest_move(old, new).is_none()
+        && dimension_change(old, new).is_none()
 }
 
 /// Whether the numbers written in two canonical (lowercased) claim texts differ. A claim's
@@ -109,14 +111,14 @@ pub fn canonical_numbers_differ(old_text: &str, new_text: &str) -> bool {
     old_text != new_text && !same_values(&read_canonical(old_text), &read_canonical(new_text))
 }
 
+/// A list of quantities, borrowed from a value or read again from its text.
+pub type Numbers<'a> = Cow<'a, [Quantity]>;
+
 /// The numbers to compare between two benchmark values, or `None` when one is text.
 ///
 /// A baseline written by an older rescore holds a single [`Value::Quantity`] (the cell's first
 /// number) or text where this version reads numbers; both are read the way they were meant.
-pub fn cell_numbers<'a>(
-    old: &'a Value,
-    new: &'a Value,
-) -> Option<(Cow<'a, [Quantity]>, Cow<'a, [Quantity]>)> {
+pub fn cell_numbers<'a>(old: &'a Value, new: &'a Value) -> Option<(Numbers<'a>, Numbers<'a>)> {
     match (old, new) {
         (Value::Numbers { numbers: a }, Value::Numbers { numbers: b }) => {
             Some((Cow::Borrowed(a), Cow::Borrowed(b)))
@@ -202,7 +204,10 @@ mod tests {
         let a = extract_quantities("47.14GB GPU / 2.96GB CPU");
         let b = extract_quantities("47.14GB GPU / 29.6GB CPU");
         let (x, y, rel) = largest_move(&a, &b).expect("a move");
-        assert_eq!((x.to_string(), y.to_string()), ("2.96 gb".into(), "29.6 gb".into()));
+        assert_eq!(
+            (x.to_string(), y.to_string()),
+            ("2.96 gb".into(), "29.6 gb".into())
+        );
         assert!(close(rel, 9.0));
         let c = extract_quantities("24 fps and 64%");
         let d = extract_quantities("64% only");
@@ -212,19 +217,24 @@ mod tests {
 
     #[test]
     fn canonical_texts_that_read_alike_are_no_change() {
-        assert!(!canonical_numbers_differ("genie 3 at 39 m", "genie 3 at 39m"));
+        assert!(!canonical_numbers_differ(
+            "genie 3 at 39 m",
+            "genie 3 at 39m"
+        ));
         assert!(canonical_numbers_differ("at 39 m", "at 50m"));
         assert!(!canonical_numbers_differ("x (june 2025)", "x"));
     }
 
     #[test]
     fn an_old_baseline_cell_reads_as_it_was_meant() {
-        let old = |v: f64, unit: Option<&str>| Value::Quantity(Quantity {
-            value: v,
-            high: None,
-            unit: unit.map(str::to_owned),
-            approx: false,
-        });
+        let old = |v: f64, unit: Option<&str>| {
+            Value::Quantity(Quantity {
+                value: v,
+                high: None,
+                unit: unit.map(str::to_owned),
+                approx: false,
+            })
+        };
         let same = |old: &Value, cell: &str| {
             let new = parse_value(cell);
             let (a, b) = cell_numbers(old, &new).expect("numbers");

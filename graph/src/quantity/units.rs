@@ -119,14 +119,8 @@ pub(super) const SI: &[(&str, i32)] = &[
 
 /// SI suffixes allowed as the next word (`39 M`, `11 B`): uppercase only, so that `5 b)` or
 /// `3 m` (metres) stay what they are.
-pub(super) const SPACED_SI: &[(&str, i32)] = &[
-    ("K", 3),
-    ("M", 6),
-    ("B", 9),
-    ("bn", 9),
-    ("G", 9),
-    ("T", 12),
-];
+pub(super) const SPACED_SI: &[(&str, i32)] =
+    &[("K", 3), ("M", 6), ("B", 9), ("bn", 9), ("G", 9), ("T", 12)];
 
 /// The SI exponent of a suffix. Canonical (lowercased) text cannot tell `M` from `m`, so there
 /// every letter of the table counts, whatever its case.
@@ -220,7 +214,9 @@ mod tests {
     fn every_canonical_unit_is_spelled_as_itself() {
         for (_, canonical, _) in UNITS {
             assert!(
-                UNITS.iter().any(|(s, c, _)| s == canonical && c == canonical),
+                UNITS
+                    .iter()
+                    .any(|(s, c, _)| s == canonical && c == canonical),
                 "{canonical} does not parse back"
             );
         }
