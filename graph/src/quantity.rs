@@ -826,11 +826,17 @@ fn date_chain_end(text: &str, mut end: usize) -> usize {
 }
 
 /// When a number read at `start` is not a measurement, where scanning resumes.
-fn not_a_measurement(text: &str, start: usize, parsed: &Parsed, case: Case) -> Option<usize> {
+fn not_a_measurement(
+    text: &str,
+    start: usize,
+    parsed: &Parsed,
+    case: Case,
+    at: Place,
+) -> Option<usize> {
     let (from, to) = parsed.plain?;
     let digits = &text[from..to];
     let end = parsed.end;
-    if is_year(digits) {
+    if at == Place::Text && is_year(digits) {
         return Some(date_chain_end(text, end));
     }
     let small = digits.len() <= 2 && digits.bytes().all(|b| b.is_ascii_digit());
@@ -847,19 +853,28 @@ fn not_a_measurement(text: &str, start: usize, parsed: &Parsed, case: Case) -> O
     if let Some(e) = annotation_end(text, end) {
         return Some(e);
     }
-    let enumerator = text[..start].ends_with('(') && text[end..].starts_with(')');
+    let enumerator =
+        digits.len() == 1 && text[..start].ends_with('(') && text[end..].starts_with(')');
     let list_number = (start == 0 || text[..start].ends_with('\n'))
         && (text[end..].starts_with(". ") || text[end..].starts_with(") "));
     (small && (enumerator || list_number)).then_some(end)
 }
 
+/// Where a number stands: in running text, or first in a benchmark cell, where the cell is the
+/// value (`Context | 2048` is a length, not a year).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Text,
+    CellStart,
+}
+
 /// Reads the measurement that starts at `start`, or says where to resume.
-fn measurement_at(text: &str, start: usize, case: Case) -> Scan<Parsed> {
+fn measurement_at(text: &str, start: usize, case: Case, at: Place) -> Scan<Parsed> {
     if let Some(end) = slash_date_end(text, start) {
         return Scan::Skip(end);
     }
     match parse_at(text, start, case) {
-        Scan::Found(parsed) => match not_a_measurement(text, start, &parsed, case) {
+        Scan::Found(parsed) => match not_a_measurement(text, start, &parsed, case, at) {
             Some(end) => Scan::Skip(end),
             None => Scan::Found(parsed),
         },
@@ -963,7 +978,7 @@ fn scan_from(text: &str, from: usize, case: Case) -> Vec<Quantity> {
             i = skip_ident(text, d);
             continue;
         }
-        match measurement_at(text, start, case) {
+        match measurement_at(text, start, case, Place::Text) {
             Scan::Found(parsed) => {
                 out.push(parsed.quantity);
                 i = parsed.end;
@@ -1027,7 +1042,7 @@ fn read_value(cell: &str, case: Case) -> Value {
         .first()
         .is_some_and(|&(s, _)| s == start);
     if !hidden_at_start {
-        if let Scan::Found(first) = measurement_at(inner, start, case) {
+        if let Scan::Found(first) = measurement_at(inner, start, case, Place::CellStart) {
             let mut numbers = vec![first.quantity];
             numbers.extend(scan_from(inner, first.end, case));
             return Value::Numbers { numbers };
