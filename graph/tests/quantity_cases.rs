@@ -2,6 +2,8 @@
 //!
 //! One case a line, three tab-separated columns: `MODE<TAB>INPUT<TAB>EXPECTED`.
 //! - `extract`: `extract_quantities(INPUT)` shown with `Display`, joined by ` | `; `(none)` if empty.
+//! - `canonical`: `read_canonical(INPUT)`, how canonical (lowercased) claim text reads, shown
+//!   like `extract`.
 //! - `value`: `parse_value(INPUT)` shown with `Display`, or `text:...` for a text value.
 //! - `same` / `differ`: `parse_value` (and `extract_quantities`) of INPUT and EXPECTED are equal /
 //!   not equal.
@@ -16,7 +18,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use rescore_graph::quantity::{
-    dimension_change, extract_quantities, largest_move, parse_value, Quantity, Value,
+    dimension_change, extract_quantities, largest_move, parse_value, read_canonical, Quantity,
+    Value,
 };
 
 struct Case {
@@ -54,6 +57,7 @@ fn cases(mode: &str) -> Vec<Case> {
             assert!(
                 [
                     "extract",
+                    "canonical",
                     "value",
                     "same",
                     "differ",
@@ -155,6 +159,14 @@ fn compare_cell_cases() {
 fn extract_cases() {
     run("extract", |c| {
         let got = show_all(&extract_quantities(&c.input));
+        (got != c.expected).then(|| format!("expected {:?}, got {got:?}", c.expected))
+    });
+}
+
+#[test]
+fn canonical_cases() {
+    run("canonical", |c| {
+        let got = show_all(&read_canonical(&c.input));
         (got != c.expected).then(|| format!("expected {:?}, got {got:?}", c.expected))
     });
 }
