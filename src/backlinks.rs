@@ -13,9 +13,9 @@ use std::path::PathBuf;
 use rescore_graph::NodeKind;
 
 use crate::load::Repo;
+use crate::managed::{self, before_blank_line, past_eol};
 use crate::page::PageKind;
 use crate::resolve::page_key;
-use crate::writeback::{before_blank_line, past_eol};
 
 pub const BEGIN: &str =
     "<!-- rescore:backlinks:begin (managed by rescore: `rescore backlinks --write`) -->";
@@ -44,34 +44,62 @@ pub fn block(theses: &[(String, String)]) -> Vec<String> {
     lines
 }
 
+/// Whether the lines between the markers are a backlinks block's: the heading, then the
+/// intro, blank lines and list items.
+fn backlinks_shape(lines: &[&str]) -> bool {
+    lines.first() == Some(&HEADING)
+        && lines[1..]
+            .iter()
+            .all(|l| l.is_empty() || *l == INTRO || l.starts_with("- "))
+}
+
 /// The byte range of an existing block: its begin line through its end line (and line ending),
 /// with the blank line before it.
 fn find(text: &str) -> Option<std::ops::Range<usize>> {
-    let begin = text.find("<!-- rescore:backlinks:begin")?;
-    // Only a marker at the start of a line counts.
-    if begin > 0 && !text[..begin].ends_with('\n') {
-        return None;
-    }
-    let end_marker = text[begin..].find(END)? + begin;
-    let end = past_eol(text, end_marker + END.len());
-    Some(before_blank_line(text, begin)..end)
+    let r = managed::blocks(text, BEGIN, END, backlinks_shape)
+        .into_iter()
+        .next()?;
+    let end = past_eol(text, r.end);
+    // A block appended after a last line without a line ending ends the page without one.
+    let eol = managed::eol(text);
+    let after_bare_line = end == text.len() && end == r.end;
+    let start = if after_bare_line && r.start > 0 && text[..r.start].ends_with(&eol.repeat(2)) {
+        r.start - 2 * eol.len()
+    } else {
+        before_blank_line(text, r.start)
+    };
+    Some(start..end)
 }
 
-/// The page with `lines` as its block (or with no block when `lines` is `None`).
-pub fn put(text: &str, lines: Option<&[String]>) -> String {
-    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let render = |before: &str| {
+/// The page with `lines` as its block (or with no block when `lines` is `None`). `None` for a
+/// page whose front matter is never closed.
+pub fn put(text: &str, lines: Option<&[String]>) -> Option<String> {
+    managed::body_start(text)?;
+    let new = placed(text, lines);
+    // Only a block that reads back as one is written (a page ending inside a code block or an
+    // open comment would otherwise get one more block on every run).
+    (find(&new).is_some() == lines.is_some()).then_some(new)
+}
+
+fn placed(text: &str, lines: Option<&[String]>) -> String {
+    let eol = managed::eol(text);
+    let render = |before: &str, at_end: bool| {
         let mut b = String::new();
         if let Some(lines) = lines {
+            let unterminated = !before.is_empty() && !before.ends_with('\n');
             if !before.is_empty() {
-                if !before.ends_with('\n') {
+                if unterminated {
                     b.push_str(eol);
                 }
                 b.push_str(eol);
             }
-            for l in lines {
+            for (i, l) in lines.iter().enumerate() {
                 b.push_str(l);
-                b.push_str(eol);
+                // After a last line without a line ending the block has none either, so
+                // removing it gives back the exact bytes.
+                if !(unterminated && at_end && i + 1 == lines.len()) {
+                    b.push_str(eol);
+                }
             }
         }
         b
@@ -80,7 +108,7 @@ pub fn put(text: &str, lines: Option<&[String]>) -> String {
         Some(r) => {
             let before = &text[..r.start];
             let after = &text[r.end..];
-            let mut block = render(before);
+            let mut block = render(before, after.is_empty());
             // A block in the middle of a page keeps a blank line after it.
             if lines.is_some() && !after.is_empty() && !after.starts_with(eol) {
                 block.push_str(eol);
@@ -93,7 +121,7 @@ pub fn put(text: &str, lines: Option<&[String]>) -> String {
             format!("{before}{block}{after}")
         }
         None if lines.is_none() => text.to_string(),
-        None => format!("{text}{}", render(text)),
+        None => format!("{text}{}", render(text, true)),
     }
 }
 
@@ -104,6 +132,8 @@ pub struct Change {
     pub path: PathBuf,
     pub concept: String,
     pub theses: Vec<String>,
+    /// The block's lines (`None`: the page should have no block).
+    pub lines: Option<Vec<String>>,
     pub old: String,
     pub new: String,
 }
@@ -141,12 +171,15 @@ pub fn changes(repo: &Repo) -> Vec<Change> {
             continue;
         };
         let lines = (!theses.is_empty()).then(|| block(&theses));
-        let new = put(&old, lines.as_deref());
+        let Some(new) = put(&old, lines.as_deref()) else {
+            continue;
+        };
         if new != old {
             out.push(Change {
                 path: p.path.clone(),
                 concept: key,
                 theses: theses.into_iter().map(|(id, _)| id).collect(),
+                lines,
                 old,
                 new,
             });
@@ -234,48 +267,56 @@ mod tests {
     #[test]
     fn appended_at_the_end_and_idempotent() {
         let page = "+++\nkind = \"concept\"\n+++\n# C\n\nBody.\n";
-        let once = put(page, Some(&lines()));
+        let once = put(page, Some(&lines())).expect("placed");
         assert!(once.starts_with(page));
         assert!(once.ends_with(&format!("- [[b-thesis]]\n{END}\n")));
         assert!(once.contains(&format!(
             "Body.\n\n{BEGIN}\n{HEADING}\n\n{INTRO}\n\n- [[a-thesis]] — A thesis\n"
         )));
-        assert_eq!(put(&once, Some(&lines())), once);
+        assert_eq!(put(&once, Some(&lines())), Some(once.clone()));
         // Removing gives the page back byte for byte.
-        assert_eq!(put(&once, None), page);
+        assert_eq!(put(&once, None).as_deref(), Some(page));
     }
 
     #[test]
     fn replaced_in_place_with_bytes_around_it_kept() {
-        let page = format!("# C\n\nBefore.\n\n{BEGIN}\nold stuff\n{END}\n\n## Changelog\n\n- x\n");
-        let new = put(&page, Some(&lines()));
+        let page = format!(
+            "# C\n\nBefore.\n\n{BEGIN}\n{HEADING}\n\n{INTRO}\n\n- [[old-stuff]]\n{END}\n\n## Changelog\n\n- x\n"
+        );
+        let new = put(&page, Some(&lines())).expect("placed");
         assert!(new.starts_with("# C\n\nBefore.\n\n"));
         assert!(new.ends_with(&format!("{END}\n\n## Changelog\n\n- x\n")));
-        assert!(!new.contains("old stuff"));
-        assert_eq!(put(&new, Some(&lines())), new);
+        assert!(!new.contains("old-stuff"));
+        assert_eq!(put(&new, Some(&lines())), Some(new.clone()));
     }
 
     #[test]
     fn crlf_pages_get_crlf_blocks() {
         let page = "# C\r\n\r\nBody.\r\n";
-        let with = put(page, Some(&lines()));
+        let with = put(page, Some(&lines())).expect("placed");
         assert!(!with.replace("\r\n", "").contains('\n'), "{with:?}");
-        assert_eq!(put(&with, Some(&lines())), with);
-        assert_eq!(put(&with, None), page);
+        assert_eq!(put(&with, Some(&lines())), Some(with.clone()));
+        assert_eq!(put(&with, None).as_deref(), Some(page));
     }
 
     #[test]
     fn a_page_without_a_final_newline() {
         let page = "# C\n\nBody.";
-        let with = put(page, Some(&lines()));
+        let with = put(page, Some(&lines())).expect("placed");
         assert!(with.starts_with("# C\n\nBody.\n\n<!-- rescore:backlinks:begin"));
-        assert_eq!(put(&with, Some(&lines())), with);
+        assert_eq!(put(&with, Some(&lines())), Some(with.clone()));
     }
 
     #[test]
     fn no_theses_no_block() {
         let page = "# C\n";
-        assert_eq!(put(page, None), page);
+        assert_eq!(put(page, None).as_deref(), Some(page));
+    }
+
+    #[test]
+    fn a_page_ending_inside_a_code_block_gets_no_block() {
+        assert_eq!(put("# C\n\n```\nopen fence\n", Some(&lines())), None);
+        assert_eq!(put("+++\nnever closed\n", Some(&lines())), None);
     }
 
     #[test]

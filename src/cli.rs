@@ -370,46 +370,93 @@ fn flag(cli: &Cli, root: &Path) -> Result<i32, Failure> {
         step_summary(&eval, Some(rev));
         return Ok(i32::from(cli.exit_code && eval.fails_gate()));
     }
-    let (repo, _, eval) = evaluated(cli, root)?;
+    let (repo, read_lock, eval) = evaluated(cli, root)?;
     print_report(&report::verdicts(&eval, format, false), format);
     step_summary(&eval, None);
-    let writes = page_writes(&repo, &eval);
-    for (path, text) in &writes {
-        if cli.dry_run {
-            if format == Format::Human {
-                println!("would write {}", path.display());
+    let code = i32::from(cli.exit_code && eval.fails_gate());
+    if cli.dry_run {
+        if format == Format::Human {
+            for v in writeback::out_of_date(root, &eval.verdicts) {
+                println!("would write {}", v.path);
             }
-        } else {
-            let abs = root.join(path);
-            lock::write_atomic(&abs, text.as_bytes()).map_err(|e| {
+        }
+        return Ok(code);
+    }
+    let held = repo_lock(root)?;
+    sweep_page_temps(&held, root, &eval);
+    // An accept may have moved baselines since the evaluation: the blocks follow the lock as it
+    // is now.
+    let now = Lock::read(root)?.unwrap_or_else(Lock::new);
+    let eval = if now == read_lock {
+        eval
+    } else {
+        eval::evaluate(&repo, &now)
+    };
+    let todo = writeback::out_of_date(root, &eval.verdicts);
+    let outcomes = writeback::write_theses(&held, root, &repo, &todo, false);
+    report_writes(cli, &outcomes, "warning block", format == Format::Human)?;
+    Ok(code)
+}
+
+/// Takes the repo lock for a write.
+fn repo_lock(root: &Path) -> Result<lock::RepoLock, Failure> {
+    lock::RepoLock::acquire(root).map_err(|e| {
+        Failure::from(
+            Diagnostic::error(
+                "lock-failed",
+                Path::new("."),
+                crate::diag::Pos::at(1, 1),
+                format!("cannot lock the research repo for writing: {e}"),
+            )
+            .expected("a research repo folder rescore can open")
+            .hint("check the folder's permissions"),
+        )
+    })
+}
+
+/// Removes temp files left by interrupted writes next to the lock and the thesis pages.
+fn sweep_page_temps(held: &lock::RepoLock, root: &Path, eval: &Evaluation) {
+    let dirs = writeback::temp_dirs(root, eval.verdicts.iter().map(|v| Path::new(&v.path)));
+    lock::sweep_temps(held, dirs.iter().map(PathBuf::as_path));
+}
+
+/// Prints what page writes did (`wrote` lines with `announce`); pages left alone are said so
+/// on stderr, and failed writes are errors once every page has been tried.
+fn report_writes(
+    cli: &Cli,
+    outcomes: &[(PathBuf, writeback::Outcome)],
+    what: &str,
+    announce: bool,
+) -> Result<(), Failure> {
+    let mut failed = Vec::new();
+    for (path, outcome) in outcomes {
+        match outcome {
+            writeback::Outcome::Written(_) if announce && !cli.quiet => {
+                println!("wrote {}", path.display())
+            }
+            writeback::Outcome::Written(_) | writeback::Outcome::Unchanged => {}
+            writeback::Outcome::Skipped(why) => {
+                if !cli.quiet {
+                    eprintln!("left {} as it is: {why}", path.display());
+                }
+            }
+            writeback::Outcome::Failed(e) => failed.push(
                 Diagnostic::error(
                     "write-failed",
                     path,
                     crate::diag::Pos::at(1, 1),
-                    format!("cannot write the warning block: {e}"),
+                    format!("cannot write the {what}: {e}"),
                 )
-                .expected("a writable thesis page")
-                .hint("check the file's permissions")
-            })?;
-            if format == Format::Human && !cli.quiet {
-                println!("wrote {}", path.display());
-            }
+                .expected("a writable page")
+                .hint("check the file's permissions"),
+            ),
         }
     }
-    Ok(i32::from(cli.exit_code && eval.fails_gate()))
-}
-
-/// The thesis pages whose warning block must change, with their new text.
-pub fn page_writes(repo: &Repo, eval: &Evaluation) -> Vec<(PathBuf, String)> {
-    let _guard = lock::RepoLock::acquire(&repo.root).ok();
-    eval.verdicts
-        .iter()
-        .filter_map(|v| {
-            let text = std::fs::read_to_string(repo.root.join(&v.path)).ok()?;
-            let stale = (v.status == eval::Status::Stale).then_some(v);
-            writeback::updated(&text, stale).map(|t| (PathBuf::from(&v.path), t))
-        })
-        .collect()
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Diagnostics(failed))
+    }
 }
 
 /// A thesis to accept: its id, node and score.
@@ -500,30 +547,41 @@ fn record(cli: &Cli, root: &Path, repo: &Repo, chosen: &[&eval::Verdict]) -> Res
         })
         .collect();
     let trees = eval::trees(repo);
-    // Snapshots are taken against the lock as re-read under the repo lock, so entries another
-    // process dropped meanwhile are written again rather than referred to.
-    lock::update(root, |lock| {
+    let accept_all = |lock: &mut Lock| {
         for (t, ix, score) in &baselines {
             let snap = eval::baseline(repo, &trees, lock, *ix);
             lock.accept(t, *score, &snap);
         }
+    };
+    if cli.dry_run {
+        let mut lock = Lock::read(root)?.unwrap_or_else(Lock::new);
+        accept_all(&mut lock);
+        let after = eval::evaluate(repo, &lock);
+        if !cli.quiet {
+            for (t, _, score) in &baselines {
+                println!("would accept {t} at score {score}");
+            }
+            for v in writeback::out_of_date(root, &after.verdicts) {
+                println!("would write {}", v.path);
+            }
+        }
+        return Ok(0);
+    }
+    // The lock and the pages are written under one hold of the repo lock, so a concurrent
+    // accept cannot put back a block this one cleared. Snapshots are taken against the lock as
+    // re-read under it, so entries another process dropped meanwhile are written again rather
+    // than referred to.
+    let held = repo_lock(root)?;
+    let lock = lock::update_held(&held, root, |lock| {
+        accept_all(lock);
         Ok(())
     })?;
     // Accepting can settle theses downstream too; re-evaluate before touching pages.
-    let lock = Lock::read(root)?.unwrap_or_else(Lock::new);
     let after = eval::evaluate(repo, &lock);
-    for (path, text) in page_writes(repo, &after) {
-        lock::write_atomic(&root.join(&path), text.as_bytes()).map_err(|e| {
-            Diagnostic::error(
-                "write-failed",
-                &path,
-                crate::diag::Pos::at(1, 1),
-                format!("cannot update the warning block: {e}"),
-            )
-            .expected("a writable thesis page")
-            .hint("check the file's permissions")
-        })?;
-    }
+    sweep_page_temps(&held, root, &after);
+    let todo = writeback::out_of_date(root, &after.verdicts);
+    let outcomes = writeback::write_theses(&held, root, repo, &todo, false);
+    report_writes(cli, &outcomes, "warning block", false)?;
     if !cli.quiet {
         for (t, _, score) in &baselines {
             println!("accepted {t} at score {score}");
@@ -579,8 +637,25 @@ fn why_selected(cli: &Cli, root: &Path, select: &[String]) -> Result<i32, Failur
 /// `rescore backlinks`: list (default), check (exit 1 when out of date) or write the blocks.
 fn backlinks(cli: &Cli, root: &Path, write: bool, check: bool) -> Result<i32, Failure> {
     let repo = load_checked(root, cli.format)?;
-    let _guard = write.then(|| lock::RepoLock::acquire(root).ok());
     let changes = crate::backlinks::changes(&repo);
+    let mut outcomes: std::collections::HashMap<PathBuf, writeback::Outcome> = Default::default();
+    if write {
+        let held = repo_lock(root)?;
+        let dirs = writeback::temp_dirs(root, repo.pages.iter().map(|p| p.path.as_path()));
+        lock::sweep_temps(&held, dirs.iter().map(PathBuf::as_path));
+        let paths: Vec<PathBuf> = changes.iter().map(|c| c.path.clone()).collect();
+        let by_path: std::collections::HashMap<&Path, &crate::backlinks::Change> =
+            changes.iter().map(|c| (c.path.as_path(), c)).collect();
+        let done = writeback::write_pages(&held, root, &paths, |rel, text| {
+            let c = by_path.get(rel).ok_or_else(|| "no change".to_string())?;
+            writeback::check_unchanged(&repo, rel, text, false)?;
+            let new = crate::backlinks::put(text, c.lines.as_deref())
+                .ok_or_else(|| "its block cannot be placed".to_string())?;
+            Ok((new != text).then_some(new))
+        });
+        report_writes(cli, &done, "backlinks block", false)?;
+        outcomes.extend(done);
+    }
     let format = cli.format.unwrap_or(Format::Human);
     if format == Format::Json {
         let list: Vec<_> = changes
@@ -594,18 +669,6 @@ fn backlinks(cli: &Cli, root: &Path, write: bool, check: bool) -> Result<i32, Fa
         );
     }
     for c in &changes {
-        if write {
-            lock::write_atomic(&root.join(&c.path), c.new.as_bytes()).map_err(|e| {
-                Diagnostic::error(
-                    "write-failed",
-                    &c.path,
-                    crate::diag::Pos::at(1, 1),
-                    format!("cannot write the backlinks block: {e}"),
-                )
-                .expected("a writable concept page")
-                .hint("check the file's permissions")
-            })?;
-        }
         if format == Format::Github {
             if !write {
                 println!(
@@ -617,7 +680,11 @@ fn backlinks(cli: &Cli, root: &Path, write: bool, check: bool) -> Result<i32, Fa
         } else if format != Format::Json && !cli.quiet {
             let path = c.path.display();
             match (write, check) {
-                (true, _) => println!("wrote {path}"),
+                (true, _) => {
+                    if matches!(outcomes.get(&c.path), Some(writeback::Outcome::Written(_))) {
+                        println!("wrote {path}");
+                    }
+                }
                 (_, true) => println!("out of date: {path}"),
                 _ => print!(
                     "would write {path}\n{}",
@@ -637,11 +704,19 @@ fn backlinks(cli: &Cli, root: &Path, write: bool, check: bool) -> Result<i32, Fa
 
 fn init(cli: &Cli, root: &Path, force: bool) -> Result<i32, Failure> {
     let config = root.join(crate::config::FILE_NAME);
+    let held = if cli.dry_run {
+        None
+    } else {
+        Some(repo_lock(root)?)
+    };
     if !config.exists() {
-        lock::write_atomic(&config, crate::config::TEMPLATE.as_bytes())
-            .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", config.display())))?;
+        if held.is_some() {
+            lock::write_atomic(&config, crate::config::TEMPLATE.as_bytes())
+                .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", config.display())))?;
+        }
         if !cli.quiet {
-            println!("wrote {}", crate::config::FILE_NAME);
+            let would = if held.is_some() { "" } else { "would " };
+            println!("{would}write {}", crate::config::FILE_NAME);
         }
     }
     if root.join(lock::FILE_NAME).exists() && !force {
@@ -650,7 +725,7 @@ fn init(cli: &Cli, root: &Path, force: bool) -> Result<i32, Failure> {
     let repo = load_checked(root, cli.format)?;
     let trees = eval::trees(&repo);
     let mut n = 0;
-    lock::update(root, |lock| {
+    let mut start_over = |lock: &mut Lock| {
         *lock = Lock::new();
         for ix in eval::thesis_order(&repo) {
             if let rescore_graph::MaterialState::Thesis { score } = repo.graph.node(ix).state {
@@ -660,9 +735,19 @@ fn init(cli: &Cli, root: &Path, force: bool) -> Result<i32, Failure> {
             }
         }
         Ok(())
-    })?;
+    };
+    let would = match &held {
+        Some(held) => {
+            lock::update_held(held, root, start_over)?;
+            ""
+        }
+        None => {
+            start_over(&mut Lock::new())?;
+            "would "
+        }
+    };
     if !cli.quiet {
-        println!("wrote {} accepting {n} theses", lock::FILE_NAME);
+        println!("{would}write {} accepting {n} theses", lock::FILE_NAME);
     }
     Ok(0)
 }

@@ -16,6 +16,7 @@ pub mod frontmatter;
 pub mod git;
 pub mod load;
 pub mod lock;
+pub mod managed;
 pub mod page;
 pub mod report;
 pub mod resolve;

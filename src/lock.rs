@@ -337,12 +337,15 @@ fn inline(v: &toml::Value) -> String {
 }
 
 /// An exclusive lock on the research repo for the duration of a write. It locks the root folder
-/// itself, so no lock file is left behind.
+/// itself, so no lock file is left behind. Every write rescore makes (the lock, pages, the
+/// config `init` writes) happens while it is held, so a temp file found under it was left by a
+/// write that was interrupted.
 pub struct RepoLock {
     file: File,
 }
 
 impl RepoLock {
+    /// Waits for the lock.
     pub fn acquire(root: &Path) -> std::io::Result<RepoLock> {
         let file = File::open(root)?;
         file.lock()?;
@@ -356,16 +359,51 @@ impl Drop for RepoLock {
     }
 }
 
+const TEMP_PREFIX: &str = ".rescore-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Removes the temp files of interrupted writes (`.rescore-*.tmp`) directly in each folder.
+/// Only under the repo lock: no other rescore is writing one then.
+pub fn sweep_temps<'a>(_held: &RepoLock, dirs: impl IntoIterator<Item = &'a Path>) {
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            let ours = name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX);
+            if ours && e.file_type().is_ok_and(|t| t.is_file()) {
+                match std::fs::remove_file(e.path()) {
+                    Ok(()) => tracing::info!(
+                        "removed {}, left by an interrupted write",
+                        e.path().display()
+                    ),
+                    Err(err) => tracing::warn!("cannot remove {}: {err}", e.path().display()),
+                }
+            }
+        }
+    }
+}
+
 /// Writes `bytes` to `path` atomically: a temp file in the same folder, fsync, rename.
 /// A crash at any point leaves either the old file or the new one, never half of one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = stage(path, bytes)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// The temp file holding `bytes`, synced, with the permissions of the file it is to replace;
+/// removed when dropped unless persisted.
+fn stage(path: &Path, bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let mut tmp = tempfile::Builder::new()
-        .prefix(".rescore-")
-        .suffix(".tmp")
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(&dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
@@ -383,8 +421,167 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
             }
         }
     }
+    Ok(tmp)
+}
+
+/// Which version of a file a path names, as far as the filesystem tells: a save by rename
+/// makes a new inode, a save in place a new length, modification or change time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(unix)]
+    inode: (u64, u64),
+    /// Changed by any write, and by a rename of the file itself.
+    #[cfg(unix)]
+    changed: (i64, i64),
+}
+
+impl Stamp {
+    fn of(meta: &std::fs::Metadata) -> Stamp {
+        #[cfg(unix)]
+        use std::os::unix::fs::MetadataExt;
+        Stamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            #[cfg(unix)]
+            inode: (meta.dev(), meta.ino()),
+            #[cfg(unix)]
+            changed: (meta.ctime(), meta.ctime_nsec()),
+        }
+    }
+
+    /// The same file with the same content, wherever it has been renamed to since.
+    #[cfg(target_os = "linux")]
+    fn same_content(&self, other: &Stamp) -> bool {
+        (self.len, self.modified, self.inode) == (other.len, other.modified, other.inode)
+    }
+}
+
+/// A file's bytes and the stamp of the version they were read from.
+pub fn read_stamped(path: &Path) -> std::io::Result<(Vec<u8>, Stamp)> {
+    let mut f = File::open(path)?;
+    let before = Stamp::of(&f.metadata()?);
+    let mut bytes = Vec::with_capacity(before.len as usize);
+    std::io::Read::read_to_end(&mut f, &mut bytes)?;
+    Ok((bytes, before))
+}
+
+/// Replaces the file at `path` with `bytes` only if it still is the version read as
+/// (`was`, `was_bytes`): compare-and-swap on a path. The new text is staged and synced first,
+/// then the file is read and stat'ed once more, and the new file goes in at once.
+///
+/// POSIX has no rename-if-unchanged. On Linux the new file goes in by an atomic exchange
+/// (`renameat2` with `RENAME_EXCHANGE`), which hands back the file it displaced: when that is
+/// not the version read (a save landed after the last check), the two are exchanged back and
+/// the save is where it was. What remains is a page that shows rescore's text for the
+/// microseconds between the two exchanges, and a second save landing in those same
+/// microseconds. Elsewhere (or on a filesystem without the exchange) the file is renamed over
+/// after the check, and a save landing between the last stat and the rename is replaced.
+/// `Ok(false)` when the file changed (it is left as the other writer left it).
+pub fn replace_if_unchanged(
+    _held: &RepoLock,
+    path: &Path,
+    was: Stamp,
+    was_bytes: &[u8],
+    bytes: &[u8],
+) -> std::io::Result<bool> {
+    let tmp = stage(path, bytes)?;
+    match read_stamped(path) {
+        Ok((now, stamp)) if stamp == was && now == was_bytes => {}
+        Ok(_) => return Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    }
+    install(tmp, path, was)
+}
+
+/// Puts the staged file in place if the page is still the version read.
+#[cfg(target_os = "linux")]
+fn install(tmp: tempfile::NamedTempFile, path: &Path, was: Stamp) -> std::io::Result<bool> {
+    match exchange::swap(tmp, path, was)? {
+        exchange::Swapped::Done(done) => Ok(done),
+        exchange::Swapped::Unsupported(t) => rename_if_unchanged(t, path, was),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn install(tmp: tempfile::NamedTempFile, path: &Path, was: Stamp) -> std::io::Result<bool> {
+    rename_if_unchanged(tmp, path, was)
+}
+
+fn rename_if_unchanged(
+    tmp: tempfile::NamedTempFile,
+    path: &Path,
+    was: Stamp,
+) -> std::io::Result<bool> {
+    match std::fs::metadata(path) {
+        Ok(meta) if Stamp::of(&meta) == was => {}
+        _ => return Ok(false),
+    }
     tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    Ok(true)
+}
+
+#[cfg(target_os = "linux")]
+mod exchange {
+    use std::path::Path;
+
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+
+    use super::Stamp;
+
+    pub enum Swapped {
+        /// Whether the new file is in place (else the file was changed and is left as it was).
+        Done(bool),
+        /// The filesystem cannot exchange; the staged file is handed back.
+        Unsupported(tempfile::NamedTempFile),
+    }
+
+    fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+        renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(std::io::Error::from)
+    }
+
+    /// Exchanges the staged file with the page; if what came out is not the version read,
+    /// exchanges them back.
+    pub fn swap(tmp: tempfile::NamedTempFile, path: &Path, was: Stamp) -> std::io::Result<Swapped> {
+        let ours = Stamp::of(&tmp.as_file().metadata()?);
+        match exchange(tmp.path(), path) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => {
+                return Ok(Swapped::Unsupported(tmp))
+            }
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOSYS.raw_os_error()) => {
+                return Ok(Swapped::Unsupported(tmp))
+            }
+            Err(e) => return Err(e),
+        }
+        // `tmp` now names the file that was at `path`; dropping it removes that.
+        let out = Stamp::of(&std::fs::symlink_metadata(tmp.path())?);
+        if out.same_content(&was) {
+            return Ok(Swapped::Done(true));
+        }
+        // A save landed after the last check: give it its place back.
+        tracing::debug!(path = %path.display(), "a save landed during the exchange: handed back");
+        exchange(tmp.path(), path)?;
+        let back = Stamp::of(&std::fs::symlink_metadata(tmp.path())?);
+        if !back.same_content(&ours) {
+            // And another one landed between the two exchanges: it is newer than the first.
+            tmp.persist(path).map_err(|e| e.error)?;
+        }
+        Ok(Swapped::Done(false))
+    }
+}
+
+fn write_error(e: std::io::Error) -> Diagnostic {
+    Diagnostic::error(
+        "lock-write",
+        Path::new(FILE_NAME),
+        Pos::at(1, 1),
+        format!("cannot write rescore.lock: {e}"),
+    )
+    .expected("a writable research repo folder")
+    .hint("check permissions and free space; the old lock is untouched")
 }
 
 /// Reads the lock under the repo lock, lets `edit` change it, and writes it back atomically.
@@ -392,22 +589,22 @@ pub fn update(
     root: &Path,
     edit: impl FnOnce(&mut Lock) -> Result<(), Diagnostic>,
 ) -> Result<Lock, Diagnostic> {
-    let io = |e: std::io::Error| {
-        Diagnostic::error(
-            "lock-write",
-            Path::new(FILE_NAME),
-            Pos::at(1, 1),
-            format!("cannot write rescore.lock: {e}"),
-        )
-        .expected("a writable research repo folder")
-        .hint("check permissions and free space; the old lock is untouched")
-    };
-    let _guard = RepoLock::acquire(root).map_err(io)?;
+    let held = RepoLock::acquire(root).map_err(write_error)?;
+    update_held(&held, root, edit)
+}
+
+/// `update` for a caller that holds the repo lock already (and goes on writing pages under it).
+pub fn update_held(
+    held: &RepoLock,
+    root: &Path,
+    edit: impl FnOnce(&mut Lock) -> Result<(), Diagnostic>,
+) -> Result<Lock, Diagnostic> {
+    sweep_temps(held, [root]);
     let mut lock = Lock::read(root)?.unwrap_or_else(Lock::new);
     lock.version = VERSION;
     edit(&mut lock)?;
     let text = lock.render()?;
-    write_atomic(&root.join(FILE_NAME), text.as_bytes()).map_err(io)?;
+    write_atomic(&root.join(FILE_NAME), text.as_bytes()).map_err(write_error)?;
     Ok(lock)
 }
 
@@ -495,6 +692,53 @@ mod tests {
         let mut lock = sample();
         lock.thesis.clear();
         assert!(!lock.render().expect("renders").contains("[node]"));
+    }
+
+    #[test]
+    fn a_page_is_replaced_only_while_it_holds_what_was_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let held = RepoLock::acquire(dir.path()).expect("lock");
+        let page = dir.path().join("p.md");
+        std::fs::write(&page, "one\n").expect("write");
+        let (bytes, stamp) = read_stamped(&page).expect("read");
+        assert!(
+            replace_if_unchanged(&held, &page, stamp, &bytes, b"one, with block\n").expect("io")
+        );
+        assert_eq!(std::fs::read(&page).expect("read"), b"one, with block\n");
+
+        // An editor's save (temp file + rename) after the read: the write is refused.
+        let (bytes, stamp) = read_stamped(&page).expect("read");
+        std::fs::write(dir.path().join("save.tmp"), "two\n").expect("write");
+        std::fs::rename(dir.path().join("save.tmp"), &page).expect("rename");
+        assert!(!replace_if_unchanged(&held, &page, stamp, &bytes, b"stale\n").expect("io"));
+        assert_eq!(std::fs::read(&page).expect("read"), b"two\n");
+
+        // A save in place, to the same length: refused too.
+        let (bytes, stamp) = read_stamped(&page).expect("read");
+        std::fs::write(&page, "owt\n").expect("write");
+        assert!(!replace_if_unchanged(&held, &page, stamp, &bytes, b"stale\n").expect("io"));
+        assert_eq!(std::fs::read(&page).expect("read"), b"owt\n");
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("read_dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(left, ["p.md"]);
+    }
+
+    #[test]
+    fn sweeping_removes_only_rescore_temp_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for name in [".rescore-a1.tmp", ".rescore-notes.md", "keep.tmp", "p.md"] {
+            std::fs::write(dir.path().join(name), "x").expect("write");
+        }
+        let held = RepoLock::acquire(dir.path()).expect("lock");
+        sweep_temps(&held, [dir.path()]);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("read_dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".rescore-notes.md", "keep.tmp", "p.md"]);
     }
 
     #[test]

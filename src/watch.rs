@@ -46,6 +46,7 @@ use crate::lock::{self, Lock};
 use crate::page::{self, Link, Page, PageKind, ParseContext, Role, Target};
 use crate::report;
 use crate::resolve;
+use crate::writeback;
 
 /// `rescore watch`: runs until Ctrl-C / SIGTERM (exit 0) or until the root disappears (exit 2).
 pub fn run(cli: &Cli, root: &Path, debounce_ms: u64) -> Result<i32, Failure> {
@@ -108,6 +109,9 @@ pub fn run(cli: &Cli, root: &Path, debounce_ms: u64) -> Result<i32, Failure> {
         Ok(s) => s,
         Err(diags) => return Err(Failure::Diagnostics(diags)),
     };
+    if !cli.dry_run {
+        state.sweep_temps();
+    }
     let ms = started.elapsed().as_millis() as u64;
     if out.json {
         out.emit(json!({
@@ -1325,31 +1329,77 @@ impl State {
             verdicts,
             ..Evaluation::default()
         };
-        let writes = cli::page_writes(&self.repo, &eval);
-        for (path, text) in writes {
-            if self.dry_run {
-                if !out.json && !out.quiet {
-                    out.line(&format!("would write {}", path.display()));
-                }
-                continue;
+        self.write_blocks(&eval, out);
+        for v in eval.verdicts {
+            self.verdicts.insert(v.thesis.clone(), v);
+        }
+    }
+
+    /// Removes the temp files of interrupted writes next to the lock and the pages.
+    fn sweep_temps(&self) {
+        match lock::RepoLock::acquire(&self.abs_root) {
+            Ok(held) => {
+                let pages = self.repo.pages.iter().map(|p| p.path.as_path());
+                let dirs = writeback::temp_dirs(&self.abs_root, pages);
+                lock::sweep_temps(&held, dirs.iter().map(PathBuf::as_path));
             }
-            match lock::write_atomic(&self.abs_root.join(&path), text.as_bytes()) {
-                Ok(()) => {
+            Err(e) => tracing::warn!("cannot lock the research repo to sweep temp files: {e}"),
+        }
+    }
+
+    /// Brings the warning blocks of the evaluated theses in line, under the repo lock and
+    /// without losing a save made meanwhile (see `writeback::write_pages`).
+    fn write_blocks(&mut self, eval: &Evaluation, out: &Out) {
+        let todo = writeback::out_of_date(&self.abs_root, &eval.verdicts);
+        if todo.is_empty() {
+            return;
+        }
+        if self.dry_run {
+            if !out.json && !out.quiet {
+                for v in todo {
+                    out.line(&format!("would write {}", v.path));
+                }
+            }
+            return;
+        }
+        let write_failed = |path: &Path, e: String| {
+            Diagnostic::error(
+                "write-failed",
+                path,
+                Pos::at(1, 1),
+                format!("cannot write the warning block: {e}"),
+            )
+            .expected("a writable thesis page")
+            .hint("check the file's permissions")
+        };
+        let held = match lock::RepoLock::acquire(&self.abs_root) {
+            Ok(h) => h,
+            Err(e) => {
+                let d = write_failed(
+                    Path::new("."),
+                    format!("cannot lock the research repo: {e}"),
+                );
+                out.diags(&[d]);
+                return;
+            }
+        };
+        let dirs = writeback::temp_dirs(&self.abs_root, todo.iter().map(|v| Path::new(&v.path)));
+        lock::sweep_temps(&held, dirs.iter().map(PathBuf::as_path));
+        let outcomes = writeback::write_theses(&held, &self.abs_root, &self.repo, &todo, true);
+        drop(held);
+        for (path, outcome) in outcomes {
+            match outcome {
+                writeback::Outcome::Written(text) => {
                     tracing::debug!(path = %path.display(), "watch: wrote the warning block");
                     self.wrote(&path, &text);
                 }
-                Err(e) => out.diags(&[Diagnostic::error(
-                    "write-failed",
-                    &path,
-                    Pos::at(1, 1),
-                    format!("cannot write the warning block: {e}"),
-                )
-                .expected("a writable thesis page")
-                .hint("check the file's permissions")]),
+                writeback::Outcome::Unchanged => {}
+                // Its own save is on its way as an event; that batch writes the block.
+                writeback::Outcome::Skipped(why) => {
+                    tracing::debug!(path = %path.display(), "watch: left the page: {why}")
+                }
+                writeback::Outcome::Failed(e) => out.diags(&[write_failed(&path, e)]),
             }
-        }
-        for v in eval.verdicts {
-            self.verdicts.insert(v.thesis.clone(), v);
         }
     }
 

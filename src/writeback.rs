@@ -1,10 +1,16 @@
 //! The managed warning block rescore writes into a stale thesis page: a `> [!WARNING]` callout
 //! between marker comments, right under the title. Bytes outside the block are never touched,
-//! and writing the same causes twice changes nothing.
+//! and writing the same causes twice changes nothing. Also the one writer of pages
+//! (`write_pages`): under the repo lock, a compare-and-swap against the bytes the new text was
+//! computed from, so a save made meanwhile is never replaced.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::eval::Verdict;
+use crate::eval::{Status, Verdict};
+use crate::load::Repo;
+use crate::lock::{self, RepoLock};
+use crate::managed;
+use crate::page::{self, Page, ParseContext};
 
 pub const BEGIN: &str =
     "<!-- rescore:begin (managed by rescore: re-score, then `rescore accept`) -->";
@@ -24,79 +30,79 @@ pub fn block(v: &Verdict) -> Vec<String> {
             .as_deref()
             .map(|d| format!("{d}, "))
             .unwrap_or_default();
-        lines.push(format!(
+        let line = format!(
             "> - `{}`: {} {} → {} ({}rule {}, {})",
             c.node, c.field, c.before, c.after, detail, c.rule, c.severity
-        ));
+        );
+        // Values are quoted from pages; a line break in one would end the callout.
+        lines.push(line.replace(['\r', '\n'], " "));
     }
     lines.push(END.to_string());
     lines
 }
 
-/// `at` moved past a line ending (`\r\n` or `\n`) that starts there, if one does.
-pub fn past_eol(text: &str, at: usize) -> usize {
-    if text[at..].starts_with("\r\n") {
-        at + 2
-    } else if text[at..].starts_with('\n') {
-        at + 1
-    } else {
-        at
-    }
+/// Whether the lines between the markers are a warning block's: the callout, line by line.
+fn warning_shape(lines: &[&str]) -> bool {
+    lines.first() == Some(&"> [!WARNING]") && lines.iter().all(|l| l.starts_with('>'))
 }
 
-/// `at` moved back over the blank line that ends just before it, if there is one.
-pub fn before_blank_line(text: &str, at: usize) -> usize {
-    if text[..at].ends_with("\n\r\n") {
-        at - 2
-    } else if text[..at].ends_with("\n\n") {
-        at - 1
-    } else {
-        at
-    }
+/// Every warning block in the page, each from the blank line before it through its end line
+/// (and line ending), as `put` lays it out.
+fn find(text: &str) -> Vec<std::ops::Range<usize>> {
+    let top = managed::content_start(text);
+    managed::blocks(text, BEGIN, END, warning_shape)
+        .into_iter()
+        .map(|r| {
+            let begin = r.start;
+            let mut end = managed::past_eol(text, r.end);
+            // A block written after a last line without a line ending ends the page without one.
+            let at_bare_end = end == r.end && end == text.len();
+            let mut start = begin;
+            if begin == top {
+                // A block at the very top was written with a blank line after it.
+                end = managed::past_eol(text, end);
+            } else if at_bare_end && text[..start].ends_with("\r\n\r\n") {
+                start -= 4;
+            } else if at_bare_end && text[..start].ends_with("\n\n") {
+                start -= 2;
+            } else {
+                start = managed::before_blank_line(text, start);
+            }
+            start..end
+        })
+        .collect()
 }
 
-/// Where an existing block sits: from the blank line before it through its end line.
-fn find(text: &str) -> Option<std::ops::Range<usize>> {
-    let begin = text.find("<!-- rescore:begin")?;
-    let end_marker = text[begin..].find(END)? + begin;
-    let mut end = past_eol(text, end_marker + END.len());
-    // A block written after a last line without a line ending ends the page without one.
-    let at_bare_end = end == end_marker + END.len() && end == text.len();
-    let mut start = begin;
-    if at_bare_end && start > 0 && text[..start].ends_with("\r\n\r\n") {
-        start -= 4;
-    } else if at_bare_end && start > 0 && text[..start].ends_with("\n\n") {
-        start -= 2;
-    } else if start == 0 {
-        // A block at the very top was written with a blank line after it.
-        end = past_eol(text, end);
-    } else {
-        start = before_blank_line(text, start);
-    }
-    Some(start..end)
-}
-
-/// The page with its block removed (if any).
+/// The page with its warning blocks removed (if any).
 pub fn strip(text: &str) -> String {
-    match find(text) {
-        Some(r) => format!("{}{}", &text[..r.start], &text[r.end..]),
-        None => text.to_string(),
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for r in find(text) {
+        out.push_str(&text[at..r.start]);
+        at = r.end;
     }
+    out.push_str(&text[at..]);
+    out
 }
 
-/// The page with `lines` as its block, placed under the first H1 (or the front matter, or at
-/// the top), in the page's own line endings.
-pub fn put(text: &str, lines: &[String]) -> String {
+/// The page with `lines` as its block, placed under the first top-level H1 (else after the
+/// front matter, else at the top, past a BOM), in the page's own line endings. `None` for a
+/// page whose front matter is never closed (there is no telling where its body starts), or
+/// where the block would not read back as one.
+pub fn put(text: &str, lines: &[String]) -> Option<String> {
     let clean = strip(text);
-    let eol = if clean.contains("\r\n") { "\r\n" } else { "\n" };
-    let at = insertion_point(&clean);
+    let eol = managed::eol(&clean);
+    let body = managed::body_start(&clean)?;
+    let top = managed::content_start(&clean);
+    let at = managed::after_title(&clean, body).unwrap_or(body);
     let mut block = String::new();
     let before = &clean[..at];
-    let unterminated = !before.is_empty() && !before.ends_with('\n');
+    let at_top = at == top;
+    let unterminated = !at_top && !before.ends_with('\n');
     if unterminated {
         block.push_str(eol);
     }
-    if !before.is_empty() {
+    if !at_top {
         block.push_str(eol);
     }
     for (i, l) in lines.iter().enumerate() {
@@ -107,52 +113,214 @@ pub fn put(text: &str, lines: &[String]) -> String {
             block.push_str(eol);
         }
     }
-    if at == 0 {
+    if at_top {
         block.push_str(eol);
     }
-    format!("{}{}{}", before, block, &clean[at..])
-}
-
-/// Just after the line of the first `# ` heading; else after front matter; else the start.
-fn insertion_point(text: &str) -> usize {
-    let mut offset = 0;
-    let mut in_front: Option<&str> = None;
-    let mut front_end = 0;
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        let t = line.trim_end();
-        if i == 0 && (t == "+++" || t == "---") {
-            in_front = Some(if t == "+++" { "+++" } else { "---" });
-        } else if let Some(f) = in_front {
-            if t == f {
-                in_front = None;
-                front_end = offset + line.len();
-            }
-        } else if t.starts_with("# ") || t == "#" {
-            return offset + line.len();
-        }
-        offset += line.len();
-    }
-    front_end
+    let new = format!("{}{}{}", before, block, &clean[at..]);
+    // Only a block that reads back as one is written: anything else would be added again on
+    // every run.
+    (strip(&new) == clean && find(&new).len() == 1).then_some(new)
 }
 
 /// Brings a page's block in line with its verdict. Returns the new text when it changes.
 pub fn updated(text: &str, verdict: Option<&Verdict>) -> Option<String> {
     let new = match verdict {
-        Some(v) => put(text, &block(v)),
+        Some(v) => {
+            let lines = block(v);
+            if holds(text, &lines) {
+                return None;
+            }
+            put(text, &lines)?
+        }
         None => strip(text),
     };
     (new != text).then_some(new)
 }
 
-/// Whether a path names a page that holds a block (for the watcher's own-write filter).
-pub fn has_block(path: &Path) -> bool {
-    std::fs::read_to_string(path).is_ok_and(|t| find(&t).is_some())
+/// Whether the page holds this block and no other (the common case on every run after the
+/// first, answered with one parse of the page).
+fn holds(text: &str, lines: &[String]) -> bool {
+    match managed::blocks(text, BEGIN, END, warning_shape).as_slice() {
+        [r] => text[r.clone()].lines().eq(lines.iter().map(String::as_str)),
+        _ => false,
+    }
+}
+
+/// What became of one page write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The page was replaced by this text.
+    Written(String),
+    /// Already as it should be when looked at under the repo lock.
+    Unchanged,
+    /// Left as it is, and why.
+    Skipped(String),
+    /// The write failed.
+    Failed(String),
+}
+
+/// How often a page that keeps changing under a write is re-read and tried again.
+const TRIES: usize = 5;
+
+/// Brings managed blocks up to date without losing a save. For each page (relative to `root`),
+/// under the repo lock: read it, let `render` compute its new text from the bytes it holds now
+/// (`Ok(None)`: nothing to change; `Err(why)`: leave it, such as when its own content changed
+/// since it was evaluated), and replace it only if it still holds exactly those bytes when the
+/// new text is in place to be renamed over it. A page that changed meanwhile is read again and
+/// rendered again, up to a few times. One function for every page rescore writes: the default
+/// command, `accept`, the watcher and `backlinks --write`.
+pub fn write_pages(
+    held: &RepoLock,
+    root: &Path,
+    pages: &[PathBuf],
+    render: impl Fn(&Path, &str) -> Result<Option<String>, String>,
+) -> Vec<(PathBuf, Outcome)> {
+    pages
+        .iter()
+        .map(|rel| (rel.clone(), write_page(held, root, rel, &render)))
+        .collect()
+}
+
+fn write_page(
+    held: &RepoLock,
+    root: &Path,
+    rel: &Path,
+    render: &impl Fn(&Path, &str) -> Result<Option<String>, String>,
+) -> Outcome {
+    // Through a symlinked page to its file, so the link stays a link.
+    let path = match std::fs::canonicalize(root.join(rel)) {
+        Ok(p) => p,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Outcome::Skipped("it is gone".into())
+        }
+        Err(e) => return Outcome::Failed(e.to_string()),
+    };
+    for _ in 0..TRIES {
+        let (bytes, stamp) = match lock::read_stamped(&path) {
+            Ok(r) => r,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Outcome::Skipped("it is gone".into())
+            }
+            Err(e) => return Outcome::Failed(e.to_string()),
+        };
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            return Outcome::Skipped("it is no longer UTF-8 text".into());
+        };
+        let new = match render(rel, text) {
+            Ok(Some(new)) => new,
+            Ok(None) => return Outcome::Unchanged,
+            Err(why) => return Outcome::Skipped(why),
+        };
+        match lock::replace_if_unchanged(held, &path, stamp, &bytes, new.as_bytes()) {
+            Ok(true) => return Outcome::Written(new),
+            Ok(false) => {
+                tracing::debug!(path = %rel.display(), "changed while being written: again")
+            }
+            Err(e) => return Outcome::Failed(e.to_string()),
+        }
+    }
+    Outcome::Skipped("it kept changing while rescore wrote it".into())
+}
+
+/// Whether a page, parsed from what it holds now, still has the content its verdict or block
+/// was computed from: the same kind, id, title, score, front matter keys that make edges, and
+/// (with `detail`, when the evaluated page kept its links, claims and rows) the same links,
+/// claims and rows. Prose and the managed blocks may differ.
+pub fn same_inputs(old: &Page, new: &Page, detail: bool) -> bool {
+    let head = old.kind == new.kind
+        && old.id.to_lowercase() == new.id.to_lowercase()
+        && old.title == new.title
+        && old.score.map(f64::to_bits) == new.score.map(f64::to_bits)
+        && old.status == new.status
+        && old.part_of == new.part_of
+        && old.depends_on == new.depends_on
+        && old.retracted == new.retracted
+        && old.superseded_by == new.superseded_by;
+    if !head || !detail {
+        return head;
+    }
+    fn same<T>(a: &[T], b: &[T], eq: impl Fn(&T, &T) -> bool) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| eq(x, y))
+    }
+    same(&old.links, &new.links, |a, b| {
+        (&a.target, &a.anchor, a.role) == (&b.target, &b.anchor, b.role)
+    }) && same(&old.claims, &new.claims, |a, b| {
+        (&a.id, &a.level, &a.qualifier, &a.bare_sources, &a.text)
+            == (&b.id, &b.level, &b.qualifier, &b.bare_sources, &b.text)
+    }) && same(&old.rows, &new.rows, |a, b| {
+        (&a.id, &a.value) == (&b.id, &b.value)
+    })
+}
+
+/// `Err(why)` when the page at `rel`, as `text`, is not the page `repo` evaluated any more.
+pub fn check_unchanged(repo: &Repo, rel: &Path, text: &str, detail: bool) -> Result<(), String> {
+    let changed = || "it changed while rescore ran; the next run updates its block".to_string();
+    let old = repo
+        .pages
+        .binary_search_by(|p| p.path.as_path().cmp(rel))
+        .ok()
+        .map(|i| &repo.pages[i])
+        .ok_or_else(changed)?;
+    let cx = ParseContext {
+        folders: &repo.config.folders,
+        scale: &repo.rules.scale,
+    };
+    match page::parse(rel, text, &cx) {
+        (Some(new), _) if same_inputs(old, &new, detail) => Ok(()),
+        _ => Err(changed()),
+    }
+}
+
+/// The theses whose page's warning block differs from their verdict, as the pages are now.
+pub fn out_of_date<'a>(root: &Path, verdicts: &'a [Verdict]) -> Vec<&'a Verdict> {
+    verdicts
+        .iter()
+        .filter(|v| {
+            std::fs::read_to_string(root.join(&v.path))
+                .is_ok_and(|text| updated(&text, stale(v)).is_some())
+        })
+        .collect()
+}
+
+fn stale(v: &Verdict) -> Option<&Verdict> {
+    (v.status == Status::Stale).then_some(v)
+}
+
+/// Writes the warning blocks of `verdicts`' pages (see `write_pages`). `detail`: the repo's
+/// pages still hold their links, claims and rows (the watcher's do).
+pub fn write_theses(
+    held: &RepoLock,
+    root: &Path,
+    repo: &Repo,
+    verdicts: &[&Verdict],
+    detail: bool,
+) -> Vec<(PathBuf, Outcome)> {
+    let by_path: std::collections::HashMap<&Path, &Verdict> = verdicts
+        .iter()
+        .map(|v| (Path::new(v.path.as_str()), *v))
+        .collect();
+    let paths: Vec<PathBuf> = verdicts.iter().map(|v| PathBuf::from(&v.path)).collect();
+    write_pages(held, root, &paths, |rel, text| {
+        let v = by_path.get(rel).ok_or_else(|| "no verdict".to_string())?;
+        check_unchanged(repo, rel, text, detail)?;
+        Ok(updated(text, stale(v)))
+    })
+}
+
+/// The folders temp files of interrupted writes may be left in: the root and each page's.
+pub fn temp_dirs<'a>(root: &'a Path, pages: impl Iterator<Item = &'a Path>) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::iter::once(root.to_path_buf())
+        .chain(pages.filter_map(|p| p.parent()).map(|d| root.join(d)))
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    dirs
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::{Cause, Status};
+    use crate::eval::Cause;
     use crate::rules::Severity;
 
     fn verdict() -> Verdict {
@@ -185,22 +353,115 @@ mod tests {
             "No title, no newline at end",
             "+++\nscore = 1\n+++\nno heading\n",
         ] {
-            let with = put(page, &block(&verdict()));
+            let with = put(page, &block(&verdict())).expect("placed");
             assert!(with.contains("[!WARNING]"));
             assert_eq!(strip(&with), page);
         }
     }
 
     #[test]
+    fn a_block_written_by_the_previous_version_is_read_back() {
+        // Byte for byte what rescore 0.1 wrote under a title: an upgrade finds it, replaces it
+        // in place, and adds no second one.
+        let page = "# T\n\n<!-- rescore:begin (managed by rescore: re-score, then `rescore accept`) -->\n\
+                    > [!WARNING]\n\
+                    > **Re-score needed.** Evidence under this thesis changed materially since it was scored:\n\
+                    > - `c#x`: value ~64% → ~41% (−36%, rule value-shift, major)\n\
+                    <!-- rescore:end -->\n\nBody.\n";
+        assert_eq!(strip(page), "# T\n\nBody.\n");
+        let now = updated(page, Some(&verdict())).expect("new causes");
+        assert_eq!(now.matches(BEGIN).count(), 1);
+        assert_eq!(strip(&now), "# T\n\nBody.\n");
+    }
+
+    #[test]
     fn writing_twice_is_idempotent() {
         let page = "# Title\n\nBody.\n";
-        let once = put(page, &block(&verdict()));
+        let once = put(page, &block(&verdict())).expect("placed");
         assert_eq!(updated(&once, Some(&verdict())), None);
     }
 
     #[test]
     fn crlf_pages_get_crlf_blocks() {
-        let with = put("# T\r\nx\r\n", &block(&verdict()));
+        let with = put("# T\r\nx\r\n", &block(&verdict())).expect("placed");
         assert!(!with.replace("\r\n", "").contains('\n'));
+    }
+
+    fn tiny_repo(thesis: &str) -> (tempfile::TempDir, Repo) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("theses")).expect("mkdir");
+        std::fs::write(dir.path().join("theses/t.md"), thesis).expect("write");
+        let repo = crate::load::load(dir.path()).expect("loads");
+        (dir, repo)
+    }
+
+    const THESIS: &str = "+++\nkind = \"thesis\"\nscore = 0.5\n+++\n# T\n\nProse.\n";
+
+    #[test]
+    fn a_page_is_still_the_evaluated_one_after_a_prose_edit_but_not_after_a_score_edit() {
+        let (_dir, repo) = tiny_repo(THESIS);
+        let rel = Path::new("theses/t.md");
+        let prose = THESIS.replace("Prose.", "Other prose, and a block:\n\n> quote");
+        assert_eq!(check_unchanged(&repo, rel, &prose, true), Ok(()));
+        let score = THESIS.replace("0.5", "0.7");
+        assert!(check_unchanged(&repo, rel, &score, false).is_err());
+        let title = THESIS.replace("# T", "# Another title");
+        assert!(check_unchanged(&repo, rel, &title, false).is_err());
+        assert!(check_unchanged(&repo, rel, "+++\nbroken", false).is_err());
+    }
+
+    #[test]
+    fn a_save_landing_during_the_write_is_kept_and_written_around() {
+        let (dir, repo) = tiny_repo(THESIS);
+        let rel = PathBuf::from("theses/t.md");
+        let page = dir.path().join(&rel);
+        let held = RepoLock::acquire(dir.path()).expect("lock");
+        let saved = THESIS.replace("Prose.", "Saved meanwhile.");
+        let calls = std::cell::Cell::new(0);
+        let out = write_pages(
+            &held,
+            dir.path(),
+            std::slice::from_ref(&rel),
+            |rel, text| {
+                calls.set(calls.get() + 1);
+                if calls.get() == 1 {
+                    // An editor saves (temp file + rename) after rescore read the page.
+                    let tmp = page.with_extension("saving");
+                    std::fs::write(&tmp, &saved).expect("write");
+                    std::fs::rename(&tmp, &page).expect("rename");
+                }
+                check_unchanged(&repo, rel, text, true)?;
+                Ok(updated(text, Some(&verdict())))
+            },
+        );
+        assert_eq!(calls.get(), 2, "the page was not read again");
+        let now = std::fs::read_to_string(&page).expect("read");
+        assert_eq!(out, vec![(rel, Outcome::Written(now.clone()))]);
+        assert!(
+            now.contains("Saved meanwhile.") && now.contains("[!WARNING]"),
+            "{now}"
+        );
+        assert_eq!(strip(&now), saved);
+    }
+
+    #[test]
+    fn a_save_that_changes_the_score_is_kept_and_the_page_skipped() {
+        let (dir, repo) = tiny_repo(THESIS);
+        let rel = PathBuf::from("theses/t.md");
+        let page = dir.path().join(&rel);
+        let held = RepoLock::acquire(dir.path()).expect("lock");
+        let rescored = THESIS.replace("0.5", "0.8");
+        std::fs::write(&page, &rescored).expect("write");
+        let out = write_pages(
+            &held,
+            dir.path(),
+            std::slice::from_ref(&rel),
+            |rel, text| {
+                check_unchanged(&repo, rel, text, true)?;
+                Ok(updated(text, Some(&verdict())))
+            },
+        );
+        assert!(matches!(out[0].1, Outcome::Skipped(_)), "{out:?}");
+        assert_eq!(std::fs::read_to_string(&page).expect("read"), rescored);
     }
 }

@@ -73,9 +73,11 @@ fn value_20b() -> Value {
 
 #[test]
 fn concurrent_accepts_both_land() {
-    // A few rounds, to give the two processes several chances to interleave.
-    for round in 0..4 {
+    // Several rounds, to give the two processes several chances to interleave.
+    for round in 0..10 {
         let repo = two_stale();
+        // The stale theses' pages carry warning blocks, which each accept must clear.
+        repo.ok(&[], 0);
         let before = lock_of(repo.root());
         assert_eq!(
             accepted_row_value(&before, "realtime-sim-ready"),
@@ -123,6 +125,17 @@ fn concurrent_accepts_both_land() {
         );
         assert_eq!(after.thesis.len(), 7);
         assert_eq!(repo.ids("stale"), ["world-model-agents"], "round {round}");
+        // Every page's block agrees with `check`: a page written from an evaluation that did not
+        // see the other accept would carry a stale block.
+        let with_block: Vec<String> = std::fs::read_dir(repo.path("theses"))
+            .expect("read_dir")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| {
+                std::fs::read_to_string(p).is_ok_and(|t| t.contains(rescore::writeback::BEGIN))
+            })
+            .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .collect();
+        assert_eq!(with_block, ["world-model-agents"], "round {round}");
         assert!(stray_temp_files(repo.root()).is_empty());
     }
 }
@@ -138,7 +151,7 @@ fn stray_temp_files(dir: &Path) -> Vec<String> {
 }
 
 #[test]
-fn a_crash_before_rename_leaves_the_old_lock_working() {
+fn a_crash_before_rename_leaves_the_old_lock_working_and_the_next_write_sweeps_up() {
     let repo = common::example_init();
     let old = repo.read("rescore.lock");
     // What a crash between writing the temp file and renaming it leaves behind: a half-written
@@ -151,13 +164,21 @@ fn a_crash_before_rename_leaves_the_old_lock_working() {
     );
     repo.ok(&["check"], 0);
     assert_eq!(repo.read("rescore.lock"), old);
-    // Writes still work around it, and leave the stray files alone.
     repo.edit(GWM, "| Parameters | 11B |", "| Parameters | 20B |");
+    // Commands that write nothing leave them alone...
+    repo.ok(&["--dry-run"], 0);
+    repo.ok(&["--dry-run", "accept", "--all"], 0);
+    assert_eq!(repo.read(".rescore-AbC123.tmp"), half);
+    assert_eq!(stray_temp_files(&repo.path("theses")).len(), 1);
+    // ...and the next write, under the repo lock, removes them.
     repo.ok(&[], 0);
+    assert!(stray_temp_files(repo.root()).is_empty());
+    assert!(stray_temp_files(&repo.path("theses")).is_empty());
+    repo.write(".rescore-AbC124.tmp", half);
     repo.ok(&["accept", "--all"], 0);
     repo.ok(&["check"], 0);
     assert_ne!(repo.read("rescore.lock"), old);
-    assert_eq!(repo.read(".rescore-AbC123.tmp"), half);
+    assert!(stray_temp_files(repo.root()).is_empty());
     lock_of(repo.root());
 }
 

@@ -402,6 +402,17 @@ fn dry_run_reports_and_writes_nothing() {
 }
 
 #[test]
+fn temp_files_of_an_interrupted_write_are_swept_at_start() {
+    let dir = repo();
+    let root = dir.path();
+    std::fs::write(root.join(".rescore-Left0ver.tmp"), "half a lock").expect("write");
+    std::fs::write(root.join("theses/.rescore-Left1ver.tmp"), "half a page").expect("write");
+    let _w = Watch::start(root, &[], &[]);
+    assert!(!root.join(".rescore-Left0ver.tmp").exists());
+    assert!(!root.join("theses/.rescore-Left1ver.tmp").exists());
+}
+
+#[test]
 fn sigterm_stops_cleanly_with_exit_0() {
     let dir = repo();
     let mut w = Watch::start(dir.path(), &[], &["--debounce", "50"]);
