@@ -20,7 +20,8 @@ use not_measured::{hidden_spans, is_year, not_a_measurement, slash_date_end};
 use units::{lookup_unit, si_exponent, GLUED_DISPLAY, SCALE_WORDS, SI, SPACED_SI};
 
 /// Stands in for text that holds no quantity (link text, code) when a caller hides it from
-/// the scanner: it joins like a letter, so `[GPT](…)-4` does not read as -4.
+/// the scanner. Before a number it joins like a letter, so `[GPT](…)-4` does not read as -4;
+/// after one it ends it, so `64.2[^7]` (a footnote link) is 64.2.
 pub const HIDDEN: char = '\u{FFFC}';
 
 /// A number parsed out of text, with its unit. Canonical: two spellings of one value compare equal.
@@ -98,7 +99,7 @@ const QUOTES: [char; 9] = ['"', '\'', '`', '“', '”', '‘', '’', '«', '»
 const DASHES: [char; 7] = ['‐', '‑', '‒', '–', '—', '―', '−'];
 
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_' || c == HIDDEN
+    c.is_alphanumeric() || c == '_'
 }
 
 fn char_before(text: &str, i: usize) -> Option<char> {
@@ -175,7 +176,7 @@ fn sign_start(text: &str, d: usize, floor: usize) -> Option<usize> {
 fn left_boundary_ok(text: &str, start: usize) -> bool {
     match char_before(text, start) {
         None => true,
-        Some(c) if is_word_char(c) => false,
+        Some(c) if is_word_char(c) || c == HIDDEN => false,
         // `#776` is an issue or rank, not a measurement.
         Some('#') => false,
         Some(c) if c == '.' || HYPHENS.contains(&c) || c == '@' || c == '^' => {
@@ -261,7 +262,7 @@ fn scan_atom(text: &str, start: usize, allow_sign: bool, case: Case) -> Option<S
             atom.unit = Some("x");
             atom.end = i + c.len_utf8();
         }
-        '_' | HIDDEN => return Some(Scan::Skip(skip_ident(text, i))),
+        '_' => return Some(Scan::Skip(skip_ident(text, i))),
         c if c.is_alphabetic() => {
             let run_end = text[i..]
                 .char_indices()
@@ -865,9 +866,13 @@ mod tests {
     }
 
     #[test]
-    fn hidden_text_joins_like_a_letter() {
-        let hidden = format!("{HIDDEN}-4 at {HIDDEN}3 and 5{HIDDEN}");
-        assert!(extract_quantities(&hidden).is_empty());
+    fn hidden_text_joins_before_a_number_and_ends_one() {
+        let hidden = format!("{HIDDEN}-4 at {HIDDEN}3 and 5{HIDDEN} or 6B{HIDDEN}");
+        let shown: Vec<String> = extract_quantities(&hidden)
+            .iter()
+            .map(Quantity::to_string)
+            .collect();
+        assert_eq!(shown, ["5", "6B"]);
     }
 
     #[test]
