@@ -242,11 +242,25 @@ fn scan_atom(text: &str, start: usize, allow_sign: bool, case: Case) -> Option<S
             }
         }
     }
-    let num = (num_start, i);
+    let mut num = (num_start, i);
+    let mut si = 0;
+    // `10^9`, `10^-3`: a power of ten written with a caret is the number 1 scaled.
+    if &text[num_start..i] == "10" && b.get(i) == Some(&b'^') {
+        let from = i + 1 + usize::from(b.get(i + 1) == Some(&b'-'));
+        let mut k = from;
+        while digit_at(b, k) && k - from < 3 {
+            k += 1;
+        }
+        if let (true, Ok(exp)) = (k > from && !digit_at(b, k), text[i + 1..k].parse::<i32>()) {
+            num = (num_start, num_start + 1);
+            si = exp;
+            i = k;
+        }
+    }
     let mut atom = Atom {
         negative,
         num,
-        si: 0,
+        si,
         unit: None,
         end: i,
     };
