@@ -136,10 +136,32 @@ fn the_second_number_of_a_cell_is_compared() {
     );
 }
 
-/// Rewrites the lock `init` wrote into what the previous rescore wrote for the same pages: its
-/// readings of the numbers, under tree ids that no longer match, so every node is compared.
+/// Replaces the lock `init` wrote by the one the previous rescore (lock version 1, one file)
+/// wrote for the same pages: its readings of the numbers, under tree ids that no longer match,
+/// so every node is compared.
 fn write_previous_lock(repo: &TempRepo) {
-    let mut lock = repo.read_str("rescore.lock");
+    let shards = repo.path("rescore.lock.d");
+    let mut nodes: Vec<String> = std::fs::read_dir(&shards)
+        .expect("lock shards")
+        .flat_map(|e| {
+            let text = std::fs::read_to_string(e.expect("entry").path()).expect("shard");
+            text.lines()
+                .filter(|l| l.contains(" = {"))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    nodes.sort();
+    let concept = nodes
+        .iter()
+        .find(|l| l.contains(r#"key = "c", "#))
+        .and_then(|l| l.split_once(" = {"))
+        .map(|(id, _)| id.to_string())
+        .expect("the concept's entry");
+    let mut lock = format!(
+        "version = 1\n\n[thesis.t]\nscore = 0.5\n\n[thesis.t.against]\nc = \"{concept}\"\n\n[node]\n{}\n",
+        nodes.join("\n")
+    );
     let previous = [
         (
             r#"value = { kind = "numbers", numbers = [{ value = 11000000000.0 }] }"#,
@@ -162,15 +184,15 @@ fn write_previous_lock(repo: &TempRepo) {
         assert!(lock.contains(now), "{now} not in\n{lock}");
         lock = lock.replace(now, before);
     }
-    let ids: Vec<String> = lock
-        .lines()
-        .skip_while(|l| *l != "[node]")
+    let ids: Vec<String> = nodes
+        .iter()
         .filter_map(|l| l.split_once(" = {").map(|(id, _)| id.to_string()))
         .collect();
     for id in ids {
         let moved: String = id.chars().rev().collect();
         lock = lock.replace(&id, &moved);
     }
+    std::fs::remove_dir_all(shards).expect("remove the shards");
     repo.write("rescore.lock", lock);
 }
 
