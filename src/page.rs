@@ -5,7 +5,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
-use rescore_graph::quantity::{extract_quantities, normalise_text, parse_value, Quantity, Value};
+use rescore_graph::quantity::{
+    extract_quantities, normalise_text, parse_value, Quantity, Value, HIDDEN,
+};
 use serde::Serialize;
 
 use crate::claimtext;
@@ -355,6 +357,8 @@ struct Buf {
     text: String,
     /// (range in `text`, index into the page's links)
     links: Vec<(Range<usize>, usize)>,
+    /// Ranges of `text` that hold no quantity: the text of every link, and code spans.
+    hidden: Vec<Range<usize>>,
     /// Byte offset of the item in the file.
     start: usize,
     /// Ranges of `text` that are inline code.
@@ -377,7 +381,7 @@ impl Buf {
             .iter()
             .chain(&self.blocks)
             .chain(&self.code)
-            .chain(self.links.iter().map(|(r, _)| r));
+            .chain(&self.hidden);
         let mut cuts: Vec<usize> = ranges.flat_map(|r| [r.start, r.end]).collect();
         cuts.extend(self.breaks.iter().flat_map(|&i| [i, i + 1]));
         cuts.extend(self.children.iter().map(|(at, _)| *at));
@@ -407,9 +411,9 @@ impl Buf {
             let block = inside(&self.blocks, start);
             let code = block || inside(&self.code, start);
             b.push_str(segment, code);
-            // Numbers in link text (`[[V-JEPA 2]]`, `[#776](…)`) are no measurements.
-            if self.links.iter().any(|(r, _)| r.contains(&start)) {
-                plain.push(' ');
+            // Numbers in link text (`[[V-JEPA 2]]`, `[#776](…)`) and code are no measurements.
+            if inside(&self.hidden, start) {
+                plain.push(HIDDEN);
             } else if !block {
                 plain.push_str(segment);
             }
@@ -607,17 +611,19 @@ impl Body {
                         let text_start = buf.map_or(0, |b| b.text.len());
                         open_links.push(OpenLink { index, text_start });
                     } else {
+                        let buf = current(&mut table, &mut heading, &mut items);
                         open_links.push(OpenLink {
                             index: usize::MAX,
-                            text_start: 0,
+                            text_start: buf.map_or(0, |b| b.text.len()),
                         });
                     }
                 }
                 Event::End(TagEnd::Link) => {
                     if let Some(open) = open_links.pop() {
-                        if open.index != usize::MAX {
-                            if let Some(buf) = current(&mut table, &mut heading, &mut items) {
-                                let end = buf.text.len();
+                        if let Some(buf) = current(&mut table, &mut heading, &mut items) {
+                            let end = buf.text.len();
+                            buf.hidden.push(open.text_start..end);
+                            if open.index != usize::MAX {
                                 buf.links.push((open.text_start..end, open.index));
                             }
                         }
@@ -633,6 +639,7 @@ impl Body {
                         let start = buf.text.len();
                         buf.text.push_str(&t);
                         buf.code.push(start..buf.text.len());
+                        buf.hidden.push(start..buf.text.len());
                     }
                 }
                 Event::SoftBreak | Event::HardBreak => {
@@ -881,6 +888,37 @@ fn claim(
     })
 }
 
+/// `text` with each hidden range (clipped to the text) replaced by one [`HIDDEN`] mark.
+fn hide(text: &str, hidden: &[Range<usize>]) -> String {
+    let mut ranges = hidden.to_vec();
+    ranges.sort_by_key(|r| r.start);
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for r in &ranges {
+        let (start, end) = (r.start.max(last), r.end.min(text.len()));
+        if start >= end || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+            continue;
+        }
+        out.push_str(&text[last..start]);
+        out.push(HIDDEN);
+        last = end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// A benchmark cell's value without footnote marks: its numbers, read with link text and code
+/// hidden, or its text.
+fn cell_value(cell: &Buf) -> Value {
+    let hidden = hide(&cell.text, &cell.hidden);
+    match parse_value(&crate::label::value(hidden.trim())) {
+        Value::Text { .. } => Value::Text {
+            text: normalise_text(&crate::label::value(cell.text.trim())),
+        },
+        numbers => numbers,
+    }
+}
+
 /// The Evidence line's marker in the item text: its byte position and length. `Evidence:` counts
 /// at a line start or after whitespace. Near-misses whose intent is plain count at a line start
 /// only: `evidence:` in any case, `Evidence -` / `–` / `—` (a dash followed by a space). The
@@ -1087,7 +1125,7 @@ impl Table {
                 id,
                 metric: normalise_text(&m),
                 system: sys.map(|s| normalise_text(&s)),
-                value: parse_value(&crate::label::value(cell(value))),
+                value: cells.get(value).map_or_else(|| parse_value(""), cell_value),
                 line: pos.line,
                 pos,
             });
@@ -1172,6 +1210,51 @@ mod tests {
             "# C\n\n- [[V-JEPA 2]] scores 64% [12] on it[^3] (#776).\n  Evidence: strong (s)\n",
         );
         assert_eq!(claims[0].quantities.len(), 1, "{:?}", claims[0].quantities);
+    }
+
+    fn concept(body: &str) -> Page {
+        let folders = Folders::default();
+        let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
+        let cx = ParseContext {
+            folders: &folders,
+            scale: &rules.scale,
+        };
+        let text = format!("+++\nkind = \"concept\"\n+++\n# C\n\n{body}");
+        let (page, diags) = parse(Path::new("concepts/c.md"), &text, &cx);
+        assert!(diags.is_empty(), "{diags:?}");
+        page.expect("a page")
+    }
+
+    fn shown(qs: &[Quantity]) -> Vec<String> {
+        qs.iter().map(Quantity::to_string).collect()
+    }
+
+    #[test]
+    fn link_text_and_code_hold_no_quantity() {
+        let page = concept(
+            "- [Genie 3](../sources/g.md) and [#776](https://x.org/776) run `--steps 3000` at\n  \
+             [[Genie 3]] 24 fps, see <https://x.org/2> and [4 GB](https://x.org). {#a}\n  \
+             Evidence: strong ([[S]])\n",
+        );
+        assert_eq!(shown(&page.claims[0].quantities), ["24 fps"]);
+    }
+
+    #[test]
+    fn a_cell_reads_every_number_but_not_its_links() {
+        let page = concept(
+            "| Metric | Value |\n|---|---|\n\
+             | Memory | 47.14GB GPU / 2.96GB CPU |\n\
+             | Params | 11 B [^3] |\n\
+             | Model | [Genie 3](../sources/g.md) |\n\
+             | Size | 7 [B](https://x.org) |\n\
+             | Score | 64.2[^7] |\n\n\
+             [^7]: https://x.org/note\n",
+        );
+        let values: Vec<String> = page.rows.iter().map(|r| r.value.to_string()).collect();
+        assert_eq!(
+            values,
+            ["47.14 gb / 2.96 gb", "11B", "\"genie 3\"", "7", "64.2"]
+        );
     }
 
     #[test]

@@ -77,10 +77,7 @@ pub fn ls_only(
                 }
                 s
             }
-            MaterialState::Benchmark { value, .. } => match value {
-                rescore_graph::quantity::Value::Quantity(q) => q.to_string(),
-                rescore_graph::quantity::Value::Text { text } => format!("\"{text}\""),
-            },
+            MaterialState::Benchmark { value, .. } => value.to_string(),
             MaterialState::Concept { status } => status.clone().unwrap_or_default(),
             MaterialState::Source {
                 retracted,

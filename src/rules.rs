@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use rescore_graph::quantity::{Quantity, Value};
+use rescore_graph::quantity::{
+    canonical_numbers_differ, cell_numbers, dimension_change, largest_move, Quantity,
+};
 use rescore_graph::{ClaimState, MaterialState, NodeKind};
 use serde::{Deserialize, Serialize};
 use toml::de::DeTable;
@@ -540,23 +542,22 @@ impl RuleSet {
                 };
                 fired.then(|| change(a.level.clone(), b.level.clone(), None))
             }
+            // Numbers come from the text: where the text reads the same numbers, none moved,
+            // whatever an older rescore stored for them.
             (Field::Value, cmp, S::Claim(a), S::Claim(b)) => {
-                quantities(cmp, threshold, &a.quantities, &b.quantities)
+                canonical_numbers_differ(&a.text, &b.text)
+                    .then(|| quantities(cmp, threshold, &a.quantities, &b.quantities))
+                    .flatten()
                     .map(|(before, after, detail)| change(before, after, detail))
             }
             (Field::Value, cmp, S::Benchmark { value: a, .. }, S::Benchmark { value: b, .. }) => {
-                match (a, b) {
-                    (Value::Quantity(qa), Value::Quantity(qb)) => quantities(
-                        cmp,
-                        threshold,
-                        std::slice::from_ref(qa),
-                        std::slice::from_ref(qb),
-                    )
-                    .map(|(before, after, detail)| change(before, after, detail)),
-                    _ if cmp == Compare::TextChanged && a != b => {
-                        Some(change(value_text(a), value_text(b), None))
+                match cell_numbers(a, b) {
+                    Some((qa, qb)) => quantities(cmp, threshold, &qa, &qb)
+                        .map(|(before, after, detail)| change(before, after, detail)),
+                    None if cmp == Compare::TextChanged && a != b => {
+                        Some(change(a.to_string(), b.to_string(), None))
                     }
-                    _ => None,
+                    None => None,
                 }
             }
             (Field::Text, Compare::SimilarityBelow, S::Claim(a), S::Claim(b)) => {
@@ -912,8 +913,9 @@ fn sources(s: &MaterialState) -> Option<&[String]> {
     }
 }
 
-/// Pairs old and new quantities (by position when the counts agree, else by unit in order)
-/// and reports the largest move, or a unit change, or a quantity gained or lost.
+/// Pairs old and new quantities (by position when the counts agree, else by dimension in
+/// order) and reports the largest move, or a change of dimension, or a quantity gained or lost.
+/// Units of one dimension convert (`1 minute` = `60 seconds`); the cause shows both as written.
 fn quantities(
     cmp: Compare,
     threshold: f64,
@@ -933,23 +935,10 @@ fn quantities(
                 .join(", ")
         }
     };
-    let pairs: Vec<(&Quantity, &Quantity)> = if a.len() == b.len() {
-        a.iter().zip(b).collect()
-    } else {
-        let mut used = vec![false; b.len()];
-        a.iter()
-            .filter_map(|qa| {
-                let j = (0..b.len()).find(|&j| !used[j] && b[j].same_unit(qa))?;
-                used[j] = true;
-                Some((qa, &b[j]))
-            })
-            .collect()
-    };
     match cmp {
-        Compare::UnitChanged => pairs
-            .iter()
-            .find(|(x, y)| !x.same_unit(y))
-            .map(|(x, y)| (x.to_string(), y.to_string(), None)),
+        Compare::UnitChanged => {
+            dimension_change(a, b).map(|(x, y)| (x.to_string(), y.to_string(), None))
+        }
         Compare::RelativeChange => {
             if a.len() != b.len() {
                 return Some((
@@ -958,33 +947,11 @@ fn quantities(
                     Some("a quantity was added or removed".into()),
                 ));
             }
-            pairs
-                .iter()
-                .filter(|(x, y)| x.same_unit(y))
-                .map(|(x, y)| (x, y, x.relative_change(y)))
-                .filter(|(_, _, rel)| *rel > threshold + 1e-12)
-                .max_by(|p, q| p.2.total_cmp(&q.2))
-                .map(|(x, y, _)| (x.to_string(), y.to_string(), Some(percent_move(x, y))))
+            largest_move(a, b)
+                .filter(|&(_, _, rel)| rel > threshold + 1e-12)
+                .map(|(x, y, _)| (x.to_string(), y.to_string(), Some(x.percent_move(y))))
         }
         _ => None,
-    }
-}
-
-fn percent_move(a: &Quantity, b: &Quantity) -> String {
-    let mid = |q: &Quantity| q.high.map_or(q.value, |h| (q.value + h) / 2.0);
-    let (x, y) = (mid(a), mid(b));
-    if x == 0.0 {
-        return "from zero".into();
-    }
-    let pct = (y - x) / x.abs() * 100.0;
-    let sign = if pct < 0.0 { "−" } else { "+" };
-    format!("{sign}{:.0}%", pct.abs())
-}
-
-fn value_text(v: &Value) -> String {
-    match v {
-        Value::Quantity(q) => q.to_string(),
-        Value::Text { text } => format!("\"{text}\""),
     }
 }
 
@@ -1027,7 +994,7 @@ pub fn describe(s: &MaterialState) -> String {
             let more = if text.chars().count() > 60 { "…" } else { "" };
             format!("\"{short}{more}\" ({level})")
         }
-        MaterialState::Benchmark { value, .. } => value_text(value),
+        MaterialState::Benchmark { value, .. } => value.to_string(),
         MaterialState::Concept { status } => opt(status),
         MaterialState::Source { retracted, .. } => {
             if *retracted { "retracted" } else { "cited" }.into()

@@ -202,7 +202,7 @@ fn same_quantities(a: &[Quantity], b: &[Quantity]) -> bool {
     a.len() == b.len()
         && a.iter()
             .zip(b)
-            .all(|(x, y)| x.same_unit(y) && x.relative_change(y) == 0.0)
+            .all(|(x, y)| x.same_dimension(y) && x.relative_change(y) == 0.0)
 }
 
 impl Classifier {

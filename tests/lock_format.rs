@@ -74,6 +74,8 @@ fn state() -> impl Strategy<Value = MaterialState> {
         (
             prop_oneof![
                 quantity().prop_map(Value::Quantity),
+                prop::collection::vec(quantity(), 1..3)
+                    .prop_map(|numbers| Value::Numbers { numbers }),
                 text().prop_map(|text| Value::Text { text }),
             ],
             prop::collection::vec(text(), 0..3)

@@ -1,11 +1,28 @@
 //! Numbers in claim text and benchmark cells: `11B`, `~64%`, `12,600 videos`, `10–20 minutes`.
 //!
 //! A hand-written byte scanner (no regex): it runs over every claim of a large research repo.
-//! Identifiers that merely contain digits (`Sora-2`, `GPT4`, `H100`, `3D`) are not quantities.
+//! Only measurements are quantities. Identifiers that merely contain digits (`Sora-2`, `GPT4`,
+//! `H100`, `3D`), years and dates, versions after a name (`Genie 3`), reference marks (`[12]`,
+//! `[^8]`, `#776`), links, math (`$x_2$`) and prompting annotations (`5-shot`, `pass@1`) are not.
+
+mod compare;
+mod not_measured;
+mod units;
 
 use std::fmt;
 
 use unicode_normalization::UnicodeNormalization;
+
+pub use compare::{
+    canonical_numbers_differ, cell_numbers, dimension_change, largest_move, pair, same_values,
+};
+use not_measured::{hidden_spans, is_year, not_a_measurement, slash_date_end};
+use units::{lookup_unit, si_exponent, GLUED_DISPLAY, SCALE_WORDS, SI, SPACED_SI};
+
+/// Stands in for text that holds no quantity (link text, code) when a caller hides it from
+/// the scanner. Before a number it joins like a letter, so `[GPT](…)-4` does not read as -4;
+/// after one it ends it, so `64.2[^7]` (a footnote link) is 64.2.
+pub const HIDDEN: char = '\u{FFFC}';
 
 /// A number parsed out of text, with its unit. Canonical: two spellings of one value compare equal.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -23,108 +40,48 @@ pub struct Quantity {
     pub approx: bool,
 }
 
-/// A benchmark cell or other value: a quantity when the cell starts with (optionally after
+/// A benchmark cell or other value: its numbers when the cell starts with (optionally after
 /// `~`/`≈`) a number, else normalised text.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Value {
+    /// Every number of the cell, in order (`47.14GB GPU / 2.96GB CPU` has two).
+    Numbers {
+        numbers: Vec<Quantity>,
+    },
+    /// A cell as an older rescore stored it: its first number only. Read from old locks, never
+    /// produced by parsing; [`cell_numbers`] compares it with what this version reads.
     Quantity(Quantity),
-    Text { text: String },
+    Text {
+        text: String,
+    },
 }
 
-/// How a unit spelling may follow its number.
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Numbers { numbers } => {
+                for (i, q) in numbers.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" / ")?;
+                    }
+                    write!(f, "{q}")?;
+                }
+                Ok(())
+            }
+            Value::Quantity(q) => write!(f, "{q}"),
+            Value::Text { text } => write!(f, "\"{text}\""),
+        }
+    }
+}
+
+/// Whether text is as written (`M` is mega, `m` is not) or canonical, lowercased claim text
+/// (where `m` must stand for both, since the two sides of a comparison are read alike).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Attach {
-    /// Only directly after the number: `720p`, `3x`.
-    Glued,
-    /// Only as the next word (or hyphenated: `10-minute`).
-    Spaced,
-    Both,
+enum Case {
+    Written,
+    Lowered,
 }
-
-/// Known unit spellings (ASCII, matched case-insensitively) and their canonical forms.
-const UNITS: &[(&str, &str, Attach)] = &[
-    ("%", "%", Attach::Both),
-    ("percent", "%", Attach::Spaced),
-    ("pp", "pp", Attach::Both),
-    ("fps", "fps", Attach::Both),
-    ("p", "p", Attach::Glued),
-    ("x", "x", Attach::Glued),
-    ("ms", "ms", Attach::Both),
-    ("msec", "ms", Attach::Both),
-    ("millisecond", "ms", Attach::Spaced),
-    ("milliseconds", "ms", Attach::Spaced),
-    ("s", "second", Attach::Both),
-    ("sec", "second", Attach::Both),
-    ("secs", "second", Attach::Both),
-    ("second", "second", Attach::Spaced),
-    ("seconds", "second", Attach::Spaced),
-    ("min", "minute", Attach::Both),
-    ("mins", "minute", Attach::Both),
-    ("minute", "minute", Attach::Spaced),
-    ("minutes", "minute", Attach::Spaced),
-    ("h", "hour", Attach::Both),
-    ("hr", "hour", Attach::Both),
-    ("hrs", "hour", Attach::Both),
-    ("hour", "hour", Attach::Spaced),
-    ("hours", "hour", Attach::Spaced),
-    ("day", "day", Attach::Spaced),
-    ("days", "day", Attach::Spaced),
-    ("week", "week", Attach::Spaced),
-    ("weeks", "week", Attach::Spaced),
-    ("month", "month", Attach::Spaced),
-    ("months", "month", Attach::Spaced),
-    ("year", "year", Attach::Spaced),
-    ("years", "year", Attach::Spaced),
-    ("video", "video", Attach::Spaced),
-    ("videos", "video", Attach::Spaced),
-    ("parameter", "parameter", Attach::Spaced),
-    ("parameters", "parameter", Attach::Spaced),
-    ("param", "parameter", Attach::Spaced),
-    ("params", "parameter", Attach::Spaced),
-    ("token", "token", Attach::Spaced),
-    ("tokens", "token", Attach::Spaced),
-    ("image", "image", Attach::Spaced),
-    ("images", "image", Attach::Spaced),
-    ("frame", "frame", Attach::Spaced),
-    ("frames", "frame", Attach::Spaced),
-    ("gb", "gb", Attach::Both),
-    ("tb", "tb", Attach::Both),
-    ("mb", "mb", Attach::Both),
-    ("point", "point", Attach::Spaced),
-    ("points", "point", Attach::Spaced),
-    ("pts", "point", Attach::Both),
-    ("sample", "sample", Attach::Spaced),
-    ("samples", "sample", Attach::Spaced),
-    ("episode", "episode", Attach::Spaced),
-    ("episodes", "episode", Attach::Spaced),
-    ("task", "task", Attach::Spaced),
-    ("tasks", "task", Attach::Spaced),
-    ("step", "step", Attach::Spaced),
-    ("steps", "step", Attach::Spaced),
-];
-
-/// Canonical units written directly after the number by `Display`.
-const GLUED_DISPLAY: &[&str] = &["%", "p", "x"];
-
-/// SI suffixes, case-sensitive (lowercase `m` is not mega), as powers of ten.
-const SI: &[(&str, i32)] = &[
-    ("k", 3),
-    ("K", 3),
-    ("M", 6),
-    ("B", 9),
-    ("b", 9),
-    ("bn", 9),
-    ("T", 12),
-];
-
-/// Scale words written after the number, as powers of ten.
-const SCALE_WORDS: &[(&str, i32)] = &[
-    ("thousand", 3),
-    ("million", 6),
-    ("billion", 9),
-    ("trillion", 12),
-];
 
 /// Words that mark the following number as approximate.
 const APPROX_WORDS: &[&str] = &[
@@ -140,18 +97,6 @@ const APPROX_SIGNS: [char; 3] = ['~', '≈', '∼'];
 const HYPHENS: [char; 3] = ['-', '‐', '‑'];
 const QUOTES: [char; 9] = ['"', '\'', '`', '“', '”', '‘', '’', '«', '»'];
 const DASHES: [char; 7] = ['‐', '‑', '‒', '–', '—', '―', '−'];
-
-/// Returns the canonical form of a unit spelling allowed in this position.
-fn lookup_unit(word: &str, glued: bool) -> Option<&'static str> {
-    UNITS.iter().find_map(|&(spelling, canonical, attach)| {
-        let allowed = match attach {
-            Attach::Both => true,
-            Attach::Glued => glued,
-            Attach::Spaced => !glued,
-        };
-        (allowed && spelling.eq_ignore_ascii_case(word)).then_some(canonical)
-    })
-}
 
 fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
@@ -231,13 +176,16 @@ fn sign_start(text: &str, d: usize, floor: usize) -> Option<usize> {
 fn left_boundary_ok(text: &str, start: usize) -> bool {
     match char_before(text, start) {
         None => true,
-        Some(c) if is_word_char(c) => false,
-        Some(c) if c == '.' || HYPHENS.contains(&c) => {
+        Some(c) if is_word_char(c) || c == HIDDEN => false,
+        // `#776` is an issue or rank, not a measurement.
+        Some('#') => false,
+        Some(c) if c == '.' || HYPHENS.contains(&c) || c == '@' || c == '^' => {
             let before = char_before(text, start - c.len_utf8());
-            let word_joined = if c == '.' {
-                before.is_some_and(|p| p.is_ascii_digit())
-            } else {
-                before.is_some_and(char::is_alphabetic)
+            let word_joined = match c {
+                '.' => before.is_some_and(|p| p.is_ascii_digit()),
+                // `pass@1`, `R@5`, `mc^2`.
+                '@' | '^' => before.is_some_and(is_word_char),
+                _ => before.is_some_and(|p| p.is_alphabetic() || p == HIDDEN),
             };
             !word_joined
         }
@@ -246,7 +194,7 @@ fn left_boundary_ok(text: &str, start: usize) -> bool {
 }
 
 /// Scans one number at `start` (a digit, or a sign when `allow_sign`) with its glued suffix.
-fn scan_atom(text: &str, start: usize, allow_sign: bool) -> Option<Scan<Atom>> {
+fn scan_atom(text: &str, start: usize, allow_sign: bool, case: Case) -> Option<Scan<Atom>> {
     let b = text.as_bytes();
     let mut i = start;
     let mut negative = false;
@@ -294,11 +242,25 @@ fn scan_atom(text: &str, start: usize, allow_sign: bool) -> Option<Scan<Atom>> {
             }
         }
     }
-    let num = (num_start, i);
+    let mut num = (num_start, i);
+    let mut si = 0;
+    // `10^9`, `10^-3`: a power of ten written with a caret is the number 1 scaled.
+    if &text[num_start..i] == "10" && b.get(i) == Some(&b'^') {
+        let from = i + 1 + usize::from(b.get(i + 1) == Some(&b'-'));
+        let mut k = from;
+        while digit_at(b, k) && k - from < 3 {
+            k += 1;
+        }
+        if let (true, Ok(exp)) = (k > from && !digit_at(b, k), text[i + 1..k].parse::<i32>()) {
+            num = (num_start, num_start + 1);
+            si = exp;
+            i = k;
+        }
+    }
     let mut atom = Atom {
         negative,
         num,
-        si: 0,
+        si,
         unit: None,
         end: i,
     };
@@ -327,11 +289,12 @@ fn scan_atom(text: &str, start: usize, allow_sign: bool) -> Option<Scan<Atom>> {
             let decade =
                 word == "s" && int_end - num_start == 4 && i == int_end && b[i - 1] == b'0';
             if decade {
-                atom.end = run_end;
+                // `1990s` is a time, not a measurement.
+                return Some(Scan::Skip(run_end));
             } else if let Some(unit) = lookup_unit(word, true) {
                 atom.unit = Some(unit);
                 atom.end = run_end;
-            } else if let Some(&(_, exp)) = SI.iter().find(|&&(s, _)| s == word) {
+            } else if let Some(exp) = si_exponent(SI, word, case == Case::Lowered) {
                 atom.si = exp;
                 atom.end = run_end;
             } else {
@@ -339,6 +302,10 @@ fn scan_atom(text: &str, start: usize, allow_sign: bool) -> Option<Scan<Atom>> {
             }
         }
         _ => {}
+    }
+    // `150+ tasks`, `1M+ hours`: "or more" leaves the number and its unit as they are.
+    if atom.unit.is_none() && b.get(atom.end) == Some(&b'+') && !digit_at(b, atom.end + 1) {
+        atom.end += 1;
     }
     Some(Scan::Found(atom))
 }
@@ -424,6 +391,16 @@ fn scale_word_after(text: &str, i: usize) -> Option<(i32, usize)> {
         .map(|&(_, exp)| (exp, end))
 }
 
+/// An SI suffix as the next word (`39 M`, `11 B parameters`), not the start of a hyphenated
+/// word (`5 B-tree`) unless that word is a unit (`7 B-parameter`).
+fn spaced_si_after(text: &str, i: usize, case: Case) -> Option<(i32, usize)> {
+    let (word, end) = word_after_space(text, i)?;
+    let exp = si_exponent(SPACED_SI, word, case == Case::Lowered)?;
+    let hyphenated =
+        text[end..].starts_with('-') && char_at(text, end + 1).is_some_and(char::is_alphabetic);
+    (!hyphenated || unit_after(text, end).is_some()).then_some((exp, end))
+}
+
 /// A unit written as the next word (`11B parameters`, `64 %`) or hyphenated (`10-minute`).
 fn unit_after(text: &str, i: usize) -> Option<(&'static str, usize)> {
     let rest = &text[i..];
@@ -479,14 +456,15 @@ impl Bound {
     }
 }
 
-/// What follows an atom without a glued unit: an optional scale word, then an optional unit.
+/// What follows an atom without a glued unit: an optional scale word or spaced SI suffix,
+/// then an optional unit.
 struct Tail {
     si: i32,
     unit: Option<&'static str>,
     end: usize,
 }
 
-fn tail_after(text: &str, atom: &Atom) -> Tail {
+fn tail_after(text: &str, atom: &Atom, case: Case) -> Tail {
     let mut tail = Tail {
         si: 0,
         unit: atom.unit,
@@ -496,7 +474,9 @@ fn tail_after(text: &str, atom: &Atom) -> Tail {
         return tail;
     }
     if atom.si == 0 {
-        if let Some((exp, end)) = scale_word_after(text, atom.end) {
+        let scale =
+            scale_word_after(text, atom.end).or_else(|| spaced_si_after(text, atom.end, case));
+        if let Some((exp, end)) = scale {
             tail.si = exp;
             tail.end = end;
         }
@@ -508,18 +488,27 @@ fn tail_after(text: &str, atom: &Atom) -> Tail {
     tail
 }
 
+/// A number read at one place, with what the filters for non-measurements need to know.
+struct Parsed {
+    quantity: Quantity,
+    end: usize,
+    /// The digits, when the number is written bare: no sign, suffix, unit or range.
+    plain: Option<(usize, usize)>,
+}
+
 /// Parses the quantity that starts at `start` (a sign or digit with a valid left boundary).
-fn parse_at(text: &str, start: usize) -> Scan<(Quantity, usize)> {
+fn parse_at(text: &str, start: usize, case: Case) -> Scan<Parsed> {
     let b = text.as_bytes();
-    let first = match scan_atom(text, start, true) {
+    let first = match scan_atom(text, start, true, case) {
         Some(Scan::Found(atom)) => atom,
         Some(Scan::Skip(end)) => return Scan::Skip(end),
         None => return Scan::Skip(start + 1),
     };
+    let bare = |a: &Atom| !a.negative && a.si == 0 && a.unit.is_none();
 
     if let Some((sep, second_start)) = range_sep(text, first.end) {
         let allow_sign = matches!(sep, RangeSep::Other);
-        if let Some(Scan::Found(second)) = scan_atom(text, second_start, allow_sign) {
+        if let Some(Scan::Found(second)) = scan_atom(text, second_start, allow_sign, case) {
             let chained = matches!(sep, RangeSep::TightHyphen)
                 && b.get(second.end) == Some(&b'-')
                 && digit_at(b, second.end + 1);
@@ -533,7 +522,16 @@ fn parse_at(text: &str, start: usize) -> Scan<(Quantity, usize)> {
                 }
                 return Scan::Skip(skip_ident(text, k));
             }
-            let tail = tail_after(text, &second);
+            let tail = tail_after(text, &second, case);
+            let years = bare(&first)
+                && bare(&second)
+                && tail.si == 0
+                && tail.unit.is_none()
+                && is_year(&text[first.num.0..first.num.1])
+                && is_year(&text[second.num.0..second.num.1]);
+            if years {
+                return Scan::Skip(tail.end);
+            }
             let high = Bound {
                 si: second.si + tail.si,
                 ..Bound::of(&second)
@@ -554,13 +552,17 @@ fn parse_at(text: &str, start: usize) -> Scan<(Quantity, usize)> {
                         unit: tail.unit.or(first.unit).map(str::to_owned),
                         approx: approx_before(text, start),
                     };
-                    return Scan::Found((quantity, tail.end));
+                    return Scan::Found(Parsed {
+                        quantity,
+                        end: tail.end,
+                        plain: None,
+                    });
                 }
             }
         }
     }
 
-    let tail = tail_after(text, &first);
+    let tail = tail_after(text, &first, case);
     let bound = Bound {
         si: first.si + tail.si,
         ..Bound::of(&first)
@@ -568,36 +570,86 @@ fn parse_at(text: &str, start: usize) -> Scan<(Quantity, usize)> {
     let Some(value) = bound.value(text) else {
         return Scan::Skip(skip_ident(text, first.end));
     };
+    let plain = (bare(&first) && tail.si == 0 && tail.unit.is_none() && b[start] != b'+')
+        .then_some(first.num);
     let quantity = Quantity {
         value,
         high: None,
         unit: tail.unit.map(str::to_owned),
         approx: approx_before(text, start),
     };
-    Scan::Found((quantity, tail.end))
+    Scan::Found(Parsed {
+        quantity,
+        end: tail.end,
+        plain,
+    })
 }
 
-/// Every quantity in a claim sentence, in order of appearance.
-pub fn extract_quantities(text: &str) -> Vec<Quantity> {
+/// Where a number stands: in running text, or first in a benchmark cell, where the cell is the
+/// value (`Context | 2048` is a length, not a year).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Text,
+    CellStart,
+}
+
+/// Reads the measurement that starts at `start`, or says where to resume.
+fn measurement_at(text: &str, start: usize, case: Case, at: Place) -> Scan<Parsed> {
+    if let Some(end) = slash_date_end(text, start) {
+        return Scan::Skip(end);
+    }
+    match parse_at(text, start, case) {
+        Scan::Found(parsed) => match not_a_measurement(text, start, &parsed, case, at) {
+            Some(end) => Scan::Skip(end),
+            None => Scan::Found(parsed),
+        },
+        skip => skip,
+    }
+}
+
+/// Every measurement at or after `from`, in order.
+fn scan_from(text: &str, from: usize, case: Case) -> Vec<Quantity> {
     let b = text.as_bytes();
+    let hidden = hidden_spans(text);
+    let mut h = 0;
     let mut out = Vec::new();
-    let mut i = 0;
+    let mut i = from;
     while let Some(off) = b[i..].iter().position(u8::is_ascii_digit) {
         let d = i + off;
+        while hidden.get(h).is_some_and(|&(_, end)| end <= d) {
+            h += 1;
+        }
+        if let Some(&(s, end)) = hidden.get(h) {
+            if s <= d {
+                i = end;
+                continue;
+            }
+        }
         let start = number_start(text, d, i);
         if !left_boundary_ok(text, start) {
             i = skip_ident(text, d);
             continue;
         }
-        match parse_at(text, start) {
-            Scan::Found((q, end)) => {
-                out.push(q);
-                i = end;
+        match measurement_at(text, start, case, Place::Text) {
+            Scan::Found(parsed) => {
+                out.push(parsed.quantity);
+                i = parsed.end;
             }
             Scan::Skip(end) => i = end.max(d + 1),
         }
     }
     out
+}
+
+/// Every measurement in a claim sentence as written, in order of appearance.
+pub fn extract_quantities(text: &str) -> Vec<Quantity> {
+    scan_from(text, 0, Case::Written)
+}
+
+/// Every measurement in canonical (lowercased) text, read the same way on both sides of a
+/// comparison.
+pub fn read_canonical(text: &str) -> Vec<Quantity> {
+    scan_from(text, 0, Case::Lowered)
 }
 
 /// Strips matching-or-not quote characters from both ends, repeatedly, trimming inside.
@@ -635,16 +687,33 @@ fn skip_approx_prefix(s: &str) -> usize {
     s.len() - rest.trim_start_matches([' ', '\t', '\u{a0}']).len()
 }
 
-/// Parses a whole cell: a quantity if it starts with a number (trailing words ignored), else text.
-pub fn parse_value(cell: &str) -> Value {
+fn read_value(cell: &str, case: Case) -> Value {
     let inner = strip_quotes(cell);
     let start = skip_approx_prefix(inner);
-    if let Scan::Found((q, _)) = parse_at(inner, start) {
-        return Value::Quantity(q);
+    let hidden_at_start = hidden_spans(inner)
+        .first()
+        .is_some_and(|&(s, _)| s == start);
+    if !hidden_at_start {
+        if let Scan::Found(first) = measurement_at(inner, start, case, Place::CellStart) {
+            let mut numbers = vec![first.quantity];
+            numbers.extend(scan_from(inner, first.end, case));
+            return Value::Numbers { numbers };
+        }
     }
     Value::Text {
         text: normalise_text(cell),
     }
+}
+
+/// Parses a whole cell: every number if it starts with one (words between numbers ignored),
+/// else text.
+pub fn parse_value(cell: &str) -> Value {
+    read_value(cell, Case::Written)
+}
+
+/// [`parse_value`] for a cell already canonical (lowercased), as a text value stores it.
+pub fn read_canonical_value(cell: &str) -> Value {
+    read_value(cell, Case::Lowered)
 }
 
 /// NFC, lowercase, surrounding quotes stripped, whitespace collapsed and trimmed, dashes unified.
@@ -670,35 +739,6 @@ pub fn normalise_text(s: &str) -> String {
         );
     }
     strip_quotes(&collapsed).to_owned()
-}
-
-impl Quantity {
-    /// Relative change `|new-old|/|old|` (`old == 0`: 0 when equal, else infinity); ranges
-    /// compare their midpoints.
-    pub fn relative_change(&self, new: &Quantity) -> f64 {
-        let old = self.midpoint();
-        let new = new.midpoint();
-        if old == 0.0 {
-            if new == 0.0 {
-                0.0
-            } else {
-                f64::INFINITY
-            }
-        } else {
-            (new - old).abs() / old.abs()
-        }
-    }
-
-    pub fn same_unit(&self, other: &Quantity) -> bool {
-        self.unit == other.unit
-    }
-
-    fn midpoint(&self) -> f64 {
-        match self.high {
-            Some(high) => self.value / 2.0 + high / 2.0,
-            None => self.value,
-        }
-    }
 }
 
 /// `v` with an SI suffix when it is a round multiple: at least 1e3 (below 1e15) and at most one
@@ -734,11 +774,14 @@ fn si_form(v: f64) -> Option<String> {
 }
 
 /// Shortest text that parses back to exactly `v`: positional, or scientific when very large
-/// or very small.
-fn plain_form(v: f64) -> String {
+/// or very small. A bare number that would read as a year gets its thousands comma (`2,025`).
+fn plain_form(v: f64, bare: bool) -> String {
     let a = v.abs();
     if a != 0.0 && a.is_finite() && !(1e-5..1e15).contains(&a) {
         format!("{v:e}")
+    } else if bare && v.fract() == 0.0 && (1900.0..=2099.0).contains(&v) {
+        let s = format!("{v}");
+        format!("{},{}", &s[..1], &s[1..])
     } else {
         format!("{v}")
     }
@@ -754,15 +797,16 @@ impl fmt::Display for Quantity {
             .as_deref()
             .is_some_and(|u| GLUED_DISPLAY.contains(&u));
         let si_ok = !glued;
+        let bare = self.unit.is_none();
         let (low, high) = match self.high {
             Some(h) => match (si_form(self.value), si_form(h)) {
                 (Some(l), Some(h)) if si_ok => (l, Some(h)),
-                _ => (plain_form(self.value), Some(plain_form(h))),
+                _ => (plain_form(self.value, bare), Some(plain_form(h, bare))),
             },
             None => {
                 let low = si_form(self.value)
                     .filter(|_| si_ok)
-                    .unwrap_or_else(|| plain_form(self.value));
+                    .unwrap_or_else(|| plain_form(self.value, bare));
                 (low, None)
             }
         };
@@ -785,8 +829,8 @@ mod tests {
 
     fn q(text: &str) -> Quantity {
         match parse_value(text) {
-            Value::Quantity(q) => q,
-            Value::Text { text } => panic!("not a quantity: {text}"),
+            Value::Numbers { mut numbers } if numbers.len() == 1 => numbers.remove(0),
+            other => panic!("not one quantity: {other:?}"),
         }
     }
 
@@ -824,13 +868,36 @@ mod tests {
     }
 
     #[test]
-    fn same_unit_compares_canonical_units() {
-        assert!(q("24 fps").same_unit(&q("30fps")));
-        assert!(q("2 mins").same_unit(&q("1 minute")));
-        assert!(q("11B").same_unit(&q("3")));
-        assert!(!q("64%").same_unit(&q("64")));
-        assert!(!q("1 minute").same_unit(&q("1 hour")));
-        assert!(!q("720p").same_unit(&q("720 pts")));
+    fn same_dimension_compares_units_that_convert() {
+        assert!(q("24 fps").same_dimension(&q("30fps")));
+        assert!(q("2 mins").same_dimension(&q("1 minute")));
+        assert!(q("1 minute").same_dimension(&q("1 hour")));
+        assert!(q("2 GB").same_dimension(&q("300 MB")));
+        assert!(q("11B").same_dimension(&q("3")));
+        assert!(!q("64%").same_dimension(&q("64")));
+        assert!(!q("720p").same_dimension(&q("720 pts")));
+        assert!(!q("1 GB").same_dimension(&q("1 hour")));
+    }
+
+    #[test]
+    fn hidden_text_joins_before_a_number_and_ends_one() {
+        let hidden = format!("{HIDDEN}-4 at {HIDDEN}3 and 5{HIDDEN} or 6B{HIDDEN}");
+        let shown: Vec<String> = extract_quantities(&hidden)
+            .iter()
+            .map(Quantity::to_string)
+            .collect();
+        assert_eq!(shown, ["5", "6B"]);
+    }
+
+    #[test]
+    fn value_display_joins_numbers() {
+        assert_eq!(
+            parse_value("47.14GB GPU / 2.96GB CPU").to_string(),
+            "47.14 gb / 2.96 gb"
+        );
+        assert_eq!(parse_value("n/a").to_string(), "\"n/a\"");
+        let old = Value::Quantity(q("11B"));
+        assert_eq!(old.to_string(), "11B");
     }
 
     #[test]
@@ -841,7 +908,9 @@ mod tests {
             ("12600", "12.6k"),
             ("12,345", "12345"),
             ("120000", "120k"),
-            ("1990", "1990"),
+            ("1990 tokens", "1990 token"),
+            ("2025.5", "2025.5"),
+            ("2,025", "2,025"),
             ("1250000", "1250000"),
             ("1.5M", "1.5M"),
             ("~64%", "~64%"),
@@ -867,17 +936,25 @@ mod tests {
         let v = parse_value("~10–20 minutes");
         insta::assert_json_snapshot!(v, @r#"
         {
-          "kind": "quantity",
-          "value": 10.0,
-          "high": 20.0,
-          "unit": "minute",
-          "approx": true
+          "kind": "numbers",
+          "numbers": [
+            {
+              "value": 10.0,
+              "high": 20.0,
+              "unit": "minute",
+              "approx": true
+            }
+          ]
         }
         "#);
         insta::assert_json_snapshot!(parse_value("11B"), @r#"
         {
-          "kind": "quantity",
-          "value": 11000000000.0
+          "kind": "numbers",
+          "numbers": [
+            {
+              "value": 11000000000.0
+            }
+          ]
         }
         "#);
         insta::assert_json_snapshot!(parse_value("\"A  few minutes\""), @r#"
@@ -889,7 +966,7 @@ mod tests {
     }
 
     fn unit_strategy() -> impl Strategy<Value = Option<String>> {
-        let mut canonical: Vec<&str> = UNITS.iter().map(|&(_, c, _)| c).collect();
+        let mut canonical: Vec<&str> = units::UNITS.iter().map(|&(_, c, _)| c).collect();
         canonical.dedup();
         proptest::option::of(proptest::sample::select(canonical).prop_map(str::to_owned))
     }
@@ -931,6 +1008,7 @@ mod tests {
         #[test]
         fn arbitrary_text_never_panics(s in any::<String>()) {
             let _ = extract_quantities(&s);
+            let _ = read_canonical(&s);
             let _ = parse_value(&s);
             let _ = normalise_text(&s);
         }
@@ -945,6 +1023,15 @@ mod tests {
         }
 
         #[test]
+        fn marked_up_text_never_panics(s in "[0-9a-zA-Z ~$\\[\\]()#@^/+:.,%×–-]{0,40}") {
+            for q in extract_quantities(&s).into_iter().chain(read_canonical(&s)) {
+                prop_assert!(q.value.is_finite());
+            }
+            let _ = parse_value(&s);
+            let _ = read_canonical_value(&s);
+        }
+
+        #[test]
         fn normalise_text_is_idempotent(s in any::<String>()) {
             let once = normalise_text(&s);
             prop_assert_eq!(normalise_text(&once), once);
@@ -953,7 +1040,12 @@ mod tests {
         #[test]
         fn display_round_trips(quantity in quantity_strategy()) {
             let shown = quantity.to_string();
-            prop_assert_eq!(parse_value(&shown), Value::Quantity(quantity.clone()), "{}", shown);
+            prop_assert_eq!(
+                parse_value(&shown),
+                Value::Numbers { numbers: vec![quantity.clone()] },
+                "{}",
+                shown
+            );
             prop_assert_eq!(extract_quantities(&shown), vec![quantity], "{}", shown);
         }
     }

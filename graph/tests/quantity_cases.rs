@@ -2,16 +2,25 @@
 //!
 //! One case a line, three tab-separated columns: `MODE<TAB>INPUT<TAB>EXPECTED`.
 //! - `extract`: `extract_quantities(INPUT)` shown with `Display`, joined by ` | `; `(none)` if empty.
+//! - `canonical`: `read_canonical(INPUT)`, how canonical (lowercased) claim text reads, shown
+//!   like `extract`.
 //! - `value`: `parse_value(INPUT)` shown with `Display`, or `text:...` for a text value.
 //! - `same` / `differ`: `parse_value` (and `extract_quantities`) of INPUT and EXPECTED are equal /
 //!   not equal.
+//! - `compare`: INPUT is `OLD → NEW`, two claim texts; their quantities compared as the value
+//!   rules compare them: `same`, `count N → M`, `unit OLD → NEW` (dimensions differ) or
+//!   `OLD → NEW (MOVE)` for the pair that moved most.
+//! - `compare-cell`: the same for two benchmark cells (`text` when either is text).
 //!
 //! Blank lines and lines starting with `#` are skipped.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use rescore_graph::quantity::{extract_quantities, parse_value, Quantity, Value};
+use rescore_graph::quantity::{
+    dimension_change, extract_quantities, largest_move, parse_value, read_canonical, Quantity,
+    Value,
+};
 
 struct Case {
     at: String,
@@ -46,7 +55,16 @@ fn cases(mode: &str) -> Vec<Case> {
                 panic!("{at}: expected MODE<TAB>INPUT<TAB>EXPECTED, got {line:?}");
             };
             assert!(
-                ["extract", "value", "same", "differ"].contains(&m),
+                [
+                    "extract",
+                    "canonical",
+                    "value",
+                    "same",
+                    "differ",
+                    "compare",
+                    "compare-cell"
+                ]
+                .contains(&m),
                 "{at}: unknown mode {m:?}"
             );
             if m == mode {
@@ -64,8 +82,8 @@ fn cases(mode: &str) -> Vec<Case> {
 
 fn show_value(v: &Value) -> String {
     match v {
-        Value::Quantity(q) => q.to_string(),
         Value::Text { text } => format!("text:{text}"),
+        other => other.to_string(),
     }
 }
 
@@ -96,10 +114,59 @@ fn run(mode: &str, check: impl Fn(&Case) -> Option<String>) {
     );
 }
 
+/// How two lists of quantities compare, in the words of the `compare` modes.
+fn outcome(a: &[Quantity], b: &[Quantity]) -> String {
+    if a.len() != b.len() {
+        return format!("count {} → {}", a.len(), b.len());
+    }
+    if let Some((x, y)) = dimension_change(a, b) {
+        return format!("unit {x} → {y}");
+    }
+    match largest_move(a, b) {
+        Some((x, y, _)) => format!("{x} → {y} ({})", x.percent_move(y)),
+        None => "same".to_owned(),
+    }
+}
+
+fn old_new(c: &Case) -> (&str, &str) {
+    c.input
+        .split_once(" → ")
+        .unwrap_or_else(|| panic!("{}: expected OLD → NEW, got {:?}", c.at, c.input))
+}
+
+#[test]
+fn compare_cases() {
+    run("compare", |c| {
+        let (old, new) = old_new(c);
+        let got = outcome(&extract_quantities(old), &extract_quantities(new));
+        (got != c.expected).then(|| format!("expected {:?}, got {got:?}", c.expected))
+    });
+}
+
+#[test]
+fn compare_cell_cases() {
+    run("compare-cell", |c| {
+        let (old, new) = old_new(c);
+        let got = match (parse_value(old), parse_value(new)) {
+            (Value::Numbers { numbers: a }, Value::Numbers { numbers: b }) => outcome(&a, &b),
+            _ => "text".to_owned(),
+        };
+        (got != c.expected).then(|| format!("expected {:?}, got {got:?}", c.expected))
+    });
+}
+
 #[test]
 fn extract_cases() {
     run("extract", |c| {
         let got = show_all(&extract_quantities(&c.input));
+        (got != c.expected).then(|| format!("expected {:?}, got {got:?}", c.expected))
+    });
+}
+
+#[test]
+fn canonical_cases() {
+    run("canonical", |c| {
+        let got = show_all(&read_canonical(&c.input));
         (got != c.expected).then(|| format!("expected {:?}, got {got:?}", c.expected))
     });
 }
@@ -144,8 +211,11 @@ fn every_extracted_quantity_round_trips_through_display() {
         extract_quantities(&c.input).into_iter().find_map(|q| {
             let shown = q.to_string();
             let back = parse_value(&shown);
-            (back != Value::Quantity(q.clone()))
-                .then(|| format!("{q:?} shows as {shown:?}, parses back as {back:?}"))
+            (back
+                != Value::Numbers {
+                    numbers: vec![q.clone()],
+                })
+            .then(|| format!("{q:?} shows as {shown:?}, parses back as {back:?}"))
         })
     });
 }

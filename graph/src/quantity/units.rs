@@ -1,0 +1,240 @@
+//! Unit spellings, SI suffixes and the dimensions units convert within.
+
+/// How a unit spelling may follow its number.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Attach {
+    /// Only directly after the number: `720p`, `3x`.
+    Glued,
+    /// Only as the next word (or hyphenated: `10-minute`).
+    Spaced,
+    Both,
+}
+
+/// Known unit spellings (ASCII, matched case-insensitively) and their canonical forms.
+pub(super) const UNITS: &[(&str, &str, Attach)] = &[
+    ("%", "%", Attach::Both),
+    ("percent", "%", Attach::Spaced),
+    ("pp", "pp", Attach::Both),
+    ("fps", "fps", Attach::Both),
+    ("p", "p", Attach::Glued),
+    ("x", "x", Attach::Glued),
+    ("px", "px", Attach::Both),
+    ("pixel", "px", Attach::Spaced),
+    ("pixels", "px", Attach::Spaced),
+    ("ms", "ms", Attach::Both),
+    ("msec", "ms", Attach::Both),
+    ("millisecond", "ms", Attach::Spaced),
+    ("milliseconds", "ms", Attach::Spaced),
+    ("s", "second", Attach::Both),
+    ("sec", "second", Attach::Both),
+    ("secs", "second", Attach::Both),
+    ("second", "second", Attach::Spaced),
+    ("seconds", "second", Attach::Spaced),
+    ("min", "minute", Attach::Both),
+    ("mins", "minute", Attach::Both),
+    ("minute", "minute", Attach::Spaced),
+    ("minutes", "minute", Attach::Spaced),
+    ("h", "hour", Attach::Both),
+    ("hr", "hour", Attach::Both),
+    ("hrs", "hour", Attach::Both),
+    ("hour", "hour", Attach::Spaced),
+    ("hours", "hour", Attach::Spaced),
+    ("day", "day", Attach::Spaced),
+    ("days", "day", Attach::Spaced),
+    ("week", "week", Attach::Spaced),
+    ("weeks", "week", Attach::Spaced),
+    ("month", "month", Attach::Spaced),
+    ("months", "month", Attach::Spaced),
+    ("year", "year", Attach::Spaced),
+    ("years", "year", Attach::Spaced),
+    ("byte", "byte", Attach::Spaced),
+    ("bytes", "byte", Attach::Spaced),
+    ("kb", "kb", Attach::Both),
+    ("mb", "mb", Attach::Both),
+    ("gb", "gb", Attach::Both),
+    ("tb", "tb", Attach::Both),
+    ("pb", "pb", Attach::Both),
+    ("kib", "kib", Attach::Both),
+    ("mib", "mib", Attach::Both),
+    ("gib", "gib", Attach::Both),
+    ("tib", "tib", Attach::Both),
+    ("flop", "flops", Attach::Spaced),
+    ("flops", "flops", Attach::Both),
+    ("gflops", "gflops", Attach::Both),
+    ("tflops", "tflops", Attach::Both),
+    ("pflops", "pflops", Attach::Both),
+    ("video", "video", Attach::Spaced),
+    ("videos", "video", Attach::Spaced),
+    ("parameter", "parameter", Attach::Spaced),
+    ("parameters", "parameter", Attach::Spaced),
+    ("param", "parameter", Attach::Spaced),
+    ("params", "parameter", Attach::Spaced),
+    ("token", "token", Attach::Spaced),
+    ("tokens", "token", Attach::Spaced),
+    ("image", "image", Attach::Spaced),
+    ("images", "image", Attach::Spaced),
+    ("frame", "frame", Attach::Spaced),
+    ("frames", "frame", Attach::Spaced),
+    ("point", "point", Attach::Spaced),
+    ("points", "point", Attach::Spaced),
+    ("pts", "point", Attach::Both),
+    ("sample", "sample", Attach::Spaced),
+    ("samples", "sample", Attach::Spaced),
+    ("example", "example", Attach::Spaced),
+    ("examples", "example", Attach::Spaced),
+    ("episode", "episode", Attach::Spaced),
+    ("episodes", "episode", Attach::Spaced),
+    ("task", "task", Attach::Spaced),
+    ("tasks", "task", Attach::Spaced),
+    ("step", "step", Attach::Spaced),
+    ("steps", "step", Attach::Spaced),
+    ("epoch", "epoch", Attach::Spaced),
+    ("epochs", "epoch", Attach::Spaced),
+    ("layer", "layer", Attach::Spaced),
+    ("layers", "layer", Attach::Spaced),
+    ("gpu", "gpu", Attach::Spaced),
+    ("gpus", "gpu", Attach::Spaced),
+    ("word", "word", Attach::Spaced),
+    ("words", "word", Attach::Spaced),
+    ("scene", "scene", Attach::Spaced),
+    ("scenes", "scene", Attach::Spaced),
+    ("clip", "clip", Attach::Spaced),
+    ("clips", "clip", Attach::Spaced),
+];
+
+/// Canonical units written directly after the number by `Display`.
+pub(super) const GLUED_DISPLAY: &[&str] = &["%", "p", "x"];
+
+/// SI suffixes glued to the number, case-sensitive (lowercase `m` is not mega), as powers of ten.
+pub(super) const SI: &[(&str, i32)] = &[
+    ("k", 3),
+    ("K", 3),
+    ("M", 6),
+    ("B", 9),
+    ("b", 9),
+    ("bn", 9),
+    ("G", 9),
+    ("T", 12),
+];
+
+/// SI suffixes allowed as the next word (`39 M`, `11 B`): uppercase only, so that `5 b)` or
+/// `3 m` (metres) stay what they are.
+pub(super) const SPACED_SI: &[(&str, i32)] =
+    &[("K", 3), ("M", 6), ("B", 9), ("bn", 9), ("G", 9), ("T", 12)];
+
+/// The SI exponent of a suffix. Canonical (lowercased) text cannot tell `M` from `m`, so there
+/// every letter of the table counts, whatever its case.
+pub(super) fn si_exponent(table: &[(&str, i32)], word: &str, lowercase: bool) -> Option<i32> {
+    table
+        .iter()
+        .find(|&&(s, _)| {
+            if lowercase {
+                s.eq_ignore_ascii_case(word)
+            } else {
+                s == word
+            }
+        })
+        .map(|&(_, e)| e)
+}
+
+/// Scale words written after the number, as powers of ten.
+pub(super) const SCALE_WORDS: &[(&str, i32)] = &[
+    ("thousand", 3),
+    ("million", 6),
+    ("billion", 9),
+    ("trillion", 12),
+];
+
+/// Canonical units that convert into one another, with their size in the dimension's base unit.
+/// A unit not listed here is a dimension of its own.
+const DIMENSIONS: &[(&str, &str, f64)] = &[
+    ("ms", "time", 1e-3),
+    ("second", "time", 1.0),
+    ("minute", "time", 60.0),
+    ("hour", "time", 3600.0),
+    ("day", "time", 86_400.0),
+    ("week", "time", 604_800.0),
+    // Julian year and its twelfth: close enough that `12 months` = `1 year`.
+    ("month", "time", 2_629_800.0),
+    ("year", "time", 31_557_600.0),
+    ("byte", "bytes", 1.0),
+    ("kb", "bytes", 1e3),
+    ("mb", "bytes", 1e6),
+    ("gb", "bytes", 1e9),
+    ("tb", "bytes", 1e12),
+    ("pb", "bytes", 1e15),
+    ("kib", "bytes", 1024.0),
+    ("mib", "bytes", 1_048_576.0),
+    ("gib", "bytes", 1_073_741_824.0),
+    ("tib", "bytes", 1_099_511_627_776.0),
+    ("flops", "flops", 1.0),
+    ("gflops", "flops", 1e9),
+    ("tflops", "flops", 1e12),
+    ("pflops", "flops", 1e15),
+];
+
+/// The dimension of a canonical unit (`""` for a bare number) and the unit's size in its base.
+pub(super) fn dimension(unit: Option<&str>) -> (&str, f64) {
+    let Some(unit) = unit else {
+        return ("", 1.0);
+    };
+    DIMENSIONS
+        .iter()
+        .find(|&&(u, _, _)| u == unit)
+        .map_or((unit, 1.0), |&(_, d, f)| (d, f))
+}
+
+/// Returns the canonical form of a unit spelling allowed in this position.
+pub(super) fn lookup_unit(word: &str, glued: bool) -> Option<&'static str> {
+    UNITS.iter().find_map(|&(spelling, canonical, attach)| {
+        let allowed = match attach {
+            Attach::Both => true,
+            Attach::Glued => glued,
+            Attach::Spaced => !glued,
+        };
+        (allowed && spelling.eq_ignore_ascii_case(word)).then_some(canonical)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_converting_unit_is_a_canonical_unit() {
+        for (unit, _, _) in DIMENSIONS {
+            assert!(
+                UNITS.iter().any(|(_, c, _)| c == unit),
+                "{unit} has a dimension but no spelling"
+            );
+        }
+    }
+
+    #[test]
+    fn every_canonical_unit_is_spelled_as_itself() {
+        for (_, canonical, _) in UNITS {
+            assert!(
+                UNITS
+                    .iter()
+                    .any(|(s, c, _)| s == canonical && c == canonical),
+                "{canonical} does not parse back"
+            );
+        }
+    }
+
+    #[test]
+    fn time_and_bytes_convert_others_do_not() {
+        assert_eq!(dimension(Some("minute")), ("time", 60.0));
+        assert_eq!(dimension(Some("gb")), ("bytes", 1e9));
+        assert_eq!(dimension(Some("fps")), ("fps", 1.0));
+        assert_eq!(dimension(None), ("", 1.0));
+    }
+
+    #[test]
+    fn spaced_suffixes_are_uppercase_unless_canonical() {
+        assert_eq!(si_exponent(SPACED_SI, "M", false), Some(6));
+        assert_eq!(si_exponent(SPACED_SI, "m", false), None);
+        assert_eq!(si_exponent(SPACED_SI, "m", true), Some(6));
+        assert_eq!(si_exponent(SI, "g", false), None);
+    }
+}
