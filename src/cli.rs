@@ -197,20 +197,7 @@ pub fn print_diags(root: &Path, diags: &[Diagnostic], format: Option<Format>) {
             Some(Format::Json) => {
                 serde_json::to_string(&json!({ "diagnostic": d })).unwrap_or_default() + "\n"
             }
-            Some(Format::Github) => format!(
-                "::{} file={},line={},col={},title=rescore {}::{} (expected {}){}\n",
-                if d.is_error() { "error" } else { "warning" },
-                d.path.display(),
-                d.line,
-                d.col,
-                d.code,
-                d.message,
-                d.expected,
-                d.hint
-                    .as_deref()
-                    .map(|h| format!(" hint: {h}"))
-                    .unwrap_or_default()
-            ),
+            Some(Format::Github) => d.github() + "\n",
             _ => {
                 let source = std::fs::read_to_string(root.join(&d.path)).ok();
                 d.render(source.as_deref(), colour)
@@ -222,13 +209,26 @@ pub fn print_diags(root: &Path, diags: &[Diagnostic], format: Option<Format>) {
 
 /// Loads the repo; diagnostics that are errors stop the command, warnings are printed.
 pub fn load_checked(root: &Path, format: Option<Format>) -> Result<Repo, Failure> {
+    let repo = load_quiet(root)?;
+    print_diags(root, &repo.diags, format);
+    Ok(repo)
+}
+
+/// Loads the repo; diagnostics that are errors stop the command, warnings stay in `repo.diags`.
+fn load_quiet(root: &Path) -> Result<Repo, Failure> {
     let mut repo = load::load(root)?;
+    // Only a thesis's link to a missing anchor or page needs the lock before evaluation.
+    if !repo.dangling.is_empty() {
+        let lock = Lock::read(root)?.unwrap_or_else(Lock::new);
+        repo.settle_dangling(&lock);
+    }
     if repo.has_errors() {
         let mut diags = repo.diags;
         diags.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
         return Err(Failure::Diagnostics(diags));
     }
-    print_diags(root, &repo.diags, format);
+    repo.diags
+        .sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
     repo.shed_parse_detail();
     Ok(repo)
 }
@@ -273,6 +273,20 @@ fn run(cli: &Cli, root: &Path) -> Result<i32, Failure> {
 /// Loads the repo and the lock, and evaluates every thesis.
 fn evaluated(cli: &Cli, root: &Path) -> Result<(Repo, Lock, Evaluation), Failure> {
     let repo = load_checked(root, cli.format)?;
+    evaluate_loaded(root, repo)
+}
+
+/// `evaluated` for a command that prints a report: the report carries the input warnings in
+/// every machine format (JSON, GitHub, JUnit); human output keeps them on stderr.
+fn evaluated_for_report(cli: &Cli, root: &Path) -> Result<(Repo, Lock, Evaluation), Failure> {
+    let repo = load_quiet(root)?;
+    if matches!(cli.format, None | Some(Format::Human)) {
+        print_diags(root, &repo.diags, cli.format);
+    }
+    evaluate_loaded(root, repo)
+}
+
+fn evaluate_loaded(root: &Path, repo: Repo) -> Result<(Repo, Lock, Evaluation), Failure> {
     let started = std::time::Instant::now();
     let lock = Lock::read(root)?.unwrap_or_else(Lock::new);
     tracing::debug!(
@@ -310,12 +324,18 @@ fn print_report(text: &str, format: Format) {
 }
 
 fn check(cli: &Cli, root: &Path, base: Option<&str>) -> Result<i32, Failure> {
-    let eval = match base {
-        Some(rev) => against_base(cli, root, rev)?,
-        None => evaluated(cli, root)?.2,
+    let (eval, warnings) = match base {
+        Some(rev) => (against_base(cli, root, rev)?, Vec::new()),
+        None => {
+            let (repo, _, eval) = evaluated_for_report(cli, root)?;
+            (eval, repo.diags)
+        }
     };
     let format = cli.format.unwrap_or(Format::Human);
-    print_report(&report::verdicts(&eval, format, true), format);
+    print_report(
+        &report::verdicts_warned(&eval, &warnings, format, true),
+        format,
+    );
     step_summary(&eval, base);
     Ok(i32::from(eval.fails_gate()))
 }
@@ -370,8 +390,11 @@ fn flag(cli: &Cli, root: &Path) -> Result<i32, Failure> {
         step_summary(&eval, Some(rev));
         return Ok(i32::from(cli.exit_code && eval.fails_gate()));
     }
-    let (repo, read_lock, eval) = evaluated(cli, root)?;
-    print_report(&report::verdicts(&eval, format, false), format);
+    let (repo, read_lock, eval) = evaluated_for_report(cli, root)?;
+    print_report(
+        &report::verdicts_warned(&eval, &repo.diags, format, false),
+        format,
+    );
     step_summary(&eval, None);
     let code = i32::from(cli.exit_code && eval.fails_gate());
     if cli.dry_run {

@@ -97,6 +97,32 @@ impl Diagnostic {
         self.level == Level::Error
     }
 
+    /// A GitHub Actions workflow command (`::error` / `::warning`) annotating the place.
+    pub fn github(&self) -> String {
+        let esc = |s: &str| {
+            s.replace('%', "%25")
+                .replace('\r', "%0D")
+                .replace('\n', "%0A")
+        };
+        format!(
+            "::{} file={},line={},col={},title=rescore {}::{}",
+            if self.is_error() { "error" } else { "warning" },
+            self.path.display(),
+            self.line,
+            self.col,
+            self.code,
+            esc(&format!(
+                "{} (expected {}){}",
+                self.message,
+                self.expected,
+                self.hint
+                    .as_deref()
+                    .map(|h| format!(" hint: {h}"))
+                    .unwrap_or_default()
+            ))
+        )
+    }
+
     /// `path:line:col`, the form editors and CI jump to.
     pub fn location(&self) -> String {
         format!("{}:{}:{}", self.path.display(), self.line, self.col)

@@ -318,6 +318,9 @@ fn tree_causes(
     let tkey = g.node(thesis).key.clone();
     let mut causes = Vec::new();
     let mut current: HashSet<&str> = HashSet::new();
+    // New dependencies wait until gone ones are paired: a renamed claim the thesis now links to
+    // is its old self, not something new.
+    let mut new_deps = Vec::new();
     for (d, e) in g.incoming(thesis) {
         let n = g.node(d);
         if !e.kind.propagates() || n.kind == NodeKind::Thesis || !current.insert(n.key.as_str()) {
@@ -325,11 +328,7 @@ fn tree_causes(
         }
         let via = vec![n.key.clone(), tkey.clone()];
         match base.against.get(&n.key) {
-            None => {
-                for c in repo.rules.new_dependency(n.kind, &n.state) {
-                    causes.push(cause(c, n.key.clone(), None, via.clone()));
-                }
-            }
+            None => new_deps.push(d),
             Some(old_id) if parse_hex(old_id) != Some(trees.id(g, d)) => match lock.entry(old_id) {
                 Ok(Some(old)) => diff_tree(repo, lock, trees, &old, d, via, &mut causes, errors),
                 Ok(None) => {}
@@ -338,19 +337,143 @@ fn tree_causes(
             Some(_) => {}
         }
     }
-    // A dependency that no longer exists anywhere is gone; one that still exists but is no longer
-    // cited was unlinked by an edit of the thesis itself, which is not material.
-    for (key, id) in &base.against {
-        if current.contains(key.as_str()) || g.get(key).is_some() {
-            continue;
-        }
+    // A dependency that no longer exists anywhere is gone (or renamed); one that still exists
+    // but is no longer cited was unlinked by an edit of the thesis itself, which is not material.
+    let mut relinked: HashSet<String> = HashSet::new();
+    for (key, id) in gone_dependencies(repo, lock, base, &tkey, &current) {
+        let before = causes.len();
         match lock.entry(id) {
-            Ok(Some(old)) => removed(repo, &old, vec![key.clone(), tkey.clone()], &mut causes),
+            Ok(Some(old)) => relinked.extend(gone(repo, lock, &old, &tkey, &current, &mut causes)),
             Ok(None) => {}
             Err(diag) => errors.push(diag),
         }
+        // A link the thesis still has to something gone that no rule reports (a source or a
+        // thesis page deleted, or the rule switched off) stays the broken link it is.
+        if causes.len() == before {
+            let broken = repo
+                .dangling
+                .iter()
+                .filter(|d| d.thesis == tkey && d.key == key);
+            errors.extend(broken.map(|d| d.diag.clone()));
+        }
+    }
+    for d in new_deps {
+        let n = g.node(d);
+        if relinked.contains(&n.key) {
+            continue;
+        }
+        for c in repo.rules.new_dependency(n.kind, &n.state) {
+            causes.push(cause(
+                c,
+                n.key.clone(),
+                None,
+                vec![n.key.clone(), tkey.clone()],
+            ));
+        }
     }
     causes
+}
+
+/// The key and baseline tree id of each dependency of a thesis that exists no more: from its
+/// baseline, and links to a gone anchor that this thesis was not scored against but another
+/// thesis was (linked after this thesis was accepted).
+fn gone_dependencies<'a>(
+    repo: &'a Repo,
+    lock: &'a Lock,
+    base: &'a Baseline,
+    thesis: &str,
+    current: &HashSet<&str>,
+) -> Vec<(&'a str, &'a str)> {
+    let g = &repo.graph;
+    let mut keys: Vec<(&str, &str)> = base
+        .against
+        .iter()
+        .filter(|(key, _)| !current.contains(key.as_str()) && g.get(key).is_none())
+        .map(|(k, id)| (k.as_str(), id.as_str()))
+        .collect();
+    for d in repo.dangling.iter().filter(|d| d.thesis == thesis) {
+        if base.against.contains_key(&d.key) || keys.iter().any(|(k, _)| *k == d.key) {
+            continue;
+        }
+        if let Some(id) = lock.thesis.values().find_map(|b| b.against.get(&d.key)) {
+            keys.push((&d.key, id));
+        }
+    }
+    keys
+}
+
+/// A direct dependency that no longer exists: renamed (a claim or row of the same page that no
+/// baseline knows pairs with it, as in rename detection), or removed. A renamed one that the
+/// thesis already links to is compared like a reworded claim, and its key is returned; one it
+/// does not link to is stale until the link is updated.
+fn gone(
+    repo: &Repo,
+    lock: &Lock,
+    old: &Entry,
+    thesis: &str,
+    current: &HashSet<&str>,
+    causes: &mut Vec<Cause>,
+) -> Option<String> {
+    let Some(ix) = renamed_to(repo, lock, old) else {
+        removed(repo, old, vec![old.key.clone(), thesis.to_string()], causes);
+        return None;
+    };
+    let new = repo.graph.node(ix);
+    let via = vec![new.key.clone(), thesis.to_string()];
+    let relinked = current.contains(new.key.as_str());
+    if !relinked {
+        let anchor = new.key.split_once('#').map_or(new.key.as_str(), |(_, a)| a);
+        for mut c in repo.rules.removed(new.kind, &old.state) {
+            c.after = crate::rules::describe(&new.state);
+            c.detail = Some(format!("renamed to #{anchor}: update the link"));
+            causes.push(cause(
+                c,
+                new.key.clone(),
+                Some(old.key.clone()),
+                via.clone(),
+            ));
+        }
+    }
+    for c in repo.rules.diff(new.kind, &old.state, &new.state) {
+        causes.push(cause(
+            c,
+            new.key.clone(),
+            Some(old.key.clone()),
+            via.clone(),
+        ));
+    }
+    relinked.then(|| new.key.clone())
+}
+
+/// The claim or row that a vanished one (`page#anchor`) was renamed to: on the same page, of
+/// the same kind, not known to any baseline (so it is new), and the most similar — by text for
+/// claims (at least `rename_similarity`), by a typo-level label change for rows.
+fn renamed_to(repo: &Repo, lock: &Lock, old: &Entry) -> Option<NodeIx> {
+    let (page, _) = old.key.split_once('#')?;
+    let g = &repo.graph;
+    let known = |k: &str| lock.thesis.values().any(|b| b.against.contains_key(k));
+    trees::children(g, g.get(page)?)
+        .into_iter()
+        .filter(|&ix| !known(&g.node(ix).key))
+        .filter_map(|ix| Some((ix, rename_score(old, g.node(ix))?)))
+        .filter(|(_, s)| *s >= repo.rules.rename_similarity)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(ix, _)| ix)
+}
+
+/// How alike a vanished claim or row and a new node are, for rename detection: the similarity
+/// of their texts for claims; for rows, of their ids, when the ids differ by no more than a
+/// typo in a label (another row otherwise). `None` for anything else.
+fn rename_score(old: &Entry, new: &rescore_graph::Node) -> Option<f64> {
+    match (&old.state, &new.state) {
+        (MaterialState::Claim(a), MaterialState::Claim(b)) => Some(similarity(&a.text, &b.text)),
+        (MaterialState::Benchmark { .. }, MaterialState::Benchmark { .. }) => {
+            let (_, old_anchor) = old.key.split_once('#')?;
+            let (_, anchor) = new.key.split_once('#')?;
+            crate::label::same_row(old_anchor, anchor).then(|| similarity(old_anchor, anchor))
+        }
+        _ => None,
+    }
 }
 
 fn removed(repo: &Repo, old: &Entry, via: Vec<String>, causes: &mut Vec<Cause>) {
@@ -413,19 +536,14 @@ fn diff_tree(
     }
     let mut gone: Vec<Entry> = old_kids.into_values().map(|(_, e)| e).collect();
     gone.sort_by(|a, b| a.key.cmp(&b.key));
-    // Rename detection: pair a vanished claim with the most similar new claim.
+    // Rename detection: pair a vanished claim with the most similar new claim, and a vanished
+    // row with a new row whose labels differ from its own by a typo.
     let mut renamed: HashSet<NodeIx> = HashSet::new();
     gone.retain(|old_kid| {
-        let MaterialState::Claim(old_claim) = &old_kid.state else {
-            return true;
-        };
         let best = added
             .iter()
             .filter(|ix| !renamed.contains(*ix))
-            .filter_map(|&ix| match &g.node(ix).state {
-                MaterialState::Claim(c) => Some((ix, similarity(&old_claim.text, &c.text))),
-                _ => None,
-            })
+            .filter_map(|&ix| Some((ix, rename_score(old_kid, g.node(ix))?)))
             .filter(|(_, s)| *s >= rules.rename_similarity)
             .max_by(|a, b| a.1.total_cmp(&b.1));
         match best {

@@ -204,7 +204,8 @@ pub fn build_base(root: &Path, rev: &str, files: &Files) -> Result<Base, Vec<Dia
             }]
         })?,
     };
-    let repo = load::build(root.to_path_buf(), config, rules, pages);
+    let mut repo = load::build(root.to_path_buf(), config, rules, pages);
+    repo.settle_dangling(&lock);
     Ok(Base { repo, lock })
 }
 

@@ -14,6 +14,8 @@ pub mod draw;
 pub mod eval;
 pub mod frontmatter;
 pub mod git;
+pub mod label;
+pub mod layout;
 pub mod load;
 pub mod lock;
 pub mod managed;

@@ -10,7 +10,7 @@ use rescore_graph::Graph;
 
 use crate::config::{Config, FILE_NAME};
 use crate::diag::{Diagnostic, Pos};
-use crate::page::{self, Page, ParseContext};
+use crate::page::{self, Page, PageKind, ParseContext};
 use crate::resolve;
 use crate::rules::RuleSet;
 
@@ -23,11 +23,22 @@ pub struct Repo {
     pub pages: Vec<Page>,
     pub graph: Graph,
     pub diags: Vec<Diagnostic>,
+    /// Theses' links to missing anchors or pages: all of them until `settle_dangling`, then
+    /// those that name something gone.
+    pub dangling: Vec<resolve::Dangling>,
 }
 
 impl Repo {
     pub fn has_errors(&self) -> bool {
         self.diags.iter().any(Diagnostic::is_error)
+    }
+
+    /// Sorts the theses' links to missing anchors or pages by what the lock knows: a key some
+    /// thesis was scored against existed and is gone, which evaluation reports as a stale cause
+    /// (removed, or renamed), so its error is withdrawn; a key no baseline knows never existed, a
+    /// typo, and stays an error. Until this is called every such link is an error.
+    pub fn settle_dangling(&mut self, lock: &crate::lock::Lock) {
+        self.dangling = settle(std::mem::take(&mut self.dangling), lock, &mut self.diags);
     }
 
     pub fn page_of(&self, loc: rescore_graph::Loc) -> Option<&Page> {
@@ -43,6 +54,19 @@ impl Repo {
             p.links = Vec::new();
         }
     }
+}
+
+/// `Repo::settle_dangling` on its parts: withdraws from `diags` the errors of the links the lock
+/// knows, and returns those links (evaluation reports them); the others stay errors.
+pub fn settle(
+    dangling: Vec<resolve::Dangling>,
+    lock: &crate::lock::Lock,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<resolve::Dangling> {
+    let known = |key: &str| lock.thesis.values().any(|b| b.against.contains_key(key));
+    let gone: Vec<resolve::Dangling> = dangling.into_iter().filter(|d| known(&d.key)).collect();
+    diags.retain(|d| !gone.iter().any(|g| g.diag == *d));
+    gone
 }
 
 /// The root: `--root`, else the nearest folder upward holding `rescore.toml`, else `cwd`.
@@ -149,7 +173,8 @@ fn assemble(root: PathBuf, config: Config, rules: RuleSet, parsed: Vec<Parsed>) 
         ms = started.elapsed().as_millis() as u64,
         "parsed"
     );
-    let graph = resolve::build(&pages, &mut diags);
+    diags.extend(crate::layout::folder_warnings(&pages, &config.folders));
+    let (graph, dangling) = resolve::build_parts(&pages, &mut diags);
     tracing::debug!(
         nodes = graph.len(),
         edges = graph.edge_count(),
@@ -163,6 +188,7 @@ fn assemble(root: PathBuf, config: Config, rules: RuleSet, parsed: Vec<Parsed>) 
         pages,
         graph,
         diags,
+        dangling,
     }
 }
 
@@ -239,7 +265,27 @@ pub fn load(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
         ms = started.elapsed().as_millis() as u64,
         "read and parsed"
     );
-    Ok(assemble(root.to_path_buf(), config, rules, parsed))
+    let repo = assemble(root.to_path_buf(), config, rules, parsed);
+    if config_text.is_none()
+        && !repo.has_errors()
+        && repo.pages.iter().all(|p| p.kind == PageKind::Note)
+    {
+        return Err(vec![no_repo(root)]);
+    }
+    Ok(repo)
+}
+
+/// Neither `rescore.toml` nor a concept, thesis or source page: most likely a CI job or a shell
+/// in the wrong folder, which must not pass as "nothing is stale".
+fn no_repo(root: &Path) -> Diagnostic {
+    Diagnostic::error(
+        "no-repo",
+        root,
+        Pos::at(1, 1),
+        "no research repo here: no rescore.toml and no concept, thesis or source page",
+    )
+    .expected("a folder holding rescore.toml, or pages under concepts/, theses/ or sources/ (or with a `kind`)")
+    .hint("pass --root DIR to point at the research repo, or run `rescore init` to start one here")
 }
 
 /// A progress bar on a terminal for repos big enough to take a second; hidden otherwise.

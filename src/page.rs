@@ -103,6 +103,9 @@ pub struct Row {
 pub struct Page {
     pub path: PathBuf,
     pub kind: PageKind,
+    /// The kind was written in the front matter (not taken from the folder).
+    #[serde(skip)]
+    pub kind_written: bool,
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -185,6 +188,8 @@ pub fn parse(path: &Path, text: &str, cx: &ParseContext) -> (Option<Page>, Vec<D
                 return (None, vec![d]);
             }
         },
+        // A folder's README or index describes the folder: a note, wherever it sits.
+        None if is_folder_page(path) => PageKind::Note,
         None => kind_from_folder(path, cx.folders),
     };
     let stem = path
@@ -209,10 +214,22 @@ pub fn parse(path: &Path, text: &str, cx: &ParseContext) -> (Option<Page>, Vec<D
     let mut score = None;
     if kind == PageKind::Thesis {
         score = thesis_score(fm, path, &key, &head, &mut diags);
+    } else if kind == PageKind::Note && fm.kind.is_none() && fm.score.is_some() {
+        diags.push(
+            Diagnostic::warning(
+                "score-on-note",
+                path,
+                key("score"),
+                "page has a `score` but no kind, so it is a note and no thesis",
+            )
+            .expected("a thesis: `kind = \"thesis\"`, or a page in a theses folder")
+            .hint("add `kind = \"thesis\"` to the front matter, or move the page into a folder named in `[folders] thesis` of rescore.toml"),
+        );
     }
     let page = Page {
         path: path.to_path_buf(),
         kind,
+        kind_written: fm.kind.is_some(),
         id,
         title,
         // "Active Frontier" and "active-frontier" are one status.
@@ -280,6 +297,13 @@ fn thesis_score(
             None
         }
     }
+}
+
+/// `README.md` or `index.md` (any case).
+fn is_folder_page(path: &Path) -> bool {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .is_some_and(|s| s.eq_ignore_ascii_case("readme") || s.eq_ignore_ascii_case("index"))
 }
 
 fn kind_from_folder(path: &Path, folders: &Folders) -> PageKind {
@@ -384,6 +408,7 @@ impl Body {
                 Event::End(TagEnd::Item) => {
                     if let Some(buf) = items.pop() {
                         if kind == PageKind::Concept {
+                            diags.extend(anchored_without_evidence(&buf, text, lines, path));
                             if let Some(claim) = claim(
                                 &buf,
                                 text,
@@ -455,7 +480,8 @@ impl Body {
                     if let Some(t) = table.as_mut() {
                         if let Some(cell) = t.cell.take() {
                             if t.in_head {
-                                t.head.push(cell.text.trim().to_lowercase());
+                                let name = crate::label::label(cell.text.trim());
+                                t.head.push(name.trim().to_lowercase());
                             } else if let Some(row) = t.body.last_mut() {
                                 row.1.push(cell);
                             }
@@ -639,11 +665,12 @@ fn claim(
     index: usize,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Claim> {
-    let ev = find_evidence(&buf.text)?;
+    let (ev, marker_len) = find_evidence(&buf.text)?;
     let item_pos = lines.span(text, buf.start..buf.start + 1);
     let (claim_text, explicit) = strip_id(&buf.text[..ev]);
-    let after = &buf.text[ev + "Evidence:".len()..];
-    let after_start = ev + "Evidence:".len();
+    let marker = &buf.text[ev..ev + marker_len];
+    let after_start = ev + marker_len;
+    let after = &buf.text[after_start..];
     let line_end = after.find('\n').unwrap_or(after.len());
     let evidence_line = &after[..line_end];
     let groups = paren_groups(evidence_line);
@@ -652,7 +679,7 @@ fn claim(
         .trim()
         .trim_end_matches(['.', ',', ';'])
         .trim();
-    let level_pos = evidence_pos(text, lines, buf.start, "Evidence:").unwrap_or(item_pos.clone());
+    let level_pos = evidence_pos(text, lines, buf.start, marker).unwrap_or(item_pos.clone());
     let level = match cx.scale.canonical(level_word) {
         Some(l) => l.to_string(),
         None => {
@@ -738,18 +765,82 @@ fn claim(
     })
 }
 
-/// Byte position of `Evidence:` in the item text: at a line start, or after whitespace.
-fn find_evidence(s: &str) -> Option<usize> {
+/// The Evidence line's marker in the item text: its byte position and length. `Evidence:` counts
+/// at a line start or after whitespace. Near-misses whose intent is plain count at a line start
+/// only: `evidence:` in any case, `Evidence -` / `–` / `—` (a dash followed by a space). The
+/// last marker wins.
+fn find_evidence(s: &str) -> Option<(usize, usize)> {
     let mut from = 0;
     let mut found = None;
     while let Some(i) = s[from..].find("Evidence:") {
         let at = from + i;
         if at == 0 || s[..at].ends_with(char::is_whitespace) {
-            found = Some(at);
+            found = Some((at, "Evidence:".len()));
         }
         from = at + 1;
     }
+    let mut line_start = 0;
+    for line in s.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start().len();
+        let at = line_start + indent;
+        if let Some(len) = near_miss(&line[indent..]) {
+            if found.is_none_or(|(f, _)| at > f) {
+                found = Some((at, len));
+            }
+        }
+        line_start += line.len();
+    }
     found
+}
+
+/// The length of an Evidence marker written another way at the start of `line`, if any.
+fn near_miss(line: &str) -> Option<usize> {
+    const WORD: &str = "evidence";
+    if !line.get(..WORD.len())?.eq_ignore_ascii_case(WORD) {
+        return None;
+    }
+    let rest = &line[WORD.len()..];
+    let spaced = rest.trim_start_matches([' ', '\t']);
+    let mark = spaced.chars().next()?;
+    let after = &spaced[mark.len_utf8()..];
+    let ends = after.is_empty() || after.starts_with(char::is_whitespace);
+    let len = line.len() - after.len();
+    match mark {
+        ':' => Some(len),
+        '-' | '–' | '—' if ends && spaced.len() < rest.len() => Some(len),
+        _ => None,
+    }
+}
+
+/// A warning for a concept's list item that carries a `{#id}` but no Evidence line: it is meant
+/// as a claim, and a thesis linking to its anchor would find nothing.
+fn anchored_without_evidence(
+    buf: &Buf,
+    text: &str,
+    lines: &LineIndex,
+    path: &Path,
+) -> Option<Diagnostic> {
+    if find_evidence(&buf.text).is_some() {
+        return None;
+    }
+    let id = strip_id(&buf.text).1?;
+    let marker = format!("{{#{id}}}");
+    let at = text
+        .get(buf.start..)
+        .and_then(|rest| rest.find(&marker))
+        .map_or(buf.start..buf.start + 1, |i| {
+            buf.start + i..buf.start + i + marker.len()
+        });
+    Some(
+        Diagnostic::warning(
+            "claim-without-evidence",
+            path,
+            lines.span(text, at),
+            format!("list item `{{#{id}}}` has no Evidence line, so it is no claim"),
+        )
+        .expected("a claim: `Evidence: LEVEL (QUALIFIER) (SOURCES)` on a line of the item")
+        .hint("add an `Evidence:` line to the item, or remove the `{#id}` if it is no claim"),
+    )
 }
 
 /// Removes a `{#id}` marker, returning the text and the id.
@@ -793,7 +884,14 @@ fn paren_groups(s: &str) -> Vec<Range<usize>> {
 }
 
 fn evidence_pos(text: &str, lines: &LineIndex, from: usize, needle: &str) -> Option<Pos> {
-    let at = text.get(from..)?.find(needle)? + from;
+    let rest = text.get(from..)?;
+    // A near-miss may differ in case from the rendered text only by ASCII letters.
+    let at = rest.find(needle).or_else(|| {
+        rest.char_indices().map(|(i, _)| i).find(|&i| {
+            rest.get(i..i + needle.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+        })
+    })? + from;
     let level_start = at + needle.len();
     let rest = text.get(level_start..)?;
     let skip = rest.len() - rest.trim_start().len();
@@ -819,21 +917,20 @@ impl Table {
         let system = col("system");
         let source = col("source").or(col("sources"));
         for (start, cells) in self.body {
-            let cell = |i: usize| {
-                cells
-                    .get(i)
-                    .map(|c| c.text.trim().to_string())
-                    .unwrap_or_default()
-            };
-            let m = cell(metric);
+            let cell = |i: usize| cells.get(i).map_or("", |c| c.text.trim());
+            // Footnote marks are decoration: the row and its value stay what they were.
+            let labelled = |i: usize| crate::label::label(cell(i)).trim().to_string();
+            let m = labelled(metric);
             if m.is_empty() {
                 continue;
             }
-            let sys = system.map(cell).filter(|s| !s.is_empty());
-            let id = match &sys {
-                Some(s) => format!("{}@{}", slug(&m), slug(s)),
-                None => slug(&m),
-            };
+            let sys = system.map(labelled).filter(|s| !s.is_empty());
+            let mut id = row_id(&m, sys.as_deref());
+            // `GPQA` and `GPQA¹` in one table are two rows: the marked one keeps its mark.
+            if out.rows.iter().any(|r| r.id == id) {
+                let raw_sys = system.map(cell).filter(|s| !s.is_empty());
+                id = row_id(cell(metric), raw_sys);
+            }
             let index = out.rows.len();
             if let Some(c) = source.and_then(|i| cells.get(i)) {
                 for (_, li) in &c.links {
@@ -847,11 +944,19 @@ impl Table {
                 id,
                 metric: normalise_text(&m),
                 system: sys.map(|s| normalise_text(&s)),
-                value: parse_value(&cell(value)),
+                value: parse_value(&crate::label::value(cell(value))),
                 line: pos.line,
                 pos,
             });
         }
+    }
+}
+
+/// `slug(metric)@slug(system)`, or `slug(metric)` without a system.
+fn row_id(metric: &str, system: Option<&str>) -> String {
+    match system {
+        Some(s) => format!("{}@{}", slug(metric), slug(s)),
+        None => slug(metric),
     }
 }
 
@@ -877,6 +982,29 @@ mod tests {
     fn evidence_groups_split_qualifier_and_sources() {
         let g = paren_groups(" strong (vendor (technical) report) ([Genie 3])");
         assert_eq!(g.len(), 2);
+    }
+
+    #[test]
+    fn evidence_near_misses_are_found_at_a_line_start_only() {
+        fn marker(s: &str) -> Option<&str> {
+            find_evidence(s).map(|(at, len)| &s[at..at + len])
+        }
+        assert_eq!(marker("claim\nEvidence: strong"), Some("Evidence:"));
+        assert_eq!(marker("claim\n  evidence: strong"), Some("evidence:"));
+        assert_eq!(marker("claim\nEVIDENCE : strong"), Some("EVIDENCE :"));
+        assert_eq!(marker("claim\nEvidence - moderate"), Some("Evidence -"));
+        assert_eq!(marker("claim\nEvidence – weak"), Some("Evidence –"));
+        assert_eq!(marker("claim\nEvidence-based medicine"), None);
+        assert_eq!(marker("claim\nEvidence suggests so"), None);
+        assert_eq!(marker("we lack evidence: more runs"), None);
+        assert_eq!(marker("we lack evidence - more runs"), None);
+    }
+
+    #[test]
+    fn readme_and_index_pages_are_folder_pages() {
+        assert!(is_folder_page(Path::new("theses/README.md")));
+        assert!(is_folder_page(Path::new("concepts/Index.md")));
+        assert!(!is_folder_page(Path::new("concepts/readme-notes.md")));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use rescore_graph::{MaterialState, NodeKind};
 use serde_json::json;
 
 use crate::cli::Format;
+use crate::diag::Diagnostic;
 use crate::eval::{Cause, Evaluation, Status};
 use crate::load::Repo;
 
@@ -129,19 +130,38 @@ pub fn cause_line(c: &Cause) -> String {
 
 /// The stale/pending/unscored report, in any format. Clean theses are counted, not listed.
 pub fn verdicts(eval: &Evaluation, format: Format, gate: bool) -> String {
+    verdicts_warned(eval, &[], format, gate)
+}
+
+/// `verdicts`, carrying the input's warnings in the machine formats: a `warnings` array in
+/// JSON (absent when there are none), `::warning` commands in GitHub, and a `warnings` suite
+/// in JUnit. Human output leaves them to stderr, where they are rendered with a snippet.
+pub fn verdicts_warned(
+    eval: &Evaluation,
+    warnings: &[Diagnostic],
+    format: Format,
+    gate: bool,
+) -> String {
     match format {
         Format::Json => {
             let list = |s: Status| eval.with(s).collect::<Vec<_>>();
-            let doc = json!({
+            let mut doc = json!({
                 "stale": list(Status::Stale),
                 "pending": list(Status::Pending),
                 "unscored": list(Status::Unscored),
                 "clean": eval.with(Status::Clean).count(),
             });
+            if !warnings.is_empty() {
+                doc["warnings"] = json!(warnings);
+            }
             serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
         }
-        Format::Github => github(eval, gate),
-        Format::Junit => junit(eval),
+        Format::Github => {
+            let mut out: String = warnings.iter().map(|w| w.github() + "\n").collect();
+            out.push_str(&github(eval, gate));
+            out
+        }
+        Format::Junit => junit(eval, warnings),
         _ => human(eval),
     }
 }
@@ -294,8 +314,9 @@ fn github(eval: &Evaluation, gate: bool) -> String {
     out
 }
 
-/// JUnit XML: one test case per thesis, failing when it is not clean.
-fn junit(eval: &Evaluation) -> String {
+/// JUnit XML: one test case per thesis, failing when it is not clean; then, when the input has
+/// warnings, a `warnings` suite with one passing case per warning, its text in `system-out`.
+fn junit(eval: &Evaluation, warnings: &[Diagnostic]) -> String {
     let esc = |s: &str| {
         s.replace('&', "&amp;")
             .replace('<', "&lt;")
@@ -311,7 +332,7 @@ fn junit(eval: &Evaluation) -> String {
     let _ = writeln!(
         out,
         "<testsuites name=\"rescore\" tests=\"{}\" failures=\"{failures}\">",
-        eval.verdicts.len()
+        eval.verdicts.len() + warnings.len()
     );
     let _ = writeln!(out, "  <testsuite name=\"theses\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">", eval.verdicts.len());
     for v in &eval.verdicts {
@@ -343,7 +364,23 @@ fn junit(eval: &Evaluation) -> String {
         };
         let _ = writeln!(out, ">\n      <failure message=\"thesis {} is {kind}\" type=\"{kind}\">{}</failure>\n    </testcase>", esc(&v.thesis), esc(&body));
     }
-    out.push_str("  </testsuite>\n</testsuites>\n");
+    out.push_str("  </testsuite>\n");
+    if !warnings.is_empty() {
+        let _ = writeln!(out, "  <testsuite name=\"warnings\" tests=\"{}\" failures=\"0\" errors=\"0\" skipped=\"0\">", warnings.len());
+        for w in warnings {
+            let _ = writeln!(
+                out,
+                "    <testcase classname=\"rescore.warning\" name=\"{} {}\" file=\"{}\" line=\"{}\">\n      <system-out>{}</system-out>\n    </testcase>",
+                esc(w.code),
+                esc(&w.location()),
+                esc(&w.path.to_string_lossy()),
+                w.line,
+                esc(&format!("warning[{}]: {}: {}", w.code, w.location(), w.message))
+            );
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
     out
 }
 

@@ -19,6 +19,9 @@ pub struct Index {
     by_id: FxHashMap<String, usize>,
     by_title: FxHashMap<String, usize>,
     by_path: FxHashMap<PathBuf, usize>,
+    /// Notes are outside the id space (every folder may have its `README.md`): a name finds a
+    /// note only when no concept, thesis or source has it, and then the first in path order.
+    note_ids: FxHashMap<String, usize>,
 }
 
 impl Index {
@@ -28,11 +31,16 @@ impl Index {
             by_id: FxHashMap::default(),
             by_title: FxHashMap::default(),
             by_path: FxHashMap::default(),
+            note_ids: FxHashMap::default(),
         };
         let mut live = vec![true; pages.len()];
         for (i, p) in pages.iter().enumerate() {
             idx.by_path.insert(p.path.clone(), i);
             let key = p.id.to_lowercase();
+            if p.kind == PageKind::Note {
+                idx.note_ids.entry(key).or_insert(i);
+                continue;
+            }
             if let Some(&first) = idx.by_id.get(&key) {
                 let other = &pages[first];
                 diags.push(
@@ -60,9 +68,14 @@ impl Index {
             }
             idx.by_id.insert(key, i);
         }
-        for (i, p) in pages.iter().enumerate() {
-            if let (true, Some(t)) = (live[i], &p.title) {
-                idx.by_title.entry(t.to_lowercase()).or_insert(i);
+        // Titles of concepts, theses and sources before those of notes.
+        for note in [false, true] {
+            for (i, p) in pages.iter().enumerate() {
+                if let (true, true, Some(t)) =
+                    (live[i], (p.kind == PageKind::Note) == note, &p.title)
+                {
+                    idx.by_title.entry(t.to_lowercase()).or_insert(i);
+                }
             }
         }
         (idx, live)
@@ -82,6 +95,7 @@ impl Index {
         self.by_id
             .get(key)
             .or_else(|| self.by_title.get(key))
+            .or_else(|| self.note_ids.get(key))
             .copied()
     }
 
@@ -89,6 +103,7 @@ impl Index {
         self.by_id
             .keys()
             .chain(self.by_title.keys())
+            .chain(self.note_ids.keys())
             .map(String::as_str)
     }
 }
@@ -119,8 +134,30 @@ fn loc(file: usize, pos: &Pos) -> Loc {
     }
 }
 
-/// Builds the graph. Pages marked dead (duplicate ids) and notes add no nodes.
+/// A thesis's link to an anchor its target page does not have, or to a page that is not there
+/// (now). Whether that names something the thesis rested on that is gone (the thesis is stale)
+/// or a typo (an error) depends on the lock, so it is decided after loading; see
+/// `Repo::settle_dangling`.
+#[derive(Debug, Clone)]
+pub struct Dangling {
+    /// The thesis's node key.
+    pub thesis: String,
+    /// The node key the link names, `page#anchor` or `page`.
+    pub key: String,
+    /// The `anchor-to-no-claim` error it is when no baseline knows the key.
+    pub diag: Diagnostic,
+}
+
+/// Builds the graph; a thesis's link to a missing anchor or page is an error.
 pub fn build(pages: &[Page], diags: &mut Vec<Diagnostic>) -> Graph {
+    build_parts(pages, diags).0
+}
+
+/// Builds the graph. Pages marked dead (duplicate ids) and notes add no nodes. The theses'
+/// links to missing anchors or pages are errors in `diags`, and are also returned, so that
+/// `load::settle` can withdraw the errors of those the lock knows.
+pub fn build_parts(pages: &[Page], diags: &mut Vec<Diagnostic>) -> (Graph, Vec<Dangling>) {
+    let mut dangling = Vec::new();
     let (index, live) = Index::new(pages, diags);
     let nodes: usize = pages
         .iter()
@@ -262,18 +299,25 @@ pub fn build(pages: &[Page], diags: &mut Vec<Diagnostic>) -> Graph {
             }
         }
         for link in &p.links {
-            let Some(j) = resolve_link(&index, pages, i, link, diags) else {
+            let Some(j) = resolve_for(&index, pages, i, link, diags, &mut dangling) else {
                 continue;
             };
             let target = &pages[j];
-            let Some(target_ix) = target_node(
+            let mut missing = Vec::new();
+            let found = target_node(
                 &graph,
                 target,
                 link.anchor.as_deref(),
                 link,
                 &pages[i].path,
-                diags,
-            ) else {
+                if p.kind == PageKind::Thesis {
+                    &mut missing
+                } else {
+                    &mut *diags
+                },
+            );
+            keep_dangling(p, target, link, missing, &mut dangling);
+            let Some(target_ix) = found else {
                 continue;
             };
             let edge = |kind| Edge {
@@ -318,17 +362,29 @@ pub fn build(pages: &[Page], diags: &mut Vec<Diagnostic>) -> Graph {
                 pos: pos.clone(),
                 raw: name.clone(),
             };
-            let Some(j) = resolve_link(&index, pages, i, &link, diags) else {
+            let resolved = if is_part_of {
+                resolve_link(&index, pages, i, &link, diags)
+            } else {
+                resolve_for(&index, pages, i, &link, diags, &mut dangling)
+            };
+            let Some(j) = resolved else {
                 continue;
             };
-            let Some(t) = target_node(
+            let mut missing = Vec::new();
+            let found = target_node(
                 &graph,
                 &pages[j],
                 link.anchor.as_deref(),
                 &link,
                 &p.path,
-                diags,
-            ) else {
+                if p.kind == PageKind::Thesis && !is_part_of {
+                    &mut missing
+                } else {
+                    &mut *diags
+                },
+            );
+            keep_dangling(p, &pages[j], &link, missing, &mut dangling);
+            let Some(t) = found else {
                 continue;
             };
             let e = Edge {
@@ -371,7 +427,67 @@ pub fn build(pages: &[Page], diags: &mut Vec<Diagnostic>) -> Graph {
     if let Some(cycle) = graph.find_cycle() {
         diags.push(cycle_diagnostic(&graph, pages, &cycle));
     }
-    graph
+    diags.extend(dangling.iter().map(|d| d.diag.clone()));
+    (graph, dangling)
+}
+
+/// `resolve_link`, except that on a thesis a link to no page is kept apart as dangling: the page
+/// may have held what the thesis was scored against. Its key is the name as an id (a wikilink's
+/// name, a path's file stem); a link by title to a gone page stays an error.
+fn resolve_for(
+    index: &Index,
+    pages: &[Page],
+    from: usize,
+    link: &Link,
+    diags: &mut Vec<Diagnostic>,
+    dangling: &mut Vec<Dangling>,
+) -> Option<usize> {
+    let page = &pages[from];
+    if page.kind != PageKind::Thesis {
+        return resolve_link(index, pages, from, link, diags);
+    }
+    let mut missing = Vec::new();
+    let found = resolve_link(index, pages, from, link, &mut missing);
+    let name = match &link.target {
+        Target::Wiki { name } => name.trim().to_lowercase(),
+        Target::Path { path } => path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_lowercase())
+            .unwrap_or_default(),
+        Target::Here => String::new(),
+    };
+    for diag in missing {
+        let key = match link.anchor.as_deref() {
+            Some(a) => format!("{name}#{}", a.to_lowercase()),
+            None => name.clone(),
+        };
+        dangling.push(Dangling {
+            thesis: page_key(page),
+            key,
+            diag,
+        });
+    }
+    found
+}
+
+/// Keeps a thesis's `anchor-to-no-claim` apart, with the key it names.
+fn keep_dangling(
+    thesis: &Page,
+    target: &Page,
+    link: &Link,
+    missing: Vec<Diagnostic>,
+    dangling: &mut Vec<Dangling>,
+) {
+    let Some(anchor) = link.anchor.as_deref() else {
+        return;
+    };
+    for diag in missing {
+        dangling.push(Dangling {
+            thesis: page_key(thesis),
+            key: anchor_key(target, anchor),
+            diag,
+        });
+    }
 }
 
 /// A thesis's dependency: an upstream thesis by its score (`builds_on`), anything else as evidence.

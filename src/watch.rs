@@ -544,8 +544,8 @@ fn load_full(root: &Path, abs_root: &Path) -> Result<Loaded, Vec<Diagnostic>> {
         files.insert(p, fs);
         pages.extend(page);
     }
-    let mut diags = Vec::new();
-    let graph = resolve::build(&pages, &mut diags);
+    let mut diags = crate::layout::folder_warnings(&pages, &config.folders);
+    let (graph, dangling) = resolve::build_parts(&pages, &mut diags);
     tracing::debug!(
         pages = pages.len(),
         nodes = graph.len(),
@@ -560,6 +560,7 @@ fn load_full(root: &Path, abs_root: &Path) -> Result<Loaded, Vec<Diagnostic>> {
             pages,
             graph,
             diags,
+            dangling,
         },
         files,
     })
@@ -620,10 +621,11 @@ impl State {
         dry_run: bool,
         out: &Out,
     ) -> Result<State, Vec<Diagnostic>> {
-        let loaded = load_full(root, abs_root)?;
+        let mut loaded = load_full(root, abs_root)?;
         let lock = Lock::read(root)
             .map_err(|d| vec![d])?
             .unwrap_or_else(Lock::new);
+        loaded.repo.settle_dangling(&lock);
         let filter = PageFilter::new(abs_root, &loaded.repo.config.exclude);
         let mut s = State {
             abs_root: abs_root.to_path_buf(),
@@ -1159,7 +1161,8 @@ impl State {
     fn rebuild(&mut self, out: &Out) -> Option<(Vec<NodeIx>, bool)> {
         let started = Instant::now();
         let mut diags = Vec::new();
-        let graph = resolve::build(&self.repo.pages, &mut diags);
+        let (graph, dangling) = resolve::build_parts(&self.repo.pages, &mut diags);
+        let dangling = load::settle(dangling, &self.lock, &mut diags);
         tracing::debug!(
             nodes = graph.len(),
             ms = started.elapsed().as_millis() as u64,
@@ -1181,6 +1184,7 @@ impl State {
         let old = std::mem::replace(&mut self.repo.graph, graph);
         let old_files = std::mem::replace(&mut self.graph_files, graph_files(&self.repo.pages));
         self.repo.diags = diags;
+        self.repo.dangling = dangling;
         if self.full_pending {
             self.verdicts.retain(|k, _| {
                 self.repo
@@ -1259,7 +1263,8 @@ impl State {
             Ok(l) => self.lock = l.unwrap_or_else(Lock::new),
             Err(d) => out.diags(&[d]),
         }
-        let Loaded { repo, files } = loaded;
+        let Loaded { mut repo, files } = loaded;
+        repo.settle_dangling(&self.lock);
         self.filter = PageFilter::new(&self.abs_root, &repo.config.exclude);
         // Diagnostics of files that changed (or appeared) since they were last read.
         let file_diags: Vec<Diagnostic> = files
@@ -1275,6 +1280,7 @@ impl State {
             pages,
             graph,
             diags,
+            dangling,
             ..
         } = repo;
         self.repo.config = config;
@@ -1296,6 +1302,7 @@ impl State {
         }
         self.repo.graph = graph;
         self.repo.diags = diags;
+        self.repo.dangling = dangling;
         self.graph_files = graph_files(&self.repo.pages);
         self.full_pending = false;
         let eval = eval::evaluate(&self.repo, &self.lock);

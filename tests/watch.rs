@@ -589,3 +589,25 @@ fn git_checkout_is_one_evaluation() {
         "{events:#?}"
     );
 }
+
+#[test]
+fn deleting_a_cited_row_flags_the_thesis_stale() {
+    let dir = repo();
+    let root = dir.path();
+    let mut w = Watch::json(root);
+    let text = read(root, CONCEPT);
+    let row = "| Parameters | 11B | Genie 3 | [[Genie 3]] |\n";
+    assert!(text.contains(row), "fixture changed");
+    std::fs::write(root.join(CONCEPT), text.replacen(row, "", 1)).expect("write");
+    let events = w.events_until(|e| is(e, "stale") && e["thesis"] == "realtime-sim-ready");
+    let stale = events.last().expect("stale");
+    assert_eq!(stale["causes"][0]["rule"], "claim-removed", "{stale}");
+    assert_eq!(
+        stale["causes"][0]["node"],
+        "generative-world-models#parameters@genie-3"
+    );
+    assert!(
+        !events.iter().any(|e| is(e, "diagnostic")),
+        "a gone row is no input error: {events:#?}"
+    );
+}
