@@ -199,7 +199,11 @@ pub fn print_diags(root: &Path, diags: &[Diagnostic], format: Option<Format>) {
             }
             Some(Format::Github) => d.github() + "\n",
             _ => {
-                let source = std::fs::read_to_string(root.join(&d.path)).ok();
+                // Only a regular file is read for the snippet: a pipe would block forever.
+                let file = root.join(&d.path);
+                let source = (d.span.is_some() && file.is_file())
+                    .then(|| std::fs::read_to_string(&file).ok())
+                    .flatten();
                 d.render(source.as_deref(), colour)
             }
         };
@@ -209,18 +213,29 @@ pub fn print_diags(root: &Path, diags: &[Diagnostic], format: Option<Format>) {
 
 /// Loads the repo; diagnostics that are errors stop the command, warnings are printed.
 pub fn load_checked(root: &Path, format: Option<Format>) -> Result<Repo, Failure> {
-    let repo = load_quiet(root)?;
+    let (repo, _) = load_quiet(root, false)?;
     print_diags(root, &repo.diags, format);
     Ok(repo)
 }
 
-/// Loads the repo; diagnostics that are errors stop the command, warnings stay in `repo.diags`.
-fn load_quiet(root: &Path) -> Result<Repo, Failure> {
+/// Loads the repo and, when `want_lock` or a thesis links to something missing, reads the lock
+/// (`None` when there is none). Fails with every error of the settings, the pages and the lock
+/// together, sorted by place; warnings stay in `repo.diags`.
+fn load_quiet(root: &Path, want_lock: bool) -> Result<(Repo, Option<Lock>), Failure> {
     let mut repo = load::load(root)?;
-    // Only a thesis's link to a missing anchor or page needs the lock before evaluation.
-    if !repo.dangling.is_empty() {
-        let lock = Lock::read(root)?.unwrap_or_else(Lock::new);
-        repo.settle_dangling(&lock);
+    let mut lock = None;
+    if want_lock || !repo.dangling.is_empty() {
+        match Lock::read(root) {
+            Ok(read) => {
+                // Only a thesis's link to a missing anchor or page needs the lock before
+                // evaluation: it tells a gone dependency from a typo.
+                if !repo.dangling.is_empty() {
+                    repo.settle_dangling(read.as_ref().unwrap_or(&Lock::new()));
+                }
+                lock = read;
+            }
+            Err(d) => repo.diags.push(d),
+        }
     }
     if repo.has_errors() {
         let mut diags = repo.diags;
@@ -230,7 +245,7 @@ fn load_quiet(root: &Path) -> Result<Repo, Failure> {
     repo.diags
         .sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
     repo.shed_parse_detail();
-    Ok(repo)
+    Ok((repo, lock))
 }
 
 fn run(cli: &Cli, root: &Path) -> Result<i32, Failure> {
@@ -252,13 +267,9 @@ fn run(cli: &Cli, root: &Path) -> Result<i32, Failure> {
         Some(Command::Init { force }) => init(cli, root, *force),
         Some(Command::Watch { debounce }) => crate::watch::run(cli, root, *debounce),
         Some(Command::Rules) => {
-            let (config, rules) = load::settings(
-                std::fs::read_to_string(root.join(crate::config::FILE_NAME))
-                    .ok()
-                    .as_deref(),
-                &crate::rules::read_from(root),
-            )?;
-            let _ = config;
+            let config_text = load::read_config(root)?;
+            let (_, rules) =
+                load::settings(config_text.as_deref(), &crate::rules::read_from(root))?;
             print!("{}", crate::rules::describe_rules(&rules));
             Ok(0)
         }
@@ -270,25 +281,32 @@ fn run(cli: &Cli, root: &Path) -> Result<i32, Failure> {
     }
 }
 
-/// Loads the repo and the lock, and evaluates every thesis.
+/// Loads the repo and the lock, and evaluates every thesis. Problems in the settings, the
+/// pages and the lock are reported together.
 fn evaluated(cli: &Cli, root: &Path) -> Result<(Repo, Lock, Evaluation), Failure> {
-    let repo = load_checked(root, cli.format)?;
-    evaluate_loaded(root, repo)
+    let started = std::time::Instant::now();
+    let (repo, lock) = load_quiet(root, true)?;
+    print_diags(root, &repo.diags, cli.format);
+    evaluate_loaded(repo, lock, started)
 }
 
 /// `evaluated` for a command that prints a report: the report carries the input warnings in
 /// every machine format (JSON, GitHub, JUnit); human output keeps them on stderr.
 fn evaluated_for_report(cli: &Cli, root: &Path) -> Result<(Repo, Lock, Evaluation), Failure> {
-    let repo = load_quiet(root)?;
+    let started = std::time::Instant::now();
+    let (repo, lock) = load_quiet(root, true)?;
     if matches!(cli.format, None | Some(Format::Human)) {
         print_diags(root, &repo.diags, cli.format);
     }
-    evaluate_loaded(root, repo)
+    evaluate_loaded(repo, lock, started)
 }
 
-fn evaluate_loaded(root: &Path, repo: Repo) -> Result<(Repo, Lock, Evaluation), Failure> {
-    let started = std::time::Instant::now();
-    let lock = Lock::read(root)?.unwrap_or_else(Lock::new);
+fn evaluate_loaded(
+    repo: Repo,
+    lock: Option<Lock>,
+    started: std::time::Instant,
+) -> Result<(Repo, Lock, Evaluation), Failure> {
+    let lock = lock.unwrap_or_default();
     tracing::debug!(
         theses = lock.thesis.len(),
         ms = started.elapsed().as_millis() as u64,
@@ -344,11 +362,11 @@ fn check(cli: &Cli, root: &Path, base: Option<&str>) -> Result<i32, Failure> {
 /// the ref into memory; writes nothing.
 fn against_base(cli: &Cli, root: &Path, rev: &str) -> Result<Evaluation, Failure> {
     let base = crate::git::load_base(root, rev)?;
-    let head = load_checked(root, cli.format)?;
+    let (head, head_lock) = load_quiet(root, true)?;
+    print_diags(root, &head.diags, cli.format);
     if let Some(w) = crate::git::base_errors(&base, rev) {
         print_diags(root, &[w], cli.format);
     }
-    let head_lock = Lock::read(root)?;
     let cmp = crate::git::compare(&base, &head, head_lock.as_ref());
     if cli.format.unwrap_or(Format::Human) == Format::Human && !cli.quiet {
         let already = cmp.head.verdicts.len() - cmp.newly.verdicts.len();
@@ -575,6 +593,11 @@ fn record(cli: &Cli, root: &Path, repo: &Repo, chosen: &[&eval::Verdict]) -> Res
             let snap = eval::baseline(repo, &trees, lock, *ix);
             lock.accept(t, *score, &snap);
         }
+        lock.retain_theses(|t| {
+            repo.graph
+                .get(t)
+                .is_some_and(|ix| repo.graph.node(ix).kind == rescore_graph::NodeKind::Thesis)
+        });
     };
     if cli.dry_run {
         let mut lock = Lock::read(root)?.unwrap_or_else(Lock::new);
@@ -761,6 +784,14 @@ fn init(cli: &Cli, root: &Path, force: bool) -> Result<i32, Failure> {
     };
     let would = match &held {
         Some(held) => {
+            if lock::mark_union_merge(root)
+                .map_err(|e| Failure::Usage(format!("cannot write .gitattributes: {e}")))?
+                && !cli.quiet
+            {
+                println!(
+                    "wrote .gitattributes: git merges the lock files by keeping both sides' lines"
+                );
+            }
             lock::update_held(held, root, start_over)?;
             ""
         }

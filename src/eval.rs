@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::diag::Diagnostic;
 use crate::load::Repo;
 use crate::lock::{Baseline, Entry, Lock, Snapshot};
-use crate::rules::{similarity, Change, RuleSet, Severity};
+use crate::rules::{self, similarity, Change, RuleSet, Severity};
 use crate::trees::{self, hex, parse_hex, Trees};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -201,6 +201,11 @@ pub fn evaluate_known(
             .map(|p| p.path.to_string_lossy().replace('\\', "/"))
             .unwrap_or_default();
         let (st, causes, waiting_on) = match lock.thesis.get(&node.key) {
+            None if lock.conflicted.contains_key(&node.key) => (
+                Status::Stale,
+                vec![accepted_twice(&node.key, &lock.conflicted[&node.key])],
+                Vec::new(),
+            ),
             None => (Status::Unscored, Vec::new(), Vec::new()),
             Some(base) => {
                 let mut causes = tree_causes(repo, lock, &trees, base, t, &mut errors);
@@ -238,24 +243,33 @@ pub fn evaluate_known(
                                     None
                                 }
                             };
-                            if let Some(old) = old {
-                                for c in
-                                    repo.rules
-                                        .diff(NodeKind::Thesis, &old.state, &g.node(u).state)
-                                {
-                                    causes.push(cause(
-                                        c,
-                                        ukey.clone(),
-                                        None,
-                                        vec![ukey.clone(), node.key.clone()],
-                                    ));
+                            let via = vec![ukey.clone(), node.key.clone()];
+                            match old {
+                                Some(old) => {
+                                    for c in repo.rules.diff(
+                                        NodeKind::Thesis,
+                                        &old.state,
+                                        &g.node(u).state,
+                                    ) {
+                                        causes.push(cause(c, ukey.clone(), None, via.clone()));
+                                    }
                                 }
+                                None if trees.id(g, u)
+                                    != base
+                                        .against
+                                        .get(ukey)
+                                        .and_then(|id| parse_hex(id))
+                                        .unwrap_or(0) =>
+                                {
+                                    causes.push(lost(ukey, rules::describe(&g.node(u).state), via));
+                                }
+                                None => {}
                             }
                         }
                         _ => waiting.push(ukey.clone()),
                     }
                 }
-                causes.retain(|c| c.severity >= repo.rules.flag_at);
+                causes.retain(|c| c.severity >= repo.rules.flag_at || c.rule == LOST);
                 causes.sort_by(|a, b| {
                     b.severity
                         .cmp(&a.severity)
@@ -288,6 +302,45 @@ pub fn evaluate_known(
     }
     verdicts.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.thesis.cmp(&b.thesis)));
     Evaluation { verdicts, errors }
+}
+
+/// The rule name of causes that come from the lock itself, not from the research repo: they
+/// are reported whatever `flag_at` says, since no rule can judge what the lock lost.
+const LOST: &str = "lock-merge";
+
+/// A thesis two merged branches accepted differently.
+fn accepted_twice(thesis: &str, baselines: &[Baseline]) -> Cause {
+    let scores: Vec<String> = baselines
+        .iter()
+        .map(|b| rules::describe(&MaterialState::Thesis { score: b.score }))
+        .collect();
+    Cause {
+        rule: LOST.into(),
+        field: "baseline",
+        severity: Severity::Major,
+        node: thesis.to_string(),
+        was: None,
+        before: format!("score {} on one branch", scores[0]),
+        after: format!("{} on the other", scores[1..].join(", ")),
+        detail: Some("accepted differently on two branches: re-score".into()),
+        via: vec![thesis.to_string()],
+    }
+}
+
+/// A dependency whose baseline entry the lock does not hold (a merge dropped it on one side
+/// while the other still used it): what it was is unknown, so the thesis must be re-scored.
+fn lost(key: &str, now: String, via: Vec<String>) -> Cause {
+    Cause {
+        rule: LOST.into(),
+        field: "baseline",
+        severity: Severity::Major,
+        node: key.to_string(),
+        was: None,
+        before: "missing from the lock".into(),
+        after: now,
+        detail: Some("the lock lost what this was accepted against in a merge: re-score".into()),
+        via,
+    }
 }
 
 fn cause(c: Change, node: String, was: Option<String>, via: Vec<String>) -> Cause {
@@ -331,7 +384,7 @@ fn tree_causes(
             None => new_deps.push(d),
             Some(old_id) if parse_hex(old_id) != Some(trees.id(g, d)) => match lock.entry(old_id) {
                 Ok(Some(old)) => diff_tree(repo, lock, trees, &old, d, via, &mut causes, errors),
-                Ok(None) => {}
+                Ok(None) => causes.push(lost(&n.key, rules::describe(&n.state), via)),
                 Err(diag) => errors.push(diag),
             },
             Some(_) => {}
@@ -344,7 +397,11 @@ fn tree_causes(
         let before = causes.len();
         match lock.entry(id) {
             Ok(Some(old)) => relinked.extend(gone(repo, lock, &old, &tkey, &current, &mut causes)),
-            Ok(None) => {}
+            Ok(None) => causes.push(lost(
+                key,
+                "gone".into(),
+                vec![key.to_string(), tkey.clone()],
+            )),
             Err(diag) => errors.push(diag),
         }
         // A link the thesis still has to something gone that no rule reports (a source or a
@@ -512,7 +569,10 @@ fn diff_tree(
             Ok(Some(e)) => {
                 old_kids.insert(e.key.clone(), (id.clone(), e));
             }
-            Ok(None) => {}
+            Ok(None) => causes.push(Cause {
+                before: format!("an upstream entry ({id}) missing from the lock"),
+                ..lost(&n.key, rules::describe(&n.state), via.clone())
+            }),
             Err(d) => errors.push(d),
         }
     }

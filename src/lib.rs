@@ -24,6 +24,7 @@ pub mod report;
 pub mod resolve;
 pub mod rules;
 pub mod select;
+pub mod toml_spans;
 pub mod trees;
 pub mod watch;
 pub mod writeback;

@@ -1,7 +1,9 @@
 //! Loading a research repo: find its root, read `rescore.toml` and the rules, walk the pages
 //! (honouring `.gitignore` and `exclude`), parse them in parallel and build the graph.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
@@ -80,57 +82,331 @@ pub fn find_root(explicit: Option<&Path>, cwd: &Path) -> PathBuf {
         .to_path_buf()
 }
 
-/// Config and rules, or the diagnostics that stop everything else.
+/// Config and rules, or every diagnostic found in them.
 pub fn settings(
     config_text: Option<&str>,
     read: &dyn Fn(&Path) -> Option<String>,
 ) -> Result<(Config, RuleSet), Vec<Diagnostic>> {
-    let config_path = Path::new(FILE_NAME);
-    let config = match config_text {
-        Some(text) => Config::parse(text, config_path).map_err(|d| vec![d])?,
-        None => Config::default(),
-    };
-    let rules = RuleSet::load(&config, config_path, read)?;
+    let (config, rules, diags) = settings_with_problems(config_text, read);
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(diags);
+    }
     Ok((config, rules))
 }
 
-/// Every markdown page below the root, relative paths, sorted.
-pub fn walk(root: &Path, config: &Config) -> Result<Vec<PathBuf>, Diagnostic> {
-    let mut overrides = ignore::overrides::OverrideBuilder::new(root);
-    for glob in &config.exclude {
-        overrides.add(&format!("!{glob}")).map_err(|e| {
-            Diagnostic::error(
-                "bad-exclude",
-                Path::new(FILE_NAME),
-                Pos::at(1, 1),
-                format!("exclude glob `{glob}`: {e}"),
-            )
-            .expected("a gitignore-style glob relative to the root")
-            .hint("check the brackets and stars in the glob")
-        })?;
-    }
-    let overrides = overrides.build().map_err(|e| {
-        Diagnostic::error(
-            "bad-exclude",
-            Path::new(FILE_NAME),
+/// Config and rules as far as they can be read (defaults for each part that cannot), with
+/// every problem found, so pages can still be loaded and their problems reported too.
+pub fn settings_with_problems(
+    config_text: Option<&str>,
+    read: &dyn Fn(&Path) -> Option<String>,
+) -> (Config, RuleSet, Vec<Diagnostic>) {
+    let config_path = Path::new(FILE_NAME);
+    let (config, mut diags) = match config_text {
+        Some(text) => {
+            let parsed = Config::parse(text, config_path);
+            (parsed.config, parsed.diags)
+        }
+        None => (Config::default(), Vec::new()),
+    };
+    let (rules, rule_diags) = RuleSet::load(&config, config_path, read);
+    diags.extend(rule_diags);
+    (config, rules, diags)
+}
+
+/// The text of `rescore.toml`: `None` when there is none; an error when it is there and cannot
+/// be read (a folder of that name, no permission, not UTF-8), never "no settings" in silence.
+pub fn read_config(root: &Path) -> Result<Option<String>, Diagnostic> {
+    let path = Path::new(FILE_NAME);
+    match std::fs::read(root.join(FILE_NAME)) {
+        Ok(bytes) => decode(path, bytes).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Diagnostic::error(
+            "unreadable",
+            path,
             Pos::at(1, 1),
-            format!("exclude globs: {e}"),
+            format!("cannot read rescore.toml: {}", io_words(&e)),
         )
-        .expected("gitignore-style globs")
-        .hint("check `exclude` in rescore.toml")
-    })?;
-    let mut paths: Vec<PathBuf> = ignore::WalkBuilder::new(root)
-        .hidden(true)
-        .require_git(false)
-        .overrides(overrides)
-        .build()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
-        .filter_map(|e| e.path().strip_prefix(root).ok().map(Path::to_path_buf))
-        .collect();
+        .expected("rescore.toml to be a readable file (or absent, for the defaults)")
+        .hint(if root.join(FILE_NAME).is_dir() {
+            "rescore.toml is a folder: remove or rename it"
+        } else {
+            "check the file's permissions"
+        })),
+    }
+}
+
+/// An I/O error in words, without the OS error number.
+pub fn io_words(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::PermissionDenied => "permission denied".into(),
+        K::NotFound => "it does not exist".into(),
+        K::IsADirectory => "it is a folder, not a file".into(),
+        _ => {
+            let text = e.to_string();
+            match text.find(" (os error") {
+                Some(cut) => text[..cut].to_lowercase(),
+                None => text,
+            }
+        }
+    }
+}
+
+/// Every markdown page below the root (relative paths, sorted), with a diagnostic for every
+/// place the walk could not read or would not follow. Symlinks are followed while they stay
+/// inside the root; one pointing outside it is reported, and a page reached both through a
+/// symlink and at its real place is read once, at its real place.
+pub fn walk(root: &Path, config: &Config) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut overrides = ignore::overrides::OverrideBuilder::new(root);
+    for (i, glob) in config.exclude.iter().enumerate() {
+        if let Err(e) = overrides.add(&format!("!{glob}")) {
+            diags.push(bad_exclude(
+                config.spans.of(&format!("exclude[{i}]")),
+                format!("exclude glob `{glob}`: {e}"),
+            ));
+        }
+    }
+    let overrides = overrides.build().unwrap_or_else(|e| {
+        diags.push(bad_exclude(
+            config.spans.of("exclude"),
+            format!("exclude globs: {e}"),
+        ));
+        ignore::overrides::Override::empty()
+    });
+    let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let outside: Arc<Mutex<Vec<(PathBuf, PathBuf)>>> = Arc::default();
+    let linked: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
+    let walker = {
+        let (outside, linked, real_root) = (outside.clone(), linked.clone(), real_root.clone());
+        ignore::WalkBuilder::new(root)
+            .hidden(true)
+            .require_git(false)
+            .follow_links(true)
+            .overrides(overrides)
+            .filter_entry(move |e| {
+                if e.depth() == 0 || !e.path_is_symlink() {
+                    return true;
+                }
+                // A dangling link is left to the walk, which reports it.
+                let Ok(target) = e.path().canonicalize() else {
+                    return true;
+                };
+                if target.starts_with(&real_root) {
+                    entries(&linked).push(e.path().to_path_buf());
+                    return true;
+                }
+                // Outside the root only a folder or a page is worth a word: a link to an image
+                // elsewhere is not a page either way.
+                if target.is_dir() || e.path().extension().is_some_and(|x| x == "md") {
+                    entries(&outside).push((e.path().to_path_buf(), target));
+                }
+                false
+            })
+            .build()
+    };
+    let rel = |p: &Path| p.strip_prefix(root).unwrap_or(p).to_path_buf();
+    let mut paths = Vec::new();
+    for item in walker {
+        let entry = match item {
+            Ok(entry) => entry,
+            Err(e) => {
+                diags.push(walk_error(root, &e));
+                continue;
+            }
+        };
+        if let Some(e) = entry.error() {
+            diags.push(ignore_file_warning(root, e));
+        }
+        let is_md = entry.path().extension().is_some_and(|x| x == "md");
+        match entry.file_type() {
+            Some(t) if t.is_file() && is_md => paths.push(rel(entry.path())),
+            Some(t) if !t.is_file() && !t.is_dir() && is_md => diags.push(
+                Diagnostic::error(
+                    "not-a-file",
+                    &rel(entry.path()),
+                    Pos::at(1, 1),
+                    "this page is not a regular file (a pipe, socket or device)",
+                )
+                .expected("a markdown page as a regular file")
+                .hint("replace it with a regular file, or add it to `exclude`"),
+            ),
+            _ => {}
+        }
+    }
+    for (link, target) in entries(&outside).iter() {
+        let link = rel(link);
+        diags.push(
+            Diagnostic::error(
+                "symlink-outside-root",
+                &link,
+                Pos::at(1, 1),
+                format!(
+                    "{} is a symlink to {}, outside the research repo: its pages are not read",
+                    link.display(),
+                    target.display()
+                ),
+            )
+            .expected("pages inside the research repo (symlinks may point anywhere within it)")
+            .hint(format!(
+                "move what it points to into the repo, or add `{}` to `exclude` to skip it",
+                link.display()
+            )),
+        );
+    }
+    let linked: Vec<PathBuf> = entries(&linked).iter().map(|p| rel(p)).collect();
+    if !linked.is_empty() {
+        let walked: HashSet<PathBuf> = paths.iter().cloned().collect();
+        paths.retain(|p| {
+            if !linked.iter().any(|l| p.starts_with(l)) {
+                return true;
+            }
+            let real = root
+                .join(p)
+                .canonicalize()
+                .ok()
+                .and_then(|r| r.strip_prefix(&real_root).ok().map(Path::to_path_buf));
+            real.is_none_or(|r| r == *p || !walked.contains(&r))
+        });
+    }
     paths.sort();
-    Ok(paths)
+    (paths, diags)
+}
+
+/// The list behind a mutex, even if a thread panicked while holding it.
+fn entries<T>(list: &Mutex<Vec<T>>) -> std::sync::MutexGuard<'_, Vec<T>> {
+    list.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn bad_exclude(at: Pos, message: String) -> Diagnostic {
+    Diagnostic::error("bad-exclude", Path::new(FILE_NAME), at, message)
+        .expected("a gitignore-style glob relative to the root")
+        .hint("check the brackets and stars in the glob")
+}
+
+/// A folder or link the walk could not enter, as a diagnostic at its path.
+fn walk_error(root: &Path, e: &ignore::Error) -> Diagnostic {
+    let mut err = e;
+    let mut path = None;
+    loop {
+        match err {
+            ignore::Error::WithPath {
+                path: p,
+                err: inner,
+            } => {
+                path = path.or(Some(p.clone()));
+                err = inner;
+            }
+            ignore::Error::WithDepth { err: inner, .. }
+            | ignore::Error::WithLineNumber { err: inner, .. } => err = inner,
+            _ => break,
+        }
+    }
+    let rel = |p: &Path| p.strip_prefix(root).unwrap_or(p).to_path_buf();
+    if let ignore::Error::Loop { ancestor, child } = err {
+        let child = rel(child);
+        return Diagnostic::error(
+            "symlink-loop",
+            &child,
+            Pos::at(1, 1),
+            format!(
+                "{} is a symlink back to {}: following it would never end",
+                child.display(),
+                rel(ancestor).display()
+            ),
+        )
+        .expected("symlinks that do not point at a folder containing them")
+        .hint(format!(
+            "remove the link, or add `{}` to `exclude`",
+            child.display()
+        ));
+    }
+    let path = path
+        .map(|p| rel(&p))
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
+    let dangling = std::fs::symlink_metadata(root.join(&path)).is_ok_and(|m| m.is_symlink())
+        && !root.join(&path).exists();
+    if dangling {
+        // A link that could stand for a page or a folder of pages fails the run; a dangling
+        // link to an image or other file is only worth a warning.
+        let may_hold_pages = path.extension().is_none_or(|x| x == "md");
+        let make = if may_hold_pages {
+            Diagnostic::error
+        } else {
+            Diagnostic::warning
+        };
+        let target = std::fs::read_link(root.join(&path)).unwrap_or_default();
+        return make(
+            "broken-symlink",
+            &path,
+            Pos::at(1, 1),
+            format!(
+                "{} is a symlink to {}, which does not exist",
+                path.display(),
+                target.display()
+            ),
+        )
+        .expected("a symlink to an existing file or folder")
+        .hint("fix or remove the link");
+    }
+    let why = err
+        .io_error()
+        .map(io_words)
+        .unwrap_or_else(|| err.to_string());
+    Diagnostic::error(
+        "unreadable",
+        &path,
+        Pos::at(1, 1),
+        format!("cannot read {}: {why}", shown(&path)),
+    )
+    .expected("a readable folder")
+    .hint("check its permissions: pages in it would be missed")
+}
+
+fn shown(path: &Path) -> String {
+    if path == Path::new(".") {
+        "the research repo root".into()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// A `.gitignore` (or `.ignore`) line that does not parse: the walk goes on without it.
+fn ignore_file_warning(root: &Path, e: &ignore::Error) -> Diagnostic {
+    let mut err = e;
+    let mut path = PathBuf::new();
+    let mut line = 1;
+    loop {
+        match err {
+            ignore::Error::Partial(errs) if !errs.is_empty() => err = &errs[0],
+            ignore::Error::WithPath {
+                path: p,
+                err: inner,
+            } => {
+                path = p.strip_prefix(root).unwrap_or(p).to_path_buf();
+                err = inner;
+            }
+            ignore::Error::WithLineNumber {
+                line: l,
+                err: inner,
+            } => {
+                line = u32::try_from(*l).unwrap_or(u32::MAX);
+                err = inner;
+            }
+            ignore::Error::WithDepth { err: inner, .. } => err = inner,
+            _ => break,
+        }
+    }
+    Diagnostic::warning(
+        "bad-ignore-file",
+        &path,
+        Pos::at(line, 1),
+        format!("ignore file line not understood, so not applied: {err}"),
+    )
+    .expected("gitignore-style patterns")
+    .hint("fix the pattern; until then the files it meant to skip are read as pages")
 }
 
 /// Parses page texts (in parallel) and builds the graph.
@@ -148,25 +424,82 @@ pub fn build(
         files
             .par_iter()
             .map(|(path, text)| match text {
-                Ok(t) => page::parse(path, t, &cx),
-                Err(d) => (None, vec![d.clone()]),
+                Ok(t) => parse(path, t, &cx),
+                Err(d) => unparsed(path, None, d.clone()),
             })
             .collect()
     };
-    assemble(root, config, rules, parsed)
+    assemble(root, config, rules, parsed, Vec::new())
 }
 
-/// A page parsed on its own, with the problems found in it.
-type Parsed = (Option<Page>, Vec<Diagnostic>);
+/// A page parsed on its own, with the problems found in it; a page that could not be used
+/// leaves the names other pages may know it by.
+struct Parsed {
+    page: Option<Page>,
+    diags: Vec<Diagnostic>,
+    lost: Option<resolve::Lost>,
+}
+
+fn parse(path: &Path, text: &str, cx: &ParseContext) -> Parsed {
+    let (page, diags) = page::parse(path, text, cx);
+    let lost = page.is_none().then(|| lost_page(path, Some(text)));
+    Parsed { page, diags, lost }
+}
+
+fn unparsed(path: &Path, text: Option<&str>, d: Diagnostic) -> Parsed {
+    Parsed {
+        page: None,
+        diags: vec![d],
+        lost: Some(lost_page(path, text)),
+    }
+}
+
+/// The names a page that failed to parse is probably linked by: its path and stem, and the
+/// `id`, `title` and first `# ` heading as far as they can be read from its lines. Links to
+/// those are not reported again: the page's own error is the one to fix.
+fn lost_page(path: &Path, text: Option<&str>) -> resolve::Lost {
+    let mut names: Vec<String> = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .into_iter()
+        .collect();
+    for line in text.unwrap_or_default().lines() {
+        let line = line.trim();
+        if let Some(h1) = line.strip_prefix("# ") {
+            names.push(h1.trim().to_string());
+            break;
+        }
+        for key in ["id", "title"] {
+            let value = line
+                .strip_prefix(key)
+                .map(str::trim_start)
+                .and_then(|rest| rest.strip_prefix(['=', ':']));
+            if let Some(v) = value {
+                names.push(v.trim().trim_matches(['"', '\'']).to_string());
+            }
+        }
+    }
+    resolve::Lost {
+        path: path.to_path_buf(),
+        names,
+    }
+}
 
 /// Builds the graph from parsed pages.
-fn assemble(root: PathBuf, config: Config, rules: RuleSet, parsed: Vec<Parsed>) -> Repo {
+fn assemble(
+    root: PathBuf,
+    config: Config,
+    rules: RuleSet,
+    parsed: Vec<Parsed>,
+    mut diags: Vec<Diagnostic>,
+) -> Repo {
     let started = Instant::now();
-    let mut diags = Vec::new();
     let mut pages = Vec::with_capacity(parsed.len());
-    for (p, d) in parsed {
-        diags.extend(d);
-        pages.extend(p);
+    let mut lost = Vec::new();
+    for p in parsed {
+        diags.extend(p.diags);
+        pages.extend(p.page);
+        lost.extend(p.lost);
     }
     tracing::debug!(
         pages = pages.len(),
@@ -174,7 +507,7 @@ fn assemble(root: PathBuf, config: Config, rules: RuleSet, parsed: Vec<Parsed>) 
         "parsed"
     );
     diags.extend(crate::layout::folder_warnings(&pages, &config.folders));
-    let (graph, dangling) = resolve::build_parts(&pages, &mut diags);
+    let (graph, dangling) = resolve::build_parts(&pages, &lost, &mut diags);
     tracing::debug!(
         nodes = graph.len(),
         edges = graph.edge_count(),
@@ -199,7 +532,7 @@ pub fn read_page(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
             "unreadable",
             rel,
             Pos::at(1, 1),
-            format!("cannot read page: {e}"),
+            format!("cannot read page: {}", io_words(&e)),
         )
         .expected("a readable file")
         .hint("check the file's permissions")
@@ -224,7 +557,8 @@ pub fn decode(rel: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
     })
 }
 
-/// Loads the repo at `root` from disk.
+/// Loads the repo at `root` from disk. Only a root that is not a folder stops it: every other
+/// problem (settings, folders, pages, links) is a diagnostic in the repo, all found in one run.
 pub fn load(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
     let started = Instant::now();
     if !root.is_dir() {
@@ -237,12 +571,16 @@ pub fn load(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
         .expected("a folder holding markdown pages (and optionally rescore.toml)")
         .hint("pass --root DIR or run rescore inside the research repo")]);
     }
-    let config_text = match std::fs::read(root.join(FILE_NAME)) {
-        Ok(b) => Some(decode(Path::new(FILE_NAME), b).map_err(|d| vec![d])?),
-        Err(_) => None,
-    };
-    let (config, rules) = settings(config_text.as_deref(), &crate::rules::read_from(root))?;
-    let paths = walk(root, &config).map_err(|d| vec![d])?;
+    let mut diags = Vec::new();
+    let config_text = read_config(root).unwrap_or_else(|d| {
+        diags.push(d);
+        None
+    });
+    let (config, rules, settings_diags) =
+        settings_with_problems(config_text.as_deref(), &crate::rules::read_from(root));
+    diags.extend(settings_diags);
+    let (paths, walk_diags) = walk(root, &config);
+    diags.extend(walk_diags);
     let bar = progress(paths.len());
     // Read and parse in one parallel pass, so a page's text is dropped as soon as it is parsed.
     let parsed: Vec<Parsed> = {
@@ -254,8 +592,8 @@ pub fn load(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
             .into_par_iter()
             .progress_with(bar.clone())
             .map(|p| match read_page(root, &p) {
-                Ok(text) => page::parse(&p, &text, &cx),
-                Err(d) => (None, vec![d]),
+                Ok(text) => parse(&p, &text, &cx),
+                Err(d) => unparsed(&p, None, d),
             })
             .collect()
     };
@@ -265,7 +603,7 @@ pub fn load(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
         ms = started.elapsed().as_millis() as u64,
         "read and parsed"
     );
-    let repo = assemble(root.to_path_buf(), config, rules, parsed);
+    let repo = assemble(root.to_path_buf(), config, rules, parsed, diags);
     if config_text.is_none()
         && !repo.has_errors()
         && repo.pages.iter().all(|p| p.kind == PageKind::Note)

@@ -1,39 +1,80 @@
-//! `rescore.lock`: per thesis, its accepted score and the material state of everything upstream
-//! it was scored against. States are content-addressed and stored once. The file is TOML,
-//! sorted, one entry a line, so accepting one thesis touches only its own lines and two branches
-//! merge cleanly. It is written atomically (temp file + rename) under an exclusive lock on the
-//! repo folder, and only `accept` (and `init`) move a baseline.
+//! The lock: per thesis, its accepted score and the material state of everything upstream it was
+//! scored against, laid out so that git merges it line by line.
+//!
+//! - `rescore.lock` holds one line per accepted thesis (its score and the tree id of each direct
+//!   dependency), with a blank line between theses, so accepting one thesis changes only its own
+//!   line and two branches that accepted different theses never touch neighbouring lines.
+//! - `rescore.lock.d/0.toml` … `f.toml` hold the node entries, content-addressed by tree id and
+//!   sharded by the id's first hex digit: a shared state is stored once, and an entry's line is
+//!   the same on every branch that holds it. All sixteen files always exist, so no merge sees a
+//!   shard added on one side and deleted on the other.
+//!
+//! `rescore init` marks these files `merge=union` in `.gitattributes`; whatever git leaves (a
+//! union of both sides, or conflict markers when the attribute is missing), the reader takes
+//! every line of both sides. A thesis line names the lines it replaced (`was`, its last few
+//! predecessors), so a line a merge kept from the common ancestor is recognised as superseded; two lines for one thesis that do
+//! not supersede each other mean two branches accepted it differently, and it is reported stale
+//! until accepted again. Writes are atomic per file, under an exclusive lock on the repo folder,
+//! and ordered so that a reader always finds every entry the thesis file refers to.
 
-use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
+mod lines;
+mod v1;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
 use std::io::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use rescore_graph::MaterialState;
 use serde::{Deserialize, Serialize};
 
-use crate::config::parse_toml;
 use crate::diag::{Diagnostic, Pos};
 use crate::trees::{hex, parse_hex, TreeId};
 
 pub const FILE_NAME: &str = "rescore.lock";
-/// The lock format this rescore writes. Older versions are read and upgraded on the next write;
+/// The folder of node-entry shards.
+pub const DIR: &str = "rescore.lock.d";
+pub const SHARDS: usize = 16;
+/// The lock format this rescore writes. Older formats are read and upgraded on the next write;
 /// newer ones are refused rather than misread.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
-/// The parsed lock. Thesis baselines are parsed up front; the `[node]` section, which is most
-/// of the file, is only indexed, and an entry is parsed when evaluation needs to look inside a
-/// subtree whose tree id changed. That keeps `check` on a large repo close to the cost of
-/// reading the file.
+/// The lines `rescore init` puts in `.gitattributes`: git then merges the lock files by taking
+/// the lines of both sides, which the reader sorts out.
+pub const GITATTRIBUTES: &str = "rescore.lock merge=union\nrescore.lock.d/*.toml merge=union\n";
+
+/// The shard file holding entries whose tree id starts with hex digit `i`.
+pub fn shard_path(i: usize) -> PathBuf {
+    Path::new(DIR).join(format!("{i:x}.toml"))
+}
+
+fn shard_of(id: TreeId) -> usize {
+    (id >> 60) as usize
+}
+
+/// The lock's files as text: the thesis file and the sixteen shards (an absent shard is empty).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Files {
+    pub main: String,
+    pub shards: Vec<String>,
+}
+
+/// The parsed lock. Baselines are parsed up front; entries are only indexed, and one is parsed
+/// when evaluation looks inside a subtree whose tree id changed, which keeps `check` on a large
+/// repo close to the cost of reading the files.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Lock {
+    /// The format the lock was read in (`VERSION` for a new one).
     pub version: u32,
     pub thesis: BTreeMap<String, Baseline>,
-    /// The lock's text and where each `[node]` entry's line is in it.
-    raw: String,
-    index: HashMap<TreeId, Range<usize>>,
+    /// Theses that two merged branches accepted differently: every baseline found, until the
+    /// thesis is accepted again.
+    pub conflicted: BTreeMap<String, Vec<Baseline>>,
+    /// The texts entries are read from, and the file each came from.
+    raw: Vec<(PathBuf, String)>,
+    index: HashMap<TreeId, (usize, Range<usize>)>,
     /// Entries added since reading (by `accept`).
     added: BTreeMap<TreeId, Entry>,
 }
@@ -44,9 +85,20 @@ pub struct Lock {
 #[serde(deny_unknown_fields)]
 pub struct Baseline {
     pub score: f64,
+    /// Short hashes of the lines this baseline replaced, newest first (at most `ANCESTORS`),
+    /// so that a merge that kept an older line beside it is read as this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub was: Vec<String>,
     /// Direct dependency key → tree id (hex).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub against: BTreeMap<String, String>,
+}
+
+impl Baseline {
+    /// The same score against the same states, whatever line each replaced.
+    pub fn same_as(&self, other: &Baseline) -> bool {
+        self.score.to_bits() == other.score.to_bits() && self.against == other.against
+    }
 }
 
 /// One node as a thesis was scored against it: key, own state, and its upstream subtrees.
@@ -59,20 +111,80 @@ pub struct Entry {
     pub up: Vec<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Head {
-    version: u32,
-    #[serde(default)]
-    thesis: BTreeMap<String, Baseline>,
+/// A thesis's dependencies as they are now, ready to be accepted.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub against: BTreeMap<String, TreeId>,
+    pub entries: BTreeMap<TreeId, Entry>,
 }
 
-const NODE_HEADER: &str = "[node]";
+const RECOVER: &str = "delete that line (or fix it) and run `rescore check`: every other accept is kept, and a thesis that relied on the line is reported for re-scoring; `git diff` shows what changed it";
 
-fn corrupt(line: u32, what: String) -> Diagnostic {
-    Diagnostic::error("lock-corrupt", Path::new(FILE_NAME), Pos::at(line, 1), what)
-        .expected("rescore.lock as rescore writes it")
-        .hint("restore it from git (`git checkout rescore.lock`), or re-accept with `rescore accept --all --force`")
+fn corrupt(path: &Path, line: u32, what: String) -> Diagnostic {
+    Diagnostic::error("lock-corrupt", path, Pos::at(line, 1), what)
+        .expected("lines as rescore writes them (docs/format.md, \"The lock\")")
+        .hint(RECOVER)
+}
+
+fn shorten(t: &str) -> String {
+    let s: String = t.chars().take(60).collect();
+    if t.chars().count() > 60 {
+        format!("{s}…")
+    } else {
+        s
+    }
+}
+
+/// The tree id of an entry line `ID = { … }`, if it is one.
+fn entry_id(t: &str) -> Option<TreeId> {
+    t.split_once(" = {")
+        .filter(|_| t.ends_with('}'))
+        .and_then(|(id, _)| parse_hex(id.trim()))
+}
+
+/// A short hash naming one thesis line, for `was`.
+fn line_id(line: &str) -> String {
+    blake3::hash(line.trim().as_bytes()).to_hex()[..8].to_string()
+}
+
+/// How many predecessors a thesis line names: a line older than that, kept by a merge beside
+/// its successor, reads as a second accept and asks for one re-score.
+const ANCESTORS: usize = 6;
+
+/// The value of a `version = N` line (a thesis named `version` has a table for a value).
+fn version_line(t: &str) -> Option<&str> {
+    let v = t
+        .strip_prefix("version")?
+        .trim_start()
+        .strip_prefix('=')?
+        .trim();
+    (!v.starts_with('{')).then_some(v)
+}
+
+/// The format version a thesis file declares: the highest `version = N` line (a merge may have
+/// kept two).
+fn version_of(main: &str) -> Result<u32, Diagnostic> {
+    let mut found = None;
+    for (n, t) in lines::content(main) {
+        let Some(v) = version_line(t) else {
+            continue;
+        };
+        let v: u32 = v.parse().map_err(|_| {
+            corrupt(
+                Path::new(FILE_NAME),
+                n,
+                format!("`{}` is no format version", shorten(t)),
+            )
+        })?;
+        found = found.max(Some(v));
+    }
+    found.ok_or_else(|| {
+        corrupt(
+            Path::new(FILE_NAME),
+            1,
+            "rescore.lock has no `version = N` line".into(),
+        )
+    })
 }
 
 impl Lock {
@@ -83,101 +195,98 @@ impl Lock {
         }
     }
 
-    pub fn parse(text: &str) -> Result<Lock, Diagnostic> {
-        Lock::parse_owned(text.to_string())
+    /// Parses the lock's files, in any format this rescore reads.
+    pub fn parse(files: &Files) -> Result<Lock, Diagnostic> {
+        Lock::parse_owned(files.clone())
     }
 
-    /// Parses a lock, keeping `text` itself as the store of node entries (no copy of what is
-    /// most of a large lock).
-    pub fn parse_owned(text: String) -> Result<Lock, Diagnostic> {
-        let path = Path::new(FILE_NAME);
-        let split = text.match_indices(NODE_HEADER).map(|(i, _)| i).find(|&i| {
-            (i == 0 || text[..i].ends_with('\n'))
-                && text[i + NODE_HEADER.len()..].starts_with(['\n', '\r'])
-        });
-        let nodes_start = split.unwrap_or(text.len());
-        let (head_text, nodes) = text.split_at(nodes_start);
-        let head: Head = parse_toml(head_text, path, "rescore.lock", &["version", "thesis", "score", "against"])
-            .map_err(|d| d.hint("the lock is written by rescore; restore it from git (`git checkout rescore.lock`) rather than editing it"))?;
-        if head.version > VERSION {
+    /// `parse`, keeping the texts themselves as the store of entries (no copy of what is most
+    /// of a large lock).
+    fn parse_owned(files: Files) -> Result<Lock, Diagnostic> {
+        let version = version_of(&files.main)?;
+        if version > VERSION {
             return Err(Diagnostic::error(
                 "lock-too-new",
-                path,
-                Pos::at(1, 1),
-                format!(
-                    "rescore.lock is version {}, this rescore reads up to {VERSION}",
-                    head.version
-                ),
-            )
-            .expected(format!("version = {VERSION} or older"))
-            .hint("upgrade rescore"));
-        }
-        let raw_line = head_text.matches('\n').count() as u32 + 1;
-        let mut index = HashMap::new();
-        let mut offset = nodes_start;
-        for (n, line) in nodes.split_inclusive('\n').enumerate() {
-            let range = offset..offset + line.len();
-            offset += line.len();
-            let t = line.trim();
-            if n == 0 || t.is_empty() || t.starts_with('#') {
-                continue;
-            }
-            let id = t
-                .split_once(" = {")
-                .filter(|_| t.ends_with('}'))
-                .and_then(|(id, _)| parse_hex(id.trim()));
-            match id {
-                Some(id) => {
-                    index.insert(id, range);
-                }
-                None => {
-                    let shown: String = t.chars().take(60).collect();
-                    return Err(corrupt(
-                        raw_line + n as u32,
-                        format!("not a node entry: `{shown}`"),
-                    ));
-                }
-            }
-        }
-        for (thesis, b) in &head.thesis {
-            for (node, id) in &b.against {
-                if parse_hex(id).is_none_or(|i| !index.contains_key(&i)) {
-                    let line = text
-                        .lines()
-                        .position(|l| l.contains(id.as_str()))
-                        .map_or(1, |i| i as u32 + 1);
-                    return Err(corrupt(
-                        line,
-                        format!("thesis `{thesis}` refers to node entry {id} (for {node}), which the lock does not hold"),
-                    ));
-                }
-            }
-        }
-        Ok(Lock {
-            version: head.version,
-            thesis: head.thesis,
-            raw: text,
-            index,
-            added: BTreeMap::new(),
-        })
-    }
-
-    /// Reads the lock; a missing file is no lock, an unreadable or corrupt one an error.
-    pub fn read(root: &Path) -> Result<Option<Lock>, Diagnostic> {
-        match std::fs::read(root.join(FILE_NAME)) {
-            Ok(bytes) => {
-                let text = crate::load::decode(Path::new(FILE_NAME), bytes)?;
-                Lock::parse_owned(text).map(Some)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Diagnostic::error(
-                "lock-unreadable",
                 Path::new(FILE_NAME),
                 Pos::at(1, 1),
-                format!("cannot read rescore.lock: {e}"),
+                format!(
+                    "rescore.lock is in format version {version}, written by a newer rescore; this rescore reads formats 1 to {VERSION}"
+                ),
             )
-            .expected("a readable lock file")
-            .hint("check its permissions")),
+            .expected(format!("format version {VERSION} or older"))
+            .hint(format!(
+                "upgrade rescore to one that reads format {version} (the lock is fine; do not edit it)"
+            )));
+        }
+        if version == 1 {
+            let (thesis, index) = v1::parse(&files.main)?;
+            return Ok(Lock {
+                version,
+                thesis,
+                conflicted: BTreeMap::new(),
+                raw: vec![(PathBuf::from(FILE_NAME), files.main)],
+                index: index.into_iter().map(|(id, r)| (id, (0, r))).collect(),
+                added: BTreeMap::new(),
+            });
+        }
+        let (thesis, conflicted) = parse_theses(&files.main)?;
+        let mut lock = Lock {
+            version,
+            thesis,
+            conflicted,
+            ..Lock::default()
+        };
+        // The shards are indexed in parallel: on a large repo this is most of reading the lock.
+        type Indexed = (PathBuf, String, Vec<(TreeId, Range<usize>)>);
+        let indexed: Vec<Result<Indexed, Diagnostic>> = files
+            .shards
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let path = shard_path(i);
+                let mut ids = Vec::new();
+                for (n, t) in lines::content(&text) {
+                    let id = entry_id(t).ok_or_else(|| {
+                        corrupt(&path, n, format!("not a node entry: `{}`", shorten(t)))
+                    })?;
+                    let start = t.as_ptr() as usize - text.as_ptr() as usize;
+                    ids.push((id, start..start + t.len()));
+                }
+                Ok((path, text, ids))
+            })
+            .collect();
+        // The first damaged shard in order, so the diagnostic does not depend on scheduling.
+        let indexed: Vec<Indexed> = indexed.into_iter().collect::<Result<_, _>>()?;
+        lock.index
+            .reserve(indexed.iter().map(|(_, _, ids)| ids.len()).sum());
+        for (path, text, ids) in indexed {
+            let file = lock.raw.len();
+            for (id, range) in ids {
+                lock.index.entry(id).or_insert((file, range));
+            }
+            lock.raw.push((path, text));
+        }
+        Ok(lock)
+    }
+
+    /// Reads the lock; a missing file is no lock, an unreadable or damaged one an error. The
+    /// thesis file is read again after the shards: if a writer replaced it meanwhile, the read
+    /// is repeated, so the entries always match the baselines.
+    pub fn read(root: &Path) -> Result<Option<Lock>, Diagnostic> {
+        let mut tries = 0;
+        loop {
+            let Some(main) = read_text(root, Path::new(FILE_NAME))? else {
+                return Ok(None);
+            };
+            let shards = (0..SHARDS)
+                .into_par_iter()
+                .map(|i| Ok(read_text(root, &shard_path(i))?.unwrap_or_default()))
+                .collect::<Result<Vec<String>, Diagnostic>>()?;
+            tries += 1;
+            let again = read_text(root, Path::new(FILE_NAME))?;
+            if again.as_ref() == Some(&main) || tries == 5 {
+                return Lock::parse_owned(Files { main, shards }).map(Some);
+            }
         }
     }
 
@@ -186,7 +295,8 @@ impl Lock {
         self.index.contains_key(&id) || self.added.contains_key(&id)
     }
 
-    /// The entry for a tree id, parsed from its line on first use.
+    /// The entry for a tree id, parsed from its line on first use; `None` when the lock does
+    /// not hold it.
     pub fn entry(&self, id: &str) -> Result<Option<Entry>, Diagnostic> {
         let Some(id) = parse_hex(id) else {
             return Ok(None);
@@ -194,96 +304,261 @@ impl Lock {
         if let Some(e) = self.added.get(&id) {
             return Ok(Some(e.clone()));
         }
-        let Some(range) = self.index.get(&id) else {
+        let Some((file, range)) = self.index.get(&id) else {
             return Ok(None);
         };
-        let line = &self.raw[range.clone()];
+        let (path, text) = &self.raw[*file];
+        let line = &text[range.clone()];
         let value = line.split_once('=').map(|(_, v)| v.trim()).unwrap_or("");
         let entry: Entry = toml::from_str::<BTreeMap<String, Entry>>(&format!("e = {value}"))
             .ok()
             .and_then(|mut m| m.remove("e"))
             .ok_or_else(|| {
-                let line_no = self.raw[..range.start].matches('\n').count() as u32 + 1;
-                corrupt(line_no, format!("node entry {} does not parse", hex(id)))
+                let line_no = text[..range.start].matches('\n').count() as u32 + 1;
+                corrupt(
+                    path,
+                    line_no,
+                    format!("node entry {} does not parse", hex(id)),
+                )
             })?;
         Ok(Some(entry))
     }
 
-    /// Records a thesis's baseline.
+    /// The upstream tree ids of an entry. Read off the end of its line where it has the shape
+    /// rescore writes (`…, up = ["…", …] }`, `up` being the last key), which spares parsing
+    /// every entry when a write walks the lock.
+    fn up_of(&self, id: TreeId) -> Result<Vec<TreeId>, Diagnostic> {
+        if let Some((file, range)) = self.index.get(&id) {
+            let line = &self.raw[*file].1[range.clone()];
+            let tail = line
+                .trim_end()
+                .strip_suffix("] }")
+                .and_then(|l| l.rsplit_once(", up = ["))
+                .map(|(_, ids)| ids);
+            if let Some(ids) = tail {
+                let parsed: Option<Vec<TreeId>> = ids
+                    .split(", ")
+                    .map(|s| s.strip_prefix('"')?.strip_suffix('"').and_then(parse_hex))
+                    .collect();
+                if let Some(ids) = parsed {
+                    return Ok(ids);
+                }
+            }
+        }
+        Ok(self
+            .entry(&hex(id))?
+            .map(|e| e.up.iter().filter_map(|s| parse_hex(s)).collect())
+            .unwrap_or_default())
+    }
+
+    /// Records a thesis's baseline. Accepting what the lock already holds changes nothing, so
+    /// a repeated accept does not look like a new one to a merge.
     pub fn accept(&mut self, thesis: &str, score: f64, snap: &Snapshot) {
         for (id, entry) in &snap.entries {
             if !self.index.contains_key(id) {
                 self.added.entry(*id).or_insert_with(|| entry.clone());
             }
         }
-        let against = snap
+        let against: BTreeMap<String, String> = snap
             .against
             .iter()
             .map(|(k, id)| (k.clone(), hex(*id)))
             .collect();
-        self.thesis
-            .insert(thesis.to_string(), Baseline { score, against });
-    }
-
-    /// Deterministic text: sorted, one entry a line. Entries no thesis reaches are dropped.
-    pub fn render(&self) -> Result<String, Diagnostic> {
-        let mut out = String::from(
-            "# rescore.lock: what each thesis was last scored against. Written by `rescore accept`;\n# commit it, and let rescore edit it.\n",
-        );
-        let _ = writeln!(out, "version = {}", VERSION);
-        for (name, b) in &self.thesis {
-            let _ = writeln!(out, "\n[thesis.{}]\nscore = {}", key(name), float(b.score));
-            if !b.against.is_empty() {
-                let _ = writeln!(out, "\n[thesis.{}.against]", key(name));
-                for (node, id) in &b.against {
-                    let _ = writeln!(out, "{} = \"{}\"", key(node), id);
+        let previous: Vec<&Baseline> = match self.thesis.get(thesis) {
+            Some(b) => vec![b],
+            None => self
+                .conflicted
+                .get(thesis)
+                .map_or(Vec::new(), |v| v.iter().collect()),
+        };
+        // Every line this one replaces, then what they replaced.
+        let mut was: Vec<String> = previous
+            .iter()
+            .map(|b| line_id(&thesis_line(thesis, b)))
+            .collect();
+        for b in &previous {
+            for h in &b.was {
+                if !was.contains(h) {
+                    was.push(h.clone());
                 }
             }
         }
-        // Walk from every thesis's dependencies to find the entries still in use.
-        let mut lines: BTreeMap<TreeId, String> = BTreeMap::new();
-        let mut todo: Vec<TreeId> = self
-            .thesis
-            .values()
-            .flat_map(|b| b.against.values())
+        was.truncate(ANCESTORS);
+        let baseline = Baseline {
+            score,
+            was,
+            against,
+        };
+        let previous = previous.first().copied();
+        if previous.is_some_and(|b| b.same_as(&baseline)) && !self.conflicted.contains_key(thesis) {
+            return;
+        }
+        self.conflicted.remove(thesis);
+        self.thesis.insert(thesis.to_string(), baseline);
+    }
+
+    /// Drops the baselines of theses that no longer exist.
+    pub fn retain_theses(&mut self, keep: impl Fn(&str) -> bool) {
+        self.thesis.retain(|t, _| keep(t));
+        self.conflicted.retain(|t, _| keep(t));
+    }
+
+    /// The lock's files, deterministic and sorted. Entries no baseline reaches are dropped;
+    /// with `keep_read`, every entry that was read is kept too (the first step of a write, so
+    /// that a concurrent reader of the old thesis file still finds its entries).
+    pub fn render(&self) -> Result<Files, Diagnostic> {
+        self.render_files(false)
+    }
+
+    fn render_files(&self, keep_read: bool) -> Result<Files, Diagnostic> {
+        let mut main = String::from(
+            "# rescore.lock: what each thesis was last scored against, one thesis a line; the node\n# entries are in rescore.lock.d/. Written by `rescore accept`: commit both, and let rescore edit them.\nversion = 2\n",
+        );
+        let baselines = self.thesis.iter().chain(
+            self.conflicted
+                .iter()
+                .flat_map(|(t, v)| v.iter().map(move |b| (t, b))),
+        );
+        let mut lines: Vec<String> = baselines.clone().map(|(t, b)| thesis_line(t, b)).collect();
+        lines.sort();
+        for line in &lines {
+            main.push('\n');
+            main.push_str(line);
+            main.push('\n');
+        }
+        // Walk from every baseline to find the entries still in use.
+        let mut used: BTreeSet<TreeId> = BTreeSet::new();
+        let mut todo: Vec<TreeId> = baselines
+            .flat_map(|(_, b)| b.against.values())
             .filter_map(|s| parse_hex(s))
             .collect();
+        if keep_read {
+            // Entries read from disk only refer to each other: no need to walk them.
+            used.extend(self.index.keys());
+            todo.retain(|id| !self.index.contains_key(id));
+            todo.extend(self.added.keys());
+        }
         while let Some(id) = todo.pop() {
-            if lines.contains_key(&id) {
+            if !used.insert(id) {
                 continue;
             }
-            let entry = self
-                .entry(&hex(id))?
-                .ok_or_else(|| corrupt(1, format!("node entry {} is missing", hex(id))))?;
-            todo.extend(entry.up.iter().filter_map(|s| parse_hex(s)));
-            let line = match self.index.get(&id) {
-                Some(r) => self.raw[r.clone()].trim_end().to_string(),
-                None => {
-                    let value = toml::Value::try_from(&entry)
+            // An entry a merge dropped stays missing; evaluation reports what relied on it.
+            todo.extend(self.up_of(id)?);
+        }
+        let mut shards: Vec<String> = (0..SHARDS)
+            .map(|i| {
+                format!(
+                    "# {}: node entries (tree id = key, material state, upstream tree ids) for rescore.lock.\n",
+                    shard_path(i).display()
+                )
+            })
+            .collect();
+        for id in used {
+            let line = match (self.index.get(&id), self.added.get(&id)) {
+                (Some((file, range)), _) => self.raw[*file].1[range.clone()].trim().to_string(),
+                (None, Some(entry)) => {
+                    let value = toml::Value::try_from(entry)
                         .unwrap_or(toml::Value::Table(Default::default()));
                     format!("{} = {}", hex(id), inline(&value))
                 }
+                (None, None) => continue,
             };
-            lines.insert(id, line);
+            let shard = &mut shards[shard_of(id)];
+            shard.push('\n');
+            shard.push_str(&line);
+            shard.push('\n');
         }
-        if !lines.is_empty() {
-            out.push('\n');
-            out.push_str(NODE_HEADER);
-            out.push('\n');
-            for line in lines.values() {
-                out.push_str(line);
-                out.push('\n');
-            }
-        }
-        Ok(out)
+        Ok(Files { main, shards })
     }
 }
 
-/// A thesis's dependencies as they are now, ready to be accepted.
-#[derive(Debug, Clone, Default)]
-pub struct Snapshot {
-    pub against: BTreeMap<String, TreeId>,
-    pub entries: BTreeMap<TreeId, Entry>,
+/// Reads the thesis lines of a format-2 lock, sorting out what a merge left: identical lines
+/// are one, a line another one names as `was` is superseded, and what remains beyond one line
+/// per thesis is a thesis accepted differently on two branches.
+type Theses = (BTreeMap<String, Baseline>, BTreeMap<String, Vec<Baseline>>);
+
+fn parse_theses(main: &str) -> Result<Theses, Diagnostic> {
+    let path = Path::new(FILE_NAME);
+    let mut found: BTreeMap<String, Vec<(String, Baseline)>> = BTreeMap::new();
+    for (n, t) in lines::content(main) {
+        if version_line(t).is_some() {
+            continue;
+        }
+        let parsed = toml::from_str::<BTreeMap<String, Baseline>>(t)
+            .ok()
+            .filter(|m| m.len() == 1)
+            .and_then(|m| m.into_iter().next())
+            .filter(|(_, b)| b.against.values().all(|id| parse_hex(id).is_some()));
+        let Some((thesis, baseline)) = parsed else {
+            return Err(corrupt(
+                path,
+                n,
+                format!("not a thesis baseline: `{}`", shorten(t)),
+            ));
+        };
+        let seen = found.entry(thesis).or_default();
+        if !seen.iter().any(|(line, _)| line == t) {
+            seen.push((t.to_string(), baseline));
+        }
+    }
+    let mut thesis = BTreeMap::new();
+    let mut conflicted = BTreeMap::new();
+    for (name, seen) in found {
+        let replaced: BTreeSet<&str> = seen
+            .iter()
+            .flat_map(|(_, b)| b.was.iter().map(String::as_str))
+            .collect();
+        let mut live: Vec<Baseline> = Vec::new();
+        for (line, b) in &seen {
+            // Two lines that reached the same baseline by different histories are one.
+            if !replaced.contains(line_id(line).as_str()) && !live.iter().any(|l| l.same_as(b)) {
+                live.push(b.clone());
+            }
+        }
+        if live.is_empty() {
+            // A cycle of `was` can only be hand-made; keep every line rather than guess.
+            live = seen.into_iter().map(|(_, b)| b).collect();
+        }
+        if live.len() == 1 {
+            thesis.insert(name, live.remove(0));
+        } else {
+            conflicted.insert(name, live);
+        }
+    }
+    Ok((thesis, conflicted))
+}
+
+/// One thesis's line: `ID = { score = …, was = ["…"], against = { … } }`.
+fn thesis_line(thesis: &str, b: &Baseline) -> String {
+    let mut parts = vec![format!("score = {}", float(b.score))];
+    if !b.was.is_empty() {
+        let was: Vec<String> = b.was.iter().map(|h| one_line(h)).collect();
+        parts.push(format!("was = [{}]", was.join(", ")));
+    }
+    if !b.against.is_empty() {
+        let against: Vec<String> = b
+            .against
+            .iter()
+            .map(|(k, id)| format!("{} = {}", key(k), one_line(id)))
+            .collect();
+        parts.push(format!("against = {{ {} }}", against.join(", ")));
+    }
+    format!("{} = {{ {} }}", key(thesis), parts.join(", "))
+}
+
+fn read_text(root: &Path, rel: &Path) -> Result<Option<String>, Diagnostic> {
+    match std::fs::read(root.join(rel)) {
+        Ok(bytes) => crate::load::decode(rel, bytes).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Diagnostic::error(
+            "lock-unreadable",
+            rel,
+            Pos::at(1, 1),
+            format!("cannot read {}: {e}", rel.display()),
+        )
+        .expected("a readable lock file")
+        .hint("check its permissions")),
+    }
 }
 
 fn float(x: f64) -> String {
@@ -584,7 +859,38 @@ fn write_error(e: std::io::Error) -> Diagnostic {
     .hint("check permissions and free space; the old lock is untouched")
 }
 
-/// Reads the lock under the repo lock, lets `edit` change it, and writes it back atomically.
+/// Adds the `merge=union` lines to the root's `.gitattributes` unless they are there; whether it
+/// wrote anything.
+pub fn mark_union_merge(root: &Path) -> std::io::Result<bool> {
+    let path = root.join(".gitattributes");
+    let old = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e),
+    };
+    let missing: Vec<&str> = GITATTRIBUTES
+        .lines()
+        .filter(|l| !old.lines().any(|o| o.trim() == *l))
+        .collect();
+    if missing.is_empty() {
+        return Ok(false);
+    }
+    let mut new = old;
+    if !new.is_empty() && !new.ends_with('\n') {
+        new.push('\n');
+    }
+    for line in missing {
+        new.push_str(line);
+        new.push('\n');
+    }
+    write_atomic(&path, new.as_bytes())?;
+    Ok(true)
+}
+
+/// Reads the lock under the repo lock, lets `edit` change it, and writes it back: first the
+/// shards with every entry old and new, then the thesis file, then the shards without the
+/// entries nothing uses any more. Each file is replaced atomically, and a reader sees either
+/// thesis file with all the entries it refers to.
 pub fn update(
     root: &Path,
     edit: impl FnOnce(&mut Lock) -> Result<(), Diagnostic>,
@@ -599,12 +905,38 @@ pub fn update_held(
     root: &Path,
     edit: impl FnOnce(&mut Lock) -> Result<(), Diagnostic>,
 ) -> Result<Lock, Diagnostic> {
-    sweep_temps(held, [root]);
+    sweep_temps(held, [root, root.join(DIR).as_path()]);
     let mut lock = Lock::read(root)?.unwrap_or_else(Lock::new);
-    lock.version = VERSION;
+    if lock.version < VERSION {
+        // Upgrading an older lock: from now on git should merge it as `rescore init` sets up.
+        mark_union_merge(root).map_err(write_error)?;
+    }
+    let old: Vec<String> = (0..SHARDS)
+        .map(|i| {
+            let path = shard_path(i);
+            lock.raw
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, t)| t.clone())
+                .unwrap_or_default()
+        })
+        .collect();
     edit(&mut lock)?;
-    let text = lock.render()?;
-    write_atomic(&root.join(FILE_NAME), text.as_bytes()).map_err(write_error)?;
+    let wide = lock.render_files(true)?;
+    let tight = lock.render_files(false)?;
+    std::fs::create_dir_all(root.join(DIR)).map_err(write_error)?;
+    for (i, text) in wide.shards.iter().enumerate() {
+        if *text != old[i] || !root.join(shard_path(i)).is_file() {
+            write_atomic(&root.join(shard_path(i)), text.as_bytes()).map_err(write_error)?;
+        }
+    }
+    write_atomic(&root.join(FILE_NAME), tight.main.as_bytes()).map_err(write_error)?;
+    for (i, text) in tight.shards.iter().enumerate() {
+        if *text != wide.shards[i] {
+            write_atomic(&root.join(shard_path(i)), text.as_bytes()).map_err(write_error)?;
+        }
+    }
+    lock.version = VERSION;
     Ok(lock)
 }
 
@@ -652,46 +984,83 @@ mod tests {
         lock
     }
 
+    fn render(lock: &Lock) -> Files {
+        lock.render().expect("renders")
+    }
+
+    fn all_lines(f: &Files) -> String {
+        let mut s = f.main.clone();
+        for shard in &f.shards {
+            s.push_str(shard);
+        }
+        s
+    }
+
     #[test]
     fn render_round_trips_and_is_sorted() {
-        let text = sample().render().expect("renders");
-        let back = Lock::parse(&text).expect("parses");
+        let files = render(&sample());
+        let back = Lock::parse(&files).expect("parses");
         assert_eq!(back.thesis, sample().thesis);
-        assert_eq!(back.render().expect("renders again"), text);
-        let a = text.find("[thesis.a-thesis]").expect("a");
-        let b = text.find("[thesis.b-thesis]").expect("b");
+        assert_eq!(render(&back), files);
+        let a = files.main.find("a-thesis = {").expect("a");
+        let b = files.main.find("b-thesis = {").expect("b");
         assert!(a < b);
         assert_eq!(
             back.entry(&hex(1)).expect("parses").map(|e| e.key),
             Some("c".into())
         );
+        assert_eq!(files.shards.len(), SHARDS);
     }
 
     #[test]
     fn shared_entries_are_stored_once() {
-        let text = sample().render().expect("renders");
-        assert_eq!(text.matches("key = \"c\"").count(), 1);
+        assert_eq!(
+            all_lines(&render(&sample())).matches("key = \"c\"").count(),
+            1
+        );
     }
 
     #[test]
-    fn accepting_one_thesis_changes_only_its_lines() {
+    fn accepting_one_thesis_changes_only_its_line() {
         let before = sample();
         let mut after = before.clone();
         after.accept("b-thesis", 0.7, &snap(&parts(), &[("c", 1)]));
-        let (old, new) = (before.render().expect("old"), after.render().expect("new"));
+        let (old, new) = (render(&before), render(&after));
+        assert_eq!(old.shards, new.shards);
         let changed: Vec<(&str, &str)> = old
+            .main
             .lines()
-            .zip(new.lines())
+            .zip(new.main.lines())
             .filter(|(a, b)| a != b)
             .collect();
-        assert_eq!(changed, vec![("score = 0.5", "score = 0.7")]);
+        assert_eq!(changed.len(), 1);
+        assert!(changed[0].0.starts_with("b-thesis = { score = 0.5"));
+        assert!(changed[0].1.starts_with("b-thesis = { score = 0.7, was = "));
+    }
+
+    #[test]
+    fn accepting_the_same_baseline_again_changes_nothing() {
+        let mut again = sample();
+        again.accept("b-thesis", 0.5, &snap(&parts(), &[("c", 1)]));
+        assert_eq!(render(&again), render(&sample()));
+    }
+
+    #[test]
+    fn entries_reached_only_through_up_survive_a_write_of_a_read_lock() {
+        let mut lock = Lock::new();
+        lock.accept("b-thesis", 0.5, &snap(&parts(), &[("c", 1)]));
+        let read = Lock::parse(&render(&lock)).expect("parses");
+        let again = render(&read);
+        assert!(all_lines(&again).contains("key = \"src\""));
+        assert_eq!(again, render(&lock));
+        assert_eq!(read.up_of(1).expect("reads"), vec![2]);
     }
 
     #[test]
     fn unused_entries_are_dropped() {
         let mut lock = sample();
-        lock.thesis.clear();
-        assert!(!lock.render().expect("renders").contains("[node]"));
+        lock.retain_theses(|_| false);
+        assert!(!all_lines(&render(&lock)).contains(" = { key"));
     }
 
     #[test]
@@ -742,25 +1111,82 @@ mod tests {
     }
 
     #[test]
-    fn newer_version_is_refused() {
-        let err = Lock::parse("version = 99\n").expect_err("too new");
+    fn newer_version_is_refused_naming_both_versions() {
+        let files = Files {
+            main: "version = 99\n".into(),
+            shards: Vec::new(),
+        };
+        let err = Lock::parse(&files).expect_err("too new");
         assert_eq!(err.code, "lock-too-new");
+        assert!(
+            err.message.contains("99") && err.message.contains("1 to 2"),
+            "{}",
+            err.message
+        );
+        assert!(format!("{err:?}").contains("upgrade rescore"));
     }
 
     #[test]
-    fn dangling_entry_is_corrupt() {
-        let text =
-            "version = 1\n[thesis.t]\nscore = 0.5\n[thesis.t.against]\nx = \"00000000000000ab\"\n";
-        let err = Lock::parse(text).expect_err("corrupt");
-        assert_eq!(err.code, "lock-corrupt");
+    fn a_line_both_sides_kept_from_the_ancestor_is_superseded() {
+        let base = sample();
+        let mut ours = base.clone();
+        ours.accept("b-thesis", 0.7, &snap(&parts(), &[("c", 1)]));
+        // What a union merge leaves when one side kept the ancestor's line beside our new one.
+        let mut merged = render(&ours);
+        merged.main.push_str(&render(&base).main);
+        let back = Lock::parse(&merged).expect("parses");
+        assert!(back.conflicted.is_empty());
+        assert_eq!(back.thesis, ours.thesis);
     }
 
     #[test]
-    fn garbage_in_the_node_section_is_corrupt_at_its_line() {
-        let mut text = sample().render().expect("renders");
-        text.push_str("<<<<<<< HEAD\n");
-        let err = Lock::parse(&text).expect_err("corrupt");
+    fn a_thesis_accepted_on_both_sides_differently_is_conflicted() {
+        let base = sample();
+        let (mut ours, mut theirs) = (base.clone(), base.clone());
+        ours.accept("b-thesis", 0.7, &snap(&parts(), &[("c", 1)]));
+        theirs.accept("b-thesis", 0.8, &snap(&parts(), &[("c", 1)]));
+        let (o, t) = (render(&ours), render(&theirs));
+        let merged = Files {
+            main: format!("<<<<<<< HEAD\n{}=======\n{}>>>>>>> b\n", o.main, t.main),
+            shards: o.shards,
+        };
+        let mut back = Lock::parse(&merged).expect("parses");
+        assert_eq!(back.conflicted["b-thesis"].len(), 2);
+        assert!(!back.thesis.contains_key("b-thesis"));
+        assert_eq!(back.thesis["a-thesis"], base.thesis["a-thesis"]);
+        // Both baselines survive a write of another thesis, and an accept settles it.
+        let kept = Lock::parse(&render(&back)).expect("parses");
+        assert_eq!(kept.conflicted, back.conflicted);
+        back.accept("b-thesis", 0.9, &snap(&parts(), &[("c", 1)]));
+        let clean = render(&back);
+        assert_eq!(clean.main.matches("b-thesis = {").count(), 1);
+        assert!(Lock::parse(&clean).expect("parses").conflicted.is_empty());
+    }
+
+    #[test]
+    fn a_missing_entry_is_no_error() {
+        let mut files = render(&sample());
+        files.shards = vec![String::new(); SHARDS];
+        let lock = Lock::parse(&files).expect("parses");
+        assert_eq!(lock.entry(&hex(1)).expect("no error"), None);
+        assert!(!lock.has(1));
+    }
+
+    #[test]
+    fn garbage_names_its_file_and_line_and_how_to_recover() {
+        let mut files = render(&sample());
+        files.shards[0].push_str("0000000000000001 = { key = \"c\"\n");
+        let err = Lock::parse(&files).expect_err("corrupt");
         assert_eq!(err.code, "lock-corrupt");
-        assert_eq!(err.line as usize, text.lines().count());
+        assert_eq!(err.path, shard_path(0));
+        assert_eq!(err.line as usize, files.shards[0].lines().count());
+        assert!(format!("{err:?}").contains("delete that line"));
+        let mut files = render(&sample());
+        files.main.push_str("physics-wall = 0.5\n");
+        let err = Lock::parse(&files).expect_err("corrupt");
+        assert_eq!(
+            (err.path.as_path(), err.line as usize),
+            (Path::new(FILE_NAME), files.main.lines().count())
+        );
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
 
 use rescore_graph::quantity::normalise_text;
@@ -22,6 +22,16 @@ pub struct Index {
     /// Notes are outside the id space (every folder may have its `README.md`): a name finds a
     /// note only when no concept, thesis or source has it, and then the first in path order.
     note_ids: FxHashMap<String, usize>,
+    /// Names and paths of pages that failed to parse: links to them are not errors of their own.
+    lost: FxHashSet<String>,
+    lost_paths: FxHashSet<PathBuf>,
+}
+
+/// A page that exists but could not be parsed, with the names it is probably linked by.
+#[derive(Debug, Clone)]
+pub struct Lost {
+    pub path: PathBuf,
+    pub names: Vec<String>,
 }
 
 impl Index {
@@ -32,6 +42,8 @@ impl Index {
             by_title: FxHashMap::default(),
             by_path: FxHashMap::default(),
             note_ids: FxHashMap::default(),
+            lost: FxHashSet::default(),
+            lost_paths: FxHashSet::default(),
         };
         let mut live = vec![true; pages.len()];
         for (i, p) in pages.iter().enumerate() {
@@ -150,15 +162,26 @@ pub struct Dangling {
 
 /// Builds the graph; a thesis's link to a missing anchor or page is an error.
 pub fn build(pages: &[Page], diags: &mut Vec<Diagnostic>) -> Graph {
-    build_parts(pages, diags).0
+    build_parts(pages, &[], diags).0
 }
 
-/// Builds the graph. Pages marked dead (duplicate ids) and notes add no nodes. The theses'
-/// links to missing anchors or pages are errors in `diags`, and are also returned, so that
-/// `load::settle` can withdraw the errors of those the lock knows.
-pub fn build_parts(pages: &[Page], diags: &mut Vec<Diagnostic>) -> (Graph, Vec<Dangling>) {
+/// Builds the graph. Pages marked dead (duplicate ids) and notes add no nodes. A link to a page
+/// that could not be parsed (`lost`) resolves to nothing without a diagnostic, since the page's
+/// own error says why. The theses' links to missing anchors or pages are errors in `diags`, and
+/// are also returned, so that `load::settle` can withdraw the errors of those the lock knows.
+pub fn build_parts(
+    pages: &[Page],
+    lost: &[Lost],
+    diags: &mut Vec<Diagnostic>,
+) -> (Graph, Vec<Dangling>) {
     let mut dangling = Vec::new();
-    let (index, live) = Index::new(pages, diags);
+    let (mut index, live) = Index::new(pages, diags);
+    for l in lost {
+        index.lost_paths.insert(l.path.clone());
+        index
+            .lost
+            .extend(l.names.iter().map(|n| n.trim().to_lowercase()));
+    }
     let nodes: usize = pages
         .iter()
         .map(|p| 1 + p.claims.len() + p.rows.len())
@@ -562,6 +585,14 @@ fn resolve_link(
         }
         Target::Here => return Some(from),
     };
+    let lost = match &link.target {
+        Target::Wiki { name } => index.lost.contains(&name.trim().to_lowercase()),
+        Target::Path { path } => index.lost_paths.contains(path),
+        Target::Here => false,
+    };
+    if lost {
+        return None;
+    }
     let mut d = Diagnostic::error(
         "link-to-no-page",
         &page.path,

@@ -4,14 +4,16 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rescore_graph::quantity::{Quantity, Value};
 use rescore_graph::{ClaimState, MaterialState, NodeKind};
 use serde::{Deserialize, Serialize};
+use toml::de::DeTable;
 
-use crate::config::{parse_toml, Config};
+use crate::config::{toml_error, Config, Reader, RulesConfig};
 use crate::diag::{did_you_mean, Diagnostic, Pos};
+use crate::toml_spans::KeySpans;
 
 pub const DEFAULT_RULES: &str = include_str!("../rules/default.toml");
 
@@ -81,6 +83,26 @@ pub enum Compare {
     NewDependency,
 }
 
+impl Compare {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compare::LevelDown => "level-down",
+            Compare::LevelUp => "level-up",
+            Compare::RelativeChange => "relative-change",
+            Compare::UnitChanged => "unit-changed",
+            Compare::TextChanged => "text-changed",
+            Compare::SimilarityBelow => "similarity-below",
+            Compare::SetShrunk => "set-shrunk",
+            Compare::SetGrew => "set-grew",
+            Compare::BecameTrue => "became-true",
+            Compare::AbsoluteChange => "absolute-change",
+            Compare::Removed => "removed",
+            Compare::Added => "added",
+            Compare::NewDependency => "new-dependency",
+        }
+    }
+}
+
 /// One rule as written in TOML.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -105,13 +127,38 @@ pub struct ScaleSpec {
     pub aliases: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A rule file as read: its scale, its rules with their index in `[[rule]]`, where its keys
+/// are, and what was wrong in it.
+#[derive(Default)]
 struct RuleFile {
-    #[serde(default)]
     scale: Option<ScaleSpec>,
-    #[serde(default)]
-    rule: Vec<RuleSpec>,
+    rule: Vec<(usize, RuleSpec)>,
+    spans: KeySpans,
+}
+
+impl RuleFile {
+    /// Reads a rule file rule by rule: a bad rule or key costs only itself.
+    fn read(text: &str, path: &Path, diags: &mut Vec<Diagnostic>) -> RuleFile {
+        let doc = match DeTable::parse(text) {
+            Ok(doc) => doc,
+            Err(e) => {
+                diags.push(toml_error(text, path, "rule file", RULE_FILE_KEYS, &e));
+                return RuleFile::default();
+            }
+        };
+        let mut r = Reader::new(text, path, "rule file", RULE_FILE_KEYS);
+        let mut file = RuleFile::default();
+        for (key, value) in doc.get_ref() {
+            match key.get_ref().as_ref() {
+                "scale" => file.scale = r.take(value),
+                "rule" => file.rule = r.rules_list(value),
+                other => r.unknown(other, key.span(), "", &["scale", "rule"]),
+            }
+        }
+        diags.append(&mut r.diags);
+        file.spans = KeySpans::of_table(text, doc.get_ref());
+        file
+    }
 }
 
 const RULE_FILE_KEYS: &[&str] = &[
@@ -201,149 +248,181 @@ pub struct Change {
 }
 
 impl RuleSet {
-    /// The shipped rules with the research repo's files and overrides applied.
+    /// The shipped rules with the research repo's files and overrides applied. Every problem
+    /// is reported, located where it is written; the set returned leaves out what was wrong
+    /// (a bad rule, a bad threshold override, a bad alias) so pages can still be read with it.
     /// `read` fetches a rule file relative to the root (from disk or from a git tree).
     pub fn load(
         config: &Config,
         config_path: &Path,
         read: &dyn Fn(&Path) -> Option<String>,
-    ) -> Result<RuleSet, Vec<Diagnostic>> {
+    ) -> (RuleSet, Vec<Diagnostic>) {
+        let spans = &config.spans;
         let mut diags = Vec::new();
-        let shipped: RuleFile = parse_toml(
-            DEFAULT_RULES,
-            Path::new("rules/default.toml"),
-            "rule file",
-            RULE_FILE_KEYS,
-        )
-        .map_err(|d| vec![d])?;
-        let mut scale = shipped.scale.unwrap_or(ScaleSpec {
-            levels: Vec::new(),
-            aliases: BTreeMap::new(),
-        });
-        let mut rules = shipped.rule;
-        let add = |rules: &mut Vec<RuleSpec>, new: Vec<RuleSpec>| {
-            for r in new {
-                match rules.iter_mut().find(|old| old.name == r.name) {
-                    Some(old) => *old = r,
-                    None => rules.push(r),
-                }
-            }
+        let shipped_path = Path::new("rules/default.toml");
+        let shipped = RuleFile::read(DEFAULT_RULES, shipped_path, &mut diags);
+        let shipped_spans = shipped.spans;
+        let shipped_scale = shipped.scale.clone();
+        let mut scale = Placed {
+            path: shipped_path.to_path_buf(),
+            spans: shipped_spans.clone(),
+            prefix: "scale",
+            value: shipped.scale.unwrap_or(ScaleSpec {
+                levels: Vec::new(),
+                aliases: BTreeMap::new(),
+            }),
         };
-        for file in &config.rules.files {
+        let mut rules: Vec<(RuleSpec, Origin)> = Vec::new();
+        let add = |rules: &mut Vec<(RuleSpec, Origin)>, r: RuleSpec, o: Origin| match rules
+            .iter_mut()
+            .find(|(old, _)| old.name == r.name)
+        {
+            Some(old) => *old = (r, o),
+            None => rules.push((r, o)),
+        };
+        for (i, r) in shipped.rule {
+            let o = Origin::of(shipped_path, &shipped_spans, &format!("rule[{i}]"));
+            add(&mut rules, r, o);
+        }
+        for (n, file) in config.rules.files.iter().enumerate() {
             let Some(text) = read(file) else {
                 diags.push(
                     Diagnostic::error(
                         "missing-rule-file",
                         config_path,
-                        Pos::at(1, 1),
-                        format!("rule file {} not found", file.display()),
+                        spans.of(&format!("rules.files[{n}]")),
+                        format!(
+                            "rule file {} does not exist or cannot be read",
+                            file.display()
+                        ),
                     )
-                    .expected("a path relative to the research repo root")
+                    .expected("a readable rule file, as a path relative to the research repo root")
                     .hint("fix or remove the entry in rules.files"),
                 );
                 continue;
             };
-            match parse_toml::<RuleFile>(&text, file, "rule file", RULE_FILE_KEYS) {
-                Ok(rf) => {
-                    if let Some(s) = rf.scale {
-                        scale = s;
-                    }
-                    add(&mut rules, rf.rule);
-                }
-                Err(d) => diags.push(d),
+            let rf = RuleFile::read(&text, file, &mut diags);
+            for (i, r) in rf.rule {
+                let o = Origin::of(file, &rf.spans, &format!("rule[{i}]"));
+                add(&mut rules, r, o);
+            }
+            if let Some(s) = rf.scale {
+                scale = Placed {
+                    path: file.clone(),
+                    spans: rf.spans,
+                    prefix: "scale",
+                    value: s,
+                };
             }
         }
-        add(&mut rules, config.rules.rule.clone());
-        if let Some(s) = &config.scale {
-            scale = s.clone();
+        for (i, r) in &config.rules.rule {
+            let o = Origin::of(config_path, spans, &format!("rules.rule[{i}]"));
+            add(&mut rules, r.clone(), o);
         }
-        let names: Vec<String> = rules.iter().map(|r| r.name.clone()).collect();
-        let unknown = |name: &str, what: &str| {
-            let mut d = Diagnostic::error(
+        if let Some(s) = &config.scale {
+            scale = Placed {
+                path: config_path.to_path_buf(),
+                spans: spans.clone(),
+                prefix: "scale",
+                value: s.clone(),
+            };
+        }
+        let names: Vec<String> = rules.iter().map(|(r, _)| r.name.clone()).collect();
+        let unknown = |name: &str, what: &str, at: Pos| {
+            let d = Diagnostic::error(
                 "unknown-rule",
                 config_path,
-                Pos::at(1, 1),
+                at,
                 format!("{what} names no rule `{name}`"),
             )
             .expected("the name of a shipped or added rule");
-            d = match did_you_mean(name, names.iter().map(String::as_str)) {
+            match did_you_mean(name, names.iter().map(String::as_str)) {
                 Some(near) => d.hint(format!("did you mean `{near}`?")),
                 None => d.hint(format!("rules are: {}", names.join(", "))),
-            };
-            d
+            }
         };
-        for name in &config.rules.disable {
+        for (i, name) in config.rules.disable.iter().enumerate() {
             if !names.contains(name) {
-                diags.push(unknown(name, "rules.disable"));
+                diags.push(unknown(
+                    name,
+                    "rules.disable",
+                    spans.of(&format!("rules.disable[{i}]")),
+                ));
             }
         }
+        rules.retain(|(r, _)| !config.rules.disable.contains(&r.name));
+        // A rule that is wrong as written is left out; the run fails on its diagnostic anyway.
+        let mut dropped = Vec::new();
+        rules.retain(
+            |(r, o)| match check_rule(r).and_then(|()| check_threshold(r)) {
+                Ok(()) => true,
+                Err(problem) => {
+                    dropped.push(r.name.clone());
+                    let at = if problem.in_threshold {
+                        o.threshold.clone()
+                    } else {
+                        o.rule.clone()
+                    };
+                    diags.push(problem.diagnostic(&r.name, &o.path, at));
+                    false
+                }
+            },
+        );
         for (name, value) in &config.rules.threshold {
-            match rules.iter_mut().find(|r| &r.name == name) {
-                Some(r) => r.threshold = Some(*value),
-                None => diags.push(unknown(name, "rules.threshold")),
+            let at = spans.of(&format!("rules.threshold.{name}"));
+            let Some((r, _)) = rules.iter_mut().find(|(r, _)| &r.name == name) else {
+                if !config.rules.disable.contains(name) && !dropped.contains(name) {
+                    diags.push(unknown(name, "rules.threshold", at));
+                }
+                continue;
+            };
+            let moved = RuleSpec {
+                threshold: Some(*value),
+                ..r.clone()
+            };
+            match check_threshold(&moved) {
+                Ok(()) => *r = moved,
+                Err(problem) => diags.push(problem.diagnostic(name, config_path, at)),
             }
         }
-        rules.retain(|r| !config.rules.disable.contains(&r.name));
-        for r in &rules {
-            if let Err(why) = check_rule(r) {
-                diags.push(
-                    Diagnostic::error(
-                        "bad-rule",
-                        config_path,
-                        Pos::at(1, 1),
-                        format!("rule `{}`: {why}", r.name),
-                    )
-                    .expected(
-                        "a field and comparison that fit the node kinds (docs/rules.md lists them)",
-                    )
-                    .hint("fix the rule or disable it with rules.disable"),
-                );
-            }
-        }
-        if scale.levels.is_empty() {
+        let rename_similarity = config.rules.rename_similarity;
+        let rename_similarity = if (0.0..=1.0).contains(&rename_similarity) {
+            rename_similarity
+        } else {
             diags.push(
                 Diagnostic::error(
-                    "bad-scale",
+                    "bad-threshold",
                     config_path,
-                    Pos::at(1, 1),
-                    "the evidence scale has no levels",
+                    spans.of("rules.rename_similarity"),
+                    format!("rules.rename_similarity is {rename_similarity}, outside 0 to 1"),
                 )
-                .expected("scale.levels = [\"weakest\", …, \"strongest\"]")
-                .hint("remove [scale] to use the shipped scale"),
+                .expected("a number from 0 to 1, e.g. 0.6")
+                .hint("0.6 counts a claim as reworded when 60% of its text is alike"),
             );
-        }
-        for (alias, target) in &scale.aliases {
-            if !scale.levels.iter().any(|l| fold(l) == fold(target)) {
-                diags.push(
-                    Diagnostic::error(
-                        "bad-scale",
-                        config_path,
-                        Pos::at(1, 1),
-                        format!("alias `{alias}` maps to `{target}`, which is not a level"),
-                    )
-                    .expected(format!("one of {}", scale.levels.join(", ")))
-                    .hint("aliases map onto levels of scale.levels"),
-                );
-            }
-        }
-        if !diags.is_empty() {
-            return Err(diags);
-        }
-        Ok(RuleSet {
+            RulesConfig::default().rename_similarity
+        };
+        let scale = checked_scale(scale, shipped_scale, &mut diags);
+        let set = RuleSet {
             scale: Scale::from_spec(&scale),
-            rules,
+            rules: rules.into_iter().map(|(r, _)| r).collect(),
             flag_at: config.rules.flag_at,
-            rename_similarity: config.rules.rename_similarity,
-        })
+            rename_similarity,
+        };
+        (set, diags)
     }
 
     /// The shipped rules alone.
     pub fn shipped() -> Result<RuleSet, Vec<Diagnostic>> {
-        RuleSet::load(
+        let (set, diags) = RuleSet::load(
             &Config::default(),
             Path::new(crate::config::FILE_NAME),
             &|_| None,
-        )
+        );
+        if diags.is_empty() {
+            Ok(set)
+        } else {
+            Err(diags)
+        }
     }
 
     fn for_kind(&self, kind: NodeKind) -> impl Iterator<Item = &RuleSpec> {
@@ -506,41 +585,245 @@ impl RuleSet {
     }
 }
 
-fn check_rule(r: &RuleSpec) -> Result<(), String> {
+/// Where a rule is written: its table, and its threshold (or the override that set it).
+struct Origin {
+    path: PathBuf,
+    rule: Pos,
+    threshold: Pos,
+}
+
+impl Origin {
+    fn of(path: &Path, spans: &KeySpans, key: &str) -> Origin {
+        Origin {
+            path: path.to_path_buf(),
+            rule: spans.of(key),
+            threshold: spans.of(&format!("{key}.threshold")),
+        }
+    }
+}
+
+/// A setting together with the file it came from and where its keys are in that file.
+struct Placed<T> {
+    path: PathBuf,
+    spans: KeySpans,
+    prefix: &'static str,
+    value: T,
+}
+
+/// What is wrong with one rule, in words, ready to be placed in a file.
+struct RuleProblem {
+    in_threshold: bool,
+    message: String,
+    expected: String,
+    hint: String,
+}
+
+impl RuleProblem {
+    fn diagnostic(&self, name: &str, path: &Path, at: Pos) -> Diagnostic {
+        let code = if self.in_threshold {
+            "bad-threshold"
+        } else {
+            "bad-rule"
+        };
+        Diagnostic::error(code, path, at, format!("rule `{name}`: {}", self.message))
+            .expected(self.expected.clone())
+            .hint(self.hint.clone())
+    }
+}
+
+/// The node kinds a field and comparison can apply to; `None` when they do not go together.
+fn applies_to(field: Option<Field>, cmp: Compare) -> Option<&'static [NodeKind]> {
     use Compare as C;
-    if r.node.is_empty() {
-        return Err("`node` lists no node kind".into());
-    }
-    let fits = |kinds: &[NodeKind]| r.node.iter().all(|k| kinds.contains(k));
-    let ok = match (r.field, r.compare) {
-        (None, C::Removed | C::Added) => {
-            fits(&[NodeKind::Claim, NodeKind::Benchmark, NodeKind::Concept])
-        }
-        (None, C::NewDependency) => true,
-        (Some(Field::Evidence), C::LevelDown | C::LevelUp) => fits(&[NodeKind::Claim]),
-        (Some(Field::Value), C::RelativeChange | C::UnitChanged) => {
-            fits(&[NodeKind::Claim, NodeKind::Benchmark])
-        }
-        (Some(Field::Value), C::TextChanged) => fits(&[NodeKind::Benchmark]),
-        (Some(Field::Text), C::SimilarityBelow) => fits(&[NodeKind::Claim]),
-        (Some(Field::Qualifier), C::TextChanged) => fits(&[NodeKind::Claim]),
-        (Some(Field::Sources), C::SetShrunk | C::SetGrew) => {
-            fits(&[NodeKind::Claim, NodeKind::Benchmark])
-        }
-        (Some(Field::Retracted), C::BecameTrue) => fits(&[NodeKind::Source]),
-        (Some(Field::SupersededBy), C::TextChanged) => fits(&[NodeKind::Source]),
-        (Some(Field::Status), C::TextChanged) => fits(&[NodeKind::Concept]),
-        (Some(Field::Score), C::AbsoluteChange) => fits(&[NodeKind::Thesis]),
-        _ => false,
+    use NodeKind as K;
+    const ALL: &[NodeKind] = &[K::Source, K::Claim, K::Benchmark, K::Concept, K::Thesis];
+    Some(match (field, cmp) {
+        (None, C::Removed | C::Added) => &[K::Claim, K::Benchmark, K::Concept],
+        (None, C::NewDependency) => ALL,
+        (Some(Field::Evidence), C::LevelDown | C::LevelUp) => &[K::Claim],
+        (Some(Field::Value), C::RelativeChange | C::UnitChanged) => &[K::Claim, K::Benchmark],
+        (Some(Field::Value), C::TextChanged) => &[K::Benchmark],
+        (Some(Field::Text), C::SimilarityBelow) => &[K::Claim],
+        (Some(Field::Qualifier), C::TextChanged) => &[K::Claim],
+        (Some(Field::Sources), C::SetShrunk | C::SetGrew) => &[K::Claim, K::Benchmark],
+        (Some(Field::Retracted), C::BecameTrue) => &[K::Source],
+        (Some(Field::SupersededBy), C::TextChanged) => &[K::Source],
+        (Some(Field::Status), C::TextChanged) => &[K::Concept],
+        (Some(Field::Score), C::AbsoluteChange) => &[K::Thesis],
+        _ => return None,
+    })
+}
+
+const FIELDS: &[Field] = &[
+    Field::Evidence,
+    Field::Qualifier,
+    Field::Sources,
+    Field::Value,
+    Field::Text,
+    Field::Status,
+    Field::Retracted,
+    Field::SupersededBy,
+    Field::Score,
+];
+
+fn field_words(field: Option<Field>) -> String {
+    field.map_or("no `field`".into(), |f| format!("field `{}`", f.as_str()))
+}
+
+fn kind_list(kinds: &[NodeKind]) -> String {
+    kinds
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn check_rule(r: &RuleSpec) -> Result<(), RuleProblem> {
+    let problem = |message: String, expected: String| RuleProblem {
+        in_threshold: false,
+        message,
+        expected,
+        hint: "fix the rule, or switch it off with rules.disable (docs/rules.md lists the pairs)"
+            .into(),
     };
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "field {:?} with compare {:?} does not apply to {:?}",
-            r.field, r.compare, r.node
-        ))
+    if r.node.is_empty() {
+        return Err(problem(
+            "`node` lists no node kind".into(),
+            "node = [\"claim\"] or other kinds: source, claim, benchmark, concept, thesis".into(),
+        ));
     }
+    let cmp = r.compare.as_str();
+    let Some(kinds) = applies_to(r.field, r.compare) else {
+        let fits: Vec<String> = std::iter::once(None)
+            .chain(FIELDS.iter().copied().map(Some))
+            .filter(|f| applies_to(*f, r.compare).is_some())
+            .map(field_words)
+            .collect();
+        return Err(problem(
+            format!("compare `{cmp}` does not work on {}", field_words(r.field)),
+            format!("{} for compare `{cmp}`", fits.join(" or ")),
+        ));
+    };
+    let wrong: Vec<NodeKind> = r
+        .node
+        .iter()
+        .copied()
+        .filter(|k| !kinds.contains(k))
+        .collect();
+    if wrong.is_empty() {
+        return Ok(());
+    }
+    Err(problem(
+        format!(
+            "compare `{cmp}` on {} does not apply to {} nodes",
+            field_words(r.field),
+            kind_list(&wrong)
+        ),
+        format!("node kinds among {}", kind_list(kinds)),
+    ))
+}
+
+/// A threshold must be a finite number that means something for the rule's comparison: a
+/// NaN or a negative one would switch the rule off without a word.
+fn check_threshold(r: &RuleSpec) -> Result<(), RuleProblem> {
+    let Some(t) = r.threshold else {
+        return Ok(());
+    };
+    let cmp = r.compare.as_str();
+    let problem = |expected: &str, hint: &str| RuleProblem {
+        in_threshold: true,
+        message: format!("threshold {} does not fit compare `{cmp}`", toml_number(t)),
+        expected: expected.into(),
+        hint: hint.into(),
+    };
+    let ok = t.is_finite()
+        && match r.compare {
+            Compare::LevelDown | Compare::LevelUp => t >= 1.0 && t.fract() == 0.0,
+            Compare::RelativeChange | Compare::AbsoluteChange => t >= 0.0,
+            Compare::SimilarityBelow => t > 0.0 && t <= 1.0,
+            _ => {
+                return Err(problem(
+                    "no threshold: this comparison has none",
+                    "remove the threshold",
+                ))
+            }
+        };
+    if ok {
+        return Ok(());
+    }
+    Err(match r.compare {
+        Compare::LevelDown | Compare::LevelUp => problem(
+            "a whole number of levels, 1 or more",
+            "threshold = 1 fires on a move of one level",
+        ),
+        Compare::RelativeChange => problem(
+            "a finite fraction of 0 or more, e.g. 0.1 for 10%",
+            "threshold = 0.1 fires when a quantity moves by more than 10%",
+        ),
+        Compare::AbsoluteChange => problem(
+            "a finite number of 0 or more, e.g. 0.1",
+            "threshold = 0.1 fires when the score moves by 0.1 or more",
+        ),
+        _ => problem(
+            "a similarity above 0 and at most 1, e.g. 0.8",
+            "threshold = 0.8 fires when less than 80% of the text is alike",
+        ),
+    })
+}
+
+/// A number as TOML writes it (`nan`, `inf`, `-inf`), so a message quotes what the user wrote.
+fn toml_number(x: f64) -> String {
+    match x {
+        x if x.is_nan() => "nan".into(),
+        f64::INFINITY => "inf".into(),
+        f64::NEG_INFINITY => "-inf".into(),
+        x => x.to_string(),
+    }
+}
+
+/// The scale as configured, without aliases that point at no level; the shipped scale when
+/// the configured one has no levels.
+fn checked_scale(
+    placed: Placed<ScaleSpec>,
+    shipped: Option<ScaleSpec>,
+    diags: &mut Vec<Diagnostic>,
+) -> ScaleSpec {
+    let Placed {
+        path,
+        spans,
+        prefix,
+        mut value,
+    } = placed;
+    if value.levels.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                "bad-scale",
+                &path,
+                spans.of(&format!("{prefix}.levels")),
+                "the evidence scale has no levels",
+            )
+            .expected("scale.levels = [\"weakest\", …, \"strongest\"]")
+            .hint("remove [scale] to use the shipped scale"),
+        );
+        return shipped.unwrap_or(value);
+    }
+    let levels = value.levels.clone();
+    value.aliases.retain(|alias, target| {
+        if levels.iter().any(|l| fold(l) == fold(target)) {
+            return true;
+        }
+        diags.push(
+            Diagnostic::error(
+                "bad-scale",
+                &path,
+                spans.of(&format!("{prefix}.aliases.{alias}")),
+                format!("alias `{alias}` maps to `{target}`, which is not a level"),
+            )
+            .expected(format!("one of {}", levels.join(", ")))
+            .hint("aliases map onto levels of scale.levels"),
+        );
+        false
+    });
+    value
 }
 
 fn sources(s: &MaterialState) -> Option<&[String]> {
@@ -686,4 +969,69 @@ pub fn describe_rules(set: &RuleSet) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(compare: Compare, field: Option<Field>, threshold: f64) -> RuleSpec {
+        RuleSpec {
+            name: "r".into(),
+            description: String::new(),
+            node: vec![NodeKind::Claim],
+            field,
+            compare,
+            threshold: Some(threshold),
+            severity: Severity::Major,
+        }
+    }
+
+    #[test]
+    fn shipped_rules_pass_their_own_checks() {
+        let set = RuleSet::shipped().expect("shipped rules load");
+        assert!(set.rules.iter().any(|r| r.name == "value-shift"));
+    }
+
+    #[test]
+    fn thresholds_must_mean_something_for_their_comparison() {
+        let value = Some(Field::Value);
+        let evidence = Some(Field::Evidence);
+        let text = Some(Field::Text);
+        for (cmp, field, t, ok) in [
+            (Compare::RelativeChange, value, 0.1, true),
+            (Compare::RelativeChange, value, 0.0, true),
+            (Compare::RelativeChange, value, -0.1, false),
+            (Compare::RelativeChange, value, f64::NAN, false),
+            (Compare::RelativeChange, value, f64::INFINITY, false),
+            (Compare::LevelDown, evidence, 2.0, true),
+            (Compare::LevelDown, evidence, 0.0, false),
+            (Compare::LevelDown, evidence, 1.5, false),
+            (Compare::SimilarityBelow, text, 0.8, true),
+            (Compare::SimilarityBelow, text, 0.0, false),
+            (Compare::SimilarityBelow, text, 1.2, false),
+            (Compare::UnitChanged, value, 0.5, false),
+        ] {
+            let got = check_threshold(&rule(cmp, field, t)).is_ok();
+            assert_eq!(got, ok, "{cmp:?} threshold {t}");
+        }
+    }
+
+    #[test]
+    fn a_misfit_rule_is_described_in_words() {
+        let mut r = rule(Compare::LevelDown, Some(Field::Status), 1.0);
+        let p = check_rule(&r).expect_err("status has no levels");
+        assert_eq!(
+            p.message,
+            "compare `level-down` does not work on field `status`"
+        );
+        assert_eq!(p.expected, "field `evidence` for compare `level-down`");
+        r.field = Some(Field::Evidence);
+        r.node = vec![NodeKind::Claim, NodeKind::Source];
+        let p = check_rule(&r).expect_err("sources have no evidence");
+        assert_eq!(
+            p.message,
+            "compare `level-down` on field `evidence` does not apply to source nodes"
+        );
+    }
 }

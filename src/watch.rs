@@ -521,12 +521,12 @@ fn load_full(root: &Path, abs_root: &Path) -> Result<Loaded, Vec<Diagnostic>> {
     if !abs_root.is_dir() {
         return Err(vec![no_root(root, "research repo root is not a folder")]);
     }
-    let config_text = match std::fs::read(root.join(CONFIG_FILE)) {
-        Ok(b) => Some(load::decode(Path::new(CONFIG_FILE), b).map_err(|d| vec![d])?),
-        Err(_) => None,
-    };
+    let config_text = load::read_config(root).map_err(|d| vec![d])?;
     let (config, rules) = load::settings(config_text.as_deref(), &crate::rules::read_from(root))?;
-    let paths = load::walk(root, &config).map_err(|d| vec![d])?;
+    let (paths, walk_diags) = load::walk(root, &config);
+    if walk_diags.iter().any(Diagnostic::is_error) {
+        return Err(walk_diags);
+    }
     let cx = ParseContext {
         folders: &config.folders,
         scale: &rules.scale,
@@ -544,8 +544,10 @@ fn load_full(root: &Path, abs_root: &Path) -> Result<Loaded, Vec<Diagnostic>> {
         files.insert(p, fs);
         pages.extend(page);
     }
-    let mut diags = crate::layout::folder_warnings(&pages, &config.folders);
-    let (graph, dangling) = resolve::build_parts(&pages, &mut diags);
+    // The walk's warnings (a dangling link to an image, a bad ignore line) ride along.
+    let mut diags = walk_diags;
+    diags.extend(crate::layout::folder_warnings(&pages, &config.folders));
+    let (graph, dangling) = resolve::build_parts(&pages, &[], &mut diags);
     tracing::debug!(
         pages = pages.len(),
         nodes = graph.len(),
@@ -1161,7 +1163,7 @@ impl State {
     fn rebuild(&mut self, out: &Out) -> Option<(Vec<NodeIx>, bool)> {
         let started = Instant::now();
         let mut diags = Vec::new();
-        let (graph, dangling) = resolve::build_parts(&self.repo.pages, &mut diags);
+        let (graph, dangling) = resolve::build_parts(&self.repo.pages, &[], &mut diags);
         let dangling = load::settle(dangling, &self.lock, &mut diags);
         tracing::debug!(
             nodes = graph.len(),

@@ -34,8 +34,9 @@ fn two_stale() -> common::TempRepo {
 }
 
 fn lock_of(root: &Path) -> Lock {
-    let text = std::fs::read_to_string(root.join(lock::FILE_NAME)).expect("lock");
-    Lock::parse(&text).unwrap_or_else(|d| panic!("lock does not parse: {d:?}\n{text}"))
+    Lock::read(root)
+        .unwrap_or_else(|d| panic!("lock does not parse: {d:?}"))
+        .expect("a lock")
 }
 
 /// The value the thesis was accepted against for the Parameters row.

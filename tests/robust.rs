@@ -275,3 +275,71 @@ proptest! {
         check(&pages)?;
     }
 }
+
+/// Pieces of `rescore.toml` to assemble at random: keys, tables and values of every kind,
+/// valid and not.
+const SETTINGS: &[&str] = &[
+    "exclude = [\"drafts/**\"]\n",
+    "exclude = [\"[\"]\n",
+    "exclude = 3\n",
+    "[folders]\n",
+    "thesis = [\"positions\"]\n",
+    "thesis = 7\n",
+    "[rules]\n",
+    "rules = 1\n",
+    "flag_at = \"major\"\n",
+    "flag_at = \"huge\"\n",
+    "flag_att = \"major\"\n",
+    "disable = [\"claim-added\", \"nope\"]\n",
+    "files = [\"missing.toml\"]\n",
+    "rename_similarity = 1.5\n",
+    "rename_similarity = nan\n",
+    "[rules.threshold]\n",
+    "value-shift = nan\n",
+    "value-shift = -1\n",
+    "evidence-down = 0\n",
+    "claim-reworded = 0.7\n",
+    "ghost-rule = 0.2\n",
+    "[[rules.rule]]\n",
+    "name = \"r\"\n",
+    "node = [\"claim\"]\n",
+    "node = []\n",
+    "field = \"status\"\n",
+    "compare = \"level-down\"\n",
+    "compare = \"sideways\"\n",
+    "threshold = inf\n",
+    "severity = \"major\"\n",
+    "[scale]\n",
+    "levels = []\n",
+    "levels = [\"low\", \"high\"]\n",
+    "aliases = { mid = \"middle\" }\n",
+    "[scale.aliases]\n",
+    "\"very low\" = \"low\"\n",
+    "= = =\n",
+    "[[\n",
+    "\"\n",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn any_settings_file_loads_with_located_diagnostics(
+        parts in prop::collection::vec(0..SETTINGS.len(), 0..14),
+    ) {
+        let text: String = parts.iter().map(|&i| SETTINGS[i]).collect();
+        let (_, rules, diags) = rescore::load::settings_with_problems(Some(&text), &|_| None);
+        // Whatever was wrong, pages can still be read with a scale that has levels.
+        prop_assert!(rules.scale.words().next().is_some(), "{text}");
+        for d in &diags {
+            prop_assert!(d.line >= 1 && d.col >= 1, "{d:?}\n{text}");
+            prop_assert!(!d.expected.trim().is_empty(), "no `expected`: {d:?}");
+            prop_assert!(!d.message.contains("Some("), "debug text: {d:?}");
+            let shown = d.render(Some(&text), false);
+            prop_assert!(shown.contains(&d.location()), "{shown}");
+        }
+        // Strict loading agrees on whether the settings are usable.
+        let strict = rescore::load::settings(Some(&text), &|_| None);
+        prop_assert_eq!(strict.is_err(), diags.iter().any(Diagnostic::is_error));
+    }
+}

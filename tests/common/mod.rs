@@ -113,6 +113,7 @@ pub fn example() -> TempRepo {
 pub fn copy_example(to: &Path) {
     copy_dir(&example_dir(), to);
     let _ = std::fs::remove_file(to.join("rescore.lock"));
+    let _ = std::fs::remove_dir_all(to.join("rescore.lock.d"));
 }
 
 /// A temp copy of the example after a successful `rescore init`.
