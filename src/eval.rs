@@ -120,7 +120,7 @@ pub fn thesis_order(repo: &Repo) -> Vec<NodeIx> {
 }
 
 /// `only` and every thesis they build on (transitively) whose status is not `known`, upstream
-/// theses first. Cost is proportional to that part of the graph, so `evaluate_some` on a few
+/// theses first. Cost is proportional to that part of the graph, so `evaluate_known` on a few
 /// theses stays cheap in a large repo.
 fn order_within(
     repo: &Repo,
@@ -164,17 +164,14 @@ fn order_within(
     order
 }
 
+/// Evaluates every thesis.
 pub fn evaluate(repo: &Repo, lock: &Lock) -> Evaluation {
-    evaluate_some(repo, lock, None)
+    evaluate_known(repo, lock, None, &|_| None)
 }
 
-/// Evaluates all theses, or with `only`, just those (plus what they wait on).
-pub fn evaluate_some(repo: &Repo, lock: &Lock, only: Option<&HashSet<NodeIx>>) -> Evaluation {
-    evaluate_known(repo, lock, only, &|_| None)
-}
-
-/// `evaluate_some`, told the status of theses outside `only` that are known not to have changed
-/// (the watcher's previous verdicts): those upstream theses are not evaluated again.
+/// Evaluates all theses, or with `only`, just those (plus what they wait on), told the status
+/// of theses outside `only` that are known not to have changed (the watcher's previous
+/// verdicts): those upstream theses are not evaluated again.
 pub fn evaluate_known(
     repo: &Repo,
     lock: &Lock,

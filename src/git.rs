@@ -255,7 +255,6 @@ fn excluded_dir(ov: &ignore::overrides::Override, p: &Path) -> bool {
 /// What `--base` reports: the head evaluation filtered to what the branch newly flags.
 pub struct Comparison {
     pub newly: Evaluation,
-    pub base: Evaluation,
     pub head: Evaluation,
 }
 
@@ -268,7 +267,6 @@ pub fn compare(base: &Base, head: &Repo, head_lock: Option<&Lock>) -> Comparison
     let newly = newly_flagged(&base_eval, &head_eval);
     Comparison {
         newly,
-        base: base_eval,
         head: head_eval,
     }
 }

@@ -11,12 +11,8 @@ use crate::diag::Diagnostic;
 use crate::eval::{Cause, Evaluation, Status};
 use crate::load::Repo;
 
-/// `rescore ls`: pages, nodes with their material state, and edges.
-pub fn ls(repo: &Repo, kind: Option<NodeKind>, format: Format) -> String {
-    ls_only(repo, kind, None, format)
-}
-
-/// `rescore ls --select`: the same, for the nodes in `only` (all when `None`).
+/// `rescore ls`: pages, nodes with their material state, and edges; with `--select`, only the
+/// nodes in `only` (all when `None`).
 pub fn ls_only(
     repo: &Repo,
     kind: Option<NodeKind>,

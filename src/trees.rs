@@ -62,15 +62,6 @@ pub struct Trees {
     tree: RefCell<Vec<Option<TreeId>>>,
 }
 
-impl Clone for Trees {
-    fn clone(&self) -> Self {
-        Trees {
-            own: RefCell::new(self.own.borrow().clone()),
-            tree: RefCell::new(self.tree.borrow().clone()),
-        }
-    }
-}
-
 impl Trees {
     /// Lazy: ids are computed as they are asked for (the watcher asks for few).
     pub fn lazy(graph: &Graph) -> Trees {

@@ -379,13 +379,7 @@ fn example_pages() -> Vec<(PathBuf, String)> {
 }
 
 fn load(pages: &[(PathBuf, String)]) -> rescore::load::Repo {
-    let (config, rules) =
-        rescore::load::settings(None, &|_| None).unwrap_or_else(|d| panic!("settings: {d:?}"));
-    let files = pages
-        .iter()
-        .map(|(p, t)| (p.clone(), Ok(t.clone())))
-        .collect();
-    rescore::load::build(PathBuf::from("."), config, rules, files)
+    common::load_pages(pages)
 }
 
 fn base() -> Base {

@@ -7,35 +7,12 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
-use common::TempRepo;
+use common::{git_try, TempRepo};
 use rescore::lock::{Baseline, Lock};
 
 const JEPA: &str = "concepts/jepa.md";
 const GWM: &str = "concepts/generative-world-models.md";
-
-/// Runs git in `dir` with a fixed identity and no user or system configuration; returns
-/// (success, stdout + stderr).
-fn git_try(dir: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "rescore test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
-        .env("GIT_COMMITTER_NAME", "rescore test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.invalid")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .expect("git runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let (ok, text) = git_try(dir, args);

@@ -8,10 +8,11 @@
 
 #![allow(clippy::result_large_err)]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
-use std::process::Command;
 
 use proptest::prelude::*;
 use rescore::lock::{self, Baseline, Entry, Lock, Snapshot};
@@ -78,19 +79,7 @@ fn apply(lock: &mut Lock, ops: &[Op]) {
 }
 
 fn git(dir: &Path, args: &[&str]) -> bool {
-    Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "rescore test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
-        .env("GIT_COMMITTER_NAME", "rescore test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.invalid")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .expect("git runs")
-        .status
-        .success()
+    common::git_try(dir, args).0
 }
 
 fn commit(dir: &Path, ops: &[Op], message: &str) -> Lock {

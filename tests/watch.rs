@@ -267,8 +267,8 @@ fn cosmetic_edit_flags_nothing() {
     assert!(!is(&first, "batch"), "the material edit flagged nothing");
     assert!(
         (is(&first, "stale") || is(&first, "pending"))
-            && first.to_string().contains("physics-wall")
-            || first.to_string().contains("videoscience-bench"),
+            && (first.to_string().contains("physics-wall")
+                || first.to_string().contains("videoscience-bench")),
         "first event is not about the material edit: {first}"
     );
 }

@@ -73,7 +73,8 @@ pub fn downstream_theses(graph: &Graph, changed: &[NodeIx]) -> Vec<NodeIx> {
     theses
 }
 
-/// Nodes within `depth` hops of `start` in one direction over any edge (selectors' `+N`).
+/// Nodes within `depth` hops of `start` in one direction over propagating edges (selectors'
+/// `+N`); `related` edges are drawn only, so they are not followed.
 pub fn within(graph: &Graph, start: NodeIx, downstream: bool, depth: Option<usize>) -> Vec<NodeIx> {
     let mut dist: HashMap<NodeIx, usize> = HashMap::from([(start, 0)]);
     let mut queue = VecDeque::from([start]);

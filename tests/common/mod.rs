@@ -200,3 +200,36 @@ pub fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     walk(root, root, &mut out);
     out
 }
+
+/// Runs git in `dir` with a fixed identity and no user or system configuration; returns
+/// (success, stdout + stderr).
+pub fn git_try(dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "rescore test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
+        .env("GIT_COMMITTER_NAME", "rescore test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.invalid")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("git runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// A research repo loaded in memory from (path, text) pages, with the default settings.
+pub fn load_pages(pages: &[(PathBuf, String)]) -> rescore::load::Repo {
+    let (config, rules) =
+        rescore::load::settings(None, &|_| None).unwrap_or_else(|d| panic!("settings: {d:?}"));
+    let files = pages
+        .iter()
+        .map(|(p, t)| (p.clone(), Ok(t.clone())))
+        .collect();
+    rescore::load::build(PathBuf::from("."), config, rules, files)
+}
