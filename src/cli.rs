@@ -424,7 +424,7 @@ fn flag(cli: &Cli, root: &Path) -> Result<i32, Failure> {
         return Ok(code);
     }
     let held = repo_lock(root)?;
-    sweep_page_temps(&held, root, &eval);
+    sweep_page_temps(&held, root, &repo);
     // An accept may have moved baselines since the evaluation: the blocks follow the lock as it
     // is now.
     let now = Lock::read(root)?.unwrap_or_else(Lock::new);
@@ -455,9 +455,10 @@ fn repo_lock(root: &Path) -> Result<lock::RepoLock, Failure> {
     })
 }
 
-/// Removes temp files left by interrupted writes next to the lock and the thesis pages.
-fn sweep_page_temps(held: &lock::RepoLock, root: &Path, eval: &Evaluation) {
-    let dirs = writeback::temp_dirs(root, eval.verdicts.iter().map(|v| Path::new(&v.path)));
+/// Removes temp files left by interrupted writes next to the lock and every page (a killed
+/// `backlinks --write` leaves them beside concept pages).
+fn sweep_page_temps(held: &lock::RepoLock, root: &Path, repo: &Repo) {
+    let dirs = writeback::temp_dirs(root, repo.pages.iter().map(|p| p.path.as_path()));
     lock::sweep_temps(held, dirs.iter().map(PathBuf::as_path));
 }
 
@@ -624,7 +625,7 @@ fn record(cli: &Cli, root: &Path, repo: &Repo, chosen: &[&eval::Verdict]) -> Res
     })?;
     // Accepting can settle theses downstream too; re-evaluate before touching pages.
     let after = eval::evaluate(repo, &lock);
-    sweep_page_temps(&held, root, &after);
+    sweep_page_temps(&held, root, repo);
     let todo = writeback::out_of_date(root, &after.verdicts);
     let outcomes = writeback::write_theses(&held, root, repo, &todo, false);
     report_writes(cli, &outcomes, "warning block", false)?;
