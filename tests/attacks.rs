@@ -26,3 +26,21 @@ fn the_next_run_sweeps_temps_beside_the_lock_shards_and_concept_pages() {
     assert!(temp_files(&repo.path("rescore.lock.d")).is_empty());
     assert!(temp_files(&repo.path("concepts")).is_empty());
 }
+
+#[test]
+fn a_concept_page_that_cannot_take_its_backlinks_block_is_said_so() {
+    // The page ends inside an open code fence: a block appended there would be code, so none
+    // is written, and the command must not leave the user believing the backlinks are current.
+    let repo = common::example();
+    let page = "concepts/jepa.md";
+    let mut text = repo.read_str(page);
+    text.push_str("\n```\nan example left open\n");
+    repo.write(page, &text);
+    let (code, _, err) = repo.run(&["backlinks", "--write"]);
+    assert_eq!(code, 0);
+    assert!(
+        err.contains("concepts/jepa.md: no backlinks block written"),
+        "{err}"
+    );
+    assert_eq!(repo.read_str(page), text);
+}
