@@ -751,6 +751,10 @@ fn backlinks(cli: &Cli, root: &Path, write: bool, check: bool) -> Result<i32, Fa
 
 fn init(cli: &Cli, root: &Path, force: bool) -> Result<i32, Failure> {
     let config = root.join(crate::config::FILE_NAME);
+    // Refused before anything is written: a refused init leaves the tree as it was.
+    if root.join(lock::FILE_NAME).exists() && !force {
+        return Err(Failure::Usage("rescore.lock exists already: use `rescore accept` to move baselines (or `init --force` to start over)".into()));
+    }
     let held = if cli.dry_run {
         None
     } else {
@@ -762,12 +766,13 @@ fn init(cli: &Cli, root: &Path, force: bool) -> Result<i32, Failure> {
                 .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", config.display())))?;
         }
         if !cli.quiet {
-            let would = if held.is_some() { "" } else { "would " };
-            println!("{would}write {}", crate::config::FILE_NAME);
+            let did = if held.is_some() {
+                "wrote"
+            } else {
+                "would write"
+            };
+            println!("{did} {}", crate::config::FILE_NAME);
         }
-    }
-    if root.join(lock::FILE_NAME).exists() && !force {
-        return Err(Failure::Usage("rescore.lock exists already: use `rescore accept` to move baselines (or `init --force` to start over)".into()));
     }
     let repo = load_checked(root, cli.format)?;
     let trees = eval::trees(&repo);
@@ -783,7 +788,7 @@ fn init(cli: &Cli, root: &Path, force: bool) -> Result<i32, Failure> {
         }
         Ok(())
     };
-    let would = match &held {
+    let did = match &held {
         Some(held) => {
             if lock::mark_union_merge(root)
                 .map_err(|e| Failure::Usage(format!("cannot write .gitattributes: {e}")))?
@@ -794,15 +799,15 @@ fn init(cli: &Cli, root: &Path, force: bool) -> Result<i32, Failure> {
                 );
             }
             lock::update_held(held, root, start_over)?;
-            ""
+            "wrote"
         }
         None => {
             start_over(&mut Lock::new())?;
-            "would "
+            "would write"
         }
     };
     if !cli.quiet {
-        println!("{would}write {} accepting {n} theses", lock::FILE_NAME);
+        println!("{did} {} accepting {n} theses", lock::FILE_NAME);
     }
     Ok(0)
 }

@@ -44,3 +44,21 @@ fn a_concept_page_that_cannot_take_its_backlinks_block_is_said_so() {
     );
     assert_eq!(repo.read_str(page), text);
 }
+
+#[test]
+fn a_refused_init_writes_nothing_and_a_done_one_says_wrote() {
+    // A lock but no rescore.toml: `init` refuses, and must not have written the config first.
+    let repo = common::example_init();
+    std::fs::remove_file(repo.path("rescore.toml")).expect("remove");
+    let before = repo.tree();
+    let (code, _, err) = repo.run(&["init"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(repo.tree(), before);
+    // Done for real, it reports in the past tense what it wrote.
+    let out = repo.ok(&["init", "--force"], 0);
+    assert!(out.contains("wrote rescore.toml\n"), "{out}");
+    assert!(
+        out.contains("wrote rescore.lock accepting 7 theses"),
+        "{out}"
+    );
+}
