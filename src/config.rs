@@ -11,6 +11,7 @@ use toml::Spanned;
 
 use crate::diag::{did_you_mean, Diagnostic, LineIndex};
 use crate::rules::{RuleSpec, ScaleSpec, Severity};
+use crate::textdiff::TextSpec;
 use crate::toml_spans::KeySpans;
 
 pub const FILE_NAME: &str = "rescore.toml";
@@ -23,6 +24,8 @@ pub struct Config {
     pub rules: RulesConfig,
     /// Replaces the shipped evidence scale when set.
     pub scale: Option<ScaleSpec>,
+    /// Replaces the shipped word lists that class changed claim text, list by list.
+    pub text: Option<TextSpec>,
     /// Where each key is written in `rescore.toml`, for diagnostics about settings.
     pub spans: KeySpans,
 }
@@ -143,9 +146,19 @@ pub const TOP_KEYS: &[&str] = &[
     "rule",
     "levels",
     "aliases",
+    "text",
+    "classes",
+    "negation",
+    "negation_suffixes",
+    "modal",
+    "quantifier",
+    "article",
+    "month",
+    "typo_min_length",
+    "typo_max_edits",
 ];
 
-const ROOT_KEYS: &[&str] = &["exclude", "folders", "rules", "scale"];
+const ROOT_KEYS: &[&str] = &["exclude", "folders", "rules", "scale", "text"];
 const RULES_KEYS: &[&str] = &[
     "files",
     "disable",
@@ -183,6 +196,7 @@ impl Config {
                 "exclude" => r.set(&mut config.exclude, value),
                 "folders" => r.set(&mut config.folders, value),
                 "scale" => config.scale = r.take(value),
+                "text" => config.text = r.take(value),
                 "rules" => match value.get_ref() {
                     DeValue::Table(t) => r.rules(&mut config.rules, t),
                     _ => r.not_a_table("rules", value),

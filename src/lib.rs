@@ -7,6 +7,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod backlinks;
+pub mod claimtext;
 pub mod cli;
 pub mod config;
 pub mod diag;
@@ -24,6 +25,8 @@ pub mod report;
 pub mod resolve;
 pub mod rules;
 pub mod select;
+pub mod textdiff;
+pub mod tokens;
 pub mod toml_spans;
 pub mod trees;
 pub mod watch;

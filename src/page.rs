@@ -8,6 +8,7 @@ use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
 use rescore_graph::quantity::{extract_quantities, normalise_text, parse_value, Quantity, Value};
 use serde::Serialize;
 
+use crate::claimtext;
 use crate::config::Folders;
 use crate::diag::{did_you_mean, Diagnostic, LineIndex, Pos};
 use crate::frontmatter::{self, FrontMatter};
@@ -356,6 +357,69 @@ struct Buf {
     links: Vec<(Range<usize>, usize)>,
     /// Byte offset of the item in the file.
     start: usize,
+    /// Ranges of `text` that are inline code.
+    code: Vec<Range<usize>>,
+    /// Ranges of `text` that are code blocks.
+    blocks: Vec<Range<usize>>,
+    /// Positions in `text` of the line breaks that end a paragraph or code block.
+    breaks: Vec<usize>,
+    /// Nested list items (that are no claims themselves) and tables, with the position in
+    /// `text` where each one appeared: part of a claim's text.
+    children: Vec<(usize, Buf)>,
+}
+
+impl Buf {
+    /// Feeds the text, nested items and tables included, to a canonical-text builder and (less
+    /// code blocks and link text) to `plain`; `cut` ranges of this item's own text are left out.
+    fn feed(&self, cut: &[Range<usize>], b: &mut claimtext::Builder, plain: &mut String) {
+        // Segments between every place where what a character is can change.
+        let ranges = cut
+            .iter()
+            .chain(&self.blocks)
+            .chain(&self.code)
+            .chain(self.links.iter().map(|(r, _)| r));
+        let mut cuts: Vec<usize> = ranges.flat_map(|r| [r.start, r.end]).collect();
+        cuts.extend(self.breaks.iter().flat_map(|&i| [i, i + 1]));
+        cuts.extend(self.children.iter().map(|(at, _)| *at));
+        cuts.extend([0, self.text.len()]);
+        cuts.retain(|&i| i <= self.text.len());
+        cuts.sort_unstable();
+        cuts.dedup();
+        let inside = |rs: &[Range<usize>], i: usize| rs.iter().any(|r| r.contains(&i));
+        let mut kids = self.children.iter().peekable();
+        for w in cuts.windows(2) {
+            let (start, end) = (w[0], w[1]);
+            while let Some((_, kid)) = kids.next_if(|(at, _)| *at <= start) {
+                b.block();
+                kid.feed(&[], b, plain);
+                b.block();
+                plain.push('\n');
+            }
+            if inside(cut, start) {
+                continue;
+            }
+            if self.breaks.contains(&start) {
+                b.block();
+                plain.push('\n');
+                continue;
+            }
+            let segment = &self.text[start..end];
+            let block = inside(&self.blocks, start);
+            let code = block || inside(&self.code, start);
+            b.push_str(segment, code);
+            // Numbers in link text (`[[V-JEPA 2]]`, `[#776](…)`) are no measurements.
+            if self.links.iter().any(|(r, _)| r.contains(&start)) {
+                plain.push(' ');
+            } else if !block {
+                plain.push_str(segment);
+            }
+        }
+        for (_, kid) in kids {
+            b.block();
+            kid.feed(&[], b, plain);
+            plain.push('\n');
+        }
+    }
 }
 
 struct OpenLink {
@@ -397,6 +461,7 @@ impl Body {
         let mut section = String::new();
         let mut table: Option<Table> = None;
         let mut open_links: Vec<OpenLink> = Vec::new();
+        let mut code_block: Option<usize> = None;
 
         for (event, range) in Parser::new_ext(body, opts).into_offset_iter() {
             let abs = base + range.start..base + range.end;
@@ -409,7 +474,7 @@ impl Body {
                     if let Some(buf) = items.pop() {
                         if kind == PageKind::Concept {
                             diags.extend(anchored_without_evidence(&buf, text, lines, path));
-                            if let Some(claim) = claim(
+                            match claim(
                                 &buf,
                                 text,
                                 lines,
@@ -419,9 +484,36 @@ impl Body {
                                 out.claims.len(),
                                 diags,
                             ) {
-                                out.claims.push(claim);
+                                Some(claim) => out.claims.push(claim),
+                                // A nested item is part of the text of the item it is in.
+                                None => {
+                                    if let Some(parent) = items.last_mut() {
+                                        parent.children.push((parent.text.len(), buf));
+                                    }
+                                }
                             }
                         }
+                    }
+                }
+                Event::Start(Tag::CodeBlock(_)) => {
+                    code_block = current(&mut table, &mut heading, &mut items).map(|b| {
+                        // In a tight item the block follows the last line with no paragraph end.
+                        if !b.text.is_empty() && !b.text.ends_with('\n') {
+                            b.breaks.push(b.text.len());
+                            b.text.push('\n');
+                        }
+                        b.text.len()
+                    });
+                }
+                Event::End(TagEnd::CodeBlock) => {
+                    if let (Some(start), Some(buf)) = (
+                        code_block.take(),
+                        current(&mut table, &mut heading, &mut items),
+                    ) {
+                        let end = buf.text.len();
+                        buf.blocks.push(start..end);
+                        buf.breaks.push(end);
+                        buf.text.push('\n');
                     }
                 }
                 Event::Start(Tag::Heading { level, .. }) => {
@@ -449,6 +541,9 @@ impl Body {
                 Event::End(TagEnd::Table) => {
                     if let Some(t) = table.take() {
                         if kind == PageKind::Concept {
+                            if let Some(item) = items.last_mut() {
+                                item.children.push((item.text.len(), t.as_text()));
+                            }
                             t.rows_into(&mut out, text, lines);
                         }
                     }
@@ -528,9 +623,16 @@ impl Body {
                         }
                     }
                 }
-                Event::Text(t) | Event::Code(t) => {
+                Event::Text(t) => {
                     if let Some(buf) = current(&mut table, &mut heading, &mut items) {
                         buf.text.push_str(&t);
+                    }
+                }
+                Event::Code(t) => {
+                    if let Some(buf) = current(&mut table, &mut heading, &mut items) {
+                        let start = buf.text.len();
+                        buf.text.push_str(&t);
+                        buf.code.push(start..buf.text.len());
                     }
                 }
                 Event::SoftBreak | Event::HardBreak => {
@@ -540,6 +642,7 @@ impl Body {
                 }
                 Event::End(TagEnd::Paragraph) => {
                     if let Some(buf) = current(&mut table, &mut heading, &mut items) {
+                        buf.breaks.push(buf.text.len());
                         buf.text.push('\n');
                     }
                 }
@@ -736,12 +839,21 @@ fn claim(
             }
         }
     }
-    let normalised = normalise_text(&claim_text);
     let explicit_id = explicit.is_some();
+    // The claim's text is the whole item but its id marker and Evidence line.
+    let evidence = ev..after_start + line_end;
+    let marker = explicit
+        .as_ref()
+        .and_then(|_| buf.text[..ev].find("{#"))
+        .and_then(|open| Some(open..open + buf.text[open..ev].find('}')? + 1));
+    let cut: Vec<Range<usize>> = std::iter::once(evidence).chain(marker).collect();
+    let mut builder = claimtext::Builder::new();
+    let mut plain = String::new();
+    buf.feed(&cut, &mut builder, &mut plain);
     let id = match explicit {
         Some(id) => id,
         None => slug(
-            &normalised
+            &normalise_text(&claim_text)
                 .split_whitespace()
                 .take(SLUG_WORDS)
                 .collect::<Vec<_>>()
@@ -749,8 +861,12 @@ fn claim(
         ),
     };
     // Quantities come from the text before lowercasing ("1.5M" is mega, "1.5m" is not), with
-    // line breaks folded so a reflowed claim reads the same.
-    let folded = claim_text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // line breaks folded so a reflowed claim reads the same, without code blocks, and without
+    // footnote and reference marks (`[^8]`, `[12]`, `#776`), which are no measurements.
+    let folded = crate::tokens::without_marks(&plain)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     let quantities = extract_quantities(&folded);
     Some(Claim {
         explicit_id,
@@ -758,7 +874,7 @@ fn claim(
         level,
         qualifier,
         bare_sources,
-        text: normalised,
+        text: builder.finish(),
         quantities,
         line: item_pos.line,
         pos: item_pos,
@@ -909,6 +1025,33 @@ struct Table {
 }
 
 impl Table {
+    /// The table as text inside a claim: a line per row, cells apart.
+    fn as_text(&self) -> Buf {
+        let mut out = Buf::default();
+        let head = self.head.iter().map(|h| Buf {
+            text: h.clone(),
+            ..Buf::default()
+        });
+        let mut rows: Vec<Vec<&Buf>> = Vec::new();
+        let head: Vec<Buf> = head.collect();
+        rows.push(head.iter().collect());
+        rows.extend(self.body.iter().map(|(_, cells)| cells.iter().collect()));
+        for row in rows {
+            for (i, cell) in row.into_iter().enumerate() {
+                if i > 0 {
+                    out.text.push_str(" | ");
+                }
+                let at = out.text.len();
+                out.text.push_str(&cell.text);
+                let shift = |r: &Range<usize>| r.start + at..r.end + at;
+                out.code.extend(cell.code.iter().map(shift));
+            }
+            out.breaks.push(out.text.len());
+            out.text.push('\n');
+        }
+        out
+    }
+
     fn rows_into(self, out: &mut Body, text: &str, lines: &LineIndex) {
         let col = |name: &str| self.head.iter().position(|h| h == name);
         let (Some(metric), Some(value)) = (col("metric"), col("value")) else {
@@ -982,6 +1125,53 @@ mod tests {
     fn evidence_groups_split_qualifier_and_sources() {
         let g = paren_groups(" strong (vendor (technical) report) ([Genie 3])");
         assert_eq!(g.len(), 2);
+    }
+
+    fn claims_of(page: &str) -> Vec<Claim> {
+        let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
+        let folders = Folders::default();
+        let cx = ParseContext {
+            folders: &folders,
+            scale: &rules.scale,
+        };
+        let (page, diags) = parse(Path::new("concepts/c.md"), page, &cx);
+        assert!(diags.is_empty(), "{diags:?}");
+        page.expect("page").claims
+    }
+
+    #[test]
+    fn a_claim_is_its_whole_item() {
+        let claims = claims_of(
+            "# C\n\n- The tool shall `link` items. {#a}\n  Evidence: strong (s)\n  \
+             - Links point up.\n  - A sub-claim.\n    Evidence: weak (s)\n\n  \
+             More text.\n\n  | K | V |\n  |---|---|\n  | x | 1 |\n\n  \
+             ```\n  doorstop link A B\n  ```\n",
+        );
+        assert_eq!(claims.len(), 2);
+        assert_eq!(claims[0].text, "A sub-claim.");
+        assert_eq!(
+            claims[1].text,
+            "The tool shall `link` items.\nLinks point up.\nMore text.\nk | v\nx | 1\n`doorstop link A B`"
+        );
+        assert_eq!(claims[1].id, "a");
+    }
+
+    #[test]
+    fn a_code_block_in_a_tight_item_is_not_read_as_the_evidence_line() {
+        let claims = claims_of(
+            "# C\n\n- Run it:\n  Evidence: strong (s)\n  ```\n  doorstop new REQ\n  ```\n",
+        );
+        assert_eq!(claims[0].text, "Run it:\n`doorstop new REQ`");
+        assert_eq!(claims[0].bare_sources, ["s"]);
+        assert_eq!(claims[0].id, "run-it");
+    }
+
+    #[test]
+    fn numbers_in_marks_and_link_text_are_no_quantities() {
+        let claims = claims_of(
+            "# C\n\n- [[V-JEPA 2]] scores 64% [12] on it[^3] (#776).\n  Evidence: strong (s)\n",
+        );
+        assert_eq!(claims[0].quantities.len(), 1, "{:?}", claims[0].quantities);
     }
 
     #[test]

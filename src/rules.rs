@@ -2,6 +2,7 @@
 //! are material, and how much. The shipped set lives in `rules/default.toml`; a research repo
 //! extends or overrides it from `rescore.toml`.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -11,8 +12,10 @@ use rescore_graph::{ClaimState, MaterialState, NodeKind};
 use serde::{Deserialize, Serialize};
 use toml::de::DeTable;
 
+use crate::claimtext::plain;
 use crate::config::{toml_error, Config, Reader, RulesConfig};
 use crate::diag::{did_you_mean, Diagnostic, Pos};
+use crate::textdiff::{Classifier, Span, TextClass, TextSpec};
 use crate::toml_spans::KeySpans;
 
 pub const DEFAULT_RULES: &str = include_str!("../rules/default.toml");
@@ -74,6 +77,7 @@ pub enum Compare {
     UnitChanged,
     TextChanged,
     SimilarityBelow,
+    SpanChanged,
     SetShrunk,
     SetGrew,
     BecameTrue,
@@ -92,6 +96,7 @@ impl Compare {
             Compare::UnitChanged => "unit-changed",
             Compare::TextChanged => "text-changed",
             Compare::SimilarityBelow => "similarity-below",
+            Compare::SpanChanged => "span-changed",
             Compare::SetShrunk => "set-shrunk",
             Compare::SetGrew => "set-grew",
             Compare::BecameTrue => "became-true",
@@ -116,6 +121,9 @@ pub struct RuleSpec {
     pub compare: Compare,
     #[serde(default)]
     pub threshold: Option<f64>,
+    /// For `span-changed`: the classes of a changed span of text that fire the rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<TextClass>,
     pub severity: Severity,
 }
 
@@ -133,6 +141,7 @@ pub struct ScaleSpec {
 struct RuleFile {
     scale: Option<ScaleSpec>,
     rule: Vec<(usize, RuleSpec)>,
+    text: Option<TextSpec>,
     spans: KeySpans,
 }
 
@@ -152,7 +161,8 @@ impl RuleFile {
             match key.get_ref().as_ref() {
                 "scale" => file.scale = r.take(value),
                 "rule" => file.rule = r.rules_list(value),
-                other => r.unknown(other, key.span(), "", &["scale", "rule"]),
+                "text" => file.text = r.take(value),
+                other => r.unknown(other, key.span(), "", &["scale", "rule", "text"]),
             }
         }
         diags.append(&mut r.diags);
@@ -164,6 +174,16 @@ impl RuleFile {
 const RULE_FILE_KEYS: &[&str] = &[
     "scale",
     "rule",
+    "text",
+    "classes",
+    "negation",
+    "negation_suffixes",
+    "modal",
+    "quantifier",
+    "article",
+    "month",
+    "typo_min_length",
+    "typo_max_edits",
     "levels",
     "aliases",
     "name",
@@ -231,6 +251,8 @@ pub struct RuleSet {
     pub rules: Vec<RuleSpec>,
     pub flag_at: Severity,
     pub rename_similarity: f64,
+    /// The word lists that class changed spans of claim text.
+    pub classifier: Classifier,
 }
 
 /// A material difference found by one rule.
@@ -263,6 +285,7 @@ impl RuleSet {
         let shipped = RuleFile::read(DEFAULT_RULES, shipped_path, &mut diags);
         let shipped_spans = shipped.spans;
         let shipped_scale = shipped.scale.clone();
+        let mut words = shipped.text.clone().unwrap_or_default();
         let mut scale = Placed {
             path: shipped_path.to_path_buf(),
             spans: shipped_spans.clone(),
@@ -302,6 +325,9 @@ impl RuleSet {
                 continue;
             };
             let rf = RuleFile::read(&text, file, &mut diags);
+            if let Some(t) = &rf.text {
+                words.overlay(t);
+            }
             for (i, r) in rf.rule {
                 let o = Origin::of(file, &rf.spans, &format!("rule[{i}]"));
                 add(&mut rules, r, o);
@@ -318,6 +344,9 @@ impl RuleSet {
         for (i, r) in &config.rules.rule {
             let o = Origin::of(config_path, spans, &format!("rules.rule[{i}]"));
             add(&mut rules, r.clone(), o);
+        }
+        if let Some(t) = &config.text {
+            words.overlay(t);
         }
         if let Some(s) = &config.scale {
             scale = Placed {
@@ -407,6 +436,7 @@ impl RuleSet {
             rules: rules.into_iter().map(|(r, _)| r).collect(),
             flag_at: config.rules.flag_at,
             rename_similarity,
+            classifier: Classifier::from_spec(&words),
         };
         (set, diags)
     }
@@ -468,16 +498,23 @@ impl RuleSet {
         if old == new {
             return Vec::new();
         }
+        let spans: OnceCell<Vec<Span>> = OnceCell::new();
         let mut out = Vec::new();
         for rule in self.for_kind(kind) {
-            if let Some(c) = self.apply(rule, old, new) {
+            if let Some(c) = self.apply(rule, old, new, &spans) {
                 out.push(c);
             }
         }
         out
     }
 
-    fn apply(&self, rule: &RuleSpec, old: &MaterialState, new: &MaterialState) -> Option<Change> {
+    fn apply(
+        &self,
+        rule: &RuleSpec,
+        old: &MaterialState,
+        new: &MaterialState,
+        spans: &OnceCell<Vec<Span>>,
+    ) -> Option<Change> {
         use MaterialState as S;
         let threshold = rule.threshold.unwrap_or(0.0);
         let change = |before: String, after: String, detail: Option<String>| Change {
@@ -524,13 +561,39 @@ impl RuleSet {
             }
             (Field::Text, Compare::SimilarityBelow, S::Claim(a), S::Claim(b)) => {
                 let sim = similarity(&a.text, &b.text);
+                let line = |t: &str| t.replace('\n', " ");
                 (sim < threshold).then(|| {
                     change(
-                        a.text.clone(),
-                        b.text.clone(),
+                        line(&a.text),
+                        line(&b.text),
                         Some(format!("similarity {:.0}%", sim * 100.0)),
                     )
                 })
+            }
+            (Field::Text, Compare::SpanChanged, S::Claim(a), S::Claim(b)) => {
+                if a.text == b.text {
+                    return None;
+                }
+                let spans = spans.get_or_init(|| self.classifier.spans(&a.text, &b.text));
+                let hits: Vec<(&Span, Vec<&str>)> = spans
+                    .iter()
+                    .map(|s| {
+                        let mine = s.classes.iter().filter(|c| rule.classes.contains(c));
+                        (s, mine.map(|c| c.as_str()).collect::<Vec<_>>())
+                    })
+                    .filter(|(_, mine)| !mine.is_empty())
+                    .collect();
+                let (span, mine) = hits.first()?;
+                let mut detail = mine.join(", ");
+                if hits.len() > 1 {
+                    let more = hits.len() - 1;
+                    detail.push_str(&format!("; {more} more change{}", plural(more)));
+                }
+                Some(change(
+                    format!("\"{}\"", span.old),
+                    format!("\"{}\"", span.new),
+                    Some(detail),
+                ))
             }
             (Field::Qualifier, Compare::TextChanged, S::Claim(a), S::Claim(b)) => (a.qualifier
                 != b.qualifier)
@@ -642,7 +705,7 @@ fn applies_to(field: Option<Field>, cmp: Compare) -> Option<&'static [NodeKind]>
         (Some(Field::Evidence), C::LevelDown | C::LevelUp) => &[K::Claim],
         (Some(Field::Value), C::RelativeChange | C::UnitChanged) => &[K::Claim, K::Benchmark],
         (Some(Field::Value), C::TextChanged) => &[K::Benchmark],
-        (Some(Field::Text), C::SimilarityBelow) => &[K::Claim],
+        (Some(Field::Text), C::SimilarityBelow | C::SpanChanged) => &[K::Claim],
         (Some(Field::Qualifier), C::TextChanged) => &[K::Claim],
         (Some(Field::Sources), C::SetShrunk | C::SetGrew) => &[K::Claim, K::Benchmark],
         (Some(Field::Retracted), C::BecameTrue) => &[K::Source],
@@ -692,6 +755,21 @@ fn check_rule(r: &RuleSpec) -> Result<(), RuleProblem> {
         ));
     }
     let cmp = r.compare.as_str();
+    if !r.classes.is_empty() && r.compare != Compare::SpanChanged {
+        return Err(problem(
+            format!("`classes` does not work with compare `{cmp}`"),
+            "`classes` only with compare = \"span-changed\"".into(),
+        ));
+    }
+    if r.classes.is_empty() && r.compare == Compare::SpanChanged {
+        return Err(problem(
+            "compare `span-changed` needs `classes`".into(),
+            format!(
+                "classes = [...], some of: {}",
+                TextClass::ALL.map(TextClass::as_str).join(", ")
+            ),
+        ));
+    }
     let Some(kinds) = applies_to(r.field, r.compare) else {
         let fits: Vec<String> = std::iter::once(None)
             .chain(FIELDS.iter().copied().map(Some))
@@ -920,19 +998,32 @@ fn fmt_score(x: f64) -> String {
     s.strip_suffix('.').unwrap_or(s).to_string()
 }
 
-/// Normalised edit similarity of two claim texts, 0–1.
+/// Normalised edit similarity of two claim texts, 0–1, blind to case and code marks (texts
+/// stored by earlier versions are lowercase).
 pub fn similarity(a: &str, b: &str) -> f64 {
     if a == b {
         return 1.0;
     }
-    strsim::normalized_levenshtein(a, b)
+    strsim::normalized_levenshtein(&plain(a), &plain(b))
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// A one-line description of a state, for "before"/"after" of added and removed nodes.
 pub fn describe(s: &MaterialState) -> String {
     match s {
         MaterialState::Claim(ClaimState { level, text, .. }) => {
-            let short: String = text.chars().take(60).collect();
+            let short: String = text
+                .chars()
+                .take(60)
+                .map(|c| if c == '\n' { ' ' } else { c })
+                .collect();
             let more = if text.chars().count() > 60 { "…" } else { "" };
             format!("\"{short}{more}\" ({level})")
         }
@@ -959,6 +1050,12 @@ pub fn describe_rules(set: &RuleSet) -> String {
             .threshold
             .map(|t| format!(" (threshold {t})"))
             .unwrap_or_default();
+        let th = if r.classes.is_empty() {
+            th
+        } else {
+            let classes: Vec<&str> = r.classes.iter().map(|c| c.as_str()).collect();
+            format!("{th} (classes {})", classes.join(", "))
+        };
         out.push_str(&format!(
             "{:<18} {:<8} {:<17} {}{}\n",
             r.name,
@@ -983,6 +1080,7 @@ mod tests {
             field,
             compare,
             threshold: Some(threshold),
+            classes: Vec::new(),
             severity: Severity::Major,
         }
     }

@@ -43,7 +43,9 @@ pub struct ClaimState {
     /// Quantities in the order they appear in the text.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quantities: Vec<Quantity>,
-    /// Normalised claim text, without the id marker and the evidence line.
+    /// Canonical claim text: the whole list item without the id marker and the evidence line,
+    /// whitespace folded, one line per block, case and code marks kept for the token diff
+    /// (locks written by earlier versions hold it lowercased, which the diff does not see).
     pub text: String,
 }
 

@@ -1,0 +1,174 @@
+//! The canonical text of a claim, as stored in its material state: everything in its list item
+//! (nested items, further paragraphs, tables, code) without its `{#id}` marker and Evidence
+//! line. Whitespace is folded within a block and each block (paragraph, nested item, table row,
+//! code block) starts a new line, so reflowing a paragraph changes nothing; dashes are unified
+//! and the text is NFC. Case is kept and code is kept in backticks: the token diff needs both
+//! to tell a renamed system or command from a reworded sentence. Comparisons of identity
+//! (rename pairing, similarity) use `plain`, which folds them away again.
+
+use unicode_normalization::UnicodeNormalization;
+
+const DASHES: [char; 7] = ['‐', '‑', '‒', '–', '—', '―', '−'];
+
+/// Builds a canonical text from pieces of markdown text as they are read.
+#[derive(Debug, Default)]
+pub struct Builder {
+    out: String,
+    open_code: bool,
+    space: bool,
+    block: bool,
+}
+
+impl Builder {
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Appends a piece of text; `code` says whether it is inside a code span or block.
+    pub fn push_str(&mut self, s: &str, code: bool) {
+        let mut words = s.split(char::is_whitespace);
+        if let Some(first) = words.next() {
+            self.word(first, code);
+        }
+        for w in words {
+            self.space = true;
+            self.word(w, code);
+        }
+    }
+
+    /// A run of text without whitespace (possibly empty).
+    fn word(&mut self, w: &str, code: bool) {
+        if w.is_empty() {
+            return;
+        }
+        if w.is_ascii() && !w.contains('`') {
+            self.start_word(code);
+            self.out.push_str(w);
+        } else {
+            w.chars().for_each(|c| self.push(c, code));
+        }
+    }
+
+    /// Appends one character of text; `code` says whether it is inside a code span or block.
+    pub fn push(&mut self, c: char, code: bool) {
+        if c.is_whitespace() {
+            self.space = true;
+            return;
+        }
+        self.start_word(code);
+        match c {
+            // A backtick inside code would end the span early when the text is read back.
+            '`' => self.out.push('\''),
+            c if DASHES.contains(&c) => self.out.push('-'),
+            c => self.out.push(c),
+        }
+    }
+
+    /// What goes before the next non-blank character: a closing backtick, a space or line
+    /// break, an opening backtick.
+    fn start_word(&mut self, code: bool) {
+        if self.open_code && (!code || self.block) {
+            self.out.push('`');
+            self.open_code = false;
+        }
+        if !self.out.is_empty() {
+            if self.block {
+                self.out.push('\n');
+            } else if self.space {
+                self.out.push(' ');
+            }
+        }
+        self.space = false;
+        self.block = false;
+        if code && !self.open_code {
+            self.out.push('`');
+            self.open_code = true;
+        }
+    }
+
+    /// Ends a block: what follows starts on a new line.
+    pub fn block(&mut self) {
+        self.block = true;
+    }
+
+    pub fn finish(mut self) -> String {
+        if self.open_code {
+            self.out.push('`');
+        }
+        if self.out.is_ascii()
+            || unicode_normalization::is_nfc_quick(self.out.chars())
+                == unicode_normalization::IsNormalized::Yes
+        {
+            self.out
+        } else {
+            self.out.nfc().collect()
+        }
+    }
+}
+
+/// The text without what only the token diff needs: lowercase, no backticks, blocks joined by
+/// spaces. Claim texts stored by earlier versions of rescore are in this form already.
+pub fn plain(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars().flat_map(char::to_lowercase) {
+        match c {
+            '`' => {}
+            '\n' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(parts: &[(&str, bool)], breaks: &[usize]) -> String {
+        let mut b = Builder::new();
+        for (i, (text, code)) in parts.iter().enumerate() {
+            if breaks.contains(&i) {
+                b.block();
+            }
+            b.push_str(text, *code);
+        }
+        b.finish()
+    }
+
+    #[test]
+    fn whitespace_folds_and_code_is_fenced() {
+        assert_eq!(
+            build(
+                &[
+                    ("  Run\n ", false),
+                    ("doorstop  new ", true),
+                    (" now — ok ", false)
+                ],
+                &[]
+            ),
+            "Run `doorstop new` now - ok"
+        );
+    }
+
+    #[test]
+    fn blocks_start_lines() {
+        assert_eq!(
+            build(
+                &[("First para. ", false), ("nested", false), ("x = 1", true)],
+                &[1, 2]
+            ),
+            "First para.\nnested\n`x = 1`"
+        );
+    }
+
+    #[test]
+    fn plain_folds_case_code_and_blocks() {
+        assert_eq!(plain("Run `doorstop`\nNow"), "run doorstop now");
+    }
+
+    #[test]
+    fn text_is_nfc() {
+        let decomposed: String = "café".nfd().collect();
+        assert_eq!(build(&[(&decomposed, false)], &[]), "café");
+    }
+}
