@@ -1,17 +1,19 @@
 //! The command line: clap definitions and one function per command. Thin: each command loads
 //! the repo, calls into the library, and renders.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
+use crate::ci;
 use crate::diag::Diagnostic;
 use crate::draw;
 use crate::eval::{self, Evaluation};
 use crate::load::{self, Repo};
 use crate::lock::{self, Lock};
+use crate::output::{self, ColorChoice};
 use crate::report;
 use crate::writeback;
 
@@ -25,11 +27,114 @@ pub enum Format {
     Mermaid,
 }
 
+/// `0.1.0 (abc1234)`: the commit comes from build.rs, and is left out of a build without git.
+const VERSION: &str = env!("RESCORE_VERSION");
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  done; for `check` (and `--exit-code`): every thesis is clean
+  1  `check` / `--exit-code`: a thesis is stale, pending or unscored; `backlinks --check`: a
+     block is out of date
+  2  bad input (a diagnostic at file:line:column says what was expected) or bad usage";
+
+const MAIN_HELP: &str = "\
+Without a command, rescore reports the theses that need re-scoring and writes (or clears) the
+warning block at the top of each such thesis page. `--dry-run` reports the same and writes nothing.
+
+States:
+  stale     something it rests on changed materially since it was scored: re-score it, then
+            `rescore accept ID`
+  pending   it builds on a stale thesis: re-score and accept that one first (upstream first)
+  unscored  not in rescore.lock yet: score it, then `rescore accept ID`
+
+Examples:
+  rescore --dry-run             what would be flagged and written; nothing is written
+  rescore                       flag: report and update the warning blocks in thesis pages
+  rescore check                 the CI gate (exit 1 while anything needs re-scoring)
+  rescore why physics-wall      the causal path behind a flag
+  rescore accept physics-wall   record a re-score: its current evidence is the new baseline
+  rescore completions bash      shell completions; `rescore man` prints the man page
+";
+
+const LS_HELP: &str = "\
+Examples:
+  rescore ls --kind claim
+  rescore ls --select generative-world-models+     a concept and everything downstream of it
+  rescore ls --format json
+";
+const GRAPH_HELP: &str = "\
+Stale and pending theses, and the nodes on the path to their causes, are drawn in colour (when
+rescore.lock exists).
+
+Examples:
+  rescore graph > graph.dot && dot -Tsvg graph.dot > graph.svg
+  rescore graph --format mermaid --select physics-wall+
+";
+const CHECK_HELP: &str = "\
+Examples:
+  rescore check                          exit 1 while any thesis is stale, pending or unscored
+  rescore check --base origin/main       fail only on what this branch newly flags
+  rescore check --format github          workflow annotations at each thesis's file and line
+  rescore check --format junit > rescore.xml
+";
+const ACCEPT_HELP: &str = "\
+Accept upstream theses first: a thesis that builds on another is pending until that one is
+accepted, and accepting a thesis whose score moved can make the theses built on it stale (they are
+named).
+
+Examples:
+  rescore accept physics-wall
+  rescore accept --select status:stale
+  rescore --dry-run accept --all         what would be accepted and written
+";
+const WHY_HELP: &str = "\
+Examples:
+  rescore why physics-wall
+  rescore why --select status:stale
+  rescore why physics-wall --format json
+";
+const INIT_HELP: &str = "\
+Examples:
+  rescore init                           in the research repo's root folder
+  rescore --dry-run init                 say what would be written
+";
+const RULES_HELP: &str = "\
+Columns: name, severity, node kinds, what it flags. Switch one off with `disable` in
+rescore.toml's [rules]; override a threshold in [rules.threshold].
+
+Example:
+  rescore rules
+";
+const WATCH_HELP: &str = "\
+Examples:
+  rescore watch                          flag as you save; Ctrl-C stops
+  rescore --dry-run watch                report only, write no page
+  rescore watch --format json            one JSON object a line, for editors and scripts
+";
+const BACKLINKS_HELP: &str = "\
+Examples:
+  rescore backlinks                      show what would change
+  rescore backlinks --write
+  rescore backlinks --check              exit 1 when a block is out of date (CI, pre-commit)
+";
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  rescore completions bash > ~/.local/share/bash-completion/completions/rescore
+  rescore completions zsh > ~/.zfunc/_rescore
+  rescore completions fish > ~/.config/fish/completions/rescore.fish
+";
+const MAN_HELP: &str = "\
+Example:
+  rescore man > rescore.1 && man ./rescore.1
+";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "rescore",
-    version,
-    about = "Flags research theses for re-scoring when the evidence under them changes materially"
+    version = VERSION,
+    about = "Flags research theses for re-scoring when the evidence under them changes materially",
+    after_help = MAIN_HELP,
+    after_long_help = format!("{MAIN_HELP}\n{EXIT_CODES}")
 )]
 pub struct Cli {
     /// The research repo (default: nearest folder upward holding rescore.toml, else the current one).
@@ -41,9 +146,14 @@ pub struct Cli {
     /// More logging (-v debug, -vv trace); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Only errors.
+    /// Only errors: no notes, warnings, progress or human report (exit codes still tell). A
+    /// document asked for with --format json|github|junit, and the output of ls, why, graph,
+    /// rules, completions and man, is still written.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
     /// Report what would be flagged and written, and write nothing.
     #[arg(long, global = true)]
     pub dry_run: bool,
@@ -61,6 +171,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List pages, claims with level and quantities, benchmark rows and edges.
+    #[command(after_help = LS_HELP, after_long_help = format!("{LS_HELP}\n{EXIT_CODES}"))]
     Ls {
         /// Only this node kind (source, claim, benchmark, concept, thesis).
         #[arg(long)]
@@ -70,18 +181,21 @@ pub enum Command {
         select: Vec<String>,
     },
     /// Draw the graph as Graphviz DOT or Mermaid (--format dot|mermaid).
+    #[command(after_help = GRAPH_HELP, after_long_help = format!("{GRAPH_HELP}\n{EXIT_CODES}"))]
     Graph {
         /// Draw only the selected nodes and the edges between them.
         #[arg(long, value_name = "SELECTOR")]
         select: Vec<String>,
     },
     /// The CI gate: exit 1 while any thesis is stale, pending or unscored; writes nothing.
+    #[command(after_help = CHECK_HELP, after_long_help = format!("{CHECK_HELP}\n{EXIT_CODES}"))]
     Check {
         /// Fail only on what this branch newly flags relative to this git ref.
         #[arg(long, value_name = "REF")]
         base: Option<String>,
     },
     /// Record theses as re-scored: their current evidence becomes the new baseline.
+    #[command(after_help = ACCEPT_HELP, after_long_help = format!("{ACCEPT_HELP}\n{EXIT_CODES}"))]
     Accept {
         /// Thesis ids to accept.
         #[arg(required_unless_present_any = ["all", "select"])]
@@ -97,7 +211,9 @@ pub enum Command {
         force: bool,
     },
     /// Why a thesis is stale: each root cause and the path it travelled.
+    #[command(after_help = WHY_HELP, after_long_help = format!("{WHY_HELP}\n{EXIT_CODES}"))]
     Why {
+        /// The thesis id (its front matter `id`, else its file name without `.md`).
         #[arg(required_unless_present = "select")]
         thesis: Option<String>,
         /// Explain each selected thesis.
@@ -105,22 +221,26 @@ pub enum Command {
         select: Vec<String>,
     },
     /// Start using rescore here: a commented rescore.toml (if none) and a lock accepting every thesis.
+    #[command(after_help = INIT_HELP, after_long_help = format!("{INIT_HELP}\n{EXIT_CODES}"))]
     Init {
         /// Replace an existing lock.
         #[arg(long)]
         force: bool,
     },
     /// List the rules in force.
+    #[command(after_help = RULES_HELP, after_long_help = format!("{RULES_HELP}\n{EXIT_CODES}"))]
     Rules,
     /// Watch the research repo: on every save, re-evaluate the theses downstream of what
     /// changed, print one line per flag raised, cleared or turned pending, and update their
     /// warning blocks (`rescore --dry-run watch` writes nothing). Stops on Ctrl-C / SIGTERM.
+    #[command(after_help = WATCH_HELP, after_long_help = format!("{WATCH_HELP}\n{EXIT_CODES}"))]
     Watch {
         /// Quiet period in milliseconds before a burst of file events is evaluated as one.
         #[arg(long, value_name = "MS", default_value_t = 100)]
         debounce: u64,
     },
     /// Regenerate each concept page's "Theses that depend on this concept" block.
+    #[command(after_help = BACKLINKS_HELP, after_long_help = format!("{BACKLINKS_HELP}\n{EXIT_CODES}"))]
     Backlinks {
         /// Write the pages whose block is out of date.
         #[arg(long, conflicts_with = "check")]
@@ -129,6 +249,15 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), generated from this command line's definition.
+    #[command(after_help = MAN_HELP)]
+    Man,
 }
 
 pub fn main() -> i32 {
@@ -139,6 +268,7 @@ pub fn main() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    output::set(cli.color, cli.quiet);
     init_tracing(cli.verbose, cli.quiet);
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let root = load::find_root(cli.root.as_deref(), &cwd);
@@ -146,10 +276,26 @@ pub fn main() -> i32 {
         Ok(code) => code,
         Err(Failure::Diagnostics(diags)) => {
             print_diags(&root, &diags, cli.format);
+            let prefix = crate::ci::git_prefix(&root);
+            if let Some(doc) = cli
+                .format
+                .and_then(|f| report::failed_input(&diags, f, &prefix))
+            {
+                print!("{doc}");
+            }
             2
         }
         Err(Failure::Usage(msg)) => {
             eprintln!("error: {msg}");
+            // A machine format still gets its document, carrying the error.
+            let d = Diagnostic::error("usage", Path::new("."), crate::diag::Pos::at(1, 1), msg)
+                .expected("a command line rescore accepts (see `rescore help`)");
+            if let Some(doc) = cli
+                .format
+                .and_then(|f| report::failed_input(&[d], f, Path::new("")))
+            {
+                print!("{doc}");
+            }
             2
         }
     }
@@ -189,15 +335,17 @@ impl From<Diagnostic> for Failure {
 }
 
 /// Prints diagnostics to stderr: rendered with snippets, as JSON lines, or as workflow commands.
+/// `-q` keeps only the errors.
 pub fn print_diags(root: &Path, diags: &[Diagnostic], format: Option<Format>) {
-    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let quiet = output::quiet();
+    let colour = output::stderr();
     let mut err = std::io::stderr().lock();
-    for d in diags {
+    for d in diags.iter().filter(|d| !quiet || d.is_error()) {
         let text = match format {
             Some(Format::Json) => {
                 serde_json::to_string(&json!({ "diagnostic": d })).unwrap_or_default() + "\n"
             }
-            Some(Format::Github) => d.github() + "\n",
+            Some(Format::Github) => d.github(&crate::ci::git_prefix(root)) + "\n",
             _ => {
                 // Only a regular file is read for the snippet: a pipe would block forever.
                 let file = root.join(&d.path);
@@ -277,6 +425,23 @@ fn run(cli: &Cli, root: &Path) -> Result<i32, Failure> {
         Some(Command::Backlinks { write, check }) => {
             backlinks(cli, root, *write && !cli.dry_run, *check)
         }
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "rescore",
+                &mut std::io::stdout(),
+            );
+            Ok(0)
+        }
+        Some(Command::Man) => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .map_err(|e| Failure::Usage(format!("cannot print the man page: {e}")))?;
+            Ok(0)
+        }
         None => flag(cli, root),
     }
 }
@@ -320,12 +485,13 @@ fn evaluate_loaded(
     Ok((repo, lock, eval))
 }
 
-/// Prints a report, colouring the status words of human output on a terminal.
-fn print_report(text: &str, format: Format) {
-    let colour = format == Format::Human
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none();
-    if !colour {
+/// Prints a report, colouring the status words of human output when colour is on; `-q`
+/// silences the human report (the exit code still tells), not a machine document.
+fn print_report(cli: &Cli, text: &str, format: Format) {
+    if cli.quiet && format == Format::Human {
+        return;
+    }
+    if format != Format::Human || !output::stdout() {
         print!("{text}");
         return;
     }
@@ -351,7 +517,8 @@ fn check(cli: &Cli, root: &Path, base: Option<&str>) -> Result<i32, Failure> {
     };
     let format = cli.format.unwrap_or(Format::Human);
     print_report(
-        &report::verdicts_warned(&eval, &warnings, format, true),
+        cli,
+        &report::verdicts_warned(&eval, &warnings, format, true, &ci::git_prefix(root)),
         format,
     );
     step_summary(&eval, base);
@@ -404,19 +571,24 @@ fn flag(cli: &Cli, root: &Path) -> Result<i32, Failure> {
     let format = cli.format.unwrap_or(Format::Human);
     if let Some(rev) = cli.base.as_deref() {
         let eval = against_base(cli, root, rev)?;
-        print_report(&report::verdicts(&eval, format, false), format);
+        print_report(
+            cli,
+            &report::verdicts(&eval, format, false, &ci::git_prefix(root)),
+            format,
+        );
         step_summary(&eval, Some(rev));
         return Ok(i32::from(cli.exit_code && eval.fails_gate()));
     }
     let (repo, read_lock, eval) = evaluated_for_report(cli, root)?;
     print_report(
-        &report::verdicts_warned(&eval, &repo.diags, format, false),
+        cli,
+        &report::verdicts_warned(&eval, &repo.diags, format, false, &ci::git_prefix(root)),
         format,
     );
     step_summary(&eval, None);
     let code = i32::from(cli.exit_code && eval.fails_gate());
     if cli.dry_run {
-        if format == Format::Human {
+        if format == Format::Human && !cli.quiet {
             for v in writeback::out_of_date(root, &eval.verdicts) {
                 println!("would write {}", v.path);
             }
@@ -436,6 +608,16 @@ fn flag(cli: &Cli, root: &Path) -> Result<i32, Failure> {
     let todo = writeback::out_of_date(root, &eval.verdicts);
     let outcomes = writeback::write_theses(&held, root, &repo, &todo, false);
     report_writes(cli, &outcomes, "warning block", format == Format::Human)?;
+    let written = outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o, writeback::Outcome::Written(_)))
+        .count();
+    if written > 0 && !cli.quiet {
+        eprintln!(
+            "updated the warning block of {written} thesis page{}; `rescore --dry-run` reports without writing",
+            if written == 1 { "" } else { "s" }
+        );
+    }
     Ok(code)
 }
 
@@ -547,7 +729,7 @@ fn accept(
         }
         out
     };
-    record(cli, root, &repo, &chosen)
+    record(cli, root, &repo, &eval, &chosen)
 }
 
 /// `accept --select`: the selected theses that need a re-score (all selected with --force).
@@ -572,11 +754,17 @@ fn accept_selected(cli: &Cli, root: &Path, select: &[String], force: bool) -> Re
     if chosen.is_empty() {
         return Ok(0);
     }
-    record(cli, root, &repo, &chosen)
+    record(cli, root, &repo, &eval, &chosen)
 }
 
 /// Moves the baselines of `chosen` to their current evidence, and updates warning blocks.
-fn record(cli: &Cli, root: &Path, repo: &Repo, chosen: &[&eval::Verdict]) -> Result<i32, Failure> {
+fn record(
+    cli: &Cli,
+    root: &Path,
+    repo: &Repo,
+    before: &Evaluation,
+    chosen: &[&eval::Verdict],
+) -> Result<i32, Failure> {
     let baselines: Vec<Accepted> = chosen
         .iter()
         .filter_map(|v| {
@@ -608,6 +796,7 @@ fn record(cli: &Cli, root: &Path, repo: &Repo, chosen: &[&eval::Verdict]) -> Res
             for (t, _, score) in &baselines {
                 println!("would accept {t} at score {score}");
             }
+            print!("{}", made_stale(before, &after, "would make"));
             for v in writeback::out_of_date(root, &after.verdicts) {
                 println!("would write {}", v.path);
             }
@@ -633,8 +822,44 @@ fn record(cli: &Cli, root: &Path, repo: &Repo, chosen: &[&eval::Verdict]) -> Res
         for (t, _, score) in &baselines {
             println!("accepted {t} at score {score}");
         }
+        print!("{}", made_stale(before, &after, "made"));
     }
     Ok(0)
+}
+
+/// The theses an accept turned stale or pending (one built on an accepted thesis whose score
+/// moved: pending on it before, stale now), each with its next step.
+fn made_stale(before: &Evaluation, after: &Evaluation, verb: &str) -> String {
+    let mut out = String::new();
+    for v in &after.verdicts {
+        if before.get(&v.thesis).is_some_and(|b| b.status == v.status) {
+            continue;
+        }
+        let line = match v.status {
+            eval::Status::Stale => {
+                let cause = v
+                    .causes
+                    .first()
+                    .map(|c| format!(" ← {}", report::cause_line(c)))
+                    .unwrap_or_default();
+                format!(
+                    "{verb} {} stale ({}:{}){cause}: re-score it, then `rescore accept {}`",
+                    v.thesis, v.path, v.line, v.thesis
+                )
+            }
+            eval::Status::Pending => format!(
+                "{verb} {} pending ({}:{}): it waits on {}",
+                v.thesis,
+                v.path,
+                v.line,
+                v.waiting_on.join(", ")
+            ),
+            _ => continue,
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
 }
 
 fn why(cli: &Cli, root: &Path, thesis: &str) -> Result<i32, Failure> {
@@ -718,10 +943,20 @@ fn backlinks(cli: &Cli, root: &Path, write: bool, check: bool) -> Result<i32, Fa
     for c in &changes {
         if format == Format::Github {
             if !write {
+                let file = ci::ci_path(&ci::git_prefix(root), &c.path.to_string_lossy());
+                let place = ci::Place {
+                    file: &file,
+                    line: 1,
+                    col: None,
+                };
                 println!(
-                    "::{} file={},line=1,title=rescore backlinks::the \"Theses that depend on this concept\" block is out of date: run `rescore backlinks --write`",
-                    if check { "error" } else { "warning" },
-                    c.path.display()
+                    "{}",
+                    ci::annotation(
+                        check,
+                        &place,
+                        "rescore backlinks",
+                        "the \"Theses that depend on this concept\" block is out of date: run `rescore backlinks --write`"
+                    )
                 );
             }
         } else if format != Format::Json && !cli.quiet {
@@ -856,9 +1091,14 @@ fn selected(
 fn graph(cli: &Cli, root: &Path, select: &[String]) -> Result<i32, Failure> {
     let repo = load_checked(root, cli.format)?;
     let only = selected(&repo, root, select)?;
+    // Without a lock every thesis is unscored and nothing is marked, so nothing is evaluated.
+    let marks = match Lock::read(root)? {
+        Some(lock) => draw::Marks::new(&repo.graph, &eval::evaluate(&repo, &lock)),
+        None => draw::Marks::default(),
+    };
     let out = match cli.format {
-        Some(Format::Mermaid) => draw::mermaid(&repo.graph, only.as_deref()),
-        None | Some(Format::Dot) => draw::dot(&repo.graph, only.as_deref()),
+        Some(Format::Mermaid) => draw::mermaid(&repo.graph, only.as_deref(), &marks),
+        None | Some(Format::Dot) => draw::dot(&repo.graph, only.as_deref(), &marks),
         Some(f) => {
             return Err(Failure::Usage(format!(
                 "graph draws --format dot or mermaid, not {f:?}"

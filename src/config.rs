@@ -334,7 +334,8 @@ impl<'a> Reader<'a> {
 
 /// The commented config `rescore init` writes: every key at its default.
 pub const TEMPLATE: &str = r#"# rescore.toml: settings for this research repo. Every key is optional; the values below are
-# the defaults. Reference: docs/format.md (pages and this file) and docs/rules.md (rules).
+# the defaults, each with what it does. `rescore rules` lists the rules in force and
+# `rescore help` the commands.
 
 # Globs, relative to this folder, of markdown files to skip (on top of .gitignore).
 exclude = []
@@ -372,6 +373,12 @@ mod tests {
         assert_eq!(cfg.folders.concept, vec!["concepts"]);
         assert_eq!(cfg.rules.flag_at, Severity::Minor);
         assert!(cfg.exclude.is_empty());
+    }
+
+    #[test]
+    fn template_points_at_nothing_outside_the_users_repo() {
+        assert!(!TEMPLATE.contains("docs/"), "{TEMPLATE}");
+        assert!(TEMPLATE.contains("`rescore rules`"));
     }
 
     #[test]

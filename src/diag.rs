@@ -97,29 +97,25 @@ impl Diagnostic {
         self.level == Level::Error
     }
 
-    /// A GitHub Actions workflow command (`::error` / `::warning`) annotating the place.
-    pub fn github(&self) -> String {
-        let esc = |s: &str| {
-            s.replace('%', "%25")
-                .replace('\r', "%0D")
-                .replace('\n', "%0A")
+    /// A GitHub Actions workflow command (`::error` / `::warning`) annotating the place; its
+    /// path is put under `prefix`, the research root's folder in the git repo.
+    pub fn github(&self, prefix: &Path) -> String {
+        let file = crate::ci::ci_path(prefix, &self.path.to_string_lossy());
+        let place = crate::ci::Place {
+            file: &file,
+            line: self.line,
+            col: Some(self.col),
         };
-        format!(
-            "::{} file={},line={},col={},title=rescore {}::{}",
-            if self.is_error() { "error" } else { "warning" },
-            self.path.display(),
-            self.line,
-            self.col,
-            self.code,
-            esc(&format!(
-                "{} (expected {}){}",
-                self.message,
-                self.expected,
-                self.hint
-                    .as_deref()
-                    .map(|h| format!(" hint: {h}"))
-                    .unwrap_or_default()
-            ))
+        let hint = self
+            .hint
+            .as_deref()
+            .map(|h| format!(" hint: {h}"))
+            .unwrap_or_default();
+        crate::ci::annotation(
+            self.is_error(),
+            &place,
+            &format!("rescore {}", self.code),
+            &format!("{} (expected {}){hint}", self.message, self.expected),
         )
     }
 

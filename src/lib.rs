@@ -7,6 +7,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod backlinks;
+pub mod ci;
 pub mod claimtext;
 pub mod cli;
 pub mod config;
@@ -20,6 +21,7 @@ pub mod layout;
 pub mod load;
 pub mod lock;
 pub mod managed;
+pub mod output;
 pub mod page;
 pub mod report;
 pub mod resolve;

@@ -2,10 +2,12 @@
 //! GitHub workflow commands and JUnit XML.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use rescore_graph::{MaterialState, NodeKind};
 use serde_json::json;
 
+use crate::ci;
 use crate::cli::Format;
 use crate::diag::Diagnostic;
 use crate::eval::{Cause, Evaluation, Status};
@@ -125,18 +127,20 @@ pub fn cause_line(c: &Cause) -> String {
 }
 
 /// The stale/pending/unscored report, in any format. Clean theses are counted, not listed.
-pub fn verdicts(eval: &Evaluation, format: Format, gate: bool) -> String {
-    verdicts_warned(eval, &[], format, gate)
+pub fn verdicts(eval: &Evaluation, format: Format, gate: bool, prefix: &Path) -> String {
+    verdicts_warned(eval, &[], format, gate, prefix)
 }
 
 /// `verdicts`, carrying the input's warnings in the machine formats: a `warnings` array in
 /// JSON (absent when there are none), `::warning` commands in GitHub, and a `warnings` suite
 /// in JUnit. Human output leaves them to stderr, where they are rendered with a snippet.
+/// GitHub and JUnit paths are put under `prefix` (`ci::git_prefix`).
 pub fn verdicts_warned(
     eval: &Evaluation,
     warnings: &[Diagnostic],
     format: Format,
     gate: bool,
+    prefix: &Path,
 ) -> String {
     match format {
         Format::Json => {
@@ -153,11 +157,11 @@ pub fn verdicts_warned(
             serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
         }
         Format::Github => {
-            let mut out: String = warnings.iter().map(|w| w.github() + "\n").collect();
-            out.push_str(&github(eval, gate));
+            let mut out: String = warnings.iter().map(|w| w.github(prefix) + "\n").collect();
+            out.push_str(&github(eval, gate, prefix));
             out
         }
-        Format::Junit => junit(eval, warnings),
+        Format::Junit => junit(eval, warnings, prefix),
         _ => human(eval),
     }
 }
@@ -271,13 +275,7 @@ pub fn job_summary(eval: &Evaluation, base: Option<&str>) -> String {
 }
 
 /// GitHub workflow commands: one annotation per thesis that needs attention, at its file and line.
-fn github(eval: &Evaluation, gate: bool) -> String {
-    let level = if gate { "error" } else { "warning" };
-    let esc = |s: &str| {
-        s.replace('%', "%25")
-            .replace('\r', "%0D")
-            .replace('\n', "%0A")
-    };
+fn github(eval: &Evaluation, gate: bool, prefix: &Path) -> String {
     let mut out = String::new();
     for v in eval.verdicts.iter().filter(|v| v.status != Status::Clean) {
         let (title, body) = match v.status {
@@ -298,27 +296,21 @@ fn github(eval: &Evaluation, gate: bool) -> String {
                 format!("score it, then run `rescore accept {}`", v.thesis),
             ),
         };
-        let _ = writeln!(
-            out,
-            "::{level} file={},line={},title={}::{}",
-            v.path,
-            v.line,
-            esc(&title),
-            esc(&body)
-        );
+        let file = ci::ci_path(prefix, &v.path);
+        let place = ci::Place {
+            file: &file,
+            line: v.line,
+            col: None,
+        };
+        let _ = writeln!(out, "{}", ci::annotation(gate, &place, &title, &body));
     }
     out
 }
 
 /// JUnit XML: one test case per thesis, failing when it is not clean; then, when the input has
 /// warnings, a `warnings` suite with one passing case per warning, its text in `system-out`.
-fn junit(eval: &Evaluation, warnings: &[Diagnostic]) -> String {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
+fn junit(eval: &Evaluation, warnings: &[Diagnostic], prefix: &Path) -> String {
+    let esc = xml_escape;
     let failures = eval
         .verdicts
         .iter()
@@ -336,7 +328,7 @@ fn junit(eval: &Evaluation, warnings: &[Diagnostic]) -> String {
             out,
             "    <testcase classname=\"rescore.thesis\" name=\"{}\" file=\"{}\" line=\"{}\"",
             esc(&v.thesis),
-            esc(&v.path),
+            esc(&ci::ci_path(prefix, &v.path)),
             v.line
         );
         if v.status == Status::Clean {
@@ -369,7 +361,7 @@ fn junit(eval: &Evaluation, warnings: &[Diagnostic]) -> String {
                 "    <testcase classname=\"rescore.warning\" name=\"{} {}\" file=\"{}\" line=\"{}\">\n      <system-out>{}</system-out>\n    </testcase>",
                 esc(w.code),
                 esc(&w.location()),
-                esc(&w.path.to_string_lossy()),
+                esc(&ci::ci_path(prefix, &w.path.to_string_lossy())),
                 w.line,
                 esc(&format!("warning[{}]: {}: {}", w.code, w.location(), w.message))
             );
@@ -378,6 +370,75 @@ fn junit(eval: &Evaluation, warnings: &[Diagnostic]) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The report of a run stopped by bad input, for the machine formats that promise a document:
+/// a JSON object holding the diagnostics, or JUnit with one failing case per error (warnings
+/// pass, their text in `system-out`). `None` for the formats that print diagnostics as they
+/// are (human, GitHub).
+pub fn failed_input(diags: &[Diagnostic], format: Format, prefix: &Path) -> Option<String> {
+    match format {
+        Format::Json => {
+            let errors = diags.iter().filter(|d| d.is_error()).count();
+            let doc = json!({ "error": "bad input", "errors": errors, "diagnostics": diags });
+            Some(serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n")
+        }
+        Format::Junit => {
+            let esc = xml_escape;
+            let errors = diags.iter().filter(|d| d.is_error()).count();
+            let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+            let _ = writeln!(
+                out,
+                "<testsuites name=\"rescore\" tests=\"{}\" failures=\"{errors}\">",
+                diags.len()
+            );
+            let _ = writeln!(out, "  <testsuite name=\"input\" tests=\"{}\" failures=\"{errors}\" errors=\"0\" skipped=\"0\">", diags.len());
+            for d in diags {
+                let text = format!(
+                    "{}[{}]: {}: {} (expected {}){}",
+                    if d.is_error() { "error" } else { "warning" },
+                    d.code,
+                    d.location(),
+                    d.message,
+                    d.expected,
+                    d.hint
+                        .as_deref()
+                        .map(|h| format!(" hint: {h}"))
+                        .unwrap_or_default()
+                );
+                let _ = write!(
+                    out,
+                    "    <testcase classname=\"rescore.input\" name=\"{} {}\" file=\"{}\" line=\"{}\">\n      ",
+                    esc(d.code),
+                    esc(&d.location()),
+                    esc(&ci::ci_path(prefix, &d.path.to_string_lossy())),
+                    d.line
+                );
+                if d.is_error() {
+                    let _ = writeln!(
+                        out,
+                        "<failure message=\"{}\" type=\"{}\">{}</failure>",
+                        esc(&d.message),
+                        esc(d.code),
+                        esc(&text)
+                    );
+                } else {
+                    let _ = writeln!(out, "<system-out>{}</system-out>", esc(&text));
+                }
+                out.push_str("    </testcase>\n");
+            }
+            out.push_str("  </testsuite>\n</testsuites>\n");
+            Some(out)
+        }
+        _ => None,
+    }
 }
 
 /// `rescore why`: every cause with its full path, and what a pending thesis waits on.
@@ -416,6 +477,10 @@ pub fn why(eval: &Evaluation, thesis: &str, format: Format) -> String {
                     let _ = writeln!(out, "    {}{}", if i == 0 { "" } else { "→ " }, hop);
                 }
             }
+            let _ = writeln!(
+                out,
+                "{thesis} is stale: re-score it, then `rescore accept {thesis}`; theses built on it are pending until then."
+            );
         }
     }
     out

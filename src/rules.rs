@@ -1043,26 +1043,36 @@ pub fn read_from(root: &Path) -> impl Fn(&Path) -> Option<String> + '_ {
 
 /// Lists the rules in force, for `rescore rules`.
 pub fn describe_rules(set: &RuleSet) -> String {
+    let rows: Vec<[String; 4]> = set
+        .rules
+        .iter()
+        .map(|r| {
+            let kinds: Vec<&str> = r.node.iter().map(|k| k.as_str()).collect();
+            let th = r
+                .threshold
+                .map(|t| format!(" (threshold {t})"))
+                .unwrap_or_default();
+            let th = if r.classes.is_empty() {
+                th
+            } else {
+                let classes: Vec<&str> = r.classes.iter().map(|c| c.as_str()).collect();
+                format!("{th} (classes {})", classes.join(", "))
+            };
+            [
+                r.name.clone(),
+                r.severity.to_string(),
+                kinds.join(","),
+                format!("{}{th}", r.description),
+            ]
+        })
+        .collect();
+    // Columns as wide as their widest cell, so names of any length keep the table aligned.
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let (w0, w1, w2) = (width(0), width(1), width(2));
     let mut out = String::new();
-    for r in &set.rules {
-        let kinds: Vec<&str> = r.node.iter().map(|k| k.as_str()).collect();
-        let th = r
-            .threshold
-            .map(|t| format!(" (threshold {t})"))
-            .unwrap_or_default();
-        let th = if r.classes.is_empty() {
-            th
-        } else {
-            let classes: Vec<&str> = r.classes.iter().map(|c| c.as_str()).collect();
-            format!("{th} (classes {})", classes.join(", "))
-        };
+    for [name, severity, kinds, description] in &rows {
         out.push_str(&format!(
-            "{:<18} {:<8} {:<17} {}{}\n",
-            r.name,
-            r.severity.to_string(),
-            kinds.join(","),
-            r.description,
-            th
+            "{name:<w0$}  {severity:<w1$}  {kinds:<w2$}  {description}\n"
         ));
     }
     out

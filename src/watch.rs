@@ -394,21 +394,34 @@ impl Out {
             }));
             return;
         }
+        if self.quiet {
+            return;
+        }
+        // The place right after the id, so a terminal or editor can jump to it; then the
+        // cause and the next step.
+        let t = &v.thesis;
         let tail = match v.status {
-            Status::Stale => match v.causes.first() {
-                Some(c) => {
-                    let more = match v.causes.len() {
-                        1 => String::new(),
-                        n => format!(" (+{} more)", n - 1),
-                    };
-                    format!("  ← {}{more}", report::cause_line(c))
-                }
-                None => String::new(),
-            },
-            Status::Pending => format!(" (waits on {})", v.waiting_on.join(", ")),
-            _ => String::new(),
+            Status::Stale => {
+                let cause = match v.causes.first() {
+                    Some(c) => {
+                        let more = match v.causes.len() {
+                            1 => String::new(),
+                            n => format!(" (+{} more: `rescore why {t}`)", n - 1),
+                        };
+                        format!("  ← {}{more}", report::cause_line(c))
+                    }
+                    None => String::new(),
+                };
+                format!("{cause}; next: re-score it, then `rescore accept {t}`")
+            }
+            Status::Pending => format!(
+                " (waits on {}); next: re-score and accept that first",
+                v.waiting_on.join(", ")
+            ),
+            Status::Unscored => format!("; next: score it, then `rescore accept {t}`"),
+            Status::Clean => String::new(),
         };
-        self.line(&format!("{word:<8} {}{tail}", v.thesis));
+        self.line(&format!("{word:<8} {t} {}:{}{tail}", v.path, v.line));
     }
 }
 
@@ -469,6 +482,8 @@ struct State {
     /// Graph diagnostics already shown.
     shown: HashSet<String>,
     filter: PageFilter,
+    /// Evaluation was held back by errors; the next evaluation says they are fixed.
+    held_back: bool,
 }
 
 struct Loaded {
@@ -643,6 +658,7 @@ impl State {
             reload_pending: false,
             shown: HashSet::new(),
             filter,
+            held_back: false,
         };
         s.set_files(loaded.files);
         let mut diags: Vec<Diagnostic> = s.files.values().flat_map(|f| f.diags.clone()).collect();
@@ -669,7 +685,8 @@ impl State {
     /// The first evaluation: every thesis; report the ones that are not clean.
     fn initial(&mut self, out: &Out) {
         if !self.broken.is_empty() || !self.graph_ok() {
-            if !out.json {
+            self.held_back = true;
+            if !out.json && !out.quiet {
                 eprintln!("watch: the repo has errors; waiting for a fix before evaluating");
             }
             return;
@@ -916,19 +933,18 @@ impl State {
         None
     }
 
-    fn skipped(&self, files: usize, arrived: Instant, out: &Out) {
+    fn skipped(&mut self, files: usize, arrived: Instant, out: &Out) {
+        self.held_back = true;
         let errors = self.broken.len();
         if out.json {
             out.batch(files, "kept", None, false, arrived);
-        } else {
-            eprintln!(
-                "watch: {} with errors; keeping the last good graph until they are fixed",
-                match errors {
-                    0 => "the links between pages have errors".to_string(),
-                    1 => "1 page".to_string(),
-                    n => format!("{n} pages"),
-                }
-            );
+        } else if !out.quiet {
+            let what = match errors {
+                0 => "the links between pages have errors".to_string(),
+                1 => "1 page has errors".to_string(),
+                n => format!("{n} pages have errors"),
+            };
+            eprintln!("watch: {what} (above); keeping the last good graph until they are fixed");
         }
     }
 
@@ -1317,6 +1333,9 @@ impl State {
     /// Prints the verdicts that changed, writes their managed blocks, and remembers them.
     /// With `all`, `verdicts` is every thesis and theses missing from it are forgotten.
     fn settle(&mut self, verdicts: Vec<Verdict>, all: bool, arrived: Instant, out: &Out) {
+        if std::mem::take(&mut self.held_back) && !out.json && !out.quiet {
+            eprintln!("watch: the errors are fixed; evaluating again");
+        }
         if all {
             let keep: HashSet<&str> = verdicts.iter().map(|v| v.thesis.as_str()).collect();
             self.verdicts.retain(|k, _| keep.contains(k.as_str()));

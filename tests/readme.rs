@@ -54,3 +54,64 @@ fn the_try_it_edit_flags_physics_wall() {
         "{stdout}"
     );
 }
+
+/// The shell block under "From an empty folder", run as written by `sh` with the binary on PATH.
+#[test]
+fn the_empty_folder_walkthrough_runs_as_written() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let section = readme
+        .split_once("## From an empty folder")
+        .expect("the walkthrough section")
+        .1;
+    let script = section
+        .split_once("```sh\n")
+        .and_then(|(_, rest)| rest.split_once("\n```"))
+        .expect("its shell block")
+        .0;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin = assert_cmd::cargo::cargo_bin("rescore");
+    let path = std::env::join_paths(
+        std::iter::once(bin.parent().expect("bin dir").to_path_buf()).chain(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        )),
+    )
+    .expect("PATH");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("sh runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let all = format!("{stdout}\n--- stderr\n{stderr}");
+    let expected = [
+        "write rescore.lock accepting 1 theses",
+        "0 stale, 0 pending, 0 unscored, 1 clean",
+        "value ~64% → ~41% (−36%, rule value-shift, major)",
+        "physics-wall is stale: re-score it, then `rescore accept physics-wall`",
+        "wrote theses/physics-wall.md",
+        "accepted physics-wall at score 0.4",
+    ];
+    let mut from = 0;
+    for e in expected {
+        let at = stdout[from..]
+            .find(e)
+            .unwrap_or_else(|| panic!("`{e}` missing (in order) from:\n{all}"));
+        from += at + e.len();
+    }
+    assert!(
+        stdout
+            .trim_end()
+            .ends_with("0 stale, 0 pending, 0 unscored, 1 clean"),
+        "{all}"
+    );
+    assert!(out.status.success(), "{all}");
+    let page =
+        std::fs::read_to_string(dir.path().join("research/theses/physics-wall.md")).expect("page");
+    assert!(!page.contains("[!WARNING]"), "{page}");
+}

@@ -220,7 +220,9 @@ fn material_edit_by_plain_write_flags_and_writes_the_block() {
     // Putting the value back clears the flag and removes the block.
     let back = read(root, CONCEPT).replacen("~41%", "~64%", 1);
     std::fs::write(root.join(CONCEPT), back).expect("write");
-    w.wait_for(Stream::Out, |l| l == "cleared  physics-wall");
+    w.wait_for(Stream::Out, |l| {
+        l == "cleared  physics-wall theses/physics-wall.md:6"
+    });
     wait_until("the warning block is removed", || {
         !read(root, THESIS).contains("rescore:begin")
     });
@@ -386,7 +388,9 @@ fn config_change_reloads_everything() {
         "[rules]\nflag_at = \"critical\"\n",
     )
     .expect("write config");
-    w.wait_for(Stream::Out, |l| l == "cleared  physics-wall");
+    w.wait_for(Stream::Out, |l| {
+        l == "cleared  physics-wall theses/physics-wall.md:6"
+    });
 }
 
 #[test]
@@ -464,7 +468,9 @@ fn accepting_while_watching_clears_the_flag() {
         .expect("run accept");
     assert!(out.status.success(), "accept failed: {out:?}");
     // rescore.lock changed: every thesis is looked at again.
-    w.wait_for(Stream::Out, |l| l == "cleared  physics-wall");
+    w.wait_for(Stream::Out, |l| {
+        l == "cleared  physics-wall theses/physics-wall.md:6"
+    });
 }
 
 #[test]
@@ -609,5 +615,38 @@ fn deleting_a_cited_row_flags_the_thesis_stale() {
     assert!(
         !events.iter().any(|e| is(e, "diagnostic")),
         "a gone row is no input error: {events:#?}"
+    );
+}
+
+#[test]
+fn human_lines_name_the_place_and_the_next_step_and_say_when_errors_clear() {
+    let dir = repo();
+    let root = dir.path();
+    let original = read(root, CONCEPT);
+    let mut w = Watch::start(root, &[], &[]);
+    std::fs::write(
+        root.join(CONCEPT),
+        "+++\nkind = \"concept\"\n# Generative World Models\n\nhalf-typed",
+    )
+    .expect("write");
+    let held = w.wait_for(Stream::Err, |l| l.contains("keeping the last good graph"));
+    assert_eq!(
+        held,
+        "watch: 1 page has errors (above); keeping the last good graph until they are fixed"
+    );
+    std::fs::write(root.join(CONCEPT), original.replacen("~64%", "~41%", 1)).expect("write");
+    let line = w.wait_for(Stream::Out, |l| l.starts_with("stale    physics-wall"));
+    // The two streams are read apart: the line on stderr may have been read already.
+    let fixed = "watch: the errors are fixed; evaluating again";
+    if !w.seen.iter().any(|(s, l)| *s == Stream::Err && l == fixed) {
+        w.wait_for(Stream::Err, |l| l == fixed);
+    }
+    assert!(
+        line.starts_with("stale    physics-wall theses/physics-wall.md:6  ← "),
+        "{line}"
+    );
+    assert!(
+        line.ends_with("; next: re-score it, then `rescore accept physics-wall`"),
+        "{line}"
     );
 }
