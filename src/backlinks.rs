@@ -172,6 +172,14 @@ pub fn changes(repo: &Repo) -> Vec<Change> {
         };
         let lines = (!theses.is_empty()).then(|| block(&theses));
         let Some(new) = put(&old, lines.as_deref()) else {
+            // Said out loud: otherwise the command reports the backlinks up to date.
+            if lines.is_some() {
+                tracing::warn!(
+                    "{}: no backlinks block written: the page ends inside an open code block or \
+                     HTML comment, which would swallow it; close that so the block can follow",
+                    p.path.display()
+                );
+            }
             continue;
         };
         if new != old {

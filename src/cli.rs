@@ -596,7 +596,7 @@ fn flag(cli: &Cli, root: &Path) -> Result<i32, Failure> {
         return Ok(code);
     }
     let held = repo_lock(root)?;
-    sweep_page_temps(&held, root, &eval);
+    sweep_page_temps(&held, root, &repo);
     // An accept may have moved baselines since the evaluation: the blocks follow the lock as it
     // is now.
     let now = Lock::read(root)?.unwrap_or_else(Lock::new);
@@ -637,9 +637,10 @@ fn repo_lock(root: &Path) -> Result<lock::RepoLock, Failure> {
     })
 }
 
-/// Removes temp files left by interrupted writes next to the lock and the thesis pages.
-fn sweep_page_temps(held: &lock::RepoLock, root: &Path, eval: &Evaluation) {
-    let dirs = writeback::temp_dirs(root, eval.verdicts.iter().map(|v| Path::new(&v.path)));
+/// Removes temp files left by interrupted writes next to the lock and every page (a killed
+/// `backlinks --write` leaves them beside concept pages).
+fn sweep_page_temps(held: &lock::RepoLock, root: &Path, repo: &Repo) {
+    let dirs = writeback::temp_dirs(root, repo.pages.iter().map(|p| p.path.as_path()));
     lock::sweep_temps(held, dirs.iter().map(PathBuf::as_path));
 }
 
@@ -813,7 +814,7 @@ fn record(
     })?;
     // Accepting can settle theses downstream too; re-evaluate before touching pages.
     let after = eval::evaluate(repo, &lock);
-    sweep_page_temps(&held, root, &after);
+    sweep_page_temps(&held, root, repo);
     let todo = writeback::out_of_date(root, &after.verdicts);
     let outcomes = writeback::write_theses(&held, root, repo, &todo, false);
     report_writes(cli, &outcomes, "warning block", false)?;
@@ -985,6 +986,10 @@ fn backlinks(cli: &Cli, root: &Path, write: bool, check: bool) -> Result<i32, Fa
 
 fn init(cli: &Cli, root: &Path, force: bool) -> Result<i32, Failure> {
     let config = root.join(crate::config::FILE_NAME);
+    // Refused before anything is written: a refused init leaves the tree as it was.
+    if root.join(lock::FILE_NAME).exists() && !force {
+        return Err(Failure::Usage("rescore.lock exists already: use `rescore accept` to move baselines (or `init --force` to start over)".into()));
+    }
     let held = if cli.dry_run {
         None
     } else {
@@ -996,12 +1001,13 @@ fn init(cli: &Cli, root: &Path, force: bool) -> Result<i32, Failure> {
                 .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", config.display())))?;
         }
         if !cli.quiet {
-            let would = if held.is_some() { "" } else { "would " };
-            println!("{would}write {}", crate::config::FILE_NAME);
+            let did = if held.is_some() {
+                "wrote"
+            } else {
+                "would write"
+            };
+            println!("{did} {}", crate::config::FILE_NAME);
         }
-    }
-    if root.join(lock::FILE_NAME).exists() && !force {
-        return Err(Failure::Usage("rescore.lock exists already: use `rescore accept` to move baselines (or `init --force` to start over)".into()));
     }
     let repo = load_checked(root, cli.format)?;
     let trees = eval::trees(&repo);
@@ -1017,7 +1023,7 @@ fn init(cli: &Cli, root: &Path, force: bool) -> Result<i32, Failure> {
         }
         Ok(())
     };
-    let would = match &held {
+    let did = match &held {
         Some(held) => {
             if lock::mark_union_merge(root)
                 .map_err(|e| Failure::Usage(format!("cannot write .gitattributes: {e}")))?
@@ -1028,15 +1034,15 @@ fn init(cli: &Cli, root: &Path, force: bool) -> Result<i32, Failure> {
                 );
             }
             lock::update_held(held, root, start_over)?;
-            ""
+            "wrote"
         }
         None => {
             start_over(&mut Lock::new())?;
-            "would "
+            "would write"
         }
     };
     if !cli.quiet {
-        println!("{would}write {} accepting {n} theses", lock::FILE_NAME);
+        println!("{did} {} accepting {n} theses", lock::FILE_NAME);
     }
     Ok(0)
 }

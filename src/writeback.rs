@@ -307,10 +307,13 @@ pub fn write_theses(
     })
 }
 
-/// The folders temp files of interrupted writes may be left in: the root and each page's.
+/// The folders temp files of interrupted writes may be left in: the root, the lock's shard
+/// folder and each page's.
 pub fn temp_dirs<'a>(root: &'a Path, pages: impl Iterator<Item = &'a Path>) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::iter::once(root.to_path_buf())
-        .chain(pages.filter_map(|p| p.parent()).map(|d| root.join(d)))
+    let parents: std::collections::BTreeSet<&Path> = pages.filter_map(|p| p.parent()).collect();
+    let mut dirs: Vec<PathBuf> = [root.to_path_buf(), root.join(crate::lock::DIR)]
+        .into_iter()
+        .chain(parents.into_iter().map(|d| root.join(d)))
         .collect();
     dirs.sort();
     dirs.dedup();

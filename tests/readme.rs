@@ -90,7 +90,7 @@ fn the_empty_folder_walkthrough_runs_as_written() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let all = format!("{stdout}\n--- stderr\n{stderr}");
     let expected = [
-        "write rescore.lock accepting 1 theses",
+        "wrote rescore.lock accepting 1 theses",
         "0 stale, 0 pending, 0 unscored, 1 clean",
         "value ~64% → ~41% (−36%, rule value-shift, major)",
         "physics-wall is stale: re-score it, then `rescore accept physics-wall`",
