@@ -119,12 +119,7 @@ pub fn toml_error(
         .and_then(|rest| rest.split('`').next())
         .and_then(|field| did_you_mean(field, known_keys.iter().copied()))
         .map(|near| format!("did you mean `{near}`?"))
-        .unwrap_or_else(|| {
-            format!(
-                "see docs/format.md for the {what} schema; known keys: {}",
-                known_keys.join(", ")
-            )
-        });
+        .unwrap_or_else(|| format!("known keys of the {what}: {}", known_keys.join(", ")));
     Diagnostic::error("bad-toml", path, pos, format!("invalid {what}: {message}"))
         .expected(format!("valid {what} (TOML)"))
         .hint(hint)
@@ -327,7 +322,10 @@ impl<'a> Reader<'a> {
                 ),
             )
             .expected(format!("a `[{key}]` table"))
-            .hint(format!("see docs/format.md for the {} schema", self.what)),
+            .hint(format!(
+                "write `{key}` as a `[{key}]` table of the {}",
+                self.what
+            )),
         );
     }
 }

@@ -117,7 +117,7 @@ pub fn split<'a>(text: &'a str, path: &Path, lines: &LineIndex) -> Result<Split<
             .unwrap_or_else(|| lines.span(text, first_end..first_end));
         Diagnostic::error("bad-front-matter", path, pos, format!("front matter: {e}"))
             .expected("kind, id and title as text, part_of and depends_on as lists of ids, retracted as true/false")
-            .hint("see docs/format.md for the front matter keys")
+            .hint("the keys are kind, id, title, status, part_of, depends_on, score, scored, retracted, superseded_by, url, published")
     })?;
     Ok(Split {
         front,

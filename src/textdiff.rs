@@ -515,6 +515,10 @@ impl Classifier {
     }
 
     fn is_year(&self, side: &Side, i: usize) -> bool {
+        // `2000 MB` is a size, not a year.
+        if i + 1 < side.tokens.len() && Self::quantity_word(side, i + 1) {
+            return false;
+        }
         let key = &side.tokens[i].key;
         let digits: Vec<&str> = key.split('-').collect();
         let year =
