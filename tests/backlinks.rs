@@ -6,13 +6,35 @@ use common::run_in as run;
 
 use std::path::{Path, PathBuf};
 
+/// The example with its backlinks blocks taken out, so that every concept page is out of date.
 fn example() -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
         .prefix("rescore-backlinks-")
         .tempdir()
         .expect("tempdir");
     common::copy_example(dir.path());
+    for page in [GWM, "concepts/jepa.md", "concepts/world-models.md"] {
+        let text = read(dir.path(), page);
+        let begin = text
+            .find("\n<!-- rescore:backlinks:begin")
+            .expect("the example ships its backlinks block");
+        let end_marker = "<!-- rescore:backlinks:end -->\n";
+        let end = text.find(end_marker).expect("end marker") + end_marker.len();
+        let stripped = format!("{}{}", &text[..begin], &text[end..]);
+        std::fs::write(dir.path().join(page), stripped).expect("write");
+    }
     dir
+}
+
+#[test]
+fn the_shipped_example_has_its_backlinks_up_to_date() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::copy_example(dir.path());
+    let (code, out, err) = run(dir.path(), &["backlinks", "--check"]);
+    assert_eq!(
+        code, 0,
+        "the pre-commit backlinks hook would fail on the example:\n{out}{err}"
+    );
 }
 
 fn read(root: &Path, rel: &str) -> String {
