@@ -265,7 +265,16 @@ pub fn main() -> i32 {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
+            if !e.use_stderr() {
+                return 0;
+            }
+            // The command line did not parse, but a CI job that asked for a document still
+            // gets one that carries the error.
+            let text = e.render().to_string();
+            let msg = text.lines().next().unwrap_or_default();
+            let msg = msg.strip_prefix("error: ").unwrap_or(msg).to_string();
+            usage_document(format_in_args(std::env::args().skip(1)), msg);
+            return 2;
         }
     };
     output::set(cli.color, cli.quiet);
@@ -287,18 +296,35 @@ pub fn main() -> i32 {
         }
         Err(Failure::Usage(msg)) => {
             eprintln!("error: {msg}");
-            // A machine format still gets its document, carrying the error.
-            let d = Diagnostic::error("usage", Path::new("."), crate::diag::Pos::at(1, 1), msg)
-                .expected("a command line rescore accepts (see `rescore help`)");
-            if let Some(doc) = cli
-                .format
-                .and_then(|f| report::failed_input(&[d], f, Path::new("")))
-            {
-                print!("{doc}");
-            }
+            usage_document(cli.format, msg);
             2
         }
     }
+}
+
+/// A machine format still gets its document on a usage error, carrying the error.
+fn usage_document(format: Option<Format>, msg: String) {
+    let d = Diagnostic::error("usage", Path::new("."), crate::diag::Pos::at(1, 1), msg)
+        .expected("a command line rescore accepts (see `rescore help`)");
+    if let Some(doc) = format.and_then(|f| report::failed_input(&[d], f, Path::new(""))) {
+        print!("{doc}");
+    }
+}
+
+/// The `--format` a command line asks for, read from the raw arguments when clap refused them.
+fn format_in_args(args: impl Iterator<Item = String>) -> Option<Format> {
+    let mut args = args.peekable();
+    while let Some(a) = args.next() {
+        let value = match a.strip_prefix("--format") {
+            Some("") => args.peek().cloned(),
+            Some(rest) => rest.strip_prefix('=').map(str::to_string),
+            None => None,
+        };
+        if let Some(v) = value {
+            return Format::from_str(&v, true).ok();
+        }
+    }
+    None
 }
 
 fn init_tracing(verbose: u8, quiet: bool) {

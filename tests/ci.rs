@@ -160,3 +160,25 @@ fn a_usage_error_in_a_machine_format_still_writes_its_document() {
     assert_eq!(code, 2);
     assert!(xml_elements(&out).iter().any(|e| e.0 == "failure"), "{out}");
 }
+
+#[test]
+fn a_command_line_clap_refuses_still_writes_the_document_asked_for() {
+    let repo = tiny(&[("theses/t.md", THESIS)]);
+    let (code, out, err) = repo.run(&["check", "--no-such-flag", "--format", "json"]);
+    assert_eq!(code, 2, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+    assert_eq!(doc["diagnostics"][0]["code"], "usage", "{doc}");
+    assert!(
+        doc["diagnostics"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("--no-such-flag")),
+        "{doc}"
+    );
+    let (code, out, _) = repo.run(&["check", "--format=junit", "--no-such-flag"]);
+    assert_eq!(code, 2);
+    assert!(xml_elements(&out).iter().any(|e| e.0 == "failure"), "{out}");
+    // Without a machine format, clap's message alone, as before.
+    let (code, out, _) = repo.run(&["check", "--no-such-flag"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty(), "{out}");
+}
