@@ -382,13 +382,22 @@ impl Out {
             Status::Pending => "pending",
             Status::Unscored => "unscored",
         };
+        let t = &v.thesis;
+        let next = match v.status {
+            Status::Stale => format!("re-score it, then `rescore accept {t}`"),
+            Status::Pending => "re-score and accept the theses it waits on first".to_string(),
+            Status::Unscored => format!("score it, then `rescore accept {t}`"),
+            Status::Clean => String::new(),
+        };
         if self.json {
             self.emit(json!({
                 "event": word,
                 "thesis": v.thesis,
                 "path": v.path,
+                "line": v.line,
                 "causes": v.causes,
                 "waiting_on": v.waiting_on,
+                "next": (!next.is_empty()).then_some(&next),
                 "elapsed_ms": elapsed.as_millis() as u64,
                 "elapsed_us": elapsed.as_micros() as u64,
             }));
@@ -399,7 +408,6 @@ impl Out {
         }
         // The place right after the id, so a terminal or editor can jump to it; then the
         // cause and the next step.
-        let t = &v.thesis;
         let tail = match v.status {
             Status::Stale => {
                 let cause = match v.causes.first() {
@@ -412,13 +420,13 @@ impl Out {
                     }
                     None => String::new(),
                 };
-                format!("{cause}; next: re-score it, then `rescore accept {t}`")
+                format!("{cause}; next: {next}")
             }
             Status::Pending => format!(
                 " (waits on {}); next: re-score and accept that first",
                 v.waiting_on.join(", ")
             ),
-            Status::Unscored => format!("; next: score it, then `rescore accept {t}`"),
+            Status::Unscored => format!("; next: {next}"),
             Status::Clean => String::new(),
         };
         self.line(&format!("{word:<8} {t} {}:{}{tail}", v.path, v.line));

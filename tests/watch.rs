@@ -239,6 +239,11 @@ fn material_edit_by_atomic_rename_flags() {
     let events = w.events_until(|e| is(e, "stale") && e["thesis"] == "physics-wall");
     let stale = events.last().expect("stale");
     assert_eq!(stale["path"], THESIS);
+    assert_eq!(stale["line"], 6, "the thesis's title line: {stale}");
+    assert_eq!(
+        stale["next"], "re-score it, then `rescore accept physics-wall`",
+        "{stale}"
+    );
     assert_eq!(
         stale["causes"][0]["node"],
         "generative-world-models#videoscience-bench"
