@@ -422,7 +422,60 @@ fn load_quiet(root: &Path, want_lock: bool) -> Result<(Repo, Option<Lock>), Fail
     Ok((repo, lock))
 }
 
+/// The formats a command writes: anything else is refused, never answered in another format.
+fn formats_of(command: Option<&Command>) -> &'static [Format] {
+    use Format::{Dot, Github, Human, Json, Junit, Mermaid};
+    match command {
+        None | Some(Command::Check { .. }) => &[Human, Json, Github, Junit],
+        Some(Command::Ls { .. } | Command::Why { .. } | Command::Watch { .. }) => &[Human, Json],
+        Some(Command::Backlinks { .. }) => &[Human, Json, Github],
+        Some(Command::Graph { .. }) => &[Dot, Mermaid],
+        Some(
+            Command::Accept { .. }
+            | Command::Init { .. }
+            | Command::Rules
+            | Command::Completions { .. }
+            | Command::Man,
+        ) => &[Human],
+    }
+}
+
+fn command_name(c: &Command) -> &'static str {
+    match c {
+        Command::Ls { .. } => "ls",
+        Command::Graph { .. } => "graph",
+        Command::Check { .. } => "check",
+        Command::Accept { .. } => "accept",
+        Command::Why { .. } => "why",
+        Command::Init { .. } => "init",
+        Command::Rules => "rules",
+        Command::Watch { .. } => "watch",
+        Command::Backlinks { .. } => "backlinks",
+        Command::Completions { .. } => "completions",
+        Command::Man => "man",
+    }
+}
+
+/// The name a format has on the command line.
+fn format_name(f: Format) -> String {
+    f.to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default()
+}
+
 fn run(cli: &Cli, root: &Path) -> Result<i32, Failure> {
+    let allowed = formats_of(cli.command.as_ref());
+    if let Some(f) = cli.format.filter(|f| !allowed.contains(f)) {
+        let names: Vec<String> = allowed.iter().map(|&a| format_name(a)).collect();
+        let command = cli.command.as_ref().map_or("rescore".to_string(), |c| {
+            format!("rescore {}", command_name(c))
+        });
+        return Err(Failure::Usage(format!(
+            "`{command}` writes --format {}, not {}",
+            names.join(", "),
+            format_name(f)
+        )));
+    }
     match &cli.command {
         Some(Command::Ls { kind, select }) => ls(cli, root, kind.as_deref(), select),
         Some(Command::Graph { select }) => graph(cli, root, select),
@@ -1127,7 +1180,8 @@ fn graph(cli: &Cli, root: &Path, select: &[String]) -> Result<i32, Failure> {
         None | Some(Format::Dot) => draw::dot(&repo.graph, only.as_deref(), &marks),
         Some(f) => {
             return Err(Failure::Usage(format!(
-                "graph draws --format dot or mermaid, not {f:?}"
+                "graph draws --format dot or mermaid, not {}",
+                format_name(f)
             )))
         }
     };

@@ -237,3 +237,31 @@ fn graph_marks_stale_and_pending_theses_and_the_cause_path() {
     );
     assert!(mermaid.contains("  linkStyle "), "{mermaid}");
 }
+
+#[test]
+fn a_format_a_command_cannot_write_is_refused() {
+    for (args, allowed) in [
+        (
+            &["check", "--format", "mermaid"][..],
+            "human, json, github, junit",
+        ),
+        (
+            &["why", "physics-wall", "--format", "github"][..],
+            "human, json",
+        ),
+        (&["ls", "--format", "github"][..], "human, json"),
+        (&["graph", "--format", "json"][..], "dot, mermaid"),
+        (&["rules", "--format", "junit"][..], "human"),
+    ] {
+        let out = common::rescore_in(&common::example_dir())
+            .args(args)
+            .output()
+            .expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("writes --format {allowed}, not")),
+            "{args:?}: {err}"
+        );
+    }
+}
