@@ -14,13 +14,7 @@ fn example() -> tempfile::TempDir {
         .expect("tempdir");
     common::copy_example(dir.path());
     for page in [GWM, "concepts/jepa.md", "concepts/world-models.md"] {
-        let text = read(dir.path(), page);
-        let begin = text
-            .find("\n<!-- rescore:backlinks:begin")
-            .expect("the example ships its backlinks block");
-        let end_marker = "<!-- rescore:backlinks:end -->\n";
-        let end = text.find(end_marker).expect("end marker") + end_marker.len();
-        let stripped = format!("{}{}", &text[..begin], &text[end..]);
+        let stripped = common::without_backlinks(&read(dir.path(), page));
         std::fs::write(dir.path().join(page), stripped).expect("write");
     }
     dir

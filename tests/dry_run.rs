@@ -19,6 +19,9 @@ fn repo_with_work_to_do() -> common::TempRepo {
     let repo = common::example_init();
     repo.edit(GWM, "| Parameters | 11B |", "| Parameters | 20B |");
     repo.write("theses/.rescore-Left0ver.tmp", "half a page");
+    // A concept page whose backlinks block is missing, for `backlinks --write` to want to add.
+    let jepa = common::without_backlinks(&repo.read_str("concepts/jepa.md"));
+    repo.write("concepts/jepa.md", &jepa);
     let _ = std::fs::remove_file(repo.path("rescore.toml"));
     assert!(!repo.ids("stale").is_empty());
     repo

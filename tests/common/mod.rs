@@ -233,3 +233,14 @@ pub fn load_pages(pages: &[(PathBuf, String)]) -> rescore::load::Repo {
         .collect();
     rescore::load::build(PathBuf::from("."), config, rules, files)
 }
+
+/// A page's text with its backlinks block (and the blank line before it) taken out, as the
+/// page was before `rescore backlinks --write`. Panics when the page has none.
+pub fn without_backlinks(text: &str) -> String {
+    let begin = text
+        .find("\n<!-- rescore:backlinks:begin")
+        .expect("the page has a backlinks block");
+    let end_marker = "<!-- rescore:backlinks:end -->\n";
+    let end = text.find(end_marker).expect("end marker") + end_marker.len();
+    format!("{}{}", &text[..begin], &text[end..])
+}
