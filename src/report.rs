@@ -369,8 +369,17 @@ fn junit(eval: &Evaluation, warnings: &[Diagnostic], prefix: &Path) -> String {
     out
 }
 
+/// Text made safe for an XML attribute or element. Control characters that XML 1.0 cannot
+/// carry at all (a page may hold them) become U+FFFD, so the document always parses.
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
+    s.chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            c if c.is_control() && (c as u32) < 0x20 => '\u{FFFD}',
+            c => c,
+        })
+        .collect::<String>()
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
@@ -481,4 +490,15 @@ pub fn why(eval: &Evaluation, thesis: &str, format: Format) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod xml_tests {
+    #[test]
+    fn control_characters_xml_cannot_carry_are_replaced() {
+        assert_eq!(
+            super::xml_escape("a\u{1}b\u{1b}[31m<c>\t\"&"),
+            "a\u{FFFD}b\u{FFFD}[31m&lt;c&gt;\t&quot;&amp;"
+        );
+    }
 }
