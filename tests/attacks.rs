@@ -3,18 +3,6 @@
 
 mod common;
 
-use std::path::Path;
-
-fn temp_files(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .expect("read_dir")
-        .filter_map(|e| {
-            let name = e.expect("entry").file_name().to_string_lossy().into_owned();
-            (name.starts_with(".rescore-") && name.ends_with(".tmp")).then_some(name)
-        })
-        .collect()
-}
-
 #[test]
 fn the_next_run_sweeps_temps_beside_the_lock_shards_and_concept_pages() {
     // A killed `accept` can leave a shard's temp file in rescore.lock.d/, a killed
@@ -23,8 +11,8 @@ fn the_next_run_sweeps_temps_beside_the_lock_shards_and_concept_pages() {
     repo.write("rescore.lock.d/.rescore-Sh4rd0.tmp", "half a shard");
     repo.write("concepts/.rescore-C0ncpt.tmp", "half a page");
     repo.ok(&[], 0);
-    assert!(temp_files(&repo.path("rescore.lock.d")).is_empty());
-    assert!(temp_files(&repo.path("concepts")).is_empty());
+    assert!(common::temp_files(&repo.path("rescore.lock.d")).is_empty());
+    assert!(common::temp_files(&repo.path("concepts")).is_empty());
 }
 
 #[test]

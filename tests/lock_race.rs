@@ -137,18 +137,8 @@ fn concurrent_accepts_both_land() {
             .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
             .collect();
         assert_eq!(with_block, ["world-model-agents"], "round {round}");
-        assert!(stray_temp_files(repo.root()).is_empty());
+        assert!(common::temp_files(repo.root()).is_empty());
     }
-}
-
-fn stray_temp_files(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .expect("read_dir")
-        .filter_map(|e| {
-            let name = e.expect("entry").file_name().to_string_lossy().into_owned();
-            (name.starts_with(".rescore-") && name.ends_with(".tmp")).then_some(name)
-        })
-        .collect()
 }
 
 #[test]
@@ -170,16 +160,16 @@ fn a_crash_before_rename_leaves_the_old_lock_working_and_the_next_write_sweeps_u
     repo.ok(&["--dry-run"], 0);
     repo.ok(&["--dry-run", "accept", "--all"], 0);
     assert_eq!(repo.read(".rescore-AbC123.tmp"), half);
-    assert_eq!(stray_temp_files(&repo.path("theses")).len(), 1);
+    assert_eq!(common::temp_files(&repo.path("theses")).len(), 1);
     // ...and the next write, under the repo lock, removes them.
     repo.ok(&[], 0);
-    assert!(stray_temp_files(repo.root()).is_empty());
-    assert!(stray_temp_files(&repo.path("theses")).is_empty());
+    assert!(common::temp_files(repo.root()).is_empty());
+    assert!(common::temp_files(&repo.path("theses")).is_empty());
     repo.write(".rescore-AbC124.tmp", half);
     repo.ok(&["accept", "--all"], 0);
     repo.ok(&["check"], 0);
     assert_ne!(repo.read("rescore.lock"), old);
-    assert!(stray_temp_files(repo.root()).is_empty());
+    assert!(common::temp_files(repo.root()).is_empty());
     lock_of(repo.root());
 }
 
@@ -190,7 +180,7 @@ fn write_atomic_replaces_the_whole_file() {
     std::fs::write(&path, "old old old old old old\n").expect("write");
     lock::write_atomic(&path, b"new\n").expect("write_atomic");
     assert_eq!(std::fs::read(&path).expect("read"), b"new\n");
-    assert!(stray_temp_files(dir.path()).is_empty());
+    assert!(common::temp_files(dir.path()).is_empty());
 }
 
 #[test]
@@ -214,7 +204,7 @@ fn a_failed_rename_leaves_the_target_untouched() {
         "version = 1\n"
     );
     assert!(
-        stray_temp_files(dir.path()).is_empty(),
+        common::temp_files(dir.path()).is_empty(),
         "the temp file outlived the failed rename"
     );
 }

@@ -244,3 +244,14 @@ pub fn without_backlinks(text: &str) -> String {
     let end = text.find(end_marker).expect("end marker") + end_marker.len();
     format!("{}{}", &text[..begin], &text[end..])
 }
+
+/// The names of rescore's temp files (`.rescore-*.tmp`) directly in `dir`.
+pub fn temp_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("read_dir")
+        .filter_map(|e| {
+            let name = e.expect("entry").file_name().to_string_lossy().into_owned();
+            (name.starts_with(".rescore-") && name.ends_with(".tmp")).then_some(name)
+        })
+        .collect()
+}
