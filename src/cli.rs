@@ -11,21 +11,13 @@ use crate::ci;
 use crate::diag::Diagnostic;
 use crate::draw;
 use crate::eval::{self, Evaluation};
+use crate::failure::Failure;
+pub use crate::format::Format;
 use crate::load::{self, Repo};
 use crate::lock::{self, Lock};
 use crate::output::{self, ColorChoice};
-use crate::report;
+use crate::report::{self, print_diags};
 use crate::writeback;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Human,
-    Json,
-    Github,
-    Junit,
-    Dot,
-    Mermaid,
-}
 
 /// `0.1.0 (abc1234)`: the commit comes from build.rs, and is left out of a build without git.
 const VERSION: &str = env!("RESCORE_VERSION");
@@ -343,48 +335,6 @@ fn init_tracing(verbose: u8, quiet: bool) {
         .try_init();
 }
 
-pub enum Failure {
-    Diagnostics(Vec<Diagnostic>),
-    Usage(String),
-}
-
-impl From<Vec<Diagnostic>> for Failure {
-    fn from(d: Vec<Diagnostic>) -> Self {
-        Failure::Diagnostics(d)
-    }
-}
-
-impl From<Diagnostic> for Failure {
-    fn from(d: Diagnostic) -> Self {
-        Failure::Diagnostics(vec![d])
-    }
-}
-
-/// Prints diagnostics to stderr: rendered with snippets, as JSON lines, or as workflow commands.
-/// `-q` keeps only the errors.
-pub fn print_diags(root: &Path, diags: &[Diagnostic], format: Option<Format>) {
-    let quiet = output::quiet();
-    let colour = output::stderr();
-    let mut err = std::io::stderr().lock();
-    for d in diags.iter().filter(|d| !quiet || d.is_error()) {
-        let text = match format {
-            Some(Format::Json) => {
-                serde_json::to_string(&json!({ "diagnostic": d })).unwrap_or_default() + "\n"
-            }
-            Some(Format::Github) => d.github(&crate::ci::git_prefix(root)) + "\n",
-            _ => {
-                // Only a regular file is read for the snippet: a pipe would block forever.
-                let file = root.join(&d.path);
-                let source = (d.span.is_some() && file.is_file())
-                    .then(|| std::fs::read_to_string(&file).ok())
-                    .flatten();
-                d.render(source.as_deref(), colour)
-            }
-        };
-        let _ = err.write_all(text.as_bytes());
-    }
-}
-
 /// Loads the repo; diagnostics that are errors stop the command, warnings are printed.
 pub fn load_checked(root: &Path, format: Option<Format>) -> Result<Repo, Failure> {
     let (repo, _) = load_quiet(root, false)?;
@@ -492,7 +442,15 @@ fn run(cli: &Cli, root: &Path) -> Result<i32, Failure> {
         Some(Command::Why { select, .. }) if !select.is_empty() => why_selected(cli, root, select),
         Some(Command::Why { thesis, .. }) => why(cli, root, thesis.as_deref().unwrap_or_default()),
         Some(Command::Init { force }) => init(cli, root, *force),
-        Some(Command::Watch { debounce }) => crate::watch::run(cli, root, *debounce),
+        Some(Command::Watch { debounce }) => crate::watch::run(
+            &crate::watch::Options {
+                format: cli.format,
+                quiet: cli.quiet,
+                dry_run: cli.dry_run,
+                debounce_ms: *debounce,
+            },
+            root,
+        ),
         Some(Command::Rules) => {
             let config_text = load::read_config(root)?;
             let (_, rules) =

@@ -14,6 +14,8 @@ pub mod config;
 pub mod diag;
 pub mod draw;
 pub mod eval;
+pub mod failure;
+pub mod format;
 pub mod frontmatter;
 pub mod git;
 pub mod label;

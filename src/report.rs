@@ -2,16 +2,43 @@
 //! GitHub workflow commands and JUnit XML.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::Path;
 
 use rescore_graph::{MaterialState, NodeKind};
 use serde_json::json;
 
 use crate::ci;
-use crate::cli::Format;
 use crate::diag::Diagnostic;
 use crate::eval::{Cause, Evaluation, Status};
+use crate::format::Format;
 use crate::load::Repo;
+use crate::output;
+
+/// Prints diagnostics to stderr: rendered with snippets, as JSON lines, or as workflow commands.
+/// `-q` keeps only the errors.
+pub fn print_diags(root: &Path, diags: &[Diagnostic], format: Option<Format>) {
+    let quiet = output::quiet();
+    let colour = output::stderr();
+    let mut err = std::io::stderr().lock();
+    for d in diags.iter().filter(|d| !quiet || d.is_error()) {
+        let text = match format {
+            Some(Format::Json) => {
+                serde_json::to_string(&json!({ "diagnostic": d })).unwrap_or_default() + "\n"
+            }
+            Some(Format::Github) => d.github(&crate::ci::git_prefix(root)) + "\n",
+            _ => {
+                // Only a regular file is read for the snippet: a pipe would block forever.
+                let file = root.join(&d.path);
+                let source = (d.span.is_some() && file.is_file())
+                    .then(|| std::fs::read_to_string(&file).ok())
+                    .flatten();
+                d.render(source.as_deref(), colour)
+            }
+        };
+        let _ = err.write_all(text.as_bytes());
+    }
+}
 
 /// `rescore ls`: pages, nodes with their material state, and edges; with `--select`, only the
 /// nodes in `only` (all when `None`).

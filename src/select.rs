@@ -127,9 +127,9 @@ impl Selector {
     }
 }
 
-impl From<SelectError> for crate::cli::Failure {
+impl From<SelectError> for crate::failure::Failure {
     fn from(e: SelectError) -> Self {
-        crate::cli::Failure::Usage(e.0)
+        crate::failure::Failure::Usage(e.0)
     }
 }
 

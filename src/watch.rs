@@ -37,10 +37,11 @@ use rescore_graph::propagate::downstream_theses;
 use rescore_graph::{Edge, EdgeKind, Graph, Loc, MaterialState, Node, NodeIx, NodeKind};
 use serde_json::json;
 
-use crate::cli::{self, Cli, Failure, Format};
 use crate::config::FILE_NAME as CONFIG_FILE;
 use crate::diag::{Diagnostic, Pos};
 use crate::eval::{self, Evaluation, Status, Verdict};
+use crate::failure::Failure;
+use crate::format::Format;
 use crate::load::{self, Repo};
 use crate::lock::{self, Lock};
 use crate::page::{self, Link, Page, PageKind, ParseContext, Role, Target};
@@ -48,12 +49,23 @@ use crate::report;
 use crate::resolve;
 use crate::writeback;
 
+/// What the command line asks of the watcher.
+pub struct Options {
+    pub format: Option<Format>,
+    pub quiet: bool,
+    /// Report, and write nothing.
+    pub dry_run: bool,
+    /// Quiet period before a burst of file events is evaluated as one.
+    pub debounce_ms: u64,
+}
+
 /// `rescore watch`: runs until Ctrl-C / SIGTERM (exit 0) or until the root disappears (exit 2).
-pub fn run(cli: &Cli, root: &Path, debounce_ms: u64) -> Result<i32, Failure> {
+pub fn run(opts: &Options, root: &Path) -> Result<i32, Failure> {
+    let debounce_ms = opts.debounce_ms;
     let out = Out {
-        json: cli.format == Some(Format::Json),
-        format: cli.format,
-        quiet: cli.quiet,
+        json: opts.format == Some(Format::Json),
+        format: opts.format,
+        quiet: opts.quiet,
         root: root.to_path_buf(),
     };
     let started = Instant::now();
@@ -105,11 +117,11 @@ pub fn run(cli: &Cli, root: &Path, debounce_ms: u64) -> Result<i32, Failure> {
             ))
         })?;
 
-    let mut state = match State::load(root, &abs_root, cli.dry_run, &out) {
+    let mut state = match State::load(root, &abs_root, opts.dry_run, &out) {
         Ok(s) => s,
         Err(diags) => return Err(Failure::Diagnostics(diags)),
     };
-    if !cli.dry_run {
+    if !opts.dry_run {
         state.sweep_temps();
     }
     let ms = started.elapsed().as_millis() as u64;
@@ -370,7 +382,7 @@ impl Out {
                 }));
             }
         } else {
-            cli::print_diags(&self.root, diags, self.format);
+            report::print_diags(&self.root, diags, self.format);
         }
     }
 
