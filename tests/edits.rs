@@ -144,21 +144,11 @@ fn pages(claim: &str, sources: &BTreeMap<String, String>) -> Vec<(PathBuf, Strin
     out
 }
 
-fn load(pages: &[(PathBuf, String)]) -> rescore::load::Repo {
-    let (config, rules) =
-        rescore::load::settings(None, &|_| None).unwrap_or_else(|d| panic!("settings: {d:?}"));
-    let files = pages
-        .iter()
-        .map(|(p, t)| (p.clone(), Ok(t.clone())))
-        .collect();
-    rescore::load::build(PathBuf::from("."), config, rules, files)
-}
-
 /// What an edit of the claim from `old` to `new` fires: (rule, detail) of every cause, or why
 /// the pages did not load.
 fn fired(old: &str, new: &str) -> Result<Vec<(String, String)>, String> {
     let src = sources(&[old, new]);
-    let before = load(&pages(old, &src));
+    let before = common::load_pages(&pages(old, &src));
     if !before.diags.is_empty() {
         return Err(format!("old page: {:?}", before.diags));
     }
@@ -168,7 +158,7 @@ fn fired(old: &str, new: &str) -> Result<Vec<(String, String)>, String> {
         let snap = eval::baseline(&before, &trees, &lock, ix);
         lock.accept(&before.graph.node(ix).key, 0.5, &snap);
     }
-    let after = load(&pages(new, &src));
+    let after = common::load_pages(&pages(new, &src));
     if !after.diags.is_empty() {
         return Err(format!("new page: {:?}", after.diags));
     }
