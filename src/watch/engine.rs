@@ -97,6 +97,11 @@ pub struct Engine {
     /// back to its page after the page list has moved on.
     graph_files: Vec<PathBuf>,
     lock: Lock,
+    /// Every thesis link to a missing anchor or page, before the lock sorted them (see
+    /// `Repo::settle_dangling`): a new lock sorts them again.
+    dangling_all: Vec<resolve::Dangling>,
+    /// `baseline_index` of `lock`.
+    by_page: HashMap<String, Vec<String>>,
     /// Every tracked page file, parsed or not.
     files: BTreeMap<PathBuf, FileState>,
     /// Files whose own diagnostics hold an error.
@@ -224,6 +229,25 @@ fn page_nodes(p: &Page) -> Option<Graph> {
     (!diags.iter().any(|d| d.code == "duplicate-anchor")).then_some(g)
 }
 
+/// The page part of a node key: `page` of `page#anchor`.
+fn page_part(key: &str) -> &str {
+    key.split_once('#').map_or(key, |(p, _)| p)
+}
+
+/// Which theses' baselines name something on a page, by the page's key: what a change on that
+/// page can reach besides the edges (a dependency a thesis unlinked and that is now gone, a
+/// claim renamed and paired with its old self).
+fn baseline_index(lock: &Lock) -> HashMap<String, Vec<String>> {
+    let mut by_page: HashMap<String, Vec<String>> = HashMap::new();
+    for (t, base) in &lock.thesis {
+        let pages: BTreeSet<&str> = base.against.keys().map(|k| page_part(k)).collect();
+        for p in pages {
+            by_page.entry(p.to_string()).or_default().push(t.clone());
+        }
+    }
+    by_page
+}
+
 impl Engine {
     /// Loads the repo at `root` and the lock. Returns the engine and the diagnostics found on
     /// the way (sorted by place), or the diagnostics that leave nothing to watch.
@@ -271,8 +295,11 @@ impl Engine {
 
     fn start(loaded: Loaded, lock: Lock) -> (Engine, Vec<Diagnostic>) {
         let Loaded { mut repo, files } = loaded;
+        let dangling_all = repo.dangling.clone();
         repo.settle_dangling(&lock);
         let mut e = Engine {
+            by_page: baseline_index(&lock),
+            dangling_all,
             graph_files: graph_files(&repo.pages),
             repo,
             lock,
@@ -370,7 +397,12 @@ impl Engine {
             if l != self.lock {
                 tracing::debug!("watch: rescore.lock changed: every thesis");
                 self.lock = l;
+                self.by_page = baseline_index(&self.lock);
                 eval_all = true;
+                if !self.resettle() {
+                    // The last good graph has errors under this lock: build it again.
+                    self.full_pending = true;
+                }
             }
         }
 
@@ -589,6 +621,10 @@ impl Engine {
                 }
             }
         }
+        let g = &self.repo.graph;
+        let keys: Vec<&str> = seeds.iter().map(|&ix| g.node(ix).key.as_str()).collect();
+        let more = self.baseline_theses(keys);
+        seeds.extend(more);
         Some(seeds)
     }
 
@@ -630,6 +666,19 @@ impl Engine {
                     return None;
                 }
             }
+        }
+        // A thesis's link that dangled may land on a new page now: left to a rebuild.
+        for &i in &added {
+            if let Some(stem) = pages[i].path.file_stem() {
+                names.insert(stem.to_string_lossy().to_lowercase(), i);
+            }
+        }
+        if self
+            .dangling_all
+            .iter()
+            .any(|d| names.contains_key(page_part(&d.key)))
+        {
+            return None;
         }
         for (j, p) in pages.iter().enumerate() {
             let clash = |n: &str| names.get(n).is_some_and(|&i| i != j);
@@ -712,6 +761,8 @@ impl Engine {
             }
             seeds.push(me);
         }
+        let keys: Vec<String> = seeds.iter().map(|&t| g.node(t).key.clone()).collect();
+        seeds.extend(self.baseline_theses(keys.iter().map(String::as_str)));
         tracing::debug!(pages = added.len(), "watch: pages added in place");
         Some(seeds)
     }
@@ -721,8 +772,8 @@ impl Engine {
     fn rebuild(&mut self, r: &mut Report) -> Option<(Vec<NodeIx>, bool)> {
         let mut diags = Vec::new();
         // Only called with no broken page, so no link lands on a page that failed to parse.
-        let (graph, dangling) = resolve::build_parts(&self.repo.pages, &[], &mut diags);
-        let dangling = load::settle(dangling, &self.lock, &mut diags);
+        let (graph, dangling_all) = resolve::build_parts(&self.repo.pages, &[], &mut diags);
+        let dangling = load::settle(dangling_all.clone(), &self.lock, &mut diags);
         tracing::debug!(nodes = graph.len(), "watch: graph rebuilt");
         r.diags.extend(
             diags
@@ -740,6 +791,7 @@ impl Engine {
         let old_files = std::mem::replace(&mut self.graph_files, graph_files(&self.repo.pages));
         self.repo.diags = diags;
         self.repo.dangling = dangling;
+        self.dangling_all = dangling_all;
         if self.full_pending {
             self.forget_gone_theses();
             return Some((Vec::new(), true));
@@ -758,16 +810,26 @@ impl Engine {
             .filter(|(_, p)| self.dirty.contains(*p))
             .map(|(i, _)| i as u32)
             .collect();
+        // Keys that came or went, and those of changed pages: a thesis whose baseline names
+        // one is evaluated again even when no edge leads to it (a dependency it unlinked that
+        // is now gone, or a renamed claim paired with its old self).
+        let mut touched: HashSet<&str> = HashSet::new();
         // New side: nodes of changed pages, new nodes, nodes whose state moved.
         let mut seeds_new = Vec::new();
         for (ix, n) in g.nodes() {
             let moved = match old.get(&n.key) {
-                None => true,
+                None => {
+                    touched.insert(&n.key);
+                    true
+                }
                 Some(o) => {
                     let on = old.node(o);
                     on.kind != n.kind || !same_state(&on.state, &n.state)
                 }
             };
+            if dirty_ix.contains(&n.loc.file) {
+                touched.insert(&n.key);
+            }
             if moved || dirty_ix.contains(&n.loc.file) {
                 seeds_new.push(ix);
             }
@@ -776,9 +838,11 @@ impl Engine {
         let mut seeds_old = Vec::new();
         for (ix, n) in old.nodes() {
             if old_dirty.contains(&n.loc.file) || g.get(&n.key).is_none() {
+                touched.insert(&n.key);
                 seeds_old.push(ix);
             }
         }
+        seeds_new.extend(self.baseline_theses(touched));
         let mut chosen = downstream_theses(g, &seeds_new);
         for t in downstream_theses(&old, &seeds_old) {
             if let Some(ix) = g.get(&old.node(t).key) {
@@ -787,6 +851,33 @@ impl Engine {
         }
         self.forget_gone_theses();
         Some((chosen, false))
+    }
+
+    /// Sorts the theses' links to missing anchors or pages again by the current lock: an
+    /// accept can make a withdrawn error an error again, or withdraw one. Returns whether the
+    /// graph is still free of errors.
+    fn resettle(&mut self) -> bool {
+        for d in &self.dangling_all {
+            if !self.repo.diags.contains(&d.diag) {
+                self.repo.diags.push(d.diag.clone());
+            }
+        }
+        self.repo.dangling =
+            load::settle(self.dangling_all.clone(), &self.lock, &mut self.repo.diags);
+        self.graph_ok()
+    }
+
+    /// The theses whose baseline names something on the pages of `keys`.
+    fn baseline_theses<'k>(&self, keys: impl IntoIterator<Item = &'k str>) -> Vec<NodeIx> {
+        let g = &self.repo.graph;
+        let pages: BTreeSet<&str> = keys.into_iter().map(page_part).collect();
+        pages
+            .into_iter()
+            .filter_map(|p| self.by_page.get(p))
+            .flatten()
+            .filter_map(|t| g.get(t))
+            .filter(|&ix| g.node(ix).kind == NodeKind::Thesis)
+            .collect()
     }
 
     fn forget_gone_theses(&mut self) {
@@ -814,8 +905,10 @@ impl Engine {
         self.reload_pending = false;
         if let Some(l) = lock {
             self.lock = l;
+            self.by_page = baseline_index(&self.lock);
         }
         let Loaded { mut repo, files } = loaded;
+        let dangling_all = repo.dangling.clone();
         repo.settle_dangling(&self.lock);
         // Diagnostics of files that changed (or appeared) since they were last read.
         r.diags.extend(
@@ -854,6 +947,7 @@ impl Engine {
         self.repo.graph = graph;
         self.repo.diags = diags;
         self.repo.dangling = dangling;
+        self.dangling_all = dangling_all;
         self.graph_files = graph_files(&self.repo.pages);
         self.full_pending = false;
         let eval = eval::evaluate(&self.repo, &self.lock);
@@ -916,4 +1010,3 @@ impl Engine {
         }
     }
 }
-

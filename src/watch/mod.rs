@@ -91,7 +91,14 @@ pub fn run(opts: &Options, root: &Path) -> Result<i32, Failure> {
     }
     out.ready(engine.repo().pages.len(), started.elapsed());
     let r = engine.initial();
-    handle(&mut engine, r, Instant::now(), &abs_root, opts.dry_run, &out);
+    handle(
+        &mut engine,
+        r,
+        Instant::now(),
+        &abs_root,
+        opts.dry_run,
+        &out,
+    );
 
     let code = loop {
         if stop.load(Ordering::SeqCst) {

@@ -68,7 +68,9 @@ impl Out {
                     1 => "1 page has errors".to_string(),
                     n => format!("{n} pages have errors"),
                 };
-                eprintln!("watch: {what} (above); keeping the last good graph until they are fixed");
+                eprintln!(
+                    "watch: {what} (above); keeping the last good graph until they are fixed"
+                );
             }
             _ => {}
         }
