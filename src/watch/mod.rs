@@ -186,8 +186,17 @@ fn handle(
     dry_run: bool,
     out: &Out,
 ) {
+    tracing::debug!(
+        us = arrived.elapsed().as_micros() as u64,
+        flags = r.flags.len(),
+        "watch: engine done"
+    );
     out.report(&r, arrived);
     write_blocks(engine, &r, abs_root, dry_run, out);
+    tracing::debug!(
+        us = arrived.elapsed().as_micros() as u64,
+        "watch: blocks written"
+    );
     if let Some(b) = &r.batch {
         out.batch(b, arrived);
     }
