@@ -322,20 +322,27 @@ pub fn build_parts(
             }
         }
         for link in &p.links {
-            let keep_apart = p.kind == PageKind::Thesis;
-            let Some((j, target_ix)) = resolve_target(
-                &index,
-                pages,
-                &graph,
-                i,
-                link,
-                keep_apart,
-                diags,
-                &mut dangling,
-            ) else {
+            let Some(j) = resolve_for(&index, pages, i, link, diags, &mut dangling) else {
                 continue;
             };
             let target = &pages[j];
+            let mut missing = Vec::new();
+            let found = target_node(
+                &graph,
+                target,
+                link.anchor.as_deref(),
+                link,
+                &pages[i].path,
+                if p.kind == PageKind::Thesis {
+                    &mut missing
+                } else {
+                    &mut *diags
+                },
+            );
+            keep_dangling(p, target, link, missing, &mut dangling);
+            let Some(target_ix) = found else {
+                continue;
+            };
             let edge = |kind| Edge {
                 kind,
                 loc: loc(i, &link.pos),
@@ -369,18 +376,38 @@ pub fn build_parts(
             .iter()
             .map(|n| (n, &p.key_pos.depends_on, false));
         for (name, pos, is_part_of) in names.chain(deps) {
-            let link = name_link(name, pos);
-            let keep_apart = p.kind == PageKind::Thesis && !is_part_of;
-            let Some((j, t)) = resolve_target(
-                &index,
-                pages,
+            let link = Link {
+                target: Target::Wiki {
+                    name: name.split('#').next().unwrap_or(name).to_string(),
+                },
+                anchor: name.split_once('#').map(|(_, a)| a.to_string()),
+                role: Role::Body,
+                pos: pos.clone(),
+                raw: name.clone(),
+            };
+            let resolved = if is_part_of {
+                resolve_link(&index, pages, i, &link, diags)
+            } else {
+                resolve_for(&index, pages, i, &link, diags, &mut dangling)
+            };
+            let Some(j) = resolved else {
+                continue;
+            };
+            let mut missing = Vec::new();
+            let found = target_node(
                 &graph,
-                i,
+                &pages[j],
+                link.anchor.as_deref(),
                 &link,
-                keep_apart,
-                diags,
-                &mut dangling,
-            ) else {
+                &p.path,
+                if p.kind == PageKind::Thesis && !is_part_of {
+                    &mut missing
+                } else {
+                    &mut *diags
+                },
+            );
+            keep_dangling(p, &pages[j], &link, missing, &mut dangling);
+            let Some(t) = found else {
                 continue;
             };
             let e = Edge {
@@ -425,85 +452,6 @@ pub fn build_parts(
     }
     diags.extend(dangling.iter().map(|d| d.diag.clone()));
     (graph, dangling)
-}
-
-/// A link written as a name in front matter (`part_of`, `depends_on`): `page` or `page#anchor`.
-fn name_link(name: &str, pos: &Pos) -> Link {
-    Link {
-        target: Target::Wiki {
-            name: name.split('#').next().unwrap_or(name).to_string(),
-        },
-        anchor: name.split_once('#').map(|(_, a)| a.to_string()),
-        role: Role::Body,
-        pos: pos.clone(),
-        raw: name.to_string(),
-    }
-}
-
-/// The page a link lands on and its node there. With `keep_apart` (a thesis's dependency), a
-/// link to a missing page or anchor goes to `dangling` (see `Dangling`); otherwise its error
-/// goes to `diags`.
-#[allow(clippy::too_many_arguments)]
-fn resolve_target(
-    index: &Index,
-    pages: &[Page],
-    graph: &Graph,
-    from: usize,
-    link: &Link,
-    keep_apart: bool,
-    diags: &mut Vec<Diagnostic>,
-    dangling: &mut Vec<Dangling>,
-) -> Option<(usize, NodeIx)> {
-    let j = if keep_apart {
-        resolve_for(index, pages, from, link, diags, dangling)
-    } else {
-        resolve_link(index, pages, from, link, diags)
-    }?;
-    let mut missing = Vec::new();
-    let found = target_node(
-        graph,
-        &pages[j],
-        link.anchor.as_deref(),
-        link,
-        &pages[from].path,
-        if keep_apart {
-            &mut missing
-        } else {
-            &mut *diags
-        },
-    );
-    if keep_apart {
-        keep_dangling(&pages[from], &pages[j], link, missing, dangling);
-    }
-    found.map(|ix| (j, ix))
-}
-
-/// What a thesis page's links and `depends_on` names rest on in an existing graph, resolved as
-/// `build_parts` resolves them: (target page, target node, where the link is written). Links
-/// that land nowhere are reported in `diags` and `dangling`, as `build_parts` reports them.
-pub fn thesis_dependencies(
-    index: &Index,
-    pages: &[Page],
-    graph: &Graph,
-    i: usize,
-    diags: &mut Vec<Diagnostic>,
-    dangling: &mut Vec<Dangling>,
-) -> Vec<(usize, NodeIx, Loc)> {
-    let p = &pages[i];
-    let deps: Vec<Link> = p
-        .depends_on
-        .iter()
-        .map(|n| name_link(n, &p.key_pos.depends_on))
-        .collect();
-    let mut found = Vec::new();
-    for link in p.links.iter().chain(&deps) {
-        if let Some((j, ix)) = resolve_target(index, pages, graph, i, link, true, diags, dangling) {
-            if pages[j].kind != PageKind::Note {
-                found.push((j, ix, loc(i, &link.pos)));
-            }
-        }
-    }
-    found
 }
 
 /// `resolve_link`, except that on a thesis a link to no page is kept apart as dangling: the page
@@ -750,4 +698,51 @@ fn cycle_diagnostic(
         );
     }
     d
+}
+
+/// What a thesis page's links and `depends_on` names rest on in an existing graph, resolved as
+/// `build_parts` resolves a thesis's links: (target page, target node, where the link is
+/// written). Links that land nowhere are reported in `diags` and `dangling`, as there.
+pub fn thesis_dependencies(
+    index: &Index,
+    pages: &[Page],
+    graph: &Graph,
+    i: usize,
+    diags: &mut Vec<Diagnostic>,
+    dangling: &mut Vec<Dangling>,
+) -> Vec<(usize, NodeIx, Loc)> {
+    let p = &pages[i];
+    let deps: Vec<Link> = p
+        .depends_on
+        .iter()
+        .map(|name| Link {
+            target: Target::Wiki {
+                name: name.split('#').next().unwrap_or(name).to_string(),
+            },
+            anchor: name.split_once('#').map(|(_, a)| a.to_string()),
+            role: Role::Body,
+            pos: p.key_pos.depends_on.clone(),
+            raw: name.clone(),
+        })
+        .collect();
+    let mut found = Vec::new();
+    for link in p.links.iter().chain(&deps) {
+        let Some(j) = resolve_for(index, pages, i, link, diags, dangling) else {
+            continue;
+        };
+        let mut missing = Vec::new();
+        let ix = target_node(
+            graph,
+            &pages[j],
+            link.anchor.as_deref(),
+            link,
+            &p.path,
+            &mut missing,
+        );
+        keep_dangling(p, &pages[j], link, missing, dangling);
+        if let (Some(ix), false) = (ix, pages[j].kind == PageKind::Note) {
+            found.push((j, ix, loc(i, &link.pos)));
+        }
+    }
+    found
 }
