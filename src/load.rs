@@ -465,18 +465,13 @@ pub fn parse_file(path: &Path, bytes: Vec<u8>, cx: &ParseContext) -> Parsed {
     }
 }
 
-/// Reads and parses one page file; with `hash`, also the content hash of the bytes read (the
-/// watcher's way to tell its own writes and `touch` from edits).
-pub fn read_file(
-    root: &Path,
-    rel: &Path,
-    cx: &ParseContext,
-    hash: bool,
-) -> (Parsed, Option<blake3::Hash>) {
+/// Reads and parses one page file, with the content hash of the bytes read (the watcher's way
+/// to tell its own writes and `touch` from edits); no hash when it could not be read.
+pub fn read_file(root: &Path, rel: &Path, cx: &ParseContext) -> (Parsed, Option<blake3::Hash>) {
     match std::fs::read(root.join(rel)) {
         Ok(bytes) => {
-            let h = hash.then(|| blake3::hash(&bytes));
-            (parse_file(rel, bytes, cx), h)
+            let hash = blake3::hash(&bytes);
+            (parse_file(rel, bytes, cx), Some(hash))
         }
         Err(e) => (unreadable_file(rel, &e), None),
     }
@@ -572,6 +567,12 @@ pub fn assemble(
     }
 }
 
+/// Reads one page, turning unreadable or non-UTF-8 bytes into a located diagnostic.
+pub fn read_page(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
+    let bytes = std::fs::read(root.join(rel)).map_err(|e| unreadable(rel, &e))?;
+    decode(rel, bytes)
+}
+
 /// An unreadable page as a located diagnostic.
 fn unreadable(rel: &Path, e: &std::io::Error) -> Diagnostic {
     Diagnostic::error(
@@ -635,7 +636,10 @@ pub fn load(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
         paths
             .into_par_iter()
             .progress_with(bar.clone())
-            .map(|p| read_file(root, &p, &cx, false).0)
+            .map(|p| match read_page(root, &p) {
+                Ok(text) => parse(&p, &text, &cx),
+                Err(d) => unparsed(&p, None, d),
+            })
             .collect()
     };
     bar.finish_and_clear();

@@ -150,7 +150,7 @@ fn load_tracked(root: &Path) -> Result<Loaded, Vec<Diagnostic>> {
     let read: Vec<(PathBuf, Parsed, Option<blake3::Hash>)> = paths
         .into_par_iter()
         .map(|p| {
-            let (parsed, hash) = load::read_file(root, &p, &cx, true);
+            let (parsed, hash) = load::read_file(root, &p, &cx);
             (p, parsed, hash)
         })
         .collect();
