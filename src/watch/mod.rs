@@ -99,6 +99,10 @@ pub fn run(opts: &Options, root: &Path) -> Result<i32, Failure> {
         opts.dry_run,
         &out,
     );
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "watch: started (loaded and evaluated)"
+    );
 
     let code = loop {
         if stop.load(Ordering::SeqCst) {
