@@ -121,7 +121,8 @@ impl Model {
                     broken: false,
                     cosmetic: false,
                     claims: [(3, c % VALUES.len()), (2, 0)],
-                    source: c % SOURCES,
+                    // Only the sources alive at the start.
+                    source: c % 2,
                     b_unanchored: false,
                 })
                 .collect(),
@@ -317,11 +318,15 @@ fn agree(engine: &Engine, files: &BTreeMap<PathBuf, Vec<u8>>, lock: &Lock, step:
     );
 }
 
-fn run(batches: &[Vec<Op>]) {
+/// Runs the batches through the engine, checking each; returns how each batch reached the graph.
+fn run(batches: &[Vec<Op>]) -> Vec<&'static str> {
+    let mut tiers = Vec::new();
     let mut model = Model::new();
     let mut files = model.files();
     let mut lock = Lock::new();
     let start = fresh(&files, &lock);
+    // Starting clean, so every batch until an error is compared verdict by verdict.
+    assert!(!start.has_errors(), "the starting repo: {:#?}", start.diags);
     for t in 0..THESES {
         accept(&mut lock, &start, &format!("t{t}"));
     }
@@ -362,10 +367,12 @@ fn run(batches: &[Vec<Op>]) {
                 changed.push((p.clone(), FileNow::Gone));
             }
         }
-        engine.apply(changed, lock_now);
+        let report = engine.apply(changed, lock_now);
+        tiers.extend(report.batch.map(|b| b.graph));
         files = now;
         agree(&engine, &files, &lock, &format!("batch {n} {batch:?}"));
     }
+    tiers
 }
 
 proptest! {
@@ -381,11 +388,27 @@ proptest! {
 
 #[test]
 fn a_material_edit_then_its_revert_through_the_engine() {
-    run(&[
+    let tiers = run(&[
         vec![Op::Value(0, 0, 2)],
         vec![Op::Value(0, 0, 0)],
         vec![Op::Cosmetic(0)],
     ]);
+    assert_eq!(tiers, ["patched", "patched", "patched"]);
+}
+
+#[test]
+fn each_tier_of_graph_update_is_taken() {
+    let tiers = run(&[
+        vec![Op::Value(0, 0, 2)],
+        vec![Op::Relink(0, 0, Link::Concept(1))],
+        vec![Op::AddLink(1, Link::Claim(2, 1))],
+        vec![Op::ToggleThesis(3)],
+        vec![Op::ToggleConcept(3)],
+    ]);
+    assert_eq!(
+        tiers,
+        ["patched", "relinked", "relinked", "added", "rebuilt"]
+    );
 }
 
 #[test]

@@ -3,14 +3,16 @@
 //! flag moved, theses whose warning block may need a write, diagnostics — without printing or
 //! writing anything. `mod.rs` feeds it and acts on what it returns.
 //!
-//! Incrementality, in three tiers:
+//! Incrementality, in four tiers:
 //! - **patch**: when every changed page keeps its structure (same id, title, kind, node keys and
 //!   links — the usual edit of a claim's value or evidence), the page's nodes get their new
 //!   states in place. Cost: one page parse plus the theses reached.
+//! - **relink**: a thesis page whose links (or score) changed, and nothing else, has its edges
+//!   replaced in place: every edge into a thesis node is one of its own links.
 //! - **add**: new thesis and note pages that take no other page's name get their node and edges
 //!   in place, resolved by `resolve::thesis_dependencies`.
-//! - **rebuild**: otherwise (concept or source pages added, pages removed or renamed, links
-//!   changed) the graph is rebuilt from the kept pages with `resolve::build_parts` — no file is
+//! - **rebuild**: otherwise (concept or source pages added, pages removed or renamed, links of
+//!   concepts changed) the graph is rebuilt from the kept pages with `resolve::build_parts` — no file is
 //!   re-read or re-parsed — and the changed nodes are found by comparing each node's state with
 //!   the previous graph's.
 //!
@@ -29,7 +31,7 @@ use crate::diag::Diagnostic;
 use crate::eval::{self, Evaluation, Status, Verdict};
 use crate::load::{self, Parsed, Repo};
 use crate::lock::Lock;
-use crate::page::{self, Page, ParseContext};
+use crate::page::{self, Page, PageKind, ParseContext};
 use crate::resolve;
 
 mod update;
@@ -56,7 +58,8 @@ pub enum Held {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchSummary {
     pub files: usize,
-    /// How the graph was updated: unchanged, patched, added, rebuilt, reloaded, or kept.
+    /// How the graph was updated: unchanged, patched, relinked, added, rebuilt, reloaded, or
+    /// kept.
     pub graph: &'static str,
     /// Theses evaluated; `None` when evaluation was held back.
     pub theses: Option<usize>,
@@ -102,6 +105,9 @@ pub struct Engine {
     /// Every thesis link to a missing anchor or page, before the lock sorted them (see
     /// `Repo::settle_dangling`): a new lock sorts them again.
     dangling_all: Vec<resolve::Dangling>,
+    /// The resolver's page index over `repo.pages`, kept while no page comes, goes or changes
+    /// its names; `None` until it is needed again.
+    index: Option<resolve::Index>,
     /// `baseline_index` of `lock`.
     by_page: HashMap<String, Vec<String>>,
     /// Every tracked page file, parsed or not.
@@ -187,6 +193,14 @@ fn diag_id(d: &Diagnostic) -> String {
     )
 }
 
+/// Whether two versions of a page are known by the same names (what the resolver's index holds).
+fn same_names(a: &Page, b: &Page) -> bool {
+    a.path == b.path
+        && (a.kind == PageKind::Note) == (b.kind == PageKind::Note)
+        && a.id.to_lowercase() == b.id.to_lowercase()
+        && a.title.as_deref().map(str::to_lowercase) == b.title.as_deref().map(str::to_lowercase)
+}
+
 /// The page part of a node key: `page` of `page#anchor`.
 fn page_part(key: &str) -> &str {
     key.split_once('#').map_or(key, |(p, _)| p)
@@ -256,6 +270,7 @@ impl Engine {
         let dangling_all = repo.dangling.clone();
         repo.settle_dangling(&lock);
         let mut e = Engine {
+            index: None,
             by_page: baseline_index(&lock),
             dangling_all,
             graph_files: graph_files(&repo.pages),
@@ -379,6 +394,9 @@ impl Engine {
                     }
                     self.broken.remove(&rel);
                     let old = slot.ok().map(|i| self.repo.pages.remove(i));
+                    if old.is_some() {
+                        self.index = None;
+                    }
                     old_pages.entry(rel.clone()).or_insert(old);
                     tracing::debug!(path = %rel.display(), "watch: page removed");
                     changed.push(rel);
@@ -413,9 +431,18 @@ impl Engine {
             }
             self.files.insert(rel.clone(), fs);
             let old = match (slot, page) {
-                (Ok(i), Some(p)) => Some(std::mem::replace(&mut self.repo.pages[i], p)),
-                (Ok(i), None) => Some(self.repo.pages.remove(i)),
+                (Ok(i), Some(p)) => {
+                    if !same_names(&self.repo.pages[i], &p) {
+                        self.index = None;
+                    }
+                    Some(std::mem::replace(&mut self.repo.pages[i], p))
+                }
+                (Ok(i), None) => {
+                    self.index = None;
+                    Some(self.repo.pages.remove(i))
+                }
                 (Err(i), Some(p)) => {
+                    self.index = None;
                     self.repo.pages.insert(i, p);
                     None
                 }
@@ -443,10 +470,15 @@ impl Engine {
             Some(Vec::new())
         } else if fast_ok {
             graph = "patched";
-            self.patch(&changed, &old_pages).or_else(|| {
-                graph = "added";
-                self.add_pages(&changed, &old_pages)
-            })
+            self.patch(&changed, &old_pages)
+                .or_else(|| {
+                    graph = "relinked";
+                    self.relink(&changed, &old_pages, &mut r)
+                })
+                .or_else(|| {
+                    graph = "added";
+                    self.add_pages(&changed, &old_pages)
+                })
         } else {
             None
         };
@@ -553,6 +585,7 @@ impl Engine {
         self.repo.config = config;
         self.repo.rules = rules;
         self.repo.pages = pages;
+        self.index = None;
         self.full_pending = true;
         self.dirty.clear();
         r.diags.extend(

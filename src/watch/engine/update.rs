@@ -58,6 +58,10 @@ fn page_nodes(p: &Page) -> Option<Graph> {
     (!diags.iter().any(|d| d.code == "duplicate-anchor")).then_some(g)
 }
 
+/// A thesis page's number, the edges its links make (from, where written), and its links that
+/// land nowhere.
+type ThesisEdges = (usize, Vec<(NodeIx, Loc)>, Vec<resolve::Dangling>);
+
 impl Engine {
     /// Patches node states in place when no changed page changed its structure. Returns the
     /// nodes whose state changed, or `None` when a rebuild is needed.
@@ -134,6 +138,153 @@ impl Engine {
         Some(seeds)
     }
 
+    /// The resolver's index over the current pages, built when the last one went stale; the
+    /// caller puts it back. `None` when the pages have duplicate ids (a graph with errors).
+    fn take_index(&mut self) -> Option<resolve::Index> {
+        if let Some(index) = self.index.take() {
+            return Some(index);
+        }
+        let mut scratch = Vec::new();
+        let (index, _) = resolve::Index::new(&self.repo.pages, &mut scratch);
+        scratch.is_empty().then_some(index)
+    }
+
+    /// The dependencies of the theses among `pages` (page numbers), each resolved without an
+    /// error and landing outside `pages`; `None` when one is not.
+    fn thesis_plan(&self, index: &resolve::Index, pages: &[usize]) -> Option<Vec<ThesisEdges>> {
+        let all = &self.repo.pages;
+        let g = &self.repo.graph;
+        let mut plan = Vec::new();
+        for &i in pages {
+            if all[i].kind != PageKind::Thesis {
+                continue;
+            }
+            let mut diags = Vec::new();
+            let mut dangling = Vec::new();
+            let deps = resolve::thesis_dependencies(index, all, g, i, &mut diags, &mut dangling);
+            if !diags.is_empty() || deps.iter().any(|&(j, _, _)| j != i && pages.contains(&j)) {
+                return None;
+            }
+            let edges = deps.into_iter().map(|(_, ix, loc)| (ix, loc)).collect();
+            plan.push((i, edges, dangling));
+        }
+        Some(plan)
+    }
+
+    /// Replaces in place the edges of changed thesis pages that keep their names and hold no
+    /// claims or rows (a changed link, a changed score): every edge into a thesis node is one of
+    /// its own links, so removing them and resolving its links again is the whole update.
+    /// Returns the changed theses, or `None` when another tier must do it (nothing is changed
+    /// then).
+    pub(super) fn relink(
+        &mut self,
+        changed: &[PathBuf],
+        old_pages: &HashMap<PathBuf, Option<Page>>,
+        r: &mut Report,
+    ) -> Option<Vec<NodeIx>> {
+        let mut at = Vec::new();
+        for rel in changed {
+            let old = old_pages.get(rel)?.as_ref()?;
+            let i = self
+                .repo
+                .pages
+                .binary_search_by(|p| p.path.as_path().cmp(rel))
+                .ok()?;
+            let new = &self.repo.pages[i];
+            let bare = |p: &Page| {
+                p.kind == PageKind::Thesis
+                    && p.claims.is_empty()
+                    && p.rows.is_empty()
+                    && p.part_of.is_empty()
+            };
+            if !bare(old) || !bare(new) || !super::same_names(old, new) {
+                return None;
+            }
+            self.repo.graph.get(&resolve::page_key(new))?;
+            at.push(i);
+        }
+        let index = self.take_index()?;
+        let plan = self.thesis_plan(&index, &at);
+        self.index = Some(index);
+        let plan = plan?;
+        // A builds_on edge from a thesis downstream of this one would close a cycle.
+        let g = &self.repo.graph;
+        for (i, edges, _) in &plan {
+            let me = g.get(&resolve::page_key(&self.repo.pages[*i]))?;
+            let below: HashSet<NodeIx> = rescore_graph::propagate::within(g, me, true, None)
+                .into_iter()
+                .collect();
+            if edges
+                .iter()
+                .any(|(from, _)| *from != me && below.contains(from))
+            {
+                return None;
+            }
+        }
+
+        // Commit.
+        let mut seeds = Vec::new();
+        for (i, edges, dangling) in plan {
+            let p = &self.repo.pages[i];
+            let key = resolve::page_key(p);
+            let g = &mut self.repo.graph;
+            let Some(me) = g.get(&key) else { continue };
+            g.remove_incoming(me);
+            let node = g.node_mut(me);
+            node.state = MaterialState::Thesis {
+                score: p.score.unwrap_or(f64::NAN),
+            };
+            node.loc = Loc {
+                file: i as u32,
+                line: p.head.line,
+                col: p.head.col,
+            };
+            for (from, loc) in edges {
+                if from == me {
+                    continue;
+                }
+                let kind = if g.node(from).kind == NodeKind::Thesis {
+                    EdgeKind::BuildsOn
+                } else {
+                    EdgeKind::Evidence
+                };
+                g.add_edge(from, me, Edge { kind, loc });
+            }
+            // Its links that land nowhere replace the ones it had.
+            let gone: Vec<Diagnostic> = self
+                .dangling_all
+                .iter()
+                .filter(|d| d.thesis == key)
+                .map(|d| d.diag.clone())
+                .collect();
+            self.repo.diags.retain(|d| !gone.contains(d));
+            self.dangling_all.retain(|d| d.thesis != key);
+            self.dangling_all.extend(dangling);
+            seeds.push(me);
+        }
+        let ok = self.resettle();
+        r.diags.extend(
+            self.repo
+                .diags
+                .iter()
+                .filter(|d| !self.shown.contains(&diag_id(d)))
+                .cloned(),
+        );
+        self.shown = self.repo.diags.iter().map(diag_id).collect();
+        if !ok {
+            // Held back until fixed; the next good batch rebuilds the graph.
+            self.full_pending = true;
+            return None;
+        }
+        let keys: Vec<String> = seeds
+            .iter()
+            .map(|&t| self.repo.graph.node(t).key.clone())
+            .collect();
+        seeds.extend(self.baseline_theses(keys.iter().map(String::as_str)));
+        tracing::debug!(pages = seeds.len(), "watch: thesis links replaced in place");
+        Some(seeds)
+    }
+
     /// Adds new thesis and note pages to the graph in place, when they take no id or title
     /// another page has (so no link elsewhere changes target), hold no claims or rows, and every
     /// link they make lands on an existing node. Returns the new thesis nodes, or `None` when a
@@ -194,33 +345,18 @@ impl Engine {
                 return None;
             }
         }
-        let mut scratch = Vec::new();
-        let (index, _) = resolve::Index::new(pages, &mut scratch);
-        if !scratch.is_empty() {
+        let g = &self.repo.graph;
+        if added
+            .iter()
+            .any(|&i| g.get(&resolve::page_key(&self.repo.pages[i])).is_some())
+        {
             return None;
         }
-        let g = &self.repo.graph;
-        let mut plan: Vec<(usize, Vec<(NodeIx, Loc)>)> = Vec::new();
-        for &i in &added {
-            let p = &pages[i];
-            if p.kind != PageKind::Thesis {
-                continue;
-            }
-            if g.get(&resolve::page_key(p)).is_some() {
-                return None;
-            }
-            let mut dangling = Vec::new();
-            let deps =
-                resolve::thesis_dependencies(&index, pages, g, i, &mut scratch, &mut dangling);
-            // A link that lands nowhere, or on another new page, is left to a rebuild.
-            if !scratch.is_empty() || !dangling.is_empty() {
-                return None;
-            }
-            if deps.iter().any(|&(j, _, _)| j != i && added.contains(&j)) {
-                return None;
-            }
-            plan.push((i, deps.into_iter().map(|(_, ix, loc)| (ix, loc)).collect()));
-        }
+        let index = self.take_index()?;
+        let plan = self.thesis_plan(&index, &added);
+        self.index = Some(index);
+        // A link of a new thesis that lands nowhere is left to a rebuild.
+        let plan = plan.filter(|plan| plan.iter().all(|(_, _, dangling)| dangling.is_empty()))?;
 
         // Commit: shift the page numbers of existing nodes, then add the theses.
         let thresholds: Vec<u32> = added
@@ -238,7 +374,7 @@ impl Engine {
             self.graph_files.insert(i, self.repo.pages[i].path.clone());
         }
         let mut seeds = Vec::new();
-        for (i, edges) in plan {
+        for (i, edges, _) in plan {
             let p = &self.repo.pages[i];
             let me = g
                 .add_node(Node {
