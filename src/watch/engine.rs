@@ -11,14 +11,15 @@
 //!   replaced in place: every edge into a thesis node is one of its own links.
 //! - **add**: new thesis and note pages that take no other page's name get their node and edges
 //!   in place, resolved by `resolve::thesis_dependencies`.
-//! - **rebuild**: otherwise (concept or source pages added, pages removed or renamed, links of
-//!   concepts changed) the graph is rebuilt from the kept pages with `resolve::build_parts` — no file is
-//!   re-read or re-parsed — and the changed nodes are found by comparing each node's state with
-//!   the previous graph's.
+//! - **rebuild**: otherwise (concept or source pages added, pages removed or renamed, links
+//!   of concepts changed) the graph is rebuilt from the kept pages with `resolve::build_parts`
+//!   — no file is re-read or re-parsed — and the changed nodes are found by comparing each
+//!   node's state with the previous graph's.
 //!
 //! Either way only the theses downstream of the changed nodes (in the old graph and in the new
-//! one), or whose baseline names something on a changed page, are evaluated (`update.rs`). Bad input never loses the last good graph: while a page or the links
-//! have errors, the engine holds evaluation back and says so.
+//! one), or whose baseline names something on a changed page, are evaluated (`update.rs`). Bad
+//! input never loses the last good graph: while a page or the links have errors, the engine
+//! holds evaluation back and says so.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
