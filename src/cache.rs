@@ -50,6 +50,8 @@ pub struct Outcome {
 #[derive(Serialize, Deserialize)]
 struct Stored {
     key: Key,
+    /// The pages walked, so the next run reads them while it walks again.
+    paths: Vec<PathBuf>,
     outcome: Outcome,
 }
 
@@ -81,10 +83,25 @@ impl Observed {
 /// names everything besides the files that shapes the output (format, colour, `-q`, paths).
 pub fn lookup(root: &Path, render: &str) -> Option<Outcome> {
     let stored = read(root)?;
-    let Some(key) = current_key(root, render) else {
-        tracing::debug!("check cache: miss (a page could not be read)");
-        return None;
+    // The pages of the last run are read and hashed while the walk finds this run's: when the
+    // two lists agree (nothing added, removed or renamed), those hashes are this run's.
+    let (now, hashes) = rayon::join(
+        || key_without_pages(root, render),
+        || hash_pages(root, &stored.paths),
+    );
+    let (mut key, paths) = now?;
+    let hashes = match hashes {
+        Some(h) if paths == stored.paths => h,
+        Some(_) => {
+            tracing::debug!("check cache: miss (set of pages changed)");
+            return None;
+        }
+        None => {
+            tracing::debug!("check cache: miss (a page could not be read)");
+            return None;
+        }
     };
+    key.pages = pages_hash(paths.iter().map(PathBuf::as_path).zip(hashes.iter()));
     if key == stored.key {
         tracing::debug!("check cache: hit");
         return Some(stored.outcome);
@@ -117,7 +134,11 @@ pub fn store(root: &Path, render: &str, observed: Observed, outcome: Outcome) {
         return;
     }
     key.pages = pages_hash(pages.iter().map(|(p, h)| (p.as_path(), h)));
-    match write(root, &Stored { key, outcome }) {
+    match write(root, &Stored {
+        key,
+        paths,
+        outcome,
+    }) {
         Ok(()) => tracing::debug!("check cache: stored"),
         Err(e) => tracing::debug!("check cache: not stored ({e})"),
     }
@@ -175,20 +196,13 @@ fn write(root: &Path, stored: &Stored) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The key of the repo as it is now, every page read and hashed; `None` when a page cannot be
-/// read (such a run is never answered from the cache).
-fn current_key(root: &Path, render: &str) -> Option<Key> {
-    let (mut key, paths) = key_without_pages(root, render)?;
-    let hashes: Option<Vec<Hash>> = paths
+/// Every page's bytes hashed; `None` when one cannot be read (such a run is never answered
+/// from the cache).
+fn hash_pages(root: &Path, paths: &[PathBuf]) -> Option<Vec<Hash>> {
+    paths
         .par_iter()
-        .map(|p| {
-            std::fs::read(root.join(p))
-                .ok()
-                .map(|b| *blake3::hash(&b).as_bytes())
-        })
-        .collect();
-    key.pages = pages_hash(paths.iter().map(PathBuf::as_path).zip(hashes?.iter()));
-    Some(key)
+        .map(|p| std::fs::read(root.join(p)).ok().map(|b| *blake3::hash(&b).as_bytes()))
+        .collect()
 }
 
 /// Every part of the key but the pages' bytes (left zero), and the pages walked.
@@ -304,6 +318,7 @@ mod tests {
                 lock: [5; HASH_LEN],
                 render: [6; HASH_LEN],
             },
+            paths: vec![PathBuf::from("theses/t.md")],
             outcome: Outcome {
                 stdout: "stale t\n".into(),
                 stderr: String::new(),
@@ -317,6 +332,7 @@ mod tests {
         let bytes = encode(&stored()).expect("encodes");
         let back = decode(&bytes).expect("decodes");
         assert_eq!(back.key, stored().key);
+        assert_eq!(back.paths, stored().paths);
         assert_eq!(back.outcome, stored().outcome);
     }
 
