@@ -79,32 +79,62 @@ impl Observed {
     }
 }
 
+/// What a `check` finds in the cache: the outcome to print, or what a fresh run must start
+/// from to store its own.
+pub enum Lookup {
+    Hit(Outcome),
+    Miss(Before),
+}
+
+/// The settings and the lock as they were before a fresh run read them: its outcome is stored
+/// only if they are the same after it, so an `accept` or an edit landing meanwhile can never
+/// file an outcome under a key it was not made from.
+pub struct Before {
+    settings: Option<Hash>,
+    lock: Hash,
+}
+
+impl Before {
+    fn now(root: &Path) -> Before {
+        let (settings, lock) = rayon::join(|| settings(root).map(|(h, _)| h), || lock_hash(root));
+        Before { settings, lock }
+    }
+}
+
 /// The stored outcome, when the research repo at `root`, read now, hashes to its key. `render`
 /// names everything besides the files that shapes the output (format, colour, `-q`, paths).
-pub fn lookup(root: &Path, render: &str) -> Option<Outcome> {
-    let stored = read(root)?;
+pub fn lookup(root: &Path, render: &str) -> Lookup {
+    let Some(stored) = read(root) else {
+        return Lookup::Miss(Before::now(root));
+    };
     // The pages of the last run are read and hashed while the walk finds this run's: when the
     // two lists agree (nothing added, removed or renamed), those hashes are this run's.
     let (now, hashes) = rayon::join(
         || key_without_pages(root, render),
         || hash_pages(root, &stored.paths),
     );
-    let (mut key, paths) = now?;
+    let Some((mut key, paths)) = now else {
+        return Lookup::Miss(Before::now(root));
+    };
+    let before = Before {
+        settings: Some(key.settings),
+        lock: key.lock,
+    };
     let hashes = match hashes {
         Some(h) if paths == stored.paths => h,
         Some(_) => {
             tracing::debug!("check cache: miss (set of pages changed)");
-            return None;
+            return Lookup::Miss(before);
         }
         None => {
             tracing::debug!("check cache: miss (a page could not be read)");
-            return None;
+            return Lookup::Miss(before);
         }
     };
     key.pages = pages_hash(paths.iter().map(PathBuf::as_path).zip(hashes.iter()));
     if key == stored.key {
         tracing::debug!("check cache: hit");
-        return Some(stored.outcome);
+        return Lookup::Hit(stored.outcome);
     }
     let changed: Vec<&str> = [
         (key.binary != stored.key.binary, "binary"),
@@ -118,27 +148,35 @@ pub fn lookup(root: &Path, render: &str) -> Option<Outcome> {
     .filter_map(|(moved, what)| moved.then_some(what))
     .collect();
     tracing::debug!("check cache: miss ({} changed)", changed.join(", "));
-    None
+    Lookup::Miss(before)
 }
 
 /// Stores the outcome of a `check` that loaded the pages seen by `observed`. Nothing is stored
 /// when the pages walked now are not the ones observed (one appeared, vanished or could not be
-/// read meanwhile), and a cache that cannot be written is only logged: it is no error.
-pub fn store(root: &Path, render: &str, observed: Observed, outcome: Outcome) {
+/// read meanwhile) or the settings or the lock are not as they were `before`; a cache that
+/// cannot be written is only logged: it is no error.
+pub fn store(root: &Path, render: &str, before: Before, observed: Observed, outcome: Outcome) {
     let pages = observed.into_sorted();
     let Some((mut key, paths)) = key_without_pages(root, render) else {
         return;
     };
+    if before.settings != Some(key.settings) || before.lock != key.lock {
+        tracing::debug!("check cache: not stored (settings or lock changed during the run)");
+        return;
+    }
     if paths.len() != pages.len() || paths.iter().zip(&pages).any(|(a, (b, _))| a != b) {
         tracing::debug!("check cache: not stored (pages changed during the run)");
         return;
     }
     key.pages = pages_hash(pages.iter().map(|(p, h)| (p.as_path(), h)));
-    match write(root, &Stored {
-        key,
-        paths,
-        outcome,
-    }) {
+    match write(
+        root,
+        &Stored {
+            key,
+            paths,
+            outcome,
+        },
+    ) {
         Ok(()) => tracing::debug!("check cache: stored"),
         Err(e) => tracing::debug!("check cache: not stored ({e})"),
     }
@@ -201,7 +239,11 @@ fn write(root: &Path, stored: &Stored) -> std::io::Result<()> {
 fn hash_pages(root: &Path, paths: &[PathBuf]) -> Option<Vec<Hash>> {
     paths
         .par_iter()
-        .map(|p| std::fs::read(root.join(p)).ok().map(|b| *blake3::hash(&b).as_bytes()))
+        .map(|p| {
+            std::fs::read(root.join(p))
+                .ok()
+                .map(|b| *blake3::hash(&b).as_bytes())
+        })
         .collect()
 }
 

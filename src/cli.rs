@@ -590,13 +590,15 @@ fn check(cli: &Cli, root: &Path, base: Option<&str>, use_cache: bool) -> Result<
         output::stdout(),
         output::stderr()
     );
-    if cached {
-        if let Some(outcome) = cache::lookup(root, &render) {
+    let before = match cached.then(|| cache::lookup(root, &render)) {
+        Some(cache::Lookup::Hit(outcome)) => {
             eprint!("{}", outcome.stderr);
             print!("{}", outcome.stdout);
             return Ok(outcome.code);
         }
-    }
+        Some(cache::Lookup::Miss(before)) => Some(before),
+        None => None,
+    };
     let started = std::time::Instant::now();
     let observed = cache::Observed::default();
     let (repo, lock) = load_quiet_observed(root, true, &|p, b| observed.page(p, b))?;
@@ -616,13 +618,13 @@ fn check(cli: &Cli, root: &Path, base: Option<&str>, use_cache: bool) -> Result<
     step_summary(&eval, None);
     let code = i32::from(eval.fails_gate());
     // `check` writes nothing of the user's; its own cache it skips only under --dry-run.
-    if cached && !cli.dry_run {
+    if let Some(before) = before.filter(|_| !cli.dry_run) {
         let outcome = cache::Outcome {
             stdout,
             stderr,
             code,
         };
-        cache::store(root, &render, observed, outcome);
+        cache::store(root, &render, before, observed, outcome);
     }
     Ok(code)
 }
