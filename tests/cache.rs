@@ -301,3 +301,40 @@ fn dry_run_and_no_cache_write_no_cache() {
     let (_, _, err) = repo.run(&["-v", "check", "--no-cache"]);
     assert!(!err.contains("check cache"), "{err}");
 }
+
+#[test]
+fn another_build_of_rescore_does_not_answer_from_this_ones_outcome() {
+    let repo = repo_with_findings();
+    let expected = check(&repo, &[]);
+    let other = tempfile::tempdir().expect("tempdir");
+    let copy = other.path().join("rescore");
+    std::fs::copy(env!("CARGO_BIN_EXE_rescore"), &copy).expect("copy the binary");
+    let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&copy)
+        .and_then(|f| f.set_modified(past))
+        .expect("set the copy's mtime");
+    let run_copy = |args: &[&str]| {
+        let out = std::process::Command::new(&copy)
+            .arg("--root")
+            .arg(repo.root())
+            .args(args)
+            .current_dir(repo.root())
+            .env("NO_COLOR", "1")
+            .env_remove("RUST_LOG")
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .output()
+            .expect("run the copy");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (_, _, log) = run_copy(&["-v", "check"]);
+    assert!(log.contains("check cache: miss (binary changed)"), "{log}");
+    assert_eq!(run_copy(&["check"]), expected);
+    let (_, _, log) = repo.run(&["-v", "check"]);
+    assert!(log.contains("check cache: miss (binary changed)"), "{log}");
+}
