@@ -272,6 +272,34 @@ fn the_cache_folder_ignores_itself_and_is_never_read_as_pages() {
 }
 
 #[test]
+fn git_sees_no_untracked_file_after_a_check() {
+    let repo = repo_with_findings();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(repo.root())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@t.invalid")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@t.invalid")
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "research"]);
+    check(&repo, &[]);
+    assert!(repo.path(CACHE).is_file());
+    assert_eq!(git(&["status", "--porcelain"]), "");
+    assert_eq!(
+        git(&["status", "--porcelain", "--ignored"]),
+        "!! .rescore/\n"
+    );
+}
+
+#[test]
 fn dry_run_and_no_cache_write_no_cache() {
     let repo = repo_with_findings();
     let expected = check(&repo, &["--no-cache"]);
