@@ -6,7 +6,7 @@
 #   SIZES="10000" EDITS=10 bench/watch.sh
 #
 # For each size: generate a corpus, `rescore init`, time one cold `rescore check` (after a
-# warm-up run), start `rescore watch --format json`, then make one-page edits, each written the
+# warm-up run; RESCORE_NO_CACHE=1, so neither is a warm-cache hit), start `rescore watch --format json`, then make one-page edits, each written the
 # way editors save (temp file + rename), and read the watcher's JSON lines. Every edit is undone
 # again (a second batch, measured too). Scenarios:
 #   cited       every evidence level of a concept some thesis cites dropped to `speculative`
@@ -112,9 +112,9 @@ for N in $SIZES; do
   "$RESCORE" --root "$DIR" init -q >/dev/null
 
   log "bench/watch: $N pages: timing a cold rescore check"
-  "$RESCORE" --root "$DIR" check >/dev/null 2>&1 || true
+  RESCORE_NO_CACHE=1 "$RESCORE" --root "$DIR" check >/dev/null 2>&1 || true
   t0="$(date +%s.%N)"
-  "$RESCORE" --root "$DIR" check >/dev/null 2>&1 || true
+  RESCORE_NO_CACHE=1 "$RESCORE" --root "$DIR" check >/dev/null 2>&1 || true
   t1="$(date +%s.%N)"
   CHECK_S="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
 
