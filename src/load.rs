@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use rescore_graph::Graph;
 
@@ -50,11 +50,11 @@ impl Repo {
     /// Drops what only building the graph needed (claims, rows and links as parsed; the graph
     /// holds their states), so a one-shot command does not carry both copies into evaluation.
     pub fn shed_parse_detail(&mut self) {
-        for p in &mut self.pages {
+        self.pages.par_iter_mut().for_each(|p| {
             p.claims = Vec::new();
             p.rows = Vec::new();
             p.links = Vec::new();
-        }
+        });
     }
 }
 
@@ -588,13 +588,14 @@ pub fn load(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
             folders: &config.folders,
             scale: &rules.scale,
         };
+        // Indexed all the way, so the results land in one vector sized up front.
         paths
             .into_par_iter()
-            .progress_with(bar.clone())
             .map(|p| match read_page(root, &p) {
                 Ok(text) => parse(&p, &text, &cx),
                 Err(d) => unparsed(&p, None, d),
             })
+            .inspect(|_| bar.inc(1))
             .collect()
     };
     bar.finish_and_clear();

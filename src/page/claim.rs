@@ -121,10 +121,7 @@ pub(super) fn claim(
     // Quantities come from the text before lowercasing ("1.5M" is mega, "1.5m" is not), with
     // line breaks folded so a reflowed claim reads the same, without code blocks, and without
     // footnote and reference marks (`[^8]`, `[12]`, `#776`), which are no measurements.
-    let folded = crate::tokens::without_marks(&plain)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let folded = fold_whitespace(&crate::tokens::without_marks(&plain));
     let quantities = extract_quantities(&folded);
     Some(Claim {
         explicit_id,
@@ -137,6 +134,18 @@ pub(super) fn claim(
         line: item_pos.line,
         pos: item_pos,
     })
+}
+
+/// `s` with each run of whitespace made one space, and none at either end.
+fn fold_whitespace(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 /// The Evidence line's marker in the item text: its byte position and length. `Evidence:` counts
