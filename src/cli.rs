@@ -346,7 +346,9 @@ pub fn load_checked(root: &Path, format: Option<Format>) -> Result<Repo, Failure
 /// (`None` when there is none). Fails with every error of the settings, the pages and the lock
 /// together, sorted by place; warnings stay in `repo.diags`.
 fn load_quiet(root: &Path, want_lock: bool) -> Result<(Repo, Option<Lock>), Failure> {
-    let mut repo = load::load(root)?;
+    let mut repo = load::load_lean(root)?;
+    // Before the lock is read, so the lock can use the memory the parse detail held.
+    repo.shed_parse_detail();
     let mut lock = None;
     if want_lock || !repo.dangling.is_empty() {
         match Lock::read(root) {
@@ -368,7 +370,6 @@ fn load_quiet(root: &Path, want_lock: bool) -> Result<(Repo, Option<Lock>), Fail
     }
     repo.diags
         .sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
-    repo.shed_parse_detail();
     Ok((repo, lock))
 }
 

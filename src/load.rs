@@ -429,7 +429,15 @@ pub fn build(
             })
             .collect()
     };
-    assemble(root, config, rules, parsed, Vec::new())
+    assemble(root, config, rules, parsed, Vec::new(), Keep::All)
+}
+
+/// What the pages keep once the graph is built.
+#[derive(Clone, Copy, PartialEq)]
+enum Keep {
+    All,
+    /// Not the claim texts and quantities and row values: they move into the graph.
+    Structure,
 }
 
 /// A page parsed on its own, with the problems found in it; a page that could not be used
@@ -492,6 +500,7 @@ fn assemble(
     rules: RuleSet,
     parsed: Vec<Parsed>,
     mut diags: Vec<Diagnostic>,
+    keep: Keep,
 ) -> Repo {
     let started = Instant::now();
     let mut pages = Vec::with_capacity(parsed.len());
@@ -507,7 +516,10 @@ fn assemble(
         "parsed"
     );
     diags.extend(crate::layout::folder_warnings(&pages, &config.folders));
-    let (graph, dangling) = resolve::build_parts(&pages, &lost, &mut diags);
+    let (graph, dangling) = match keep {
+        Keep::All => resolve::build_parts(&pages, &lost, &mut diags),
+        Keep::Structure => resolve::build_parts_taking(&mut pages, &lost, &mut diags),
+    };
     tracing::debug!(
         nodes = graph.len(),
         edges = graph.edge_count(),
@@ -560,6 +572,17 @@ pub fn decode(rel: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
 /// Loads the repo at `root` from disk. Only a root that is not a folder stops it: every other
 /// problem (settings, folders, pages, links) is a diagnostic in the repo, all found in one run.
 pub fn load(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
+    load_keeping(root, Keep::All)
+}
+
+/// `load` for a command that reads claims and rows from the graph only: their texts,
+/// quantities and values move from the pages into the graph instead of being copied, so a large
+/// repo is not held twice.
+pub fn load_lean(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
+    load_keeping(root, Keep::Structure)
+}
+
+fn load_keeping(root: &Path, keep: Keep) -> Result<Repo, Vec<Diagnostic>> {
     let started = Instant::now();
     if !root.is_dir() {
         return Err(vec![Diagnostic::error(
@@ -604,7 +627,7 @@ pub fn load(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
         ms = started.elapsed().as_millis() as u64,
         "read and parsed"
     );
-    let repo = assemble(root.to_path_buf(), config, rules, parsed, diags);
+    let repo = assemble(root.to_path_buf(), config, rules, parsed, diags, keep);
     if config_text.is_none()
         && !repo.has_errors()
         && repo.pages.iter().all(|p| p.kind == PageKind::Note)

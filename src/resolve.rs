@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
 
-use rescore_graph::quantity::normalise_text;
+use rescore_graph::quantity::{normalise_text, Quantity, Value};
 use rescore_graph::{
     ClaimState, Edge, EdgeKind, Graph, Loc, MaterialState, Node, NodeIx, NodeKind,
 };
@@ -178,6 +178,64 @@ pub fn build_parts(
     lost: &[Lost],
     diags: &mut Vec<Diagnostic>,
 ) -> (Graph, Vec<Dangling>) {
+    build_from(pages, Vec::new(), lost, diags)
+}
+
+/// `build_parts` for a caller done with the pages' claim texts and quantities and row values
+/// (a one-shot command): they move into the graph's states instead of being copied, which
+/// saves holding both at once; the pages keep their claims and rows with those fields empty.
+pub fn build_parts_taking(
+    pages: &mut [Page],
+    lost: &[Lost],
+    diags: &mut Vec<Diagnostic>,
+) -> (Graph, Vec<Dangling>) {
+    let taken: Vec<Material> = pages.par_iter_mut().map(Material::take).collect();
+    build_from(pages, taken, lost, diags)
+}
+
+/// A page's claim texts and quantities and its row values, moved out of it.
+#[derive(Default)]
+struct Material {
+    claims: Vec<(String, Vec<Quantity>)>,
+    rows: Vec<Value>,
+}
+
+impl Material {
+    fn take(p: &mut Page) -> Material {
+        Material {
+            claims: p
+                .claims
+                .iter_mut()
+                .map(|c| {
+                    (
+                        std::mem::take(&mut c.text),
+                        std::mem::take(&mut c.quantities),
+                    )
+                })
+                .collect(),
+            rows: p
+                .rows
+                .iter_mut()
+                .map(|r| {
+                    let empty = Value::Text {
+                        text: String::new(),
+                    };
+                    std::mem::replace(&mut r.value, empty)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The graph from the pages; `taken` holds, page by page, material moved out of them (none:
+/// every state is copied from its page).
+fn build_from(
+    pages: &[Page],
+    mut taken: Vec<Material>,
+    lost: &[Lost],
+    diags: &mut Vec<Diagnostic>,
+) -> (Graph, Vec<Dangling>) {
+    taken.resize_with(pages.len(), Material::default);
     let mut dangling = Vec::new();
     let (mut index, live) = Index::new(pages, diags);
     for l in lost {
@@ -196,10 +254,11 @@ pub fn build_parts(
     // Pass 1: a node for every page, claim and row, so links can land in any order.
     let built: Vec<PageNodes> = pages
         .par_iter()
+        .zip(taken)
         .enumerate()
-        .map(|(i, p)| {
+        .map(|(i, (p, material))| {
             if live[i] {
-                page_nodes(i, p)
+                page_nodes(i, p, material)
             } else {
                 PageNodes::default()
             }
@@ -276,8 +335,8 @@ fn node_kind(k: PageKind) -> Option<NodeKind> {
     }
 }
 
-/// The nodes of page `i` (none for a note).
-fn page_nodes(i: usize, p: &Page) -> PageNodes {
+/// The nodes of page `i` (none for a note), with the material taken from it where there is.
+fn page_nodes(i: usize, p: &Page, material: Material) -> PageNodes {
     let Some(kind) = node_kind(p.kind) else {
         return PageNodes::default();
     };
@@ -295,10 +354,16 @@ fn page_nodes(i: usize, p: &Page) -> PageNodes {
     };
     let mut diags = Vec::new();
     let mut seen: HashMap<String, u32> = HashMap::new();
+    // Taken before a claim's key is checked, so each stays with its own claim.
+    let mut taken_claims = material.claims.into_iter();
+    let mut taken_rows = material.rows.into_iter();
     let claims = p
         .claims
         .iter()
         .map(|c| {
+            let (text, quantities) = taken_claims
+                .next()
+                .unwrap_or_else(|| (c.text.clone(), c.quantities.clone()));
             let key = unique(
                 &mut seen,
                 anchor_key(p, &c.id),
@@ -315,8 +380,8 @@ fn page_nodes(i: usize, p: &Page) -> PageNodes {
                     level: c.level.clone(),
                     qualifier: c.qualifier.clone(),
                     sources: Vec::new(),
-                    quantities: c.quantities.clone(),
-                    text: c.text.clone(),
+                    quantities,
+                    text,
                 }),
             })
         })
@@ -325,13 +390,14 @@ fn page_nodes(i: usize, p: &Page) -> PageNodes {
         .rows
         .iter()
         .map(|r| {
+            let value = taken_rows.next().unwrap_or_else(|| r.value.clone());
             let key = unique(&mut seen, anchor_key(p, &r.id), true, p, &r.pos, &mut diags)?;
             Some(Node {
                 key,
                 kind: NodeKind::Benchmark,
                 loc: loc(i, &r.pos),
                 state: MaterialState::Benchmark {
-                    value: r.value.clone(),
+                    value,
                     sources: Vec::new(),
                 },
             })
@@ -879,19 +945,39 @@ mod tests {
         pool.install(|| {
             let mut diags = Vec::new();
             let (graph, dangling) = build_parts(pages, &[], &mut diags);
-            (
-                graph
-                    .nodes()
-                    .map(|(_, n)| format!("{} {:?}", n.key, n.state))
-                    .collect(),
-                graph
-                    .edges()
-                    .map(|(a, b, e)| (a.index(), b.index(), e.kind))
-                    .collect(),
-                diags.iter().map(|d| format!("{d:?}")).collect(),
-                dangling.iter().map(|d| d.key.clone()).collect(),
-            )
+            summary(&graph, &diags, &dangling)
         })
+    }
+
+    fn summary(graph: &Graph, diags: &[Diagnostic], dangling: &[Dangling]) -> Built {
+        (
+            graph
+                .nodes()
+                .map(|(_, n)| format!("{} {:?}", n.key, n.state))
+                .collect(),
+            graph
+                .edges()
+                .map(|(a, b, e)| (a.index(), b.index(), e.kind))
+                .collect(),
+            diags.iter().map(|d| format!("{d:?}")).collect(),
+            dangling.iter().map(|d| d.key.clone()).collect(),
+        )
+    }
+
+    #[test]
+    fn taking_the_states_from_the_pages_builds_the_same_graph() {
+        let pages = pages();
+        let copied = built_with(2, &pages);
+        let mut taken_from = pages.clone();
+        let mut diags = Vec::new();
+        let (graph, dangling) = build_parts_taking(&mut taken_from, &[], &mut diags);
+        assert_eq!(summary(&graph, &diags, &dangling), copied);
+        let claims = taken_from.iter().flat_map(|p| &p.claims);
+        assert!(claims.clone().any(|c| c.id == "a"));
+        assert!(claims.clone().all(|c| c.text.is_empty()));
+        let values = taken_from.iter().flat_map(|p| &p.rows).map(|r| &r.value);
+        assert!(values.clone().count() > 0);
+        assert!(values.clone().all(|v| v.to_string() == "\"\""));
     }
 
     #[test]
