@@ -14,10 +14,12 @@ use crate::diag::{did_you_mean, Diagnostic, LineIndex, Pos};
 /// How many words of a claim make its id when it has no `{#id}`.
 const SLUG_WORDS: usize = 6;
 
-/// Turns a list item with an `Evidence:` line into a claim.
+/// Turns a list item with an `Evidence:` line (its marker's position and length in the item's
+/// text, as `find_evidence` gives) into a claim.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn claim(
     buf: &Buf,
+    (ev, marker_len): (usize, usize),
     text: &str,
     lines: &LineIndex,
     path: &Path,
@@ -26,7 +28,6 @@ pub(super) fn claim(
     index: usize,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Claim> {
-    let (ev, marker_len) = find_evidence(&buf.text)?;
     let item_pos = lines.span(text, buf.start..buf.start + 1);
     let (claim_text, explicit) = strip_id(&buf.text[..ev]);
     let marker = &buf.text[ev..ev + marker_len];
@@ -152,7 +153,7 @@ fn fold_whitespace(s: &str) -> String {
 /// at a line start or after whitespace. Near-misses whose intent is plain count at a line start
 /// only: `evidence:` in any case, `Evidence -` / `–` / `—` (a dash followed by a space). The
 /// last marker wins.
-fn find_evidence(s: &str) -> Option<(usize, usize)> {
+pub(super) fn find_evidence(s: &str) -> Option<(usize, usize)> {
     let mut from = 0;
     let mut found = None;
     while let Some(i) = s[from..].find("Evidence:") {
@@ -195,17 +196,14 @@ fn near_miss(line: &str) -> Option<usize> {
     }
 }
 
-/// A warning for a concept's list item that carries a `{#id}` but no Evidence line: it is meant
-/// as a claim, and a thesis linking to its anchor would find nothing.
+/// A warning for a concept's list item without an Evidence line that carries a `{#id}`: it is
+/// meant as a claim, and a thesis linking to its anchor would find nothing.
 pub(super) fn anchored_without_evidence(
     buf: &Buf,
     text: &str,
     lines: &LineIndex,
     path: &Path,
 ) -> Option<Diagnostic> {
-    if find_evidence(&buf.text).is_some() {
-        return None;
-    }
     let id = strip_id(&buf.text).1?;
     let marker = format!("{{#{id}}}");
     let at = text
