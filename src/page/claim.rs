@@ -4,7 +4,7 @@
 use std::ops::Range;
 use std::path::Path;
 
-use rescore_graph::quantity::{extract_quantities, normalise_text};
+use rescore_graph::quantity::{extract_quantities, normalise_text, normalise_words};
 
 use super::body::Buf;
 use super::{slug, Claim, Link, ParseContext, Role};
@@ -111,13 +111,7 @@ pub(super) fn claim(
     buf.feed(&cut, &mut builder, &mut plain);
     let id = match explicit {
         Some(id) => id,
-        None => slug(
-            &normalise_text(&claim_text)
-                .split_whitespace()
-                .take(SLUG_WORDS)
-                .collect::<Vec<_>>()
-                .join(" "),
-        ),
+        None => slug(&normalise_words(&claim_text, SLUG_WORDS)),
     };
     // Quantities come from the text before lowercasing ("1.5M" is mega, "1.5m" is not), with
     // line breaks folded so a reflowed claim reads the same, without code blocks, and without
