@@ -15,7 +15,8 @@
 #              gen_corpus is built (with plain rustc if the crate does not compile right now)
 #   KEEP=1     keep the generated corpora (default: removed after each size)
 #
-# Every rescore run is a fresh process ("cold": no lock or cache reuse beyond what's on disk).
+# Every rescore run is a fresh process ("cold": no lock or cache reuse beyond what's on disk;
+# RESCORE_NO_CACHE=1 keeps `check` off its cache in .rescore/cache/, except in the warm block).
 # The page cache is warm for both tools alike: each command gets one untimed warm-up run.
 # Prints a markdown table on stdout (with the machine and its load average, since the machine
 # may be shared); progress and warnings on stderr. Exits 1 if a command's
@@ -90,20 +91,20 @@ once() {
   awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", b - a }'
 }
 
-# time_pair: RUNS rounds, each timing `rg -c Evidence: $DIR` and then `$RESCORE check` back to
-# back (after one untimed warm-up of each), so both see the same load on a shared machine.
-# Prints three numbers: the median rg time, the median check time, the median of the per-round
-# ratios check/rg.
+# time_pair CMD...: RUNS rounds, each timing `rg -c Evidence: $DIR` and then CMD back to back
+# (after one untimed warm-up of each), so both see the same load on a shared machine. Prints
+# three numbers: the median rg time, the median CMD time, the median of the per-round ratios
+# CMD/rg.
 time_pair() {
   local rg_s="$BENCH_DIR/rg.txt" check_s="$BENCH_DIR/check.txt" ratio_s="$BENCH_DIR/ratio.txt" i a b
   : >"$rg_s"
   : >"$check_s"
   : >"$ratio_s"
   rg -c Evidence: "$DIR" >/dev/null 2>&1 || true
-  "$RESCORE" check --root "$DIR" >/dev/null 2>&1 || true
+  "$@" >/dev/null 2>&1 || true
   for ((i = 0; i < RUNS; i++)); do
     a="$(once rg -c Evidence: "$DIR")"
-    b="$(once "$RESCORE" check --root "$DIR")"
+    b="$(once "$@")"
     echo "$a" >>"$rg_s"
     echo "$b" >>"$check_s"
     awk -v a="$a" -v b="$b" 'BEGIN { if (a > 0) printf "%.6f\n", b / a }' >>"$ratio_s"
@@ -141,11 +142,13 @@ expect() { # what expected actual
 # The load average: on a shared machine, what else ran decides how far the timings can be taken.
 load_avg() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown; }
 
+export RESCORE_NO_CACHE=1
 LOG="$BENCH_DIR/bench.log"
 LOAD_START="$(load_avg)"
 : >"$LOG"
 FAILED=0
 ROWS=()
+WARM_ROWS=()
 
 for N in $SIZES; do
   DIR="$BENCH_DIR/corpus-$N"
@@ -160,14 +163,23 @@ for N in $SIZES; do
   log "bench: $N pages: timing rg and rescore check, in turn ($RUNS rounds)"
   rc="$(exit_code "$RESCORE" check --root "$DIR")"
   expect "rescore check, clean ($N)" 0 "$rc"
-  read -r t_rg t_check r_check <<<"$(time_pair)"
+  read -r t_rg t_check r_check <<<"$(time_pair "$RESCORE" check --root "$DIR")"
   rss="$(peak_rss_mb "$RESCORE" check --root "$DIR")"
+
+  # --- warm check: nothing changed since the last run (a pre-commit hook), answered from the
+  # cache in .rescore/cache/; rg timed again beside it.
+  log "bench: $N pages: timing rg and warm check (cache), in turn ($RUNS rounds)"
+  rc="$(exit_code env RESCORE_NO_CACHE=0 "$RESCORE" check --root "$DIR")"
+  expect "rescore check, warm ($N)" 0 "$rc"
+  read -r t_rg_w t_warm r_warm <<<"$(time_pair env RESCORE_NO_CACHE=0 "$RESCORE" check --root "$DIR")"
+  WARM_ROWS+=("| $N | $(fmt_s "$t_rg_w") | $(fmt_s "$t_warm") | $(fmt_r "$r_warm") |")
+  rm -rf "$DIR/.rescore"
 
   log "bench: $N pages: mutating ($MUTATE edits) and timing check again"
   "$GEN" --mutate "$MUTATE" --out "$DIR" --seed "$SEED" >>"$LOG" 2>&1
   rc="$(exit_code "$RESCORE" check --root "$DIR")"
   expect "rescore check after --mutate $MUTATE ($N)" 1 "$rc"
-  read -r _ t_mut r_mut <<<"$(time_pair)"
+  read -r _ t_mut r_mut <<<"$(time_pair "$RESCORE" check --root "$DIR")"
   rss="$(max_of "$rss" "$(peak_rss_mb "$RESCORE" check --root "$DIR")")"
 
   us_page="$(awk -v t="$t_check" -v n="$N" 'BEGIN { printf "%.1f", t * 1e6 / n }')"
@@ -187,6 +199,12 @@ echo "| pages | rg (s) | check cold (s) | check / rg | check after mutate (s) | 
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"
 echo
-echo "Bars (DESIGN §8, at 100k pages on 2 cores): check ≤ 3× rg and < 2 s; peak RSS < 500 MB."
+echo "Warm check (nothing changed since the last run; answered from .rescore/cache/):"
+echo
+echo "| pages | rg (s) | check warm (s) | check warm / rg |"
+echo "|---:|---:|---:|---:|"
+printf '%s\n' "${WARM_ROWS[@]}"
+echo
+echo "Bars (DESIGN §8, at 100k pages on 2 cores): check ≤ 3× rg and < 2 s; peak RSS < 500 MB; warm check ≤ 1.5× rg."
 [ "$FAILED" = 0 ] || log "bench: some exit codes were not the expected ones (see warnings above)"
 exit "$FAILED"

@@ -572,17 +572,32 @@ pub fn decode(rel: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
 /// Loads the repo at `root` from disk. Only a root that is not a folder stops it: every other
 /// problem (settings, folders, pages, links) is a diagnostic in the repo, all found in one run.
 pub fn load(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
-    load_keeping(root, Keep::All)
+    load_observed(root, &|_, _| {})
 }
 
-/// `load` for a command that reads claims and rows from the graph only: their texts,
-/// quantities and values move from the pages into the graph instead of being copied, so a large
-/// repo is not held twice.
-pub fn load_lean(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
-    load_keeping(root, Keep::Structure)
+/// `load`, showing `observe` every page's bytes as read (the warm-check cache hashes them).
+pub fn load_observed(
+    root: &Path,
+    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+) -> Result<Repo, Vec<Diagnostic>> {
+    load_with(root, observe, Keep::All)
 }
 
-fn load_keeping(root: &Path, keep: Keep) -> Result<Repo, Vec<Diagnostic>> {
+/// `load_observed` for a command that reads claims and rows from the graph only: their texts,
+/// quantities and values move from the pages into the graph instead of being copied, so a
+/// large repo is not held twice.
+pub fn load_lean(
+    root: &Path,
+    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+) -> Result<Repo, Vec<Diagnostic>> {
+    load_with(root, observe, Keep::Structure)
+}
+
+fn load_with(
+    root: &Path,
+    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+    keep: Keep,
+) -> Result<Repo, Vec<Diagnostic>> {
     let started = Instant::now();
     if !root.is_dir() {
         return Err(vec![Diagnostic::error(
@@ -615,7 +630,10 @@ fn load_keeping(root: &Path, keep: Keep) -> Result<Repo, Vec<Diagnostic>> {
         paths
             .into_par_iter()
             .map(|p| match read_page(root, &p) {
-                Ok(text) => parse(&p, &text, &cx),
+                Ok(text) => {
+                    observe(&p, text.as_bytes());
+                    parse(&p, &text, &cx)
+                }
                 Err(d) => unparsed(&p, None, d),
             })
             .inspect(|_| bar.inc(1))
