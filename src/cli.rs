@@ -359,7 +359,9 @@ fn load_quiet_observed(
     want_lock: bool,
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
 ) -> Result<(Repo, Option<Lock>), Failure> {
-    let mut repo = load::load_observed(root, observe)?;
+    let mut repo = load::load_lean(root, observe)?;
+    // Before the lock is read, so the lock can use the memory the parse detail held.
+    repo.shed_parse_detail();
     let mut lock = None;
     if want_lock || !repo.dangling.is_empty() {
         match Lock::read(root) {
@@ -381,7 +383,6 @@ fn load_quiet_observed(
     }
     repo.diags
         .sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
-    repo.shed_parse_detail();
     Ok((repo, lock))
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use rescore_graph::Graph;
 
@@ -50,11 +50,11 @@ impl Repo {
     /// Drops what only building the graph needed (claims, rows and links as parsed; the graph
     /// holds their states), so a one-shot command does not carry both copies into evaluation.
     pub fn shed_parse_detail(&mut self) {
-        for p in &mut self.pages {
+        self.pages.par_iter_mut().for_each(|p| {
             p.claims = Vec::new();
             p.rows = Vec::new();
             p.links = Vec::new();
-        }
+        });
     }
 }
 
@@ -445,7 +445,15 @@ pub fn build(
             })
             .collect()
     };
-    assemble(root, config, rules, parsed, Vec::new())
+    assemble(root, config, rules, parsed, Vec::new(), Keep::All)
+}
+
+/// What the pages keep once the graph is built.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Keep {
+    All,
+    /// Not the claim texts and quantities and row values: they move into the graph.
+    Structure,
 }
 
 /// A page parsed on its own, with the problems found in it; a page that could not be used
@@ -534,6 +542,7 @@ pub fn assemble(
     rules: RuleSet,
     parsed: Vec<Parsed>,
     mut diags: Vec<Diagnostic>,
+    keep: Keep,
 ) -> Repo {
     let started = Instant::now();
     let mut pages = Vec::with_capacity(parsed.len());
@@ -549,7 +558,10 @@ pub fn assemble(
         "parsed"
     );
     diags.extend(crate::layout::folder_warnings(&pages, &config.folders));
-    let (graph, dangling) = resolve::build_parts(&pages, &lost, &mut diags);
+    let (graph, dangling) = match keep {
+        Keep::All => resolve::build_parts(&pages, &lost, &mut diags),
+        Keep::Structure => resolve::build_parts_taking(&mut pages, &lost, &mut diags),
+    };
     tracing::debug!(
         nodes = graph.len(),
         edges = graph.edge_count(),
@@ -613,6 +625,24 @@ pub fn load_observed(
     root: &Path,
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
 ) -> Result<Repo, Vec<Diagnostic>> {
+    load_with(root, observe, Keep::All)
+}
+
+/// `load_observed` for a command that reads claims and rows from the graph only: their texts,
+/// quantities and values move from the pages into the graph instead of being copied, so a
+/// large repo is not held twice.
+pub fn load_lean(
+    root: &Path,
+    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+) -> Result<Repo, Vec<Diagnostic>> {
+    load_with(root, observe, Keep::Structure)
+}
+
+fn load_with(
+    root: &Path,
+    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+    keep: Keep,
+) -> Result<Repo, Vec<Diagnostic>> {
     let started = Instant::now();
     if !root.is_dir() {
         return Err(vec![Diagnostic::error(
@@ -641,9 +671,9 @@ pub fn load_observed(
             folders: &config.folders,
             scale: &rules.scale,
         };
+        // Indexed all the way, so the results land in one vector sized up front.
         paths
             .into_par_iter()
-            .progress_with(bar.clone())
             .map(|p| match read_page(root, &p) {
                 Ok(text) => {
                     observe(&p, text.as_bytes());
@@ -651,6 +681,7 @@ pub fn load_observed(
                 }
                 Err(d) => unparsed(&p, None, d),
             })
+            .inspect(|_| bar.inc(1))
             .collect()
     };
     bar.finish_and_clear();
@@ -659,7 +690,7 @@ pub fn load_observed(
         ms = started.elapsed().as_millis() as u64,
         "read and parsed"
     );
-    let repo = assemble(root.to_path_buf(), config, rules, parsed, diags);
+    let repo = assemble(root.to_path_buf(), config, rules, parsed, diags, keep);
     if config_text.is_none()
         && !repo.has_errors()
         && repo.pages.iter().all(|p| p.kind == PageKind::Note)

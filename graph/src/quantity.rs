@@ -716,6 +716,30 @@ pub fn read_canonical_value(cell: &str) -> Value {
     read_value(cell, Case::Lowered)
 }
 
+/// The first `n` words of [`normalise_text`]`(s)`, one space apart, normalising only those
+/// words of `s` (a claim's id is made of its first words; its text may be long).
+pub fn normalise_words(s: &str, n: usize) -> String {
+    // Quotes are stripped only when they wrap the whole text, which the first words cannot tell.
+    let normalised = if s.trim_start().starts_with(QUOTES) {
+        normalise_text(s)
+    } else {
+        normalise_text(&first_words(s, n))
+    };
+    first_words(&normalised, n)
+}
+
+/// The first `n` whitespace-separated words of `s`, one space apart.
+fn first_words(s: &str, n: usize) -> String {
+    let mut out = String::new();
+    for word in s.split_whitespace().take(n) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
 /// NFC, lowercase, surrounding quotes stripped, whitespace collapsed and trimmed, dashes unified.
 pub fn normalise_text(s: &str) -> String {
     let lower = s.to_lowercase();
@@ -1029,6 +1053,16 @@ mod tests {
             }
             let _ = parse_value(&s);
             let _ = read_canonical_value(&s);
+        }
+
+        #[test]
+        fn normalise_words_are_the_first_words_of_the_normalised_text(
+            s in prop_oneof![any::<String>(), "[\"'“”«» \n\taAΣσς\u{301}\u{327}e—–-]{0,24}"],
+            n in 0usize..8,
+        ) {
+            let whole = normalise_text(&s);
+            let first: Vec<&str> = whole.split_whitespace().take(n).collect();
+            prop_assert_eq!(normalise_words(&s, n), first.join(" "));
         }
 
         #[test]

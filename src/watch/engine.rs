@@ -167,7 +167,14 @@ fn load_tracked(root: &Path) -> Result<Loaded, Vec<Diagnostic>> {
         files.insert(p, file_state(hash, &one));
         parsed.push(one);
     }
-    let repo = load::assemble(root.to_path_buf(), config, rules, parsed, walk_diags);
+    let repo = load::assemble(
+        root.to_path_buf(),
+        config,
+        rules,
+        parsed,
+        walk_diags,
+        load::Keep::All,
+    );
     Ok(Loaded { repo, files })
 }
 
@@ -256,7 +263,14 @@ impl Engine {
             states.insert(p, file_state(Some(hash), &one));
             parsed.push(one);
         }
-        let repo = load::assemble(root.to_path_buf(), config, rules, parsed, Vec::new());
+        let repo = load::assemble(
+            root.to_path_buf(),
+            config,
+            rules,
+            parsed,
+            Vec::new(),
+            load::Keep::All,
+        );
         Ok(Engine::start(
             Loaded {
                 repo,
