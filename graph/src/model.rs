@@ -189,6 +189,93 @@ impl Graph {
         }
     }
 
+    /// Removes the edges arriving at `ix` that `which` picks.
+    pub fn remove_incoming_where(&mut self, ix: NodeIx, which: impl Fn(&Edge) -> bool) {
+        self.remove_edges_where(ix, Direction::Incoming, which);
+    }
+
+    /// Removes the edges leaving `ix` that `which` picks.
+    pub fn remove_outgoing_where(&mut self, ix: NodeIx, which: impl Fn(&Edge) -> bool) {
+        self.remove_edges_where(ix, Direction::Outgoing, which);
+    }
+
+    fn remove_edges_where(&mut self, ix: NodeIx, dir: Direction, which: impl Fn(&Edge) -> bool) {
+        let mut doomed: Vec<EdgeIndex<u32>> = self
+            .g
+            .edges_directed(ix, dir)
+            .filter(|e| which(e.weight()))
+            .map(|e| e.id())
+            .collect();
+        // Highest index first: removing an edge moves the last edge into its slot.
+        doomed.sort_unstable_by(|a, b| b.cmp(a));
+        for e in doomed {
+            if let (Some((from, to)), Some(w)) = (self.g.edge_endpoints(e), self.g.edge_weight(e)) {
+                self.edge_set
+                    .remove(&(from.index() as u32, to.index() as u32, w.kind));
+            }
+            self.g.remove_edge(e);
+        }
+    }
+
+    /// Removes a node and its edges. Node indices stay dense: the last node takes the removed
+    /// one's index, which is returned as `(old index of the moved node, its new index)` when a
+    /// node moved, so a caller holding indices can follow it.
+    pub fn remove_node(&mut self, ix: NodeIx) -> Option<(Node, Option<(NodeIx, NodeIx)>)> {
+        if ix.index() >= self.g.node_count() {
+            return None;
+        }
+        let last = NodeIx::new(self.g.node_count() - 1);
+        let ends = |g: &DiGraph<Node, Edge, u32>, n: NodeIx| -> Vec<(u32, u32, EdgeKind)> {
+            g.edges_directed(n, Direction::Outgoing)
+                .chain(g.edges_directed(n, Direction::Incoming))
+                .map(|e| {
+                    (
+                        e.source().index() as u32,
+                        e.target().index() as u32,
+                        e.weight().kind,
+                    )
+                })
+                .collect()
+        };
+        for k in ends(&self.g, ix) {
+            self.edge_set.remove(&k);
+        }
+        let moved = (last != ix).then(|| ends(&self.g, last));
+        if let Some(moved) = &moved {
+            for k in moved {
+                self.edge_set.remove(k);
+            }
+        }
+        let node = self.g.remove_node(ix)?;
+        self.by_key.remove(&node.key);
+        let Some(moved) = moved else {
+            return Some((node, None));
+        };
+        // The moved node's edges, under its new index (edges to the removed node are gone).
+        let (was, now) = (last.index() as u32, ix.index() as u32);
+        let gone = ix.index() as u32;
+        for (from, to, kind) in moved {
+            if from == gone || to == gone {
+                continue;
+            }
+            let from = if from == was { now } else { from };
+            let to = if to == was { now } else { to };
+            self.edge_set.insert((from, to, kind));
+        }
+        self.by_key.insert(self.g[ix].key.clone(), ix);
+        Some((node, Some((last, ix))))
+    }
+
+    /// Renumbers the files of every node's and edge's place, when the caller's file table moved.
+    pub fn remap_files(&mut self, file: impl Fn(u32) -> u32) {
+        for n in self.g.node_weights_mut() {
+            n.loc.file = file(n.loc.file);
+        }
+        for e in self.g.edge_weights_mut() {
+            e.loc.file = file(e.loc.file);
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<NodeIx> {
         self.by_key.get(key).copied()
     }
@@ -372,6 +459,91 @@ mod tests {
         // The reverse direction is a different edge.
         g.add_edge(b, a, edge(EdgeKind::Related, 1, 4));
         assert_eq!(g.edge_count(), 3);
+    }
+
+    /// Every edge as (from key, to key, kind), sorted; and each key's index agrees with `get`.
+    fn shape(g: &Graph) -> Vec<(String, String, EdgeKind)> {
+        for (ix, n) in g.nodes() {
+            assert_eq!(g.get(&n.key), Some(ix), "{}", n.key);
+        }
+        let mut v: Vec<_> = g
+            .edges()
+            .map(|(a, b, e)| (g.node(a).key.clone(), g.node(b).key.clone(), e.kind))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn remove_node_keeps_keys_and_edge_dedup_right_for_the_node_that_moves() {
+        let mut g = Graph::new();
+        let a = node(&mut g, "a", NodeKind::Source);
+        let b = node(&mut g, "b", NodeKind::Concept);
+        let c = node(&mut g, "c", NodeKind::Concept);
+        let t = node(&mut g, "t", NodeKind::Thesis);
+        g.add_edge(a, b, edge(EdgeKind::Cites, 0, 1));
+        g.add_edge(b, t, edge(EdgeKind::Evidence, 1, 1));
+        g.add_edge(c, t, edge(EdgeKind::Evidence, 2, 1));
+        g.add_edge(t, t, edge(EdgeKind::BuildsOn, 3, 1));
+        g.add_edge(a, t, edge(EdgeKind::Evidence, 3, 2));
+        let (gone, moved) = g.remove_node(b).expect("b is there");
+        assert_eq!(gone.key, "b");
+        // The last node, t, took b's index.
+        assert_eq!(moved, Some((t, b)));
+        assert_eq!(g.get("t"), Some(b));
+        assert_eq!(g.get("b"), None);
+        assert_eq!(
+            shape(&g),
+            vec![
+                ("a".into(), "t".into(), EdgeKind::Evidence),
+                ("c".into(), "t".into(), EdgeKind::Evidence),
+                ("t".into(), "t".into(), EdgeKind::BuildsOn),
+            ]
+        );
+        let t = b;
+        // The dedup set follows the move: the same edges are refused, new ones taken.
+        assert_eq!(g.add_edge(c, t, edge(EdgeKind::Evidence, 9, 9)), None);
+        assert_eq!(g.add_edge(t, t, edge(EdgeKind::BuildsOn, 9, 9)), None);
+        assert!(g.add_edge(c, t, edge(EdgeKind::Related, 9, 9)).is_some());
+        // Removing the last node moves nothing.
+        assert_eq!(
+            g.remove_node(c).map(|(n, m)| (n.key, m)),
+            Some(("c".into(), None))
+        );
+        assert_eq!(g.remove_node(NodeIx::new(7)), None);
+        assert_eq!(g.len(), 2);
+    }
+
+    #[test]
+    fn edges_are_removed_by_direction_and_kind() {
+        let mut g = Graph::new();
+        let a = node(&mut g, "a", NodeKind::Concept);
+        let b = node(&mut g, "b", NodeKind::Concept);
+        let c = node(&mut g, "c", NodeKind::Concept);
+        g.add_edge(a, b, edge(EdgeKind::PartOf, 0, 1));
+        g.add_edge(a, b, edge(EdgeKind::Related, 0, 2));
+        g.add_edge(c, b, edge(EdgeKind::PartOf, 2, 1));
+        g.add_edge(b, c, edge(EdgeKind::Related, 1, 1));
+        g.remove_incoming_where(b, |e| e.kind == EdgeKind::PartOf);
+        g.remove_outgoing_where(b, |_| true);
+        assert_eq!(shape(&g), vec![("a".into(), "b".into(), EdgeKind::Related)]);
+        // A removed edge can be added again.
+        assert!(g.add_edge(c, b, edge(EdgeKind::PartOf, 2, 1)).is_some());
+    }
+
+    #[test]
+    fn remap_files_moves_nodes_and_edges() {
+        let mut g = Graph::new();
+        let a = node(&mut g, "a", NodeKind::Concept);
+        let b = node(&mut g, "b", NodeKind::Concept);
+        g.node_mut(a).loc.file = 3;
+        g.add_edge(a, b, edge(EdgeKind::PartOf, 5, 1));
+        g.remap_files(|f| f + 1);
+        assert_eq!((g.node(a).loc.file, g.node(b).loc.file), (4, 1));
+        assert_eq!(
+            g.edges().map(|(_, _, e)| e.loc.file).collect::<Vec<_>>(),
+            vec![6]
+        );
     }
 
     #[test]
