@@ -121,6 +121,63 @@ impl Index {
     }
 }
 
+/// Keeping an index in step with a page list that gains or loses one page at a time (the
+/// watcher), page numbers shifting as the list does.
+impl Index {
+    /// Page `page` enters the list at number `i` (pages from `i` on move up one). Returns
+    /// `false` when one of its names is already taken, so links by that name could change
+    /// target: the index is then no longer exact and the caller builds it anew.
+    pub fn insert_page(&mut self, i: usize, page: &Page) -> bool {
+        self.shift(i, |n| n + 1);
+        self.by_path.insert(page.path.clone(), i);
+        let id = page.id.to_lowercase();
+        let title = page.title.as_deref().map(str::to_lowercase);
+        let free = self.by_name(&id).is_none()
+            && title.as_deref().is_none_or(|t| self.by_name(t).is_none());
+        if page.kind == PageKind::Note {
+            self.note_ids.entry(id).or_insert(i);
+        } else {
+            self.by_id.entry(id).or_insert(i);
+        }
+        if let Some(t) = title {
+            self.by_title.entry(t).or_insert(i);
+        }
+        free
+    }
+
+    /// Page `page`, number `i`, leaves the list (pages after it move down one). Its names are
+    /// dropped where they point at it; whether another page bears them is the caller's to know.
+    pub fn remove_page(&mut self, i: usize, page: &Page) {
+        let id = page.id.to_lowercase();
+        for map in [&mut self.by_id, &mut self.note_ids] {
+            if map.get(&id) == Some(&i) {
+                map.remove(&id);
+            }
+        }
+        if let Some(t) = page.title.as_deref().map(str::to_lowercase) {
+            if self.by_title.get(&t) == Some(&i) {
+                self.by_title.remove(&t);
+            }
+        }
+        if self.by_path.get(&page.path) == Some(&i) {
+            self.by_path.remove(&page.path);
+        }
+        self.shift(i + 1, |n| n - 1);
+    }
+
+    fn shift(&mut self, from: usize, by: impl Fn(usize) -> usize) {
+        let maps = [&mut self.by_id, &mut self.by_title, &mut self.note_ids];
+        for map in maps {
+            for n in map.values_mut().filter(|n| **n >= from) {
+                *n = by(*n);
+            }
+        }
+        for n in self.by_path.values_mut().filter(|n| **n >= from) {
+            *n = by(*n);
+        }
+    }
+}
+
 /// `s` in lowercase, borrowed when it already is (ids and anchors nearly always are).
 fn lower(s: &str) -> std::borrow::Cow<'_, str> {
     if s.chars().any(char::is_uppercase) {
@@ -1009,6 +1066,58 @@ mod tests {
             diags.iter().map(|d| format!("{d:?}")).collect(),
             dangling.iter().map(|d| d.key.clone()).collect(),
         )
+    }
+
+    /// Every name and path the index resolves, with the page it resolves to.
+    fn lookups(index: &Index, pages: &[Page]) -> Vec<(String, Option<usize>)> {
+        let mut v: Vec<(String, Option<usize>)> = pages
+            .iter()
+            .flat_map(|p| {
+                [Some(p.id.clone()), p.title.clone()]
+                    .into_iter()
+                    .flatten()
+                    .map(|n| (n.clone(), index.by_name(&n)))
+                    .chain(std::iter::once((
+                        p.path.display().to_string(),
+                        index.page(
+                            &Target::Path {
+                                path: p.path.clone(),
+                            },
+                            0,
+                        ),
+                    )))
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn an_index_kept_in_step_page_by_page_resolves_as_one_built_anew() {
+        let all = pages();
+        let mut scratch = Vec::new();
+        let (mut index, _) = Index::new(&all[..60], &mut scratch);
+        let mut list = all[..60].to_vec();
+        // Pages come in between others, and go.
+        for p in &all[60..] {
+            let i = list.partition_point(|q| q.path < p.path);
+            list.insert(i, p.clone());
+            assert!(
+                index.insert_page(i, p),
+                "{} takes no name",
+                p.path.display()
+            );
+        }
+        for k in (0..list.len()).rev().step_by(7) {
+            let gone = list.remove(k);
+            index.remove_page(k, &gone);
+        }
+        let (fresh, _) = Index::new(&list, &mut scratch);
+        assert_eq!(lookups(&index, &all), lookups(&fresh, &all));
+        // A page whose name is taken says so.
+        let mut twin = list[0].clone();
+        twin.path = PathBuf::from("zz/twin.md");
+        assert!(!index.insert_page(list.len(), &twin));
     }
 
     #[test]
