@@ -403,11 +403,25 @@ fn each_tier_of_graph_update_is_taken() {
         vec![Op::Relink(0, 0, Link::Concept(1))],
         vec![Op::AddLink(1, Link::Claim(2, 1))],
         vec![Op::ToggleThesis(3)],
+        // A new concept, a new source, a concept's changed link, a claim's changed anchor.
         vec![Op::ToggleConcept(3)],
+        vec![Op::ToggleSource(2)],
+        vec![Op::CiteSource(3, 2)],
+        vec![Op::Anchor(2)],
+        // A deleted thesis, concept and source.
+        vec![Op::ToggleThesis(3)],
+        vec![Op::ToggleConcept(3)],
+        vec![Op::ToggleSource(2)],
+        // A deleted concept that theses cite (stale, not an error: the lock knows it), back.
+        vec![Op::ToggleConcept(0)],
+        vec![Op::ToggleConcept(0)],
     ]);
     assert_eq!(
         tiers,
-        ["patched", "relinked", "relinked", "added", "rebuilt"]
+        [
+            "patched", "relinked", "relinked", "added", "spliced", "spliced", "spliced", "spliced",
+            "spliced", "spliced", "spliced", "spliced", "spliced"
+        ]
     );
 }
 

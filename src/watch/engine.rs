@@ -11,10 +11,15 @@
 //!   replaced in place: every edge into a thesis node is one of its own links.
 //! - **add**: new thesis and note pages that take no other page's name get their node and edges
 //!   in place, resolved by `resolve::thesis_dependencies`.
-//! - **rebuild**: otherwise (concept or source pages added, pages removed or renamed, links
-//!   of concepts changed) the graph is rebuilt from the kept pages with `resolve::build_parts`
-//!   — no file is re-read or re-parsed — and the changed nodes are found by comparing each
-//!   node's state with the previous graph's.
+//! - **splice**: pages of any kind added or removed, or changed in structure (claims added or
+//!   renamed, a concept's links changed), while the resolver's name index can be kept in step
+//!   exactly (no page takes a name another has, or drops one another bears): their nodes are
+//!   removed, added or updated in place, and the edges of the changed pages and of the pages
+//!   that name them (`mentions.rs`) are built again with `resolve::page_edges` (`splice.rs`).
+//! - **rebuild**: otherwise (a name taken over, a graph with errors being fixed) the graph is
+//!   rebuilt from the kept pages with `resolve::build_parts` — no file is re-read or re-parsed
+//!   — and the changed nodes are found by comparing each node's state with the previous
+//!   graph's.
 //!
 //! Either way only the theses downstream of the changed nodes (in the old graph and in the new
 //! one), or whose baseline names something on a changed page, are evaluated (`update.rs`). Bad
@@ -35,7 +40,11 @@ use crate::lock::Lock;
 use crate::page::{self, Page, PageKind, ParseContext};
 use crate::resolve;
 
+mod mentions;
+mod splice;
 mod update;
+
+use mentions::Mentions;
 
 /// A file of a batch as it is now.
 pub enum FileNow {
@@ -59,8 +68,8 @@ pub enum Held {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchSummary {
     pub files: usize,
-    /// How the graph was updated: unchanged, patched, relinked, added, rebuilt, reloaded, or
-    /// kept.
+    /// How the graph was updated: unchanged, patched, relinked, added, spliced, rebuilt,
+    /// reloaded, or kept.
     pub graph: &'static str,
     /// Theses evaluated; `None` when evaluation was held back.
     pub theses: Option<usize>,
@@ -106,9 +115,12 @@ pub struct Engine {
     /// Every thesis link to a missing anchor or page, before the lock sorted them (see
     /// `Repo::settle_dangling`): a new lock sorts them again.
     dangling_all: Vec<resolve::Dangling>,
-    /// The resolver's page index over `repo.pages`, kept while no page comes, goes or changes
-    /// its names; `None` until it is needed again.
+    /// The resolver's page index over `repo.pages`, kept in step page by page while that is
+    /// exact (no page takes a name another has, or drops one another also bears); `None` once
+    /// it is not, until it is built again.
     index: Option<resolve::Index>,
+    /// Which pages name which, kept in step with `repo.pages`.
+    mentions: Mentions,
     /// `baseline_index` of `lock`.
     by_page: HashMap<String, Vec<String>>,
     /// Every tracked page file, parsed or not.
@@ -209,6 +221,11 @@ fn same_names(a: &Page, b: &Page) -> bool {
         && a.title.as_deref().map(str::to_lowercase) == b.title.as_deref().map(str::to_lowercase)
 }
 
+/// Whether `s` lowercased is `lower`, without allocating.
+fn lower_eq(s: &str, lower: &str) -> bool {
+    s.chars().flat_map(char::to_lowercase).eq(lower.chars())
+}
+
 /// The page part of a node key: `page` of `page#anchor`.
 fn page_part(key: &str) -> &str {
     key.split_once('#').map_or(key, |(p, _)| p)
@@ -284,8 +301,11 @@ impl Engine {
         let Loaded { mut repo, files } = loaded;
         let dangling_all = repo.dangling.clone();
         repo.settle_dangling(&lock);
+        let mut scratch = Vec::new();
+        let index = resolve::Index::new(&repo.pages, &mut scratch).0;
         let mut e = Engine {
-            index: None,
+            index: scratch.is_empty().then_some(index),
+            mentions: Mentions::new(&repo.pages),
             by_page: baseline_index(&lock),
             dangling_all,
             graph_files: graph_files(&repo.pages),
@@ -408,10 +428,12 @@ impl Engine {
                         continue;
                     }
                     self.broken.remove(&rel);
-                    let old = slot.ok().map(|i| self.repo.pages.remove(i));
-                    if old.is_some() {
-                        self.index = None;
-                    }
+                    let old = slot.ok().map(|i| {
+                        let old = self.repo.pages.remove(i);
+                        self.unindex(i, &old, false);
+                        self.mentions.remove(&old);
+                        old
+                    });
                     old_pages.entry(rel.clone()).or_insert(old);
                     tracing::debug!(path = %rel.display(), "watch: page removed");
                     changed.push(rel);
@@ -447,18 +469,29 @@ impl Engine {
             self.files.insert(rel.clone(), fs);
             let old = match (slot, page) {
                 (Ok(i), Some(p)) => {
-                    if !same_names(&self.repo.pages[i], &p) {
-                        self.index = None;
+                    let renamed = !same_names(&self.repo.pages[i], &p);
+                    if renamed {
+                        let old = self.repo.pages[i].clone();
+                        self.unindex(i, &old, true);
                     }
-                    Some(std::mem::replace(&mut self.repo.pages[i], p))
+                    let old = std::mem::replace(&mut self.repo.pages[i], p);
+                    self.mentions.remove(&old);
+                    self.mentions.add(&self.repo.pages[i]);
+                    if renamed {
+                        self.reindex(i);
+                    }
+                    Some(old)
                 }
                 (Ok(i), None) => {
-                    self.index = None;
-                    Some(self.repo.pages.remove(i))
+                    let old = self.repo.pages.remove(i);
+                    self.unindex(i, &old, false);
+                    self.mentions.remove(&old);
+                    Some(old)
                 }
                 (Err(i), Some(p)) => {
-                    self.index = None;
                     self.repo.pages.insert(i, p);
+                    self.reindex(i);
+                    self.mentions.add(&self.repo.pages[i]);
                     None
                 }
                 (Err(_), None) => None,
@@ -493,6 +526,18 @@ impl Engine {
                 .or_else(|| {
                     graph = "added";
                     self.add_pages(&changed, &old_pages)
+                })
+                .or_else(|| {
+                    graph = "spliced";
+                    match self.splice(&changed, &old_pages, &mut r) {
+                        splice::Spliced::Done(seeds) => Some(seeds),
+                        splice::Spliced::Declined => None,
+                        splice::Spliced::Spoilt => {
+                            // Built anew from the pages, every thesis evaluated (or held).
+                            self.full_pending = true;
+                            None
+                        }
+                    }
                 })
         } else {
             None
@@ -542,6 +587,42 @@ impl Engine {
             full,
         });
         r
+    }
+
+    /// Drops page `i`'s names from the index. `in_list`: the
+    /// page is still at `i` (about to be replaced); otherwise it has left the list. The index
+    /// is dropped when another page bears one of its names (that page takes the name over).
+    fn unindex(&mut self, i: usize, old: &Page, in_list: bool) {
+        let Some(index) = &mut self.index else { return };
+        index.remove_page(i, old);
+        let names: Vec<String> = std::iter::once(old.id.to_lowercase())
+            .chain(old.title.as_deref().map(str::to_lowercase))
+            .collect();
+        let bears = |p: &Page| {
+            names
+                .iter()
+                .any(|n| lower_eq(&p.id, n) || p.title.as_deref().is_some_and(|t| lower_eq(t, n)))
+        };
+        let shadowed = self
+            .repo
+            .pages
+            .iter()
+            .enumerate()
+            .any(|(j, p)| !(in_list && j == i) && bears(p));
+        if shadowed {
+            self.index = None;
+        }
+    }
+
+    /// Adds page `i` (now in the list) to the index; the index is dropped
+    /// when a name it takes is taken.
+    fn reindex(&mut self, i: usize) {
+        let p = &self.repo.pages[i];
+        if let Some(index) = &mut self.index {
+            if !index.insert_page(i, p) {
+                self.index = None;
+            }
+        }
     }
 
     /// Evaluation is held back: the last good graph and verdicts stay.
@@ -601,6 +682,7 @@ impl Engine {
         self.repo.rules = rules;
         self.repo.pages = pages;
         self.index = None;
+        self.mentions = Mentions::new(&self.repo.pages);
         self.full_pending = true;
         self.dirty.clear();
         r.diags.extend(
@@ -620,6 +702,7 @@ impl Engine {
         self.repo.dangling = dangling;
         self.dangling_all = dangling_all;
         self.graph_files = graph_files(&self.repo.pages);
+        self.fresh_index();
         self.full_pending = false;
         let eval = eval::evaluate(&self.repo, &self.lock);
         let n = eval.verdicts.len();

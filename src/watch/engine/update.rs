@@ -51,7 +51,7 @@ fn same_structure(a: &Page, b: &Page) -> bool {
 }
 
 /// The nodes a page makes on its own (keys, kinds, states without cross-page sources).
-fn page_nodes(p: &Page) -> Option<Graph> {
+pub(super) fn page_nodes(p: &Page) -> Option<Graph> {
     let mut diags = Vec::new();
     let g = resolve::build(std::slice::from_ref(p), &mut diags);
     // Duplicate anchors within the page are an error: leave them to a full rebuild.
@@ -140,6 +140,12 @@ impl Engine {
 
     /// The resolver's index over the current pages, built when the last one went stale; the
     /// caller puts it back. `None` when the pages have duplicate ids (a graph with errors).
+    pub(super) fn fresh_index(&mut self) {
+        let mut scratch = Vec::new();
+        let (index, _) = resolve::Index::new(&self.repo.pages, &mut scratch);
+        self.index = scratch.is_empty().then_some(index);
+    }
+
     fn take_index(&mut self) -> Option<resolve::Index> {
         if let Some(index) = self.index.take() {
             return Some(index);
@@ -434,6 +440,7 @@ impl Engine {
         self.repo.diags = diags;
         self.repo.dangling = dangling;
         self.dangling_all = dangling_all;
+        self.fresh_index();
         if self.full_pending {
             self.forget_gone_theses();
             return Some((Vec::new(), true));
@@ -510,7 +517,10 @@ impl Engine {
     }
 
     /// The theses whose baseline names something on the pages of `keys`.
-    fn baseline_theses<'k>(&self, keys: impl IntoIterator<Item = &'k str>) -> Vec<NodeIx> {
+    pub(super) fn baseline_theses<'k>(
+        &self,
+        keys: impl IntoIterator<Item = &'k str>,
+    ) -> Vec<NodeIx> {
         let g = &self.repo.graph;
         let pages: BTreeSet<&str> = keys.into_iter().map(page_part).collect();
         pages

@@ -1,0 +1,183 @@
+//! Which pages name which: every name (id or title, lowercased) and path that a page's links,
+//! bare source names, `part_of` and `depends_on` use, with the pages that use it. When a page
+//! comes, goes or changes the names or anchors it is known by, the pages that name it are the
+//! only ones whose links can land elsewhere now.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use crate::page::{Page, PageKind, Target};
+
+#[derive(Default)]
+pub(super) struct Mentions {
+    by_name: FxHashMap<String, Vec<Arc<Path>>>,
+    by_path: FxHashMap<PathBuf, Vec<Arc<Path>>>,
+}
+
+/// A name as the resolver's index looks it up.
+fn key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// The names and paths a page uses to reach other pages. Notes resolve no links.
+fn named(p: &Page) -> (Vec<String>, Vec<&Path>) {
+    let mut names = Vec::new();
+    let mut paths = Vec::new();
+    if p.kind == PageKind::Note {
+        return (names, paths);
+    }
+    for l in &p.links {
+        match &l.target {
+            Target::Wiki { name } => names.push(key(name)),
+            Target::Path { path } => paths.push(path.as_path()),
+            Target::Here => {}
+        }
+    }
+    let fronted = p.part_of.iter().chain(&p.depends_on);
+    names.extend(fronted.map(|n| key(n.split('#').next().unwrap_or(n))));
+    names.extend(
+        p.claims
+            .iter()
+            .flat_map(|c| c.bare_sources.iter().map(|n| key(n))),
+    );
+    names.sort_unstable();
+    names.dedup();
+    paths.sort_unstable();
+    paths.dedup();
+    (names, paths)
+}
+
+impl Mentions {
+    pub(super) fn new(pages: &[Page]) -> Mentions {
+        let mut m = Mentions::default();
+        for p in pages {
+            m.add(p);
+        }
+        m
+    }
+
+    pub(super) fn add(&mut self, p: &Page) {
+        let (names, paths) = named(p);
+        let me: Arc<Path> = Arc::from(p.path.as_path());
+        for n in names {
+            self.by_name.entry(n).or_default().push(me.clone());
+        }
+        for q in paths {
+            self.by_path
+                .entry(q.to_path_buf())
+                .or_default()
+                .push(me.clone());
+        }
+    }
+
+    pub(super) fn remove(&mut self, p: &Page) {
+        let (names, paths) = named(p);
+        let me = p.path.as_path();
+        for n in names {
+            if let Some(v) = self.by_name.get_mut(&n) {
+                v.retain(|q| **q != *me);
+                if v.is_empty() {
+                    self.by_name.remove(&n);
+                }
+            }
+        }
+        for q in paths {
+            if let Some(v) = self.by_path.get_mut(q) {
+                v.retain(|r| **r != *me);
+                if v.is_empty() {
+                    self.by_path.remove(q);
+                }
+            }
+        }
+    }
+
+    /// The pages that name `p` by its id, its title or its path.
+    pub(super) fn of(&self, p: &Page) -> impl Iterator<Item = &Path> {
+        let mut names = vec![key(&p.id)];
+        names.extend(p.title.as_deref().map(key).filter(|t| *t != names[0]));
+        let by_name: Vec<&Arc<Path>> = names
+            .iter()
+            .filter_map(|n| self.by_name.get(n))
+            .flatten()
+            .collect();
+        by_name
+            .into_iter()
+            .chain(self.by_path.get(&p.path).into_iter().flatten())
+            .map(|q| &**q)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Folders;
+    use crate::page::{self, ParseContext};
+
+    fn parse(path: &str, text: &str) -> Page {
+        let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
+        let folders = Folders::default();
+        let cx = ParseContext {
+            folders: &folders,
+            scale: &rules.scale,
+        };
+        page::parse(Path::new(path), text, &cx)
+            .0
+            .expect("the page parses")
+    }
+
+    fn users(m: &Mentions, p: &Page) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = m.of(p).map(Path::to_path_buf).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn pages_are_found_by_every_way_of_naming_them() {
+        let source = parse(
+            "sources/genie.md",
+            "+++\nkind = \"source\"\n+++\n# Genie 3\n",
+        );
+        let concept = parse(
+            "concepts/gwm.md",
+            "+++\nkind = \"concept\"\npart_of = [\"World Models\"]\n+++\n# GWM\n\n\
+             - A claim. {#a}\n  Evidence: strong (genie)\n",
+        );
+        let parent = parse(
+            "concepts/world.md",
+            "+++\nkind = \"concept\"\n+++\n# World Models\n",
+        );
+        let thesis = parse(
+            "theses/t.md",
+            "+++\nkind = \"thesis\"\nscore = 0.5\ndepends_on = [\"gwm#a\"]\n+++\n# T\n\n\
+             - [GWM](../concepts/gwm.md#a) and [[ GENIE 3 ]]\n",
+        );
+        let note = parse("notes/n.md", "# N\n\n[[gwm]]\n");
+        let mut m = Mentions::new(&[
+            source.clone(),
+            concept.clone(),
+            parent.clone(),
+            thesis.clone(),
+            note.clone(),
+        ]);
+        let path = |s: &str| PathBuf::from(s);
+        // By a bare source name and by title, wiki-style with other case and spaces.
+        assert_eq!(
+            users(&m, &source),
+            [path("concepts/gwm.md"), path("theses/t.md")]
+        );
+        // By part_of.
+        assert_eq!(users(&m, &parent), [path("concepts/gwm.md")]);
+        // By depends_on and by path, each use once; the note's link resolves nothing.
+        assert_eq!(
+            users(&m, &concept),
+            [path("theses/t.md"), path("theses/t.md")]
+        );
+        m.remove(&thesis);
+        assert_eq!(users(&m, &concept), Vec::<PathBuf>::new());
+        assert_eq!(users(&m, &source), [path("concepts/gwm.md")]);
+        m.add(&thesis);
+        assert_eq!(users(&m, &source).len(), 2);
+    }
+}

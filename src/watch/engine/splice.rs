@@ -1,0 +1,444 @@
+//! The splice tier: pages of any kind added, removed, or changed in structure (claims added or
+//! renamed, a concept's links changed), done in place. The changed pages' nodes whose keys are
+//! gone are removed, new ones added, kept ones given their new states; then the edges of the
+//! changed pages — and of the pages that name one of them, when what it is known by changed —
+//! are built again by the resolver's own `resolve::page_edges`. Nothing else is looked at, so
+//! the cost follows the pages named and naming, not the repo.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+use rescore_graph::propagate::downstream_theses;
+use rescore_graph::{EdgeKind, Graph, Loc, MaterialState, Node, NodeIx, NodeKind};
+
+use crate::page::{Page, PageKind};
+use crate::resolve::{self, EdgeContext, PageEdges};
+
+use super::update::page_nodes;
+use super::{diag_id, same_names, Engine, Report};
+
+/// How a splice ended.
+pub(super) enum Spliced {
+    /// Not for this tier; nothing was changed.
+    Declined,
+    /// The graph was changed and then found wrong (an error, a cycle): it must be built anew.
+    Spoilt,
+    /// Done: the nodes to look downstream of.
+    Done(Vec<NodeIx>),
+}
+
+/// One changed page: its number before and after (when it was and is a page), and its node
+/// keys and kinds before, and its nodes now (page node first, then claims, then rows).
+struct Change {
+    path: PathBuf,
+    old_file: Option<usize>,
+    new_file: Option<usize>,
+    old_keys: Vec<(String, NodeKind)>,
+    new_nodes: Vec<Node>,
+    /// What names it, or what it names, may have changed: the pages that name it are redone.
+    renamed: bool,
+}
+
+/// A page's nodes in the graph: page node, claim nodes, row nodes.
+type PageIxs = (Option<NodeIx>, Vec<Option<NodeIx>>, Vec<Option<NodeIx>>);
+
+fn keys(g: &Graph) -> Vec<(String, NodeKind)> {
+    g.nodes().map(|(_, n)| (n.key.clone(), n.kind)).collect()
+}
+
+/// The nodes of `p` alone, or `None` when they are not one per claim and row.
+fn own_nodes(p: &Page) -> Option<Graph> {
+    let g = page_nodes(p)?;
+    let expected = match p.kind {
+        PageKind::Note => 0,
+        _ => 1 + p.claims.len() + p.rows.len(),
+    };
+    (g.len() == expected).then_some(g)
+}
+
+/// Finds the nodes of page `p` in `g` by their keys, in page-node, claims, rows order.
+fn find_nodes(g: &Graph, p: &Page) -> Option<PageIxs> {
+    if p.kind == PageKind::Note {
+        return Some((None, Vec::new(), Vec::new()));
+    }
+    let me = g.get(&resolve::page_key(p));
+    if p.claims.is_empty() && p.rows.is_empty() {
+        return Some((me, Vec::new(), Vec::new()));
+    }
+    let own = own_nodes(p)?;
+    let ixs: Vec<Option<NodeIx>> = own.nodes().map(|(_, n)| g.get(&n.key)).collect();
+    let claims = ixs[1..1 + p.claims.len()].to_vec();
+    let rows = ixs[1 + p.claims.len()..].to_vec();
+    Some((me, claims, rows))
+}
+
+/// Whether `to` reaches `from` over propagating edges, so an edge `from → to` closes a cycle.
+fn reaches(g: &Graph, to: NodeIx, from: NodeIx) -> bool {
+    let mut seen = HashSet::from([to]);
+    let mut stack = vec![to];
+    while let Some(ix) = stack.pop() {
+        if ix == from {
+            return true;
+        }
+        for (next, e) in g.outgoing(ix) {
+            if e.kind.propagates() && seen.insert(next) {
+                stack.push(next);
+            }
+        }
+    }
+    false
+}
+
+impl Engine {
+    /// Splices the changed pages into the graph; see the module doc.
+    pub(super) fn splice(
+        &mut self,
+        changed: &[PathBuf],
+        old_pages: &HashMap<PathBuf, Option<Page>>,
+        r: &mut Report,
+    ) -> Spliced {
+        if self.full_pending {
+            // An earlier tier left the graph to be built anew.
+            return Spliced::Declined;
+        }
+        let Some(index) = self.index.take() else {
+            return Spliced::Declined;
+        };
+        let out = self.splice_with(&index, changed, old_pages, r);
+        self.index = Some(index);
+        out
+    }
+
+    fn plan(
+        &self,
+        changed: &[PathBuf],
+        old_pages: &HashMap<PathBuf, Option<Page>>,
+    ) -> Option<Vec<Change>> {
+        let g = &self.repo.graph;
+        let mut plan = Vec::new();
+        for rel in changed {
+            let old = old_pages.get(rel)?.as_ref();
+            let new_file = self
+                .repo
+                .pages
+                .binary_search_by(|p| p.path.as_path().cmp(rel))
+                .ok();
+            let new = new_file.map(|i| &self.repo.pages[i]);
+            let old_file = match old {
+                Some(_) => Some(self.graph_files.binary_search(rel).ok()?),
+                None => None,
+            };
+            let old_keys = match old {
+                Some(o) => keys(&own_nodes(o)?),
+                None => Vec::new(),
+            };
+            // The graph holds what the old version made (no duplicate left it out).
+            if old_keys.iter().any(|(k, _)| g.get(k).is_none()) {
+                return None;
+            }
+            let new_nodes: Vec<Node> = match new {
+                Some(p) => {
+                    let mut own = own_nodes(p)?;
+                    let ixs: Vec<NodeIx> = own.nodes().map(|(ix, _)| ix).collect();
+                    ixs.into_iter()
+                        .map(|ix| {
+                            let n = own.node_mut(ix);
+                            Node {
+                                key: std::mem::take(&mut n.key),
+                                kind: n.kind,
+                                loc: Loc {
+                                    file: new_file.unwrap_or_default() as u32,
+                                    ..n.loc
+                                },
+                                state: std::mem::replace(
+                                    &mut n.state,
+                                    MaterialState::Concept { status: None },
+                                ),
+                            }
+                        })
+                        .collect()
+                }
+                None => Vec::new(),
+            };
+            let new_keys: Vec<(String, NodeKind)> =
+                new_nodes.iter().map(|n| (n.key.clone(), n.kind)).collect();
+            let renamed = match (old, new) {
+                (Some(o), Some(n)) => !same_names(o, n) || old_keys != new_keys,
+                _ => true,
+            };
+            plan.push(Change {
+                path: rel.clone(),
+                old_file,
+                new_file,
+                old_keys,
+                new_nodes,
+                renamed,
+            });
+        }
+        // A new key is free, or one of the changed pages had it.
+        let was: HashMap<&str, NodeKind> = plan
+            .iter()
+            .flat_map(|c| c.old_keys.iter().map(|(k, kind)| (k.as_str(), *kind)))
+            .collect();
+        let mut new_keys = HashSet::new();
+        for n in plan.iter().flat_map(|c| &c.new_nodes) {
+            if !new_keys.insert(n.key.as_str()) {
+                return None;
+            }
+            if g.get(&n.key).is_some() && !was.contains_key(n.key.as_str()) {
+                return None;
+            }
+        }
+        Some(plan)
+    }
+
+    fn splice_with(
+        &mut self,
+        index: &resolve::Index,
+        changed: &[PathBuf],
+        old_pages: &HashMap<PathBuf, Option<Page>>,
+        r: &mut Report,
+    ) -> Spliced {
+        let Some(plan) = self.plan(changed, old_pages) else {
+            return Spliced::Declined;
+        };
+        let pages = &self.repo.pages;
+        let changed_at: HashSet<usize> = plan.iter().filter_map(|c| c.new_file).collect();
+        // The pages that name a changed page whose names or anchors changed.
+        let mut redo: Vec<usize> = changed_at.iter().copied().collect();
+        for c in plan.iter().filter(|c| c.renamed) {
+            let versions = [
+                old_pages.get(&c.path).and_then(Option::as_ref),
+                c.new_file.map(|i| &pages[i]),
+            ];
+            for p in versions.into_iter().flatten() {
+                for user in self.mentions.of(p) {
+                    if let Ok(j) = pages.binary_search_by(|q| q.path.as_path().cmp(user)) {
+                        redo.push(j);
+                    }
+                }
+            }
+        }
+        redo.sort_unstable();
+        redo.dedup();
+
+        // Theses downstream of what the changed pages made, before it changes.
+        let g = &self.repo.graph;
+        let old_ixs: Vec<NodeIx> = plan
+            .iter()
+            .flat_map(|c| c.old_keys.iter().filter_map(|(k, _)| g.get(k)))
+            .collect();
+        let old_theses: Vec<String> = downstream_theses(g, &old_ixs)
+            .into_iter()
+            .map(|t| g.node(t).key.clone())
+            .collect();
+        let mut touched: HashSet<String> = plan
+            .iter()
+            .flat_map(|c| {
+                c.old_keys
+                    .iter()
+                    .map(|(k, _)| k.clone())
+                    .chain(c.new_nodes.iter().map(|n| n.key.clone()))
+            })
+            .collect();
+
+        // Commit from here: a failure spoils the graph.
+        let g = &mut self.repo.graph;
+        let mut gone_theses = Vec::new();
+        for c in &plan {
+            let keep: HashMap<&str, NodeKind> = c
+                .new_nodes
+                .iter()
+                .map(|n| (n.key.as_str(), n.kind))
+                .collect();
+            for (k, kind) in &c.old_keys {
+                if keep.get(k.as_str()) != Some(kind) {
+                    if let Some(ix) = g.get(k) {
+                        g.remove_node(ix);
+                    }
+                    if *kind == NodeKind::Thesis {
+                        gone_theses.push(k.clone());
+                    }
+                }
+            }
+        }
+        // File numbers: pages that left, then pages that came.
+        let mut left: Vec<usize> = plan
+            .iter()
+            .filter(|c| c.new_file.is_none())
+            .filter_map(|c| c.old_file)
+            .collect();
+        let mut came: Vec<usize> = plan
+            .iter()
+            .filter(|c| c.old_file.is_none())
+            .filter_map(|c| c.new_file)
+            .collect();
+        left.sort_unstable();
+        came.sort_unstable();
+        if !left.is_empty() || !came.is_empty() {
+            let thresholds: Vec<usize> = came.iter().enumerate().map(|(m, &a)| a - m).collect();
+            g.remap_files(|f| {
+                let f = f as usize;
+                let mid = f - left.partition_point(|&l| l < f);
+                (mid + thresholds.partition_point(|&t| t <= mid)) as u32
+            });
+            for &l in left.iter().rev() {
+                self.graph_files.remove(l);
+            }
+            for &a in &came {
+                self.graph_files.insert(a, pages[a].path.clone());
+            }
+        }
+        // Nodes: new ones added, kept ones given their new state and place.
+        let mut seeds: Vec<NodeIx> = Vec::new();
+        for c in plan {
+            for n in c.new_nodes {
+                match g.get(&n.key) {
+                    Some(ix) => {
+                        let node = g.node_mut(ix);
+                        node.loc = n.loc;
+                        node.state = n.state;
+                        seeds.push(ix);
+                    }
+                    None => match g.add_node(n) {
+                        Ok(ix) => seeds.push(ix),
+                        Err(_) => return Spliced::Spoilt,
+                    },
+                }
+            }
+        }
+
+        // Edges: what each redone page made goes, and is made again.
+        let n = pages.len();
+        let mut page_node: Vec<Option<NodeIx>> = vec![None; n];
+        let mut claim_nodes: Vec<Vec<Option<NodeIx>>> = vec![Vec::new(); n];
+        let mut row_nodes: Vec<Vec<Option<NodeIx>>> = vec![Vec::new(); n];
+        let mut redone: Vec<NodeIx> = Vec::new();
+        for &i in &redo {
+            let p = &pages[i];
+            let Some((me, claims, rows)) = find_nodes(g, p) else {
+                return Spliced::Spoilt;
+            };
+            if let Some(me) = me {
+                g.remove_incoming_where(me, |e| {
+                    !matches!(e.kind, EdgeKind::Related | EdgeKind::PartOf)
+                });
+                g.remove_outgoing_where(me, |e| {
+                    matches!(e.kind, EdgeKind::Related | EdgeKind::PartOf)
+                });
+                redone.push(me);
+            }
+            for ix in claims.iter().chain(&rows).flatten() {
+                g.remove_incoming_where(*ix, |_| true);
+                redone.push(*ix);
+            }
+            page_node[i] = me;
+            claim_nodes[i] = claims;
+            row_nodes[i] = rows;
+            // The source pages its bare source names may land on.
+            for name in p.claims.iter().flat_map(|c| &c.bare_sources) {
+                if let Some(j) = index.by_name(name) {
+                    if page_node[j].is_none() {
+                        page_node[j] = g.get(&resolve::page_key(&pages[j]));
+                    }
+                }
+            }
+        }
+        let live = vec![true; n];
+        let cx = EdgeContext {
+            index,
+            pages,
+            live: &live,
+            graph: g,
+            page_node: &page_node,
+            claim_nodes: &claim_nodes,
+            row_nodes: &row_nodes,
+        };
+        let found: Vec<PageEdges> = redo
+            .par_iter()
+            .map(|&i| resolve::page_edges(&cx, i))
+            .collect();
+        if found.iter().any(|f| !f.diags.is_empty()) {
+            return Spliced::Spoilt;
+        }
+        let mut sources: HashMap<NodeIx, Vec<String>> = redone
+            .iter()
+            .filter(|&&ix| g.node(ix).kind != NodeKind::Thesis)
+            .map(|&ix| (ix, Vec::new()))
+            .collect();
+        let mut closing = Vec::new();
+        let mut dangling = Vec::new();
+        for f in found {
+            dangling.extend(f.dangling);
+            for (from, to, edge) in f.edges {
+                if matches!(edge.kind, EdgeKind::PartOf | EdgeKind::BuildsOn) {
+                    closing.push((from, to));
+                }
+                g.add_edge(from, to, edge);
+            }
+            for (ix, name) in f.sources {
+                sources.entry(ix).or_default().push(name);
+            }
+        }
+        if closing.iter().any(|&(from, to)| reaches(g, to, from)) {
+            return Spliced::Spoilt;
+        }
+        for (ix, mut names) in sources {
+            names.sort();
+            names.dedup();
+            match &mut g.node_mut(ix).state {
+                MaterialState::Claim(c) => c.sources = names,
+                MaterialState::Benchmark { sources, .. } => *sources = names,
+                _ => {}
+            }
+        }
+        seeds.extend(redone);
+
+        // The redone theses' links that land nowhere replace the ones they had; the removed
+        // theses' go.
+        let mut redone_theses: HashSet<String> = redo
+            .iter()
+            .filter(|&&i| pages[i].kind == PageKind::Thesis)
+            .map(|&i| resolve::page_key(&pages[i]))
+            .collect();
+        redone_theses.extend(gone_theses.iter().cloned());
+        let stale: Vec<_> = self
+            .dangling_all
+            .iter()
+            .filter(|d| redone_theses.contains(&d.thesis))
+            .map(|d| d.diag.clone())
+            .collect();
+        self.repo.diags.retain(|d| !stale.contains(d));
+        self.dangling_all
+            .retain(|d| !redone_theses.contains(&d.thesis));
+        self.dangling_all.extend(dangling);
+        for t in &gone_theses {
+            self.verdicts.remove(t);
+        }
+        let ok = self.resettle();
+        r.diags.extend(
+            self.repo
+                .diags
+                .iter()
+                .filter(|d| !self.shown.contains(&diag_id(d)))
+                .cloned(),
+        );
+        self.shown = self.repo.diags.iter().map(diag_id).collect();
+        if !ok {
+            // Errors under this lock (a link now dangles that no baseline knows): held back
+            // until fixed, by a rebuild.
+            return Spliced::Spoilt;
+        }
+        let g = &self.repo.graph;
+        seeds.extend(old_theses.iter().filter_map(|k| g.get(k)));
+        touched.extend(redone_theses);
+        seeds.extend(self.baseline_theses(touched.iter().map(String::as_str)));
+        tracing::debug!(
+            pages = changed_at.len(),
+            redone = redo.len(),
+            "watch: pages spliced in place"
+        );
+        Spliced::Done(seeds)
+    }
+}
