@@ -415,12 +415,16 @@ fn each_tier_of_graph_update_is_taken() {
         // A deleted concept that theses cite (stale, not an error: the lock knows it), back.
         vec![Op::ToggleConcept(0)],
         vec![Op::ToggleConcept(0)],
+        // A deleted source that concepts cite: their links are errors, held back with the
+        // graph spliced; put back, spliced again, with no rebuild.
+        vec![Op::ToggleSource(0)],
+        vec![Op::ToggleSource(0)],
     ]);
     assert_eq!(
         tiers,
         [
             "patched", "relinked", "relinked", "added", "spliced", "spliced", "spliced", "spliced",
-            "spliced", "spliced", "spliced", "spliced", "spliced"
+            "spliced", "spliced", "spliced", "spliced", "spliced", "kept", "spliced"
         ]
     );
 }

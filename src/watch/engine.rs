@@ -16,6 +16,9 @@
 //!   exactly (no page takes a name another has, or drops one another bears): their nodes are
 //!   removed, added or updated in place, and the edges of the changed pages and of the pages
 //!   that name them (`mentions.rs`) are built again with `resolve::page_edges` (`splice.rs`).
+//!   A link that lands nowhere now (a page cited by others deleted) is kept as the error a
+//!   rebuild would find: evaluation is held back with the graph up to date, and the batch that
+//!   fixes it is spliced too, evaluating what the held batches reached.
 //! - **rebuild**: otherwise (a name taken over, a graph with errors being fixed) the graph is
 //!   rebuilt from the kept pages with `resolve::build_parts` — no file is re-read or re-parsed
 //!   — and the changed nodes are found by comparing each node's state with the previous
@@ -31,7 +34,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use rescore_graph::propagate::downstream_theses;
-use rescore_graph::NodeIx;
+use rescore_graph::{NodeIx, NodeKind};
 
 use crate::diag::Diagnostic;
 use crate::eval::{self, Evaluation, Status, Verdict};
@@ -129,6 +132,9 @@ pub struct Engine {
     broken: BTreeSet<PathBuf>,
     /// The last good verdict of every thesis, by key.
     verdicts: HashMap<String, Verdict>,
+    /// Theses reached by batches spliced in while the graph had link errors: evaluated with
+    /// the batch that fixes them.
+    carried: Vec<String>,
     /// Pages changed since the last good evaluation.
     dirty: BTreeSet<PathBuf>,
     /// The next good evaluation must rebuild the graph and evaluate every thesis.
@@ -306,6 +312,7 @@ impl Engine {
         let mut e = Engine {
             index: scratch.is_empty().then_some(index),
             mentions: Mentions::new(&repo.pages),
+            carried: Vec::new(),
             by_page: baseline_index(&lock),
             dangling_all,
             graph_files: graph_files(&repo.pages),
@@ -542,10 +549,21 @@ impl Engine {
         } else {
             None
         };
-        let (chosen, full) = match patched {
+        let (mut chosen, full) = match patched {
             Some(seeds) => {
                 tracing::debug!(seeds = seeds.len(), graph, "watch: graph updated in place");
-                (downstream_theses(&self.repo.graph, &seeds), false)
+                let g = &self.repo.graph;
+                let chosen = downstream_theses(g, &seeds);
+                if !self.graph_ok() {
+                    // The graph is up to date but has link errors: held back, and what this
+                    // batch reached is evaluated once they are fixed.
+                    self.carried
+                        .extend(chosen.iter().map(|&t| g.node(t).key.clone()));
+                    self.dirty.clear();
+                    self.hold(files, &mut r);
+                    return r;
+                }
+                (chosen, false)
             }
             None => match self.rebuild(&mut r) {
                 Some(t) => {
@@ -558,6 +576,9 @@ impl Engine {
                 }
             },
         };
+        let g = &self.repo.graph;
+        let carried = self.carried.drain(..).filter_map(|k| g.get(&k));
+        chosen.extend(carried.filter(|&t| g.node(t).kind == NodeKind::Thesis));
         let full = full || eval_all;
         let evaluated = if full {
             self.full_pending = false;
@@ -704,6 +725,7 @@ impl Engine {
         self.graph_files = graph_files(&self.repo.pages);
         self.fresh_index();
         self.full_pending = false;
+        self.carried.clear();
         let eval = eval::evaluate(&self.repo, &self.lock);
         let n = eval.verdicts.len();
         self.settle(eval.verdicts, true, &mut r);

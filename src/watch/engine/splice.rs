@@ -6,7 +6,7 @@
 //! the cost follows the pages named and naming, not the repo.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use rescore_graph::propagate::downstream_theses;
@@ -18,13 +18,18 @@ use crate::resolve::{self, EdgeContext, PageEdges};
 use super::update::page_nodes;
 use super::{diag_id, same_names, Engine, Report};
 
+/// The errors `resolve::page_edges` finds in one page's links alone: a splice keeps them in
+/// the graph's diagnostics, page by page, as a rebuild would find them.
+const LINK_ERRORS: [&str; 3] = ["link-to-no-page", "anchor-to-no-claim", "bad-part-of"];
+
 /// How a splice ended.
 pub(super) enum Spliced {
     /// Not for this tier; nothing was changed.
     Declined,
     /// The graph was changed and then found wrong (an error, a cycle): it must be built anew.
     Spoilt,
-    /// Done: the nodes to look downstream of.
+    /// Done: the nodes to look downstream of. The graph may have link errors now; it is
+    /// what a rebuild would make all the same.
     Done(Vec<NodeIx>),
 }
 
@@ -359,9 +364,19 @@ impl Engine {
             .par_iter()
             .map(|&i| resolve::page_edges(&cx, i))
             .collect();
-        if found.iter().any(|f| !f.diags.is_empty()) {
+        if found
+            .iter()
+            .flat_map(|f| &f.diags)
+            .any(|d| !LINK_ERRORS.contains(&d.code))
+        {
             return Spliced::Spoilt;
         }
+        // The link errors of the redone pages and of the pages gone are replaced.
+        let mut paths: HashSet<&Path> = redo.iter().map(|&i| pages[i].path.as_path()).collect();
+        paths.extend(changed.iter().map(PathBuf::as_path));
+        self.repo
+            .diags
+            .retain(|d| !(LINK_ERRORS.contains(&d.code) && paths.contains(d.path.as_path())));
         let mut sources: HashMap<NodeIx, Vec<String>> = redone
             .iter()
             .filter(|&&ix| g.node(ix).kind != NodeKind::Thesis)
@@ -370,6 +385,7 @@ impl Engine {
         let mut closing = Vec::new();
         let mut dangling = Vec::new();
         for f in found {
+            self.repo.diags.extend(f.diags);
             dangling.extend(f.dangling);
             for (from, to, edge) in f.edges {
                 if matches!(edge.kind, EdgeKind::PartOf | EdgeKind::BuildsOn) {
@@ -426,9 +442,7 @@ impl Engine {
         );
         self.shown = self.repo.diags.iter().map(diag_id).collect();
         if !ok {
-            // Errors under this lock (a link now dangles that no baseline knows): held back
-            // until fixed, by a rebuild.
-            return Spliced::Spoilt;
+            tracing::debug!("watch: spliced graph has link errors");
         }
         let g = &self.repo.graph;
         seeds.extend(old_theses.iter().filter_map(|k| g.get(k)));
