@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::eval::{Status, Verdict};
 use crate::load::Repo;
 use crate::lock::{self, RepoLock};
@@ -168,15 +170,17 @@ const TRIES: usize = 5;
 /// since it was evaluated), and replace it only if it still holds exactly those bytes when the
 /// new text is in place to be renamed over it. A page that changed meanwhile is read again and
 /// rendered again, up to a few times. One function for every page rescore writes: the default
-/// command, `accept`, the watcher and `backlinks --write`.
+/// command, `accept`, the watcher and `backlinks --write`. Pages are written in parallel (each
+/// is its own file, and the repo lock is held for all of them); the outcomes come in `pages`'
+/// order.
 pub fn write_pages(
     held: &RepoLock,
     root: &Path,
     pages: &[PathBuf],
-    render: impl Fn(&Path, &str) -> Result<Option<String>, String>,
+    render: impl Fn(&Path, &str) -> Result<Option<String>, String> + Sync,
 ) -> Vec<(PathBuf, Outcome)> {
     pages
-        .iter()
+        .par_iter()
         .map(|rel| (rel.clone(), write_page(held, root, rel, &render)))
         .collect()
 }
@@ -185,7 +189,7 @@ fn write_page(
     held: &RepoLock,
     root: &Path,
     rel: &Path,
-    render: &impl Fn(&Path, &str) -> Result<Option<String>, String>,
+    render: &(impl Fn(&Path, &str) -> Result<Option<String>, String> + Sync),
 ) -> Outcome {
     // Through a symlinked page to its file, so the link stays a link.
     let path = match std::fs::canonicalize(root.join(rel)) {
@@ -274,7 +278,7 @@ pub fn check_unchanged(repo: &Repo, rel: &Path, text: &str, detail: bool) -> Res
 /// The theses whose page's warning block differs from their verdict, as the pages are now.
 pub fn out_of_date<'a>(root: &Path, verdicts: &'a [Verdict]) -> Vec<&'a Verdict> {
     verdicts
-        .iter()
+        .par_iter()
         .filter(|v| {
             std::fs::read_to_string(root.join(&v.path))
                 .is_ok_and(|text| updated(&text, stale(v)).is_some())
@@ -420,14 +424,13 @@ mod tests {
         let page = dir.path().join(&rel);
         let held = RepoLock::acquire(dir.path()).expect("lock");
         let saved = THESIS.replace("Prose.", "Saved meanwhile.");
-        let calls = std::cell::Cell::new(0);
+        let calls = std::sync::atomic::AtomicU32::new(0);
         let out = write_pages(
             &held,
             dir.path(),
             std::slice::from_ref(&rel),
             |rel, text| {
-                calls.set(calls.get() + 1);
-                if calls.get() == 1 {
+                if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
                     // An editor saves (temp file + rename) after rescore read the page.
                     let tmp = page.with_extension("saving");
                     std::fs::write(&tmp, &saved).expect("write");
@@ -437,7 +440,7 @@ mod tests {
                 Ok(updated(text, Some(&verdict())))
             },
         );
-        assert_eq!(calls.get(), 2, "the page was not read again");
+        assert_eq!(calls.into_inner(), 2, "the page was not read again");
         let now = std::fs::read_to_string(&page).expect("read");
         assert_eq!(out, vec![(rel, Outcome::Written(now.clone()))]);
         assert!(

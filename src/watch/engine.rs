@@ -765,22 +765,27 @@ impl Engine {
         r.evaluated = verdicts;
     }
 
-    /// Remembers a page the watcher wrote: its event will hash the same and be dropped.
-    pub fn wrote(&mut self, rel: &Path, text: &str) {
+    /// Remembers the pages the watcher wrote, with the text written: their events will hash
+    /// the same and be dropped.
+    pub fn wrote(&mut self, written: &[(PathBuf, String)]) {
         let cx = ParseContext {
             folders: &self.repo.config.folders,
             scale: &self.repo.rules.scale,
         };
-        if let Some(f) = self.files.get_mut(rel) {
-            f.hash = blake3::hash(text.as_bytes());
-        }
-        // Re-parse so positions below the block stay right; the block is not material.
-        if let (Some(p), _) = page::parse(rel, text, &cx) {
-            if let Ok(i) = self
+        // Re-parsed so positions below the block stay right; the block is not material.
+        let parsed: Vec<Option<Page>> = written
+            .par_iter()
+            .map(|(rel, text)| page::parse(rel, text, &cx).0)
+            .collect();
+        for ((rel, text), p) in written.iter().zip(parsed) {
+            if let Some(f) = self.files.get_mut(rel) {
+                f.hash = blake3::hash(text.as_bytes());
+            }
+            let slot = self
                 .repo
                 .pages
-                .binary_search_by(|q| q.path.as_path().cmp(rel))
-            {
+                .binary_search_by(|q| q.path.as_path().cmp(rel));
+            if let (Some(p), Ok(i)) = (p, slot) {
                 self.repo.pages[i] = p;
             }
         }

@@ -246,11 +246,12 @@ fn write_blocks(engine: &mut Engine, r: &Report, abs_root: &Path, dry_run: bool,
     lock::sweep_temps(&held, dirs.iter().map(PathBuf::as_path));
     let outcomes = writeback::write_theses(&held, abs_root, engine.repo(), &todo, true);
     drop(held);
+    let mut written = Vec::new();
     for (path, outcome) in outcomes {
         match outcome {
             writeback::Outcome::Written(text) => {
                 tracing::debug!(path = %path.display(), "watch: wrote the warning block");
-                engine.wrote(&path, &text);
+                written.push((path, text));
             }
             writeback::Outcome::Unchanged => {}
             // Its own save is on its way as an event; that batch writes the block.
@@ -260,6 +261,7 @@ fn write_blocks(engine: &mut Engine, r: &Report, abs_root: &Path, dry_run: bool,
             writeback::Outcome::Failed(e) => out.diags(&[write_failed(&path, e)]),
         }
     }
+    engine.wrote(&written);
 }
 
 /// Removes the temp files of interrupted writes next to the lock and the pages.
