@@ -419,12 +419,16 @@ fn each_tier_of_graph_update_is_taken() {
         // graph spliced; put back, spliced again, with no rebuild.
         vec![Op::ToggleSource(0)],
         vec![Op::ToggleSource(0)],
+        // A thesis linked to a page that is not there (an error: no baseline knows it), back.
+        vec![Op::Relink(0, 0, Link::Concept(3))],
+        vec![Op::Relink(0, 0, Link::Concept(1))],
     ]);
     assert_eq!(
         tiers,
         [
             "patched", "relinked", "relinked", "added", "spliced", "spliced", "spliced", "spliced",
-            "spliced", "spliced", "spliced", "spliced", "spliced", "kept", "spliced"
+            "spliced", "spliced", "spliced", "spliced", "spliced", "kept", "spliced", "kept",
+            "relinked"
         ]
     );
 }

@@ -278,9 +278,8 @@ impl Engine {
         );
         self.shown = self.repo.diags.iter().map(diag_id).collect();
         if !ok {
-            // Held back until fixed; the next good batch rebuilds the graph.
-            self.full_pending = true;
-            return None;
+            // The graph is up to date with a link error: `apply` holds evaluation back.
+            tracing::debug!("watch: relinked graph has link errors");
         }
         let keys: Vec<String> = seeds
             .iter()
@@ -516,17 +515,24 @@ impl Engine {
         self.graph_ok()
     }
 
-    /// The theses whose baseline names something on the pages of `keys`.
+    /// The theses whose baseline names something on the pages of `keys`, or that have a link
+    /// to a missing anchor or page there (evaluation pairs it with a renamed claim).
     pub(super) fn baseline_theses<'k>(
         &self,
         keys: impl IntoIterator<Item = &'k str>,
     ) -> Vec<NodeIx> {
         let g = &self.repo.graph;
         let pages: BTreeSet<&str> = keys.into_iter().map(page_part).collect();
+        let dangling = self
+            .dangling_all
+            .iter()
+            .filter(|d| pages.contains(page_part(&d.key)))
+            .map(|d| &d.thesis);
         pages
-            .into_iter()
-            .filter_map(|p| self.by_page.get(p))
+            .iter()
+            .filter_map(|p| self.by_page.get(*p))
             .flatten()
+            .chain(dangling)
             .filter_map(|t| g.get(t))
             .filter(|&ix| g.node(ix).kind == NodeKind::Thesis)
             .collect()
