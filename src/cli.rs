@@ -350,16 +350,22 @@ pub fn load_checked(root: &Path, format: Option<Format>) -> Result<Repo, Failure
 /// (`None` when there is none). Fails with every error of the settings, the pages and the lock
 /// together, sorted by place; warnings stay in `repo.diags`.
 fn load_quiet(root: &Path, want_lock: bool) -> Result<(Repo, Option<Lock>), Failure> {
-    load_quiet_observed(root, want_lock, &|_, _| {})
+    load_quiet_observed(root, want_lock, &|_, _| {}, false)
 }
 
-/// `load_quiet`, showing `observe` every page's bytes as read.
+/// `load_quiet`, showing `observe` every page's bytes as read, through the parse cache when
+/// `parse_cache`.
 fn load_quiet_observed(
     root: &Path,
     want_lock: bool,
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
+    parse_cache: bool,
 ) -> Result<(Repo, Option<Lock>), Failure> {
-    let mut repo = load::load_observed(root, observe)?;
+    let mut repo = if parse_cache {
+        load::load_cached(root, observe)?
+    } else {
+        load::load_observed(root, observe)?
+    };
     let mut lock = None;
     if want_lock || !repo.dangling.is_empty() {
         match Lock::read(root) {
@@ -601,7 +607,12 @@ fn check(cli: &Cli, root: &Path, base: Option<&str>, use_cache: bool) -> Result<
     };
     let started = std::time::Instant::now();
     let observed = cache::Observed::default();
-    let (repo, lock) = load_quiet_observed(root, true, &|p, b| observed.page(p, b))?;
+    let (repo, lock) = load_quiet_observed(
+        root,
+        true,
+        &|p, b| observed.page(p, b),
+        cached && !cli.dry_run,
+    )?;
     let stderr = if format == Format::Human {
         report::diags_text(root, &repo.diags, cli.format)
     } else {

@@ -527,17 +527,55 @@ fn assemble(
 
 /// Reads one page, turning unreadable or non-UTF-8 bytes into a located diagnostic.
 pub fn read_page(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
-    let bytes = std::fs::read(root.join(rel)).map_err(|e| {
-        Diagnostic::error(
-            "unreadable",
-            rel,
-            Pos::at(1, 1),
-            format!("cannot read page: {}", io_words(&e)),
-        )
-        .expected("a readable file")
-        .hint("check the file's permissions")
-    })?;
+    let bytes = std::fs::read(root.join(rel)).map_err(|e| unreadable_page(rel, &e))?;
     decode(rel, bytes)
+}
+
+fn unreadable_page(rel: &Path, e: &std::io::Error) -> Diagnostic {
+    Diagnostic::error(
+        "unreadable",
+        rel,
+        Pos::at(1, 1),
+        format!("cannot read page: {}", io_words(e)),
+    )
+    .expected("a readable file")
+    .hint("check the file's permissions")
+}
+
+/// Reads and parses one page through the parse cache: a page stored for these very bytes is
+/// taken as it is; a page parsed afresh is stored when it has no problem.
+fn parse_shelved(
+    rel: &Path,
+    cx: &ParseContext,
+    shelf: &crate::cache::Shelf,
+    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+) -> Parsed {
+    let (bytes, stamp) = match shelf.read(rel) {
+        Ok(read) => read,
+        Err(e) => return unparsed(rel, None, unreadable_page(rel, &e)),
+    };
+    let ticket = match shelf.take(rel, stamp, &bytes) {
+        Ok(page) => {
+            observe(rel, &bytes);
+            return Parsed {
+                page: Some(page),
+                diags: Vec::new(),
+                lost: None,
+            };
+        }
+        Err(ticket) => ticket,
+    };
+    match decode(rel, bytes) {
+        Ok(text) => {
+            observe(rel, text.as_bytes());
+            let parsed = parse(rel, &text, cx);
+            if let (Some(page), true) = (&parsed.page, parsed.diags.is_empty()) {
+                shelf.keep(ticket, page);
+            }
+            parsed
+        }
+        Err(d) => unparsed(rel, None, d),
+    }
 }
 
 pub fn decode(rel: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
@@ -568,6 +606,23 @@ pub fn load_observed(
     root: &Path,
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
 ) -> Result<Repo, Vec<Diagnostic>> {
+    load_with(root, observe, false)
+}
+
+/// `load_observed`, taking unchanged pages from the parse cache in `.rescore/cache/pages/` and
+/// storing the pages it parses.
+pub fn load_cached(
+    root: &Path,
+    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+) -> Result<Repo, Vec<Diagnostic>> {
+    load_with(root, observe, true)
+}
+
+fn load_with(
+    root: &Path,
+    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+    parse_cache: bool,
+) -> Result<Repo, Vec<Diagnostic>> {
     let started = Instant::now();
     if !root.is_dir() {
         return Err(vec![Diagnostic::error(
@@ -596,17 +651,27 @@ pub fn load_observed(
             folders: &config.folders,
             scale: &rules.scale,
         };
-        paths
+        let shelf = parse_cache.then(|| {
+            crate::cache::Shelf::open(root, &format!("{:?}{:?}", config.folders, rules.scale))
+        });
+        let parsed = paths
             .into_par_iter()
             .progress_with(bar.clone())
-            .map(|p| match read_page(root, &p) {
-                Ok(text) => {
-                    observe(&p, text.as_bytes());
-                    parse(&p, &text, &cx)
-                }
-                Err(d) => unparsed(&p, None, d),
+            .map(|p| match &shelf {
+                Some(shelf) => parse_shelved(&p, &cx, shelf, observe),
+                None => match read_page(root, &p) {
+                    Ok(text) => {
+                        observe(&p, text.as_bytes());
+                        parse(&p, &text, &cx)
+                    }
+                    Err(d) => unparsed(&p, None, d),
+                },
             })
-            .collect()
+            .collect();
+        if let Some(shelf) = shelf {
+            shelf.save();
+        }
+        parsed
     };
     bar.finish_and_clear();
     tracing::debug!(
