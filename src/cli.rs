@@ -186,7 +186,7 @@ pub enum Command {
         /// Fail only on what this branch newly flags relative to this git ref.
         #[arg(long, value_name = "REF")]
         base: Option<String>,
-        /// Neither read nor write the cache of the last outcome in .rescore/cache/.
+        /// Neither read nor write the caches in .rescore/cache/ (last outcome, parsed pages).
         #[arg(long, env = "RESCORE_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
         no_cache: bool,
     },
