@@ -18,6 +18,7 @@
 //! and ordered so that a reader always finds every entry the thesis file refers to.
 
 mod lines;
+pub mod pages;
 mod v1;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -39,7 +40,7 @@ pub const DIR: &str = "rescore.lock.d";
 pub const SHARDS: usize = 16;
 /// The lock format this rescore writes. Older formats are read and upgraded on the next write;
 /// newer ones are refused rather than misread.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// The lines `rescore init` puts in `.gitattributes`: git then merges the lock files by taking
 /// the lines of both sides, which the reader sorts out.
@@ -109,6 +110,24 @@ pub struct Entry {
     pub state: MaterialState,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub up: Vec<String>,
+    /// Where a claim's text is: in `state` (the default), or named by hash and page blob.
+    #[serde(skip)]
+    pub text: TextAt,
+}
+
+/// Where the text of a claim entry is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum TextAt {
+    /// In the entry's state (any entry but a claim's, a claim of a format-2 lock, or one
+    /// accepted in this run whose page could not be read).
+    #[default]
+    Held,
+    /// A claim accepted in this run, on this page (relative to the root): the lock names its
+    /// text by hash and the page by its git blob when it is written.
+    Page(PathBuf),
+    /// Named by the hash of the canonical text and, when known, the page's git blob id as
+    /// accepted (format 3). The state's `text` is empty until filled from the blob.
+    Hashed { hash: String, blob: Option<String> },
 }
 
 /// A thesis's dependencies as they are now, ready to be accepted.
@@ -310,17 +329,14 @@ impl Lock {
         let (path, text) = &self.raw[*file];
         let line = &text[range.clone()];
         let value = line.split_once('=').map(|(_, v)| v.trim()).unwrap_or("");
-        let entry: Entry = toml::from_str::<BTreeMap<String, Entry>>(&format!("e = {value}"))
-            .ok()
-            .and_then(|mut m| m.remove("e"))
-            .ok_or_else(|| {
-                let line_no = text[..range.start].matches('\n').count() as u32 + 1;
-                corrupt(
-                    path,
-                    line_no,
-                    format!("node entry {} does not parse", hex(id)),
-                )
-            })?;
+        let entry = parse_entry(value).ok_or_else(|| {
+            let line_no = text[..range.start].matches('\n').count() as u32 + 1;
+            corrupt(
+                path,
+                line_no,
+                format!("node entry {} does not parse", hex(id)),
+            )
+        })?;
         Ok(Some(entry))
     }
 
@@ -397,6 +413,36 @@ impl Lock {
         self.thesis.insert(thesis.to_string(), baseline);
     }
 
+    /// Names the text of each claim accepted in this run by hash and its page by git blob id,
+    /// and writes those blobs into the git repo's object database. A page that cannot be read
+    /// keeps its claims' text in the lock.
+    fn name_pages(&mut self, root: &Path) {
+        let mut blobs: HashMap<PathBuf, Option<String>> = HashMap::new();
+        let mut store = Vec::new();
+        for entry in self.added.values_mut() {
+            let (TextAt::Page(page), MaterialState::Claim(claim)) = (&entry.text, &entry.state)
+            else {
+                continue;
+            };
+            let blob = blobs
+                .entry(page.clone())
+                .or_insert_with(|| {
+                    let bytes = std::fs::read(root.join(page)).ok()?;
+                    let id = pages::blob_id(&bytes)?;
+                    store.push(bytes);
+                    Some(id)
+                })
+                .clone();
+            if blob.is_some() {
+                entry.text = TextAt::Hashed {
+                    hash: pages::text_hash(&claim.text),
+                    blob,
+                };
+            }
+        }
+        pages::store(root, &store);
+    }
+
     /// Drops the baselines of theses that no longer exist.
     pub fn retain_theses(&mut self, keep: impl Fn(&str) -> bool) {
         self.thesis.retain(|t, _| keep(t));
@@ -412,7 +458,7 @@ impl Lock {
 
     fn render_files(&self, keep_read: bool) -> Result<Files, Diagnostic> {
         let mut main = String::from(
-            "# rescore.lock: what each thesis was last scored against, one thesis a line; the node\n# entries are in rescore.lock.d/. Written by `rescore accept`: commit both, and let rescore edit them.\nversion = 2\n",
+            "# rescore.lock: what each thesis was last scored against, one thesis a line; the node\n# entries are in rescore.lock.d/. Written by `rescore accept`: commit both, and let rescore edit them.\nversion = 3\n",
         );
         let baselines = self.thesis.iter().chain(
             self.conflicted
@@ -456,11 +502,7 @@ impl Lock {
         for id in used {
             let line = match (self.index.get(&id), self.added.get(&id)) {
                 (Some((file, range)), _) => self.raw[*file].1[range.clone()].trim().to_string(),
-                (None, Some(entry)) => {
-                    let value = toml::Value::try_from(entry)
-                        .unwrap_or(toml::Value::Table(Default::default()));
-                    format!("{} = {}", hex(id), inline(&value))
-                }
+                (None, Some(entry)) => format!("{} = {}", hex(id), inline(&entry_value(entry))),
                 (None, None) => continue,
             };
             let shard = &mut shards[shard_of(id)];
@@ -470,6 +512,48 @@ impl Lock {
         }
         Ok(Files { main, shards })
     }
+}
+
+/// An entry as the lock writes it: a claim whose text is named by hash carries `text_hash`
+/// and `blob` in its state instead of the text.
+fn entry_value(entry: &Entry) -> toml::Value {
+    let mut value = toml::Value::try_from(entry).unwrap_or(toml::Value::Table(Default::default()));
+    if let (TextAt::Hashed { hash, blob }, Some(state)) = (
+        &entry.text,
+        value.get_mut("state").and_then(toml::Value::as_table_mut),
+    ) {
+        state.remove("text");
+        state.insert("text_hash".into(), toml::Value::String(hash.clone()));
+        if let Some(blob) = blob {
+            state.insert("blob".into(), toml::Value::String(blob.clone()));
+        }
+    }
+    value
+}
+
+/// Parses the value of an entry line, with its text in the state (format 2, or a claim whose
+/// page was unreadable at accept) or named by `text_hash` and `blob` (format 3).
+fn parse_entry(value: &str) -> Option<Entry> {
+    let mut table: toml::Table = toml::from_str(&format!("e = {value}")).ok()?;
+    let mut value = table.remove("e")?;
+    let mut text = TextAt::Held;
+    if let Some(state) = value.get_mut("state").and_then(toml::Value::as_table_mut) {
+        if let Some(hash) = state.remove("text_hash") {
+            let blob = match state.remove("blob") {
+                Some(toml::Value::String(b)) => Some(b),
+                None => None,
+                Some(_) => return None,
+            };
+            text = TextAt::Hashed {
+                hash: hash.as_str()?.to_string(),
+                blob,
+            };
+            state.insert("text".into(), toml::Value::String(String::new()));
+        }
+    }
+    let mut entry: Entry = value.try_into().ok()?;
+    entry.text = text;
+    Some(entry)
 }
 
 /// Reads the thesis lines of a format-2 lock, sorting out what a merge left: identical lines
@@ -922,6 +1006,7 @@ pub fn update_held(
         })
         .collect();
     edit(&mut lock)?;
+    lock.name_pages(root);
     let wide = lock.render_files(true)?;
     let tight = lock.render_files(false)?;
     std::fs::create_dir_all(root.join(DIR)).map_err(write_error)?;
@@ -959,6 +1044,7 @@ mod tests {
                             key: key.to_string(),
                             state: state.clone(),
                             up,
+                            text: TextAt::Held,
                         },
                     )
                 })
@@ -1119,7 +1205,7 @@ mod tests {
         let err = Lock::parse(&files).expect_err("too new");
         assert_eq!(err.code, "lock-too-new");
         assert!(
-            err.message.contains("99") && err.message.contains("1 to 2"),
+            err.message.contains("99") && err.message.contains("1 to 3"),
             "{}",
             err.message
         );

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::{git_try, TempRepo};
-use rescore::lock::{Baseline, Lock};
+use rescore::lock::{self, Baseline, Lock};
 
 const JEPA: &str = "concepts/jepa.md";
 const GWM: &str = "concepts/generative-world-models.md";
@@ -267,8 +267,8 @@ fn a_format_1_lock_is_read_and_upgraded_on_the_next_write() {
     repo.edit("theses/genie-platform.md", "score = 0.45", "score = 0.5");
     repo.ok(&["accept", "genie-platform", "--force"], 0);
     let v2 = Lock::read(repo.root()).expect("parses").expect("a lock");
-    assert_eq!(v2.version, 2);
-    assert!(repo.read_str("rescore.lock").contains("version = 2"));
+    assert_eq!(v2.version, lock::VERSION);
+    assert!(repo.read_str("rescore.lock").contains("version = 3"));
     assert!(repo.path("rescore.lock.d/0.toml").is_file());
     for (t, b) in &v1.thesis {
         if t != "genie-platform" {
@@ -284,11 +284,11 @@ fn a_newer_lock_asks_for_an_upgrade_naming_both_versions() {
     let repo = common::example_init();
     let text = repo
         .read_str("rescore.lock")
-        .replace("version = 2", "version = 3");
+        .replace("version = 3", "version = 4");
     repo.write("rescore.lock", &text);
     let (code, _, err) = repo.run(&["check"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("version 3") && err.contains("1 to 2"), "{err}");
+    assert!(err.contains("version 4") && err.contains("1 to 3"), "{err}");
     assert!(err.contains("upgrade rescore"), "{err}");
     assert!(!err.contains("git checkout"), "{err}");
 }
