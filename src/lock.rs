@@ -17,6 +17,7 @@
 //! until accepted again. Writes are atomic per file, under an exclusive lock on the repo folder,
 //! and ordered so that a reader always finds every entry the thesis file refers to.
 
+mod line;
 mod lines;
 pub mod pages;
 mod v1;
@@ -44,18 +45,28 @@ pub const VERSION: u32 = 3;
 
 /// The lines `rescore init` puts in `.gitattributes`: git then merges the lock files by taking
 /// the lines of both sides, which the reader sorts out.
-pub const GITATTRIBUTES: &str = "rescore.lock merge=union\nrescore.lock.d/*.toml merge=union\n";
+pub const GITATTRIBUTES: &str = "rescore.lock merge=union\nrescore.lock.d/* merge=union\n";
 
 /// The shard file holding entries whose tree id starts with hex digit `i`.
 pub fn shard_path(i: usize) -> PathBuf {
-    Path::new(DIR).join(format!("{i:x}.toml"))
+    Path::new(DIR).join(format!("{i:x}.lock"))
+}
+
+/// The files a lock's entries are read from: the sixteen shards, then the sixteen shards of
+/// format 2 (`N.toml`), which a lock of that format has and a write removes.
+pub fn shard_paths() -> Vec<PathBuf> {
+    (0..SHARDS)
+        .map(shard_path)
+        .chain((0..SHARDS).map(|i| Path::new(DIR).join(format!("{i:x}.toml"))))
+        .collect()
 }
 
 fn shard_of(id: TreeId) -> usize {
     (id >> 60) as usize
 }
 
-/// The lock's files as text: the thesis file and the sixteen shards (an absent shard is empty).
+/// The lock's files as text: the thesis file and the shards, in the order of [`shard_paths`]
+/// (an absent shard is empty).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Files {
     pub main: String,
@@ -154,11 +165,16 @@ fn shorten(t: &str) -> String {
     }
 }
 
-/// The tree id of an entry line `ID = { … }`, if it is one.
-fn entry_id(t: &str) -> Option<TreeId> {
+/// The tree id of an entry line of format 2 (`ID = { … }`), if it is one.
+fn toml_entry_id(t: &str) -> Option<TreeId> {
     t.split_once(" = {")
         .filter(|_| t.ends_with('}'))
         .and_then(|(id, _)| parse_hex(id.trim()))
+}
+
+/// The tree id of an entry line of either format.
+fn entry_id(t: &str) -> Option<TreeId> {
+    line::line_id(t).or_else(|| toml_entry_id(t))
 }
 
 /// A short hash naming one thesis line, for `was`.
@@ -262,7 +278,7 @@ impl Lock {
             .into_par_iter()
             .enumerate()
             .map(|(i, text)| {
-                let path = shard_path(i);
+                let path = shard_paths().swap_remove(i);
                 let mut ids = Vec::new();
                 for (n, t) in lines::content(&text) {
                     let id = entry_id(t).ok_or_else(|| {
@@ -297,9 +313,9 @@ impl Lock {
             let Some(main) = read_text(root, Path::new(FILE_NAME))? else {
                 return Ok(None);
             };
-            let shards = (0..SHARDS)
+            let shards = shard_paths()
                 .into_par_iter()
-                .map(|i| Ok(read_text(root, &shard_path(i))?.unwrap_or_default()))
+                .map(|p| Ok(read_text(root, &p)?.unwrap_or_default()))
                 .collect::<Result<Vec<String>, Diagnostic>>()?;
             tries += 1;
             let again = read_text(root, Path::new(FILE_NAME))?;
@@ -328,8 +344,7 @@ impl Lock {
         };
         let (path, text) = &self.raw[*file];
         let line = &text[range.clone()];
-        let value = line.split_once('=').map(|(_, v)| v.trim()).unwrap_or("");
-        let entry = parse_entry(value).ok_or_else(|| {
+        let entry = parse_any_entry(line).ok_or_else(|| {
             let line_no = text[..range.start].matches('\n').count() as u32 + 1;
             corrupt(
                 path,
@@ -346,6 +361,9 @@ impl Lock {
     fn up_of(&self, id: TreeId) -> Result<Vec<TreeId>, Diagnostic> {
         if let Some((file, range)) = self.index.get(&id) {
             let line = &self.raw[*file].1[range.clone()];
+            if let Some(up) = line::up_of(line).filter(|_| line::line_id(line).is_some()) {
+                return Ok(up);
+            }
             let tail = line
                 .trim_end()
                 .strip_suffix("] }")
@@ -494,15 +512,26 @@ impl Lock {
         let mut shards: Vec<String> = (0..SHARDS)
             .map(|i| {
                 format!(
-                    "# {}: node entries (tree id = key, material state, upstream tree ids) for rescore.lock.\n",
+                    "# {}: node entries for rescore.lock, one a line: tree id, kind, key, state, ^upstream tree ids (docs/format.md).\n",
                     shard_path(i).display()
                 )
             })
             .collect();
         for id in used {
             let line = match (self.index.get(&id), self.added.get(&id)) {
-                (Some((file, range)), _) => self.raw[*file].1[range.clone()].trim().to_string(),
-                (None, Some(entry)) => format!("{} = {}", hex(id), inline(&entry_value(entry))),
+                (Some((file, range)), _) => {
+                    let line = self.raw[*file].1[range.clone()].trim();
+                    if line::line_id(line).is_some() {
+                        line.to_string()
+                    } else {
+                        // An entry of format 2, written anew in this format.
+                        match self.entry(&hex(id))? {
+                            Some(e) => line::render(id, &e),
+                            None => continue,
+                        }
+                    }
+                }
+                (None, Some(entry)) => line::render(id, entry),
                 (None, None) => continue,
             };
             let shard = &mut shards[shard_of(id)];
@@ -514,46 +543,17 @@ impl Lock {
     }
 }
 
-/// An entry as the lock writes it: a claim whose text is named by hash carries `text_hash`
-/// and `blob` in its state instead of the text.
-fn entry_value(entry: &Entry) -> toml::Value {
-    let mut value = toml::Value::try_from(entry).unwrap_or(toml::Value::Table(Default::default()));
-    if let (TextAt::Hashed { hash, blob }, Some(state)) = (
-        &entry.text,
-        value.get_mut("state").and_then(toml::Value::as_table_mut),
-    ) {
-        state.remove("text");
-        state.insert("text_hash".into(), toml::Value::String(hash.clone()));
-        if let Some(blob) = blob {
-            state.insert("blob".into(), toml::Value::String(blob.clone()));
-        }
+/// Parses an entry line of either format.
+fn parse_any_entry(line: &str) -> Option<Entry> {
+    let line = line.trim();
+    if let Some((_, entry)) = line::parse(line) {
+        return Some(entry);
     }
-    value
-}
-
-/// Parses the value of an entry line, with its text in the state (format 2, or a claim whose
-/// page was unreadable at accept) or named by `text_hash` and `blob` (format 3).
-fn parse_entry(value: &str) -> Option<Entry> {
-    let mut table: toml::Table = toml::from_str(&format!("e = {value}")).ok()?;
-    let mut value = table.remove("e")?;
-    let mut text = TextAt::Held;
-    if let Some(state) = value.get_mut("state").and_then(toml::Value::as_table_mut) {
-        if let Some(hash) = state.remove("text_hash") {
-            let blob = match state.remove("blob") {
-                Some(toml::Value::String(b)) => Some(b),
-                None => None,
-                Some(_) => return None,
-            };
-            text = TextAt::Hashed {
-                hash: hash.as_str()?.to_string(),
-                blob,
-            };
-            state.insert("text".into(), toml::Value::String(String::new()));
-        }
-    }
-    let mut entry: Entry = value.try_into().ok()?;
-    entry.text = text;
-    Some(entry)
+    toml_entry_id(line)?;
+    let value = line.split_once('=').map(|(_, v)| v.trim())?;
+    toml::from_str::<BTreeMap<String, Entry>>(&format!("e = {value}"))
+        .ok()
+        .and_then(|mut m| m.remove("e"))
 }
 
 /// Reads the thesis lines of a format-2 lock, sorting out what a merge left: identical lines
@@ -572,7 +572,12 @@ fn parse_theses(main: &str) -> Result<Theses, Diagnostic> {
             .ok()
             .filter(|m| m.len() == 1)
             .and_then(|m| m.into_iter().next())
-            .filter(|(_, b)| b.against.values().all(|id| parse_hex(id).is_some()));
+            .and_then(|(thesis, mut b)| {
+                for id in b.against.values_mut() {
+                    *id = hex(tree_id(id)?);
+                }
+                Some((thesis, b))
+            });
         let Some((thesis, baseline)) = parsed else {
             return Err(corrupt(
                 path,
@@ -612,6 +617,11 @@ fn parse_theses(main: &str) -> Result<Theses, Diagnostic> {
     Ok((thesis, conflicted))
 }
 
+/// A tree id in a thesis line: base64 (format 3) or hex (format 2).
+fn tree_id(s: &str) -> Option<TreeId> {
+    line::parse_id(s).or_else(|| parse_hex(s))
+}
+
 /// One thesis's line: `ID = { score = …, was = ["…"], against = { … } }`.
 fn thesis_line(thesis: &str, b: &Baseline) -> String {
     let mut parts = vec![format!("score = {}", float(b.score))];
@@ -623,7 +633,10 @@ fn thesis_line(thesis: &str, b: &Baseline) -> String {
         let against: Vec<String> = b
             .against
             .iter()
-            .map(|(k, id)| format!("{} = {}", key(k), one_line(id)))
+            .map(|(k, id)| {
+                let id = parse_hex(id).map_or_else(|| id.clone(), line::id_text);
+                format!("{} = {}", key(k), one_line(&id))
+            })
             .collect();
         parts.push(format!("against = {{ {} }}", against.join(", ")));
     }
@@ -669,30 +682,6 @@ fn one_line(s: &str) -> String {
     serde_json::to_string(s)
         .unwrap_or_default()
         .replace('\u{7f}', "\\u007f")
-}
-
-/// A TOML value on one line (tables inline), keys in sorted order.
-fn inline(v: &toml::Value) -> String {
-    match v {
-        toml::Value::Table(t) => {
-            let mut keys: Vec<&String> = t.keys().collect();
-            keys.sort();
-            let parts: Vec<String> = keys
-                .iter()
-                .map(|k| format!("{} = {}", key(k), inline(&t[k.as_str()])))
-                .collect();
-            if parts.is_empty() {
-                "{}".into()
-            } else {
-                format!("{{ {} }}", parts.join(", "))
-            }
-        }
-        toml::Value::Array(a) => {
-            format!("[{}]", a.iter().map(inline).collect::<Vec<_>>().join(", "))
-        }
-        toml::Value::String(s) => one_line(s),
-        other => other.to_string(),
-    }
 }
 
 /// An exclusive lock on the research repo for the duration of a write. It locks the root folder
@@ -1021,6 +1010,13 @@ pub fn update_held(
             write_atomic(&root.join(shard_path(i)), text.as_bytes()).map_err(write_error)?;
         }
     }
+    // The shards of format 2, now read into these.
+    for legacy in &shard_paths()[SHARDS..] {
+        match std::fs::remove_file(root.join(legacy)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(write_error(e)),
+            _ => {}
+        }
+    }
     lock.version = VERSION;
     Ok(lock)
 }
@@ -1101,7 +1097,7 @@ mod tests {
     #[test]
     fn shared_entries_are_stored_once() {
         assert_eq!(
-            all_lines(&render(&sample())).matches("key = \"c\"").count(),
+            all_lines(&render(&sample())).matches(" concept c ").count(),
             1
         );
     }
@@ -1137,7 +1133,7 @@ mod tests {
         lock.accept("b-thesis", 0.5, &snap(&parts(), &[("c", 1)]));
         let read = Lock::parse(&render(&lock)).expect("parses");
         let again = render(&read);
-        assert!(all_lines(&again).contains("key = \"src\""));
+        assert!(all_lines(&again).contains(" source src"));
         assert_eq!(again, render(&lock));
         assert_eq!(read.up_of(1).expect("reads"), vec![2]);
     }

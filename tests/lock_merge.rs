@@ -239,7 +239,7 @@ fn init_writes_the_merge_attribute_once() {
     let attrs = repo.read_str(".gitattributes");
     assert_eq!(
         attrs,
-        "*.png binary\nrescore.lock merge=union\nrescore.lock.d/*.toml merge=union\n"
+        "*.png binary\nrescore.lock merge=union\nrescore.lock.d/* merge=union\n"
     );
     repo.ok(&["init", "--force"], 0);
     assert_eq!(repo.read_str(".gitattributes"), attrs);
@@ -269,7 +269,7 @@ fn a_format_1_lock_is_read_and_upgraded_on_the_next_write() {
     let v2 = Lock::read(repo.root()).expect("parses").expect("a lock");
     assert_eq!(v2.version, lock::VERSION);
     assert!(repo.read_str("rescore.lock").contains("version = 3"));
-    assert!(repo.path("rescore.lock.d/0.toml").is_file());
+    assert!(repo.path("rescore.lock.d/0.lock").is_file());
     for (t, b) in &v1.thesis {
         if t != "genie-platform" {
             assert_eq!(&v2.thesis[t], b, "{t}");
@@ -296,17 +296,18 @@ fn a_newer_lock_asks_for_an_upgrade_naming_both_versions() {
 #[test]
 fn a_damaged_line_is_named_with_a_way_to_keep_the_other_accepts() {
     let repo = common::example_init();
-    let shard = "rescore.lock.d/0.toml";
+    let shard = "rescore.lock.d/0.lock";
     let text = repo.read_str(shard);
     let line = text
         .lines()
-        .position(|l| l.contains(" = { key"))
+        .position(|l| !l.is_empty() && !l.starts_with('#'))
         .expect("an entry")
         + 1;
+    // A hand edit that clipped the entry's tree id.
     let damaged: String = text
         .lines()
         .enumerate()
-        .map(|(i, l)| if i + 1 == line { &l[..l.len() / 2] } else { l })
+        .map(|(i, l)| if i + 1 == line { &l[3..] } else { l })
         .collect::<Vec<_>>()
         .join("\n");
     repo.write(shard, &damaged);

@@ -27,7 +27,7 @@ fn example_in_git() -> TempRepo {
 
 fn shards(repo: &TempRepo) -> String {
     (0..16)
-        .map(|i| repo.read_str(&format!("rescore.lock.d/{i:x}.toml")))
+        .map(|i| repo.read_str(&format!("rescore.lock.d/{i:x}.lock")))
         .collect()
 }
 
@@ -43,10 +43,10 @@ fn the_lock_names_claim_text_by_hash_and_page_blob() {
         !lock.contains("hour-long coherent"),
         "claim text in the lock"
     );
-    assert!(lock.contains("text_hash = \""), "{lock}");
+    assert!(lock.contains(" h="), "{lock}");
     let blob = git(repo.root(), &["hash-object", PAGE]);
     let short = &blob.trim()[..12];
-    assert!(lock.contains(&format!("blob = \"{short}\"")), "{lock}");
+    assert!(lock.contains(&format!(" @{short}")), "{lock}");
     // accept wrote the page blob into the object database before anything was committed.
     git(repo.root(), &["cat-file", "-e", blob.trim()]);
 }
@@ -139,6 +139,8 @@ fn a_format_2_lock_is_read_and_upgraded_keeping_its_texts() {
         .expect("parses")
         .expect("a lock");
     assert_eq!(v3.version, rescore::lock::VERSION);
+    assert!(repo.path("rescore.lock.d/0.lock").is_file());
+    assert!(!repo.path("rescore.lock.d/0.toml").exists());
     for (t, b) in &v2.thesis {
         if t != "genie-platform" {
             assert_eq!(&v3.thesis[t], b, "{t}");

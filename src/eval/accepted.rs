@@ -1,7 +1,9 @@
-//! The accepted text of a claim whose entry names it by hash (lock format 3): the current text
-//! when the hash matches, else the text in the page's git blob as accepted. When neither has
+//! The accepted text (and the quantities read from it) of a claim whose entry names it by hash
+//! (lock format 3): the current text when the hash matches, else the text in the page's git
+//! blob as accepted. When neither has
 //! it, the text counts as changed, with a cause that says why and how to get it.
 
+use rescore_graph::quantity::Quantity;
 use rescore_graph::{MaterialState, Node};
 
 use super::{Cause, UNREAD};
@@ -28,19 +30,28 @@ pub fn fill(
         return;
     };
     let current = match now.map(|n| &n.state) {
-        Some(MaterialState::Claim(c)) => Some(c.text.as_str()),
+        Some(MaterialState::Claim(c)) => Some(c),
         _ => None,
     };
+    // The quantities are read from the text, so they come with it.
     let found = match current {
-        Some(t) if pages::text_hash(t) == *hash => Some(t.to_string()),
+        Some(c) if pages::text_hash(&c.text) == *hash => {
+            Some((c.text.clone(), c.quantities.clone()))
+        }
         _ => blob
             .as_deref()
             .and_then(|b| from_blob(repo, &old.key, b, hash)),
     };
     match (found, now) {
-        (Some(text), _) => claim.text = text,
+        (Some((text, quantities)), _) => {
+            claim.text = text;
+            claim.quantities = quantities;
+        }
         (None, Some(n)) => {
-            claim.text = current.unwrap_or_default().to_string();
+            if let Some(c) = current {
+                claim.text = c.text.clone();
+                claim.quantities = c.quantities.clone();
+            }
             causes.push(unavailable(&old.key, blob.as_deref(), n, via));
         }
         (None, None) => {}
@@ -50,7 +61,7 @@ pub fn fill(
 
 /// The text of claim `key` in a page blob, if the blob is in the git repo and holds that claim
 /// with that text hash.
-fn from_blob(repo: &Repo, key: &str, blob: &str, hash: &str) -> Option<String> {
+fn from_blob(repo: &Repo, key: &str, blob: &str, hash: &str) -> Option<(String, Vec<Quantity>)> {
     let (page_key, _) = key.split_once('#')?;
     // The page is parsed where it is now: its folder can decide its kind.
     let path = repo
@@ -69,7 +80,7 @@ fn from_blob(repo: &Repo, key: &str, blob: &str, hash: &str) -> Option<String> {
     page.claims
         .iter()
         .find(|c| anchor_key(&page, &c.id) == key && pages::text_hash(&c.text) == hash)
-        .map(|c| c.text.clone())
+        .map(|c| (c.text.clone(), c.quantities.clone()))
 }
 
 /// A claim whose accepted text could not be read: it counts as changed.

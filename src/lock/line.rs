@@ -1,0 +1,533 @@
+//! A node entry as one line of a format-3 shard:
+//!
+//! ```text
+//! ID KIND KEY FIELD… ^UP…
+//! ```
+//!
+//! `ID` is the tree id in URL-safe base64 (11 characters), `KIND` one of `claim`, `bench`,
+//! `concept`, `source`, `thesis`, and each `^UP` the tree id of an upstream subtree. A token
+//! holding a space, a quote or a backslash is written as a JSON string. The fields:
+//!
+//! - claim: its level, then `q=QUALIFIER`, `s=SOURCE`…, and its text either named (`h=HASH`
+//!   of the canonical text and `@BLOB`, the page's git blob id as accepted) or held
+//!   (`t=TEXT` and `n=QUANTITY`…);
+//! - bench: `n=QUANTITY`… (or `v=TEXT` for a text cell) and `s=SOURCE`…
+//!   (`empty` for a cell without numbers, `nq=QUANTITY` for a cell as format 1 read it);
+//! - concept: `st=STATUS`; source: `retracted`, `by=PAGE`; thesis: its score.
+//!
+//! A quantity is `[~]VALUE[..HIGH][:UNIT]`: `~` for approximate, `..HIGH` for a range.
+
+use std::borrow::Cow;
+
+use base64::Engine as _;
+use rescore_graph::quantity::{Quantity, Value};
+use rescore_graph::{ClaimState, MaterialState};
+
+use super::{Entry, TextAt};
+use crate::trees::{hex, parse_hex, TreeId};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// A tree id as the format-3 lock writes it.
+pub fn id_text(id: TreeId) -> String {
+    B64.encode(id.to_be_bytes())
+}
+
+/// A tree id written by [`id_text`].
+pub fn parse_id(s: &str) -> Option<TreeId> {
+    if s.len() != 11 {
+        return None;
+    }
+    let bytes: [u8; 8] = B64.decode(s).ok()?.try_into().ok()?;
+    Some(TreeId::from_be_bytes(bytes))
+}
+
+/// The tree id a line starts with, if it starts with one.
+pub fn line_id(line: &str) -> Option<TreeId> {
+    parse_id(line.split(' ').next()?)
+}
+
+/// The upstream tree ids at the end of a line, read without parsing the rest (a write walks
+/// every entry in use).
+pub fn up_of(line: &str) -> Option<Vec<TreeId>> {
+    line.rsplit(' ')
+        .take_while(|t| t.starts_with('^'))
+        .map(|t| parse_id(&t[1..]))
+        .collect::<Option<Vec<TreeId>>>()
+        .map(|mut v| {
+            v.reverse();
+            v
+        })
+}
+
+/// A value as one token: bare when it can be, else a JSON string.
+fn token(s: &str) -> Cow<'_, str> {
+    let bare = !s.is_empty()
+        && !s.starts_with(['^', '@'])
+        && tag_of(s).is_none()
+        && s.chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && c != '"' && c != '\\');
+    if bare {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(serde_json::to_string(s).unwrap_or_default())
+    }
+}
+
+/// The `tag` of a `tag=value` token, and where its value starts.
+fn tag_of(s: &str) -> Option<(&str, usize)> {
+    let end = s.find('=')?;
+    let tag = &s[..end];
+    (!tag.is_empty() && tag.bytes().all(|b| b.is_ascii_lowercase())).then_some((tag, end + 1))
+}
+
+fn num(x: f64) -> String {
+    format!("{x}")
+}
+
+fn quantity(q: &Quantity) -> String {
+    let mut s = String::new();
+    if q.approx {
+        s.push('~');
+    }
+    s.push_str(&num(q.value));
+    if let Some(h) = q.high {
+        s.push_str("..");
+        s.push_str(&num(h));
+    }
+    if let Some(u) = &q.unit {
+        s.push(':');
+        s.push_str(u);
+    }
+    s
+}
+
+fn parse_quantity(s: &str) -> Option<Quantity> {
+    let (approx, s) = match s.strip_prefix('~') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let (numbers, unit) = match s.split_once(':') {
+        Some((n, u)) => (n, Some(u.to_string())),
+        None => (s, None),
+    };
+    let (value, high) = match numbers.split_once("..") {
+        Some((v, h)) => (v.parse().ok()?, Some(h.parse().ok()?)),
+        None => (numbers.parse().ok()?, None),
+    };
+    Some(Quantity {
+        value,
+        high,
+        unit,
+        approx,
+    })
+}
+
+/// The line for an entry.
+pub fn render(id: TreeId, e: &Entry) -> String {
+    let mut t: Vec<String> = vec![id_text(id)];
+    let field = |tag: &str, v: &str| format!("{tag}={}", token(v));
+    let kind = match &e.state {
+        MaterialState::Claim(_) => "claim",
+        MaterialState::Benchmark { .. } => "bench",
+        MaterialState::Concept { .. } => "concept",
+        MaterialState::Source { .. } => "source",
+        MaterialState::Thesis { .. } => "thesis",
+    };
+    t.push(kind.into());
+    t.push(token(&e.key).into_owned());
+    match &e.state {
+        MaterialState::Claim(c) => {
+            t.push(token(&c.level).into_owned());
+            t.extend(c.qualifier.iter().map(|q| field("q", q)));
+            t.extend(c.sources.iter().map(|s| field("s", s)));
+            match &e.text {
+                TextAt::Hashed { hash, blob } => {
+                    t.push(field("h", hash));
+                    t.extend(blob.iter().map(|b| format!("@{b}")));
+                }
+                TextAt::Held | TextAt::Page(_) => {
+                    t.push(field("t", &c.text));
+                    t.extend(c.quantities.iter().map(|q| field("n", &quantity(q))));
+                }
+            }
+        }
+        MaterialState::Benchmark {
+            value: Value::Numbers { numbers },
+            sources,
+        } if !numbers.is_empty() => {
+            t.extend(numbers.iter().map(|q| field("n", &quantity(q))));
+            t.extend(sources.iter().map(|s| field("s", s)));
+        }
+        MaterialState::Benchmark {
+            value: Value::Text { text },
+            sources,
+        } => {
+            t.push(field("v", text));
+            t.extend(sources.iter().map(|s| field("s", s)));
+        }
+        MaterialState::Concept { status } => t.extend(status.iter().map(|s| field("st", s))),
+        MaterialState::Source {
+            retracted,
+            superseded_by,
+        } => {
+            if *retracted {
+                t.push("retracted".into());
+            }
+            t.extend(superseded_by.iter().map(|s| field("by", s)));
+        }
+        MaterialState::Thesis { score } => t.push(num(*score)),
+        MaterialState::Benchmark {
+            value: Value::Numbers { .. },
+            sources,
+        } => {
+            t.push("empty".into());
+            t.extend(sources.iter().map(|s| field("s", s)));
+        }
+        MaterialState::Benchmark {
+            value: Value::Quantity(q),
+            sources,
+        } => {
+            t.push(field("nq", &quantity(q)));
+            t.extend(sources.iter().map(|s| field("s", s)));
+        }
+    }
+    for u in &e.up {
+        if let Some(u) = parse_hex(u) {
+            t.push(format!("^{}", id_text(u)));
+        }
+    }
+    t.join(" ")
+}
+
+/// One token of a line: its tag (for `tag=value`), whether the value was a JSON string (a
+/// quoted value is never an up id or a blob), and the value.
+struct Token {
+    tag: Option<String>,
+    quoted: bool,
+    value: String,
+}
+
+/// Splits a line into tokens.
+fn tokens(line: &str) -> Option<Vec<Token>> {
+    let mut out = Vec::new();
+    let mut rest = line.trim();
+    while !rest.is_empty() {
+        let tag = tag_of(rest.split(char::is_whitespace).next().unwrap_or(""));
+        let (tag, start) = match tag {
+            Some((t, start)) => (Some(t.to_string()), start),
+            None => (None, 0),
+        };
+        rest = &rest[start..];
+        if rest.starts_with('"') {
+            let mut de = serde_json::Deserializer::from_str(rest).into_iter::<String>();
+            let value = de.next()?.ok()?;
+            let used = de.byte_offset();
+            out.push(Token {
+                tag,
+                quoted: true,
+                value,
+            });
+            rest = &rest[used..];
+        } else {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            out.push(Token {
+                tag,
+                quoted: false,
+                value: rest[..end].to_string(),
+            });
+            rest = &rest[end..];
+        }
+        let trimmed = rest.trim_start();
+        if trimmed.len() == rest.len() && !rest.is_empty() {
+            return None;
+        }
+        rest = trimmed;
+    }
+    Some(out)
+}
+
+/// Parses a line written by [`render`]; `None` when it is not one.
+pub fn parse(line: &str) -> Option<(TreeId, Entry)> {
+    let mut it = tokens(line)?.into_iter();
+    let plain = |t: Option<Token>| t.filter(|t| t.tag.is_none()).map(|t| t.value);
+    let id = parse_id(&plain(it.next())?)?;
+    let kind = plain(it.next())?;
+    let key = plain(it.next())?;
+    let mut positional = Vec::new();
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut up = Vec::new();
+    let mut blob = None;
+    for t in it {
+        let bare = !t.quoted && t.tag.is_none();
+        if bare && t.value.starts_with('^') {
+            up.push(hex(parse_id(&t.value[1..])?));
+        } else if !up.is_empty() {
+            return None;
+        } else if bare && t.value.starts_with('@') {
+            blob = Some(t.value[1..].to_string());
+        } else {
+            match t.tag {
+                Some(tag) => fields.push((tag, t.value)),
+                None => positional.push(t.value),
+            }
+        }
+    }
+    let all = |tag: &str| -> Vec<String> {
+        fields
+            .iter()
+            .filter(|(t, _)| t == tag)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    let one = |tag: &str| {
+        fields
+            .iter()
+            .find(|(t, _)| t == tag)
+            .map(|(_, v)| v.clone())
+    };
+    let known: &[&str] = match kind.as_str() {
+        "claim" => &["q", "s", "h", "t", "n"],
+        "bench" => &["n", "nq", "v", "s"],
+        "concept" => &["st"],
+        "source" => &["by"],
+        "thesis" => &[],
+        _ => return None,
+    };
+    if fields.iter().any(|(t, _)| !known.contains(&t.as_str())) {
+        return None;
+    }
+    let quantities = |tag: &str| -> Option<Vec<Quantity>> {
+        all(tag).iter().map(|q| parse_quantity(q)).collect()
+    };
+    let mut text = TextAt::Held;
+    let state = {
+        match kind.as_str() {
+            "claim" => {
+                let [level] = <[String; 1]>::try_from(positional).ok()?;
+                let claim_text = match (one("h"), one("t")) {
+                    (Some(hash), None) => {
+                        text = TextAt::Hashed {
+                            hash,
+                            blob: blob.take(),
+                        };
+                        String::new()
+                    }
+                    (None, Some(t)) => t,
+                    _ => return None,
+                };
+                MaterialState::Claim(ClaimState {
+                    level,
+                    qualifier: one("q"),
+                    sources: all("s"),
+                    quantities: quantities("n")?,
+                    text: claim_text,
+                })
+            }
+            "bench" => {
+                let value = match (one("v"), one("nq"), positional.as_slice()) {
+                    (Some(text), None, []) => Value::Text { text },
+                    (None, Some(q), []) => Value::Quantity(parse_quantity(&q)?),
+                    (None, None, []) => Value::Numbers {
+                        numbers: quantities("n")?,
+                    },
+                    (None, None, [e]) if e == "empty" => Value::Numbers { numbers: vec![] },
+                    _ => return None,
+                };
+                MaterialState::Benchmark {
+                    value,
+                    sources: all("s"),
+                }
+            }
+            "concept" if positional.is_empty() => MaterialState::Concept { status: one("st") },
+            "source" => {
+                let retracted = match positional.as_slice() {
+                    [] => false,
+                    [f] if f == "retracted" => true,
+                    _ => return None,
+                };
+                MaterialState::Source {
+                    retracted,
+                    superseded_by: one("by"),
+                }
+            }
+            "thesis" => {
+                let [score] = <[String; 1]>::try_from(positional).ok()?;
+                MaterialState::Thesis {
+                    score: score.parse().ok()?,
+                }
+            }
+            _ => return None,
+        }
+    };
+    if blob.is_some() {
+        return None;
+    }
+    Some((
+        id,
+        Entry {
+            key,
+            state,
+            up,
+            text,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(e: Entry) {
+        let line = render(0x0123_4567_89ab_cdef, &e);
+        let (id, back) = parse(&line).unwrap_or_else(|| panic!("does not parse: {line}"));
+        assert_eq!(id, 0x0123_4567_89ab_cdef);
+        assert_eq!(back, e, "{line}");
+        assert_eq!(line_id(&line), Some(id));
+        let up: Vec<String> = up_of(&line).expect("ups").into_iter().map(hex).collect();
+        assert_eq!(up, e.up, "{line}");
+    }
+
+    fn entry(key: &str, state: MaterialState, text: TextAt) -> Entry {
+        Entry {
+            key: key.into(),
+            state,
+            up: vec![hex(1), hex(u64::MAX)],
+            text,
+        }
+    }
+
+    #[test]
+    fn every_kind_round_trips() {
+        let q = |value, high, unit: Option<&str>, approx| Quantity {
+            value,
+            high,
+            unit: unit.map(str::to_string),
+            approx,
+        };
+        let claim = |text: &str| {
+            MaterialState::Claim(ClaimState {
+                level: "strong".into(),
+                qualifier: Some("two labs, \"small\" set".into()),
+                sources: vec!["a b".into(), "s1".into()],
+                quantities: vec![
+                    q(65.0, Some(80.0), Some("%"), true),
+                    q(1e-7, None, None, false),
+                ],
+                text: text.into(),
+            })
+        };
+        round_trip(entry(
+            "c#k",
+            claim("Latent \\ planning\n\"wins\""),
+            TextAt::Held,
+        ));
+        round_trip(entry(
+            "c#k",
+            MaterialState::Claim(ClaimState {
+                level: "weak".into(),
+                qualifier: None,
+                sources: vec![],
+                quantities: vec![],
+                text: String::new(),
+            }),
+            TextAt::Hashed {
+                hash: "0123456789ab".into(),
+                blob: Some("ce013625030b".into()),
+            },
+        ));
+        round_trip(entry(
+            "p#row@sys",
+            MaterialState::Benchmark {
+                value: Value::Numbers {
+                    numbers: vec![
+                        q(11e9, None, Some("parameter"), false),
+                        q(-2.5, None, Some("a:b c"), false),
+                    ],
+                },
+                sources: vec!["genie-3".into()],
+            },
+            TextAt::Held,
+        ));
+        round_trip(entry(
+            "p#row",
+            MaterialState::Benchmark {
+                value: Value::Text {
+                    text: "a few minutes".into(),
+                },
+                sources: vec![],
+            },
+            TextAt::Held,
+        ));
+        round_trip(entry(
+            "p#row",
+            MaterialState::Benchmark {
+                value: Value::Quantity(q(720.0, None, Some("p"), false)),
+                sources: vec![],
+            },
+            TextAt::Held,
+        ));
+        round_trip(entry(
+            "p#row",
+            MaterialState::Benchmark {
+                value: Value::Numbers { numbers: vec![] },
+                sources: vec!["s".into()],
+            },
+            TextAt::Held,
+        ));
+        round_trip(entry(
+            "jepa",
+            MaterialState::Concept {
+                status: Some("active".into()),
+            },
+            TextAt::Held,
+        ));
+        round_trip(entry(
+            "jepa",
+            MaterialState::Concept { status: None },
+            TextAt::Held,
+        ));
+        round_trip(entry(
+            "^odd key",
+            MaterialState::Source {
+                retracted: true,
+                superseded_by: Some("new".into()),
+            },
+            TextAt::Held,
+        ));
+        round_trip(entry(
+            "t",
+            MaterialState::Thesis { score: 0.45 },
+            TextAt::Held,
+        ));
+    }
+
+    #[test]
+    fn damaged_lines_do_not_parse() {
+        for bad in [
+            "",
+            "AAAAAAAAAAA",
+            "AAAAAAAAAAA claim",
+            "AAAAAAAAAAA claim k",
+            "AAAAAAAAAAA claim k strong",
+            "AAAAAAAAAAA claim k strong h=1 t=x",
+            "AAAAAAAAAAA widget k",
+            "AAAAAAAAAAA concept k zz=1",
+            "AAAAAAAAAAA concept k ^AAAAAAAAAAA st=x",
+            "AAAAAAAAAAA concept k ^short",
+            "AAAAAAAAAAA thesis k high",
+            "AAAAAAAAAAA concept \"k",
+            "AAAAAAAAAAA concept \"k\"x",
+            "AAAAAAAAAAA concept k @ce013625030b",
+        ] {
+            assert!(parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ids_are_eleven_characters() {
+        assert_eq!(id_text(0), "AAAAAAAAAAA");
+        assert_eq!(parse_id(&id_text(u64::MAX)), Some(u64::MAX));
+        assert_eq!(parse_id("AAAA"), None);
+    }
+}
