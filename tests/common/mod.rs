@@ -225,13 +225,18 @@ pub fn git_try(dir: &Path, args: &[&str]) -> (bool, String) {
 
 /// A research repo loaded in memory from (path, text) pages, with the default settings.
 pub fn load_pages(pages: &[(PathBuf, String)]) -> rescore::load::Repo {
+    load_pages_at(Path::new("."), pages)
+}
+
+/// `load_pages` for a repo rooted at `root` (where `check` would look for its git repo).
+pub fn load_pages_at(root: &Path, pages: &[(PathBuf, String)]) -> rescore::load::Repo {
     let (config, rules) =
         rescore::load::settings(None, &|_| None).unwrap_or_else(|d| panic!("settings: {d:?}"));
     let files = pages
         .iter()
         .map(|(p, t)| (p.clone(), Ok(t.clone())))
         .collect();
-    rescore::load::build(PathBuf::from("."), config, rules, files)
+    rescore::load::build(root.to_path_buf(), config, rules, files)
 }
 
 /// A page's text with its backlinks block (and the blank line before it) taken out, as the
