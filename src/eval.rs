@@ -664,7 +664,9 @@ pub fn baseline(repo: &Repo, trees: &Trees, lock: &Lock, thesis: NodeIx) -> Snap
             continue;
         }
         let kids = trees::children(g, ix);
-        let up = kids.iter().map(|&k| hex(trees.id(g, k))).collect();
+        // In tree id order, as the lock reads a page's line back.
+        let mut up: Vec<String> = kids.iter().map(|&k| hex(trees.id(g, k))).collect();
+        up.sort();
         let n = g.node(ix);
         let text = match (&n.state, repo.page_of(n.loc)) {
             (MaterialState::Claim(_), Some(page)) => TextAt::Page(page.path.clone()),

@@ -22,7 +22,7 @@ mod lines;
 pub mod pages;
 mod v1;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::io::Write as _;
 use std::ops::Range;
@@ -172,9 +172,9 @@ fn toml_entry_id(t: &str) -> Option<TreeId> {
         .and_then(|(id, _)| parse_hex(id.trim()))
 }
 
-/// The tree id of an entry line of either format.
-fn entry_id(t: &str) -> Option<TreeId> {
-    line::line_id(t).or_else(|| toml_entry_id(t))
+/// The tree ids of the entries on a line of either format.
+fn entry_ids(t: &str) -> Option<Vec<TreeId>> {
+    line::line_ids(t).or_else(|| toml_entry_id(t).map(|id| vec![id]))
 }
 
 /// A short hash naming one thesis line, for `was`.
@@ -281,11 +281,11 @@ impl Lock {
                 let path = shard_paths().swap_remove(i);
                 let mut ids = Vec::new();
                 for (n, t) in lines::content(&text) {
-                    let id = entry_id(t).ok_or_else(|| {
+                    let line_ids = entry_ids(t).ok_or_else(|| {
                         corrupt(&path, n, format!("not a node entry: `{}`", shorten(t)))
                     })?;
                     let start = t.as_ptr() as usize - text.as_ptr() as usize;
-                    ids.push((id, start..start + t.len()));
+                    ids.extend(line_ids.into_iter().map(|id| (id, start..start + t.len())));
                 }
                 Ok((path, text, ids))
             })
@@ -325,6 +325,17 @@ impl Lock {
         }
     }
 
+    /// The line (trimmed) an entry read from disk is on.
+    fn raw_line(&self, id: TreeId) -> Option<&str> {
+        let (file, range) = self.index.get(&id)?;
+        Some(self.raw[*file].1[range.clone()].trim())
+    }
+
+    /// The entry for a tree id, added in this run or read.
+    fn entry_of(&self, id: TreeId) -> Result<Option<Entry>, Diagnostic> {
+        self.entry(&hex(id))
+    }
+
     /// Whether the lock holds an entry for this tree id.
     pub fn has(&self, id: TreeId) -> bool {
         self.index.contains_key(&id) || self.added.contains_key(&id)
@@ -344,7 +355,7 @@ impl Lock {
         };
         let (path, text) = &self.raw[*file];
         let line = &text[range.clone()];
-        let entry = parse_any_entry(line).ok_or_else(|| {
+        let entry = parse_any_entry(line, id).ok_or_else(|| {
             let line_no = text[..range.start].matches('\n').count() as u32 + 1;
             corrupt(
                 path,
@@ -361,7 +372,7 @@ impl Lock {
     fn up_of(&self, id: TreeId) -> Result<Vec<TreeId>, Diagnostic> {
         if let Some((file, range)) = self.index.get(&id) {
             let line = &self.raw[*file].1[range.clone()];
-            if let Some(up) = line::up_of(line).filter(|_| line::line_id(line).is_some()) {
+            if let Some(up) = line::up_of(line, id) {
                 return Ok(up);
             }
             let tail = line
@@ -517,23 +528,55 @@ impl Lock {
                 )
             })
             .collect();
-        for id in used {
-            let line = match (self.index.get(&id), self.added.get(&id)) {
-                (Some((file, range)), _) => {
-                    let line = self.raw[*file].1[range.clone()].trim();
-                    if line::line_id(line).is_some() {
-                        line.to_string()
-                    } else {
-                        // An entry of format 2, written anew in this format.
-                        match self.entry(&hex(id))? {
-                            Some(e) => line::render(id, &e),
-                            None => continue,
-                        }
+        let mut lines: Vec<(TreeId, String)> = Vec::new();
+        // A used concept's line holds the claims and rows of its page; what no such line holds
+        // gets a line of its own.
+        let mut covered: HashSet<TreeId> = HashSet::new();
+        for &id in &used {
+            if let Some(line) = self.raw_line(id) {
+                if line::line_id(line) == Some(id) && line.split(' ').nth(1) == Some("concept") {
+                    covered.extend(line::line_ids(line).unwrap_or_default());
+                    lines.push((id, line.to_string()));
+                }
+                if line::line_id(line).is_some() {
+                    continue;
+                }
+            }
+            let Some(e) = self.entry_of(id)? else {
+                continue;
+            };
+            if !matches!(e.state, MaterialState::Concept { .. }) {
+                continue;
+            }
+            let page = format!("{}#", e.key);
+            let mut kids = Vec::new();
+            for up in e.up.iter().filter_map(|u| parse_hex(u)) {
+                if let Some(kid) = self.entry_of(up)?.filter(|k| k.key.starts_with(&page)) {
+                    kids.push((up, kid));
+                }
+            }
+            let refs: Vec<(TreeId, &Entry)> = kids.iter().map(|(i, k)| (*i, k)).collect();
+            covered.insert(id);
+            covered.extend(kids.iter().map(|(i, _)| *i));
+            lines.push((id, line::render_page(id, &e, &refs)));
+        }
+        for &id in &used {
+            if covered.contains(&id) {
+                continue;
+            }
+            match self.raw_line(id) {
+                Some(line) if line::line_ids(line).is_some_and(|ids| ids == [id]) => {
+                    lines.push((id, line.to_string()))
+                }
+                _ => {
+                    if let Some(e) = self.entry_of(id)? {
+                        lines.push((id, line::render(id, &e)));
                     }
                 }
-                (None, Some(entry)) => line::render(id, entry),
-                (None, None) => continue,
-            };
+            }
+        }
+        lines.sort_unstable_by_key(|(id, _)| *id);
+        for (id, line) in lines {
             let shard = &mut shards[shard_of(id)];
             shard.push('\n');
             shard.push_str(&line);
@@ -543,11 +586,11 @@ impl Lock {
     }
 }
 
-/// Parses an entry line of either format.
-fn parse_any_entry(line: &str) -> Option<Entry> {
+/// Parses entry `id` of a line of either format.
+fn parse_any_entry(line: &str, id: TreeId) -> Option<Entry> {
     let line = line.trim();
-    if let Some((_, entry)) = line::parse(line) {
-        return Some(entry);
+    if let Some(entries) = line::parse(line) {
+        return entries.into_iter().find(|(i, _)| *i == id).map(|(_, e)| e);
     }
     toml_entry_id(line)?;
     let value = line.split_once('=').map(|(_, v)| v.trim())?;

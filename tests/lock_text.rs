@@ -20,7 +20,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 /// The example in a fresh git repo (nothing committed), after `rescore init`.
 fn example_in_git() -> TempRepo {
     let repo = common::example();
-    git(repo.root(), &["init", "-q"]);
+    assert!(repo.path(".git").is_dir());
     repo.ok(&["init"], 0);
     repo
 }
@@ -105,7 +105,9 @@ fn a_shallow_clone_without_the_accepted_page_counts_the_change_and_says_how_to_f
 
 #[test]
 fn outside_git_a_changed_claim_text_counts_and_an_unchanged_one_needs_nothing() {
-    let repo = common::example_init();
+    let repo = common::example();
+    std::fs::remove_dir_all(repo.path(".git")).expect("no longer a git repo");
+    repo.ok(&["init"], 0);
     // Unchanged canonical text needs no blob: a reflowed line stays clean.
     repo.edit(
         PAGE,

@@ -42,22 +42,46 @@ pub fn parse_id(s: &str) -> Option<TreeId> {
     Some(TreeId::from_be_bytes(bytes))
 }
 
+/// Separates the entries of a page line.
+const SEP: &str = " | ";
+
 /// The tree id a line starts with, if it starts with one.
 pub fn line_id(line: &str) -> Option<TreeId> {
     parse_id(line.split(' ').next()?)
 }
 
-/// The upstream tree ids at the end of a line, read without parsing the rest (a write walks
-/// every entry in use).
-pub fn up_of(line: &str) -> Option<Vec<TreeId>> {
-    line.rsplit(' ')
+/// The tree ids of every entry of a line (one, or a page's), if it is a line of this format.
+pub fn line_ids(line: &str) -> Option<Vec<TreeId>> {
+    line.split(SEP).map(line_id).collect()
+}
+
+/// The upstream tree ids of entry `id` of a line, read without parsing the rest (a write walks
+/// every entry in use): its `^` ids, and for the page's own entry, the entries after it.
+pub fn up_of(line: &str, id: TreeId) -> Option<Vec<TreeId>> {
+    let mut segments = line.split(SEP);
+    let head = segments.next()?;
+    let mut found = None;
+    let mut kids = Vec::new();
+    for seg in std::iter::once(head).chain(segments.by_ref()) {
+        let seg_id = line_id(seg)?;
+        if seg_id == id && found.is_none() {
+            found = Some(seg);
+        }
+        if seg.as_ptr() != head.as_ptr() {
+            kids.push(seg_id);
+        }
+    }
+    let seg = found?;
+    let mut up = seg
+        .rsplit(' ')
         .take_while(|t| t.starts_with('^'))
         .map(|t| parse_id(&t[1..]))
-        .collect::<Option<Vec<TreeId>>>()
-        .map(|mut v| {
-            v.reverse();
-            v
-        })
+        .collect::<Option<Vec<TreeId>>>()?;
+    if seg.as_ptr() == head.as_ptr() {
+        up.extend(kids);
+    }
+    up.sort_unstable();
+    Some(up)
 }
 
 /// A value as one token: bare when it can be, else a JSON string.
@@ -66,11 +90,16 @@ fn token(s: &str) -> Cow<'_, str> {
         && !s.starts_with(['^', '@'])
         && tag_of(s).is_none()
         && s.chars()
-            .all(|c| !c.is_whitespace() && !c.is_control() && c != '"' && c != '\\');
+            .all(|c| !c.is_whitespace() && !c.is_control() && c != '"' && c != '\\' && c != '|');
     if bare {
         Cow::Borrowed(s)
     } else {
-        Cow::Owned(serde_json::to_string(s).unwrap_or_default())
+        // No `|` is left bare anywhere, so ` | ` always separates entries of a page line.
+        Cow::Owned(
+            serde_json::to_string(s)
+                .unwrap_or_default()
+                .replace('|', "\\u007c"),
+        )
     }
 }
 
@@ -123,8 +152,38 @@ fn parse_quantity(s: &str) -> Option<Quantity> {
     })
 }
 
-/// The line for an entry.
+/// The line for an entry on its own.
 pub fn render(id: TreeId, e: &Entry) -> String {
+    segment(id, e, &e.key, &e.up, None)
+}
+
+/// The line for a concept and the claims and rows of its page (`kids`, each with a key
+/// `KEY#anchor` and listed in the concept's `up`): one line per version of the page, each kid
+/// written after ` | ` with its key as `#anchor`, and a blob written once for the kids after
+/// it that share it.
+pub fn render_page(id: TreeId, e: &Entry, kids: &[(TreeId, &Entry)]) -> String {
+    let embedded: Vec<String> = kids.iter().map(|(k, _)| hex(*k)).collect();
+    let up: Vec<String> =
+        e.up.iter()
+            .filter(|u| !embedded.contains(u))
+            .cloned()
+            .collect();
+    let mut line = segment(id, e, &e.key, &up, None);
+    let mut blob: Option<&str> = None;
+    for (kid, k) in kids {
+        let anchor = k.key.strip_prefix(&e.key).unwrap_or(&k.key);
+        line.push_str(SEP);
+        line.push_str(&segment(*kid, k, anchor, &k.up, blob));
+        if let TextAt::Hashed { blob: Some(b), .. } = &k.text {
+            blob = Some(b);
+        }
+    }
+    line
+}
+
+/// One entry's tokens: its key as written (`#anchor` in a page line), its upstream ids, and
+/// the blob it may leave out (the one before it in its page line).
+fn segment(id: TreeId, e: &Entry, key: &str, up: &[String], inherited: Option<&str>) -> String {
     let mut t: Vec<String> = vec![id_text(id)];
     let field = |tag: &str, v: &str| format!("{tag}={}", token(v));
     let kind = match &e.state {
@@ -135,7 +194,7 @@ pub fn render(id: TreeId, e: &Entry) -> String {
         MaterialState::Thesis { .. } => "thesis",
     };
     t.push(kind.into());
-    t.push(token(&e.key).into_owned());
+    t.push(token(key).into_owned());
     match &e.state {
         MaterialState::Claim(c) => {
             t.push(token(&c.level).into_owned());
@@ -144,7 +203,9 @@ pub fn render(id: TreeId, e: &Entry) -> String {
             match &e.text {
                 TextAt::Hashed { hash, blob } => {
                     t.push(field("h", hash));
-                    t.extend(blob.iter().map(|b| format!("@{b}")));
+                    if blob.as_deref() != inherited {
+                        t.extend(blob.iter().map(|b| format!("@{b}")));
+                    }
                 }
                 TextAt::Held | TextAt::Page(_) => {
                     t.push(field("t", &c.text));
@@ -192,7 +253,7 @@ pub fn render(id: TreeId, e: &Entry) -> String {
             t.extend(sources.iter().map(|s| field("s", s)));
         }
     }
-    for u in &e.up {
+    for u in up {
         if let Some(u) = parse_hex(u) {
             t.push(format!("^{}", id_text(u)));
         }
@@ -247,13 +308,45 @@ fn tokens(line: &str) -> Option<Vec<Token>> {
     Some(out)
 }
 
-/// Parses a line written by [`render`]; `None` when it is not one.
-pub fn parse(line: &str) -> Option<(TreeId, Entry)> {
-    let mut it = tokens(line)?.into_iter();
+/// Parses a line written by [`render`] or [`render_page`]: each entry it holds, the page's
+/// own first; `None` when it is not such a line.
+pub fn parse(line: &str) -> Option<Vec<(TreeId, Entry)>> {
+    let mut segments = line.split(SEP);
+    let (id, mut head) = parse_segment(segments.next()?, None, None)?;
+    let mut blob = None;
+    let mut out = Vec::new();
+    for seg in segments {
+        let (kid, e) = parse_segment(seg, Some(&head.key), blob.clone())?;
+        if let TextAt::Hashed { blob: b, .. } = &e.text {
+            blob = b.clone();
+        }
+        head.up.push(hex(kid));
+        out.push((kid, e));
+    }
+    if !out.is_empty() {
+        head.up.sort();
+    }
+    out.insert(0, (id, head));
+    Some(out)
+}
+
+/// Parses one entry of a line; in a page line (`page` is its key) the key is written as
+/// `#anchor`, and a claim without a blob has the one before it.
+fn parse_segment(
+    seg: &str,
+    page: Option<&str>,
+    inherited: Option<String>,
+) -> Option<(TreeId, Entry)> {
+    let mut it = tokens(seg)?.into_iter();
     let plain = |t: Option<Token>| t.filter(|t| t.tag.is_none()).map(|t| t.value);
     let id = parse_id(&plain(it.next())?)?;
     let kind = plain(it.next())?;
     let key = plain(it.next())?;
+    let key = match page {
+        Some(p) if key.starts_with('#') => format!("{p}{key}"),
+        Some(_) => return None,
+        None => key,
+    };
     let mut positional = Vec::new();
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut up = Vec::new();
@@ -309,7 +402,7 @@ pub fn parse(line: &str) -> Option<(TreeId, Entry)> {
                     (Some(hash), None) => {
                         text = TextAt::Hashed {
                             hash,
-                            blob: blob.take(),
+                            blob: blob.take().or(inherited),
                         };
                         String::new()
                     }
@@ -380,11 +473,14 @@ mod tests {
 
     fn round_trip(e: Entry) {
         let line = render(0x0123_4567_89ab_cdef, &e);
-        let (id, back) = parse(&line).unwrap_or_else(|| panic!("does not parse: {line}"));
-        assert_eq!(id, 0x0123_4567_89ab_cdef);
-        assert_eq!(back, e, "{line}");
-        assert_eq!(line_id(&line), Some(id));
-        let up: Vec<String> = up_of(&line).expect("ups").into_iter().map(hex).collect();
+        let back = parse(&line).unwrap_or_else(|| panic!("does not parse: {line}"));
+        assert_eq!(back, vec![(0x0123_4567_89ab_cdef, e.clone())], "{line}");
+        assert_eq!(line_ids(&line), Some(vec![0x0123_4567_89ab_cdef]));
+        let up: Vec<String> = up_of(&line, 0x0123_4567_89ab_cdef)
+            .expect("ups")
+            .into_iter()
+            .map(hex)
+            .collect();
         assert_eq!(up, e.up, "{line}");
     }
 
@@ -503,6 +599,51 @@ mod tests {
     }
 
     #[test]
+    fn a_page_line_holds_its_claims_and_rows() {
+        let claim = |text: &str, blob: &str| Entry {
+            key: format!("c#{text}"),
+            state: MaterialState::Claim(ClaimState {
+                level: "strong".into(),
+                qualifier: None,
+                sources: vec!["s".into()],
+                quantities: vec![],
+                text: String::new(),
+            }),
+            up: vec![hex(9)],
+            text: TextAt::Hashed {
+                hash: "0123456789ab".into(),
+                blob: Some(blob.into()),
+            },
+        };
+        let (a, b, c) = (
+            claim("a|b", "aaaaaaaaaaaa"),
+            claim("k", "aaaaaaaaaaaa"),
+            claim("m", "bbbbbbbbbbbb"),
+        );
+        let concept = Entry {
+            key: "c".into(),
+            state: MaterialState::Concept {
+                status: Some("x".into()),
+            },
+            up: vec![hex(1), hex(2), hex(3), hex(7)],
+            text: TextAt::Held,
+        };
+        let line = render_page(5, &concept, &[(1, &a), (2, &b), (3, &c)]);
+        assert_eq!(line.matches(" | ").count(), 3, "{line}");
+        assert_eq!(
+            line.matches('@').count(),
+            2,
+            "one blob for the two claims that share it: {line}"
+        );
+        assert!(line.contains(" #k "), "{line}");
+        let back = parse(&line).expect("parses");
+        assert_eq!(back, vec![(5, concept), (1, a), (2, b), (3, c)]);
+        assert_eq!(line_ids(&line), Some(vec![5, 1, 2, 3]));
+        assert_eq!(up_of(&line, 5), Some(vec![1, 2, 3, 7]));
+        assert_eq!(up_of(&line, 2), Some(vec![9]));
+    }
+
+    #[test]
     fn damaged_lines_do_not_parse() {
         for bad in [
             "",
@@ -519,6 +660,8 @@ mod tests {
             "AAAAAAAAAAA concept \"k",
             "AAAAAAAAAAA concept \"k\"x",
             "AAAAAAAAAAA concept k @ce013625030b",
+            "AAAAAAAAAAA concept k | AAAAAAAAAAB concept k2",
+            "AAAAAAAAAAA concept k | garbage",
         ] {
             assert!(parse(bad).is_none(), "{bad}");
         }

@@ -105,7 +105,15 @@ pub fn example() -> TempRepo {
         .tempdir()
         .expect("tempdir");
     copy_example(dir.path());
+    git_init(dir.path());
     TempRepo { dir }
+}
+
+/// Makes `dir` a git repo, as a research repo is: the lock names a claim's accepted text by its
+/// page's git blob, and `check` reads it from there.
+pub fn git_init(dir: &Path) {
+    let (ok, out) = git_try(dir, &["init", "-q"]);
+    assert!(ok, "git init: {out}");
 }
 
 /// Copies the example research repo without its shipped lock, so each test sets its own
@@ -130,6 +138,7 @@ pub fn tiny(files: &[(&str, &str)]) -> TempRepo {
         .prefix("rescore-test-")
         .tempdir()
         .expect("tempdir");
+    git_init(dir.path());
     let repo = TempRepo { dir };
     for (rel, text) in files {
         repo.write(rel, text);
@@ -189,7 +198,9 @@ pub fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
             let entry = entry.expect("entry");
             let p = entry.path();
             if entry.file_type().expect("type").is_dir() {
-                walk(root, &p, out);
+                if entry.file_name() != ".git" {
+                    walk(root, &p, out);
+                }
             } else {
                 let rel = p.strip_prefix(root).expect("below root").to_path_buf();
                 out.insert(rel, std::fs::read(&p).expect("read"));
