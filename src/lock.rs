@@ -4,10 +4,13 @@
 //! - `rescore.lock` holds one line per accepted thesis (its score and the tree id of each direct
 //!   dependency), with a blank line between theses, so accepting one thesis changes only its own
 //!   line and two branches that accepted different theses never touch neighbouring lines.
-//! - `rescore.lock.d/0.toml` … `f.toml` hold the node entries, content-addressed by tree id and
-//!   sharded by the id's first hex digit: a shared state is stored once, and an entry's line is
-//!   the same on every branch that holds it. All sixteen files always exist, so no merge sees a
-//!   shard added on one side and deleted on the other.
+//! - `rescore.lock.d/0.lock` … `f.lock` hold the node entries ([`line`]), content-addressed by
+//!   tree id and sharded by the id's first hex digit: a shared state is stored once, and an
+//!   entry's line is the same on every branch that holds it. A concept's line holds the claims
+//!   and rows of its page. All sixteen files always exist, so no merge sees a shard added on one
+//!   side and deleted on the other.
+//! - A claim's text is named by hash and by its page's git blob ([`pages`]), not held: it is
+//!   most of what the lock would otherwise be.
 //!
 //! `rescore init` marks these files `merge=union` in `.gitattributes`; whatever git leaves (a
 //! union of both sides, or conflict markers when the attribute is missing), the reader takes

@@ -112,7 +112,7 @@ pub fn example() -> TempRepo {
 /// Makes `dir` a git repo, as a research repo is: the lock names a claim's accepted text by its
 /// page's git blob, and `check` reads it from there.
 pub fn git_init(dir: &Path) {
-    let (ok, out) = git_try(dir, &["init", "-q"]);
+    let (ok, out) = git_try(dir, &["init", "-q", "-b", "main"]);
     assert!(ok, "git init: {out}");
 }
 
@@ -138,11 +138,17 @@ pub fn tiny(files: &[(&str, &str)]) -> TempRepo {
         .prefix("rescore-test-")
         .tempdir()
         .expect("tempdir");
-    git_init(dir.path());
     let repo = TempRepo { dir };
     for (rel, text) in files {
         repo.write(rel, text);
     }
+    repo
+}
+
+/// `tiny` in a git repo, where `check` reads the accepted text of a reworded claim back.
+pub fn tiny_git(files: &[(&str, &str)]) -> TempRepo {
+    let repo = tiny(files);
+    git_init(repo.root());
     repo
 }
 
