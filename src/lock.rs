@@ -446,9 +446,13 @@ impl Lock {
     }
 
     /// Names the text of each claim accepted in this run by hash and its page by git blob id,
-    /// and writes those blobs into the git repo's object database. A page that cannot be read
-    /// keeps its claims' text in the lock.
+    /// and writes those blobs into the git repo's object database. Outside a git repo, and for
+    /// a page that cannot be read, the claims' text stays in the lock: there is nowhere else to
+    /// read it back from (and no git host to keep the lock small for).
     fn name_pages(&mut self, root: &Path) {
+        if !pages::in_git(root) {
+            return;
+        }
         let mut blobs: HashMap<PathBuf, Option<String>> = HashMap::new();
         let mut store = Vec::new();
         for entry in self.added.values_mut() {

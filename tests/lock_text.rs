@@ -104,10 +104,9 @@ fn a_shallow_clone_without_the_accepted_page_counts_the_change_and_says_how_to_f
 }
 
 #[test]
-fn outside_git_a_changed_claim_text_counts_and_an_unchanged_one_needs_nothing() {
-    let repo = common::example();
+fn where_the_git_repo_is_gone_a_changed_claim_text_counts_and_an_unchanged_one_needs_nothing() {
+    let repo = example_in_git();
     std::fs::remove_dir_all(repo.path(".git")).expect("no longer a git repo");
-    repo.ok(&["init"], 0);
     // Unchanged canonical text needs no blob: a reflowed line stays clean.
     repo.edit(
         PAGE,
@@ -123,6 +122,19 @@ fn outside_git_a_changed_claim_text_counts_and_an_unchanged_one_needs_nothing() 
         "{out}"
     );
     assert!(!out.contains(EXACT), "{out}");
+}
+
+#[test]
+fn outside_git_the_lock_holds_claim_text_and_causes_stay_exact() {
+    let repo = common::example();
+    std::fs::remove_dir_all(repo.path(".git")).expect("no longer a git repo");
+    repo.ok(&["init"], 0);
+    let lock = shards(&repo);
+    assert!(lock.contains("hour-long coherent simulation"), "{lock}");
+    assert!(!lock.contains(" h="), "{lock}");
+    reword(&repo);
+    let out = repo.ok(&["check"], 1);
+    assert!(out.contains(EXACT), "{out}");
 }
 
 #[test]

@@ -21,6 +21,11 @@ pub fn blob_id(bytes: &[u8]) -> Option<String> {
     Some(id.to_hex_with_len(BLOB_DIGITS).to_string())
 }
 
+/// Whether `root` is in a git repo.
+pub fn in_git(root: &Path) -> bool {
+    gix::discover(root).is_ok()
+}
+
 /// Writes page bytes into the object database of the git repo holding `root`, when there is
 /// one; the lock names them, and a later `check` reads a claim's accepted text from them.
 pub fn store(root: &Path, pages: &[Vec<u8>]) {
