@@ -9,6 +9,9 @@
 //! joined by `+`; in the texts `\n` is a line break. The first line of a text is the claim's
 //! first paragraph; further lines go below its Evidence line, inside the list item.
 
+// `lock::update` takes an edit that can fail with a diagnostic, which is large.
+#![allow(clippy::result_large_err)]
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
