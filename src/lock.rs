@@ -358,7 +358,7 @@ impl Lock {
         };
         let (path, text) = &self.raw[*file];
         let line = &text[range.clone()];
-        let entry = parse_any_entry(line, id).ok_or_else(|| {
+        let (mut entry, implied) = parse_any_entry(line, id).ok_or_else(|| {
             let line_no = text[..range.start].matches('\n').count() as u32 + 1;
             corrupt(
                 path,
@@ -366,7 +366,39 @@ impl Lock {
                 format!("node entry {} does not parse", hex(id)),
             )
         })?;
+        if implied {
+            let keys = self.up_keys(&entry)?;
+            if let Some(sources) = sources_mut(&mut entry.state) {
+                *sources = keys.unwrap_or_default();
+            }
+        }
         Ok(Some(entry))
+    }
+
+    /// The keys of an entry's upstream entries, sorted and without repeats (what a claim's or
+    /// row's sources are when its line leaves them out); `None` when one is missing.
+    fn up_keys(&self, e: &Entry) -> Result<Option<Vec<String>>, Diagnostic> {
+        let mut keys = Vec::with_capacity(e.up.len());
+        for up in &e.up {
+            match self.entry(up)? {
+                Some(u) => keys.push(u.key),
+                None => return Ok(None),
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        Ok(Some(keys))
+    }
+
+    /// Whether a claim's or row's sources are the keys of its upstream entries, so its line
+    /// can leave them out.
+    fn sources_implied(&self, e: &Entry) -> Result<bool, Diagnostic> {
+        let sources = match &e.state {
+            MaterialState::Claim(c) => &c.sources,
+            MaterialState::Benchmark { sources, .. } => sources,
+            _ => return Ok(false),
+        };
+        Ok(self.up_keys(e)?.as_ref() == Some(sources))
     }
 
     /// The upstream tree ids of an entry. Read off the end of its line where it has the shape
@@ -558,13 +590,24 @@ impl Lock {
             let page = format!("{}#", e.key);
             let mut kids = Vec::new();
             for up in e.up.iter().filter_map(|u| parse_hex(u)) {
-                if let Some(kid) = self.entry_of(up)?.filter(|k| k.key.starts_with(&page)) {
-                    kids.push((up, kid));
+                let kid = self.entry_of(up)?.filter(|k| {
+                    k.key.starts_with(&page)
+                        && matches!(
+                            k.state,
+                            MaterialState::Claim(_) | MaterialState::Benchmark { .. }
+                        )
+                });
+                if let Some(kid) = kid {
+                    let implied = self.sources_implied(&kid)?;
+                    kids.push((up, kid, implied));
                 }
             }
-            let refs: Vec<(TreeId, &Entry)> = kids.iter().map(|(i, k)| (*i, k)).collect();
+            let refs: Vec<(TreeId, &Entry, bool)> = kids
+                .iter()
+                .map(|(i, k, implied)| (*i, k, *implied))
+                .collect();
             covered.insert(id);
-            covered.extend(kids.iter().map(|(i, _)| *i));
+            covered.extend(kids.iter().map(|(i, _, _)| *i));
             lines.push((id, line::render_page(id, &e, &refs)));
         }
         for &id in &used {
@@ -577,7 +620,8 @@ impl Lock {
                 }
                 _ => {
                     if let Some(e) = self.entry_of(id)? {
-                        lines.push((id, line::render(id, &e)));
+                        let implied = self.sources_implied(&e)?;
+                        lines.push((id, line::render(id, &e, implied)));
                     }
                 }
             }
@@ -593,17 +637,31 @@ impl Lock {
     }
 }
 
-/// Parses entry `id` of a line of either format.
-fn parse_any_entry(line: &str, id: TreeId) -> Option<Entry> {
+/// Parses entry `id` of a line of either format, and whether its sources are left to be read
+/// off its upstream entries.
+fn parse_any_entry(line: &str, id: TreeId) -> Option<(Entry, bool)> {
     let line = line.trim();
     if let Some(entries) = line::parse(line) {
-        return entries.into_iter().find(|(i, _)| *i == id).map(|(_, e)| e);
+        return entries
+            .into_iter()
+            .find(|(i, _, _)| *i == id)
+            .map(|(_, e, implied)| (e, implied));
     }
     toml_entry_id(line)?;
     let value = line.split_once('=').map(|(_, v)| v.trim())?;
     toml::from_str::<BTreeMap<String, Entry>>(&format!("e = {value}"))
         .ok()
         .and_then(|mut m| m.remove("e"))
+        .map(|e| (e, false))
+}
+
+/// The sources of a claim or row, where there are any.
+fn sources_mut(state: &mut MaterialState) -> Option<&mut Vec<String>> {
+    match state {
+        MaterialState::Claim(c) => Some(&mut c.sources),
+        MaterialState::Benchmark { sources, .. } => Some(sources),
+        _ => None,
+    }
 }
 
 /// Reads the thesis lines of a format-2 lock, sorting out what a merge left: identical lines

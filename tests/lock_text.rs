@@ -44,6 +44,14 @@ fn the_lock_names_claim_text_by_hash_and_page_blob() {
         "claim text in the lock"
     );
     assert!(lock.contains(" h="), "{lock}");
+    // On the concept's line, without its kind; its source is its upstream entry, so it is not
+    // written again.
+    let line = lock
+        .lines()
+        .find(|l| l.contains(" #consistency-minutes "))
+        .expect("the claim on its page's line");
+    assert!(line.contains(" concept generative-world-models "), "{line}");
+    assert!(!line.contains("s=genie-3"), "{line}");
     let blob = git(repo.root(), &["hash-object", PAGE]);
     let short = &blob.trim()[..12];
     assert!(lock.contains(&format!(" @{short}")), "{lock}");

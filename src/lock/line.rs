@@ -152,28 +152,29 @@ fn parse_quantity(s: &str) -> Option<Quantity> {
     })
 }
 
-/// The line for an entry on its own.
-pub fn render(id: TreeId, e: &Entry) -> String {
-    segment(id, e, &e.key, &e.up, None)
+/// The line for an entry on its own. With `implied`, a claim's or row's sources are the keys of
+/// its upstream entries, and are not written.
+pub fn render(id: TreeId, e: &Entry, implied: bool) -> String {
+    segment(id, e, &e.key, &e.up, None, false, implied)
 }
 
 /// The line for a concept and the claims and rows of its page (`kids`, each with a key
 /// `KEY#anchor` and listed in the concept's `up`): one line per version of the page, each kid
 /// written after ` | ` with its key as `#anchor`, and a blob written once for the kids after
 /// it that share it.
-pub fn render_page(id: TreeId, e: &Entry, kids: &[(TreeId, &Entry)]) -> String {
-    let embedded: Vec<String> = kids.iter().map(|(k, _)| hex(*k)).collect();
+pub fn render_page(id: TreeId, e: &Entry, kids: &[(TreeId, &Entry, bool)]) -> String {
+    let embedded: Vec<String> = kids.iter().map(|(k, _, _)| hex(*k)).collect();
     let up: Vec<String> =
         e.up.iter()
             .filter(|u| !embedded.contains(u))
             .cloned()
             .collect();
-    let mut line = segment(id, e, &e.key, &up, None);
+    let mut line = segment(id, e, &e.key, &up, None, false, false);
     let mut blob: Option<&str> = None;
-    for (kid, k) in kids {
+    for (kid, k, implied) in kids {
         let anchor = k.key.strip_prefix(&e.key).unwrap_or(&k.key);
         line.push_str(SEP);
-        line.push_str(&segment(*kid, k, anchor, &k.up, blob));
+        line.push_str(&segment(*kid, k, anchor, &k.up, blob, true, *implied));
         if let TextAt::Hashed { blob: Some(b), .. } = &k.text {
             blob = Some(b);
         }
@@ -181,11 +182,31 @@ pub fn render_page(id: TreeId, e: &Entry, kids: &[(TreeId, &Entry)]) -> String {
     line
 }
 
-/// One entry's tokens: its key as written (`#anchor` in a page line), its upstream ids, and
-/// the blob it may leave out (the one before it in its page line).
-fn segment(id: TreeId, e: &Entry, key: &str, up: &[String], inherited: Option<&str>) -> String {
+/// One entry's tokens: its key as written (`#anchor` in a page line), its upstream ids, the
+/// blob it may leave out (the one before it in its page line), and whether it is on a page
+/// line, where a claim or row goes without its kind (a claim's text field tells them apart).
+#[allow(clippy::too_many_arguments)]
+fn segment(
+    id: TreeId,
+    e: &Entry,
+    key: &str,
+    up: &[String],
+    inherited: Option<&str>,
+    on_page: bool,
+    implied: bool,
+) -> String {
     let mut t: Vec<String> = vec![id_text(id)];
     let field = |tag: &str, v: &str| format!("{tag}={}", token(v));
+    // A claim's or row's sources: not written when they are the keys of its upstream entries,
+    // `unsourced` when there are none although it has upstream entries.
+    let sources = |list: &[String], t: &mut Vec<String>| {
+        if implied {
+        } else if list.is_empty() {
+            t.push("unsourced".into());
+        } else {
+            t.extend(list.iter().map(|s| field("s", s)));
+        }
+    };
     let kind = match &e.state {
         MaterialState::Claim(_) => "claim",
         MaterialState::Benchmark { .. } => "bench",
@@ -193,13 +214,15 @@ fn segment(id: TreeId, e: &Entry, key: &str, up: &[String], inherited: Option<&s
         MaterialState::Source { .. } => "source",
         MaterialState::Thesis { .. } => "thesis",
     };
-    t.push(kind.into());
+    if !(on_page && matches!(kind, "claim" | "bench")) {
+        t.push(kind.into());
+    }
     t.push(token(key).into_owned());
     match &e.state {
         MaterialState::Claim(c) => {
             t.push(token(&c.level).into_owned());
             t.extend(c.qualifier.iter().map(|q| field("q", q)));
-            t.extend(c.sources.iter().map(|s| field("s", s)));
+            sources(&c.sources, &mut t);
             match &e.text {
                 TextAt::Hashed { hash, blob } => {
                     t.push(field("h", hash));
@@ -215,17 +238,17 @@ fn segment(id: TreeId, e: &Entry, key: &str, up: &[String], inherited: Option<&s
         }
         MaterialState::Benchmark {
             value: Value::Numbers { numbers },
-            sources,
+            sources: srcs,
         } if !numbers.is_empty() => {
             t.extend(numbers.iter().map(|q| field("n", &quantity(q))));
-            t.extend(sources.iter().map(|s| field("s", s)));
+            sources(srcs, &mut t);
         }
         MaterialState::Benchmark {
             value: Value::Text { text },
-            sources,
+            sources: srcs,
         } => {
             t.push(field("v", text));
-            t.extend(sources.iter().map(|s| field("s", s)));
+            sources(srcs, &mut t);
         }
         MaterialState::Concept { status } => t.extend(status.iter().map(|s| field("st", s))),
         MaterialState::Source {
@@ -240,17 +263,17 @@ fn segment(id: TreeId, e: &Entry, key: &str, up: &[String], inherited: Option<&s
         MaterialState::Thesis { score } => t.push(num(*score)),
         MaterialState::Benchmark {
             value: Value::Numbers { .. },
-            sources,
+            sources: srcs,
         } => {
             t.push("empty".into());
-            t.extend(sources.iter().map(|s| field("s", s)));
+            sources(srcs, &mut t);
         }
         MaterialState::Benchmark {
             value: Value::Quantity(q),
-            sources,
+            sources: srcs,
         } => {
             t.push(field("nq", &quantity(q)));
-            t.extend(sources.iter().map(|s| field("s", s)));
+            sources(srcs, &mut t);
         }
     }
     for u in up {
@@ -308,40 +331,44 @@ fn tokens(line: &str) -> Option<Vec<Token>> {
     Some(out)
 }
 
+/// One entry read from a line, and whether its sources are the keys of its upstream entries
+/// (left for the reader to fill in from them).
+pub type Parsed = (TreeId, Entry, bool);
+
 /// Parses a line written by [`render`] or [`render_page`]: each entry it holds, the page's
 /// own first; `None` when it is not such a line.
-pub fn parse(line: &str) -> Option<Vec<(TreeId, Entry)>> {
+pub fn parse(line: &str) -> Option<Vec<Parsed>> {
     let mut segments = line.split(SEP);
-    let (id, mut head) = parse_segment(segments.next()?, None, None)?;
+    let (id, mut head, implied) = parse_segment(segments.next()?, None, None)?;
     let mut blob = None;
     let mut out = Vec::new();
     for seg in segments {
-        let (kid, e) = parse_segment(seg, Some(&head.key), blob.clone())?;
+        let (kid, e, kid_implied) = parse_segment(seg, Some(&head.key), blob.clone())?;
         if let TextAt::Hashed { blob: b, .. } = &e.text {
             blob = b.clone();
         }
         head.up.push(hex(kid));
-        out.push((kid, e));
+        out.push((kid, e, kid_implied));
     }
     if !out.is_empty() {
         head.up.sort();
     }
-    out.insert(0, (id, head));
+    out.insert(0, (id, head, implied));
     Some(out)
 }
 
 /// Parses one entry of a line; in a page line (`page` is its key) the key is written as
 /// `#anchor`, and a claim without a blob has the one before it.
-fn parse_segment(
-    seg: &str,
-    page: Option<&str>,
-    inherited: Option<String>,
-) -> Option<(TreeId, Entry)> {
+fn parse_segment(seg: &str, page: Option<&str>, inherited: Option<String>) -> Option<Parsed> {
     let mut it = tokens(seg)?.into_iter();
     let plain = |t: Option<Token>| t.filter(|t| t.tag.is_none()).map(|t| t.value);
     let id = parse_id(&plain(it.next())?)?;
-    let kind = plain(it.next())?;
-    let key = plain(it.next())?;
+    let written = plain(it.next())?;
+    // On a page line a claim or row has no kind word: its key (`#anchor`) comes first.
+    let (kind, key) = match page {
+        Some(_) if written.starts_with('#') => (None, written),
+        _ => (Some(written), plain(it.next())?),
+    };
     let key = match page {
         Some(p) if key.starts_with('#') => format!("{p}{key}"),
         Some(_) => return None,
@@ -379,6 +406,17 @@ fn parse_segment(
             .find(|(t, _)| t == tag)
             .map(|(_, v)| v.clone())
     };
+    let kind = kind.unwrap_or_else(|| {
+        let named = fields.iter().any(|(t, _)| t == "h" || t == "t");
+        if named { "claim" } else { "bench" }.to_string()
+    });
+    let sourced = matches!(kind.as_str(), "claim" | "bench");
+    let min = usize::from(kind == "claim");
+    let unsourced = sourced
+        && positional.len() > min
+        && positional.last().is_some_and(|p| p == "unsourced")
+        && positional.pop().is_some();
+    let implied = sourced && !unsourced && !fields.iter().any(|(t, _)| t == "s");
     let known: &[&str] = match kind.as_str() {
         "claim" => &["q", "s", "h", "t", "n"],
         "bench" => &["n", "nq", "v", "s"],
@@ -464,6 +502,7 @@ fn parse_segment(
             up,
             text,
         },
+        implied,
     ))
 }
 
@@ -472,9 +511,13 @@ mod tests {
     use super::*;
 
     fn round_trip(e: Entry) {
-        let line = render(0x0123_4567_89ab_cdef, &e);
+        let line = render(0x0123_4567_89ab_cdef, &e, false);
         let back = parse(&line).unwrap_or_else(|| panic!("does not parse: {line}"));
-        assert_eq!(back, vec![(0x0123_4567_89ab_cdef, e.clone())], "{line}");
+        assert_eq!(
+            back,
+            vec![(0x0123_4567_89ab_cdef, e.clone(), false)],
+            "{line}"
+        );
         assert_eq!(line_ids(&line), Some(vec![0x0123_4567_89ab_cdef]));
         let up: Vec<String> = up_of(&line, 0x0123_4567_89ab_cdef)
             .expect("ups")
@@ -628,7 +671,11 @@ mod tests {
             up: vec![hex(1), hex(2), hex(3), hex(7)],
             text: TextAt::Held,
         };
-        let line = render_page(5, &concept, &[(1, &a), (2, &b), (3, &c)]);
+        let line = render_page(
+            5,
+            &concept,
+            &[(1, &a, false), (2, &b, true), (3, &c, false)],
+        );
         assert_eq!(line.matches(" | ").count(), 3, "{line}");
         assert_eq!(
             line.matches('@').count(),
@@ -637,7 +684,20 @@ mod tests {
         );
         assert!(line.contains(" #k "), "{line}");
         let back = parse(&line).expect("parses");
-        assert_eq!(back, vec![(5, concept), (1, a), (2, b), (3, c)]);
+        // Its sources were left out, for the lock to read off its upstream entries.
+        let mut b_read = b.clone();
+        if let MaterialState::Claim(c) = &mut b_read.state {
+            c.sources.clear();
+        }
+        assert_eq!(
+            back,
+            vec![
+                (5, concept, false),
+                (1, a, false),
+                (2, b_read, true),
+                (3, c, false)
+            ]
+        );
         assert_eq!(line_ids(&line), Some(vec![5, 1, 2, 3]));
         assert_eq!(up_of(&line, 5), Some(vec![1, 2, 3, 7]));
         assert_eq!(up_of(&line, 2), Some(vec![9]));

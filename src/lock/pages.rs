@@ -9,9 +9,12 @@ use std::path::Path;
 /// short id, and an ambiguous one reads as unavailable (which is safe).
 const BLOB_DIGITS: usize = 12;
 
-/// The short hash of a claim's canonical text, as the lock stores it.
+/// The short hash of a claim's canonical text, as the lock stores it: 48 bits of BLAKE3 in
+/// URL-safe base64.
 pub fn text_hash(text: &str) -> String {
-    blake3::hash(text.as_bytes()).to_hex()[..12].to_string()
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(&blake3::hash(text.as_bytes()).as_bytes()[..6])
 }
 
 /// The git blob id of these bytes (as `git hash-object` computes it), shortened as the lock
@@ -68,7 +71,7 @@ mod tests {
 
     #[test]
     fn text_hashes_tell_texts_apart() {
-        assert_eq!(text_hash("a b").len(), 12);
+        assert_eq!(text_hash("a b").len(), 8);
         assert_ne!(text_hash("a b"), text_hash("a  b"));
     }
 
