@@ -39,6 +39,11 @@ pub fn store(root: &Path, pages: &[Vec<u8>]) {
         return;
     };
     for bytes in pages {
+        // A committed page is there already: only the pages changed since are written.
+        let id = gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, bytes);
+        if id.is_ok_and(|id| repo.has_object(id)) {
+            continue;
+        }
         if let Err(e) = repo.write_blob(bytes) {
             tracing::warn!("cannot write a page blob into the git object database: {e}");
             return;
