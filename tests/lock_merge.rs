@@ -133,6 +133,55 @@ fn branches_that_accepted_different_theses_merge_cleanly() {
 }
 
 #[test]
+fn branches_that_reworded_claims_of_one_concept_page_merge_cleanly() {
+    // Each branch writes its own version of the page's lock line; the merge keeps both, and
+    // every thesis finds the version it was accepted against.
+    let repo = repo_on_main(true);
+    let root = repo.root();
+    let main = baselines(&repo);
+    git(root, &["checkout", "-q", "-b", "a"]);
+    repo.edit(GWM, "has not yet demonstrated", "has demonstrated");
+    repo.ok(&["accept", "--force", "scaling-is-not-enough"], 0);
+    commit_all(&repo, "a: the generative camp has demonstrated it");
+    let a = baselines(&repo);
+    git(root, &["checkout", "-q", "-b", "b", "main"]);
+    repo.edit(GWM, "promptable world events", "no promptable world events");
+    repo.ok(&["accept", "--force", "world-model-agents"], 0);
+    commit_all(&repo, "b: no promptable world events");
+    let b = baselines(&repo);
+    assert_ne!(a["scaling-is-not-enough"], main["scaling-is-not-enough"]);
+    assert_ne!(b["world-model-agents"], main["world-model-agents"]);
+    git(root, &["checkout", "-q", "a"]);
+    let (ok, text) = git_try(root, &["merge", "-q", "--no-edit", "b"]);
+    assert!(ok, "{text}");
+    assert_eq!(unmerged(&repo), "");
+    let mut want = main.clone();
+    want.insert(
+        "scaling-is-not-enough".into(),
+        a["scaling-is-not-enough"].clone(),
+    );
+    want.insert("world-model-agents".into(), b["world-model-agents"].clone());
+    let lock = Lock::read(root).expect("parses").expect("a lock");
+    assert!(lock.conflicted.is_empty(), "{:?}", lock.conflicted);
+    assert_eq!(lock.thesis, want);
+    let page_lines = (0..16)
+        .map(|i| repo.read_str(&format!("rescore.lock.d/{i:x}.lock")))
+        .map(|t| t.matches(" concept generative-world-models ").count())
+        .sum::<usize>();
+    assert!(
+        page_lines >= 2,
+        "both branches' versions of the page: {page_lines}"
+    );
+    // Each branch's rewording reaches the thesis the other accepted, read from git exactly.
+    let out = repo.ok(&["check"], 1);
+    assert!(!out.contains("missing from the lock"), "{out}");
+    assert!(!out.contains("not available"), "{out}");
+    assert!(out.contains(r#""has not yet" → "has""#), "{out}");
+    repo.ok(&["accept", "--all"], 0);
+    repo.ok(&["check"], 0);
+}
+
+#[test]
 fn rebase_and_cherry_pick_of_an_accept_commit_are_clean_too() {
     let repo = repo_on_main(true);
     two_branches(&repo, &A_THESES, &B_THESES);
