@@ -401,9 +401,9 @@ impl Lock {
         Ok(self.up_keys(e)?.as_ref() == Some(sources))
     }
 
-    /// The upstream tree ids of an entry. Read off the end of its line where it has the shape
-    /// rescore writes (`…, up = ["…", …] }`, `up` being the last key), which spares parsing
-    /// every entry when a write walks the lock.
+    /// The upstream tree ids of an entry. Read off its line without parsing it (the `^` ids of
+    /// format 3, or a format-2 line's closing `up = ["…", …] }`), which spares parsing every
+    /// entry when a write walks the lock.
     fn up_of(&self, id: TreeId) -> Result<Vec<TreeId>, Diagnostic> {
         if let Some((file, range)) = self.index.get(&id) {
             let line = &self.raw[*file].1[range.clone()];

@@ -163,6 +163,9 @@ fn a_format_2_lock_is_read_and_upgraded_keeping_its_texts() {
     assert_eq!(v3.version, rescore::lock::VERSION);
     assert!(repo.path("rescore.lock.d/0.lock").is_file());
     assert!(!repo.path("rescore.lock.d/0.toml").exists());
+    assert!(repo
+        .read_str(".gitattributes")
+        .contains("rescore.lock.d/* merge=union"));
     for (t, b) in &v2.thesis {
         if t != "genie-platform" {
             assert_eq!(&v3.thesis[t], b, "{t}");

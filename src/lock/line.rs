@@ -199,13 +199,10 @@ fn segment(
     let field = |tag: &str, v: &str| format!("{tag}={}", token(v));
     // A claim's or row's sources: not written when they are the keys of its upstream entries,
     // `unsourced` when there are none although it has upstream entries.
-    let sources = |list: &[String], t: &mut Vec<String>| {
-        if implied {
-        } else if list.is_empty() {
-            t.push("unsourced".into());
-        } else {
-            t.extend(list.iter().map(|s| field("s", s)));
-        }
+    let sources = |list: &[String], t: &mut Vec<String>| match (implied, list.is_empty()) {
+        (true, _) => {}
+        (false, true) => t.push("unsourced".into()),
+        (false, false) => t.extend(list.iter().map(|s| field("s", s))),
     };
     let kind = match &e.state {
         MaterialState::Claim(_) => "claim",
