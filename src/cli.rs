@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
+use crate::cache;
 use crate::ci;
 use crate::diag::Diagnostic;
 use crate::draw;
@@ -185,6 +186,9 @@ pub enum Command {
         /// Fail only on what this branch newly flags relative to this git ref.
         #[arg(long, value_name = "REF")]
         base: Option<String>,
+        /// Neither read nor write the cache of the last outcome in .rescore/cache/.
+        #[arg(long, env = "RESCORE_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
+        no_cache: bool,
     },
     /// Record theses as re-scored: their current evidence becomes the new baseline.
     #[command(after_help = ACCEPT_HELP, after_long_help = format!("{ACCEPT_HELP}\n{EXIT_CODES}"))]
@@ -346,7 +350,16 @@ pub fn load_checked(root: &Path, format: Option<Format>) -> Result<Repo, Failure
 /// (`None` when there is none). Fails with every error of the settings, the pages and the lock
 /// together, sorted by place; warnings stay in `repo.diags`.
 fn load_quiet(root: &Path, want_lock: bool) -> Result<(Repo, Option<Lock>), Failure> {
-    let mut repo = load::load(root)?;
+    load_quiet_observed(root, want_lock, &|_, _| {})
+}
+
+/// `load_quiet`, showing `observe` every page's bytes as read.
+fn load_quiet_observed(
+    root: &Path,
+    want_lock: bool,
+    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+) -> Result<(Repo, Option<Lock>), Failure> {
+    let mut repo = load::load_observed(root, observe)?;
     let mut lock = None;
     if want_lock || !repo.dangling.is_empty() {
         match Lock::read(root) {
@@ -429,7 +442,12 @@ fn run(cli: &Cli, root: &Path) -> Result<i32, Failure> {
     match &cli.command {
         Some(Command::Ls { kind, select }) => ls(cli, root, kind.as_deref(), select),
         Some(Command::Graph { select }) => graph(cli, root, select),
-        Some(Command::Check { base }) => check(cli, root, base.as_deref().or(cli.base.as_deref())),
+        Some(Command::Check { base, no_cache }) => check(
+            cli,
+            root,
+            base.as_deref().or(cli.base.as_deref()),
+            !no_cache,
+        ),
         Some(Command::Accept {
             theses,
             all,
@@ -525,41 +543,90 @@ fn evaluate_loaded(
 /// Prints a report, colouring the status words of human output when colour is on; `-q`
 /// silences the human report (the exit code still tells), not a machine document.
 fn print_report(cli: &Cli, text: &str, format: Format) {
-    if cli.quiet && format == Format::Human {
-        return;
-    }
-    if format != Format::Human || !output::stdout() {
-        print!("{text}");
-        return;
-    }
-    use owo_colors::OwoColorize;
-    for line in text.lines() {
-        let (word, rest) = line.split_at(line.find(' ').unwrap_or(0));
-        match word {
-            "stale" => println!("{}{rest}", word.red().bold()),
-            "pending" => println!("{}{rest}", word.yellow()),
-            "unscored" => println!("{}{rest}", word.cyan()),
-            _ => println!("{line}"),
-        }
-    }
+    print!("{}", report_text(cli, text, format));
 }
 
-fn check(cli: &Cli, root: &Path, base: Option<&str>) -> Result<i32, Failure> {
-    let (eval, warnings) = match base {
-        Some(rev) => (against_base(cli, root, rev)?, Vec::new()),
-        None => {
-            let (repo, _, eval) = evaluated_for_report(cli, root)?;
-            (eval, repo.diags)
-        }
-    };
+/// What `print_report` prints.
+fn report_text(cli: &Cli, text: &str, format: Format) -> String {
+    if cli.quiet && format == Format::Human {
+        return String::new();
+    }
+    if format != Format::Human || !output::stdout() {
+        return text.to_string();
+    }
+    use owo_colors::OwoColorize;
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let (word, rest) = line.split_at(line.find(' ').unwrap_or(0));
+        let _ = match word {
+            "stale" => writeln!(out, "{}{rest}", word.red().bold()),
+            "pending" => writeln!(out, "{}{rest}", word.yellow()),
+            "unscored" => writeln!(out, "{}{rest}", word.cyan()),
+            _ => writeln!(out, "{line}"),
+        };
+    }
+    out
+}
+
+fn check(cli: &Cli, root: &Path, base: Option<&str>, use_cache: bool) -> Result<i32, Failure> {
     let format = cli.format.unwrap_or(Format::Human);
-    print_report(
+    let prefix = ci::git_prefix(root);
+    if let Some(rev) = base {
+        let eval = against_base(cli, root, rev)?;
+        print_report(
+            cli,
+            &report::verdicts_warned(&eval, &[], format, true, &prefix),
+            format,
+        );
+        step_summary(&eval, base);
+        return Ok(i32::from(eval.fails_gate()));
+    }
+    // A GitHub job summary is a write the cache does not replay: such a run is never cached.
+    let cached = use_cache && std::env::var_os("GITHUB_STEP_SUMMARY").is_none();
+    let render = format!(
+        "{format:?} quiet={} colour={}/{} prefix={prefix:?}",
+        cli.quiet,
+        output::stdout(),
+        output::stderr()
+    );
+    let before = match cached.then(|| cache::lookup(root, &render)) {
+        Some(cache::Lookup::Hit(outcome)) => {
+            eprint!("{}", outcome.stderr);
+            print!("{}", outcome.stdout);
+            return Ok(outcome.code);
+        }
+        Some(cache::Lookup::Miss(before)) => Some(before),
+        None => None,
+    };
+    let started = std::time::Instant::now();
+    let observed = cache::Observed::default();
+    let (repo, lock) = load_quiet_observed(root, true, &|p, b| observed.page(p, b))?;
+    let stderr = if format == Format::Human {
+        report::diags_text(root, &repo.diags, cli.format)
+    } else {
+        String::new()
+    };
+    eprint!("{stderr}");
+    let (repo, _, eval) = evaluate_loaded(repo, lock, started)?;
+    let stdout = report_text(
         cli,
-        &report::verdicts_warned(&eval, &warnings, format, true, &ci::git_prefix(root)),
+        &report::verdicts_warned(&eval, &repo.diags, format, true, &prefix),
         format,
     );
-    step_summary(&eval, base);
-    Ok(i32::from(eval.fails_gate()))
+    print!("{stdout}");
+    step_summary(&eval, None);
+    let code = i32::from(eval.fails_gate());
+    // `check` writes nothing of the user's; its own cache it skips only under --dry-run.
+    if let Some(before) = before.filter(|_| !cli.dry_run) {
+        let outcome = cache::Outcome {
+            stdout,
+            stderr,
+            code,
+        };
+        cache::store(root, &render, before, observed, outcome);
+    }
+    Ok(code)
 }
 
 /// `--base REF`: the working tree's verdicts that are new relative to the repo at REF. Reads

@@ -7,6 +7,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod backlinks;
+pub mod cache;
 pub mod ci;
 pub mod claimtext;
 pub mod cli;

@@ -18,9 +18,16 @@ use crate::output;
 /// Prints diagnostics to stderr: rendered with snippets, as JSON lines, or as workflow commands.
 /// `-q` keeps only the errors.
 pub fn print_diags(root: &Path, diags: &[Diagnostic], format: Option<Format>) {
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(diags_text(root, diags, format).as_bytes());
+}
+
+/// What `print_diags` prints.
+pub fn diags_text(root: &Path, diags: &[Diagnostic], format: Option<Format>) -> String {
     let quiet = output::quiet();
     let colour = output::stderr();
-    let mut err = std::io::stderr().lock();
+    let mut out = String::new();
     for d in diags.iter().filter(|d| !quiet || d.is_error()) {
         let text = match format {
             Some(Format::Json) => {
@@ -36,8 +43,9 @@ pub fn print_diags(root: &Path, diags: &[Diagnostic], format: Option<Format>) {
                 d.render(source.as_deref(), colour)
             }
         };
-        let _ = err.write_all(text.as_bytes());
+        out.push_str(&text);
     }
+    out
 }
 
 /// `rescore ls`: pages, nodes with their material state, and edges; with `--select`, only the
