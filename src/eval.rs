@@ -77,6 +77,14 @@ impl Evaluation {
     pub fn get(&self, thesis: &str) -> Option<&Verdict> {
         self.verdicts.iter().find(|v| v.thesis == thesis)
     }
+
+    /// Whether a claim's accepted text could not be read from git: the outcome then depends on
+    /// what the git repo holds, not only on the files (a fetch can change it).
+    pub fn missed_accepted_text(&self) -> bool {
+        self.verdicts
+            .iter()
+            .any(|v| v.causes.iter().any(|c| c.rule == UNREAD))
+    }
 }
 
 /// The theses in dependency order: every upstream thesis before the ones that build on it.

@@ -20,7 +20,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 /// The example in a fresh git repo (nothing committed), after `rescore init`.
 fn example_in_git() -> TempRepo {
     let repo = common::example();
-    assert!(repo.path(".git").is_dir());
+    common::git_init(repo.root());
     repo.ok(&["init"], 0);
     repo
 }
@@ -134,9 +134,7 @@ fn where_the_git_repo_is_gone_a_changed_claim_text_counts_and_an_unchanged_one_n
 
 #[test]
 fn outside_git_the_lock_holds_claim_text_and_causes_stay_exact() {
-    let repo = common::example();
-    std::fs::remove_dir_all(repo.path(".git")).expect("no longer a git repo");
-    repo.ok(&["init"], 0);
+    let repo = common::example_init();
     let lock = shards(&repo);
     assert!(lock.contains("hour-long coherent simulation"), "{lock}");
     assert!(!lock.contains(" h="), "{lock}");

@@ -105,12 +105,11 @@ pub fn example() -> TempRepo {
         .tempdir()
         .expect("tempdir");
     copy_example(dir.path());
-    git_init(dir.path());
     TempRepo { dir }
 }
 
-/// Makes `dir` a git repo, as a research repo is: the lock names a claim's accepted text by its
-/// page's git blob, and `check` reads it from there.
+/// Makes `dir` a git repo (on `main`), as a team's research repo is: the lock names a claim's
+/// accepted text by its page's git blob, and `check` reads it from there.
 pub fn git_init(dir: &Path) {
     let (ok, out) = git_try(dir, &["init", "-q", "-b", "main"]);
     assert!(ok, "git init: {out}");
