@@ -157,6 +157,17 @@ pub fn io_words(e: &std::io::Error) -> String {
 /// inside the root; one pointing outside it is reported, and a page reached both through a
 /// symlink and at its real place is read once, at its real place.
 pub fn walk(root: &Path, config: &Config) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+    walk_toward(root, config, &[])
+}
+
+/// `walk`, entering only the folders on the way to `targets` (paths below the root) and
+/// everything below a target folder: the same matcher and diagnostics, for the watcher to tell
+/// whether a path that appeared is a page. With no targets, the whole tree.
+pub fn walk_toward(
+    root: &Path,
+    config: &Config,
+    targets: &[PathBuf],
+) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let mut overrides = ignore::overrides::OverrideBuilder::new(root);
     for (i, glob) in config.exclude.iter().enumerate() {
@@ -177,6 +188,7 @@ pub fn walk(root: &Path, config: &Config) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let outside: Arc<Mutex<Vec<(PathBuf, PathBuf)>>> = Arc::default();
     let linked: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
+    let wanted: Vec<PathBuf> = targets.iter().map(|t| root.join(t)).collect();
     let walker = {
         let (outside, linked, real_root) = (outside.clone(), linked.clone(), real_root.clone());
         ignore::WalkBuilder::new(root)
@@ -185,6 +197,10 @@ pub fn walk(root: &Path, config: &Config) -> (Vec<PathBuf>, Vec<Diagnostic>) {
             .follow_links(true)
             .overrides(overrides)
             .filter_entry(move |e| {
+                let on_the_way = |t: &PathBuf| t.starts_with(e.path()) || e.path().starts_with(t);
+                if !wanted.is_empty() && !wanted.iter().any(on_the_way) {
+                    return false;
+                }
                 if e.depth() == 0 || !e.path_is_symlink() {
                     return true;
                 }
@@ -429,7 +445,7 @@ pub fn build(
             })
             .collect()
     };
-    assemble(root, config, rules, parsed, Vec::new(), Keep::All)
+    assemble(root, config, rules, parsed, Vec::new())
 }
 
 /// What the pages keep once the graph is built.
@@ -442,10 +458,36 @@ enum Keep {
 
 /// A page parsed on its own, with the problems found in it; a page that could not be used
 /// leaves the names other pages may know it by.
-struct Parsed {
-    page: Option<Page>,
-    diags: Vec<Diagnostic>,
-    lost: Option<resolve::Lost>,
+pub struct Parsed {
+    pub page: Option<Page>,
+    pub diags: Vec<Diagnostic>,
+    pub lost: Option<resolve::Lost>,
+}
+
+/// One page file's bytes, decoded and parsed on their own: the loader's per-file step, which
+/// the watcher also runs on each file that changed.
+pub fn parse_file(path: &Path, bytes: Vec<u8>, cx: &ParseContext) -> Parsed {
+    match decode(path, bytes) {
+        Ok(text) => parse(path, &text, cx),
+        Err(d) => unparsed(path, None, d),
+    }
+}
+
+/// Reads and parses one page file, with the content hash of the bytes read (the watcher's way
+/// to tell its own writes and `touch` from edits); no hash when it could not be read.
+pub fn read_file(root: &Path, rel: &Path, cx: &ParseContext) -> (Parsed, Option<blake3::Hash>) {
+    match std::fs::read(root.join(rel)) {
+        Ok(bytes) => {
+            let hash = blake3::hash(&bytes);
+            (parse_file(rel, bytes, cx), Some(hash))
+        }
+        Err(e) => (unreadable_file(rel, &e), None),
+    }
+}
+
+/// A page file that exists but could not be read, as the loader records it.
+pub fn unreadable_file(rel: &Path, e: &std::io::Error) -> Parsed {
+    unparsed(rel, None, unreadable(rel, e))
 }
 
 fn parse(path: &Path, text: &str, cx: &ParseContext) -> Parsed {
@@ -493,8 +535,19 @@ fn lost_page(path: &Path, text: Option<&str>) -> resolve::Lost {
     }
 }
 
-/// Builds the graph from parsed pages.
-fn assemble(
+/// Builds the graph from parsed pages; `diags` are those found before parsing (settings, walk).
+pub fn assemble(
+    root: PathBuf,
+    config: Config,
+    rules: RuleSet,
+    parsed: Vec<Parsed>,
+    diags: Vec<Diagnostic>,
+) -> Repo {
+    assemble_keeping(root, config, rules, parsed, diags, Keep::All)
+}
+
+/// `assemble`, the pages keeping what `keep` says once the graph is built.
+fn assemble_keeping(
     root: PathBuf,
     config: Config,
     rules: RuleSet,
@@ -539,17 +592,56 @@ fn assemble(
 
 /// Reads one page, turning unreadable or non-UTF-8 bytes into a located diagnostic.
 pub fn read_page(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
-    let bytes = std::fs::read(root.join(rel)).map_err(|e| {
-        Diagnostic::error(
-            "unreadable",
-            rel,
-            Pos::at(1, 1),
-            format!("cannot read page: {}", io_words(&e)),
-        )
-        .expected("a readable file")
-        .hint("check the file's permissions")
-    })?;
+    let bytes = std::fs::read(root.join(rel)).map_err(|e| unreadable(rel, &e))?;
     decode(rel, bytes)
+}
+
+/// An unreadable page as a located diagnostic.
+fn unreadable(rel: &Path, e: &std::io::Error) -> Diagnostic {
+    Diagnostic::error(
+        "unreadable",
+        rel,
+        Pos::at(1, 1),
+        format!("cannot read page: {}", io_words(e)),
+    )
+    .expected("a readable file")
+    .hint("check the file's permissions")
+}
+
+/// Reads and parses one page through the parse cache: a page stored for these very bytes is
+/// taken as it is; a page parsed afresh is stored when it has no problem.
+fn parse_shelved(
+    rel: &Path,
+    cx: &ParseContext,
+    shelf: &crate::cache::Shelf,
+    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+) -> Parsed {
+    let (bytes, stamp) = match shelf.read(rel) {
+        Ok(read) => read,
+        Err(e) => return unreadable_file(rel, &e),
+    };
+    let ticket = match shelf.take(rel, stamp, &bytes) {
+        Ok(page) => {
+            observe(rel, &bytes);
+            return Parsed {
+                page: Some(page),
+                diags: Vec::new(),
+                lost: None,
+            };
+        }
+        Err(ticket) => ticket,
+    };
+    match decode(rel, bytes) {
+        Ok(text) => {
+            observe(rel, text.as_bytes());
+            let parsed = parse(rel, &text, cx);
+            if let (Some(page), true) = (&parsed.page, parsed.diags.is_empty()) {
+                shelf.keep(ticket, page);
+            }
+            parsed
+        }
+        Err(d) => unparsed(rel, None, d),
+    }
 }
 
 pub fn decode(rel: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
@@ -580,22 +672,25 @@ pub fn load_observed(
     root: &Path,
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
 ) -> Result<Repo, Vec<Diagnostic>> {
-    load_with(root, observe, Keep::All)
+    load_with(root, observe, false, Keep::All)
 }
 
 /// `load_observed` for a command that reads claims and rows from the graph only: their texts,
 /// quantities and values move from the pages into the graph instead of being copied, so a
-/// large repo is not held twice.
+/// large repo is not held twice. With `parse_cache`, unchanged pages come from the parse cache
+/// in `.rescore/cache/pages/`, and the pages it parses are stored there (before anything moves).
 pub fn load_lean(
     root: &Path,
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
+    parse_cache: bool,
 ) -> Result<Repo, Vec<Diagnostic>> {
-    load_with(root, observe, Keep::Structure)
+    load_with(root, observe, parse_cache, Keep::Structure)
 }
 
 fn load_with(
     root: &Path,
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
+    parse_cache: bool,
     keep: Keep,
 ) -> Result<Repo, Vec<Diagnostic>> {
     let started = Instant::now();
@@ -626,18 +721,28 @@ fn load_with(
             folders: &config.folders,
             scale: &rules.scale,
         };
+        let shelf = parse_cache.then(|| {
+            crate::cache::Shelf::open(root, &format!("{:?}{:?}", config.folders, rules.scale))
+        });
         // Indexed all the way, so the results land in one vector sized up front.
-        paths
+        let parsed = paths
             .into_par_iter()
-            .map(|p| match read_page(root, &p) {
-                Ok(text) => {
-                    observe(&p, text.as_bytes());
-                    parse(&p, &text, &cx)
-                }
-                Err(d) => unparsed(&p, None, d),
+            .map(|p| match &shelf {
+                Some(shelf) => parse_shelved(&p, &cx, shelf, observe),
+                None => match read_page(root, &p) {
+                    Ok(text) => {
+                        observe(&p, text.as_bytes());
+                        parse(&p, &text, &cx)
+                    }
+                    Err(d) => unparsed(&p, None, d),
+                },
             })
             .inspect(|_| bar.inc(1))
-            .collect()
+            .collect();
+        if let Some(shelf) = shelf {
+            shelf.save();
+        }
+        parsed
     };
     bar.finish_and_clear();
     tracing::debug!(
@@ -645,7 +750,7 @@ fn load_with(
         ms = started.elapsed().as_millis() as u64,
         "read and parsed"
     );
-    let repo = assemble(root.to_path_buf(), config, rules, parsed, diags, keep);
+    let repo = assemble_keeping(root.to_path_buf(), config, rules, parsed, diags, keep);
     if config_text.is_none()
         && !repo.has_errors()
         && repo.pages.iter().all(|p| p.kind == PageKind::Note)

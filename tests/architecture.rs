@@ -59,3 +59,27 @@ fn the_graph_crate_does_no_io() {
     );
     assert!(io.is_empty(), "I/O in the graph crate: {io:#?}");
 }
+
+#[test]
+fn the_watch_engine_prints_and_writes_nothing() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("src/watch/engine.rs")).expect("read engine");
+    let found: Vec<&str> = [
+        "println!",
+        "eprintln!",
+        "print!",
+        "std::io::stdout",
+        "std::io::stderr",
+        "super::output",
+        "crate::report",
+        "crate::writeback",
+        "std::fs::write",
+    ]
+    .into_iter()
+    .filter(|n| text.contains(n))
+    .collect();
+    assert!(
+        found.is_empty(),
+        "the watch engine prints or writes: {found:?}"
+    );
+}
