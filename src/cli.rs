@@ -186,7 +186,7 @@ pub enum Command {
         /// Fail only on what this branch newly flags relative to this git ref.
         #[arg(long, value_name = "REF")]
         base: Option<String>,
-        /// Neither read nor write the cache of the last outcome in .rescore/cache/.
+        /// Neither read nor write the caches in .rescore/cache/ (last outcome, parsed pages).
         #[arg(long, env = "RESCORE_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
         no_cache: bool,
     },
@@ -350,16 +350,18 @@ pub fn load_checked(root: &Path, format: Option<Format>) -> Result<Repo, Failure
 /// (`None` when there is none). Fails with every error of the settings, the pages and the lock
 /// together, sorted by place; warnings stay in `repo.diags`.
 fn load_quiet(root: &Path, want_lock: bool) -> Result<(Repo, Option<Lock>), Failure> {
-    load_quiet_observed(root, want_lock, &|_, _| {})
+    load_quiet_observed(root, want_lock, &|_, _| {}, false)
 }
 
-/// `load_quiet`, showing `observe` every page's bytes as read.
+/// `load_quiet`, showing `observe` every page's bytes as read, through the parse cache when
+/// `parse_cache`.
 fn load_quiet_observed(
     root: &Path,
     want_lock: bool,
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
+    parse_cache: bool,
 ) -> Result<(Repo, Option<Lock>), Failure> {
-    let mut repo = load::load_lean(root, observe)?;
+    let mut repo = load::load_lean(root, observe, parse_cache)?;
     // Before the lock is read, so the lock can use the memory the parse detail held.
     repo.shed_parse_detail();
     let mut lock = None;
@@ -602,7 +604,12 @@ fn check(cli: &Cli, root: &Path, base: Option<&str>, use_cache: bool) -> Result<
     };
     let started = std::time::Instant::now();
     let observed = cache::Observed::default();
-    let (repo, lock) = load_quiet_observed(root, true, &|p, b| observed.page(p, b))?;
+    let (repo, lock) = load_quiet_observed(
+        root,
+        true,
+        &|p, b| observed.page(p, b),
+        cached && !cli.dry_run,
+    )?;
     let stderr = if format == Format::Human {
         report::diags_text(root, &repo.diags, cli.format)
     } else {
@@ -618,8 +625,10 @@ fn check(cli: &Cli, root: &Path, base: Option<&str>, use_cache: bool) -> Result<
     print!("{stdout}");
     step_summary(&eval, None);
     let code = i32::from(eval.fails_gate());
-    // `check` writes nothing of the user's; its own cache it skips only under --dry-run.
-    if let Some(before) = before.filter(|_| !cli.dry_run) {
+    // `check` writes nothing of the user's; its own cache it skips only under --dry-run, and
+    // when a claim's accepted text was missing from git (a fetch brings it without touching a
+    // file the cache key covers).
+    if let Some(before) = before.filter(|_| !cli.dry_run && !eval.missed_accepted_text()) {
         let outcome = cache::Outcome {
             stdout,
             stderr,

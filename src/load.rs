@@ -445,7 +445,7 @@ pub fn build(
             })
             .collect()
     };
-    assemble(root, config, rules, parsed, Vec::new(), Keep::All)
+    assemble(root, config, rules, parsed, Vec::new())
 }
 
 /// What the pages keep once the graph is built.
@@ -541,6 +541,17 @@ pub fn assemble(
     config: Config,
     rules: RuleSet,
     parsed: Vec<Parsed>,
+    diags: Vec<Diagnostic>,
+) -> Repo {
+    assemble_keeping(root, config, rules, parsed, diags, Keep::All)
+}
+
+/// `assemble`, the pages keeping what `keep` says once the graph is built.
+fn assemble_keeping(
+    root: PathBuf,
+    config: Config,
+    rules: RuleSet,
+    parsed: Vec<Parsed>,
     mut diags: Vec<Diagnostic>,
     keep: Keep,
 ) -> Repo {
@@ -597,6 +608,42 @@ fn unreadable(rel: &Path, e: &std::io::Error) -> Diagnostic {
     .hint("check the file's permissions")
 }
 
+/// Reads and parses one page through the parse cache: a page stored for these very bytes is
+/// taken as it is; a page parsed afresh is stored when it has no problem.
+fn parse_shelved(
+    rel: &Path,
+    cx: &ParseContext,
+    shelf: &crate::cache::Shelf,
+    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+) -> Parsed {
+    let (bytes, stamp) = match shelf.read(rel) {
+        Ok(read) => read,
+        Err(e) => return unreadable_file(rel, &e),
+    };
+    let ticket = match shelf.take(rel, stamp, &bytes) {
+        Ok(page) => {
+            observe(rel, &bytes);
+            return Parsed {
+                page: Some(page),
+                diags: Vec::new(),
+                lost: None,
+            };
+        }
+        Err(ticket) => ticket,
+    };
+    match decode(rel, bytes) {
+        Ok(text) => {
+            observe(rel, text.as_bytes());
+            let parsed = parse(rel, &text, cx);
+            if let (Some(page), true) = (&parsed.page, parsed.diags.is_empty()) {
+                shelf.keep(ticket, page);
+            }
+            parsed
+        }
+        Err(d) => unparsed(rel, None, d),
+    }
+}
+
 pub fn decode(rel: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
     String::from_utf8(bytes).map_err(|e| {
         let good = e.utf8_error().valid_up_to();
@@ -625,22 +672,25 @@ pub fn load_observed(
     root: &Path,
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
 ) -> Result<Repo, Vec<Diagnostic>> {
-    load_with(root, observe, Keep::All)
+    load_with(root, observe, false, Keep::All)
 }
 
 /// `load_observed` for a command that reads claims and rows from the graph only: their texts,
 /// quantities and values move from the pages into the graph instead of being copied, so a
-/// large repo is not held twice.
+/// large repo is not held twice. With `parse_cache`, unchanged pages come from the parse cache
+/// in `.rescore/cache/pages/`, and the pages it parses are stored there (before anything moves).
 pub fn load_lean(
     root: &Path,
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
+    parse_cache: bool,
 ) -> Result<Repo, Vec<Diagnostic>> {
-    load_with(root, observe, Keep::Structure)
+    load_with(root, observe, parse_cache, Keep::Structure)
 }
 
 fn load_with(
     root: &Path,
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
+    parse_cache: bool,
     keep: Keep,
 ) -> Result<Repo, Vec<Diagnostic>> {
     let started = Instant::now();
@@ -671,18 +721,28 @@ fn load_with(
             folders: &config.folders,
             scale: &rules.scale,
         };
+        let shelf = parse_cache.then(|| {
+            crate::cache::Shelf::open(root, &format!("{:?}{:?}", config.folders, rules.scale))
+        });
         // Indexed all the way, so the results land in one vector sized up front.
-        paths
+        let parsed = paths
             .into_par_iter()
-            .map(|p| match read_page(root, &p) {
-                Ok(text) => {
-                    observe(&p, text.as_bytes());
-                    parse(&p, &text, &cx)
-                }
-                Err(d) => unparsed(&p, None, d),
+            .map(|p| match &shelf {
+                Some(shelf) => parse_shelved(&p, &cx, shelf, observe),
+                None => match read_page(root, &p) {
+                    Ok(text) => {
+                        observe(&p, text.as_bytes());
+                        parse(&p, &text, &cx)
+                    }
+                    Err(d) => unparsed(&p, None, d),
+                },
             })
             .inspect(|_| bar.inc(1))
-            .collect()
+            .collect();
+        if let Some(shelf) = shelf {
+            shelf.save();
+        }
+        parsed
     };
     bar.finish_and_clear();
     tracing::debug!(
@@ -690,7 +750,7 @@ fn load_with(
         ms = started.elapsed().as_millis() as u64,
         "read and parsed"
     );
-    let repo = assemble(root.to_path_buf(), config, rules, parsed, diags, keep);
+    let repo = assemble_keeping(root.to_path_buf(), config, rules, parsed, diags, keep);
     if config_text.is_none()
         && !repo.has_errors()
         && repo.pages.iter().all(|p| p.kind == PageKind::Note)
