@@ -185,14 +185,7 @@ fn load_tracked(root: &Path) -> Result<Loaded, Vec<Diagnostic>> {
         files.insert(p, file_state(hash, &one));
         parsed.push(one);
     }
-    let repo = load::assemble(
-        root.to_path_buf(),
-        config,
-        rules,
-        parsed,
-        walk_diags,
-        load::Keep::All,
-    );
+    let repo = load::assemble(root.to_path_buf(), config, rules, parsed, walk_diags);
     Ok(Loaded { repo, files })
 }
 
@@ -286,14 +279,7 @@ impl Engine {
             states.insert(p, file_state(Some(hash), &one));
             parsed.push(one);
         }
-        let repo = load::assemble(
-            root.to_path_buf(),
-            config,
-            rules,
-            parsed,
-            Vec::new(),
-            load::Keep::All,
-        );
+        let repo = load::assemble(root.to_path_buf(), config, rules, parsed, Vec::new());
         Ok(Engine::start(
             Loaded {
                 repo,
