@@ -497,6 +497,9 @@ impl Engine {
             return r;
         }
         let files = changed.len();
+        // The index was kept in step exactly through this batch (a tier that builds it anew
+        // does not make it so for the batch).
+        let names_exact = self.index.is_some();
         let fast_ok = self.dirty.is_empty() && !self.full_pending;
         self.dirty.extend(changed.iter().cloned());
         if !self.broken.is_empty() {
@@ -522,7 +525,7 @@ impl Engine {
                 })
                 .or_else(|| {
                     graph = "spliced";
-                    match self.splice(&changed, &old_pages, &mut r) {
+                    match self.splice(&changed, &old_pages, names_exact, &mut r) {
                         splice::Spliced::Done(seeds) => Some(seeds),
                         splice::Spliced::Declined => None,
                         splice::Spliced::Spoilt => {

@@ -96,15 +96,17 @@ fn reaches(g: &Graph, to: NodeIx, from: NodeIx) -> bool {
 }
 
 impl Engine {
-    /// Splices the changed pages into the graph; see the module doc.
+    /// Splices the changed pages into the graph; see the module doc. `names_exact`: the name
+    /// index was kept in step through the batch, so no name changed hands.
     pub(super) fn splice(
         &mut self,
         changed: &[PathBuf],
         old_pages: &HashMap<PathBuf, Option<Page>>,
+        names_exact: bool,
         r: &mut Report,
     ) -> Spliced {
-        if self.full_pending {
-            // An earlier tier left the graph to be built anew.
+        if self.full_pending || !names_exact {
+            // An earlier tier left the graph to be built anew, or a name changed hands.
             return Spliced::Declined;
         }
         let Some(index) = self.index.take() else {
