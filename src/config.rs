@@ -9,7 +9,7 @@ use serde::Deserialize;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
 
-use crate::diag::{did_you_mean, Diagnostic, LineIndex};
+use crate::diag::{did_you_mean, Code, Diagnostic, LineIndex};
 use crate::rules::{RuleSpec, ScaleSpec, Severity};
 use crate::textdiff::TextSpec;
 use crate::toml_spans::KeySpans;
@@ -120,9 +120,14 @@ pub fn toml_error(
         .and_then(|field| did_you_mean(field, known_keys.iter().copied()))
         .map(|near| format!("did you mean `{near}`?"))
         .unwrap_or_else(|| format!("known keys of the {what}: {}", known_keys.join(", ")));
-    Diagnostic::error("bad-toml", path, pos, format!("invalid {what}: {message}"))
-        .expected(format!("valid {what} (TOML)"))
-        .hint(hint)
+    Diagnostic::error(
+        Code::BadToml,
+        path,
+        pos,
+        format!("invalid {what}: {message}"),
+    )
+    .expected(format!("valid {what} (TOML)"))
+    .hint(hint)
 }
 
 pub const TOP_KEYS: &[&str] = &[
@@ -298,7 +303,7 @@ impl<'a> Reader<'a> {
         };
         self.diags.push(
             Diagnostic::error(
-                "bad-toml",
+                Code::BadToml,
                 self.path,
                 pos,
                 format!("invalid {}: unknown key `{key}`{within}", self.what),
@@ -312,7 +317,7 @@ impl<'a> Reader<'a> {
         let pos = LineIndex::new(self.text).span(self.text, value.span());
         self.diags.push(
             Diagnostic::error(
-                "bad-toml",
+                Code::BadToml,
                 self.path,
                 pos,
                 format!(

@@ -6,6 +6,7 @@
 // does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod accept;
 pub mod backlinks;
 pub mod ci;
 pub mod claimtext;
@@ -23,6 +24,7 @@ pub mod layout;
 pub mod load;
 pub mod lock;
 pub mod managed;
+pub mod open;
 pub mod output;
 pub mod page;
 pub mod report;

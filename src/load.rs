@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use rescore_graph::Graph;
 
 use crate::config::{Config, FILE_NAME};
-use crate::diag::{Diagnostic, Pos};
+use crate::diag::{Code, Diagnostic, Pos};
 use crate::page::{self, Page, PageKind, ParseContext};
 use crate::resolve;
 use crate::rules::RuleSet;
@@ -121,7 +121,7 @@ pub fn read_config(root: &Path) -> Result<Option<String>, Diagnostic> {
         Ok(bytes) => decode(path, bytes).map(Some),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Diagnostic::error(
-            "unreadable",
+            Code::Unreadable,
             path,
             Pos::at(1, 1),
             format!("cannot read rescore.toml: {}", io_words(&e)),
@@ -161,14 +161,16 @@ pub fn walk(root: &Path, config: &Config) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     let mut overrides = ignore::overrides::OverrideBuilder::new(root);
     for (i, glob) in config.exclude.iter().enumerate() {
         if let Err(e) = overrides.add(&format!("!{glob}")) {
-            diags.push(bad_exclude(
+            diags.push(Diagnostic::bad_exclude(
+                Path::new(FILE_NAME),
                 config.spans.of(&format!("exclude[{i}]")),
                 format!("exclude glob `{glob}`: {e}"),
             ));
         }
     }
     let overrides = overrides.build().unwrap_or_else(|e| {
-        diags.push(bad_exclude(
+        diags.push(Diagnostic::bad_exclude(
+            Path::new(FILE_NAME),
             config.spans.of("exclude"),
             format!("exclude globs: {e}"),
         ));
@@ -223,7 +225,7 @@ pub fn walk(root: &Path, config: &Config) -> (Vec<PathBuf>, Vec<Diagnostic>) {
             Some(t) if t.is_file() && is_md => paths.push(rel(entry.path())),
             Some(t) if !t.is_file() && !t.is_dir() && is_md => diags.push(
                 Diagnostic::error(
-                    "not-a-file",
+                    Code::NotAFile,
                     &rel(entry.path()),
                     Pos::at(1, 1),
                     "this page is not a regular file (a pipe, socket or device)",
@@ -238,7 +240,7 @@ pub fn walk(root: &Path, config: &Config) -> (Vec<PathBuf>, Vec<Diagnostic>) {
         let link = rel(link);
         diags.push(
             Diagnostic::error(
-                "symlink-outside-root",
+                Code::SymlinkOutsideRoot,
                 &link,
                 Pos::at(1, 1),
                 format!(
@@ -279,12 +281,6 @@ fn entries<T>(list: &Mutex<Vec<T>>) -> std::sync::MutexGuard<'_, Vec<T>> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn bad_exclude(at: Pos, message: String) -> Diagnostic {
-    Diagnostic::error("bad-exclude", Path::new(FILE_NAME), at, message)
-        .expected("a gitignore-style glob relative to the root")
-        .hint("check the brackets and stars in the glob")
-}
-
 /// A folder or link the walk could not enter, as a diagnostic at its path.
 fn walk_error(root: &Path, e: &ignore::Error) -> Diagnostic {
     let mut err = e;
@@ -307,7 +303,7 @@ fn walk_error(root: &Path, e: &ignore::Error) -> Diagnostic {
     if let ignore::Error::Loop { ancestor, child } = err {
         let child = rel(child);
         return Diagnostic::error(
-            "symlink-loop",
+            Code::SymlinkLoop,
             &child,
             Pos::at(1, 1),
             format!(
@@ -339,7 +335,7 @@ fn walk_error(root: &Path, e: &ignore::Error) -> Diagnostic {
         };
         let target = std::fs::read_link(root.join(&path)).unwrap_or_default();
         return make(
-            "broken-symlink",
+            Code::BrokenSymlink,
             &path,
             Pos::at(1, 1),
             format!(
@@ -356,7 +352,7 @@ fn walk_error(root: &Path, e: &ignore::Error) -> Diagnostic {
         .map(io_words)
         .unwrap_or_else(|| err.to_string());
     Diagnostic::error(
-        "unreadable",
+        Code::Unreadable,
         &path,
         Pos::at(1, 1),
         format!("cannot read {}: {why}", shown(&path)),
@@ -400,7 +396,7 @@ fn ignore_file_warning(root: &Path, e: &ignore::Error) -> Diagnostic {
         }
     }
     Diagnostic::warning(
-        "bad-ignore-file",
+        Code::BadIgnoreFile,
         &path,
         Pos::at(line, 1),
         format!("ignore file line not understood, so not applied: {err}"),
@@ -529,7 +525,7 @@ fn assemble(
 pub fn read_page(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
     let bytes = std::fs::read(root.join(rel)).map_err(|e| {
         Diagnostic::error(
-            "unreadable",
+            Code::Unreadable,
             rel,
             Pos::at(1, 1),
             format!("cannot read page: {}", io_words(&e)),
@@ -547,7 +543,7 @@ pub fn decode(rel: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
         let line = prefix.matches('\n').count() as u32 + 1;
         let col = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
         Diagnostic::error(
-            "not-utf8",
+            Code::NotUtf8,
             rel,
             Pos::at(line, col),
             "page is not valid UTF-8",
@@ -563,7 +559,7 @@ pub fn load(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
     let started = Instant::now();
     if !root.is_dir() {
         return Err(vec![Diagnostic::error(
-            "no-root",
+            Code::NoRoot,
             root,
             Pos::at(1, 1),
             "research repo root is not a folder",
@@ -617,7 +613,7 @@ pub fn load(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
 /// in the wrong folder, which must not pass as "nothing is stale".
 fn no_repo(root: &Path) -> Diagnostic {
     Diagnostic::error(
-        "no-repo",
+        Code::NoRepo,
         root,
         Pos::at(1, 1),
         "no research repo here: no rescore.toml and no concept, thesis or source page",

@@ -8,25 +8,27 @@ use std::path::Path;
 use rescore_graph::{MaterialState, NodeKind};
 use serde_json::json;
 
+use crate::accept::Recorded;
 use crate::ci;
 use crate::diag::Diagnostic;
-use crate::eval::{Cause, Evaluation, Status};
-use crate::format::Format;
+use crate::eval::{Cause, Evaluation, Status, Verdict};
+use crate::format::{BacklinksFormat, ReportFormat, TextOrJson};
 use crate::load::Repo;
 use crate::output;
+use crate::writeback::Outcome;
 
 /// Prints diagnostics to stderr: rendered with snippets, as JSON lines, or as workflow commands.
 /// `-q` keeps only the errors.
-pub fn print_diags(root: &Path, diags: &[Diagnostic], format: Option<Format>) {
+pub fn print_diags(root: &Path, diags: &[Diagnostic], format: Option<ReportFormat>) {
     let quiet = output::quiet();
     let colour = output::stderr();
     let mut err = std::io::stderr().lock();
     for d in diags.iter().filter(|d| !quiet || d.is_error()) {
         let text = match format {
-            Some(Format::Json) => {
+            Some(ReportFormat::Json) => {
                 serde_json::to_string(&json!({ "diagnostic": d })).unwrap_or_default() + "\n"
             }
-            Some(Format::Github) => d.github(&crate::ci::git_prefix(root)) + "\n",
+            Some(ReportFormat::Github) => d.github(&crate::ci::git_prefix(root)) + "\n",
             _ => {
                 // Only a regular file is read for the snippet: a pipe would block forever.
                 let file = root.join(&d.path);
@@ -42,11 +44,11 @@ pub fn print_diags(root: &Path, diags: &[Diagnostic], format: Option<Format>) {
 
 /// `rescore ls`: pages, nodes with their material state, and edges; with `--select`, only the
 /// nodes in `only` (all when `None`).
-pub fn ls_only(
+pub fn ls(
     repo: &Repo,
     kind: Option<NodeKind>,
     only: Option<&std::collections::HashSet<rescore_graph::NodeIx>>,
-    format: Format,
+    format: TextOrJson,
 ) -> String {
     let picked = |ix: rescore_graph::NodeIx| only.is_none_or(|o| o.contains(&ix));
     let nodes: Vec<_> = repo
@@ -59,7 +61,7 @@ pub fn ls_only(
             .map(|p| p.path.to_string_lossy().replace('\\', "/"))
             .unwrap_or_default()
     };
-    if format == Format::Json {
+    if format == TextOrJson::Json {
         let nodes: Vec<_> = nodes
             .iter()
             .map(|(_, n)| {
@@ -151,7 +153,7 @@ pub fn cause_line(c: &Cause) -> String {
 }
 
 /// The stale/pending/unscored report, in any format. Clean theses are counted, not listed.
-pub fn verdicts(eval: &Evaluation, format: Format, gate: bool, prefix: &Path) -> String {
+pub fn verdicts(eval: &Evaluation, format: ReportFormat, gate: bool, prefix: &Path) -> String {
     verdicts_warned(eval, &[], format, gate, prefix)
 }
 
@@ -162,12 +164,12 @@ pub fn verdicts(eval: &Evaluation, format: Format, gate: bool, prefix: &Path) ->
 pub fn verdicts_warned(
     eval: &Evaluation,
     warnings: &[Diagnostic],
-    format: Format,
+    format: ReportFormat,
     gate: bool,
     prefix: &Path,
 ) -> String {
     match format {
-        Format::Json => {
+        ReportFormat::Json => {
             let list = |s: Status| eval.with(s).collect::<Vec<_>>();
             let mut doc = json!({
                 "stale": list(Status::Stale),
@@ -180,13 +182,13 @@ pub fn verdicts_warned(
             }
             serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
         }
-        Format::Github => {
+        ReportFormat::Github => {
             let mut out: String = warnings.iter().map(|w| w.github(prefix) + "\n").collect();
             out.push_str(&github(eval, gate, prefix));
             out
         }
-        Format::Junit => junit(eval, warnings, prefix),
-        _ => human(eval),
+        ReportFormat::Junit => junit(eval, warnings, prefix),
+        ReportFormat::Human => human(eval),
     }
 }
 
@@ -383,7 +385,7 @@ fn junit(eval: &Evaluation, warnings: &[Diagnostic], prefix: &Path) -> String {
             let _ = writeln!(
                 out,
                 "    <testcase classname=\"rescore.warning\" name=\"{} {}\" file=\"{}\" line=\"{}\">\n      <system-out>{}</system-out>\n    </testcase>",
-                esc(w.code),
+                esc(w.code.as_str()),
                 esc(&w.location()),
                 esc(&ci::ci_path(prefix, &w.path.to_string_lossy())),
                 w.line,
@@ -416,14 +418,14 @@ fn xml_escape(s: &str) -> String {
 /// a JSON object holding the diagnostics, or JUnit with one failing case per error (warnings
 /// pass, their text in `system-out`). `None` for the formats that print diagnostics as they
 /// are (human, GitHub).
-pub fn failed_input(diags: &[Diagnostic], format: Format, prefix: &Path) -> Option<String> {
+pub fn failed_input(diags: &[Diagnostic], format: ReportFormat, prefix: &Path) -> Option<String> {
     match format {
-        Format::Json => {
+        ReportFormat::Json => {
             let errors = diags.iter().filter(|d| d.is_error()).count();
             let doc = json!({ "error": "bad input", "errors": errors, "diagnostics": diags });
             Some(serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n")
         }
-        Format::Junit => {
+        ReportFormat::Junit => {
             let esc = xml_escape;
             let errors = diags.iter().filter(|d| d.is_error()).count();
             let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -449,7 +451,7 @@ pub fn failed_input(diags: &[Diagnostic], format: Format, prefix: &Path) -> Opti
                 let _ = write!(
                     out,
                     "    <testcase classname=\"rescore.input\" name=\"{} {}\" file=\"{}\" line=\"{}\">\n      ",
-                    esc(d.code),
+                    esc(d.code.as_str()),
                     esc(&d.location()),
                     esc(&ci::ci_path(prefix, &d.path.to_string_lossy())),
                     d.line
@@ -459,7 +461,7 @@ pub fn failed_input(diags: &[Diagnostic], format: Format, prefix: &Path) -> Opti
                         out,
                         "<failure message=\"{}\" type=\"{}\">{}</failure>",
                         esc(&d.message),
-                        esc(d.code),
+                        esc(d.code.as_str()),
                         esc(&text)
                     );
                 } else {
@@ -470,16 +472,16 @@ pub fn failed_input(diags: &[Diagnostic], format: Format, prefix: &Path) -> Opti
             out.push_str("  </testsuite>\n</testsuites>\n");
             Some(out)
         }
-        _ => None,
+        ReportFormat::Human | ReportFormat::Github => None,
     }
 }
 
 /// `rescore why`: every cause with its full path, and what a pending thesis waits on.
-pub fn why(eval: &Evaluation, thesis: &str, format: Format) -> String {
+pub fn why(eval: &Evaluation, thesis: &str, format: TextOrJson) -> String {
     let Some(v) = eval.get(thesis) else {
         return String::new();
     };
-    if format == Format::Json {
+    if format == TextOrJson::Json {
         return serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
     }
     let mut out = String::new();
@@ -515,6 +517,277 @@ pub fn why(eval: &Evaluation, thesis: &str, format: Format) -> String {
                 "{thesis} is stale: re-score it, then `rescore accept {thesis}`; theses built on it are pending until then."
             );
         }
+    }
+    out
+}
+
+/// Prints a report, colouring the status words of human output when colour is on; `-q`
+/// silences the human report (the exit code still tells), not a machine document.
+pub fn print_report(text: &str, format: ReportFormat, quiet: bool) {
+    if quiet && format == ReportFormat::Human {
+        return;
+    }
+    if format != ReportFormat::Human || !output::stdout() {
+        print!("{text}");
+        return;
+    }
+    use owo_colors::OwoColorize;
+    for line in text.lines() {
+        let (word, rest) = line.split_at(line.find(' ').unwrap_or(0));
+        match word {
+            "stale" => println!("{}{rest}", word.red().bold()),
+            "pending" => println!("{}{rest}", word.yellow()),
+            "unscored" => println!("{}{rest}", word.cyan()),
+            _ => println!("{line}"),
+        }
+    }
+}
+
+/// In GitHub Actions (`GITHUB_STEP_SUMMARY` set), appends the markdown job summary.
+pub fn append_step_summary(eval: &Evaluation, base: Option<&str>) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let text = job_summary(eval, base);
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(text.as_bytes()));
+    if let Err(e) = written {
+        tracing::warn!(
+            "cannot append the job summary to {}: {e}",
+            Path::new(&path).display()
+        );
+    }
+}
+
+/// The line above a `--base` report: what it shows, and how many flags it leaves out.
+pub fn base_note(cmp: &crate::git::Comparison, rev: &str) -> String {
+    let already = cmp.head.verdicts.len() - cmp.newly.verdicts.len();
+    let note = match already {
+        0 => String::new(),
+        1 => " (1 thesis flagged at the base too is not shown)".to_string(),
+        n => format!(" ({n} theses flagged at the base too are not shown)"),
+    };
+    format!("compared with {rev}: what this branch newly flags{note}")
+}
+
+/// Prints what page writes of a managed block (`what`) did: `wrote` lines with `announce`;
+/// pages left alone are said so on stderr. Failed writes are errors, once every page has been
+/// tried.
+pub fn print_writes(
+    outcomes: &[(std::path::PathBuf, Outcome)],
+    what: &str,
+    announce: bool,
+    quiet: bool,
+) -> Result<(), Vec<Diagnostic>> {
+    let mut failed = Vec::new();
+    for (path, outcome) in outcomes {
+        match outcome {
+            Outcome::Written(_) if announce && !quiet => println!("wrote {}", path.display()),
+            Outcome::Written(_) | Outcome::Unchanged => {}
+            Outcome::Skipped(why) => {
+                if !quiet {
+                    eprintln!("left {} as it is: {why}", path.display());
+                }
+            }
+            Outcome::Failed(e) => failed.push(Diagnostic::write_failed(path, what, e)),
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed)
+    }
+}
+
+/// How many warning blocks the default command wrote, and how to see without writing.
+pub fn blocks_updated(outcomes: &[(std::path::PathBuf, Outcome)]) -> String {
+    let written = outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::Written(_)))
+        .count();
+    if written == 0 {
+        return String::new();
+    }
+    format!(
+        "updated the warning block of {written} thesis page{}; `rescore --dry-run` reports without writing\n",
+        if written == 1 { "" } else { "s" }
+    )
+}
+
+/// `accept --select`: the selected theses left out, and why.
+pub fn skipped(skipped: &[&Verdict], nothing_chosen: bool) -> String {
+    let mut out = String::new();
+    for v in skipped {
+        let why = match v.status {
+            Status::Pending => format!("waits on {}", v.waiting_on.join(", ")),
+            _ => "clean".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "skipped {} ({why}; --force accepts it anyway)",
+            v.thesis
+        );
+    }
+    if nothing_chosen {
+        out.push_str("nothing to accept: no selected thesis is stale or unscored\n");
+    }
+    out
+}
+
+/// What an accept did (or, on a dry run, would do): each thesis accepted, the theses it
+/// turned stale or pending, and (dry run) the pages it would write.
+pub fn accepted(done: &Recorded, before: &Evaluation, dry_run: bool) -> String {
+    let (verb, made) = if dry_run {
+        ("would accept", "would make")
+    } else {
+        ("accepted", "made")
+    };
+    let mut out = String::new();
+    for (t, score) in &done.accepted {
+        let _ = writeln!(out, "{verb} {t} at score {score}");
+    }
+    out.push_str(&made_stale(before, &done.after, made));
+    for path in &done.would_write {
+        let _ = writeln!(out, "would write {path}");
+    }
+    out
+}
+
+/// The theses an accept turned stale or pending (one built on an accepted thesis whose score
+/// moved: pending on it before, stale now), each with its next step.
+fn made_stale(before: &Evaluation, after: &Evaluation, verb: &str) -> String {
+    let mut out = String::new();
+    for v in &after.verdicts {
+        if before.get(&v.thesis).is_some_and(|b| b.status == v.status) {
+            continue;
+        }
+        let line = match v.status {
+            Status::Stale => {
+                let cause = v
+                    .causes
+                    .first()
+                    .map(|c| format!(" ← {}", cause_line(c)))
+                    .unwrap_or_default();
+                format!(
+                    "{verb} {} stale ({}:{}){cause}: re-score it, then `rescore accept {}`",
+                    v.thesis, v.path, v.line, v.thesis
+                )
+            }
+            Status::Pending => format!(
+                "{verb} {} pending ({}:{}): it waits on {}",
+                v.thesis,
+                v.path,
+                v.line,
+                v.waiting_on.join(", ")
+            ),
+            _ => continue,
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// `why --select`: each picked thesis explained, in report order (JSON: an array).
+pub fn why_each(eval: &Evaluation, picked: &[&Verdict], format: TextOrJson) -> String {
+    if format == TextOrJson::Json {
+        return serde_json::to_string_pretty(&picked).unwrap_or_default() + "\n";
+    }
+    picked
+        .iter()
+        .map(|v| why(eval, &v.thesis, format))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What `rescore backlinks` was asked to do.
+pub enum BacklinksMode<'a> {
+    /// Show each out-of-date block's diff.
+    List,
+    /// Name each out-of-date page.
+    Check,
+    /// The blocks were written, with these outcomes.
+    Written(&'a [(std::path::PathBuf, Outcome)]),
+}
+
+/// `rescore backlinks`: the out-of-date blocks as a list with diffs, the pages to check, what
+/// was written, a JSON document, or (not when written) one workflow annotation per page.
+pub fn backlinks(
+    changes: &[crate::backlinks::Change],
+    mode: BacklinksMode,
+    format: BacklinksFormat,
+    quiet: bool,
+    prefix: &Path,
+) -> String {
+    let mut out = String::new();
+    let check = matches!(mode, BacklinksMode::Check);
+    match format {
+        BacklinksFormat::Json => {
+            let list: Vec<_> = changes
+                .iter()
+                .map(|c| json!({ "path": c.path, "concept": c.concept, "theses": c.theses }))
+                .collect();
+            let written = matches!(mode, BacklinksMode::Written(_));
+            let doc = json!({ "out_of_date": list, "written": written });
+            return serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
+        }
+        BacklinksFormat::Github => {
+            if matches!(mode, BacklinksMode::Written(_)) {
+                return out;
+            }
+            for c in changes {
+                let file = ci::ci_path(prefix, &c.path.to_string_lossy());
+                let place = ci::Place {
+                    file: &file,
+                    line: 1,
+                    col: None,
+                };
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    ci::annotation(
+                        check,
+                        &place,
+                        "rescore backlinks",
+                        "the \"Theses that depend on this concept\" block is out of date: run `rescore backlinks --write`"
+                    )
+                );
+            }
+            return out;
+        }
+        BacklinksFormat::Human if quiet => return out,
+        BacklinksFormat::Human => {}
+    }
+    for c in changes {
+        let path = c.path.display();
+        match &mode {
+            BacklinksMode::Written(done) => {
+                let wrote = done
+                    .iter()
+                    .any(|(p, o)| p == &c.path && matches!(o, Outcome::Written(_)));
+                if wrote {
+                    let _ = writeln!(out, "wrote {path}");
+                }
+            }
+            BacklinksMode::Check => {
+                let _ = writeln!(out, "out of date: {path}");
+            }
+            BacklinksMode::List => {
+                let _ = write!(
+                    out,
+                    "would write {path}\n{}",
+                    crate::backlinks::diff(&c.old, &c.new)
+                );
+            }
+        }
+    }
+    if changes.is_empty() {
+        out.push_str("backlinks are up to date\n");
+    } else if check {
+        out.push_str("run `rescore backlinks --write` to update them\n");
     }
     out
 }

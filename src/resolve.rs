@@ -11,7 +11,7 @@ use rescore_graph::{
     ClaimState, Edge, EdgeKind, Graph, Loc, MaterialState, Node, NodeIx, NodeKind,
 };
 
-use crate::diag::{did_you_mean, Diagnostic, Pos};
+use crate::diag::{did_you_mean, Code, Diagnostic, Pos};
 use crate::page::{Link, Page, PageKind, Role, Target};
 
 /// Page lookups by id, title and path, all case-insensitive on names.
@@ -57,7 +57,7 @@ impl Index {
                 let other = &pages[first];
                 diags.push(
                     Diagnostic::error(
-                        "duplicate-id",
+                        Code::DuplicateId,
                         &p.path,
                         p.head.clone(),
                         format!(
@@ -420,7 +420,7 @@ pub fn build_parts(
                 } else {
                     diags.push(
                         Diagnostic::error(
-                            "bad-part-of",
+                            Code::BadPartOf,
                             &p.path,
                             pos.clone(),
                             format!(
@@ -542,7 +542,7 @@ fn unique(
     if explicit {
         diags.push(
             Diagnostic::error(
-                "duplicate-anchor",
+                Code::DuplicateAnchor,
                 &page.path,
                 pos.clone(),
                 format!("`{key}` names two claims or rows on this page"),
@@ -594,7 +594,7 @@ fn resolve_link(
         return None;
     }
     let mut d = Diagnostic::error(
-        "link-to-no-page",
+        Code::LinkToNoPage,
         &page.path,
         link.pos.clone(),
         format!("link {} resolves to no page", link.raw.trim()),
@@ -639,7 +639,7 @@ fn target_node(
         .chain(target.rows.iter().map(|r| r.id.to_lowercase()))
         .collect();
     let mut d = Diagnostic::error(
-        "anchor-to-no-claim",
+        Code::AnchorToNoClaim,
         from,
         link.pos.clone(),
         format!(
@@ -676,7 +676,7 @@ fn cycle_diagnostic(
         .map(|h| graph.node(h.node).key.as_str())
         .collect();
     let mut d = Diagnostic::error(
-        "cycle",
+        Code::Cycle,
         &page(&first.edge.loc),
         Pos::at(first.edge.loc.line, first.edge.loc.col),
         format!("propagating edges form a cycle: {} → {}", names.join(" → "), names[0]),

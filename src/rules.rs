@@ -16,7 +16,7 @@ use toml::de::DeTable;
 
 use crate::claimtext::plain;
 use crate::config::{toml_error, Config, Reader, RulesConfig};
-use crate::diag::{did_you_mean, Diagnostic, Pos};
+use crate::diag::{did_you_mean, Code, Diagnostic, Pos};
 use crate::textdiff::{Classifier, Span, TextClass, TextSpec};
 use crate::toml_spans::KeySpans;
 
@@ -313,7 +313,7 @@ impl RuleSet {
             let Some(text) = read(file) else {
                 diags.push(
                     Diagnostic::error(
-                        "missing-rule-file",
+                        Code::MissingRuleFile,
                         config_path,
                         spans.of(&format!("rules.files[{n}]")),
                         format!(
@@ -361,7 +361,7 @@ impl RuleSet {
         let names: Vec<String> = rules.iter().map(|(r, _)| r.name.clone()).collect();
         let unknown = |name: &str, what: &str, at: Pos| {
             let d = Diagnostic::error(
-                "unknown-rule",
+                Code::UnknownRule,
                 config_path,
                 at,
                 format!("{what} names no rule `{name}`"),
@@ -422,7 +422,7 @@ impl RuleSet {
         } else {
             diags.push(
                 Diagnostic::error(
-                    "bad-threshold",
+                    Code::BadThreshold,
                     config_path,
                     spans.of("rules.rename_similarity"),
                     format!("rules.rename_similarity is {rename_similarity}, outside 0 to 1"),
@@ -685,9 +685,9 @@ struct RuleProblem {
 impl RuleProblem {
     fn diagnostic(&self, name: &str, path: &Path, at: Pos) -> Diagnostic {
         let code = if self.in_threshold {
-            "bad-threshold"
+            Code::BadThreshold
         } else {
-            "bad-rule"
+            Code::BadRule
         };
         Diagnostic::error(code, path, at, format!("rule `{name}`: {}", self.message))
             .expected(self.expected.clone())
@@ -875,7 +875,7 @@ fn checked_scale(
     if value.levels.is_empty() {
         diags.push(
             Diagnostic::error(
-                "bad-scale",
+                Code::BadScale,
                 &path,
                 spans.of(&format!("{prefix}.levels")),
                 "the evidence scale has no levels",
@@ -892,7 +892,7 @@ fn checked_scale(
         }
         diags.push(
             Diagnostic::error(
-                "bad-scale",
+                Code::BadScale,
                 &path,
                 spans.of(&format!("{prefix}.aliases.{alias}")),
                 format!("alias `{alias}` maps to `{target}`, which is not a level"),

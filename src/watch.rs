@@ -38,10 +38,10 @@ use rescore_graph::{Edge, EdgeKind, Graph, Loc, MaterialState, Node, NodeIx, Nod
 use serde_json::json;
 
 use crate::config::FILE_NAME as CONFIG_FILE;
-use crate::diag::{Diagnostic, Pos};
+use crate::diag::{Code, Diagnostic, Pos};
 use crate::eval::{self, Evaluation, Status, Verdict};
 use crate::failure::Failure;
-use crate::format::Format;
+use crate::format::TextOrJson;
 use crate::load::{self, Repo};
 use crate::lock::{self, Lock};
 use crate::page::{self, Link, Page, PageKind, ParseContext, Role, Target};
@@ -51,7 +51,7 @@ use crate::writeback;
 
 /// What the command line asks of the watcher.
 pub struct Options {
-    pub format: Option<Format>,
+    pub format: Option<TextOrJson>,
     pub quiet: bool,
     /// Report, and write nothing.
     pub dry_run: bool,
@@ -63,7 +63,7 @@ pub struct Options {
 pub fn run(opts: &Options, root: &Path) -> Result<i32, Failure> {
     let debounce_ms = opts.debounce_ms;
     let out = Out {
-        json: opts.format == Some(Format::Json),
+        json: opts.format == Some(TextOrJson::Json),
         format: opts.format,
         quiet: opts.quiet,
         root: root.to_path_buf(),
@@ -328,7 +328,7 @@ impl Watcher for Tap {
 
 struct Out {
     json: bool,
-    format: Option<Format>,
+    format: Option<TextOrJson>,
     quiet: bool,
     root: PathBuf,
 }
@@ -382,7 +382,7 @@ impl Out {
                 }));
             }
         } else {
-            report::print_diags(&self.root, diags, self.format);
+            report::print_diags(&self.root, diags, self.format.map(Into::into));
         }
     }
 
@@ -446,7 +446,7 @@ impl Out {
 }
 
 fn no_root(root: &Path, message: &str) -> Diagnostic {
-    Diagnostic::error("no-root", root, Pos::at(1, 1), message.to_string())
+    Diagnostic::error(Code::NoRoot, root, Pos::at(1, 1), message.to_string())
         .expected("a folder holding markdown pages (and optionally rescore.toml)")
         .hint("pass --root DIR or run rescore inside the research repo")
 }
@@ -526,7 +526,7 @@ fn read_parse(abs_root: &Path, rel: &Path, cx: &ParseContext) -> Option<Parsed> 
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
         Err(e) => {
             let d = Diagnostic::error(
-                "unreadable",
+                Code::Unreadable,
                 rel,
                 Pos::at(1, 1),
                 format!("cannot read page: {e}"),
@@ -1410,23 +1410,9 @@ impl State {
             }
             return;
         }
-        let write_failed = |path: &Path, e: String| {
-            Diagnostic::error(
-                "write-failed",
-                path,
-                Pos::at(1, 1),
-                format!("cannot write the warning block: {e}"),
-            )
-            .expected("a writable thesis page")
-            .hint("check the file's permissions")
-        };
-        let held = match lock::RepoLock::acquire(&self.abs_root) {
+        let held = match writeback::repo_lock(&self.abs_root) {
             Ok(h) => h,
-            Err(e) => {
-                let d = write_failed(
-                    Path::new("."),
-                    format!("cannot lock the research repo: {e}"),
-                );
+            Err(d) => {
                 out.diags(&[d]);
                 return;
             }
@@ -1446,7 +1432,9 @@ impl State {
                 writeback::Outcome::Skipped(why) => {
                     tracing::debug!(path = %path.display(), "watch: left the page: {why}")
                 }
-                writeback::Outcome::Failed(e) => out.diags(&[write_failed(&path, e)]),
+                writeback::Outcome::Failed(e) => {
+                    out.diags(&[Diagnostic::write_failed(&path, "warning block", &e)])
+                }
             }
         }
     }
