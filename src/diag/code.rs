@@ -76,3 +76,47 @@ impl PartialEq<&str> for Code {
         self.as_str() == *other
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::Code;
+
+    /// The codes named in the first column of the tables of docs/format.md's "Diagnostics".
+    fn documented() -> BTreeSet<String> {
+        let doc = include_str!("../../docs/format.md");
+        let section = doc
+            .split_once("\n## Diagnostics\n")
+            .map(|(_, rest)| rest.split("\n## ").next().unwrap_or(rest))
+            .expect("docs/format.md has a Diagnostics section");
+        section
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `")?.split_once("` |"))
+            .map(|(code, _)| code.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn every_code_is_documented_and_every_documented_code_exists() {
+        let documented = documented();
+        let codes: BTreeSet<String> = Code::ALL.iter().map(|c| c.as_str().to_string()).collect();
+        let undocumented: Vec<_> = codes.difference(&documented).collect();
+        let unknown: Vec<_> = documented.difference(&codes).collect();
+        assert!(
+            undocumented.is_empty(),
+            "codes missing from docs/format.md: {undocumented:?}"
+        );
+        assert!(unknown.is_empty(), "documented codes rescore never emits: {unknown:?}");
+    }
+
+    #[test]
+    fn a_code_serializes_as_its_name() {
+        for c in Code::ALL {
+            assert_eq!(
+                serde_json::to_value(c).expect("serializes"),
+                serde_json::json!(c.as_str())
+            );
+        }
+    }
+}
