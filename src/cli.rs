@@ -483,7 +483,7 @@ fn run(cli: &Cli, root: &Path) -> Result<i32, Failure> {
         Some(Command::Rules) => {
             let config_text = load::read_config(root)?;
             let (_, rules) =
-                load::settings(config_text.as_deref(), &crate::rules::read_from(root))?;
+                load::settings(config_text.as_deref(), &crate::settings::read_from(root))?;
             print!("{}", crate::rules::describe_rules(&rules));
             Ok(0)
         }

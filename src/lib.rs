@@ -31,6 +31,7 @@ pub mod report;
 pub mod resolve;
 pub mod rules;
 pub mod select;
+pub mod settings;
 pub mod textdiff;
 pub mod tokens;
 pub mod toml_spans;

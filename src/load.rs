@@ -108,7 +108,7 @@ pub fn settings_with_problems(
         }
         None => (Config::default(), Vec::new()),
     };
-    let (rules, rule_diags) = RuleSet::load(&config, config_path, read);
+    let (rules, rule_diags) = crate::settings::rule_set(&config, config_path, read);
     diags.extend(rule_diags);
     (config, rules, diags)
 }
@@ -573,7 +573,7 @@ pub fn load(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
         None
     });
     let (config, rules, settings_diags) =
-        settings_with_problems(config_text.as_deref(), &crate::rules::read_from(root));
+        settings_with_problems(config_text.as_deref(), &crate::settings::read_from(root));
     diags.extend(settings_diags);
     let (paths, walk_diags) = walk(root, &config);
     diags.extend(walk_diags);

@@ -557,7 +557,8 @@ fn load_full(root: &Path, abs_root: &Path) -> Result<Loaded, Vec<Diagnostic>> {
         return Err(vec![no_root(root, "research repo root is not a folder")]);
     }
     let config_text = load::read_config(root).map_err(|d| vec![d])?;
-    let (config, rules) = load::settings(config_text.as_deref(), &crate::rules::read_from(root))?;
+    let (config, rules) =
+        load::settings(config_text.as_deref(), &crate::settings::read_from(root))?;
     let (paths, walk_diags) = load::walk(root, &config);
     if walk_diags.iter().any(Diagnostic::is_error) {
         return Err(walk_diags);

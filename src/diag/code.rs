@@ -107,7 +107,10 @@ mod tests {
             undocumented.is_empty(),
             "codes missing from docs/format.md: {undocumented:?}"
         );
-        assert!(unknown.is_empty(), "documented codes rescore never emits: {unknown:?}");
+        assert!(
+            unknown.is_empty(),
+            "documented codes rescore never emits: {unknown:?}"
+        );
     }
 
     #[test]
