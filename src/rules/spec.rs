@@ -273,7 +273,9 @@ pub fn check_threshold(r: &RuleSpec) -> Result<(), RuleProblem> {
     let ok = t.is_finite()
         && match r.compare {
             Compare::LevelDown | Compare::LevelUp => t >= 1.0 && t.fract() == 0.0,
-            Compare::RelativeChange | Compare::AbsoluteChange => t >= 0.0,
+            // 0 would make every move material, down to a rounding of the same figure.
+            Compare::RelativeChange => t > 0.0,
+            Compare::AbsoluteChange => t >= 0.0,
             Compare::SimilarityBelow => t > 0.0 && t <= 1.0,
             _ => {
                 return Err(problem(
@@ -290,8 +292,12 @@ pub fn check_threshold(r: &RuleSpec) -> Result<(), RuleProblem> {
             "a whole number of levels, 1 or more",
             "threshold = 1 fires on a move of one level",
         ),
+        Compare::RelativeChange if t == 0.0 => problem(
+            "a finite fraction above 0, e.g. 0.1 for 10%",
+            "0 makes every move material, a rounding too; threshold = 0.01 fires when a quantity moves by more than 1%",
+        ),
         Compare::RelativeChange => problem(
-            "a finite fraction of 0 or more, e.g. 0.1 for 10%",
+            "a finite fraction above 0, e.g. 0.1 for 10%",
             "threshold = 0.1 fires when a quantity moves by more than 10%",
         ),
         Compare::AbsoluteChange => problem(
@@ -339,7 +345,8 @@ mod tests {
         let text = Some(Field::Text);
         for (cmp, field, t, ok) in [
             (Compare::RelativeChange, value, 0.1, true),
-            (Compare::RelativeChange, value, 0.0, true),
+            (Compare::RelativeChange, value, 0.0, false),
+            (Compare::RelativeChange, value, 0.001, true),
             (Compare::RelativeChange, value, -0.1, false),
             (Compare::RelativeChange, value, f64::NAN, false),
             (Compare::RelativeChange, value, f64::INFINITY, false),
