@@ -37,4 +37,5 @@ pub mod tokens;
 pub mod toml_spans;
 pub mod trees;
 pub mod watch;
+pub mod wording;
 pub mod writeback;

@@ -11,10 +11,11 @@ use serde_json::json;
 use crate::accept::Recorded;
 use crate::ci;
 use crate::diag::Diagnostic;
-use crate::eval::{Cause, Evaluation, Status, Verdict};
+use crate::eval::{Evaluation, Status, Verdict};
 use crate::format::{BacklinksFormat, ReportFormat, TextOrJson};
 use crate::load::Repo;
 use crate::output;
+use crate::wording;
 use crate::writeback::Outcome;
 
 /// Prints diagnostics to stderr: rendered with snippets, as JSON lines, or as workflow commands.
@@ -134,24 +135,6 @@ pub fn ls(
     out
 }
 
-/// One cause on one line: `node: field before → after (detail, rule R, severity)`.
-pub fn cause_line(c: &Cause) -> String {
-    let was = c
-        .was
-        .as_deref()
-        .map(|w| format!(" (was {w})"))
-        .unwrap_or_default();
-    let detail = c
-        .detail
-        .as_deref()
-        .map(|d| format!("{d}, "))
-        .unwrap_or_default();
-    format!(
-        "{}{was}: {} {} → {} ({detail}rule {}, {})",
-        c.node, c.field, c.before, c.after, c.rule, c.severity
-    )
-}
-
 /// The stale/pending/unscored report, in any format. Clean theses are counted, not listed.
 pub fn verdicts(eval: &Evaluation, format: ReportFormat, gate: bool, prefix: &Path) -> String {
     verdicts_warned(eval, &[], format, gate, prefix)
@@ -195,32 +178,28 @@ pub fn verdicts_warned(
 fn human(eval: &Evaluation) -> String {
     let mut out = String::new();
     for v in &eval.verdicts {
+        let word = wording::status(v.status);
+        let next = wording::next(v).unwrap_or_default();
         match v.status {
             Status::Clean => {}
             Status::Stale => {
-                let _ = writeln!(out, "stale     {}:{}  {}", v.path, v.line, v.thesis);
+                let _ = writeln!(out, "{word:<9} {}:{}  {}", v.path, v.line, v.thesis);
                 for c in &v.causes {
-                    let _ = writeln!(out, "  ← {}", cause_line(c));
+                    let _ = writeln!(out, "  ← {}", wording::cause(c));
                     if c.via.len() > 2 {
                         let _ = writeln!(out, "      via {}", c.via.join(" → "));
                     }
                 }
+                let _ = writeln!(out, "  next: {next}");
             }
-            Status::Pending => {
+            Status::Pending | Status::Unscored => {
                 let _ = writeln!(
                     out,
-                    "pending   {}:{}  {} (waits on {})",
+                    "{word:<9} {}:{}  {} ({}; next: {next})",
                     v.path,
                     v.line,
                     v.thesis,
-                    v.waiting_on.join(", ")
-                );
-            }
-            Status::Unscored => {
-                let _ = writeln!(
-                    out,
-                    "unscored  {}:{}  {} (not in rescore.lock: score it, then `rescore accept {}`)",
-                    v.path, v.line, v.thesis, v.thesis
+                    wording::reason(v).unwrap_or_default()
                 );
             }
         }
@@ -267,33 +246,16 @@ pub fn job_summary(eval: &Evaluation, base: Option<&str>) -> String {
         out.push_str("No thesis needs re-scoring.\n\n");
         return out;
     }
-    out.push_str("| Thesis | Status | Page | Causes |\n|---|---|---|---|\n");
+    out.push_str("| Thesis | Status | Page | Why, and the next step |\n|---|---|---|---|\n");
     for v in needs {
-        let (status, causes) = match v.status {
-            Status::Stale => (
-                "stale",
-                v.causes
-                    .iter()
-                    .map(|c| format!("← {}", cause_line(c)))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            ),
-            Status::Pending => ("pending", format!("waits on {}", v.waiting_on.join(", "))),
-            _ => (
-                "unscored",
-                format!(
-                    "not in rescore.lock: score it, then `rescore accept {}`",
-                    v.thesis
-                ),
-            ),
-        };
         let _ = writeln!(
             out,
-            "| `{}` | {status} | `{}:{}` | {} |",
+            "| `{}` | {} | `{}:{}` | {} |",
             cell(&v.thesis),
+            wording::status(v.status),
             cell(&v.path),
             v.line,
-            cell(&causes)
+            cell(&wording::body(v).join("\n"))
         );
     }
     out.push('\n');
@@ -304,24 +266,7 @@ pub fn job_summary(eval: &Evaluation, base: Option<&str>) -> String {
 fn github(eval: &Evaluation, gate: bool, prefix: &Path) -> String {
     let mut out = String::new();
     for v in eval.verdicts.iter().filter(|v| v.status != Status::Clean) {
-        let (title, body) = match v.status {
-            Status::Stale => (
-                format!("thesis {} is stale", v.thesis),
-                v.causes
-                    .iter()
-                    .map(|c| format!("← {}", cause_line(c)))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            ),
-            Status::Pending => (
-                format!("thesis {} is pending", v.thesis),
-                format!("waits on {}", v.waiting_on.join(", ")),
-            ),
-            _ => (
-                format!("thesis {} is unscored", v.thesis),
-                format!("score it, then run `rescore accept {}`", v.thesis),
-            ),
-        };
+        let (title, body) = (wording::title(v), wording::body(v).join("\n"));
         let file = ci::ci_path(prefix, &v.path);
         let place = ci::Place {
             file: &file,
@@ -361,22 +306,14 @@ fn junit(eval: &Evaluation, warnings: &[Diagnostic], prefix: &Path) -> String {
             out.push_str("/>\n");
             continue;
         }
-        let body = match v.status {
-            Status::Stale => v
-                .causes
-                .iter()
-                .map(cause_line)
-                .collect::<Vec<_>>()
-                .join("\n"),
-            Status::Pending => format!("waits on {}", v.waiting_on.join(", ")),
-            _ => "not in rescore.lock".to_string(),
-        };
-        let kind = match v.status {
-            Status::Stale => "stale",
-            Status::Pending => "pending",
-            _ => "unscored",
-        };
-        let _ = writeln!(out, ">\n      <failure message=\"thesis {} is {kind}\" type=\"{kind}\">{}</failure>\n    </testcase>", esc(&v.thesis), esc(&body));
+        let body = wording::body(v).join("\n");
+        let kind = wording::status(v.status);
+        let _ = writeln!(
+            out,
+            ">\n      <failure message=\"{}\" type=\"{kind}\">{}</failure>\n    </testcase>",
+            esc(&wording::title(v)),
+            esc(&body)
+        );
     }
     out.push_str("  </testsuite>\n");
     if !warnings.is_empty() {
@@ -507,7 +444,7 @@ pub fn why(eval: &Evaluation, thesis: &str, format: TextOrJson) -> String {
         }
         Status::Stale => {
             for c in &v.causes {
-                let _ = writeln!(out, "{thesis} ← {}", cause_line(c));
+                let _ = writeln!(out, "{thesis} ← {}", wording::cause(c));
                 for (i, hop) in c.via.iter().enumerate() {
                     let _ = writeln!(out, "    {}{}", if i == 0 { "" } else { "→ " }, hop);
                 }
@@ -669,7 +606,7 @@ fn made_stale(before: &Evaluation, after: &Evaluation, verb: &str) -> String {
                 let cause = v
                     .causes
                     .first()
-                    .map(|c| format!(" ← {}", cause_line(c)))
+                    .map(|c| format!(" ← {}", wording::cause(c)))
                     .unwrap_or_default();
                 format!(
                     "{verb} {} stale ({}:{}){cause}: re-score it, then `rescore accept {}`",

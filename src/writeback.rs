@@ -26,15 +26,7 @@ pub fn block(v: &Verdict) -> Vec<String> {
             .to_string(),
     ];
     for c in &v.causes {
-        let detail = c
-            .detail
-            .as_deref()
-            .map(|d| format!("{d}, "))
-            .unwrap_or_default();
-        let line = format!(
-            "> - `{}`: {} {} → {} ({}rule {}, {})",
-            c.node, c.field, c.before, c.after, detail, c.rule, c.severity
-        );
+        let line = format!("> - {}", crate::wording::cause_markdown(c));
         // Values are quoted from pages; a line break in one would end the callout.
         lines.push(line.replace(['\r', '\n'], " "));
     }

@@ -79,7 +79,10 @@ fn the_rules_read_no_file_and_know_nothing_of_loading() {
             ],
         ));
     }
-    assert!(found.is_empty(), "rules doing a loading stage's job: {found:#?}");
+    assert!(
+        found.is_empty(),
+        "rules doing a loading stage's job: {found:#?}"
+    );
 }
 
 #[test]
