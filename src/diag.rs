@@ -341,6 +341,21 @@ mod tests {
     }
 
     #[test]
+    fn a_github_annotation_escapes_what_the_input_put_in_it() {
+        let d = Diagnostic::error(
+            Code::BadToml,
+            Path::new("a,b.toml"),
+            Pos::at(2, 3),
+            "50% of\nthe file",
+        )
+        .expected("x: y");
+        assert_eq!(
+            d.github(Path::new("")),
+            "::error file=a%2Cb.toml,line=2,col=3,title=rescore bad-toml::50%25 of%0Athe file (expected x: y)"
+        );
+    }
+
+    #[test]
     fn did_you_mean_finds_a_near_word_and_not_a_far_one() {
         let scale = ["speculative", "weak", "moderate", "strong"];
         assert_eq!(did_you_mean("strnog", scale), Some("strong"));
