@@ -1,0 +1,344 @@
+//! The markdown walk of a page's body: list items, headings, tables and links collected into
+//! buffers, each finished item handed to `claim`, each finished table to `table`.
+
+use std::ops::Range;
+use std::path::Path;
+
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use rescore_graph::quantity::HIDDEN;
+
+use super::claim::{anchored_without_evidence, claim};
+use super::link::link_target;
+use super::table::Table;
+use super::{Claim, Link, PageKind, ParseContext, Role, Row};
+use crate::claimtext;
+use crate::diag::{Diagnostic, LineIndex, Pos};
+
+/// Text collected from one list item or table cell, with the links inside it.
+#[derive(Default)]
+pub(super) struct Buf {
+    pub(super) text: String,
+    /// (range in `text`, index into the page's links)
+    pub(super) links: Vec<(Range<usize>, usize)>,
+    /// Ranges of `text` that hold no quantity: the text of every link, and code spans.
+    pub(super) hidden: Vec<Range<usize>>,
+    /// Byte offset of the item in the file.
+    pub(super) start: usize,
+    /// Ranges of `text` that are inline code.
+    pub(super) code: Vec<Range<usize>>,
+    /// Ranges of `text` that are code blocks.
+    pub(super) blocks: Vec<Range<usize>>,
+    /// Positions in `text` of the line breaks that end a paragraph or code block.
+    pub(super) breaks: Vec<usize>,
+    /// Nested list items (that are no claims themselves) and tables, with the position in
+    /// `text` where each one appeared: part of a claim's text.
+    pub(super) children: Vec<(usize, Buf)>,
+}
+
+impl Buf {
+    /// Feeds the text, nested items and tables included, to a canonical-text builder and (less
+    /// code blocks and link text) to `plain`; `cut` ranges of this item's own text are left out.
+    pub(super) fn feed(
+        &self,
+        cut: &[Range<usize>],
+        b: &mut claimtext::Builder,
+        plain: &mut String,
+    ) {
+        // Segments between every place where what a character is can change.
+        let ranges = cut
+            .iter()
+            .chain(&self.blocks)
+            .chain(&self.code)
+            .chain(&self.hidden);
+        let mut cuts: Vec<usize> = ranges.flat_map(|r| [r.start, r.end]).collect();
+        cuts.extend(self.breaks.iter().flat_map(|&i| [i, i + 1]));
+        cuts.extend(self.children.iter().map(|(at, _)| *at));
+        cuts.extend([0, self.text.len()]);
+        cuts.retain(|&i| i <= self.text.len());
+        cuts.sort_unstable();
+        cuts.dedup();
+        let inside = |rs: &[Range<usize>], i: usize| rs.iter().any(|r| r.contains(&i));
+        let mut kids = self.children.iter().peekable();
+        for w in cuts.windows(2) {
+            let (start, end) = (w[0], w[1]);
+            while let Some((_, kid)) = kids.next_if(|(at, _)| *at <= start) {
+                b.block();
+                kid.feed(&[], b, plain);
+                b.block();
+                plain.push('\n');
+            }
+            if inside(cut, start) {
+                continue;
+            }
+            if self.breaks.contains(&start) {
+                b.block();
+                plain.push('\n');
+                continue;
+            }
+            let segment = &self.text[start..end];
+            let block = inside(&self.blocks, start);
+            let code = block || inside(&self.code, start);
+            b.push_str(segment, code);
+            // Numbers in link text (`[[V-JEPA 2]]`, `[#776](…)`) and code are no measurements.
+            if inside(&self.hidden, start) {
+                plain.push(HIDDEN);
+            } else if !block {
+                plain.push_str(segment);
+            }
+        }
+        for (_, kid) in kids {
+            b.block();
+            kid.feed(&[], b, plain);
+            plain.push('\n');
+        }
+    }
+}
+
+struct OpenLink {
+    index: usize,
+    text_start: usize,
+}
+
+pub(super) struct Body {
+    pub(super) h1: Option<String>,
+    pub(super) head: Option<Pos>,
+    pub(super) claims: Vec<Claim>,
+    pub(super) rows: Vec<Row>,
+    pub(super) links: Vec<Link>,
+}
+
+impl Body {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn parse(
+        body: &str,
+        base: usize,
+        text: &str,
+        lines: &LineIndex,
+        path: &Path,
+        kind: PageKind,
+        cx: &ParseContext,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Body {
+        let mut out = Body {
+            h1: None,
+            head: None,
+            claims: Vec::new(),
+            rows: Vec::new(),
+            links: Vec::new(),
+        };
+        let opts =
+            Options::ENABLE_WIKILINKS | Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+        let mut items: Vec<Buf> = Vec::new();
+        let mut heading: Option<(pulldown_cmark::HeadingLevel, Buf)> = None;
+        let mut section = String::new();
+        let mut table: Option<Table> = None;
+        let mut open_links: Vec<OpenLink> = Vec::new();
+        let mut code_block: Option<usize> = None;
+
+        for (event, range) in Parser::new_ext(body, opts).into_offset_iter() {
+            let abs = base + range.start..base + range.end;
+            match event {
+                Event::Start(Tag::Item) => items.push(Buf {
+                    start: abs.start,
+                    ..Buf::default()
+                }),
+                Event::End(TagEnd::Item) => {
+                    if let Some(buf) = items.pop() {
+                        if kind == PageKind::Concept {
+                            diags.extend(anchored_without_evidence(&buf, text, lines, path));
+                            match claim(
+                                &buf,
+                                text,
+                                lines,
+                                path,
+                                cx,
+                                &mut out.links,
+                                out.claims.len(),
+                                diags,
+                            ) {
+                                Some(claim) => out.claims.push(claim),
+                                // A nested item is part of the text of the item it is in.
+                                None => {
+                                    if let Some(parent) = items.last_mut() {
+                                        parent.children.push((parent.text.len(), buf));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                Event::Start(Tag::CodeBlock(_)) => {
+                    code_block = current(&mut table, &mut heading, &mut items).map(|b| {
+                        // In a tight item the block follows the last line with no paragraph end.
+                        if !b.text.is_empty() && !b.text.ends_with('\n') {
+                            b.breaks.push(b.text.len());
+                            b.text.push('\n');
+                        }
+                        b.text.len()
+                    });
+                }
+                Event::End(TagEnd::CodeBlock) => {
+                    if let (Some(start), Some(buf)) = (
+                        code_block.take(),
+                        current(&mut table, &mut heading, &mut items),
+                    ) {
+                        let end = buf.text.len();
+                        buf.blocks.push(start..end);
+                        buf.breaks.push(end);
+                        buf.text.push('\n');
+                    }
+                }
+                Event::Start(Tag::Heading { level, .. }) => {
+                    heading = Some((
+                        level,
+                        Buf {
+                            start: abs.start,
+                            ..Buf::default()
+                        },
+                    ))
+                }
+                Event::End(TagEnd::Heading(_)) => {
+                    if let Some((level, buf)) = heading.take() {
+                        let t = buf.text.trim().to_string();
+                        if level == pulldown_cmark::HeadingLevel::H1 && out.h1.is_none() {
+                            out.head = Some(lines.span(text, abs.clone()));
+                            out.h1 = Some(t.clone());
+                        }
+                        if level <= pulldown_cmark::HeadingLevel::H3 {
+                            section = t.to_lowercase();
+                        }
+                    }
+                }
+                Event::Start(Tag::Table(_)) => table = Some(Table::default()),
+                Event::End(TagEnd::Table) => {
+                    if let Some(t) = table.take() {
+                        if kind == PageKind::Concept {
+                            if let Some(item) = items.last_mut() {
+                                item.children.push((item.text.len(), t.as_text()));
+                            }
+                            t.rows_into(&mut out, text, lines);
+                        }
+                    }
+                }
+                Event::Start(Tag::TableHead) => {
+                    if let Some(t) = table.as_mut() {
+                        t.in_head = true;
+                    }
+                }
+                Event::End(TagEnd::TableHead) => {
+                    if let Some(t) = table.as_mut() {
+                        t.in_head = false;
+                    }
+                }
+                Event::Start(Tag::TableRow) => {
+                    if let Some(t) = table.as_mut() {
+                        t.body.push((abs.start, Vec::new()));
+                    }
+                }
+                Event::Start(Tag::TableCell) => {
+                    if let Some(t) = table.as_mut() {
+                        t.cell = Some(Buf {
+                            start: abs.start,
+                            ..Buf::default()
+                        });
+                    }
+                }
+                Event::End(TagEnd::TableCell) => {
+                    if let Some(t) = table.as_mut() {
+                        if let Some(cell) = t.cell.take() {
+                            if t.in_head {
+                                let name = crate::label::label(cell.text.trim());
+                                t.head.push(name.trim().to_lowercase());
+                            } else if let Some(row) = t.body.last_mut() {
+                                row.1.push(cell);
+                            }
+                        }
+                    }
+                }
+                Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    ..
+                }) => {
+                    let raw = text.get(abs.clone()).unwrap_or("").to_string();
+                    let index = out.links.len();
+                    if let Some((target, anchor)) = link_target(link_type, &dest_url, path) {
+                        let role = if section.starts_with("related") {
+                            Role::Related
+                        } else {
+                            Role::Body
+                        };
+                        out.links.push(Link {
+                            target,
+                            anchor,
+                            role,
+                            pos: lines.span(text, abs.clone()),
+                            raw,
+                        });
+                        let buf = current(&mut table, &mut heading, &mut items);
+                        let text_start = buf.map_or(0, |b| b.text.len());
+                        open_links.push(OpenLink { index, text_start });
+                    } else {
+                        let buf = current(&mut table, &mut heading, &mut items);
+                        open_links.push(OpenLink {
+                            index: usize::MAX,
+                            text_start: buf.map_or(0, |b| b.text.len()),
+                        });
+                    }
+                }
+                Event::End(TagEnd::Link) => {
+                    if let Some(open) = open_links.pop() {
+                        if let Some(buf) = current(&mut table, &mut heading, &mut items) {
+                            let end = buf.text.len();
+                            buf.hidden.push(open.text_start..end);
+                            if open.index != usize::MAX {
+                                buf.links.push((open.text_start..end, open.index));
+                            }
+                        }
+                    }
+                }
+                Event::Text(t) => {
+                    if let Some(buf) = current(&mut table, &mut heading, &mut items) {
+                        buf.text.push_str(&t);
+                    }
+                }
+                Event::Code(t) => {
+                    if let Some(buf) = current(&mut table, &mut heading, &mut items) {
+                        let start = buf.text.len();
+                        buf.text.push_str(&t);
+                        buf.code.push(start..buf.text.len());
+                        buf.hidden.push(start..buf.text.len());
+                    }
+                }
+                Event::SoftBreak | Event::HardBreak => {
+                    if let Some(buf) = current(&mut table, &mut heading, &mut items) {
+                        buf.text.push('\n');
+                    }
+                }
+                Event::End(TagEnd::Paragraph) => {
+                    if let Some(buf) = current(&mut table, &mut heading, &mut items) {
+                        buf.breaks.push(buf.text.len());
+                        buf.text.push('\n');
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// The buffer text goes into: a table cell, a heading, or the innermost list item.
+fn current<'a>(
+    table: &'a mut Option<Table>,
+    heading: &'a mut Option<(pulldown_cmark::HeadingLevel, Buf)>,
+    items: &'a mut [Buf],
+) -> Option<&'a mut Buf> {
+    if let Some(cell) = table.as_mut().and_then(|t| t.cell.as_mut()) {
+        return Some(cell);
+    }
+    if let Some((_, buf)) = heading.as_mut() {
+        return Some(buf);
+    }
+    items.last_mut()
+}

@@ -1,0 +1,302 @@
+//! A list item with an `Evidence:` line read as a claim: its id, level, qualifier, sources,
+//! canonical text and quantities.
+
+use std::ops::Range;
+use std::path::Path;
+
+use rescore_graph::quantity::{extract_quantities, normalise_text};
+
+use super::body::Buf;
+use super::{slug, Claim, Link, ParseContext, Role};
+use crate::claimtext;
+use crate::diag::{did_you_mean, Code, Diagnostic, LineIndex, Pos};
+
+/// How many words of a claim make its id when it has no `{#id}`.
+const SLUG_WORDS: usize = 6;
+
+/// Turns a list item with an `Evidence:` line into a claim.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn claim(
+    buf: &Buf,
+    text: &str,
+    lines: &LineIndex,
+    path: &Path,
+    cx: &ParseContext,
+    links: &mut [Link],
+    index: usize,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Claim> {
+    let (ev, marker_len) = find_evidence(&buf.text)?;
+    let item_pos = lines.span(text, buf.start..buf.start + 1);
+    let (claim_text, explicit) = strip_id(&buf.text[..ev]);
+    let marker = &buf.text[ev..ev + marker_len];
+    let after_start = ev + marker_len;
+    let after = &buf.text[after_start..];
+    let line_end = after.find('\n').unwrap_or(after.len());
+    let evidence_line = &after[..line_end];
+    let groups = paren_groups(evidence_line);
+    let level_end = groups.first().map_or(evidence_line.len(), |g| g.start - 1);
+    let level_word = evidence_line[..level_end]
+        .trim()
+        .trim_end_matches(['.', ',', ';'])
+        .trim();
+    let level_pos = evidence_pos(text, lines, buf.start, marker).unwrap_or(item_pos.clone());
+    let level = match cx.scale.canonical(level_word) {
+        Some(l) => l.to_string(),
+        None => {
+            let mut d = Diagnostic::error(
+                Code::UnknownEvidenceLevel,
+                path,
+                level_pos,
+                if level_word.is_empty() {
+                    "evidence line names no level".to_string()
+                } else {
+                    format!("unknown evidence level `{level_word}`")
+                },
+            )
+            .expected(format!(
+                "a level of the evidence scale: {}",
+                cx.scale.words().collect::<Vec<_>>().join(", ")
+            ));
+            d = match did_you_mean(level_word, cx.scale.words()) {
+                Some(near) if !level_word.is_empty() => d.hint(format!("did you mean `{near}`?")),
+                _ => d.hint("write `Evidence: LEVEL (QUALIFIER) (SOURCES)`, or change the scale in rescore.toml"),
+            };
+            diags.push(d);
+            return None;
+        }
+    };
+    let (qualifier, sources_group) = match groups.len() {
+        0 => (None, None),
+        1 => (None, Some(groups[0].clone())),
+        n => (
+            Some(normalise_text(&evidence_line[groups[0].clone()])),
+            Some(groups[n - 1].clone()),
+        ),
+    };
+    let mut bare_sources = Vec::new();
+    if let Some(g) = sources_group {
+        let abs = after_start + g.start..after_start + g.end;
+        let mut rest = String::new();
+        let mut last = abs.start;
+        for (r, li) in &buf.links {
+            if r.start >= abs.start && r.end <= abs.end {
+                if let Some(l) = links.get_mut(*li) {
+                    l.role = Role::ClaimSource(index);
+                }
+                rest.push_str(&buf.text[last..r.start]);
+                rest.push(',');
+                last = r.end;
+            }
+        }
+        rest.push_str(&buf.text[last..abs.end]);
+        for name in rest.split([',', ';']) {
+            let n = name.trim();
+            if !n.is_empty() {
+                bare_sources.push(n.to_string());
+            }
+        }
+    }
+    let explicit_id = explicit.is_some();
+    // The claim's text is the whole item but its id marker and Evidence line.
+    let evidence = ev..after_start + line_end;
+    let marker = explicit
+        .as_ref()
+        .and_then(|_| buf.text[..ev].find("{#"))
+        .and_then(|open| Some(open..open + buf.text[open..ev].find('}')? + 1));
+    let cut: Vec<Range<usize>> = std::iter::once(evidence).chain(marker).collect();
+    let mut builder = claimtext::Builder::new();
+    let mut plain = String::new();
+    buf.feed(&cut, &mut builder, &mut plain);
+    let id = match explicit {
+        Some(id) => id,
+        None => slug(
+            &normalise_text(&claim_text)
+                .split_whitespace()
+                .take(SLUG_WORDS)
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+    };
+    // Quantities come from the text before lowercasing ("1.5M" is mega, "1.5m" is not), with
+    // line breaks folded so a reflowed claim reads the same, without code blocks, and without
+    // footnote and reference marks (`[^8]`, `[12]`, `#776`), which are no measurements.
+    let folded = crate::tokens::without_marks(&plain)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let quantities = extract_quantities(&folded);
+    Some(Claim {
+        explicit_id,
+        id,
+        level,
+        qualifier,
+        bare_sources,
+        text: builder.finish(),
+        quantities,
+        line: item_pos.line,
+        pos: item_pos,
+    })
+}
+
+/// The Evidence line's marker in the item text: its byte position and length. `Evidence:` counts
+/// at a line start or after whitespace. Near-misses whose intent is plain count at a line start
+/// only: `evidence:` in any case, `Evidence -` / `–` / `—` (a dash followed by a space). The
+/// last marker wins.
+fn find_evidence(s: &str) -> Option<(usize, usize)> {
+    let mut from = 0;
+    let mut found = None;
+    while let Some(i) = s[from..].find("Evidence:") {
+        let at = from + i;
+        if at == 0 || s[..at].ends_with(char::is_whitespace) {
+            found = Some((at, "Evidence:".len()));
+        }
+        from = at + 1;
+    }
+    let mut line_start = 0;
+    for line in s.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start().len();
+        let at = line_start + indent;
+        if let Some(len) = near_miss(&line[indent..]) {
+            if found.is_none_or(|(f, _)| at > f) {
+                found = Some((at, len));
+            }
+        }
+        line_start += line.len();
+    }
+    found
+}
+
+/// The length of an Evidence marker written another way at the start of `line`, if any.
+fn near_miss(line: &str) -> Option<usize> {
+    const WORD: &str = "evidence";
+    if !line.get(..WORD.len())?.eq_ignore_ascii_case(WORD) {
+        return None;
+    }
+    let rest = &line[WORD.len()..];
+    let spaced = rest.trim_start_matches([' ', '\t']);
+    let mark = spaced.chars().next()?;
+    let after = &spaced[mark.len_utf8()..];
+    let ends = after.is_empty() || after.starts_with(char::is_whitespace);
+    let len = line.len() - after.len();
+    match mark {
+        ':' => Some(len),
+        '-' | '–' | '—' if ends && spaced.len() < rest.len() => Some(len),
+        _ => None,
+    }
+}
+
+/// A warning for a concept's list item that carries a `{#id}` but no Evidence line: it is meant
+/// as a claim, and a thesis linking to its anchor would find nothing.
+pub(super) fn anchored_without_evidence(
+    buf: &Buf,
+    text: &str,
+    lines: &LineIndex,
+    path: &Path,
+) -> Option<Diagnostic> {
+    if find_evidence(&buf.text).is_some() {
+        return None;
+    }
+    let id = strip_id(&buf.text).1?;
+    let marker = format!("{{#{id}}}");
+    let at = text
+        .get(buf.start..)
+        .and_then(|rest| rest.find(&marker))
+        .map_or(buf.start..buf.start + 1, |i| {
+            buf.start + i..buf.start + i + marker.len()
+        });
+    Some(
+        Diagnostic::warning(
+            Code::ClaimWithoutEvidence,
+            path,
+            lines.span(text, at),
+            format!("list item `{{#{id}}}` has no Evidence line, so it is no claim"),
+        )
+        .expected("a claim: `Evidence: LEVEL (QUALIFIER) (SOURCES)` on a line of the item")
+        .hint("add an `Evidence:` line to the item, or remove the `{#id}` if it is no claim"),
+    )
+}
+
+/// Removes a `{#id}` marker, returning the text and the id.
+fn strip_id(s: &str) -> (String, Option<String>) {
+    if let Some(open) = s.find("{#") {
+        if let Some(len) = s[open..].find('}') {
+            let id = s[open + 2..open + len].trim();
+            if !id.is_empty() && !id.contains(char::is_whitespace) {
+                let mut out = s[..open].to_string();
+                out.push_str(&s[open + len + 1..]);
+                return (out, Some(id.to_string()));
+            }
+        }
+    }
+    (s.to_string(), None)
+}
+
+/// Top-level parenthesised groups of a line, as ranges of their contents.
+fn paren_groups(s: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => {
+                if depth == 0 {
+                    start = i + 1;
+                }
+                depth += 1;
+            }
+            ')' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    out.push(start..i);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn evidence_pos(text: &str, lines: &LineIndex, from: usize, needle: &str) -> Option<Pos> {
+    let rest = text.get(from..)?;
+    // A near-miss may differ in case from the rendered text only by ASCII letters.
+    let at = rest.find(needle).or_else(|| {
+        rest.char_indices().map(|(i, _)| i).find(|&i| {
+            rest.get(i..i + needle.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+        })
+    })? + from;
+    let level_start = at + needle.len();
+    let rest = text.get(level_start..)?;
+    let skip = rest.len() - rest.trim_start().len();
+    let end = rest.find(['(', '\n']).unwrap_or(rest.len());
+    let start = level_start + skip.min(end);
+    Some(lines.span(text, start..(level_start + end).max(start)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evidence_groups_split_qualifier_and_sources() {
+        let g = paren_groups(" strong (vendor (technical) report) ([Genie 3])");
+        assert_eq!(g.len(), 2);
+    }
+
+    #[test]
+    fn evidence_near_misses_are_found_at_a_line_start_only() {
+        fn marker(s: &str) -> Option<&str> {
+            find_evidence(s).map(|(at, len)| &s[at..at + len])
+        }
+        assert_eq!(marker("claim\nEvidence: strong"), Some("Evidence:"));
+        assert_eq!(marker("claim\n  evidence: strong"), Some("evidence:"));
+        assert_eq!(marker("claim\nEVIDENCE : strong"), Some("EVIDENCE :"));
+        assert_eq!(marker("claim\nEvidence - moderate"), Some("Evidence -"));
+        assert_eq!(marker("claim\nEvidence – weak"), Some("Evidence –"));
+        assert_eq!(marker("claim\nEvidence-based medicine"), None);
+        assert_eq!(marker("claim\nEvidence suggests so"), None);
+        assert_eq!(marker("we lack evidence: more runs"), None);
+        assert_eq!(marker("we lack evidence - more runs"), None);
+    }
+}

@@ -1,0 +1,462 @@
+//! One markdown page parsed on its own: kind, id, title, claims, benchmark rows and links.
+//! Nothing here looks at other pages; resolving links across the repo is `resolve`'s job.
+
+mod body;
+mod claim;
+mod link;
+mod table;
+
+use std::path::{Path, PathBuf};
+
+use rescore_graph::quantity::{Quantity, Value};
+use serde::Serialize;
+
+use crate::config::Folders;
+use crate::diag::{did_you_mean, Code, Diagnostic, LineIndex, Pos};
+use crate::frontmatter::{self, FrontMatter};
+use crate::rules::Scale;
+
+use body::Body;
+pub use link::normalise_path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageKind {
+    Concept,
+    Thesis,
+    Source,
+    /// Any other markdown page: resolvable as a link target, never a node.
+    Note,
+}
+
+impl PageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PageKind::Concept => "concept",
+            PageKind::Thesis => "thesis",
+            PageKind::Source => "source",
+            PageKind::Note => "note",
+        }
+    }
+}
+
+/// Where a link points, as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "style", rename_all = "snake_case")]
+pub enum Target {
+    /// `[[name]]`: a page id or title, case-insensitive.
+    Wiki { name: String },
+    /// `[text](../concepts/x.md)`: a path, already joined to the page's folder and normalised.
+    Path { path: PathBuf },
+    /// `[text](#anchor)`: this page.
+    Here,
+}
+
+/// What part of the page a link sits in, which decides the edge it makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "in", content = "index", rename_all = "snake_case")]
+pub enum Role {
+    Body,
+    Related,
+    ClaimSource(usize),
+    RowSource(usize),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Link {
+    pub target: Target,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<String>,
+    pub role: Role,
+    #[serde(skip)]
+    pub pos: Pos,
+    /// The link as written, for messages.
+    pub raw: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Claim {
+    pub id: String,
+    pub explicit_id: bool,
+    /// Canonical evidence level (scale aliases applied).
+    pub level: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qualifier: Option<String>,
+    /// Source names written without a link; resolved against source pages later.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bare_sources: Vec<String>,
+    pub text: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub quantities: Vec<Quantity>,
+    pub line: u32,
+    #[serde(skip)]
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub id: String,
+    pub metric: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    pub value: Value,
+    pub line: u32,
+    #[serde(skip)]
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page {
+    pub path: PathBuf,
+    pub kind: PageKind,
+    /// The kind was written in the front matter (not taken from the folder).
+    #[serde(skip)]
+    pub kind_written: bool,
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub part_of: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scored: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub retracted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+    pub claims: Vec<Claim>,
+    pub rows: Vec<Row>,
+    pub links: Vec<Link>,
+    /// Where the page's title (or first line) is, for reports that point at the page.
+    #[serde(skip)]
+    pub head: Pos,
+    /// Where front matter keys that name other pages are written.
+    #[serde(skip)]
+    pub key_pos: KeyPositions,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct KeyPositions {
+    pub part_of: Pos,
+    pub depends_on: Pos,
+    pub superseded_by: Pos,
+}
+
+/// What parsing a page needs from the repo's settings.
+pub struct ParseContext<'a> {
+    pub folders: &'a Folders,
+    pub scale: &'a Scale,
+}
+
+/// Parses one page. Problems that make the page unusable come back as `Err`; problems with one
+/// claim or key ride along in the second vector and leave the rest of the page intact.
+pub fn parse(path: &Path, text: &str, cx: &ParseContext) -> (Option<Page>, Vec<Diagnostic>) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let lines = LineIndex::new(text);
+    let mut diags = Vec::new();
+    let split = match frontmatter::split(text, path, &lines) {
+        Ok(s) => s,
+        Err(d) => return (None, vec![d]),
+    };
+    let fm = &split.front;
+    let key = |k: &str| {
+        frontmatter::key_pos(split.front_text, split.front_start, text, k, &lines)
+            .unwrap_or_else(|| lines.span(text, 0..0))
+    };
+    let kind = match fm.kind.as_deref().map(str::trim) {
+        Some(k) => match k.to_lowercase().as_str() {
+            "concept" => PageKind::Concept,
+            "thesis" => PageKind::Thesis,
+            "source" => PageKind::Source,
+            "note" => PageKind::Note,
+            other => {
+                let kinds = ["concept", "thesis", "source", "note"];
+                let mut d = Diagnostic::error(
+                    Code::UnknownKind,
+                    path,
+                    key("kind"),
+                    format!("unknown page kind `{other}`"),
+                )
+                .expected("kind = \"concept\", \"thesis\" or \"source\" (or \"note\")");
+                d = match did_you_mean(other, kinds) {
+                    Some(near) => d.hint(format!("did you mean `{near}`?")),
+                    None => d.hint("remove `kind` to take the kind from the page's folder"),
+                };
+                return (None, vec![d]);
+            }
+        },
+        // A folder's README or index describes the folder: a note, wherever it sits.
+        None if is_folder_page(path) => PageKind::Note,
+        None => kind_from_folder(path, cx.folders),
+    };
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let id = fm.id.clone().map(|s| s.trim().to_string()).unwrap_or(stem);
+
+    let mut body = Body::parse(
+        split.body,
+        split.body_start,
+        text,
+        &lines,
+        path,
+        kind,
+        cx,
+        &mut diags,
+    );
+    let title = fm.title.clone().or(body.h1.take());
+    let head = body.head.clone().unwrap_or_else(|| lines.span(text, 0..0));
+
+    let mut score = None;
+    if kind == PageKind::Thesis {
+        score = thesis_score(fm, path, &key, &head, &mut diags);
+    } else if kind == PageKind::Note && fm.kind.is_none() && fm.score.is_some() {
+        diags.push(
+            Diagnostic::warning(
+                Code::ScoreOnNote,
+                path,
+                key("score"),
+                "page has a `score` but no kind, so it is a note and no thesis",
+            )
+            .expected("a thesis: `kind = \"thesis\"`, or a page in a theses folder")
+            .hint("add `kind = \"thesis\"` to the front matter, or move the page into a folder named in `[folders] thesis` of rescore.toml"),
+        );
+    }
+    let page = Page {
+        path: path.to_path_buf(),
+        kind,
+        kind_written: fm.kind.is_some(),
+        id,
+        title,
+        // "Active Frontier" and "active-frontier" are one status.
+        status: fm.status.as_deref().map(slug).filter(|s| !s.is_empty()),
+        part_of: fm.part_of.clone(),
+        depends_on: fm.depends_on.clone(),
+        score,
+        scored: fm.scored.as_ref().map(json_text),
+        retracted: fm.retracted.unwrap_or(false),
+        superseded_by: fm.superseded_by.clone().filter(|s| !s.trim().is_empty()),
+        url: fm.url.clone(),
+        published: fm.published.as_ref().map(json_text),
+        claims: body.claims,
+        rows: body.rows,
+        links: body.links,
+        head,
+        key_pos: KeyPositions {
+            part_of: key("part_of"),
+            depends_on: key("depends_on"),
+            superseded_by: key("superseded_by"),
+        },
+    };
+    (Some(page), diags)
+}
+
+fn json_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn thesis_score(
+    fm: &FrontMatter,
+    path: &Path,
+    key: &dyn Fn(&str) -> Pos,
+    head: &Pos,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<f64> {
+    let bad = |pos: Pos, what: String| {
+        Diagnostic::error(Code::ThesisWithoutScore, path, pos, what)
+            .expected("a numeric `score` in the thesis's front matter, e.g. score = 0.62")
+            .hint("write the researcher's current confidence as a number (quotes make it text)")
+    };
+    match &fm.score {
+        Some(serde_json::Value::Number(n)) => match n.as_f64() {
+            Some(x) if x.is_finite() => Some(x),
+            _ => {
+                diags.push(bad(
+                    key("score"),
+                    "thesis score is not a finite number".into(),
+                ));
+                None
+            }
+        },
+        Some(other) => {
+            diags.push(bad(
+                key("score"),
+                format!("thesis score is {other}, not a number"),
+            ));
+            None
+        }
+        None => {
+            diags.push(bad(head.clone(), "thesis has no score".into()));
+            None
+        }
+    }
+}
+
+/// `README.md` or `index.md` (any case).
+fn is_folder_page(path: &Path) -> bool {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .is_some_and(|s| s.eq_ignore_ascii_case("readme") || s.eq_ignore_ascii_case("index"))
+}
+
+fn kind_from_folder(path: &Path, folders: &Folders) -> PageKind {
+    let dirs: Vec<String> = path
+        .parent()
+        .map(|p| {
+            p.components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let has = |names: &[String]| dirs.iter().any(|d| names.iter().any(|n| n == d));
+    if has(&folders.thesis) {
+        PageKind::Thesis
+    } else if has(&folders.concept) {
+        PageKind::Concept
+    } else if has(&folders.source) {
+        PageKind::Source
+    } else {
+        PageKind::Note
+    }
+}
+
+/// A slug: lowercase alphanumerics joined by single hyphens.
+pub fn slug(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut dash = false;
+    for c in s.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            if dash && !out.is_empty() {
+                out.push('-');
+            }
+            out.push(c);
+            dash = false;
+        } else {
+            dash = true;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slug_folds_case_and_punctuation() {
+        assert_eq!(slug("Consistency horizon"), "consistency-horizon");
+        assert_eq!(slug("  Genie 3 — 11B!"), "genie-3-11b");
+    }
+
+    fn claims_of(page: &str) -> Vec<Claim> {
+        let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
+        let folders = Folders::default();
+        let cx = ParseContext {
+            folders: &folders,
+            scale: &rules.scale,
+        };
+        let (page, diags) = parse(Path::new("concepts/c.md"), page, &cx);
+        assert!(diags.is_empty(), "{diags:?}");
+        page.expect("page").claims
+    }
+
+    #[test]
+    fn a_claim_is_its_whole_item() {
+        let claims = claims_of(
+            "# C\n\n- The tool shall `link` items. {#a}\n  Evidence: strong (s)\n  \
+             - Links point up.\n  - A sub-claim.\n    Evidence: weak (s)\n\n  \
+             More text.\n\n  | K | V |\n  |---|---|\n  | x | 1 |\n\n  \
+             ```\n  doorstop link A B\n  ```\n",
+        );
+        assert_eq!(claims.len(), 2);
+        assert_eq!(claims[0].text, "A sub-claim.");
+        assert_eq!(
+            claims[1].text,
+            "The tool shall `link` items.\nLinks point up.\nMore text.\nk | v\nx | 1\n`doorstop link A B`"
+        );
+        assert_eq!(claims[1].id, "a");
+    }
+
+    #[test]
+    fn a_code_block_in_a_tight_item_is_not_read_as_the_evidence_line() {
+        let claims = claims_of(
+            "# C\n\n- Run it:\n  Evidence: strong (s)\n  ```\n  doorstop new REQ\n  ```\n",
+        );
+        assert_eq!(claims[0].text, "Run it:\n`doorstop new REQ`");
+        assert_eq!(claims[0].bare_sources, ["s"]);
+        assert_eq!(claims[0].id, "run-it");
+    }
+
+    #[test]
+    fn numbers_in_marks_and_link_text_are_no_quantities() {
+        let claims = claims_of(
+            "# C\n\n- [[V-JEPA 2]] scores 64% [12] on it[^3] (#776).\n  Evidence: strong (s)\n",
+        );
+        assert_eq!(claims[0].quantities.len(), 1, "{:?}", claims[0].quantities);
+    }
+
+    fn concept(body: &str) -> Page {
+        let folders = Folders::default();
+        let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
+        let cx = ParseContext {
+            folders: &folders,
+            scale: &rules.scale,
+        };
+        let text = format!("+++\nkind = \"concept\"\n+++\n# C\n\n{body}");
+        let (page, diags) = parse(Path::new("concepts/c.md"), &text, &cx);
+        assert!(diags.is_empty(), "{diags:?}");
+        page.expect("a page")
+    }
+
+    fn shown(qs: &[Quantity]) -> Vec<String> {
+        qs.iter().map(Quantity::to_string).collect()
+    }
+
+    #[test]
+    fn link_text_and_code_hold_no_quantity() {
+        let page = concept(
+            "- [Genie 3](../sources/g.md) and [#776](https://x.org/776) run `--steps 3000` at\n  \
+             [[Genie 3]] 24 fps, see <https://x.org/2> and [4 GB](https://x.org). {#a}\n  \
+             Evidence: strong ([[S]])\n",
+        );
+        assert_eq!(shown(&page.claims[0].quantities), ["24 fps"]);
+    }
+
+    #[test]
+    fn a_cell_reads_every_number_but_not_its_links() {
+        let page = concept(
+            "| Metric | Value |\n|---|---|\n\
+             | Memory | 47.14GB GPU / 2.96GB CPU |\n\
+             | Params | 11 B [^3] |\n\
+             | Model | [Genie 3](../sources/g.md) |\n\
+             | Size | 7 [B](https://x.org) |\n\
+             | Score | 64.2[^7] |\n\n\
+             [^7]: https://x.org/note\n",
+        );
+        let values: Vec<String> = page.rows.iter().map(|r| r.value.to_string()).collect();
+        assert_eq!(
+            values,
+            ["47.14 gb / 2.96 gb", "11B", "\"genie 3\"", "7", "64.2"]
+        );
+    }
+
+    #[test]
+    fn readme_and_index_pages_are_folder_pages() {
+        assert!(is_folder_page(Path::new("theses/README.md")));
+        assert!(is_folder_page(Path::new("concepts/Index.md")));
+        assert!(!is_folder_page(Path::new("concepts/readme-notes.md")));
+    }
+}
