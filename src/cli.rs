@@ -1,6 +1,7 @@
 //! The command line: clap definitions and one function per command. Thin: each command loads
 //! the repo, calls into the library, and renders through `report`.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use clap::error::ErrorKind;
@@ -273,7 +274,7 @@ pub enum Command {
 impl Cli {
     /// Parses the command line; help and errors are coloured as `--color` (and NO_COLOR,
     /// CLICOLOR_FORCE) say, like the rest of the output.
-    fn parse_args(args: &[String]) -> Result<Cli, clap::Error> {
+    fn parse_args(args: &[OsString]) -> Result<Cli, clap::Error> {
         let color = match value_in_args(args, "--color").map(|v| ColorChoice::from_str(&v, true)) {
             Some(Ok(ColorChoice::Always)) => clap::ColorChoice::Always,
             Some(Ok(ColorChoice::Never)) => clap::ColorChoice::Never,
@@ -350,7 +351,8 @@ fn command_name(c: &Command) -> &'static str {
 }
 
 pub fn main() -> i32 {
-    let args: Vec<String> = std::env::args().collect();
+    // As given, not as UTF-8: clap reports an argument that is not text, rather than a panic.
+    let args: Vec<OsString> = std::env::args_os().collect();
     let cli = match Cli::parse_args(&args) {
         Ok(c) => c,
         Err(e) => {
@@ -401,8 +403,8 @@ fn usage_document(format: Option<ReportFormat>, msg: String) {
 }
 
 /// The value of `--NAME V` or `--NAME=V` in raw arguments (read before, or without, clap).
-fn value_in_args(args: &[String], name: &str) -> Option<String> {
-    let mut args = args.iter().skip(1).peekable();
+fn value_in_args(args: &[OsString], name: &str) -> Option<String> {
+    let mut args = args.iter().skip(1).map(|a| a.to_string_lossy()).peekable();
     while let Some(a) = args.next() {
         let value = match a.strip_prefix(name) {
             Some("") => args.peek().map(|v| v.to_string()),

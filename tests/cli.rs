@@ -310,3 +310,16 @@ fn help_colour_follows_the_color_flag() {
     assert!(!help(&["--color", "never", "--help"]).contains('\u{1b}'));
     assert!(!help(&["check", "--help", "--color=never"]).contains('\u{1b}'));
 }
+
+#[cfg(unix)]
+#[test]
+fn an_argument_that_is_not_text_is_refused_not_a_crash() {
+    use std::os::unix::ffi::OsStrExt;
+    let out = common::rescore_in(&common::example_dir())
+        .arg("why")
+        .arg(std::ffi::OsStr::from_bytes(b"\xffid"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid UTF-8"));
+}
