@@ -1,19 +1,26 @@
-//! Rendering what rescore found: listings and stale-thesis reports, as human text, JSON,
-//! GitHub workflow commands and JUnit XML.
+//! Rendering what rescore found, one file per kind of output (`human`, `github`, `junit`,
+//! `listing`); JSON documents and what commands say about their writes are here. Every verdict
+//! is worded by `wording`.
+
+mod github;
+mod human;
+mod junit;
+mod listing;
 
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
-use rescore_graph::{MaterialState, NodeKind};
 use serde_json::json;
 
+pub use github::job_summary;
+pub use human::{why, why_each};
+pub use listing::{backlinks, ls, BacklinksMode};
+
 use crate::accept::Recorded;
-use crate::ci;
 use crate::diag::Diagnostic;
 use crate::eval::{Evaluation, Status, Verdict};
-use crate::format::{BacklinksFormat, ReportFormat, TextOrJson};
-use crate::load::Repo;
+use crate::format::ReportFormat;
 use crate::output;
 use crate::wording;
 use crate::writeback::Outcome;
@@ -41,98 +48,6 @@ pub fn print_diags(root: &Path, diags: &[Diagnostic], format: Option<ReportForma
         };
         let _ = err.write_all(text.as_bytes());
     }
-}
-
-/// `rescore ls`: pages, nodes with their material state, and edges; with `--select`, only the
-/// nodes in `only` (all when `None`).
-pub fn ls(
-    repo: &Repo,
-    kind: Option<NodeKind>,
-    only: Option<&std::collections::HashSet<rescore_graph::NodeIx>>,
-    format: TextOrJson,
-) -> String {
-    let picked = |ix: rescore_graph::NodeIx| only.is_none_or(|o| o.contains(&ix));
-    let nodes: Vec<_> = repo
-        .graph
-        .nodes()
-        .filter(|(ix, n)| kind.is_none_or(|k| n.kind == k) && picked(*ix))
-        .collect();
-    let path = |n: &rescore_graph::Node| {
-        repo.page_of(n.loc)
-            .map(|p| p.path.to_string_lossy().replace('\\', "/"))
-            .unwrap_or_default()
-    };
-    if format == TextOrJson::Json {
-        let nodes: Vec<_> = nodes
-            .iter()
-            .map(|(_, n)| {
-                json!({
-                    "key": n.key,
-                    "kind": n.kind,
-                    "path": path(n),
-                    "line": n.loc.line,
-                    "state": n.state,
-                })
-            })
-            .collect();
-        let keep = |ix: rescore_graph::NodeIx| {
-            kind.is_none_or(|k| repo.graph.node(ix).kind == k) && picked(ix)
-        };
-        let edges: Vec<_> = repo
-            .graph
-            .edges()
-            .filter(|(a, b, _)| keep(*a) || keep(*b))
-            .map(|(a, b, e)| {
-                json!({
-                    "from": repo.graph.node(a).key,
-                    "to": repo.graph.node(b).key,
-                    "kind": e.kind,
-                })
-            })
-            .collect();
-        let doc = json!({ "nodes": nodes, "edges": edges });
-        return serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
-    }
-    let mut out = String::new();
-    for (ix, n) in &nodes {
-        let detail = match &n.state {
-            MaterialState::Claim(c) => {
-                let q: Vec<String> = c.quantities.iter().map(|q| q.to_string()).collect();
-                let mut s = c.level.clone();
-                if !q.is_empty() {
-                    let _ = write!(s, "  [{}]", q.join(", "));
-                }
-                if !c.sources.is_empty() {
-                    let _ = write!(s, "  ← {}", c.sources.join(", "));
-                }
-                s
-            }
-            MaterialState::Benchmark { value, .. } => value.to_string(),
-            MaterialState::Concept { status } => status.clone().unwrap_or_default(),
-            MaterialState::Source {
-                retracted,
-                superseded_by,
-            } => match (retracted, superseded_by) {
-                (true, _) => "retracted".into(),
-                (_, Some(s)) => format!("superseded by {s}"),
-                _ => String::new(),
-            },
-            MaterialState::Thesis { score } => format!("score {score}"),
-        };
-        let _ = writeln!(
-            out,
-            "{:<9} {:<50} {}  ({}:{})",
-            n.kind,
-            n.key,
-            detail,
-            path(n),
-            n.loc.line
-        );
-        for (to, e) in repo.graph.outgoing(*ix) {
-            let _ = writeln!(out, "{:<9}   └─{}→ {}", "", e.kind, repo.graph.node(to).key);
-        }
-    }
-    out
 }
 
 /// The stale/pending/unscored report, in any format. Clean theses are counted, not listed.
@@ -167,193 +82,16 @@ pub fn verdicts_warned(
         }
         ReportFormat::Github => {
             let mut out: String = warnings.iter().map(|w| w.github(prefix) + "\n").collect();
-            out.push_str(&github(eval, gate, prefix));
+            out.push_str(&github::annotations(eval, gate, prefix));
             out
         }
-        ReportFormat::Junit => junit(eval, warnings, prefix),
-        ReportFormat::Human => human(eval),
+        ReportFormat::Junit => junit::verdicts(eval, warnings, prefix),
+        ReportFormat::Human => human::verdicts(eval),
     }
-}
-
-fn human(eval: &Evaluation) -> String {
-    let mut out = String::new();
-    for v in &eval.verdicts {
-        let word = wording::status(v.status);
-        let next = wording::next(v).unwrap_or_default();
-        match v.status {
-            Status::Clean => {}
-            Status::Stale => {
-                let _ = writeln!(out, "{word:<9} {}:{}  {}", v.path, v.line, v.thesis);
-                for c in &v.causes {
-                    let _ = writeln!(out, "  ← {}", wording::cause(c));
-                    if c.via.len() > 2 {
-                        let _ = writeln!(out, "      via {}", c.via.join(" → "));
-                    }
-                }
-                let _ = writeln!(out, "  next: {next}");
-            }
-            Status::Pending | Status::Unscored => {
-                let _ = writeln!(
-                    out,
-                    "{word:<9} {}:{}  {} ({}; next: {next})",
-                    v.path,
-                    v.line,
-                    v.thesis,
-                    wording::reason(v).unwrap_or_default()
-                );
-            }
-        }
-    }
-    let _ = writeln!(out, "{}", counts(eval));
-    out
-}
-
-/// `N stale, N pending, N unscored, N clean`.
-fn counts(eval: &Evaluation) -> String {
-    let count = |s| eval.with(s).count();
-    format!(
-        "{} stale, {} pending, {} unscored, {} clean",
-        count(Status::Stale),
-        count(Status::Pending),
-        count(Status::Unscored),
-        count(Status::Clean)
-    )
-}
-
-/// A GitHub Actions job summary (markdown, appended to `$GITHUB_STEP_SUMMARY`): the counts and a
-/// table of the theses that need attention, with their causes.
-pub fn job_summary(eval: &Evaluation, base: Option<&str>) -> String {
-    let cell = |s: &str| {
-        s.replace('|', "\\|")
-            .replace('\r', "")
-            .replace('\n', "<br>")
-    };
-    let mut out = String::new();
-    let _ = writeln!(out, "### rescore: {}\n", counts(eval));
-    if let Some(rev) = base {
-        let _ = writeln!(
-            out,
-            "Compared with `{}`: what this branch newly flags.\n",
-            cell(rev)
-        );
-    }
-    let needs: Vec<_> = eval
-        .verdicts
-        .iter()
-        .filter(|v| v.status != Status::Clean)
-        .collect();
-    if needs.is_empty() {
-        out.push_str("No thesis needs re-scoring.\n\n");
-        return out;
-    }
-    out.push_str("| Thesis | Status | Page | Why, and the next step |\n|---|---|---|---|\n");
-    for v in needs {
-        let _ = writeln!(
-            out,
-            "| `{}` | {} | `{}:{}` | {} |",
-            cell(&v.thesis),
-            wording::status(v.status),
-            cell(&v.path),
-            v.line,
-            cell(&wording::body(v).join("\n"))
-        );
-    }
-    out.push('\n');
-    out
-}
-
-/// GitHub workflow commands: one annotation per thesis that needs attention, at its file and line.
-fn github(eval: &Evaluation, gate: bool, prefix: &Path) -> String {
-    let mut out = String::new();
-    for v in eval.verdicts.iter().filter(|v| v.status != Status::Clean) {
-        let (title, body) = (wording::title(v), wording::body(v).join("\n"));
-        let file = ci::ci_path(prefix, &v.path);
-        let place = ci::Place {
-            file: &file,
-            line: v.line,
-            col: None,
-        };
-        let _ = writeln!(out, "{}", ci::annotation(gate, &place, &title, &body));
-    }
-    out
-}
-
-/// JUnit XML: one test case per thesis, failing when it is not clean; then, when the input has
-/// warnings, a `warnings` suite with one passing case per warning, its text in `system-out`.
-fn junit(eval: &Evaluation, warnings: &[Diagnostic], prefix: &Path) -> String {
-    let esc = xml_escape;
-    let failures = eval
-        .verdicts
-        .iter()
-        .filter(|v| v.status != Status::Clean)
-        .count();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"rescore\" tests=\"{}\" failures=\"{failures}\">",
-        eval.verdicts.len() + warnings.len()
-    );
-    let _ = writeln!(out, "  <testsuite name=\"theses\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">", eval.verdicts.len());
-    for v in &eval.verdicts {
-        let _ = write!(
-            out,
-            "    <testcase classname=\"rescore.thesis\" name=\"{}\" file=\"{}\" line=\"{}\"",
-            esc(&v.thesis),
-            esc(&ci::ci_path(prefix, &v.path)),
-            v.line
-        );
-        if v.status == Status::Clean {
-            out.push_str("/>\n");
-            continue;
-        }
-        let body = wording::body(v).join("\n");
-        let kind = wording::status(v.status);
-        let _ = writeln!(
-            out,
-            ">\n      <failure message=\"{}\" type=\"{kind}\">{}</failure>\n    </testcase>",
-            esc(&wording::title(v)),
-            esc(&body)
-        );
-    }
-    out.push_str("  </testsuite>\n");
-    if !warnings.is_empty() {
-        let _ = writeln!(out, "  <testsuite name=\"warnings\" tests=\"{}\" failures=\"0\" errors=\"0\" skipped=\"0\">", warnings.len());
-        for w in warnings {
-            let _ = writeln!(
-                out,
-                "    <testcase classname=\"rescore.warning\" name=\"{} {}\" file=\"{}\" line=\"{}\">\n      <system-out>{}</system-out>\n    </testcase>",
-                esc(w.code.as_str()),
-                esc(&w.location()),
-                esc(&ci::ci_path(prefix, &w.path.to_string_lossy())),
-                w.line,
-                esc(&format!("warning[{}]: {}: {}", w.code, w.location(), w.message))
-            );
-        }
-        out.push_str("  </testsuite>\n");
-    }
-    out.push_str("</testsuites>\n");
-    out
-}
-
-/// Text made safe for an XML attribute or element. Control characters that XML 1.0 cannot
-/// carry at all (a page may hold them) become U+FFFD, so the document always parses.
-fn xml_escape(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\t' | '\n' | '\r' => c,
-            c if c.is_control() && (c as u32) < 0x20 => '\u{FFFD}',
-            c => c,
-        })
-        .collect::<String>()
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// The report of a run stopped by bad input, for the machine formats that promise a document:
-/// a JSON object holding the diagnostics, or JUnit with one failing case per error (warnings
-/// pass, their text in `system-out`). `None` for the formats that print diagnostics as they
+/// a JSON object holding the diagnostics, or JUnit with one failing case per error. `None` for the formats that print diagnostics as they
 /// are (human, GitHub).
 pub fn failed_input(diags: &[Diagnostic], format: ReportFormat, prefix: &Path) -> Option<String> {
     match format {
@@ -362,100 +100,9 @@ pub fn failed_input(diags: &[Diagnostic], format: ReportFormat, prefix: &Path) -
             let doc = json!({ "error": "bad input", "errors": errors, "diagnostics": diags });
             Some(serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n")
         }
-        ReportFormat::Junit => {
-            let esc = xml_escape;
-            let errors = diags.iter().filter(|d| d.is_error()).count();
-            let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-            let _ = writeln!(
-                out,
-                "<testsuites name=\"rescore\" tests=\"{}\" failures=\"{errors}\">",
-                diags.len()
-            );
-            let _ = writeln!(out, "  <testsuite name=\"input\" tests=\"{}\" failures=\"{errors}\" errors=\"0\" skipped=\"0\">", diags.len());
-            for d in diags {
-                let text = format!(
-                    "{}[{}]: {}: {} (expected {}){}",
-                    if d.is_error() { "error" } else { "warning" },
-                    d.code,
-                    d.location(),
-                    d.message,
-                    d.expected,
-                    d.hint
-                        .as_deref()
-                        .map(|h| format!(" hint: {h}"))
-                        .unwrap_or_default()
-                );
-                let _ = write!(
-                    out,
-                    "    <testcase classname=\"rescore.input\" name=\"{} {}\" file=\"{}\" line=\"{}\">\n      ",
-                    esc(d.code.as_str()),
-                    esc(&d.location()),
-                    esc(&ci::ci_path(prefix, &d.path.to_string_lossy())),
-                    d.line
-                );
-                if d.is_error() {
-                    let _ = writeln!(
-                        out,
-                        "<failure message=\"{}\" type=\"{}\">{}</failure>",
-                        esc(&d.message),
-                        esc(d.code.as_str()),
-                        esc(&text)
-                    );
-                } else {
-                    let _ = writeln!(out, "<system-out>{}</system-out>", esc(&text));
-                }
-                out.push_str("    </testcase>\n");
-            }
-            out.push_str("  </testsuite>\n</testsuites>\n");
-            Some(out)
-        }
+        ReportFormat::Junit => Some(junit::failed_input(diags, prefix)),
         ReportFormat::Human | ReportFormat::Github => None,
     }
-}
-
-/// `rescore why`: every cause with its full path, and what a pending thesis waits on.
-pub fn why(eval: &Evaluation, thesis: &str, format: TextOrJson) -> String {
-    let Some(v) = eval.get(thesis) else {
-        return String::new();
-    };
-    if format == TextOrJson::Json {
-        return serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
-    }
-    let mut out = String::new();
-    match v.status {
-        Status::Clean => {
-            let _ = writeln!(
-                out,
-                "{thesis} is clean: nothing it rests on changed materially since it was scored."
-            );
-        }
-        Status::Unscored => {
-            let _ = writeln!(out, "{thesis} is unscored: it is not in rescore.lock. Score it, then `rescore accept {thesis}`.");
-        }
-        Status::Pending => {
-            let _ = writeln!(
-                out,
-                "{thesis} is pending: it builds on {}, which must be re-scored first.",
-                v.waiting_on.join(", ")
-            );
-            for w in &v.waiting_on {
-                out.push_str(&why(eval, w, format));
-            }
-        }
-        Status::Stale => {
-            for c in &v.causes {
-                let _ = writeln!(out, "{thesis} ← {}", wording::cause(c));
-                for (i, hop) in c.via.iter().enumerate() {
-                    let _ = writeln!(out, "    {}{}", if i == 0 { "" } else { "→ " }, hop);
-                }
-            }
-            let _ = writeln!(
-                out,
-                "{thesis} is stale: re-score it, then `rescore accept {thesis}`; theses built on it are pending until then."
-            );
-        }
-    }
-    out
 }
 
 /// Prints a report, colouring the status words of human output when colour is on; `-q`
@@ -626,116 +273,4 @@ fn made_stale(before: &Evaluation, after: &Evaluation, verb: &str) -> String {
         out.push('\n');
     }
     out
-}
-
-/// `why --select`: each picked thesis explained, in report order (JSON: an array).
-pub fn why_each(eval: &Evaluation, picked: &[&Verdict], format: TextOrJson) -> String {
-    if format == TextOrJson::Json {
-        return serde_json::to_string_pretty(&picked).unwrap_or_default() + "\n";
-    }
-    picked
-        .iter()
-        .map(|v| why(eval, &v.thesis, format))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// What `rescore backlinks` was asked to do.
-pub enum BacklinksMode<'a> {
-    /// Show each out-of-date block's diff.
-    List,
-    /// Name each out-of-date page.
-    Check,
-    /// The blocks were written, with these outcomes.
-    Written(&'a [(std::path::PathBuf, Outcome)]),
-}
-
-/// `rescore backlinks`: the out-of-date blocks as a list with diffs, the pages to check, what
-/// was written, a JSON document, or (not when written) one workflow annotation per page.
-pub fn backlinks(
-    changes: &[crate::backlinks::Change],
-    mode: BacklinksMode,
-    format: BacklinksFormat,
-    quiet: bool,
-    prefix: &Path,
-) -> String {
-    let mut out = String::new();
-    let check = matches!(mode, BacklinksMode::Check);
-    match format {
-        BacklinksFormat::Json => {
-            let list: Vec<_> = changes
-                .iter()
-                .map(|c| json!({ "path": c.path, "concept": c.concept, "theses": c.theses }))
-                .collect();
-            let written = matches!(mode, BacklinksMode::Written(_));
-            let doc = json!({ "out_of_date": list, "written": written });
-            return serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
-        }
-        BacklinksFormat::Github => {
-            if matches!(mode, BacklinksMode::Written(_)) {
-                return out;
-            }
-            for c in changes {
-                let file = ci::ci_path(prefix, &c.path.to_string_lossy());
-                let place = ci::Place {
-                    file: &file,
-                    line: 1,
-                    col: None,
-                };
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    ci::annotation(
-                        check,
-                        &place,
-                        "rescore backlinks",
-                        "the \"Theses that depend on this concept\" block is out of date: run `rescore backlinks --write`"
-                    )
-                );
-            }
-            return out;
-        }
-        BacklinksFormat::Human if quiet => return out,
-        BacklinksFormat::Human => {}
-    }
-    for c in changes {
-        let path = c.path.display();
-        match &mode {
-            BacklinksMode::Written(done) => {
-                let wrote = done
-                    .iter()
-                    .any(|(p, o)| p == &c.path && matches!(o, Outcome::Written(_)));
-                if wrote {
-                    let _ = writeln!(out, "wrote {path}");
-                }
-            }
-            BacklinksMode::Check => {
-                let _ = writeln!(out, "out of date: {path}");
-            }
-            BacklinksMode::List => {
-                let _ = write!(
-                    out,
-                    "would write {path}\n{}",
-                    crate::backlinks::diff(&c.old, &c.new)
-                );
-            }
-        }
-    }
-    if changes.is_empty() {
-        out.push_str("backlinks are up to date\n");
-    } else if check {
-        out.push_str("run `rescore backlinks --write` to update them\n");
-    }
-    out
-}
-
-#[cfg(test)]
-mod xml_tests {
-    #[test]
-    fn control_characters_xml_cannot_carry_are_replaced() {
-        assert_eq!(
-            super::xml_escape("a\u{1}b\u{1b}[31m<c>\t\"&"),
-            "a\u{FFFD}b\u{FFFD}[31m&lt;c&gt;\t&quot;&amp;"
-        );
-    }
 }
