@@ -103,6 +103,13 @@ impl Diagnostic {
             .hint("check the brackets and stars in the glob")
     }
 
+    /// The research repo root is not a folder rescore can read.
+    pub fn no_root(root: &Path, message: impl Into<String>) -> Self {
+        Self::error(Code::NoRoot, root, Pos::at(1, 1), message)
+            .expected("a folder holding markdown pages (and optionally rescore.toml)")
+            .hint("pass --root DIR or run rescore inside the research repo")
+    }
+
     /// A command line rescore cannot act on, as carried by a machine format's document.
     pub fn usage(message: impl Into<String>) -> Self {
         Self::error(Code::Usage, Path::new("."), Pos::at(1, 1), message)

@@ -558,14 +558,10 @@ pub fn decode(rel: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
 pub fn load(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
     let started = Instant::now();
     if !root.is_dir() {
-        return Err(vec![Diagnostic::error(
-            Code::NoRoot,
+        return Err(vec![Diagnostic::no_root(
             root,
-            Pos::at(1, 1),
             "research repo root is not a folder",
-        )
-        .expected("a folder holding markdown pages (and optionally rescore.toml)")
-        .hint("pass --root DIR or run rescore inside the research repo")]);
+        )]);
     }
     let mut diags = Vec::new();
     let config_text = read_config(root).unwrap_or_else(|d| {

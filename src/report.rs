@@ -205,10 +205,7 @@ pub fn blocks_updated(outcomes: &[(std::path::PathBuf, Outcome)]) -> String {
 pub fn skipped(skipped: &[&Verdict], nothing_chosen: bool) -> String {
     let mut out = String::new();
     for v in skipped {
-        let why = match v.status {
-            Status::Pending => format!("waits on {}", v.waiting_on.join(", ")),
-            _ => "clean".to_string(),
-        };
+        let why = wording::reason(v).unwrap_or_else(|| wording::status(v.status).to_string());
         let _ = writeln!(
             out,
             "skipped {} ({why}; --force accepts it anyway)",
@@ -248,27 +245,23 @@ fn made_stale(before: &Evaluation, after: &Evaluation, verb: &str) -> String {
         if before.get(&v.thesis).is_some_and(|b| b.status == v.status) {
             continue;
         }
-        let line = match v.status {
-            Status::Stale => {
-                let cause = v
-                    .causes
-                    .first()
-                    .map(|c| format!(" ← {}", wording::cause(c)))
-                    .unwrap_or_default();
-                format!(
-                    "{verb} {} stale ({}:{}){cause}: re-score it, then `rescore accept {}`",
-                    v.thesis, v.path, v.line, v.thesis
-                )
-            }
-            Status::Pending => format!(
-                "{verb} {} pending ({}:{}): it waits on {}",
-                v.thesis,
-                v.path,
-                v.line,
-                v.waiting_on.join(", ")
-            ),
+        let cause = match v.status {
+            Status::Stale => v
+                .causes
+                .first()
+                .map(|c| format!(" ← {}", wording::cause(c)))
+                .unwrap_or_default(),
+            Status::Pending => format!(" ({})", wording::reason(v).unwrap_or_default()),
             _ => continue,
         };
+        let line = format!(
+            "{verb} {} {} ({}:{}){cause}; next: {}",
+            v.thesis,
+            wording::status(v.status),
+            v.path,
+            v.line,
+            wording::next(v).unwrap_or_default()
+        );
         out.push_str(&line);
         out.push('\n');
     }

@@ -439,9 +439,7 @@ impl Out {
 }
 
 fn no_root(root: &Path, message: &str) -> Diagnostic {
-    Diagnostic::error(Code::NoRoot, root, Pos::at(1, 1), message.to_string())
-        .expected("a folder holding markdown pages (and optionally rescore.toml)")
-        .hint("pass --root DIR or run rescore inside the research repo")
+    Diagnostic::no_root(root, message)
 }
 
 fn diag_id(d: &Diagnostic) -> String {
