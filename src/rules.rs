@@ -37,7 +37,8 @@ pub struct RuleSet {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Change {
     pub rule: String,
-    /// What changed: the rule's field, or `claim` for presence rules.
+    /// What changed: the rule's field, or the node's kind for a node added, removed or newly
+    /// cited.
     pub field: &'static str,
     pub severity: Severity,
     pub before: String,
