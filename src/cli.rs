@@ -287,29 +287,34 @@ impl Cli {
     }
 
     /// `rescore --format F CMD` asks CMD for F: refused, as clap refuses `CMD --format F`,
-    /// when CMD does not write F.
+    /// when CMD's own `--format` does not take F.
     fn refuse_misplaced_format(&self, command: &mut clap::Command) -> Result<(), clap::Error> {
         let (Some(f), Some(c)) = (self.format, &self.command) else {
             return Ok(());
         };
-        let writes = match c {
-            Command::Check { .. } => true,
-            Command::Ls { .. } | Command::Why { .. } | Command::Watch { .. } => {
-                format::convert::<_, TextOrJson>(&f).is_some()
-            }
-            Command::Backlinks { .. } => format::convert::<_, BacklinksFormat>(&f).is_some(),
-            _ => false,
-        };
-        if writes {
+        let name = command_name(c);
+        let takes: Vec<String> = command
+            .find_subcommand(name)
+            .and_then(|sub| sub.get_arguments().find(|a| a.get_id() == "format"))
+            .map(|a| {
+                a.get_possible_values()
+                    .iter()
+                    .map(|v| v.get_name().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let f = format::name(&f);
+        if takes.contains(&f) {
             return Ok(());
         }
+        let writes = if takes.is_empty() {
+            "takes no --format".to_string()
+        } else {
+            format!("writes {}", takes.join(", "))
+        };
         Err(command.error(
             ErrorKind::InvalidValue,
-            format!(
-                "invalid value '{}' for '--format <FORMAT>': `rescore {}` does not write it",
-                format::name(&f),
-                command_name(c)
-            ),
+            format!("invalid value '{f}' for '--format <FORMAT>': `rescore {name}` {writes}"),
         ))
     }
 

@@ -264,7 +264,11 @@ fn a_format_a_command_cannot_write_is_refused() {
         // Written before the command's name, it is still that command's format.
         (
             &["--format", "junit", "watch"][..],
-            "`rescore watch` does not write it",
+            "`rescore watch` writes human, json",
+        ),
+        (
+            &["--format", "json", "rules"][..],
+            "`rescore rules` takes no --format",
         ),
         (
             &["--format", "mermaid", "graph"][..],
