@@ -59,6 +59,8 @@ pub fn why(eval: &Evaluation, thesis: &str, format: TextOrJson) -> String {
     if format == TextOrJson::Json {
         return serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
     }
+    let reason = |v: &Verdict| wording::reason(v).unwrap_or_default();
+    let next = wording::next(v).unwrap_or_default();
     let mut out = String::new();
     match v.status {
         Status::Clean => {
@@ -68,14 +70,10 @@ pub fn why(eval: &Evaluation, thesis: &str, format: TextOrJson) -> String {
             );
         }
         Status::Unscored => {
-            let _ = writeln!(out, "{thesis} is unscored: it is not in rescore.lock. Score it, then `rescore accept {thesis}`.");
+            let _ = writeln!(out, "{thesis} is unscored: {}; next: {next}.", reason(v));
         }
         Status::Pending => {
-            let _ = writeln!(
-                out,
-                "{thesis} is pending: it builds on {}, which must be re-scored first.",
-                v.waiting_on.join(", ")
-            );
+            let _ = writeln!(out, "{thesis} is pending: it {}; next: {next}.", reason(v));
             for w in &v.waiting_on {
                 out.push_str(&why(eval, w, format));
             }
@@ -89,7 +87,7 @@ pub fn why(eval: &Evaluation, thesis: &str, format: TextOrJson) -> String {
             }
             let _ = writeln!(
                 out,
-                "{thesis} is stale: re-score it, then `rescore accept {thesis}`; theses built on it are pending until then."
+                "{thesis} is stale: {next}; theses built on it are pending until then."
             );
         }
     }
