@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::error::ErrorKind;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
+use crate::cache;
 use crate::ci;
 use crate::diag::{did_you_mean, Diagnostic};
 use crate::draw;
@@ -192,6 +193,9 @@ pub enum Command {
         /// Fail only on what this branch newly flags relative to this git ref.
         #[arg(long, value_name = "REF")]
         base: Option<String>,
+        /// Neither read nor write the cache of the last outcome in .rescore/cache/.
+        #[arg(long, env = "RESCORE_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
+        no_cache: bool,
         /// Report format.
         #[arg(long, value_enum)]
         format: Option<ReportFormat>,
@@ -447,11 +451,16 @@ fn run(cli: &Cli, root: &Path) -> Result<i32, Failure> {
             format,
         }) => ls(cli, root, kind.as_deref(), select, cli.format_of(*format)),
         Some(Command::Graph { select, format }) => graph(root, select, *format),
-        Some(Command::Check { base, format }) => check(
+        Some(Command::Check {
+            base,
+            no_cache,
+            format,
+        }) => check(
             cli,
             root,
             base.as_deref().or(cli.base.as_deref()),
             cli.format_of(*format).unwrap_or(ReportFormat::Human),
+            !no_cache,
         ),
         Some(Command::Accept {
             theses,
@@ -555,21 +564,69 @@ fn evaluated_for_report(
     open::evaluate(repo, lock, started)
 }
 
-fn check(cli: &Cli, root: &Path, base: Option<&str>, format: ReportFormat) -> Result<i32, Failure> {
-    let (eval, warnings) = match base {
-        Some(rev) => (against_base(cli, root, rev, format)?, Vec::new()),
-        None => {
-            let (repo, _, eval) = evaluated_for_report(root, format)?;
-            (eval, repo.diags)
+fn check(
+    cli: &Cli,
+    root: &Path,
+    base: Option<&str>,
+    format: ReportFormat,
+    use_cache: bool,
+) -> Result<i32, Failure> {
+    let prefix = ci::git_prefix(root);
+    if let Some(rev) = base {
+        let eval = against_base(cli, root, rev, format)?;
+        report::print_report(
+            &report::verdicts_warned(&eval, &[], format, true, &prefix),
+            format,
+            cli.quiet,
+        );
+        report::append_step_summary(&eval, base);
+        return Ok(i32::from(eval.fails_gate()));
+    }
+    // A GitHub job summary is a write the cache does not replay: such a run is never cached.
+    let cached = use_cache && std::env::var_os("GITHUB_STEP_SUMMARY").is_none();
+    let render = format!(
+        "{format:?} quiet={} colour={}/{} prefix={prefix:?}",
+        cli.quiet,
+        output::stdout(),
+        output::stderr()
+    );
+    let before = match cached.then(|| cache::lookup(root, &render)) {
+        Some(cache::Lookup::Hit(outcome)) => {
+            eprint!("{}", outcome.stderr);
+            print!("{}", outcome.stdout);
+            return Ok(outcome.code);
         }
+        Some(cache::Lookup::Miss(before)) => Some(before),
+        None => None,
     };
-    report::print_report(
-        &report::verdicts_warned(&eval, &warnings, format, true, &ci::git_prefix(root)),
+    let started = std::time::Instant::now();
+    let observed = cache::Observed::default();
+    let (repo, lock) = open::repo_observed(root, true, &|p, b| observed.page(p, b))?;
+    let stderr = if format == ReportFormat::Human {
+        report::diags_text(root, &repo.diags, Some(format))
+    } else {
+        String::new()
+    };
+    eprint!("{stderr}");
+    let (repo, _, eval) = open::evaluate(repo, lock, started)?;
+    let stdout = report::report_text(
+        &report::verdicts_warned(&eval, &repo.diags, format, true, &prefix),
         format,
         cli.quiet,
     );
-    report::append_step_summary(&eval, base);
-    Ok(i32::from(eval.fails_gate()))
+    print!("{stdout}");
+    report::append_step_summary(&eval, None);
+    let code = i32::from(eval.fails_gate());
+    // `check` writes nothing of the user's; its own cache it skips only under --dry-run.
+    if let Some(before) = before.filter(|_| !cli.dry_run) {
+        let outcome = cache::Outcome {
+            stdout,
+            stderr,
+            code,
+        };
+        cache::store(root, &render, before, observed, outcome);
+    }
+    Ok(code)
 }
 
 /// `--base REF`: the working tree's verdicts that are new relative to the repo at REF. Reads

@@ -8,6 +8,7 @@
 
 pub mod accept;
 pub mod backlinks;
+pub mod cache;
 pub mod ci;
 pub mod claimtext;
 pub mod cli;

@@ -556,6 +556,14 @@ pub fn decode(rel: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
 /// Loads the repo at `root` from disk. Only a root that is not a folder stops it: every other
 /// problem (settings, folders, pages, links) is a diagnostic in the repo, all found in one run.
 pub fn load(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
+    load_observed(root, &|_, _| {})
+}
+
+/// `load`, showing `observe` every page's bytes as read (the warm-check cache hashes them).
+pub fn load_observed(
+    root: &Path,
+    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+) -> Result<Repo, Vec<Diagnostic>> {
     let started = Instant::now();
     if !root.is_dir() {
         return Err(vec![Diagnostic::no_root(
@@ -584,7 +592,10 @@ pub fn load(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
             .into_par_iter()
             .progress_with(bar.clone())
             .map(|p| match read_page(root, &p) {
-                Ok(text) => parse(&p, &text, &cx),
+                Ok(text) => {
+                    observe(&p, text.as_bytes());
+                    parse(&p, &text, &cx)
+                }
                 Err(d) => unparsed(&p, None, d),
             })
             .collect()

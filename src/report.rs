@@ -28,9 +28,16 @@ use crate::writeback::Outcome;
 /// Prints diagnostics to stderr: rendered with snippets, as JSON lines, or as workflow commands.
 /// `-q` keeps only the errors.
 pub fn print_diags(root: &Path, diags: &[Diagnostic], format: Option<ReportFormat>) {
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(diags_text(root, diags, format).as_bytes());
+}
+
+/// What `print_diags` prints.
+pub fn diags_text(root: &Path, diags: &[Diagnostic], format: Option<ReportFormat>) -> String {
     let quiet = output::quiet();
     let colour = output::stderr();
-    let mut err = std::io::stderr().lock();
+    let mut out = String::new();
     for d in diags.iter().filter(|d| !quiet || d.is_error()) {
         let text = match format {
             Some(ReportFormat::Json) => {
@@ -46,8 +53,9 @@ pub fn print_diags(root: &Path, diags: &[Diagnostic], format: Option<ReportForma
                 d.render(source.as_deref(), colour)
             }
         };
-        let _ = err.write_all(text.as_bytes());
+        out.push_str(&text);
     }
+    out
 }
 
 /// The stale/pending/unscored report, in any format. Clean theses are counted, not listed.
@@ -108,23 +116,29 @@ pub fn failed_input(diags: &[Diagnostic], format: ReportFormat, prefix: &Path) -
 /// Prints a report, colouring the status words of human output when colour is on; `-q`
 /// silences the human report (the exit code still tells), not a machine document.
 pub fn print_report(text: &str, format: ReportFormat, quiet: bool) {
+    print!("{}", report_text(text, format, quiet));
+}
+
+/// What `print_report` prints.
+pub fn report_text(text: &str, format: ReportFormat, quiet: bool) -> String {
     if quiet && format == ReportFormat::Human {
-        return;
+        return String::new();
     }
     if format != ReportFormat::Human || !output::stdout() {
-        print!("{text}");
-        return;
+        return text.to_string();
     }
     use owo_colors::OwoColorize;
+    let mut out = String::with_capacity(text.len());
     for line in text.lines() {
         let (word, rest) = line.split_at(line.find(' ').unwrap_or(0));
-        match word {
-            "stale" => println!("{}{rest}", word.red().bold()),
-            "pending" => println!("{}{rest}", word.yellow()),
-            "unscored" => println!("{}{rest}", word.cyan()),
-            _ => println!("{line}"),
-        }
+        let _ = match word {
+            "stale" => writeln!(out, "{}{rest}", word.red().bold()),
+            "pending" => writeln!(out, "{}{rest}", word.yellow()),
+            "unscored" => writeln!(out, "{}{rest}", word.cyan()),
+            _ => writeln!(out, "{line}"),
+        };
     }
+    out
 }
 
 /// In GitHub Actions (`GITHUB_STEP_SUMMARY` set), appends the markdown job summary.

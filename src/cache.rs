@@ -1,0 +1,400 @@
+//! The warm-check cache: `check`'s outcome (its report, its diagnostics and its exit code)
+//! stored in `.rescore/cache/` under a key hashed from everything the outcome was made of: the
+//! binary, the settings and rule files, the walk (which pages, and its warnings), every page's
+//! bytes, the lock files, and how the output is rendered. A later `check` whose inputs hash to
+//! the same key prints the stored outcome instead of parsing, resolving and evaluating again.
+//!
+//! The cache is never trusted over the files: every page is read and hashed on every run (an
+//! edit that keeps the size and the mtime is still seen), and a cache file that is truncated,
+//! corrupt, from another format or another program is ignored and replaced. Deleting it only
+//! costs time. It is written by write-then-rename, so a reader sees a whole file or none, and
+//! two processes at once each leave a whole file.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::load;
+use crate::lock;
+
+/// rescore's own folder in the research repo; it carries a `.gitignore` of `*`.
+pub const DIR: &str = ".rescore";
+const FILE: &str = "cache/check";
+/// Leads every cache file; the last byte is the format, bumped when `Stored` changes.
+const MAGIC: &[u8; 8] = b"rescore\x01";
+const HASH_LEN: usize = 32;
+
+type Hash = [u8; HASH_LEN];
+
+/// The key, part by part, so a miss can say what changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Key {
+    binary: Hash,
+    settings: Hash,
+    walk: Hash,
+    pages: Hash,
+    lock: Hash,
+    render: Hash,
+}
+
+/// What `check` wrote and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    key: Key,
+    /// The pages walked, so the next run reads them while it walks again.
+    paths: Vec<PathBuf>,
+    outcome: Outcome,
+}
+
+/// Page bytes seen while loading, so the key of a fresh outcome is hashed from exactly the
+/// bytes it was made of.
+#[derive(Default)]
+pub struct Observed(Mutex<Vec<(PathBuf, Hash)>>);
+
+impl Observed {
+    pub fn page(&self, path: &Path, bytes: &[u8]) {
+        let hash = *blake3::hash(bytes).as_bytes();
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((path.to_path_buf(), hash));
+    }
+
+    fn into_sorted(self) -> Vec<(PathBuf, Hash)> {
+        let mut pages = self
+            .0
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        pages.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        pages
+    }
+}
+
+/// What a `check` finds in the cache: the outcome to print, or what a fresh run must start
+/// from to store its own.
+pub enum Lookup {
+    Hit(Outcome),
+    Miss(Before),
+}
+
+/// The settings and the lock as they were before a fresh run read them: its outcome is stored
+/// only if they are the same after it, so an `accept` or an edit landing meanwhile can never
+/// file an outcome under a key it was not made from.
+pub struct Before {
+    settings: Option<Hash>,
+    lock: Hash,
+}
+
+impl Before {
+    fn now(root: &Path) -> Before {
+        let (settings, lock) = rayon::join(|| settings(root).map(|(h, _)| h), || lock_hash(root));
+        Before { settings, lock }
+    }
+}
+
+/// The stored outcome, when the research repo at `root`, read now, hashes to its key. `render`
+/// names everything besides the files that shapes the output (format, colour, `-q`, paths).
+pub fn lookup(root: &Path, render: &str) -> Lookup {
+    let Some(stored) = read(root) else {
+        return Lookup::Miss(Before::now(root));
+    };
+    // The pages of the last run are read and hashed while the walk finds this run's: when the
+    // two lists agree (nothing added, removed or renamed), those hashes are this run's.
+    let (now, hashes) = rayon::join(
+        || key_without_pages(root, render),
+        || hash_pages(root, &stored.paths),
+    );
+    let Some((mut key, paths)) = now else {
+        return Lookup::Miss(Before::now(root));
+    };
+    let before = Before {
+        settings: Some(key.settings),
+        lock: key.lock,
+    };
+    let hashes = match hashes {
+        Some(h) if paths == stored.paths => h,
+        Some(_) => {
+            tracing::debug!("check cache: miss (set of pages changed)");
+            return Lookup::Miss(before);
+        }
+        None => {
+            tracing::debug!("check cache: miss (a page could not be read)");
+            return Lookup::Miss(before);
+        }
+    };
+    key.pages = pages_hash(paths.iter().map(PathBuf::as_path).zip(hashes.iter()));
+    if key == stored.key {
+        tracing::debug!("check cache: hit");
+        return Lookup::Hit(stored.outcome);
+    }
+    let changed: Vec<&str> = [
+        (key.binary != stored.key.binary, "binary"),
+        (key.settings != stored.key.settings, "settings or rules"),
+        (key.walk != stored.key.walk, "set of pages"),
+        (key.pages != stored.key.pages, "pages"),
+        (key.lock != stored.key.lock, "lock"),
+        (key.render != stored.key.render, "output options"),
+    ]
+    .into_iter()
+    .filter_map(|(moved, what)| moved.then_some(what))
+    .collect();
+    tracing::debug!("check cache: miss ({} changed)", changed.join(", "));
+    Lookup::Miss(before)
+}
+
+/// Stores the outcome of a `check` that loaded the pages seen by `observed`. Nothing is stored
+/// when the pages walked now are not the ones observed (one appeared, vanished or could not be
+/// read meanwhile) or the settings or the lock are not as they were `before`; a cache that
+/// cannot be written is only logged: it is no error.
+pub fn store(root: &Path, render: &str, before: Before, observed: Observed, outcome: Outcome) {
+    let pages = observed.into_sorted();
+    let Some((mut key, paths)) = key_without_pages(root, render) else {
+        return;
+    };
+    if before.settings != Some(key.settings) || before.lock != key.lock {
+        tracing::debug!("check cache: not stored (settings or lock changed during the run)");
+        return;
+    }
+    if paths.len() != pages.len() || paths.iter().zip(&pages).any(|(a, (b, _))| a != b) {
+        tracing::debug!("check cache: not stored (pages changed during the run)");
+        return;
+    }
+    key.pages = pages_hash(pages.iter().map(|(p, h)| (p.as_path(), h)));
+    match write(
+        root,
+        &Stored {
+            key,
+            paths,
+            outcome,
+        },
+    ) {
+        Ok(()) => tracing::debug!("check cache: stored"),
+        Err(e) => tracing::debug!("check cache: not stored ({e})"),
+    }
+}
+
+/// Reads the stored outcome; anything but a whole, intact cache file of this format is `None`.
+fn read(root: &Path) -> Option<Stored> {
+    let path = root.join(DIR).join(FILE);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::debug!("check cache: none ({})", load::io_words(&e));
+            return None;
+        }
+    };
+    let decoded = decode(&bytes);
+    if decoded.is_none() {
+        tracing::debug!("check cache: ignored (not a whole cache file of this version)");
+    }
+    decoded
+}
+
+fn decode(bytes: &[u8]) -> Option<Stored> {
+    let rest = bytes.strip_prefix(MAGIC)?;
+    let (sum, payload) = rest.split_at_checked(HASH_LEN)?;
+    if blake3::hash(payload).as_bytes() != sum {
+        return None;
+    }
+    postcard::from_bytes(payload).ok()
+}
+
+fn encode(stored: &Stored) -> Result<Vec<u8>, postcard::Error> {
+    let payload = postcard::to_allocvec(stored)?;
+    let mut bytes = Vec::with_capacity(MAGIC.len() + HASH_LEN + payload.len());
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(blake3::hash(&payload).as_bytes());
+    bytes.extend_from_slice(&payload);
+    Ok(bytes)
+}
+
+/// Write-then-rename into `.rescore/cache/`, creating the folder and its `.gitignore`.
+fn write(root: &Path, stored: &Stored) -> std::io::Result<()> {
+    let own = root.join(DIR);
+    let path = own.join(FILE);
+    let folder = path.parent().unwrap_or(&own);
+    std::fs::create_dir_all(folder)?;
+    let ignore = own.join(".gitignore");
+    if !ignore.exists() {
+        std::fs::write(&ignore, "# rescore's cache: never committed\n*\n")?;
+    }
+    let bytes = encode(stored).map_err(std::io::Error::other)?;
+    let mut temp = tempfile::NamedTempFile::new_in(folder)?;
+    std::io::Write::write_all(&mut temp, &bytes)?;
+    temp.persist(&path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Every page's bytes hashed; `None` when one cannot be read (such a run is never answered
+/// from the cache).
+fn hash_pages(root: &Path, paths: &[PathBuf]) -> Option<Vec<Hash>> {
+    paths
+        .par_iter()
+        .map(|p| {
+            std::fs::read(root.join(p))
+                .ok()
+                .map(|b| *blake3::hash(&b).as_bytes())
+        })
+        .collect()
+}
+
+/// Every part of the key but the pages' bytes (left zero), and the pages walked.
+fn key_without_pages(root: &Path, render: &str) -> Option<(Key, Vec<PathBuf>)> {
+    // The lock is hashed while the pages are walked: both are mostly waiting on the disk.
+    let (walked, lock) = rayon::join(
+        || settings(root).map(|(h, config)| (h, load::walk(root, &config))),
+        || lock_hash(root),
+    );
+    let (settings, (paths, walk_diags)) = walked?;
+    let mut walk = blake3::Hasher::new();
+    for p in &paths {
+        walk.update(p.as_os_str().as_encoded_bytes()).update(b"\0");
+    }
+    walk.update(format!("{walk_diags:?}").as_bytes());
+    let key = Key {
+        binary: binary(),
+        settings,
+        walk: *walk.finalize().as_bytes(),
+        pages: [0; HASH_LEN],
+        lock,
+        render: *blake3::hash(render.as_bytes()).as_bytes(),
+    };
+    Some((key, paths))
+}
+
+/// The hash of `rescore.toml` and every rule file it made `load` read, with the config they
+/// give (for the walk); `None` when `rescore.toml` cannot be read.
+fn settings(root: &Path) -> Option<(Hash, crate::config::Config)> {
+    let text = load::read_config(root).ok()?;
+    let read_files: Mutex<Vec<(PathBuf, Option<String>)>> = Mutex::default();
+    let reader = crate::settings::read_from(root);
+    let recording = |p: &Path| {
+        let text = reader(p);
+        read_files
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((p.to_path_buf(), text.clone()));
+        text
+    };
+    let (config, _, diags) = load::settings_with_problems(text.as_deref(), &recording);
+    let mut h = blake3::Hasher::new();
+    h.update(format!("{text:?}").as_bytes());
+    let read_files = read_files
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    h.update(format!("{read_files:?}{diags:?}").as_bytes());
+    Some((*h.finalize().as_bytes(), config))
+}
+
+/// `rescore.lock` and everything in `rescore.lock.d/`, names and bytes.
+fn lock_hash(root: &Path) -> Hash {
+    let mut files = vec![PathBuf::from(lock::FILE_NAME)];
+    let mut shards: Vec<PathBuf> = std::fs::read_dir(root.join(lock::DIR))
+        .map(|dir| {
+            dir.filter_map(|e| e.ok())
+                .map(|e| Path::new(lock::DIR).join(e.file_name()))
+                .collect()
+        })
+        .unwrap_or_default();
+    shards.sort();
+    files.extend(shards);
+    let hashes: Vec<Hash> = files
+        .par_iter()
+        .map(|path| {
+            let mut h = blake3::Hasher::new();
+            h.update(path.as_os_str().as_encoded_bytes()).update(b"\0");
+            match std::fs::read(root.join(path)) {
+                Ok(bytes) => h.update(b"+").update(&bytes),
+                Err(e) => h.update(b"-").update(format!("{:?}", e.kind()).as_bytes()),
+            };
+            *h.finalize().as_bytes()
+        })
+        .collect();
+    let mut h = blake3::Hasher::new();
+    for hash in &hashes {
+        h.update(hash);
+    }
+    *h.finalize().as_bytes()
+}
+
+fn pages_hash<'a>(pages: impl Iterator<Item = (&'a Path, &'a Hash)>) -> Hash {
+    let mut h = blake3::Hasher::new();
+    for (path, hash) in pages {
+        h.update(path.as_os_str().as_encoded_bytes())
+            .update(b"\0")
+            .update(hash);
+    }
+    *h.finalize().as_bytes()
+}
+
+/// This program: its version, and the size and mtime of its executable, so a rebuilt binary
+/// (whose evaluation may differ) never answers from an older one's outcome.
+fn binary() -> Hash {
+    let mut h = blake3::Hasher::new();
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    let exe = std::env::current_exe().and_then(std::fs::metadata);
+    h.update(format!("{:?}", exe.map(|m| (m.len(), m.modified().ok()))).as_bytes());
+    *h.finalize().as_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored() -> Stored {
+        Stored {
+            key: Key {
+                binary: [1; HASH_LEN],
+                settings: [2; HASH_LEN],
+                walk: [3; HASH_LEN],
+                pages: [4; HASH_LEN],
+                lock: [5; HASH_LEN],
+                render: [6; HASH_LEN],
+            },
+            paths: vec![PathBuf::from("theses/t.md")],
+            outcome: Outcome {
+                stdout: "stale t\n".into(),
+                stderr: String::new(),
+                code: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn a_cache_file_round_trips() {
+        let bytes = encode(&stored()).expect("encodes");
+        let back = decode(&bytes).expect("decodes");
+        assert_eq!(back.key, stored().key);
+        assert_eq!(back.paths, stored().paths);
+        assert_eq!(back.outcome, stored().outcome);
+    }
+
+    #[test]
+    fn every_truncation_and_every_flipped_byte_is_refused() {
+        let bytes = encode(&stored()).expect("encodes");
+        for cut in 0..bytes.len() {
+            assert!(decode(&bytes[..cut]).is_none(), "cut at {cut}");
+        }
+        for i in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[i] ^= 0x40;
+            assert!(decode(&bad).is_none(), "byte {i} flipped");
+        }
+    }
+
+    #[test]
+    fn another_format_is_refused() {
+        let mut bytes = encode(&stored()).expect("encodes");
+        bytes[MAGIC.len() - 1] = 2;
+        assert!(decode(&bytes).is_none());
+    }
+}

@@ -1,0 +1,368 @@
+//! The warm-check cache in `.rescore/cache/`: a warm `check` answers exactly as a cold one, an
+//! edit is always seen (even one that keeps the size and the mtime), a damaged or unwritable
+//! cache is ignored, two runs at once are safe, and `--dry-run` / `--no-cache` write none.
+
+mod common;
+
+use std::path::Path;
+
+use common::{example_init, TempRepo};
+
+const CACHE: &str = ".rescore/cache/check";
+
+/// Makes the example's physics-wall thesis (and those citing the same claim) stale.
+fn drop_vsb_evidence(repo: &TempRepo) {
+    repo.edit(
+        "concepts/generative-world-models.md",
+        "Evidence: strong ([[VideoScience-Bench]])",
+        "Evidence: weak ([[VideoScience-Bench]])",
+    );
+}
+
+/// A repo with stale theses and a warning, so every output stream has something in it.
+fn repo_with_findings() -> TempRepo {
+    let repo = example_init();
+    drop_vsb_evidence(&repo);
+    repo.write(
+        "drafts/maybe.md",
+        "+++\nscore = 0.4\n+++\n# A thesis without a kind\n",
+    );
+    repo
+}
+
+/// `check ARGS` with `-v`: whether the cache answered.
+fn answered_from_cache(repo: &TempRepo, args: &[&str]) -> bool {
+    let mut all = vec!["-v", "check"];
+    all.extend_from_slice(args);
+    let (_, _, err) = repo.run(&all);
+    err.contains("check cache: hit")
+}
+
+fn check(repo: &TempRepo, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["check"];
+    all.extend_from_slice(args);
+    repo.run(&all)
+}
+
+#[test]
+fn a_warm_check_prints_byte_for_byte_what_a_cold_one_does() {
+    let repo = repo_with_findings();
+    for format in [
+        &[][..],
+        &["--format", "json"],
+        &["--format", "github"],
+        &["--format", "junit"],
+        &["-q"],
+    ] {
+        let uncached = check(&repo, &[format, &["--no-cache"]].concat());
+        assert!(!repo.path(".rescore").exists(), "--no-cache wrote a cache");
+        let cold = check(&repo, format);
+        assert!(repo.path(CACHE).is_file(), "a cold check stored no cache");
+        let warm = check(&repo, format);
+        assert_eq!(cold, uncached, "{format:?}");
+        assert_eq!(warm, cold, "{format:?}");
+        assert_eq!(cold.0, 1, "{format:?}: {cold:?}");
+        // `-q` keeps the log quiet too: there the hit is seen in the other formats only.
+        if format != ["-q"] {
+            assert!(answered_from_cache(&repo, format), "{format:?}");
+        }
+        std::fs::remove_dir_all(repo.path(".rescore")).expect("remove the cache");
+    }
+    let (_, out, err) = check(&repo, &[]);
+    assert!(out.contains("stale"), "{out}");
+    assert!(err.contains("score-on-note"), "{err}");
+}
+
+#[test]
+fn each_output_option_has_its_own_outcome() {
+    let repo = repo_with_findings();
+    let human = check(&repo, &[]);
+    let json = check(&repo, &["--format", "json"]);
+    assert_ne!(human.1, json.1);
+    assert_eq!(check(&repo, &[]), human);
+    assert_eq!(check(&repo, &["--format", "json"]), json);
+    let coloured = repo.run(&["--color", "always", "check"]);
+    assert!(coloured.1.contains("\u{1b}["), "{coloured:?}");
+    assert_eq!(repo.run(&["--color", "always", "check"]), coloured);
+    assert_eq!(check(&repo, &[]), human);
+}
+
+#[test]
+fn an_edit_that_keeps_size_and_mtime_is_still_seen() {
+    let repo = example_init();
+    let page = repo.path("concepts/generative-world-models.md");
+    let (code, ..) = check(&repo, &[]);
+    assert_eq!(code, 0);
+    assert!(answered_from_cache(&repo, &[]));
+    let mtime = std::fs::metadata(&page)
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    let before = std::fs::read(&page).expect("read");
+    repo.edit(
+        "concepts/generative-world-models.md",
+        "score only ~64% (Sora-2)",
+        "score only ~14% (Sora-2)",
+    );
+    let after = std::fs::read(&page).expect("read");
+    assert_eq!(before.len(), after.len());
+    std::fs::File::options()
+        .write(true)
+        .open(&page)
+        .and_then(|f| f.set_modified(mtime))
+        .expect("restore the mtime");
+    assert_eq!(
+        std::fs::metadata(&page).and_then(|m| m.modified()).ok(),
+        Some(mtime)
+    );
+    let (code, out, err) = check(&repo, &[]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("physics-wall"), "{out}");
+    assert_eq!(check(&repo, &["--no-cache"]), (code, out, err));
+}
+
+#[test]
+fn settings_lock_and_the_set_of_pages_are_part_of_the_key() {
+    let repo = example_init();
+    drop_vsb_evidence(&repo);
+    assert_eq!(check(&repo, &[]).0, 1);
+    // The lock moves: accepted, nothing is stale.
+    repo.ok(&["accept", "--all"], 0);
+    assert_eq!(check(&repo, &[]).0, 0);
+    // A new page, with a dangling link: an error now.
+    repo.write(
+        "theses/new.md",
+        "+++\nkind = \"thesis\"\nscore = 0.5\n+++\n# New\n\n- [[No Such Concept]]\n",
+    );
+    let (code, _, err) = check(&repo, &[]);
+    assert_eq!(code, 2, "{err}");
+    std::fs::remove_file(repo.path("theses/new.md")).expect("remove");
+    assert_eq!(check(&repo, &[]).0, 0);
+    // The settings: a bad key in rescore.toml is an error, whatever the cache holds.
+    let toml = repo.read_str("rescore.toml");
+    repo.write("rescore.toml", format!("{toml}\nno_such_setting = 1\n"));
+    let uncached = check(&repo, &["--no-cache"]);
+    assert_eq!(check(&repo, &[]), uncached);
+    repo.write("rescore.toml", toml);
+    assert_eq!(check(&repo, &[]).0, 0);
+    assert!(answered_from_cache(&repo, &[]));
+}
+
+#[test]
+fn a_damaged_or_foreign_cache_is_ignored_and_rebuilt() {
+    let repo = repo_with_findings();
+    let cold = check(&repo, &[]);
+    let good = std::fs::read(repo.path(CACHE)).expect("a cache");
+    let mut flipped = good.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0xff;
+    let mut other_version = good.clone();
+    other_version[7] = 0x7f;
+    let damaged: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", Vec::new()),
+        ("truncated", good[..good.len() / 2].to_vec()),
+        ("one byte short", good[..good.len() - 1].to_vec()),
+        ("a flipped byte", flipped),
+        ("another format", other_version),
+        (
+            "another program's file",
+            b"\x7fELF\x02\x01\x01 not a cache".to_vec(),
+        ),
+        ("text", b"stale physics-wall\n".to_vec()),
+    ];
+    for (what, bytes) in damaged {
+        std::fs::write(repo.path(CACHE), &bytes).expect("damage");
+        assert_eq!(check(&repo, &[]), cold, "{what}");
+        assert_eq!(
+            std::fs::read(repo.path(CACHE)).expect("rebuilt"),
+            good,
+            "{what}"
+        );
+        assert!(answered_from_cache(&repo, &[]), "{what}");
+    }
+    // A folder where the file should be: ignored, and the run still answers.
+    std::fs::remove_file(repo.path(CACHE)).expect("remove");
+    std::fs::create_dir(repo.path(CACHE)).expect("mkdir");
+    assert_eq!(check(&repo, &[]), cold);
+}
+
+#[test]
+fn an_unwritable_cache_folder_only_costs_speed() {
+    let repo = repo_with_findings();
+    let cold = check(&repo, &["--no-cache"]);
+    // A file where the cache folder should be: nothing can be stored, nothing fails.
+    std::fs::write(repo.path(".rescore"), "not a folder").expect("write");
+    assert_eq!(check(&repo, &[]), cold);
+    let (_, _, err) = repo.run(&["-v", "check"]);
+    assert!(err.contains("check cache: not stored"), "{err}");
+    assert_eq!(check(&repo, &[]), cold);
+    assert_eq!(repo.read_str(".rescore"), "not a folder");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_cache_folder_only_costs_speed() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = repo_with_findings();
+    let cold = check(&repo, &[]);
+    let folder = repo.path(".rescore/cache");
+    std::fs::remove_file(repo.path(CACHE)).expect("remove");
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o555)).expect("chmod");
+    assert_eq!(check(&repo, &[]), cold);
+    assert_eq!(check(&repo, &[]), cold);
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+#[test]
+fn two_checks_at_once_both_answer_and_leave_a_whole_cache() {
+    let repo = repo_with_findings();
+    let expected = check(&repo, &["--no-cache"]);
+    for round in 0..4 {
+        if round % 2 == 0 {
+            let _ = std::fs::remove_dir_all(repo.path(".rescore"));
+        }
+        let spawn = || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_rescore"))
+                .arg("--root")
+                .arg(repo.root())
+                .arg("check")
+                .current_dir(repo.root())
+                .env("NO_COLOR", "1")
+                .env_remove("RUST_LOG")
+                .env_remove("GITHUB_STEP_SUMMARY")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        };
+        let (a, b) = (spawn(), spawn());
+        for child in [a, b] {
+            let out = child.wait_with_output().expect("wait");
+            let got = (
+                out.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            );
+            assert_eq!(got, expected, "round {round}");
+        }
+        assert_eq!(check(&repo, &[]), expected, "round {round}");
+        assert!(answered_from_cache(&repo, &[]), "round {round}");
+    }
+    // No temp file is left behind beside the cache.
+    let left: Vec<_> = std::fs::read_dir(repo.path(".rescore/cache"))
+        .expect("the cache folder")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("check")]);
+}
+
+#[test]
+fn the_cache_folder_ignores_itself_and_is_never_read_as_pages() {
+    let repo = repo_with_findings();
+    let cold = check(&repo, &[]);
+    assert_eq!(
+        repo.read_str(".rescore/.gitignore").lines().last(),
+        Some("*")
+    );
+    // A markdown file inside it is no page of the research repo.
+    repo.write(
+        ".rescore/cache/stray.md",
+        "+++\nkind = \"thesis\"\n+++\n# Stray\n",
+    );
+    assert_eq!(check(&repo, &["--no-cache"]), cold);
+}
+
+#[test]
+fn git_sees_no_untracked_file_after_a_check() {
+    let repo = repo_with_findings();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(repo.root())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@t.invalid")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@t.invalid")
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "research"]);
+    check(&repo, &[]);
+    assert!(repo.path(CACHE).is_file());
+    assert_eq!(git(&["status", "--porcelain"]), "");
+    assert_eq!(
+        git(&["status", "--porcelain", "--ignored"]),
+        "!! .rescore/\n"
+    );
+}
+
+#[test]
+fn dry_run_and_no_cache_write_no_cache() {
+    let repo = repo_with_findings();
+    let expected = check(&repo, &["--no-cache"]);
+    assert_eq!(repo.run(&["--dry-run", "check"]), expected);
+    assert!(!repo.path(".rescore").exists());
+    for value in ["1", "true"] {
+        let out = common::rescore_in(repo.root())
+            .arg("check")
+            .env("RESCORE_NO_CACHE", value)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert!(!repo.path(".rescore").exists(), "RESCORE_NO_CACHE={value}");
+    }
+    // Read-only commands leave no cache either.
+    for args in [
+        &["ls"][..],
+        &["why", "physics-wall"],
+        &["graph"],
+        &["rules"],
+    ] {
+        repo.run(args);
+        assert!(!Path::new(&repo.path(".rescore")).exists(), "{args:?}");
+    }
+    // With a cache present, --no-cache does not consult it.
+    check(&repo, &[]);
+    let (_, _, err) = repo.run(&["-v", "check", "--no-cache"]);
+    assert!(!err.contains("check cache"), "{err}");
+}
+
+#[test]
+fn another_build_of_rescore_does_not_answer_from_this_ones_outcome() {
+    let repo = repo_with_findings();
+    let expected = check(&repo, &[]);
+    let other = tempfile::tempdir().expect("tempdir");
+    let copy = other.path().join("rescore");
+    std::fs::copy(env!("CARGO_BIN_EXE_rescore"), &copy).expect("copy the binary");
+    let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&copy)
+        .and_then(|f| f.set_modified(past))
+        .expect("set the copy's mtime");
+    let run_copy = |args: &[&str]| {
+        let out = std::process::Command::new(&copy)
+            .arg("--root")
+            .arg(repo.root())
+            .args(args)
+            .current_dir(repo.root())
+            .env("NO_COLOR", "1")
+            .env_remove("RUST_LOG")
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .output()
+            .expect("run the copy");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (_, _, log) = run_copy(&["-v", "check"]);
+    assert!(log.contains("check cache: miss (binary changed)"), "{log}");
+    assert_eq!(run_copy(&["check"]), expected);
+    let (_, _, log) = repo.run(&["-v", "check"]);
+    assert!(log.contains("check cache: miss (binary changed)"), "{log}");
+}
