@@ -6,24 +6,28 @@
 #   SIZES="10000" EDITS=10 bench/watch.sh
 #
 # For each size: generate a corpus, `rescore init`, time one cold `rescore check` (after a
-# warm-up run), start `rescore watch --format json`, then make EDITS one-page material edits
-# (every evidence level of one concept cited by a thesis dropped to `speculative`, written the
-# way editors save: temp file + rename) and read the watcher's JSON lines:
-#   - batch_ms: the `batch` event's elapsed_ms — from the debounced batch arriving to the end of
-#     its evaluation, flag lines and warning-block writes included;
-#   - flag_ms:  the first flag line's elapsed_ms (batch arriving → that line printed).
-# Every edit is then reverted (a second batch, whose `cleared` lines are measured too).
+# warm-up run; RESCORE_NO_CACHE=1, so neither is a warm-cache hit), start `rescore watch --format json`, then make one-page edits, each written the
+# way editors save (temp file + rename), and read the watcher's JSON lines. Every edit is undone
+# again (a second batch, measured too). Scenarios:
+#   cited       every evidence level of a concept some thesis cites dropped to `speculative`
+#   most-cited  the same on the concept the most theses link to
+#   link        a thesis's first concept link pointed at another concept
+#   new-concept / new-source / new-thesis   a new page (then deleted: `deleted ...`)
+#   deleted     a cited concept page deleted (then put back)
+# Per scenario: the `batch` event's elapsed_ms — from the debounced batch arriving to the end
+# of its evaluation, flag lines and warning-block writes done — median and worst, and how the
+# graph was updated (patched / added / rebuilt).
 #
 # Environment:
 #   SIZES      page counts (default "10000 100000")
-#   EDITS      edits per size (default 5; each is also reverted)
+#   EDITS      edits per scenario (default 5; each is also undone)
 #   SEED       generator seed (default 1)
 #   DEBOUNCE   watch --debounce in ms (default 100)
 #   BENCH_DIR  where corpora are generated (default /tmp/rescore-watch-bench)
 #   RESCORE    rescore binary to measure (default: built from this checkout, release)
 #   KEEP=1     keep the generated corpora
 #
-# Prints a markdown table on stdout, progress on stderr. Exits 1 when the watcher printed no
+# Prints markdown tables on stdout, progress on stderr. Exits 1 when the watcher printed no
 # batch for an edit or did not exit 0 on SIGTERM.
 set -euo pipefail
 
@@ -95,6 +99,7 @@ atomic_edit() {
 
 FAILED=0
 ROWS=()
+EDIT_ROWS=()
 WPID=""
 cleanup() { [ -n "$WPID" ] && kill "$WPID" 2>/dev/null || true; }
 trap cleanup EXIT
@@ -107,74 +112,114 @@ for N in $SIZES; do
   "$RESCORE" --root "$DIR" init -q >/dev/null
 
   log "bench/watch: $N pages: timing a cold rescore check"
-  "$RESCORE" --root "$DIR" check >/dev/null 2>&1 || true
+  RESCORE_NO_CACHE=1 "$RESCORE" --root "$DIR" check >/dev/null 2>&1 || true
   t0="$(date +%s.%N)"
-  "$RESCORE" --root "$DIR" check >/dev/null 2>&1 || true
+  RESCORE_NO_CACHE=1 "$RESCORE" --root "$DIR" check >/dev/null 2>&1 || true
   t1="$(date +%s.%N)"
   CHECK_S="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
 
   OUT="$BENCH_DIR/watch-$N.jsonl"
   ERR="$BENCH_DIR/watch-$N.err"
-  "$RESCORE" --root "$DIR" --format json watch --debounce "$DEBOUNCE" >"$OUT" 2>"$ERR" &
+  RUST_LOG=rescore::watch=debug NO_COLOR=1 \
+    "$RESCORE" --root "$DIR" --format json watch --debounce "$DEBOUNCE" >"$OUT" 2>"$ERR" &
   WPID=$!
   READY="$(wait_for_line "$OUT" 0 '"event":"ready"' 600)" || die "watcher never got ready (see $ERR)"
   READY_MS="$(json_num elapsed_ms "$READY")"
   log "bench/watch: $N pages: watcher ready in $READY_MS ms"
-
-  BATCH_US=()
-  THESES=()
-  FLAG_US=()
-  FLAGS=0
-  for ((k = 0; k < EDITS; k++)); do
-    # A thesis and the first concept it cites.
-    THESIS="$DIR/theses/t$((k * 7 + 1)).md"
-    CONCEPT="$(grep -oE '\[\[c[0-9]+|concepts/c[0-9]+\.md' "$THESIS" | head -n 1 | grep -oE 'c[0-9]+' || true)"
-    [ -n "$CONCEPT" ] || { log "bench/watch: $THESIS cites no concept; skipped"; continue; }
-    FILE="$DIR/concepts/$CONCEPT.md"
-    cp "$FILE" "$BENCH_DIR/orig.md"
-    for step in edit revert; do
-      FROM="$(wc -l <"$OUT")"
-      if [ "$step" = edit ]; then
-        atomic_edit "$FILE" 's/Evidence: (strong|moderate|weak|high|low|very low)/Evidence: speculative/'
-      else
-        cp "$BENCH_DIR/orig.md" "$FILE.tmp~" && mv "$FILE.tmp~" "$FILE"
-      fi
-      if ! BATCH="$(wait_for_line "$OUT" "$FROM" '"event":"batch"' 120)"; then
-        log "bench/watch: no batch after the $step of $FILE (see $OUT, $ERR)"
-        FAILED=1
-        continue
-      fi
-      BATCH_US+=("$(json_num elapsed_us "$BATCH")")
-      THESES+=("$(json_num theses "$BATCH")")
-      FLAG="$(tail -n +"$((FROM + 1))" "$OUT" | grep -m1 -E '"event":"(stale|cleared|pending|unscored)"' || true)"
-      if [ -n "$FLAG" ]; then
-        FLAG_US+=("$(json_num elapsed_us "$FLAG")")
-        FLAGS=$((FLAGS + $(tail -n +"$((FROM + 1))" "$OUT" | grep -cE '"event":"(stale|cleared|pending|unscored)"')))
-      fi
-      log "bench/watch: $N pages: $step $CONCEPT: $BATCH"
-      # Let the watcher's own block writes come and go before the next edit.
-      sleep "$(awk -v d="$DEBOUNCE" 'BEGIN { print 3 * d / 1000 }')"
-    done
+  # Start-up in full: loaded, every thesis evaluated and the warning blocks in line.
+  STARTED_MS=""
+  for _ in $(seq 1 1200); do
+    STARTED_MS="$(sed 's/\x1b\[[0-9;]*m//g' "$ERR" | sed -n 's/.*watch: started.* ms=\([0-9]*\).*/\1/p' | head -n 1)"
+    [ -n "$STARTED_MS" ] && break
+    sleep 0.1
   done
+  log "bench/watch: $N pages: watcher started (initial evaluation done) in ${STARTED_MS:-n/a} ms"
 
-  # Structural changes: a new thesis page (added to the graph in place) and a new concept page
-  # (the graph is rebuilt from the kept pages; nothing is re-read).
-  structural() { # NAME FILE TEXT -> "ms (graph)"
-    local from batch
-    from="$(wc -l <"$OUT")"
-    printf '%b' "$3" >"$2"
-    if batch="$(wait_for_line "$OUT" "$from" '"event":"batch"' 600)"; then
-      log "bench/watch: $N pages: $1: $batch"
-      printf '%s (%s)' "$(json_num elapsed_ms "$batch")" "$(sed -n 's/.*"graph":"\([a-z]*\)".*/\1/p' <<<"$batch")"
-    else
+  # measure SCENARIO: after the caller changed files, wait for the batch and record it.
+  measure() {
+    local batch
+    if ! batch="$(wait_for_line "$OUT" "$FROM" '"event":"batch"' 600)"; then
+      log "bench/watch: $N pages: $1: no batch (see $OUT, $ERR)"
       FAILED=1
-      printf 'n/a'
+      return
     fi
+    log "bench/watch: $N pages: $1: $batch"
+    # The last flag line of the batch: when every flag of the edit was out.
+    local flag
+    flag="$(tail -n +"$((FROM + 1))" "$OUT" | grep -E '"event":"(stale|cleared|pending|unscored)"' | tail -n 1 || true)"
+    printf '%s %s %s %s\n' "$1" "$(json_num elapsed_us "$batch")" \
+      "$(sed -n 's/.*"graph":"\([a-z]*\)".*/\1/p' <<<"$batch")" \
+      "$([ -n "$flag" ] && json_num elapsed_us "$flag" || echo -)" >>"$SAMPLES"
+    # Let the watcher's own block writes come and go before the next edit.
+    sleep "$(awk -v d="$DEBOUNCE" 'BEGIN { print 3 * d / 1000 }')"
   }
-  NEW_THESIS="$(structural "new thesis" "$DIR/theses/bench-new.md" \
-    '+++\nkind = "thesis"\nscore = 0.5\n+++\n# Bench thesis\n\n## Evidence\n\n- [[c1]]\n')"
-  NEW_CONCEPT="$(structural "new concept" "$DIR/concepts/bench-concept.md" \
-    '+++\nkind = "concept"\npart_of = ["c1"]\n+++\n# Bench concept\n\n- A new claim at 42%.\n  Evidence: strong\n')"
+  mark() { FROM="$(wc -l <"$OUT")"; }
+  # put FILE TEXT_FILE: replace FILE by the text in TEXT_FILE the way editors save.
+  put() { cp "$2" "$1.tmp~" && mv "$1.tmp~" "$1"; }
+  SAMPLES="$BENCH_DIR/samples-$N.txt"
+  : >"$SAMPLES"
+
+  MOST_CITED="$(grep -ohE '\[\[c[0-9]+|concepts/c[0-9]+\.md' "$DIR"/theses/*.md 2>/dev/null |
+    grep -oE 'c[0-9]+' | sort | uniq -c | sort -rn | awk 'NR == 1 { print $2 }')"
+  for ((k = 0; k < EDITS; k++)); do
+    THESIS="$DIR/theses/t$((k * 7 + 1)).md"
+    CITED="$(grep -oE '\[\[c[0-9]+|concepts/c[0-9]+\.md' "$THESIS" | head -n 1 | grep -oE 'c[0-9]+' || true)"
+    [ -n "$CITED" ] || { log "bench/watch: $THESIS cites no concept; skipped"; continue; }
+    for pair in "cited $CITED" "most-cited $MOST_CITED"; do
+      set -- $pair
+      FILE="$DIR/concepts/$2.md"
+      cp "$FILE" "$BENCH_DIR/orig.md"
+      mark
+      atomic_edit "$FILE" 's/Evidence: (strong|moderate|weak|high|low|very low)/Evidence: speculative/'
+      measure "$1"
+      mark
+      put "$FILE" "$BENCH_DIR/orig.md"
+      measure "$1"
+    done
+
+    # A changed link: the thesis's first concept link now names another concept.
+    OTHER="c$((k * 13 + 5))"
+    cp "$THESIS" "$BENCH_DIR/orig.md"
+    mark
+    atomic_edit "$THESIS" "0,/\\[\\[$CITED([]#|])/s//[[$OTHER\\1/"
+    cmp -s "$THESIS" "$BENCH_DIR/orig.md" && atomic_edit "$THESIS" "0,/concepts\\/$CITED\\.md/s//concepts\\/$OTHER.md/"
+    if cmp -s "$THESIS" "$BENCH_DIR/orig.md"; then
+      log "bench/watch: $THESIS: no link to $CITED to change; skipped"
+    else
+      measure link
+      mark
+      put "$THESIS" "$BENCH_DIR/orig.md"
+      measure link
+    fi
+
+    # New pages of each kind, then deleted.
+    for kind in concept source thesis; do
+      case $kind in
+      concept) NEW="$DIR/concepts/bench-$k.md"
+        TEXT="+++\nkind = \"concept\"\npart_of = [\"$CITED\"]\n+++\n# Bench concept $k\n\n- A new claim at 42%.\n  Evidence: strong\n" ;;
+      source) NEW="$DIR/sources/bench-$k.md"
+        TEXT="+++\nkind = \"source\"\n+++\n# Bench source $k\n" ;;
+      thesis) NEW="$DIR/theses/bench-$k.md"
+        TEXT="+++\nkind = \"thesis\"\nscore = 0.5\n+++\n# Bench thesis $k\n\n## Evidence\n\n- [[$CITED]]\n" ;;
+      esac
+      mark
+      printf '%b' "$TEXT" >"$NEW"
+      measure "new-$kind"
+      mark
+      rm "$NEW"
+      measure "deleted-$kind"
+    done
+
+    # A cited concept page deleted, then put back.
+    FILE="$DIR/concepts/$CITED.md"
+    cp "$FILE" "$BENCH_DIR/orig.md"
+    mark
+    rm "$FILE"
+    measure deleted
+    mark
+    cp "$BENCH_DIR/orig.md" "$FILE"
+    measure deleted
+  done
 
   RSS_MB="$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$WPID/status" 2>/dev/null || echo n/a)"
   kill -TERM "$WPID"
@@ -186,17 +231,25 @@ for N in $SIZES; do
     FAILED=1
   fi
 
-  B="$(printf '%s\n' "${BATCH_US[@]:-}" | grep -E '^[0-9]' | us_to_ms | stats)"
-  F="$(printf '%s\n' "${FLAG_US[@]:-}" | grep -E '^[0-9]' | us_to_ms | stats)"
-  T="$(printf '%s\n' "${THESES[@]:-}" | grep -E '^[0-9]' | stats)"
-  ROWS+=("| $N | $CHECK_S | $READY_MS | ${#BATCH_US[@]} | $T | $B | $F | $FLAGS | $NEW_THESIS | $NEW_CONCEPT | $RSS_MB |")
+  ROWS+=("| $N | $CHECK_S | $READY_MS | ${STARTED_MS:-n/a} | $RSS_MB |")
+  for sc in cited most-cited link new-concept deleted-concept new-source deleted-source new-thesis deleted-thesis deleted; do
+    T="$(awk -v s="$sc" '$1 == s { print $2 }' "$SAMPLES" | us_to_ms | stats)"
+    G="$(awk -v s="$sc" '$1 == s { print $3 }' "$SAMPLES" | sort | uniq -c | awk '{ printf "%s%s×%s", sep, $2, $1; sep = " " }')"
+    F="$(awk -v s="$sc" '$1 == s && $4 != "-" { print $4 }' "$SAMPLES" | us_to_ms | stats)"
+    C="$(awk -v s="$sc" '$1 == s' "$SAMPLES" | wc -l)"
+    EDIT_ROWS+=("| $N | $sc | $C | $F | $T | $G |")
+  done
   [ "${KEEP:-0}" = 1 ] || rm -rf "$DIR"
 done
 
 echo
-echo "| pages | cold check (s) | watch ready (ms) | edit batches | theses evaluated per batch (median / max) | batch ms (median / max) | first flag line ms (median / max) | flag lines | new thesis page ms | new concept page ms | watch peak RSS (MB) |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| pages | cold check (s) | watch ready: loaded (ms) | watch started: loaded and evaluated (ms) | watch peak RSS (MB) |"
+echo "|---:|---:|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"
 echo
-echo "batch ms: debounced batch arriving → evaluation, flag lines and block writes done (debounce ${DEBOUNCE} ms not included)."
+echo "| pages | edit | batches | last flag line ms (median / worst) | batch ms (median / worst) | graph |"
+echo "|---:|---|---:|---:|---:|---|"
+printf '%s\n' "${EDIT_ROWS[@]}"
+echo
+echo "last flag line ms: debounced batch arriving → the batch's last flag line printed; batch ms: → evaluation, flag lines and warning-block writes done (debounce ${DEBOUNCE} ms not included in either)."
 exit "$FAILED"

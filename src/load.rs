@@ -157,6 +157,17 @@ pub fn io_words(e: &std::io::Error) -> String {
 /// inside the root; one pointing outside it is reported, and a page reached both through a
 /// symlink and at its real place is read once, at its real place.
 pub fn walk(root: &Path, config: &Config) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+    walk_toward(root, config, &[])
+}
+
+/// `walk`, entering only the folders on the way to `targets` (paths below the root) and
+/// everything below a target folder: the same matcher and diagnostics, for the watcher to tell
+/// whether a path that appeared is a page. With no targets, the whole tree.
+pub fn walk_toward(
+    root: &Path,
+    config: &Config,
+    targets: &[PathBuf],
+) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let mut overrides = ignore::overrides::OverrideBuilder::new(root);
     for (i, glob) in config.exclude.iter().enumerate() {
@@ -179,6 +190,7 @@ pub fn walk(root: &Path, config: &Config) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let outside: Arc<Mutex<Vec<(PathBuf, PathBuf)>>> = Arc::default();
     let linked: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
+    let wanted: Vec<PathBuf> = targets.iter().map(|t| root.join(t)).collect();
     let walker = {
         let (outside, linked, real_root) = (outside.clone(), linked.clone(), real_root.clone());
         ignore::WalkBuilder::new(root)
@@ -187,6 +199,10 @@ pub fn walk(root: &Path, config: &Config) -> (Vec<PathBuf>, Vec<Diagnostic>) {
             .follow_links(true)
             .overrides(overrides)
             .filter_entry(move |e| {
+                let on_the_way = |t: &PathBuf| t.starts_with(e.path()) || e.path().starts_with(t);
+                if !wanted.is_empty() && !wanted.iter().any(on_the_way) {
+                    return false;
+                }
                 if e.depth() == 0 || !e.path_is_symlink() {
                     return true;
                 }
@@ -430,10 +446,36 @@ pub fn build(
 
 /// A page parsed on its own, with the problems found in it; a page that could not be used
 /// leaves the names other pages may know it by.
-struct Parsed {
-    page: Option<Page>,
-    diags: Vec<Diagnostic>,
-    lost: Option<resolve::Lost>,
+pub struct Parsed {
+    pub page: Option<Page>,
+    pub diags: Vec<Diagnostic>,
+    pub lost: Option<resolve::Lost>,
+}
+
+/// One page file's bytes, decoded and parsed on their own: the loader's per-file step, which
+/// the watcher also runs on each file that changed.
+pub fn parse_file(path: &Path, bytes: Vec<u8>, cx: &ParseContext) -> Parsed {
+    match decode(path, bytes) {
+        Ok(text) => parse(path, &text, cx),
+        Err(d) => unparsed(path, None, d),
+    }
+}
+
+/// Reads and parses one page file, with the content hash of the bytes read (the watcher's way
+/// to tell its own writes and `touch` from edits); no hash when it could not be read.
+pub fn read_file(root: &Path, rel: &Path, cx: &ParseContext) -> (Parsed, Option<blake3::Hash>) {
+    match std::fs::read(root.join(rel)) {
+        Ok(bytes) => {
+            let hash = blake3::hash(&bytes);
+            (parse_file(rel, bytes, cx), Some(hash))
+        }
+        Err(e) => (unreadable_file(rel, &e), None),
+    }
+}
+
+/// A page file that exists but could not be read, as the loader records it.
+pub fn unreadable_file(rel: &Path, e: &std::io::Error) -> Parsed {
+    unparsed(rel, None, unreadable(rel, e))
 }
 
 fn parse(path: &Path, text: &str, cx: &ParseContext) -> Parsed {
@@ -481,8 +523,8 @@ fn lost_page(path: &Path, text: Option<&str>) -> resolve::Lost {
     }
 }
 
-/// Builds the graph from parsed pages.
-fn assemble(
+/// Builds the graph from parsed pages; `diags` are those found before parsing (settings, walk).
+pub fn assemble(
     root: PathBuf,
     config: Config,
     rules: RuleSet,
@@ -523,17 +565,20 @@ fn assemble(
 
 /// Reads one page, turning unreadable or non-UTF-8 bytes into a located diagnostic.
 pub fn read_page(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
-    let bytes = std::fs::read(root.join(rel)).map_err(|e| {
-        Diagnostic::error(
-            Code::Unreadable,
-            rel,
-            Pos::at(1, 1),
-            format!("cannot read page: {}", io_words(&e)),
-        )
-        .expected("a readable file")
-        .hint("check the file's permissions")
-    })?;
+    let bytes = std::fs::read(root.join(rel)).map_err(|e| unreadable(rel, &e))?;
     decode(rel, bytes)
+}
+
+/// An unreadable page as a located diagnostic.
+fn unreadable(rel: &Path, e: &std::io::Error) -> Diagnostic {
+    Diagnostic::error(
+        Code::Unreadable,
+        rel,
+        Pos::at(1, 1),
+        format!("cannot read page: {}", io_words(e)),
+    )
+    .expected("a readable file")
+    .hint("check the file's permissions")
 }
 
 pub fn decode(rel: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {

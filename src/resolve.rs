@@ -699,3 +699,50 @@ fn cycle_diagnostic(
     }
     d
 }
+
+/// What a thesis page's links and `depends_on` names rest on in an existing graph, resolved as
+/// `build_parts` resolves a thesis's links: (target page, target node, where the link is
+/// written). Links that land nowhere are reported in `diags` and `dangling`, as there.
+pub fn thesis_dependencies(
+    index: &Index,
+    pages: &[Page],
+    graph: &Graph,
+    i: usize,
+    diags: &mut Vec<Diagnostic>,
+    dangling: &mut Vec<Dangling>,
+) -> Vec<(usize, NodeIx, Loc)> {
+    let p = &pages[i];
+    let deps: Vec<Link> = p
+        .depends_on
+        .iter()
+        .map(|name| Link {
+            target: Target::Wiki {
+                name: name.split('#').next().unwrap_or(name).to_string(),
+            },
+            anchor: name.split_once('#').map(|(_, a)| a.to_string()),
+            role: Role::Body,
+            pos: p.key_pos.depends_on.clone(),
+            raw: name.clone(),
+        })
+        .collect();
+    let mut found = Vec::new();
+    for link in p.links.iter().chain(&deps) {
+        let Some(j) = resolve_for(index, pages, i, link, diags, dangling) else {
+            continue;
+        };
+        let mut missing = Vec::new();
+        let ix = target_node(
+            graph,
+            &pages[j],
+            link.anchor.as_deref(),
+            link,
+            &p.path,
+            &mut missing,
+        );
+        keep_dangling(p, &pages[j], link, missing, dangling);
+        if let (Some(ix), false) = (ix, pages[j].kind == PageKind::Note) {
+            found.push((j, ix, loc(i, &link.pos)));
+        }
+    }
+    found
+}

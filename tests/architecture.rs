@@ -90,3 +90,27 @@ fn the_config_schema_does_not_reach_into_the_settings_it_feeds() {
     let found = offenders("src/config.rs", &[], &["crate::settings", "crate::load"]);
     assert!(found.is_empty(), "config reaching up: {found:#?}");
 }
+
+#[test]
+fn the_watch_engine_prints_and_writes_nothing() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("src/watch/engine.rs")).expect("read engine");
+    let found: Vec<&str> = [
+        "println!",
+        "eprintln!",
+        "print!",
+        "std::io::stdout",
+        "std::io::stderr",
+        "super::output",
+        "crate::report",
+        "crate::writeback",
+        "std::fs::write",
+    ]
+    .into_iter()
+    .filter(|n| text.contains(n))
+    .collect();
+    assert!(
+        found.is_empty(),
+        "the watch engine prints or writes: {found:?}"
+    );
+}

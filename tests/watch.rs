@@ -270,14 +270,40 @@ fn cosmetic_edit_flags_nothing() {
     assert_eq!(events[0]["graph"], "patched", "{events:#?}");
     // The next thing printed is about the material edit that follows.
     std::fs::write(root.join(CONCEPT), cosmetic.replacen("~64%", "~41%", 1)).expect("write");
-    let first = w.event();
-    assert!(!is(&first, "batch"), "the material edit flagged nothing");
+    let events = w.events_until(|e| is(e, "batch"));
+    let flags = &events[..events.len() - 1];
+    // Every flag is about the edited row: stale with that row as a cause, or pending on a
+    // thesis this batch flagged stale; not merely an event that names it.
+    let about_the_edit = |e: &Value| {
+        is(e, "stale")
+            && e["causes"].as_array().is_some_and(|causes| {
+                causes.iter().any(|c| {
+                    c["node"] == "generative-world-models#videoscience-bench"
+                        && c["before"].as_str().is_some_and(|b| b.contains("64%"))
+                        && c["after"].as_str().is_some_and(|a| a.contains("41%"))
+                })
+            })
+    };
+    let stale: Vec<&str> = flags
+        .iter()
+        .filter(|e| about_the_edit(e))
+        .filter_map(|e| e["thesis"].as_str())
+        .collect();
     assert!(
-        (is(&first, "stale") || is(&first, "pending"))
-            && (first.to_string().contains("physics-wall")
-                || first.to_string().contains("videoscience-bench")),
-        "first event is not about the material edit: {first}"
+        stale.contains(&"physics-wall"),
+        "the material edit did not flag physics-wall: {events:#?}"
     );
+    for e in flags {
+        let waits_on_it = is(e, "pending")
+            && e["waiting_on"].as_array().is_some_and(|w| {
+                w.iter()
+                    .any(|t| t.as_str().is_some_and(|t| stale.contains(&t)))
+            });
+        assert!(
+            about_the_edit(e) || waits_on_it,
+            "a flag not about the material edit: {e}"
+        );
+    }
 }
 
 #[test]
@@ -399,6 +425,27 @@ fn config_change_reloads_everything() {
 }
 
 #[test]
+fn a_bad_exclude_glob_is_a_diagnostic_and_the_watcher_keeps_going() {
+    let dir = repo();
+    let root = dir.path();
+    let mut w = Watch::json(root);
+    let config = read(root, "rescore.toml");
+    std::fs::write(
+        root.join("rescore.toml"),
+        format!("exclude = [\"[oops\"]\n{config}"),
+    )
+    .expect("write config");
+    let events = w.events_until(|e| is(e, "diagnostic"));
+    let d = events.last().expect("diagnostic");
+    assert_eq!(d["diagnostic"]["code"], "bad-exclude", "{d}");
+    // Fixed, the edits count again.
+    std::fs::write(root.join("rescore.toml"), config).expect("restore config");
+    w.events_until(|e| is(e, "batch") && e["graph"] == "reloaded");
+    std::fs::write(root.join(CONCEPT), material(root)).expect("write");
+    w.events_until(|e| is(e, "stale") && e["thesis"] == "physics-wall");
+}
+
+#[test]
 fn dry_run_reports_and_writes_nothing() {
     let dir = repo();
     let root = dir.path();
@@ -512,6 +559,27 @@ fn a_folder_moved_in_brings_its_pages() {
     let e = events.last().expect("unscored");
     assert_eq!(e["thesis"], "moved-bet", "{e}");
     assert_eq!(e["path"], "more-theses/moved-bet.md", "{e}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_folder_moved_in_reports_what_its_walk_cannot_follow() {
+    let dir = repo();
+    let root = dir.path();
+    let mut w = Watch::json(root);
+    std::fs::create_dir_all(root.join(".staging")).expect("mkdir");
+    std::fs::write(
+        root.join(".staging/moved-bet.md"),
+        "+++\nkind = \"thesis\"\nscore = 0.3\n+++\n# A moved bet\n\n## Evidence\n\n- [[jepa]]\n",
+    )
+    .expect("write");
+    std::os::unix::fs::symlink(root.join("no-such-page.md"), root.join(".staging/gone.md"))
+        .expect("symlink");
+    std::fs::rename(root.join(".staging"), root.join("more-theses")).expect("move in");
+    let events = w.events_until(|e| is(e, "diagnostic"));
+    let d = events.last().expect("diagnostic");
+    assert_eq!(d["diagnostic"]["code"], "broken-symlink", "{d}");
+    assert_eq!(d["path"], "more-theses/gone.md", "{d}");
 }
 
 #[test]

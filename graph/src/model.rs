@@ -178,6 +178,17 @@ impl Graph {
         Some(self.g.add_edge(from, to, edge))
     }
 
+    /// Removes every edge arriving at `ix`, so a node's upstream side can be built again.
+    pub fn remove_incoming(&mut self, ix: NodeIx) {
+        while let Some(e) = self.g.first_edge(ix, Direction::Incoming) {
+            if let (Some((from, to)), Some(w)) = (self.g.edge_endpoints(e), self.g.edge_weight(e)) {
+                self.edge_set
+                    .remove(&(from.index() as u32, to.index() as u32, w.kind));
+            }
+            self.g.remove_edge(e);
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<NodeIx> {
         self.by_key.get(key).copied()
     }

@@ -84,3 +84,26 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn remove_incoming_drops_the_edges_into_a_node_and_lets_them_be_added_again() {
+    let mut g = build(3, &[(0, 2, 4), (1, 2, 3), (0, 1, 0), (2, 0, 5)]);
+    let (n0, n1, n2) = (
+        g.get("n0").expect("n0"),
+        g.get("n1").expect("n1"),
+        g.get("n2").expect("n2"),
+    );
+    g.remove_incoming(n2);
+    assert_eq!(g.incoming(n2).count(), 0);
+    // The other edges stay.
+    assert_eq!(g.edge_count(), 2);
+    assert_eq!(g.incoming(n1).count(), 1);
+    assert_eq!(g.outgoing(n2).count(), 1);
+    // A removed edge can be added again (the duplicate check forgot it).
+    let edge = Edge {
+        kind: EdgeKind::BuildsOn,
+        loc: Loc::default(),
+    };
+    assert!(g.add_edge(n0, n2, edge).is_some());
+    assert!(g.add_edge(n0, n2, edge).is_none());
+}

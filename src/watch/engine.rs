@@ -1,0 +1,670 @@
+//! The watcher's engine: given the files of a batch with their new bytes (or their absence),
+//! it updates pages, graph and verdicts incrementally and says what changed — verdicts whose
+//! flag moved, theses whose warning block may need a write, diagnostics — without printing or
+//! writing anything. `mod.rs` feeds it and acts on what it returns.
+//!
+//! Incrementality, in four tiers:
+//! - **patch**: when every changed page keeps its structure (same id, title, kind, node keys and
+//!   links — the usual edit of a claim's value or evidence), the page's nodes get their new
+//!   states in place. Cost: one page parse plus the theses reached.
+//! - **relink**: a thesis page whose links (or score) changed, and nothing else, has its edges
+//!   replaced in place: every edge into a thesis node is one of its own links.
+//! - **add**: new thesis and note pages that take no other page's name get their node and edges
+//!   in place, resolved by `resolve::thesis_dependencies`.
+//! - **rebuild**: otherwise (concept or source pages added, pages removed or renamed, links
+//!   of concepts changed) the graph is rebuilt from the kept pages with `resolve::build_parts`
+//!   — no file is re-read or re-parsed — and the changed nodes are found by comparing each
+//!   node's state with the previous graph's.
+//!
+//! Either way only the theses downstream of the changed nodes (in the old graph and in the new
+//! one), or whose baseline names something on a changed page, are evaluated (`update.rs`). Bad
+//! input never loses the last good graph: while a page or the links have errors, the engine
+//! holds evaluation back and says so.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use rescore_graph::propagate::downstream_theses;
+use rescore_graph::NodeIx;
+
+use crate::diag::Diagnostic;
+use crate::eval::{self, Evaluation, Status, Verdict};
+use crate::load::{self, Parsed, Repo};
+use crate::lock::Lock;
+use crate::page::{self, Page, PageKind, ParseContext};
+use crate::resolve;
+
+mod update;
+
+/// A file of a batch as it is now.
+pub enum FileNow {
+    /// Removed, or no longer a regular file.
+    Gone,
+    Bytes(Vec<u8>),
+    Unreadable(std::io::Error),
+}
+
+/// Why evaluation is held back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    /// At start: the repo has errors; nothing is evaluated until they are fixed.
+    Waiting,
+    /// After a batch: this many pages have errors (0: the links between pages do); the last
+    /// good graph and verdicts are kept.
+    Kept { pages: usize },
+}
+
+/// One batch as the JSON `batch` event tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchSummary {
+    pub files: usize,
+    /// How the graph was updated: unchanged, patched, relinked, added, rebuilt, reloaded, or
+    /// kept.
+    pub graph: &'static str,
+    /// Theses evaluated; `None` when evaluation was held back.
+    pub theses: Option<usize>,
+    /// Every thesis was evaluated.
+    pub full: bool,
+}
+
+/// What one step of the engine found, for the caller to print and act on.
+#[derive(Default)]
+pub struct Report {
+    pub diags: Vec<Diagnostic>,
+    /// Errors held back an earlier evaluation and are fixed now.
+    pub fixed: bool,
+    /// Verdicts whose flag was raised, cleared or changed.
+    pub flags: Vec<Verdict>,
+    /// Every verdict evaluated: their warning blocks are to be brought in line.
+    pub evaluated: Vec<Verdict>,
+    pub held: Option<Held>,
+    pub batch: Option<BatchSummary>,
+}
+
+/// What is known about one tracked page file.
+struct FileState {
+    hash: blake3::Hash,
+    /// Diagnostics from reading and parsing it alone.
+    diags: Vec<Diagnostic>,
+}
+
+impl FileState {
+    fn has_errors(&self) -> bool {
+        self.diags.iter().any(Diagnostic::is_error)
+    }
+}
+
+pub struct Engine {
+    /// Pages that parsed (sorted by path: a page's index is its `Loc::file`), config, rules,
+    /// and the last good graph.
+    repo: Repo,
+    /// Page paths in the order the graph was built with, so an old node's `Loc::file` maps
+    /// back to its page after the page list has moved on.
+    graph_files: Vec<PathBuf>,
+    lock: Lock,
+    /// Every thesis link to a missing anchor or page, before the lock sorted them (see
+    /// `Repo::settle_dangling`): a new lock sorts them again.
+    dangling_all: Vec<resolve::Dangling>,
+    /// The resolver's page index over `repo.pages`, kept while no page comes, goes or changes
+    /// its names; `None` until it is needed again.
+    index: Option<resolve::Index>,
+    /// `baseline_index` of `lock`.
+    by_page: HashMap<String, Vec<String>>,
+    /// Every tracked page file, parsed or not.
+    files: BTreeMap<PathBuf, FileState>,
+    /// Files whose own diagnostics hold an error.
+    broken: BTreeSet<PathBuf>,
+    /// The last good verdict of every thesis, by key.
+    verdicts: HashMap<String, Verdict>,
+    /// Pages changed since the last good evaluation.
+    dirty: BTreeSet<PathBuf>,
+    /// The next good evaluation must rebuild the graph and evaluate every thesis.
+    full_pending: bool,
+    /// A reload failed (bad config or rules): retry on every batch.
+    reload_pending: bool,
+    /// Graph diagnostics already shown.
+    shown: HashSet<String>,
+    /// Evaluation was held back by errors; the next evaluation says they are fixed.
+    held_back: bool,
+}
+
+/// A repo loaded from disk with what the engine keeps per file.
+struct Loaded {
+    repo: Repo,
+    files: BTreeMap<PathBuf, FileState>,
+}
+
+/// Loads the repo with the loader's steps, keeping each file's hash and own diagnostics.
+/// Unlike `load::load`, settings and walk errors stop it: the watcher needs a repo to watch.
+fn load_tracked(root: &Path) -> Result<Loaded, Vec<Diagnostic>> {
+    if !root.is_dir() {
+        return Err(vec![Diagnostic::no_root(
+            root,
+            "research repo root is not a folder",
+        )]);
+    }
+    let config_text = load::read_config(root).map_err(|d| vec![d])?;
+    let (config, rules) =
+        load::settings(config_text.as_deref(), &crate::settings::read_from(root))?;
+    let (paths, walk_diags) = load::walk(root, &config);
+    if walk_diags.iter().any(Diagnostic::is_error) {
+        return Err(walk_diags);
+    }
+    let cx = ParseContext {
+        folders: &config.folders,
+        scale: &rules.scale,
+    };
+    let read: Vec<(PathBuf, Parsed, Option<blake3::Hash>)> = paths
+        .into_par_iter()
+        .map(|p| {
+            let (parsed, hash) = load::read_file(root, &p, &cx);
+            (p, parsed, hash)
+        })
+        .collect();
+    let mut files = BTreeMap::new();
+    let mut parsed = Vec::with_capacity(read.len());
+    for (p, one, hash) in read {
+        files.insert(p, file_state(hash, &one));
+        parsed.push(one);
+    }
+    let repo = load::assemble(root.to_path_buf(), config, rules, parsed, walk_diags);
+    Ok(Loaded { repo, files })
+}
+
+fn file_state(hash: Option<blake3::Hash>, parsed: &Parsed) -> FileState {
+    FileState {
+        hash: hash.unwrap_or_else(|| blake3::hash(&[])),
+        diags: parsed.diags.clone(),
+    }
+}
+
+fn graph_files(pages: &[Page]) -> Vec<PathBuf> {
+    pages.iter().map(|p| p.path.clone()).collect()
+}
+
+/// A stable identity for a diagnostic, to show each graph diagnostic once.
+fn diag_id(d: &Diagnostic) -> String {
+    format!(
+        "{}|{}|{}|{}|{}",
+        d.code,
+        d.path.display(),
+        d.line,
+        d.col,
+        d.message
+    )
+}
+
+/// Whether two versions of a page are known by the same names (what the resolver's index holds).
+fn same_names(a: &Page, b: &Page) -> bool {
+    a.path == b.path
+        && (a.kind == PageKind::Note) == (b.kind == PageKind::Note)
+        && a.id.to_lowercase() == b.id.to_lowercase()
+        && a.title.as_deref().map(str::to_lowercase) == b.title.as_deref().map(str::to_lowercase)
+}
+
+/// The page part of a node key: `page` of `page#anchor`.
+fn page_part(key: &str) -> &str {
+    key.split_once('#').map_or(key, |(p, _)| p)
+}
+
+/// Which theses' baselines name something on a page, by the page's key: what a change on that
+/// page can reach besides the edges (a dependency a thesis unlinked and that is now gone, a
+/// claim renamed and paired with its old self).
+fn baseline_index(lock: &Lock) -> HashMap<String, Vec<String>> {
+    let mut by_page: HashMap<String, Vec<String>> = HashMap::new();
+    for (t, base) in &lock.thesis {
+        let pages: BTreeSet<&str> = base.against.keys().map(|k| page_part(k)).collect();
+        for p in pages {
+            by_page.entry(p.to_string()).or_default().push(t.clone());
+        }
+    }
+    by_page
+}
+
+impl Engine {
+    /// Loads the repo at `root` and the lock. Returns the engine and the diagnostics found on
+    /// the way (sorted by place), or the diagnostics that leave nothing to watch.
+    pub fn open(root: &Path) -> Result<(Engine, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let loaded = load_tracked(root)?;
+        let lock = Lock::read(root)
+            .map_err(|d| vec![d])?
+            .unwrap_or_else(Lock::new);
+        Ok(Engine::start(loaded, lock))
+    }
+
+    /// An engine on pages already read, for callers that hold files in memory (tests): every
+    /// file goes through the same per-file step as a batch.
+    pub fn from_files(
+        root: &Path,
+        config_text: Option<&str>,
+        read_rules: &dyn Fn(&Path) -> Option<String>,
+        files: Vec<(PathBuf, Vec<u8>)>,
+        lock: Lock,
+    ) -> Result<(Engine, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let (config, rules) = load::settings(config_text, read_rules)?;
+        let cx = ParseContext {
+            folders: &config.folders,
+            scale: &rules.scale,
+        };
+        let mut states = BTreeMap::new();
+        let mut parsed = Vec::with_capacity(files.len());
+        let mut files = files;
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        for (p, bytes) in files {
+            let hash = blake3::hash(&bytes);
+            let one = load::parse_file(&p, bytes, &cx);
+            states.insert(p, file_state(Some(hash), &one));
+            parsed.push(one);
+        }
+        let repo = load::assemble(root.to_path_buf(), config, rules, parsed, Vec::new());
+        Ok(Engine::start(
+            Loaded {
+                repo,
+                files: states,
+            },
+            lock,
+        ))
+    }
+
+    fn start(loaded: Loaded, lock: Lock) -> (Engine, Vec<Diagnostic>) {
+        let Loaded { mut repo, files } = loaded;
+        let dangling_all = repo.dangling.clone();
+        repo.settle_dangling(&lock);
+        let mut e = Engine {
+            index: None,
+            by_page: baseline_index(&lock),
+            dangling_all,
+            graph_files: graph_files(&repo.pages),
+            repo,
+            lock,
+            files: BTreeMap::new(),
+            broken: BTreeSet::new(),
+            verdicts: HashMap::new(),
+            dirty: BTreeSet::new(),
+            full_pending: true,
+            reload_pending: false,
+            shown: HashSet::new(),
+            held_back: false,
+        };
+        e.set_files(files);
+        // The walk's and the graph's diagnostics are in the repo; the pages' own are per file.
+        let mut diags: Vec<Diagnostic> = e.files.values().flat_map(|f| f.diags.clone()).collect();
+        let own: HashSet<String> = diags.iter().map(diag_id).collect();
+        diags.extend(
+            e.repo
+                .diags
+                .iter()
+                .filter(|d| !own.contains(&diag_id(d)))
+                .cloned(),
+        );
+        diags.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
+        e.shown = e.repo.diags.iter().map(diag_id).collect();
+        (e, diags)
+    }
+
+    pub fn repo(&self) -> &Repo {
+        &self.repo
+    }
+
+    /// The last good verdict of every thesis evaluated so far, by thesis key.
+    pub fn verdicts(&self) -> &HashMap<String, Verdict> {
+        &self.verdicts
+    }
+
+    /// Whether evaluation is held back by errors (in a page, or in the links between pages).
+    pub fn held_back(&self) -> bool {
+        self.held_back
+    }
+
+    /// Whether a page file is tracked (it was a page when last seen).
+    pub fn tracks(&self, rel: &Path) -> bool {
+        self.files.contains_key(rel)
+    }
+
+    /// The tracked page files below a folder.
+    pub fn tracked_under(&self, rel: &Path) -> Vec<PathBuf> {
+        self.files
+            .range(rel.to_path_buf()..)
+            .take_while(|(p, _)| p.starts_with(rel))
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
+
+    /// A reload failed and is retried on the next batch.
+    pub fn reload_pending(&self) -> bool {
+        self.reload_pending
+    }
+
+    fn set_files(&mut self, files: BTreeMap<PathBuf, FileState>) {
+        self.broken = files
+            .iter()
+            .filter(|(_, f)| f.has_errors())
+            .map(|(p, _)| p.clone())
+            .collect();
+        self.files = files;
+    }
+
+    fn graph_ok(&self) -> bool {
+        !self.repo.diags.iter().any(Diagnostic::is_error)
+    }
+
+    /// The first evaluation: every thesis; the ones that are not clean are flags.
+    pub fn initial(&mut self) -> Report {
+        let mut r = Report::default();
+        if !self.broken.is_empty() || !self.graph_ok() {
+            self.held_back = true;
+            r.held = Some(Held::Waiting);
+            return r;
+        }
+        self.full_pending = false;
+        let eval = eval::evaluate(&self.repo, &self.lock);
+        self.settle(eval.verdicts, true, &mut r);
+        r
+    }
+
+    /// Applies one batch: the page files that changed, with their bytes now, and the lock when
+    /// `rescore.lock` changed.
+    pub fn apply(&mut self, files: Vec<(PathBuf, FileNow)>, lock: Option<Lock>) -> Report {
+        let mut r = Report::default();
+        let mut eval_all = false;
+        if let Some(l) = lock {
+            if l != self.lock {
+                tracing::debug!("watch: rescore.lock changed: every thesis");
+                self.lock = l;
+                self.by_page = baseline_index(&self.lock);
+                eval_all = true;
+                if !self.resettle() {
+                    // The last good graph has errors under this lock: build it again.
+                    self.full_pending = true;
+                }
+            }
+        }
+
+        // Re-parse only the changed pages.
+        let mut changed: Vec<PathBuf> = Vec::new();
+        let mut old_pages: HashMap<PathBuf, Option<Page>> = HashMap::new();
+        for (rel, now) in files {
+            let slot = self
+                .repo
+                .pages
+                .binary_search_by(|p| p.path.as_path().cmp(&rel));
+            let (fs, page) = match now {
+                FileNow::Gone => {
+                    if self.files.remove(&rel).is_none() {
+                        continue;
+                    }
+                    self.broken.remove(&rel);
+                    let old = slot.ok().map(|i| self.repo.pages.remove(i));
+                    if old.is_some() {
+                        self.index = None;
+                    }
+                    old_pages.entry(rel.clone()).or_insert(old);
+                    tracing::debug!(path = %rel.display(), "watch: page removed");
+                    changed.push(rel);
+                    continue;
+                }
+                FileNow::Bytes(bytes) => {
+                    let hash = blake3::hash(&bytes);
+                    if self.files.get(&rel).is_some_and(|f| f.hash == hash) {
+                        continue; // unchanged: a touch, or our own write
+                    }
+                    let cx = ParseContext {
+                        folders: &self.repo.config.folders,
+                        scale: &self.repo.rules.scale,
+                    };
+                    let p = load::parse_file(&rel, bytes, &cx);
+                    (file_state(Some(hash), &p), p.page)
+                }
+                FileNow::Unreadable(e) => {
+                    let p = load::unreadable_file(&rel, &e);
+                    let fs = file_state(None, &p);
+                    if self.files.get(&rel).is_some_and(|f| f.hash == fs.hash) {
+                        continue; // still unreadable
+                    }
+                    (fs, None)
+                }
+            };
+            r.diags.extend(fs.diags.iter().cloned());
+            if fs.has_errors() {
+                self.broken.insert(rel.clone());
+            } else {
+                self.broken.remove(&rel);
+            }
+            self.files.insert(rel.clone(), fs);
+            let old = match (slot, page) {
+                (Ok(i), Some(p)) => {
+                    if !same_names(&self.repo.pages[i], &p) {
+                        self.index = None;
+                    }
+                    Some(std::mem::replace(&mut self.repo.pages[i], p))
+                }
+                (Ok(i), None) => {
+                    self.index = None;
+                    Some(self.repo.pages.remove(i))
+                }
+                (Err(i), Some(p)) => {
+                    self.index = None;
+                    self.repo.pages.insert(i, p);
+                    None
+                }
+                (Err(_), None) => None,
+            };
+            old_pages.entry(rel.clone()).or_insert(old);
+            tracing::debug!(path = %rel.display(), "watch: page changed");
+            changed.push(rel);
+        }
+        if changed.is_empty() && !eval_all {
+            return r;
+        }
+        let files = changed.len();
+        let fast_ok = self.dirty.is_empty() && !self.full_pending;
+        self.dirty.extend(changed.iter().cloned());
+        if !self.broken.is_empty() {
+            self.hold(files, &mut r);
+            return r;
+        }
+
+        // The graph: patch in place when structure is unchanged, add new theses in place, else
+        // rebuild.
+        let mut graph = "unchanged";
+        let patched = if changed.is_empty() && !self.full_pending {
+            Some(Vec::new())
+        } else if fast_ok {
+            graph = "patched";
+            self.patch(&changed, &old_pages)
+                .or_else(|| {
+                    graph = "relinked";
+                    self.relink(&changed, &old_pages, &mut r)
+                })
+                .or_else(|| {
+                    graph = "added";
+                    self.add_pages(&changed, &old_pages)
+                })
+        } else {
+            None
+        };
+        let (chosen, full) = match patched {
+            Some(seeds) => {
+                tracing::debug!(seeds = seeds.len(), graph, "watch: graph updated in place");
+                (downstream_theses(&self.repo.graph, &seeds), false)
+            }
+            None => match self.rebuild(&mut r) {
+                Some(t) => {
+                    graph = "rebuilt";
+                    t
+                }
+                None => {
+                    self.hold(files, &mut r);
+                    return r;
+                }
+            },
+        };
+        let full = full || eval_all;
+        let evaluated = if full {
+            self.full_pending = false;
+            let eval = eval::evaluate(&self.repo, &self.lock);
+            let n = eval.verdicts.len();
+            self.settle(eval.verdicts, true, &mut r);
+            n
+        } else {
+            let set: HashSet<NodeIx> = chosen.into_iter().collect();
+            let eval = if set.is_empty() {
+                Evaluation::default()
+            } else {
+                let g = &self.repo.graph;
+                let verdicts = &self.verdicts;
+                let known = |ix: NodeIx| verdicts.get(&g.node(ix).key).map(|v| v.status);
+                eval::evaluate_known(&self.repo, &self.lock, Some(&set), &known)
+            };
+            let n = eval.verdicts.len();
+            self.settle(eval.verdicts, false, &mut r);
+            n
+        };
+        self.dirty.clear();
+        r.batch = Some(BatchSummary {
+            files,
+            graph,
+            theses: Some(evaluated),
+            full,
+        });
+        r
+    }
+
+    /// Evaluation is held back: the last good graph and verdicts stay.
+    fn hold(&mut self, files: usize, r: &mut Report) {
+        self.held_back = true;
+        r.held = Some(Held::Kept {
+            pages: self.broken.len(),
+        });
+        r.batch = Some(BatchSummary {
+            files,
+            graph: "kept",
+            theses: None,
+            full: false,
+        });
+    }
+
+    /// Reloads everything (settings, rules, every page) from disk after a settings change or
+    /// an overflowed event queue, with the lock as it is now.
+    pub fn reload(&mut self, lock: Option<Lock>, paths: usize) -> Report {
+        tracing::debug!("watch: full reload");
+        let mut r = Report::default();
+        let loaded = match load_tracked(&self.repo.root) {
+            Ok(l) => l,
+            Err(diags) => {
+                r.diags = diags;
+                self.reload_pending = true;
+                self.hold(paths, &mut r);
+                return r;
+            }
+        };
+        self.reload_pending = false;
+        if let Some(l) = lock {
+            self.lock = l;
+            self.by_page = baseline_index(&self.lock);
+        }
+        let Loaded { mut repo, files } = loaded;
+        let dangling_all = repo.dangling.clone();
+        repo.settle_dangling(&self.lock);
+        // Diagnostics of files that changed (or appeared) since they were last read.
+        r.diags.extend(
+            files
+                .iter()
+                .filter(|(p, f)| self.files.get(*p).is_none_or(|old| old.hash != f.hash))
+                .flat_map(|(_, f)| f.diags.clone()),
+        );
+        self.set_files(files);
+        let Repo {
+            config,
+            rules,
+            pages,
+            graph,
+            diags,
+            dangling,
+            ..
+        } = repo;
+        self.repo.config = config;
+        self.repo.rules = rules;
+        self.repo.pages = pages;
+        self.index = None;
+        self.full_pending = true;
+        self.dirty.clear();
+        r.diags.extend(
+            diags
+                .iter()
+                .filter(|d| !self.shown.contains(&diag_id(d)))
+                .cloned(),
+        );
+        self.shown = diags.iter().map(diag_id).collect();
+        if !self.broken.is_empty() || diags.iter().any(Diagnostic::is_error) {
+            // Keep the last good graph until the new pages prove good.
+            self.hold(paths, &mut r);
+            return r;
+        }
+        self.repo.graph = graph;
+        self.repo.diags = diags;
+        self.repo.dangling = dangling;
+        self.dangling_all = dangling_all;
+        self.graph_files = graph_files(&self.repo.pages);
+        self.full_pending = false;
+        let eval = eval::evaluate(&self.repo, &self.lock);
+        let n = eval.verdicts.len();
+        self.settle(eval.verdicts, true, &mut r);
+        r.batch = Some(BatchSummary {
+            files: paths,
+            graph: "reloaded",
+            theses: Some(n),
+            full: true,
+        });
+        r
+    }
+
+    /// Records the verdicts that changed as flags and remembers every verdict. With `all`,
+    /// `verdicts` is every thesis and theses missing from it are forgotten.
+    fn settle(&mut self, verdicts: Vec<Verdict>, all: bool, r: &mut Report) {
+        r.fixed = std::mem::take(&mut self.held_back);
+        if all {
+            let keep: HashSet<&str> = verdicts.iter().map(|v| v.thesis.as_str()).collect();
+            self.verdicts.retain(|k, _| keep.contains(k.as_str()));
+        }
+        for v in &verdicts {
+            let flag_changed = match self.verdicts.get(&v.thesis) {
+                None => v.status != Status::Clean,
+                Some(p) => {
+                    p.status != v.status
+                        || (v.status == Status::Stale && p.causes != v.causes)
+                        || (v.status == Status::Pending && p.waiting_on != v.waiting_on)
+                }
+            };
+            if flag_changed {
+                r.flags.push(v.clone());
+            }
+        }
+        for v in &verdicts {
+            self.verdicts.insert(v.thesis.clone(), v.clone());
+        }
+        r.evaluated = verdicts;
+    }
+
+    /// Remembers a page the watcher wrote: its event will hash the same and be dropped.
+    pub fn wrote(&mut self, rel: &Path, text: &str) {
+        let cx = ParseContext {
+            folders: &self.repo.config.folders,
+            scale: &self.repo.rules.scale,
+        };
+        if let Some(f) = self.files.get_mut(rel) {
+            f.hash = blake3::hash(text.as_bytes());
+        }
+        // Re-parse so positions below the block stay right; the block is not material.
+        if let (Some(p), _) = page::parse(rel, text, &cx) {
+            if let Ok(i) = self
+                .repo
+                .pages
+                .binary_search_by(|q| q.path.as_path().cmp(rel))
+            {
+                self.repo.pages[i] = p;
+            }
+        }
+    }
+}

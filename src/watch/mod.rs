@@ -1,0 +1,275 @@
+//! `rescore watch`: a background watcher on the research repo, in the manner of watchexec's
+//! split of event source, filter and handler:
+//!
+//! - `intake`: notify events, debounced and merged into one batch per burst;
+//! - `filter`: which paths of a batch are settings, the lock, or pages (new paths through the
+//!   loader's own walk);
+//! - `engine`: pages, graph and verdicts, updated incrementally from the files' new bytes; it
+//!   returns flags, theses to write and diagnostics, and prints nothing;
+//! - `output`: the lines and JSON events printed.
+//!
+//! This module runs the loop: it reads the files a batch names, hands them to the engine,
+//! prints what comes back and brings the theses' warning blocks in line.
+//!
+//! No feedback loop: the engine keeps the content hash of every tracked file, and a file that
+//! still hashes the same (such as the watcher's own block writes, or a `touch`) is dropped.
+//! `rescore.toml`, rule files, `.gitignore` changes and event-queue overflows reload
+//! everything; a changed `rescore.lock` re-evaluates every thesis.
+
+pub mod engine;
+mod filter;
+mod intake;
+mod output;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use crate::diag::Diagnostic;
+use crate::failure::Failure;
+use crate::format::TextOrJson;
+use crate::lock::{self, Lock};
+use crate::writeback;
+
+use engine::{Engine, FileNow, Report};
+use intake::Msg;
+use output::Out;
+
+/// What the command line asks of the watcher.
+pub struct Options {
+    pub format: Option<TextOrJson>,
+    pub quiet: bool,
+    /// Report, and write nothing.
+    pub dry_run: bool,
+    /// Quiet period before a burst of file events is evaluated as one.
+    pub debounce_ms: u64,
+}
+
+/// `rescore watch`: runs until Ctrl-C / SIGTERM (exit 0) or until the root disappears (exit 2).
+pub fn run(opts: &Options, root: &Path) -> Result<i32, Failure> {
+    let out = Out {
+        json: opts.format == Some(TextOrJson::Json),
+        format: opts.format,
+        quiet: opts.quiet,
+        root: root.to_path_buf(),
+    };
+    let started = Instant::now();
+    let abs_root = root.canonicalize().map_err(|e| {
+        Failure::Diagnostics(vec![Diagnostic::no_root(
+            root,
+            format!("cannot open the research repo: {e}"),
+        )])
+    })?;
+    if !abs_root.is_dir() {
+        return Err(Failure::Diagnostics(vec![Diagnostic::no_root(
+            root,
+            "research repo root is not a folder",
+        )]));
+    }
+
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let (stop, tx) = (stop.clone(), tx.clone());
+        if let Err(e) = ctrlc::set_handler(move || {
+            stop.store(true, Ordering::SeqCst);
+            let _ = tx.send(Msg::Stop);
+        }) {
+            tracing::warn!("cannot install the Ctrl-C / SIGTERM handler: {e}");
+        }
+    }
+
+    // Watch first, then load: an edit made while a large repo loads is not lost.
+    let debounce = Duration::from_millis(opts.debounce_ms.max(1));
+    let watcher = intake::start(root, &abs_root, debounce, tx).map_err(Failure::Usage)?;
+
+    let (mut engine, diags) = Engine::open(root).map_err(Failure::Diagnostics)?;
+    out.diags(&diags);
+    if !opts.dry_run {
+        sweep_temps(&abs_root, &engine);
+    }
+    out.ready(engine.repo().pages.len(), started.elapsed());
+    let r = engine.initial();
+    handle(
+        &mut engine,
+        r,
+        Instant::now(),
+        &abs_root,
+        opts.dry_run,
+        &out,
+    );
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "watch: started (loaded and evaluated)"
+    );
+
+    let code = loop {
+        if stop.load(Ordering::SeqCst) {
+            break 0;
+        }
+        let first = match rx.recv_timeout(Duration::from_millis(500)) {
+            Ok(Msg::Stop) => break 0,
+            Ok(Msg::Events(r)) => r,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if !abs_root.is_dir() {
+                    break root_gone(root, &out);
+                }
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break 0,
+        };
+        let (batch, arrived) = intake::collect(&rx, first, debounce, &stop);
+        tracing::debug!(
+            paths = batch.paths.len(),
+            rescan = batch.rescan,
+            errors = batch.errors.len(),
+            "debounced batch"
+        );
+        if !abs_root.is_dir() {
+            break root_gone(root, &out);
+        }
+        for e in &batch.errors {
+            tracing::warn!("watch: notify error: {e}");
+        }
+        let plan = filter::classify(&batch, &abs_root, &engine);
+        out.diags(&plan.diags);
+        let lock = if plan.reload || plan.lock_changed {
+            match Lock::read(root) {
+                Ok(l) => Some(l.unwrap_or_else(Lock::new)),
+                Err(d) => {
+                    out.diags(&[d]);
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let r = if plan.reload {
+            let r = engine.reload(lock, batch.paths.len());
+            if engine.reload_pending() && !abs_root.is_dir() {
+                break root_gone(root, &out);
+            }
+            r
+        } else {
+            let files = plan
+                .pages
+                .into_iter()
+                .map(|rel| {
+                    let now = read_now(&abs_root.join(&rel));
+                    (rel, now)
+                })
+                .collect();
+            engine.apply(files, lock)
+        };
+        handle(&mut engine, r, arrived, &abs_root, opts.dry_run, &out);
+    };
+    watcher.stop_nonblocking();
+    Ok(code)
+}
+
+/// A page file as it is now: gone when it is not (or no longer) a regular file.
+fn read_now(abs: &Path) -> FileNow {
+    match std::fs::symlink_metadata(abs) {
+        Ok(m) if m.is_file() => {}
+        _ => return FileNow::Gone,
+    }
+    match std::fs::read(abs) {
+        Ok(bytes) => FileNow::Bytes(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileNow::Gone,
+        Err(e) => FileNow::Unreadable(e),
+    }
+}
+
+/// Prints what the engine found, writes the warning blocks it asks for, then the batch event.
+fn handle(
+    engine: &mut Engine,
+    r: Report,
+    arrived: Instant,
+    abs_root: &Path,
+    dry_run: bool,
+    out: &Out,
+) {
+    tracing::debug!(
+        us = arrived.elapsed().as_micros() as u64,
+        flags = r.flags.len(),
+        "watch: engine done"
+    );
+    out.report(&r, arrived);
+    write_blocks(engine, &r, abs_root, dry_run, out);
+    tracing::debug!(
+        us = arrived.elapsed().as_micros() as u64,
+        "watch: blocks written"
+    );
+    if let Some(b) = &r.batch {
+        out.batch(b, arrived);
+    }
+}
+
+/// Brings the warning blocks of the evaluated theses in line, under the repo lock and without
+/// losing a save made meanwhile (see `writeback::write_pages`).
+fn write_blocks(engine: &mut Engine, r: &Report, abs_root: &Path, dry_run: bool, out: &Out) {
+    let todo = writeback::out_of_date(abs_root, &r.evaluated);
+    if todo.is_empty() {
+        return;
+    }
+    if dry_run {
+        if !out.json && !out.quiet {
+            for v in todo {
+                out.line(&format!("would write {}", v.path));
+            }
+        }
+        return;
+    }
+    let held = match writeback::repo_lock(abs_root) {
+        Ok(h) => h,
+        Err(d) => {
+            out.diags(&[d]);
+            return;
+        }
+    };
+    let dirs = writeback::temp_dirs(abs_root, todo.iter().map(|v| Path::new(&v.path)));
+    lock::sweep_temps(&held, dirs.iter().map(PathBuf::as_path));
+    let outcomes = writeback::write_theses(&held, abs_root, engine.repo(), &todo, true);
+    drop(held);
+    for (path, outcome) in outcomes {
+        match outcome {
+            writeback::Outcome::Written(text) => {
+                tracing::debug!(path = %path.display(), "watch: wrote the warning block");
+                engine.wrote(&path, &text);
+            }
+            writeback::Outcome::Unchanged => {}
+            // Its own save is on its way as an event; that batch writes the block.
+            writeback::Outcome::Skipped(why) => {
+                tracing::debug!(path = %path.display(), "watch: left the page: {why}")
+            }
+            writeback::Outcome::Failed(e) => {
+                out.diags(&[Diagnostic::write_failed(&path, "warning block", &e)])
+            }
+        }
+    }
+}
+
+/// Removes the temp files of interrupted writes next to the lock and the pages.
+fn sweep_temps(abs_root: &Path, engine: &Engine) {
+    match lock::RepoLock::acquire(abs_root) {
+        Ok(held) => {
+            let pages = engine.repo().pages.iter().map(|p| p.path.as_path());
+            let dirs = writeback::temp_dirs(abs_root, pages);
+            lock::sweep_temps(&held, dirs.iter().map(PathBuf::as_path));
+        }
+        Err(e) => tracing::warn!("cannot lock the research repo to sweep temp files: {e}"),
+    }
+}
+
+fn root_gone(root: &Path, out: &Out) -> i32 {
+    let d = Diagnostic::no_root(
+        root,
+        format!(
+            "the research repo root {} disappeared; stopping",
+            root.display()
+        ),
+    );
+    out.diags(&[d]);
+    2
+}

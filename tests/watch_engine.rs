@@ -1,0 +1,428 @@
+//! Property: random edit sequences applied through the watcher's engine, a batch at a time,
+//! end every batch in the verdicts a fresh `check` gives on the same files (load and evaluate
+//! from scratch): material and cosmetic edits, new and deleted pages of every kind, changed
+//! links, retracted sources, changed scores, pages broken and fixed, and accepts. While the
+//! fresh load has errors the engine must hold evaluation back (and keep its last good graph).
+
+#![allow(clippy::result_large_err)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use rescore::eval;
+use rescore::load::{self, Repo};
+use rescore::lock::Lock;
+use rescore::trees::Trees;
+use rescore::watch::engine::{Engine, FileNow};
+use rescore_graph::NodeKind;
+
+const CONCEPTS: usize = 4;
+const THESES: usize = 4;
+const SOURCES: usize = 3;
+const LEVELS: [&str; 4] = ["speculative", "weak", "moderate", "strong"];
+const VALUES: [u32; 4] = [10, 11, 40, 64];
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Link {
+    Concept(usize),
+    Claim(usize, usize),
+    Thesis(usize),
+}
+
+#[derive(Debug, Clone)]
+struct Concept {
+    alive: bool,
+    broken: bool,
+    cosmetic: bool,
+    /// (evidence level, value) of claims `a` and `b`.
+    claims: [(usize, usize); 2],
+    source: usize,
+    /// Claim `b` is written without its `{#b}` anchor (so its id is a slug of its words).
+    b_unanchored: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Thesis {
+    alive: bool,
+    broken: bool,
+    score: u8,
+    links: Vec<Link>,
+}
+
+#[derive(Debug, Clone)]
+struct Source {
+    alive: bool,
+    retracted: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Model {
+    concepts: Vec<Concept>,
+    theses: Vec<Thesis>,
+    sources: Vec<Source>,
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Level(usize, usize, usize),
+    Value(usize, usize, usize),
+    Cosmetic(usize),
+    Anchor(usize),
+    ToggleConcept(usize),
+    ToggleThesis(usize),
+    ToggleSource(usize),
+    Retract(usize),
+    CiteSource(usize, usize),
+    Relink(usize, usize, Link),
+    AddLink(usize, Link),
+    DropLink(usize),
+    Score(usize, u8),
+    BreakConcept(usize),
+    BreakThesis(usize),
+    Accept(usize),
+}
+
+fn link() -> impl Strategy<Value = Link> {
+    prop_oneof![
+        (0..CONCEPTS).prop_map(Link::Concept),
+        (0..CONCEPTS, 0..2usize).prop_map(|(c, k)| Link::Claim(c, k)),
+        (0..THESES).prop_map(Link::Thesis),
+    ]
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0..CONCEPTS, 0..2usize, 0..LEVELS.len()).prop_map(|(c, k, l)| Op::Level(c, k, l)),
+        4 => (0..CONCEPTS, 0..2usize, 0..VALUES.len()).prop_map(|(c, k, v)| Op::Value(c, k, v)),
+        2 => (0..CONCEPTS).prop_map(Op::Cosmetic),
+        1 => (0..CONCEPTS).prop_map(Op::Anchor),
+        2 => (0..CONCEPTS).prop_map(Op::ToggleConcept),
+        2 => (0..THESES).prop_map(Op::ToggleThesis),
+        1 => (0..SOURCES).prop_map(Op::ToggleSource),
+        1 => (0..SOURCES).prop_map(Op::Retract),
+        1 => (0..CONCEPTS, 0..SOURCES).prop_map(|(c, s)| Op::CiteSource(c, s)),
+        2 => (0..THESES, 0..3usize, link()).prop_map(|(t, k, l)| Op::Relink(t, k, l)),
+        1 => (0..THESES, link()).prop_map(|(t, l)| Op::AddLink(t, l)),
+        1 => (0..THESES).prop_map(Op::DropLink),
+        2 => (0..THESES, 0..10u8).prop_map(|(t, s)| Op::Score(t, s)),
+        1 => (0..CONCEPTS).prop_map(Op::BreakConcept),
+        1 => (0..THESES).prop_map(Op::BreakThesis),
+        2 => (0..THESES).prop_map(Op::Accept),
+    ]
+}
+
+impl Model {
+    fn new() -> Model {
+        Model {
+            concepts: (0..CONCEPTS)
+                .map(|c| Concept {
+                    alive: c < 3,
+                    broken: false,
+                    cosmetic: false,
+                    claims: [(3, c % VALUES.len()), (2, 0)],
+                    // Only the sources alive at the start.
+                    source: c % 2,
+                    b_unanchored: false,
+                })
+                .collect(),
+            theses: (0..THESES)
+                .map(|t| Thesis {
+                    alive: t < 3,
+                    broken: false,
+                    score: 5,
+                    links: match t {
+                        0 => vec![Link::Claim(0, 0)],
+                        1 => vec![Link::Concept(1), Link::Thesis(0)],
+                        2 => vec![Link::Claim(2, 1), Link::Concept(0)],
+                        _ => vec![Link::Concept(2)],
+                    },
+                })
+                .collect(),
+            sources: (0..SOURCES)
+                .map(|s| Source {
+                    alive: s < 2,
+                    retracted: false,
+                })
+                .collect(),
+        }
+    }
+
+    /// Applies an edit; `Some(thesis)` for an accept, which the caller records in the lock.
+    fn apply(&mut self, op: &Op) -> Option<usize> {
+        match *op {
+            Op::Level(c, k, l) => self.concepts[c].claims[k].0 = l,
+            Op::Value(c, k, v) => self.concepts[c].claims[k].1 = v,
+            Op::Cosmetic(c) => self.concepts[c].cosmetic ^= true,
+            Op::Anchor(c) => self.concepts[c].b_unanchored ^= true,
+            Op::ToggleConcept(c) => self.concepts[c].alive ^= true,
+            Op::ToggleThesis(t) => self.theses[t].alive ^= true,
+            Op::ToggleSource(s) => self.sources[s].alive ^= true,
+            Op::Retract(s) => self.sources[s].retracted ^= true,
+            Op::CiteSource(c, s) => self.concepts[c].source = s,
+            Op::Relink(t, k, l) => {
+                let links = &mut self.theses[t].links;
+                if !links.is_empty() {
+                    let k = k % links.len();
+                    links[k] = l;
+                }
+            }
+            Op::AddLink(t, l) => self.theses[t].links.push(l),
+            Op::DropLink(t) => {
+                self.theses[t].links.pop();
+            }
+            Op::Score(t, s) => self.theses[t].score = s,
+            Op::BreakConcept(c) => self.concepts[c].broken ^= true,
+            Op::BreakThesis(t) => self.theses[t].broken ^= true,
+            Op::Accept(t) => return Some(t),
+        }
+        None
+    }
+
+    fn files(&self) -> BTreeMap<PathBuf, Vec<u8>> {
+        let mut files = BTreeMap::new();
+        for (i, c) in self.concepts.iter().enumerate() {
+            if c.alive {
+                files.insert(
+                    PathBuf::from(format!("concepts/c{i}.md")),
+                    concept_text(i, c).into_bytes(),
+                );
+            }
+        }
+        for (i, t) in self.theses.iter().enumerate() {
+            if t.alive {
+                files.insert(
+                    PathBuf::from(format!("theses/t{i}.md")),
+                    thesis_text(i, t).into_bytes(),
+                );
+            }
+        }
+        for (i, s) in self.sources.iter().enumerate() {
+            if s.alive {
+                let text = format!(
+                    "+++\nkind = \"source\"\nretracted = {}\n+++\n# Source {i}\n",
+                    s.retracted
+                );
+                files.insert(PathBuf::from(format!("sources/s{i}.md")), text.into_bytes());
+            }
+        }
+        files
+    }
+}
+
+fn concept_text(i: usize, c: &Concept) -> String {
+    if c.broken {
+        return format!("+++\nkind = \"concept\"\n# Concept {i}\n\nhalf-typed");
+    }
+    let (la, va) = c.claims[0];
+    let (lb, vb) = c.claims[1];
+    let b_anchor = if c.b_unanchored { "" } else { " {#b}" };
+    let text = format!(
+        "+++\nkind = \"concept\"\n+++\n# Concept {i}\n\n## Key Claims\n\n\
+         - Alpha systems of concept {i} reach {}% on the test suite. {{#a}}\n  \
+         Evidence: {} ([[s{}]])\n\
+         - Beta systems of concept {i} reach {}% on the second suite.{b_anchor}\n  \
+         Evidence: {}\n",
+        VALUES[va], LEVELS[la], c.source, VALUES[vb], LEVELS[lb]
+    );
+    if c.cosmetic {
+        text.lines().map(|l| format!("{l}   \n")).collect()
+    } else {
+        text
+    }
+}
+
+fn thesis_text(i: usize, t: &Thesis) -> String {
+    if t.broken {
+        return format!("+++\nkind = \"thesis\"\nscore = \n+++\n# Thesis {i}\n");
+    }
+    let mut s = format!(
+        "+++\nkind = \"thesis\"\nscore = 0.{}\n+++\n# Thesis {i}\n\n## Evidence\n\n",
+        t.score
+    );
+    for l in &t.links {
+        let target = match *l {
+            Link::Concept(c) => format!("[[c{c}]]"),
+            Link::Claim(c, 0) => format!("[[c{c}#a]]"),
+            Link::Claim(c, _) => format!("[Concept {c}](../concepts/c{c}.md#b)"),
+            // Only earlier theses, so thesis links never make a cycle.
+            Link::Thesis(j) if j < i => format!("[[t{j}]]"),
+            Link::Thesis(_) => "[[c0]]".to_string(),
+        };
+        s.push_str(&format!("- Rests on {target}\n"));
+    }
+    s
+}
+
+fn no_rules(_: &Path) -> Option<String> {
+    None
+}
+
+/// A fresh `check`: load the files from scratch, settle against the lock.
+fn fresh(files: &BTreeMap<PathBuf, Vec<u8>>, lock: &Lock) -> Repo {
+    let (config, rules) = load::settings(None, &no_rules).expect("default settings");
+    let texts = files
+        .iter()
+        .map(|(p, b)| (p.clone(), load::decode(p, b.clone())))
+        .collect();
+    let mut repo = load::build(PathBuf::from("."), config, rules, texts);
+    repo.settle_dangling(lock);
+    repo
+}
+
+/// Verdicts as JSON by thesis: status, causes, waiting_on, path and line.
+fn verdicts_of(vs: impl Iterator<Item = eval::Verdict>) -> BTreeMap<String, serde_json::Value> {
+    vs.map(|v| {
+        let j = serde_json::to_value(&v).expect("verdict as JSON");
+        (v.thesis, j)
+    })
+    .collect()
+}
+
+fn accept(lock: &mut Lock, repo: &Repo, thesis: &str) {
+    let Some(ix) = repo.graph.get(thesis) else {
+        return;
+    };
+    if repo.graph.node(ix).kind != NodeKind::Thesis {
+        return;
+    }
+    let score = repo.pages[repo.graph.node(ix).loc.file as usize]
+        .score
+        .unwrap_or(0.0);
+    let trees = Trees::eager(&repo.graph);
+    let snap = eval::baseline(repo, &trees, lock, ix);
+    lock.accept(thesis, score, &snap);
+}
+
+/// The engine agrees with a fresh check: held back exactly when the fresh load has errors,
+/// and otherwise the same verdict for every thesis.
+fn agree(engine: &Engine, files: &BTreeMap<PathBuf, Vec<u8>>, lock: &Lock, step: &str) {
+    let repo = fresh(files, lock);
+    if repo.has_errors() {
+        assert!(
+            engine.held_back(),
+            "{step}: a fresh check has errors, the engine evaluated: {:#?}",
+            repo.diags
+        );
+        return;
+    }
+    assert!(
+        !engine.held_back(),
+        "{step}: the engine holds back, a fresh check has no errors"
+    );
+    let want = verdicts_of(eval::evaluate(&repo, lock).verdicts.into_iter());
+    let got = verdicts_of(engine.verdicts().values().cloned());
+    assert_eq!(
+        got, want,
+        "{step}: the engine's verdicts differ from a fresh check"
+    );
+}
+
+/// Runs the batches through the engine, checking each; returns how each batch reached the graph.
+fn run(batches: &[Vec<Op>]) -> Vec<&'static str> {
+    let mut tiers = Vec::new();
+    let mut model = Model::new();
+    let mut files = model.files();
+    let mut lock = Lock::new();
+    let start = fresh(&files, &lock);
+    // Starting clean, so every batch until an error is compared verdict by verdict.
+    assert!(!start.has_errors(), "the starting repo: {:#?}", start.diags);
+    for t in 0..THESES {
+        accept(&mut lock, &start, &format!("t{t}"));
+    }
+    let (mut engine, _) = Engine::from_files(
+        Path::new("."),
+        None,
+        &no_rules,
+        files.clone().into_iter().collect(),
+        lock.clone(),
+    )
+    .expect("engine starts");
+    engine.initial();
+    agree(&engine, &files, &lock, "start");
+    for (n, batch) in batches.iter().enumerate() {
+        let mut accepts = Vec::new();
+        for op in batch {
+            accepts.extend(model.apply(op));
+        }
+        let now = model.files();
+        let mut lock_now = None;
+        if !accepts.is_empty() {
+            let repo = fresh(&now, &lock);
+            if !repo.has_errors() {
+                for t in accepts {
+                    accept(&mut lock, &repo, &format!("t{t}"));
+                }
+                lock_now = Some(lock.clone());
+            }
+        }
+        let mut changed: Vec<(PathBuf, FileNow)> = Vec::new();
+        for (p, b) in &now {
+            if files.get(p) != Some(b) {
+                changed.push((p.clone(), FileNow::Bytes(b.clone())));
+            }
+        }
+        for p in files.keys() {
+            if !now.contains_key(p) {
+                changed.push((p.clone(), FileNow::Gone));
+            }
+        }
+        let report = engine.apply(changed, lock_now);
+        tiers.extend(report.batch.map(|b| b.graph));
+        files = now;
+        agree(&engine, &files, &lock, &format!("batch {n} {batch:?}"));
+    }
+    tiers
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn engine_batches_end_in_the_verdicts_of_a_fresh_check(
+        batches in prop::collection::vec(prop::collection::vec(op(), 1..4), 1..10)
+    ) {
+        run(&batches);
+    }
+}
+
+#[test]
+fn a_material_edit_then_its_revert_through_the_engine() {
+    let tiers = run(&[
+        vec![Op::Value(0, 0, 2)],
+        vec![Op::Value(0, 0, 0)],
+        vec![Op::Cosmetic(0)],
+    ]);
+    assert_eq!(tiers, ["patched", "patched", "patched"]);
+}
+
+#[test]
+fn each_tier_of_graph_update_is_taken() {
+    let tiers = run(&[
+        vec![Op::Value(0, 0, 2)],
+        vec![Op::Relink(0, 0, Link::Concept(1))],
+        vec![Op::AddLink(1, Link::Claim(2, 1))],
+        vec![Op::ToggleThesis(3)],
+        vec![Op::ToggleConcept(3)],
+    ]);
+    assert_eq!(
+        tiers,
+        ["patched", "relinked", "relinked", "added", "rebuilt"]
+    );
+}
+
+#[test]
+fn structural_edits_through_the_engine() {
+    run(&[
+        vec![Op::ToggleConcept(3)],
+        vec![Op::AddLink(0, Link::Concept(3))],
+        vec![Op::ToggleThesis(3)],
+        vec![Op::ToggleConcept(0)],
+        vec![Op::ToggleConcept(0)],
+        vec![Op::Relink(1, 0, Link::Claim(2, 0))],
+        vec![Op::ToggleSource(2), Op::CiteSource(1, 2)],
+        vec![Op::BreakConcept(1)],
+        vec![Op::BreakConcept(1)],
+        vec![Op::Accept(1), Op::Accept(0)],
+    ]);
+}
