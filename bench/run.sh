@@ -161,7 +161,12 @@ for N in $SIZES; do
   expect "rescore check, warm ($N)" 0 "$rc"
   t_rg_w="$(time_cmd rg -c Evidence: "$DIR")"
   t_warm="$(time_cmd env RESCORE_NO_CACHE=0 "$RESCORE" check --root "$DIR")"
-  WARM_ROWS+=("| $N | $(fmt_s "$t_rg_w") | $(fmt_s "$t_warm") | $(ratio "$t_warm" "$t_rg_w") |")
+  # One page edited before each run (a blank line appended, as a pre-commit hook after one
+  # save sees): the outcome cache misses, the parse cache in .rescore/cache/pages/ holds the rest.
+  page="$(find "$DIR/concepts" -name '*.md' | sort | sed -n 1p)"
+  t_edit1="$(time_cmd env RESCORE_NO_CACHE=0 sh -c 'echo >>"$1" && exec "$2" check --root "$3"' \
+    sh "$page" "$RESCORE" "$DIR")"
+  WARM_ROWS+=("| $N | $(fmt_s "$t_rg_w") | $(fmt_s "$t_warm") | $(ratio "$t_warm" "$t_rg_w") | $(fmt_s "$t_edit1") | $(ratio "$t_edit1" "$t_rg_w") |")
   rm -rf "$DIR/.rescore"
 
   log "bench: $N pages: mutating ($MUTATE edits) and timing check again"
@@ -187,10 +192,11 @@ echo "| pages | rg (s) | check cold (s) | ratio check/rg | check after mutate (s
 echo "|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"
 echo
-echo "Warm check (nothing changed since the last run; answered from .rescore/cache/):"
+echo "Warm check (nothing changed since the last run; answered from .rescore/cache/), and check"
+echo "after one edited page (only that page parsed, the others from .rescore/cache/pages/):"
 echo
-echo "| pages | rg (s) | check warm (s) | ratio warm/rg |"
-echo "|---:|---:|---:|---:|"
+echo "| pages | rg (s) | check warm (s) | ratio warm/rg | check after 1 edit (s) | ratio edit/rg |"
+echo "|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${WARM_ROWS[@]}"
 echo
 echo "Bars (DESIGN §8, at 100k pages on 2 cores): check ≤ 3× rg and < 2 s; peak RSS < 500 MB; warm check ≤ 1.5× rg."

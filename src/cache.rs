@@ -19,6 +19,11 @@ use serde::{Deserialize, Serialize};
 use crate::load;
 use crate::lock;
 
+mod parsed;
+mod stored_page;
+
+pub use parsed::Shelf;
+
 /// rescore's own folder in the research repo; it carries a `.gitignore` of `*`.
 pub const DIR: &str = ".rescore";
 const FILE: &str = "cache/check";
@@ -200,7 +205,26 @@ fn read(root: &Path) -> Option<Stored> {
 }
 
 fn decode(bytes: &[u8]) -> Option<Stored> {
-    let rest = bytes.strip_prefix(MAGIC)?;
+    unseal(MAGIC, bytes)
+}
+
+fn encode(stored: &Stored) -> Result<Vec<u8>, postcard::Error> {
+    seal(MAGIC, stored)
+}
+
+/// `value` as a cache file: `magic`, the blake3 checksum of the payload, the postcard payload.
+fn seal<T: Serialize>(magic: &[u8], value: &T) -> Result<Vec<u8>, postcard::Error> {
+    let payload = postcard::to_allocvec(value)?;
+    let mut bytes = Vec::with_capacity(magic.len() + HASH_LEN + payload.len());
+    bytes.extend_from_slice(magic);
+    bytes.extend_from_slice(blake3::hash(&payload).as_bytes());
+    bytes.extend_from_slice(&payload);
+    Ok(bytes)
+}
+
+/// The value of a whole, intact cache file sealed with `magic`; anything else is `None`.
+fn unseal<T: serde::de::DeserializeOwned>(magic: &[u8], bytes: &[u8]) -> Option<T> {
+    let rest = bytes.strip_prefix(magic)?;
     let (sum, payload) = rest.split_at_checked(HASH_LEN)?;
     if blake3::hash(payload).as_bytes() != sum {
         return None;
@@ -208,28 +232,24 @@ fn decode(bytes: &[u8]) -> Option<Stored> {
     postcard::from_bytes(payload).ok()
 }
 
-fn encode(stored: &Stored) -> Result<Vec<u8>, postcard::Error> {
-    let payload = postcard::to_allocvec(stored)?;
-    let mut bytes = Vec::with_capacity(MAGIC.len() + HASH_LEN + payload.len());
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(blake3::hash(&payload).as_bytes());
-    bytes.extend_from_slice(&payload);
-    Ok(bytes)
+fn write(root: &Path, stored: &Stored) -> std::io::Result<()> {
+    let bytes = encode(stored).map_err(std::io::Error::other)?;
+    put(root, Path::new(FILE), &bytes)
 }
 
-/// Write-then-rename into `.rescore/cache/`, creating the folder and its `.gitignore`.
-fn write(root: &Path, stored: &Stored) -> std::io::Result<()> {
+/// Write-then-rename of `bytes` to `file` (relative to `.rescore/`), creating its folder and
+/// `.rescore/.gitignore`.
+fn put(root: &Path, file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let own = root.join(DIR);
-    let path = own.join(FILE);
+    let path = own.join(file);
     let folder = path.parent().unwrap_or(&own);
     std::fs::create_dir_all(folder)?;
     let ignore = own.join(".gitignore");
     if !ignore.exists() {
         std::fs::write(&ignore, "# rescore's cache: never committed\n*\n")?;
     }
-    let bytes = encode(stored).map_err(std::io::Error::other)?;
     let mut temp = tempfile::NamedTempFile::new_in(folder)?;
-    std::io::Write::write_all(&mut temp, &bytes)?;
+    std::io::Write::write_all(&mut temp, bytes)?;
     temp.persist(&path).map_err(|e| e.error)?;
     Ok(())
 }

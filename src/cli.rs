@@ -193,7 +193,7 @@ pub enum Command {
         /// Fail only on what this branch newly flags relative to this git ref.
         #[arg(long, value_name = "REF")]
         base: Option<String>,
-        /// Neither read nor write the cache of the last outcome in .rescore/cache/.
+        /// Neither read nor write the caches in .rescore/cache/ (last outcome, parsed pages).
         #[arg(long, env = "RESCORE_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
         no_cache: bool,
         /// Report format.
@@ -601,7 +601,12 @@ fn check(
     };
     let started = std::time::Instant::now();
     let observed = cache::Observed::default();
-    let (repo, lock) = open::repo_observed(root, true, &|p, b| observed.page(p, b))?;
+    let (repo, lock) = open::repo_observed(
+        root,
+        true,
+        &|p, b| observed.page(p, b),
+        cached && !cli.dry_run,
+    )?;
     let stderr = if format == ReportFormat::Human {
         report::diags_text(root, &repo.diags, Some(format))
     } else {

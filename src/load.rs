@@ -581,6 +581,42 @@ fn unreadable(rel: &Path, e: &std::io::Error) -> Diagnostic {
     .hint("check the file's permissions")
 }
 
+/// Reads and parses one page through the parse cache: a page stored for these very bytes is
+/// taken as it is; a page parsed afresh is stored when it has no problem.
+fn parse_shelved(
+    rel: &Path,
+    cx: &ParseContext,
+    shelf: &crate::cache::Shelf,
+    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+) -> Parsed {
+    let (bytes, stamp) = match shelf.read(rel) {
+        Ok(read) => read,
+        Err(e) => return unreadable_file(rel, &e),
+    };
+    let ticket = match shelf.take(rel, stamp, &bytes) {
+        Ok(page) => {
+            observe(rel, &bytes);
+            return Parsed {
+                page: Some(page),
+                diags: Vec::new(),
+                lost: None,
+            };
+        }
+        Err(ticket) => ticket,
+    };
+    match decode(rel, bytes) {
+        Ok(text) => {
+            observe(rel, text.as_bytes());
+            let parsed = parse(rel, &text, cx);
+            if let (Some(page), true) = (&parsed.page, parsed.diags.is_empty()) {
+                shelf.keep(ticket, page);
+            }
+            parsed
+        }
+        Err(d) => unparsed(rel, None, d),
+    }
+}
+
 pub fn decode(rel: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
     String::from_utf8(bytes).map_err(|e| {
         let good = e.utf8_error().valid_up_to();
@@ -609,6 +645,23 @@ pub fn load_observed(
     root: &Path,
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
 ) -> Result<Repo, Vec<Diagnostic>> {
+    load_with(root, observe, false)
+}
+
+/// `load_observed`, taking unchanged pages from the parse cache in `.rescore/cache/pages/` and
+/// storing the pages it parses.
+pub fn load_cached(
+    root: &Path,
+    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+) -> Result<Repo, Vec<Diagnostic>> {
+    load_with(root, observe, true)
+}
+
+fn load_with(
+    root: &Path,
+    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+    parse_cache: bool,
+) -> Result<Repo, Vec<Diagnostic>> {
     let started = Instant::now();
     if !root.is_dir() {
         return Err(vec![Diagnostic::no_root(
@@ -633,17 +686,27 @@ pub fn load_observed(
             folders: &config.folders,
             scale: &rules.scale,
         };
-        paths
+        let shelf = parse_cache.then(|| {
+            crate::cache::Shelf::open(root, &format!("{:?}{:?}", config.folders, rules.scale))
+        });
+        let parsed = paths
             .into_par_iter()
             .progress_with(bar.clone())
-            .map(|p| match read_page(root, &p) {
-                Ok(text) => {
-                    observe(&p, text.as_bytes());
-                    parse(&p, &text, &cx)
-                }
-                Err(d) => unparsed(&p, None, d),
+            .map(|p| match &shelf {
+                Some(shelf) => parse_shelved(&p, &cx, shelf, observe),
+                None => match read_page(root, &p) {
+                    Ok(text) => {
+                        observe(&p, text.as_bytes());
+                        parse(&p, &text, &cx)
+                    }
+                    Err(d) => unparsed(&p, None, d),
+                },
             })
-            .collect()
+            .collect();
+        if let Some(shelf) = shelf {
+            shelf.save();
+        }
+        parsed
     };
     bar.finish_and_clear();
     tracing::debug!(

@@ -14,16 +14,22 @@ use crate::lock::Lock;
 /// (`None` when there is none). Fails with every error of the settings, the pages and the lock
 /// together, sorted by place; warnings stay in `repo.diags`, sorted the same way.
 pub fn repo(root: &Path, want_lock: bool) -> Result<(Repo, Option<Lock>), Failure> {
-    repo_observed(root, want_lock, &|_, _| {})
+    repo_observed(root, want_lock, &|_, _| {}, false)
 }
 
-/// `repo`, showing `observe` every page's bytes as read (the cache keys on them).
+/// `repo`, showing `observe` every page's bytes as read (the outcome cache keys on them), and
+/// taking unchanged pages from the parse cache when `parse_cache`.
 pub fn repo_observed(
     root: &Path,
     want_lock: bool,
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
+    parse_cache: bool,
 ) -> Result<(Repo, Option<Lock>), Failure> {
-    let mut repo = load::load_observed(root, observe)?;
+    let mut repo = if parse_cache {
+        load::load_cached(root, observe)?
+    } else {
+        load::load_observed(root, observe)?
+    };
     let mut lock = None;
     if want_lock || !repo.dangling.is_empty() {
         match Lock::read(root) {

@@ -9,6 +9,7 @@ use std::path::Path;
 use common::{example_init, TempRepo};
 
 const CACHE: &str = ".rescore/cache/check";
+const PAGES: &str = ".rescore/cache/pages";
 
 /// Makes the example's physics-wall thesis (and those citing the same claim) stale.
 fn drop_vsb_evidence(repo: &TempRepo) {
@@ -252,7 +253,11 @@ fn two_checks_at_once_both_answer_and_leave_a_whole_cache() {
         .expect("the cache folder")
         .map(|e| e.expect("entry").file_name())
         .collect();
-    assert_eq!(left, vec![std::ffi::OsString::from("check")]);
+    assert_eq!(
+        left,
+        ["check", "pages"].map(std::ffi::OsString::from).to_vec()
+    );
+    assert_eq!(common::temp_files(&repo.path(PAGES)), Vec::<String>::new());
 }
 
 #[test]
@@ -344,16 +349,27 @@ fn another_build_of_rescore_does_not_answer_from_this_ones_outcome() {
         .and_then(|f| f.set_modified(past))
         .expect("set the copy's mtime");
     let run_copy = |args: &[&str]| {
-        let out = std::process::Command::new(&copy)
+        let mut command = std::process::Command::new(&copy);
+        command
             .arg("--root")
             .arg(repo.root())
             .args(args)
             .current_dir(repo.root())
             .env("NO_COLOR", "1")
             .env_remove("RUST_LOG")
-            .env_remove("GITHUB_STEP_SUMMARY")
-            .output()
-            .expect("run the copy");
+            .env_remove("GITHUB_STEP_SUMMARY");
+        // A test thread forking while the copy was open for writing holds it open in the
+        // child until that child execs ("text file busy"): wait for that to pass.
+        let mut tries = 0;
+        let out = loop {
+            match command.output() {
+                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 100 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                done => break done.expect("run the copy"),
+            }
+        };
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -362,7 +378,204 @@ fn another_build_of_rescore_does_not_answer_from_this_ones_outcome() {
     };
     let (_, _, log) = run_copy(&["-v", "check"]);
     assert!(log.contains("check cache: miss (binary changed)"), "{log}");
+    assert!(log.contains("parse cache: 0 of "), "{log}");
     assert_eq!(run_copy(&["check"]), expected);
     let (_, _, log) = repo.run(&["-v", "check"]);
     assert!(log.contains("check cache: miss (binary changed)"), "{log}");
+}
+
+/// `-v check ARGS`: (pages taken from the parse cache, pages read), from its log.
+fn reused(repo: &TempRepo, args: &[&str]) -> (usize, usize) {
+    let mut all = vec!["-v", "check"];
+    all.extend_from_slice(args);
+    let (_, _, err) = repo.run(&all);
+    let line = err
+        .lines()
+        .find_map(|l| l.split_once("parse cache: ").map(|(_, rest)| rest))
+        .unwrap_or_else(|| panic!("no parse cache line in:\n{err}"));
+    let mut numbers = line.split(' ').filter_map(|w| w.parse::<usize>().ok());
+    match (numbers.next(), numbers.next()) {
+        (Some(taken), Some(read)) => (taken, read),
+        _ => panic!("{line}"),
+    }
+}
+
+/// Adds a sentence to a page without changing what it says: the check cache misses, and only
+/// this page needs parsing again.
+fn touch_page(repo: &TempRepo, page: &str, n: usize) {
+    let text = repo.read_str(page);
+    repo.write(page, format!("{text}\nSee also note {n}.\n"));
+}
+
+#[test]
+fn after_one_edited_page_only_that_page_is_parsed_and_the_output_is_a_cold_runs() {
+    let repo = repo_with_findings();
+    let (taken, read) = reused(&repo, &[]);
+    assert_eq!(taken, 0, "the first run had nothing to take");
+    for (round, format) in [&[][..], &["--format", "json"], &["--format", "github"]]
+        .into_iter()
+        .enumerate()
+    {
+        touch_page(&repo, "concepts/generative-world-models.md", round);
+        let warm = check(&repo, format);
+        assert_eq!(
+            warm,
+            check(&repo, &[format, &["--no-cache"]].concat()),
+            "{format:?}"
+        );
+        assert_eq!(warm.0, 1, "{warm:?}");
+        touch_page(&repo, "concepts/generative-world-models.md", round + 10);
+        // The page with a warning (drafts/maybe.md) is parsed every time, like the edited one.
+        assert_eq!(reused(&repo, format), (read - 2, read), "{format:?}");
+    }
+    // A material edit on a page is seen, and a page gone is gone; the others come from the
+    // cache.
+    repo.edit(
+        "concepts/generative-world-models.md",
+        "Evidence: weak ([[VideoScience-Bench]])",
+        "Evidence: strong ([[VideoScience-Bench]])",
+    );
+    std::fs::remove_file(repo.path("drafts/maybe.md")).expect("remove");
+    let warm = check(&repo, &[]);
+    assert_eq!(warm.0, 0, "{warm:?}");
+    assert_eq!(warm, check(&repo, &["--no-cache"]));
+    drop_vsb_evidence(&repo);
+    assert_eq!(reused(&repo, &[]), (read - 2, read - 1));
+    let warm = check(&repo, &["--format", "json"]);
+    assert_eq!(warm.0, 1, "{warm:?}");
+    assert_eq!(warm, check(&repo, &["--format", "json", "--no-cache"]));
+}
+
+#[test]
+fn a_same_size_edit_with_the_mtime_restored_is_parsed_again() {
+    let repo = example_init();
+    let page = "concepts/generative-world-models.md";
+    let (_, read) = reused(&repo, &[]);
+    let mtime = std::fs::metadata(repo.path(page))
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    repo.edit(page, "score only ~64% (Sora-2)", "score only ~14% (Sora-2)");
+    std::fs::File::options()
+        .write(true)
+        .open(repo.path(page))
+        .and_then(|f| f.set_modified(mtime))
+        .expect("restore the mtime");
+    assert_eq!(reused(&repo, &[]), (read - 1, read));
+    let (code, out, _) = check(&repo, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("physics-wall"), "{out}");
+}
+
+#[test]
+fn damaged_shards_are_ignored_and_rebuilt() {
+    let repo = repo_with_findings();
+    let expected = check(&repo, &["--no-cache"]);
+    let (_, read) = reused(&repo, &[]);
+    let shards: Vec<std::path::PathBuf> = std::fs::read_dir(repo.path(PAGES))
+        .expect("the shards")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert!(shards.len() > 1, "{shards:?}");
+    for (i, shard) in shards.iter().enumerate() {
+        let good = std::fs::read(shard).expect("read");
+        let damaged = match i % 4 {
+            0 => good[..good.len() / 2].to_vec(),
+            1 => Vec::new(),
+            2 => {
+                let mut b = good.clone();
+                let last = b.len() - 1;
+                b[last] ^= 0x20;
+                b
+            }
+            _ => b"not a shard".to_vec(),
+        };
+        std::fs::write(shard, damaged).expect("damage");
+    }
+    touch_page(&repo, "theses/physics-wall.md", 0);
+    let (_, _, log) = repo.run(&["-v", "check"]);
+    assert!(log.contains("ignored (not a whole shard"), "{log}");
+    assert!(
+        log.contains(&format!("parse cache: 0 of {read} pages reused")),
+        "{log}"
+    );
+    touch_page(&repo, "theses/physics-wall.md", 1);
+    let warm = check(&repo, &[]);
+    assert_eq!(warm, check(&repo, &["--no-cache"]));
+    assert_eq!(warm.0, expected.0);
+    touch_page(&repo, "theses/physics-wall.md", 2);
+    assert_eq!(reused(&repo, &[]), (read - 2, read));
+}
+
+#[test]
+fn a_page_with_an_error_is_never_stored_and_reports_its_error_every_run() {
+    let repo = example_init();
+    repo.write(
+        "concepts/broken.md",
+        "+++\nkind = \"concpt\"\n+++\n# Broken\n",
+    );
+    let (_, read) = reused(&repo, &[]);
+    for n in 0..3 {
+        touch_page(&repo, "theses/physics-wall.md", n);
+        let (code, _, err) = check(&repo, &[]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("concepts/broken.md:2:"), "{err}");
+        assert!(err.contains("unknown-kind"), "{err}");
+        touch_page(&repo, "theses/physics-wall.md", n + 10);
+        assert_eq!(reused(&repo, &[]), (read - 2, read));
+    }
+}
+
+#[test]
+fn settings_that_change_how_pages_parse_bypass_the_stored_pages() {
+    let repo = example_init();
+    let (_, read) = reused(&repo, &[]);
+    let toml = repo.read_str("rescore.toml");
+    repo.write(
+        "rescore.toml",
+        format!("{toml}\n[folders]\nconcept = [\"sources\"]\nsource = [\"concepts\"]\n"),
+    );
+    assert_eq!(reused(&repo, &[]).0, 0);
+    assert_eq!(check(&repo, &[]), check(&repo, &["--no-cache"]));
+    repo.write("rescore.toml", toml);
+    assert_eq!(reused(&repo, &[]), (0, read));
+    touch_page(&repo, "theses/physics-wall.md", 0);
+    assert_eq!(reused(&repo, &[]), (read - 1, read));
+}
+
+#[test]
+fn two_checks_at_once_after_an_edit_leave_whole_shards() {
+    let repo = repo_with_findings();
+    check(&repo, &[]);
+    for round in 0..4 {
+        touch_page(&repo, "concepts/generative-world-models.md", round);
+        let expected = check(&repo, &["--no-cache"]);
+        let spawn = || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_rescore"))
+                .arg("--root")
+                .arg(repo.root())
+                .arg("check")
+                .current_dir(repo.root())
+                .env("NO_COLOR", "1")
+                .env_remove("RUST_LOG")
+                .env_remove("GITHUB_STEP_SUMMARY")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        };
+        let (a, b) = (spawn(), spawn());
+        for child in [a, b] {
+            let out = child.wait_with_output().expect("wait");
+            let got = (
+                out.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            );
+            assert_eq!(got, expected, "round {round}");
+        }
+        let (_, _, log) = repo.run(&["-v", "check", "--format", "json"]);
+        assert!(!log.contains("ignored"), "round {round}: {log}");
+        assert!(log.contains("parse cache: "), "round {round}: {log}");
+        assert!(common::temp_files(&repo.path(PAGES)).is_empty());
+    }
 }

@@ -1,0 +1,437 @@
+//! A parsed page as the parse cache stores it. The page types carry serde attributes for the
+//! JSON of `ls` (positions skipped, empty fields left out, internally tagged enums), none of
+//! which a compact binary format can read back; these mirrors hold every field, positions
+//! included, in a shape postcard round-trips. Conversions destructure every struct, so a field
+//! added to a page type fails to compile here until it is stored too.
+
+use std::path::PathBuf;
+
+use rescore_graph::quantity::{Quantity, Value};
+use serde::{Deserialize, Serialize};
+
+use crate::diag::Pos;
+use crate::page::{Claim, KeyPositions, Link, Page, PageKind, Role, Row, Target};
+
+#[derive(Serialize, Deserialize)]
+pub struct StoredPage {
+    kind: u8,
+    kind_written: bool,
+    id: String,
+    title: Option<String>,
+    status: Option<String>,
+    part_of: Vec<String>,
+    depends_on: Vec<String>,
+    score: Option<f64>,
+    scored: Option<String>,
+    retracted: bool,
+    superseded_by: Option<String>,
+    url: Option<String>,
+    published: Option<String>,
+    claims: Vec<StoredClaim>,
+    rows: Vec<StoredRow>,
+    links: Vec<StoredLink>,
+    head: StoredPos,
+    key_pos: [StoredPos; 3],
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredPos {
+    line: u32,
+    col: u32,
+    span: Option<(usize, usize)>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredClaim {
+    id: String,
+    explicit_id: bool,
+    level: String,
+    qualifier: Option<String>,
+    bare_sources: Vec<String>,
+    text: String,
+    quantities: Vec<StoredQuantity>,
+    line: u32,
+    pos: StoredPos,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredRow {
+    id: String,
+    metric: String,
+    system: Option<String>,
+    value: StoredValue,
+    line: u32,
+    pos: StoredPos,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredLink {
+    target: StoredTarget,
+    anchor: Option<String>,
+    role: StoredRole,
+    pos: StoredPos,
+    raw: String,
+}
+
+#[derive(Serialize, Deserialize)]
+enum StoredTarget {
+    Wiki(String),
+    Path(PathBuf),
+    Here,
+}
+
+#[derive(Serialize, Deserialize)]
+enum StoredRole {
+    Body,
+    Related,
+    ClaimSource(usize),
+    RowSource(usize),
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredQuantity {
+    value: f64,
+    high: Option<f64>,
+    unit: Option<String>,
+    approx: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+enum StoredValue {
+    Numbers(Vec<StoredQuantity>),
+    Quantity(StoredQuantity),
+    Text(String),
+}
+
+const KINDS: [PageKind; 4] = [
+    PageKind::Concept,
+    PageKind::Thesis,
+    PageKind::Source,
+    PageKind::Note,
+];
+
+impl StoredPage {
+    pub fn of(page: &Page) -> StoredPage {
+        let Page {
+            path: _,
+            kind,
+            kind_written,
+            id,
+            title,
+            status,
+            part_of,
+            depends_on,
+            score,
+            scored,
+            retracted,
+            superseded_by,
+            url,
+            published,
+            claims,
+            rows,
+            links,
+            head,
+            key_pos,
+        } = page;
+        let KeyPositions {
+            part_of: part_of_at,
+            depends_on: depends_on_at,
+            superseded_by: superseded_by_at,
+        } = key_pos;
+        StoredPage {
+            kind: KINDS.iter().position(|k| k == kind).unwrap_or(3) as u8,
+            kind_written: *kind_written,
+            id: id.clone(),
+            title: title.clone(),
+            status: status.clone(),
+            part_of: part_of.clone(),
+            depends_on: depends_on.clone(),
+            score: *score,
+            scored: scored.clone(),
+            retracted: *retracted,
+            superseded_by: superseded_by.clone(),
+            url: url.clone(),
+            published: published.clone(),
+            claims: claims.iter().map(StoredClaim::of).collect(),
+            rows: rows.iter().map(StoredRow::of).collect(),
+            links: links.iter().map(StoredLink::of).collect(),
+            head: StoredPos::of(head),
+            key_pos: [part_of_at, depends_on_at, superseded_by_at].map(StoredPos::of),
+        }
+    }
+
+    /// The page at `path`; `None` when the stored kind is none this build knows.
+    pub fn into_page(self, path: PathBuf) -> Option<Page> {
+        let StoredPage {
+            kind,
+            kind_written,
+            id,
+            title,
+            status,
+            part_of,
+            depends_on,
+            score,
+            scored,
+            retracted,
+            superseded_by,
+            url,
+            published,
+            claims,
+            rows,
+            links,
+            head,
+            key_pos: [part_of_at, depends_on_at, superseded_by_at],
+        } = self;
+        Some(Page {
+            path,
+            kind: *KINDS.get(usize::from(kind))?,
+            kind_written,
+            id,
+            title,
+            status,
+            part_of,
+            depends_on,
+            score,
+            scored,
+            retracted,
+            superseded_by,
+            url,
+            published,
+            claims: claims.into_iter().map(StoredClaim::into_claim).collect(),
+            rows: rows.into_iter().map(StoredRow::into_row).collect(),
+            links: links.into_iter().map(StoredLink::into_link).collect(),
+            head: head.into_pos(),
+            key_pos: KeyPositions {
+                part_of: part_of_at.into_pos(),
+                depends_on: depends_on_at.into_pos(),
+                superseded_by: superseded_by_at.into_pos(),
+            },
+        })
+    }
+}
+
+impl StoredPos {
+    fn of(pos: &Pos) -> StoredPos {
+        let Pos { line, col, span } = pos;
+        StoredPos {
+            line: *line,
+            col: *col,
+            span: span.as_ref().map(|s| (s.start, s.end)),
+        }
+    }
+
+    fn into_pos(self) -> Pos {
+        Pos {
+            line: self.line,
+            col: self.col,
+            span: self.span.map(|(start, end)| start..end),
+        }
+    }
+}
+
+impl StoredClaim {
+    fn of(claim: &Claim) -> StoredClaim {
+        let Claim {
+            id,
+            explicit_id,
+            level,
+            qualifier,
+            bare_sources,
+            text,
+            quantities,
+            line,
+            pos,
+        } = claim;
+        StoredClaim {
+            id: id.clone(),
+            explicit_id: *explicit_id,
+            level: level.clone(),
+            qualifier: qualifier.clone(),
+            bare_sources: bare_sources.clone(),
+            text: text.clone(),
+            quantities: quantities.iter().map(StoredQuantity::of).collect(),
+            line: *line,
+            pos: StoredPos::of(pos),
+        }
+    }
+
+    fn into_claim(self) -> Claim {
+        Claim {
+            id: self.id,
+            explicit_id: self.explicit_id,
+            level: self.level,
+            qualifier: self.qualifier,
+            bare_sources: self.bare_sources,
+            text: self.text,
+            quantities: self
+                .quantities
+                .into_iter()
+                .map(StoredQuantity::into_quantity)
+                .collect(),
+            line: self.line,
+            pos: self.pos.into_pos(),
+        }
+    }
+}
+
+impl StoredRow {
+    fn of(row: &Row) -> StoredRow {
+        let Row {
+            id,
+            metric,
+            system,
+            value,
+            line,
+            pos,
+        } = row;
+        StoredRow {
+            id: id.clone(),
+            metric: metric.clone(),
+            system: system.clone(),
+            value: StoredValue::of(value),
+            line: *line,
+            pos: StoredPos::of(pos),
+        }
+    }
+
+    fn into_row(self) -> Row {
+        Row {
+            id: self.id,
+            metric: self.metric,
+            system: self.system,
+            value: self.value.into_value(),
+            line: self.line,
+            pos: self.pos.into_pos(),
+        }
+    }
+}
+
+impl StoredLink {
+    fn of(link: &Link) -> StoredLink {
+        let Link {
+            target,
+            anchor,
+            role,
+            pos,
+            raw,
+        } = link;
+        StoredLink {
+            target: match target {
+                Target::Wiki { name } => StoredTarget::Wiki(name.clone()),
+                Target::Path { path } => StoredTarget::Path(path.clone()),
+                Target::Here => StoredTarget::Here,
+            },
+            anchor: anchor.clone(),
+            role: match *role {
+                Role::Body => StoredRole::Body,
+                Role::Related => StoredRole::Related,
+                Role::ClaimSource(i) => StoredRole::ClaimSource(i),
+                Role::RowSource(i) => StoredRole::RowSource(i),
+            },
+            pos: StoredPos::of(pos),
+            raw: raw.clone(),
+        }
+    }
+
+    fn into_link(self) -> Link {
+        Link {
+            target: match self.target {
+                StoredTarget::Wiki(name) => Target::Wiki { name },
+                StoredTarget::Path(path) => Target::Path { path },
+                StoredTarget::Here => Target::Here,
+            },
+            anchor: self.anchor,
+            role: match self.role {
+                StoredRole::Body => Role::Body,
+                StoredRole::Related => Role::Related,
+                StoredRole::ClaimSource(i) => Role::ClaimSource(i),
+                StoredRole::RowSource(i) => Role::RowSource(i),
+            },
+            pos: self.pos.into_pos(),
+            raw: self.raw,
+        }
+    }
+}
+
+impl StoredQuantity {
+    fn of(q: &Quantity) -> StoredQuantity {
+        let Quantity {
+            value,
+            high,
+            unit,
+            approx,
+        } = q;
+        StoredQuantity {
+            value: *value,
+            high: *high,
+            unit: unit.clone(),
+            approx: *approx,
+        }
+    }
+
+    fn into_quantity(self) -> Quantity {
+        Quantity {
+            value: self.value,
+            high: self.high,
+            unit: self.unit,
+            approx: self.approx,
+        }
+    }
+}
+
+impl StoredValue {
+    fn of(v: &Value) -> StoredValue {
+        match v {
+            Value::Numbers { numbers } => {
+                StoredValue::Numbers(numbers.iter().map(StoredQuantity::of).collect())
+            }
+            Value::Quantity(q) => StoredValue::Quantity(StoredQuantity::of(q)),
+            Value::Text { text } => StoredValue::Text(text.clone()),
+        }
+    }
+
+    fn into_value(self) -> Value {
+        match self {
+            StoredValue::Numbers(numbers) => Value::Numbers {
+                numbers: numbers
+                    .into_iter()
+                    .map(StoredQuantity::into_quantity)
+                    .collect(),
+            },
+            StoredValue::Quantity(q) => Value::Quantity(q.into_quantity()),
+            StoredValue::Text(text) => Value::Text { text },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn every_page_of_the_example_round_trips_field_for_field() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/world-models");
+        let repo = crate::load::load(&root).expect("the example loads");
+        assert!(repo.pages.iter().any(|p| !p.rows.is_empty()));
+        assert!(repo.pages.iter().any(|p| !p.links.is_empty()));
+        for page in &repo.pages {
+            let bytes = postcard::to_allocvec(&StoredPage::of(page)).expect("encodes");
+            let back = postcard::from_bytes::<StoredPage>(&bytes)
+                .expect("decodes")
+                .into_page(page.path.clone())
+                .expect("a known kind");
+            assert_eq!(format!("{back:?}"), format!("{page:?}"), "{:?}", page.path);
+        }
+    }
+
+    #[test]
+    fn an_unknown_kind_is_no_page() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/world-models");
+        let repo = crate::load::load(&root).expect("the example loads");
+        let mut stored = StoredPage::of(&repo.pages[0]);
+        stored.kind = 9;
+        assert!(stored.into_page(PathBuf::from("x.md")).is_none());
+    }
+}
