@@ -622,8 +622,10 @@ fn check(
     print!("{stdout}");
     report::append_step_summary(&eval, None);
     let code = i32::from(eval.fails_gate());
-    // `check` writes nothing of the user's; its own cache it skips only under --dry-run.
-    if let Some(before) = before.filter(|_| !cli.dry_run) {
+    // `check` writes nothing of the user's; its own cache it skips only under --dry-run, and
+    // when a claim's accepted text was missing from git (a fetch brings it without touching a
+    // file the cache key covers).
+    if let Some(before) = before.filter(|_| !cli.dry_run && !eval.missed_accepted_text()) {
         let outcome = cache::Outcome {
             stdout,
             stderr,

@@ -7,9 +7,11 @@ use std::collections::{HashMap, HashSet};
 use rescore_graph::{EdgeKind, MaterialState, NodeIx, NodeKind};
 use serde::Serialize;
 
+mod accepted;
+
 use crate::diag::Diagnostic;
 use crate::load::Repo;
-use crate::lock::{Baseline, Entry, Lock, Snapshot};
+use crate::lock::{Baseline, Entry, Lock, Snapshot, TextAt};
 use crate::rules::{self, similarity, Change, RuleSet, Severity};
 use crate::trees::{self, hex, parse_hex, Trees};
 
@@ -74,6 +76,14 @@ impl Evaluation {
 
     pub fn get(&self, thesis: &str) -> Option<&Verdict> {
         self.verdicts.iter().find(|v| v.thesis == thesis)
+    }
+
+    /// Whether a claim's accepted text could not be read from git: the outcome then depends on
+    /// what the git repo holds, not only on the files (a fetch can change it).
+    pub fn missed_accepted_text(&self) -> bool {
+        self.verdicts
+            .iter()
+            .any(|v| v.causes.iter().any(|c| c.rule == UNREAD))
     }
 }
 
@@ -266,7 +276,9 @@ pub fn evaluate_known(
                         _ => waiting.push(ukey.clone()),
                     }
                 }
-                causes.retain(|c| c.severity >= repo.rules.flag_at || c.rule == LOST);
+                causes.retain(|c| {
+                    c.severity >= repo.rules.flag_at || c.rule == LOST || c.rule == UNREAD
+                });
                 causes.sort_by(|a, b| {
                     b.severity
                         .cmp(&a.severity)
@@ -304,6 +316,9 @@ pub fn evaluate_known(
 /// The rule name of causes that come from the lock itself, not from the research repo: they
 /// are reported whatever `flag_at` says, since no rule can judge what the lock lost.
 const LOST: &str = "lock-merge";
+/// The rule name of a claim whose accepted text the lock names but this clone cannot read:
+/// reported whatever `flag_at` says, for the same reason.
+const UNREAD: &str = "accepted-text";
 
 /// A thesis two merged branches accepted differently.
 fn accepted_twice(thesis: &str, baselines: &[Baseline]) -> Cause {
@@ -393,7 +408,10 @@ fn tree_causes(
     for (key, id) in gone_dependencies(repo, lock, base, &tkey, &current) {
         let before = causes.len();
         match lock.entry(id) {
-            Ok(Some(old)) => relinked.extend(gone(repo, lock, &old, &tkey, &current, &mut causes)),
+            Ok(Some(mut old)) => {
+                accepted::fill(repo, &mut old, None, &[], &mut causes);
+                relinked.extend(gone(repo, lock, &old, &tkey, &current, &mut causes));
+            }
             Ok(None) => causes.push(lost(
                 key,
                 "gone".into(),
@@ -557,6 +575,8 @@ fn diff_tree(
     let g = &repo.graph;
     let rules: &RuleSet = &repo.rules;
     let n = g.node(cur);
+    let mut old = old.clone();
+    accepted::fill(repo, &mut old, Some(n), &via, causes);
     for c in rules.diff(n.kind, &old.state, &n.state) {
         causes.push(cause(c, n.key.clone(), None, via.clone()));
     }
@@ -593,6 +613,9 @@ fn diff_tree(
     }
     let mut gone: Vec<Entry> = old_kids.into_values().map(|(_, e)| e).collect();
     gone.sort_by(|a, b| a.key.cmp(&b.key));
+    for e in &mut gone {
+        accepted::fill(repo, e, None, &[], causes);
+    }
     // Rename detection: pair a vanished claim with the most similar new claim, and a vanished
     // row with a new row whose labels differ from its own by a typo.
     let mut renamed: HashSet<NodeIx> = HashSet::new();
@@ -649,14 +672,21 @@ pub fn baseline(repo: &Repo, trees: &Trees, lock: &Lock, thesis: NodeIx) -> Snap
             continue;
         }
         let kids = trees::children(g, ix);
-        let up = kids.iter().map(|&k| hex(trees.id(g, k))).collect();
+        // In tree id order, as the lock reads a page's line back.
+        let mut up: Vec<String> = kids.iter().map(|&k| hex(trees.id(g, k))).collect();
+        up.sort();
         let n = g.node(ix);
+        let text = match (&n.state, repo.page_of(n.loc)) {
+            (MaterialState::Claim(_), Some(page)) => TextAt::Page(page.path.clone()),
+            _ => TextAt::Held,
+        };
         snap.entries.insert(
             id,
             Entry {
                 key: n.key.clone(),
                 state: n.state.clone(),
                 up,
+                text,
             },
         );
         todo.extend(kids);

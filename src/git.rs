@@ -198,8 +198,9 @@ pub fn build_base(root: &Path, rev: &str, files: &Files) -> Result<Base, Vec<Dia
     let lock = match text(Path::new(lock::FILE_NAME)) {
         None => Lock::new(),
         Some(t) => {
-            let shards = (0..lock::SHARDS)
-                .map(|i| text(&lock::shard_path(i)).unwrap_or(Ok(String::new())))
+            let shards = lock::shard_paths()
+                .iter()
+                .map(|p| text(p).unwrap_or(Ok(String::new())))
                 .collect::<Result<Vec<String>, Diagnostic>>()
                 .map_err(|d| vec![d])?;
             let main = t.map_err(|d| vec![d])?;

@@ -4,10 +4,13 @@
 //! - `rescore.lock` holds one line per accepted thesis (its score and the tree id of each direct
 //!   dependency), with a blank line between theses, so accepting one thesis changes only its own
 //!   line and two branches that accepted different theses never touch neighbouring lines.
-//! - `rescore.lock.d/0.toml` … `f.toml` hold the node entries, content-addressed by tree id and
-//!   sharded by the id's first hex digit: a shared state is stored once, and an entry's line is
-//!   the same on every branch that holds it. All sixteen files always exist, so no merge sees a
-//!   shard added on one side and deleted on the other.
+//! - `rescore.lock.d/0.lock` … `f.lock` hold the node entries ([`line`]), content-addressed by
+//!   tree id and sharded by the id's first hex digit: a shared state is stored once, and an
+//!   entry's line is the same on every branch that holds it. A concept's line holds the claims
+//!   and rows of its page. All sixteen files always exist, so no merge sees a shard added on one
+//!   side and deleted on the other.
+//! - A claim's text is named by hash and by its page's git blob ([`pages`]), not held: it is
+//!   most of what the lock would otherwise be.
 //!
 //! `rescore init` marks these files `merge=union` in `.gitattributes`; whatever git leaves (a
 //! union of both sides, or conflict markers when the attribute is missing), the reader takes
@@ -18,10 +21,12 @@
 //! and ordered so that a reader always finds every entry the thesis file refers to.
 
 mod accept;
+mod line;
 mod lines;
+pub mod pages;
 mod v1;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::io::Write as _;
 use std::ops::Range;
@@ -40,22 +45,32 @@ pub const DIR: &str = "rescore.lock.d";
 pub const SHARDS: usize = 16;
 /// The lock format this rescore writes. Older formats are read and upgraded on the next write;
 /// newer ones are refused rather than misread.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// The lines `rescore init` puts in `.gitattributes`: git then merges the lock files by taking
 /// the lines of both sides, which the reader sorts out.
-pub const GITATTRIBUTES: &str = "rescore.lock merge=union\nrescore.lock.d/*.toml merge=union\n";
+pub const GITATTRIBUTES: &str = "rescore.lock merge=union\nrescore.lock.d/* merge=union\n";
 
 /// The shard file holding entries whose tree id starts with hex digit `i`.
 pub fn shard_path(i: usize) -> PathBuf {
-    Path::new(DIR).join(format!("{i:x}.toml"))
+    Path::new(DIR).join(format!("{i:x}.lock"))
+}
+
+/// The files a lock's entries are read from: the sixteen shards, then the sixteen shards of
+/// format 2 (`N.toml`), which a lock of that format has and a write removes.
+pub fn shard_paths() -> Vec<PathBuf> {
+    (0..SHARDS)
+        .map(shard_path)
+        .chain((0..SHARDS).map(|i| Path::new(DIR).join(format!("{i:x}.toml"))))
+        .collect()
 }
 
 fn shard_of(id: TreeId) -> usize {
     (id >> 60) as usize
 }
 
-/// The lock's files as text: the thesis file and the sixteen shards (an absent shard is empty).
+/// The lock's files as text: the thesis file and the shards, in the order of [`shard_paths`]
+/// (an absent shard is empty).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Files {
     pub main: String,
@@ -110,6 +125,24 @@ pub struct Entry {
     pub state: MaterialState,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub up: Vec<String>,
+    /// Where a claim's text is: in `state` (the default), or named by hash and page blob.
+    #[serde(skip)]
+    pub text: TextAt,
+}
+
+/// Where the text of a claim entry is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum TextAt {
+    /// In the entry's state (any entry but a claim's, a claim of a format-2 lock, or one
+    /// accepted in this run whose page could not be read).
+    #[default]
+    Held,
+    /// A claim accepted in this run, on this page (relative to the root): the lock names its
+    /// text by hash and the page by its git blob when it is written.
+    Page(PathBuf),
+    /// Named by the hash of the canonical text and, when known, the page's git blob id as
+    /// accepted (format 3). The state's `text` is empty until filled from the blob.
+    Hashed { hash: String, blob: Option<String> },
 }
 
 /// A thesis's dependencies as they are now, ready to be accepted.
@@ -136,11 +169,16 @@ fn shorten(t: &str) -> String {
     }
 }
 
-/// The tree id of an entry line `ID = { … }`, if it is one.
-fn entry_id(t: &str) -> Option<TreeId> {
+/// The tree id of an entry line of format 2 (`ID = { … }`), if it is one.
+fn toml_entry_id(t: &str) -> Option<TreeId> {
     t.split_once(" = {")
         .filter(|_| t.ends_with('}'))
         .and_then(|(id, _)| parse_hex(id.trim()))
+}
+
+/// The tree ids of the entries on a line of either format.
+fn entry_ids(t: &str) -> Option<Vec<TreeId>> {
+    line::line_ids(t).or_else(|| toml_entry_id(t).map(|id| vec![id]))
 }
 
 /// A short hash naming one thesis line, for `was`.
@@ -244,14 +282,14 @@ impl Lock {
             .into_par_iter()
             .enumerate()
             .map(|(i, text)| {
-                let path = shard_path(i);
+                let path = shard_paths().swap_remove(i);
                 let mut ids = Vec::new();
                 for (n, t) in lines::content(&text) {
-                    let id = entry_id(t).ok_or_else(|| {
+                    let line_ids = entry_ids(t).ok_or_else(|| {
                         corrupt(&path, n, format!("not a node entry: `{}`", shorten(t)))
                     })?;
                     let start = t.as_ptr() as usize - text.as_ptr() as usize;
-                    ids.push((id, start..start + t.len()));
+                    ids.extend(line_ids.into_iter().map(|id| (id, start..start + t.len())));
                 }
                 Ok((path, text, ids))
             })
@@ -279,9 +317,9 @@ impl Lock {
             let Some(main) = read_text(root, Path::new(FILE_NAME))? else {
                 return Ok(None);
             };
-            let shards = (0..SHARDS)
+            let shards = shard_paths()
                 .into_par_iter()
-                .map(|i| Ok(read_text(root, &shard_path(i))?.unwrap_or_default()))
+                .map(|p| Ok(read_text(root, &p)?.unwrap_or_default()))
                 .collect::<Result<Vec<String>, Diagnostic>>()?;
             tries += 1;
             let again = read_text(root, Path::new(FILE_NAME))?;
@@ -289,6 +327,17 @@ impl Lock {
                 return Lock::parse_owned(Files { main, shards }).map(Some);
             }
         }
+    }
+
+    /// The line (trimmed) an entry read from disk is on.
+    fn raw_line(&self, id: TreeId) -> Option<&str> {
+        let (file, range) = self.index.get(&id)?;
+        Some(self.raw[*file].1[range.clone()].trim())
+    }
+
+    /// The entry for a tree id, added in this run or read.
+    fn entry_of(&self, id: TreeId) -> Result<Option<Entry>, Diagnostic> {
+        self.entry(&hex(id))
     }
 
     /// Whether the lock holds an entry for this tree id.
@@ -310,27 +359,58 @@ impl Lock {
         };
         let (path, text) = &self.raw[*file];
         let line = &text[range.clone()];
-        let value = line.split_once('=').map(|(_, v)| v.trim()).unwrap_or("");
-        let entry: Entry = toml::from_str::<BTreeMap<String, Entry>>(&format!("e = {value}"))
-            .ok()
-            .and_then(|mut m| m.remove("e"))
-            .ok_or_else(|| {
-                let line_no = text[..range.start].matches('\n').count() as u32 + 1;
-                corrupt(
-                    path,
-                    line_no,
-                    format!("node entry {} does not parse", hex(id)),
-                )
-            })?;
+        let (mut entry, implied) = parse_any_entry(line, id).ok_or_else(|| {
+            let line_no = text[..range.start].matches('\n').count() as u32 + 1;
+            corrupt(
+                path,
+                line_no,
+                format!("node entry {} does not parse", hex(id)),
+            )
+        })?;
+        if implied {
+            let keys = self.up_keys(&entry)?;
+            if let Some(sources) = sources_mut(&mut entry.state) {
+                *sources = keys.unwrap_or_default();
+            }
+        }
         Ok(Some(entry))
     }
 
-    /// The upstream tree ids of an entry. Read off the end of its line where it has the shape
-    /// rescore writes (`…, up = ["…", …] }`, `up` being the last key), which spares parsing
-    /// every entry when a write walks the lock.
+    /// The keys of an entry's upstream entries, sorted and without repeats (what a claim's or
+    /// row's sources are when its line leaves them out); `None` when one is missing.
+    fn up_keys(&self, e: &Entry) -> Result<Option<Vec<String>>, Diagnostic> {
+        let mut keys = Vec::with_capacity(e.up.len());
+        for up in &e.up {
+            match self.entry(up)? {
+                Some(u) => keys.push(u.key),
+                None => return Ok(None),
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        Ok(Some(keys))
+    }
+
+    /// Whether a claim's or row's sources are the keys of its upstream entries, so its line
+    /// can leave them out.
+    fn sources_implied(&self, e: &Entry) -> Result<bool, Diagnostic> {
+        let sources = match &e.state {
+            MaterialState::Claim(c) => &c.sources,
+            MaterialState::Benchmark { sources, .. } => sources,
+            _ => return Ok(false),
+        };
+        Ok(self.up_keys(e)?.as_ref() == Some(sources))
+    }
+
+    /// The upstream tree ids of an entry. Read off its line without parsing it (the `^` ids of
+    /// format 3, or a format-2 line's closing `up = ["…", …] }`), which spares parsing every
+    /// entry when a write walks the lock.
     fn up_of(&self, id: TreeId) -> Result<Vec<TreeId>, Diagnostic> {
         if let Some((file, range)) = self.index.get(&id) {
             let line = &self.raw[*file].1[range.clone()];
+            if let Some(up) = line::up_of(line, id) {
+                return Ok(up);
+            }
             let tail = line
                 .trim_end()
                 .strip_suffix("] }")
@@ -398,6 +478,40 @@ impl Lock {
         self.thesis.insert(thesis.to_string(), baseline);
     }
 
+    /// Names the text of each claim accepted in this run by hash and its page by git blob id,
+    /// and writes those blobs into the git repo's object database. Outside a git repo, and for
+    /// a page that cannot be read, the claims' text stays in the lock: there is nowhere else to
+    /// read it back from (and no git host to keep the lock small for).
+    fn name_pages(&mut self, root: &Path) {
+        if !pages::in_git(root) {
+            return;
+        }
+        let mut blobs: HashMap<PathBuf, Option<String>> = HashMap::new();
+        let mut store = Vec::new();
+        for entry in self.added.values_mut() {
+            let (TextAt::Page(page), MaterialState::Claim(claim)) = (&entry.text, &entry.state)
+            else {
+                continue;
+            };
+            let blob = blobs
+                .entry(page.clone())
+                .or_insert_with(|| {
+                    let bytes = std::fs::read(root.join(page)).ok()?;
+                    let id = pages::blob_id(&bytes)?;
+                    store.push(bytes);
+                    Some(id)
+                })
+                .clone();
+            if blob.is_some() {
+                entry.text = TextAt::Hashed {
+                    hash: pages::text_hash(&claim.text),
+                    blob,
+                };
+            }
+        }
+        pages::store(root, &store);
+    }
+
     /// Drops the baselines of theses that no longer exist.
     pub fn retain_theses(&mut self, keep: impl Fn(&str) -> bool) {
         self.thesis.retain(|t, _| keep(t));
@@ -413,7 +527,7 @@ impl Lock {
 
     fn render_files(&self, keep_read: bool) -> Result<Files, Diagnostic> {
         let mut main = String::from(
-            "# rescore.lock: what each thesis was last scored against, one thesis a line; the node\n# entries are in rescore.lock.d/. Written by `rescore accept`: commit both, and let rescore edit them.\nversion = 2\n",
+            "# rescore.lock: what each thesis was last scored against, one thesis a line; the node\n# entries are in rescore.lock.d/. Written by `rescore accept`: commit both, and let rescore edit them.\nversion = 3\n",
         );
         let baselines = self.thesis.iter().chain(
             self.conflicted
@@ -449,27 +563,105 @@ impl Lock {
         let mut shards: Vec<String> = (0..SHARDS)
             .map(|i| {
                 format!(
-                    "# {}: node entries (tree id = key, material state, upstream tree ids) for rescore.lock.\n",
+                    "# {}: node entries for rescore.lock, one a line: tree id, kind, key, state, ^upstream tree ids (docs/format.md).\n",
                     shard_path(i).display()
                 )
             })
             .collect();
-        for id in used {
-            let line = match (self.index.get(&id), self.added.get(&id)) {
-                (Some((file, range)), _) => self.raw[*file].1[range.clone()].trim().to_string(),
-                (None, Some(entry)) => {
-                    let value = toml::Value::try_from(entry)
-                        .unwrap_or(toml::Value::Table(Default::default()));
-                    format!("{} = {}", hex(id), inline(&value))
+        let mut lines: Vec<(TreeId, String)> = Vec::new();
+        // A used concept's line holds the claims and rows of its page; what no such line holds
+        // gets a line of its own.
+        let mut covered: HashSet<TreeId> = HashSet::new();
+        for &id in &used {
+            if let Some(line) = self.raw_line(id) {
+                if line::line_id(line) == Some(id) && line.split(' ').nth(1) == Some("concept") {
+                    covered.extend(line::line_ids(line).unwrap_or_default());
+                    lines.push((id, line.to_string()));
                 }
-                (None, None) => continue,
+                if line::line_id(line).is_some() {
+                    continue;
+                }
+            }
+            let Some(e) = self.entry_of(id)? else {
+                continue;
             };
+            if !matches!(e.state, MaterialState::Concept { .. }) {
+                continue;
+            }
+            let page = format!("{}#", e.key);
+            let mut kids = Vec::new();
+            for up in e.up.iter().filter_map(|u| parse_hex(u)) {
+                let kid = self.entry_of(up)?.filter(|k| {
+                    k.key.starts_with(&page)
+                        && matches!(
+                            k.state,
+                            MaterialState::Claim(_) | MaterialState::Benchmark { .. }
+                        )
+                });
+                if let Some(kid) = kid {
+                    let implied = self.sources_implied(&kid)?;
+                    kids.push((up, kid, implied));
+                }
+            }
+            let refs: Vec<(TreeId, &Entry, bool)> = kids
+                .iter()
+                .map(|(i, k, implied)| (*i, k, *implied))
+                .collect();
+            covered.insert(id);
+            covered.extend(kids.iter().map(|(i, _, _)| *i));
+            lines.push((id, line::render_page(id, &e, &refs)));
+        }
+        for &id in &used {
+            if covered.contains(&id) {
+                continue;
+            }
+            match self.raw_line(id) {
+                Some(line) if line::line_ids(line).is_some_and(|ids| ids == [id]) => {
+                    lines.push((id, line.to_string()))
+                }
+                _ => {
+                    if let Some(e) = self.entry_of(id)? {
+                        let implied = self.sources_implied(&e)?;
+                        lines.push((id, line::render(id, &e, implied)));
+                    }
+                }
+            }
+        }
+        lines.sort_unstable_by_key(|(id, _)| *id);
+        for (id, line) in lines {
             let shard = &mut shards[shard_of(id)];
             shard.push('\n');
             shard.push_str(&line);
             shard.push('\n');
         }
         Ok(Files { main, shards })
+    }
+}
+
+/// Parses entry `id` of a line of either format, and whether its sources are left to be read
+/// off its upstream entries.
+fn parse_any_entry(line: &str, id: TreeId) -> Option<(Entry, bool)> {
+    let line = line.trim();
+    if let Some(entries) = line::parse(line) {
+        return entries
+            .into_iter()
+            .find(|(i, _, _)| *i == id)
+            .map(|(_, e, implied)| (e, implied));
+    }
+    toml_entry_id(line)?;
+    let value = line.split_once('=').map(|(_, v)| v.trim())?;
+    toml::from_str::<BTreeMap<String, Entry>>(&format!("e = {value}"))
+        .ok()
+        .and_then(|mut m| m.remove("e"))
+        .map(|e| (e, false))
+}
+
+/// The sources of a claim or row, where there are any.
+fn sources_mut(state: &mut MaterialState) -> Option<&mut Vec<String>> {
+    match state {
+        MaterialState::Claim(c) => Some(&mut c.sources),
+        MaterialState::Benchmark { sources, .. } => Some(sources),
+        _ => None,
     }
 }
 
@@ -489,7 +681,12 @@ fn parse_theses(main: &str) -> Result<Theses, Diagnostic> {
             .ok()
             .filter(|m| m.len() == 1)
             .and_then(|m| m.into_iter().next())
-            .filter(|(_, b)| b.against.values().all(|id| parse_hex(id).is_some()));
+            .and_then(|(thesis, mut b)| {
+                for id in b.against.values_mut() {
+                    *id = hex(tree_id(id)?);
+                }
+                Some((thesis, b))
+            });
         let Some((thesis, baseline)) = parsed else {
             return Err(corrupt(
                 path,
@@ -529,6 +726,11 @@ fn parse_theses(main: &str) -> Result<Theses, Diagnostic> {
     Ok((thesis, conflicted))
 }
 
+/// A tree id in a thesis line: base64 (format 3) or hex (format 2).
+fn tree_id(s: &str) -> Option<TreeId> {
+    line::parse_id(s).or_else(|| parse_hex(s))
+}
+
 /// One thesis's line: `ID = { score = …, was = ["…"], against = { … } }`.
 fn thesis_line(thesis: &str, b: &Baseline) -> String {
     let mut parts = vec![format!("score = {}", float(b.score))];
@@ -540,7 +742,10 @@ fn thesis_line(thesis: &str, b: &Baseline) -> String {
         let against: Vec<String> = b
             .against
             .iter()
-            .map(|(k, id)| format!("{} = {}", key(k), one_line(id)))
+            .map(|(k, id)| {
+                let id = parse_hex(id).map_or_else(|| id.clone(), line::id_text);
+                format!("{} = {}", key(k), one_line(&id))
+            })
             .collect();
         parts.push(format!("against = {{ {} }}", against.join(", ")));
     }
@@ -586,30 +791,6 @@ fn one_line(s: &str) -> String {
     serde_json::to_string(s)
         .unwrap_or_default()
         .replace('\u{7f}', "\\u007f")
-}
-
-/// A TOML value on one line (tables inline), keys in sorted order.
-fn inline(v: &toml::Value) -> String {
-    match v {
-        toml::Value::Table(t) => {
-            let mut keys: Vec<&String> = t.keys().collect();
-            keys.sort();
-            let parts: Vec<String> = keys
-                .iter()
-                .map(|k| format!("{} = {}", key(k), inline(&t[k.as_str()])))
-                .collect();
-            if parts.is_empty() {
-                "{}".into()
-            } else {
-                format!("{{ {} }}", parts.join(", "))
-            }
-        }
-        toml::Value::Array(a) => {
-            format!("[{}]", a.iter().map(inline).collect::<Vec<_>>().join(", "))
-        }
-        toml::Value::String(s) => one_line(s),
-        other => other.to_string(),
-    }
 }
 
 /// An exclusive lock on the research repo for the duration of a write. It locks the root folder
@@ -923,6 +1104,7 @@ pub fn update_held(
         })
         .collect();
     edit(&mut lock)?;
+    lock.name_pages(root);
     let wide = lock.render_files(true)?;
     let tight = lock.render_files(false)?;
     std::fs::create_dir_all(root.join(DIR)).map_err(write_error)?;
@@ -935,6 +1117,13 @@ pub fn update_held(
     for (i, text) in tight.shards.iter().enumerate() {
         if *text != wide.shards[i] {
             write_atomic(&root.join(shard_path(i)), text.as_bytes()).map_err(write_error)?;
+        }
+    }
+    // The shards of format 2, now read into these.
+    for legacy in &shard_paths()[SHARDS..] {
+        match std::fs::remove_file(root.join(legacy)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(write_error(e)),
+            _ => {}
         }
     }
     lock.version = VERSION;
@@ -960,6 +1149,7 @@ mod tests {
                             key: key.to_string(),
                             state: state.clone(),
                             up,
+                            text: TextAt::Held,
                         },
                     )
                 })
@@ -1016,7 +1206,7 @@ mod tests {
     #[test]
     fn shared_entries_are_stored_once() {
         assert_eq!(
-            all_lines(&render(&sample())).matches("key = \"c\"").count(),
+            all_lines(&render(&sample())).matches(" concept c ").count(),
             1
         );
     }
@@ -1052,7 +1242,7 @@ mod tests {
         lock.accept("b-thesis", 0.5, &snap(&parts(), &[("c", 1)]));
         let read = Lock::parse(&render(&lock)).expect("parses");
         let again = render(&read);
-        assert!(all_lines(&again).contains("key = \"src\""));
+        assert!(all_lines(&again).contains(" source src"));
         assert_eq!(again, render(&lock));
         assert_eq!(read.up_of(1).expect("reads"), vec![2]);
     }
@@ -1120,7 +1310,7 @@ mod tests {
         let err = Lock::parse(&files).expect_err("too new");
         assert_eq!(err.code, "lock-too-new");
         assert!(
-            err.message.contains("99") && err.message.contains("1 to 2"),
+            err.message.contains("99") && err.message.contains("1 to 3"),
             "{}",
             err.message
         );

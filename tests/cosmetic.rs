@@ -252,6 +252,12 @@ fn run_case(path: &Path) -> Result<(), String> {
             repo.edit(p.to_str().expect("utf-8 path"), f, r);
         }
     }
+    // In a git repo, as research repos are: the lock names claim text by page blob, and
+    // `check` reads the accepted text back from git.
+    let (ok, git) = common::git_try(repo.root(), &["init", "-q"]);
+    if !ok {
+        return Err(format!("git init failed: {git}"));
+    }
     let (code, out, err) = repo.run(&["init"]);
     if code != 0 {
         return Err(format!("init failed: {out}{err}"));

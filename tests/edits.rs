@@ -9,6 +9,9 @@
 //! joined by `+`; in the texts `\n` is a line break. The first line of a text is the claim's
 //! first paragraph; further lines go below its Evidence line, inside the list item.
 
+// `lock::update` takes an edit that can fail with a diagnostic, which is large.
+#![allow(clippy::result_large_err)]
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -148,17 +151,36 @@ fn pages(claim: &str, sources: &BTreeMap<String, String>) -> Vec<(PathBuf, Strin
 /// the pages did not load.
 fn fired(old: &str, new: &str) -> Result<Vec<(String, String)>, String> {
     let src = sources(&[old, new]);
-    let before = common::load_pages(&pages(old, &src));
+    // As in a user's repo: the pages in a git repo, accepted into a lock on disk (which names
+    // the claim's text by its page's git blob), and the lock read back for the check.
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (ok, out) = common::git_try(dir.path(), &["init", "-q"]);
+    if !ok {
+        return Err(format!("git init: {out}"));
+    }
+    let old_pages = pages(old, &src);
+    for (path, text) in &old_pages {
+        let at = dir.path().join(path);
+        std::fs::create_dir_all(at.parent().expect("a folder")).map_err(|e| e.to_string())?;
+        std::fs::write(at, text).map_err(|e| e.to_string())?;
+    }
+    let before = common::load_pages_at(dir.path(), &old_pages);
     if !before.diags.is_empty() {
         return Err(format!("old page: {:?}", before.diags));
     }
-    let mut lock = Lock::new();
-    let trees = eval::trees(&before);
-    for ix in eval::thesis_order(&before) {
-        let snap = eval::baseline(&before, &trees, &lock, ix);
-        lock.accept(&before.graph.node(ix).key, 0.5, &snap);
-    }
-    let after = common::load_pages(&pages(new, &src));
+    rescore::lock::update(dir.path(), |lock| {
+        let trees = eval::trees(&before);
+        for ix in eval::thesis_order(&before) {
+            let snap = eval::baseline(&before, &trees, lock, ix);
+            lock.accept(&before.graph.node(ix).key, 0.5, &snap);
+        }
+        Ok(())
+    })
+    .map_err(|d| format!("accept: {d:?}"))?;
+    let lock = Lock::read(dir.path())
+        .map_err(|d| format!("lock: {d:?}"))?
+        .ok_or("no lock written")?;
+    let after = common::load_pages_at(dir.path(), &pages(new, &src));
     if !after.diags.is_empty() {
         return Err(format!("new page: {:?}", after.diags));
     }

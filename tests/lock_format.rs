@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use std::hash::{Hash, Hasher};
 
-use rescore::lock::{Entry, Lock, Snapshot};
+use rescore::lock::{Entry, Lock, Snapshot, TextAt};
 use rescore_graph::quantity::{Quantity, Value};
 use rescore_graph::{ClaimState, MaterialState};
 
@@ -119,6 +119,7 @@ fn snapshot(against: Vec<(String, MaterialState)>) -> Snapshot {
                 key,
                 state,
                 up: Vec::new(),
+                text: TextAt::Held,
             },
         );
     }

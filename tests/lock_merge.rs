@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::{git_try, TempRepo};
-use rescore::lock::{Baseline, Lock};
+use rescore::lock::{self, Baseline, Lock};
 
 const JEPA: &str = "concepts/jepa.md";
 const GWM: &str = "concepts/generative-world-models.md";
@@ -133,6 +133,55 @@ fn branches_that_accepted_different_theses_merge_cleanly() {
 }
 
 #[test]
+fn branches_that_reworded_claims_of_one_concept_page_merge_cleanly() {
+    // Each branch writes its own version of the page's lock line; the merge keeps both, and
+    // every thesis finds the version it was accepted against.
+    let repo = repo_on_main(true);
+    let root = repo.root();
+    let main = baselines(&repo);
+    git(root, &["checkout", "-q", "-b", "a"]);
+    repo.edit(GWM, "has not yet demonstrated", "has demonstrated");
+    repo.ok(&["accept", "--force", "scaling-is-not-enough"], 0);
+    commit_all(&repo, "a: the generative camp has demonstrated it");
+    let a = baselines(&repo);
+    git(root, &["checkout", "-q", "-b", "b", "main"]);
+    repo.edit(GWM, "promptable world events", "no promptable world events");
+    repo.ok(&["accept", "--force", "world-model-agents"], 0);
+    commit_all(&repo, "b: no promptable world events");
+    let b = baselines(&repo);
+    assert_ne!(a["scaling-is-not-enough"], main["scaling-is-not-enough"]);
+    assert_ne!(b["world-model-agents"], main["world-model-agents"]);
+    git(root, &["checkout", "-q", "a"]);
+    let (ok, text) = git_try(root, &["merge", "-q", "--no-edit", "b"]);
+    assert!(ok, "{text}");
+    assert_eq!(unmerged(&repo), "");
+    let mut want = main.clone();
+    want.insert(
+        "scaling-is-not-enough".into(),
+        a["scaling-is-not-enough"].clone(),
+    );
+    want.insert("world-model-agents".into(), b["world-model-agents"].clone());
+    let lock = Lock::read(root).expect("parses").expect("a lock");
+    assert!(lock.conflicted.is_empty(), "{:?}", lock.conflicted);
+    assert_eq!(lock.thesis, want);
+    let page_lines = (0..16)
+        .map(|i| repo.read_str(&format!("rescore.lock.d/{i:x}.lock")))
+        .map(|t| t.matches(" concept generative-world-models ").count())
+        .sum::<usize>();
+    assert!(
+        page_lines >= 2,
+        "both branches' versions of the page: {page_lines}"
+    );
+    // Each branch's rewording reaches the thesis the other accepted, read from git exactly.
+    let out = repo.ok(&["check"], 1);
+    assert!(!out.contains("missing from the lock"), "{out}");
+    assert!(!out.contains("not available"), "{out}");
+    assert!(out.contains(r#""has not yet" → "has""#), "{out}");
+    repo.ok(&["accept", "--all"], 0);
+    repo.ok(&["check"], 0);
+}
+
+#[test]
 fn rebase_and_cherry_pick_of_an_accept_commit_are_clean_too() {
     let repo = repo_on_main(true);
     two_branches(&repo, &A_THESES, &B_THESES);
@@ -239,7 +288,7 @@ fn init_writes_the_merge_attribute_once() {
     let attrs = repo.read_str(".gitattributes");
     assert_eq!(
         attrs,
-        "*.png binary\nrescore.lock merge=union\nrescore.lock.d/*.toml merge=union\n"
+        "*.png binary\nrescore.lock merge=union\nrescore.lock.d/* merge=union\n"
     );
     repo.ok(&["init", "--force"], 0);
     assert_eq!(repo.read_str(".gitattributes"), attrs);
@@ -267,9 +316,9 @@ fn a_format_1_lock_is_read_and_upgraded_on_the_next_write() {
     repo.edit("theses/genie-platform.md", "score = 0.45", "score = 0.5");
     repo.ok(&["accept", "genie-platform", "--force"], 0);
     let v2 = Lock::read(repo.root()).expect("parses").expect("a lock");
-    assert_eq!(v2.version, 2);
-    assert!(repo.read_str("rescore.lock").contains("version = 2"));
-    assert!(repo.path("rescore.lock.d/0.toml").is_file());
+    assert_eq!(v2.version, lock::VERSION);
+    assert!(repo.read_str("rescore.lock").contains("version = 3"));
+    assert!(repo.path("rescore.lock.d/0.lock").is_file());
     for (t, b) in &v1.thesis {
         if t != "genie-platform" {
             assert_eq!(&v2.thesis[t], b, "{t}");
@@ -284,11 +333,11 @@ fn a_newer_lock_asks_for_an_upgrade_naming_both_versions() {
     let repo = common::example_init();
     let text = repo
         .read_str("rescore.lock")
-        .replace("version = 2", "version = 3");
+        .replace("version = 3", "version = 4");
     repo.write("rescore.lock", &text);
     let (code, _, err) = repo.run(&["check"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("version 3") && err.contains("1 to 2"), "{err}");
+    assert!(err.contains("version 4") && err.contains("1 to 3"), "{err}");
     assert!(err.contains("upgrade rescore"), "{err}");
     assert!(!err.contains("git checkout"), "{err}");
 }
@@ -296,17 +345,18 @@ fn a_newer_lock_asks_for_an_upgrade_naming_both_versions() {
 #[test]
 fn a_damaged_line_is_named_with_a_way_to_keep_the_other_accepts() {
     let repo = common::example_init();
-    let shard = "rescore.lock.d/0.toml";
+    let shard = "rescore.lock.d/0.lock";
     let text = repo.read_str(shard);
     let line = text
         .lines()
-        .position(|l| l.contains(" = { key"))
+        .position(|l| !l.is_empty() && !l.starts_with('#'))
         .expect("an entry")
         + 1;
+    // A hand edit that clipped the entry's tree id.
     let damaged: String = text
         .lines()
         .enumerate()
-        .map(|(i, l)| if i + 1 == line { &l[..l.len() / 2] } else { l })
+        .map(|(i, l)| if i + 1 == line { &l[3..] } else { l })
         .collect::<Vec<_>>()
         .join("\n");
     repo.write(shard, &damaged);

@@ -15,7 +15,7 @@ use std::hash::{Hash, Hasher};
 use std::path::Path;
 
 use proptest::prelude::*;
-use rescore::lock::{self, Baseline, Entry, Lock, Snapshot};
+use rescore::lock::{self, Baseline, Entry, Lock, Snapshot, TextAt};
 use rescore_graph::MaterialState;
 
 const THESES: [&str; 5] = ["t0", "t1", "t2", "t3", "t4"];
@@ -68,6 +68,7 @@ fn apply(lock: &mut Lock, ops: &[Op]) {
                             key,
                             state,
                             up: Vec::new(),
+                            text: TextAt::Held,
                         },
                     );
                 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{copy_dir, example_dir, tiny, TempRepo};
+use common::{copy_dir, example_dir, tiny_git, TempRepo};
 use serde_json::Value;
 
 const CONCEPT: &str = "concepts/c.md";
@@ -29,7 +29,7 @@ kind = "concept"
 "#;
 
 fn repo() -> TempRepo {
-    let repo = tiny(&[
+    let repo = tiny_git(&[
         (CONCEPT, PAGE),
         ("sources/s.md", "+++\nkind = \"source\"\n+++\n# S\n"),
         (
@@ -141,23 +141,21 @@ fn the_second_number_of_a_cell_is_compared() {
 /// so every node is compared.
 fn write_previous_lock(repo: &TempRepo) {
     let shards = repo.path("rescore.lock.d");
-    let mut nodes: Vec<String> = std::fs::read_dir(&shards)
-        .expect("lock shards")
-        .flat_map(|e| {
-            let text = std::fs::read_to_string(e.expect("entry").path()).expect("shard");
-            text.lines()
-                .filter(|l| l.contains(" = {"))
-                .map(str::to_string)
-                .collect::<Vec<_>>()
+    // The entries thesis `t` rests on, as format 1 wrote them: `ID = { key, state, up }`.
+    let loaded = rescore::load::load(repo.root()).expect("loads");
+    let trees = rescore::eval::trees(&loaded);
+    let t = loaded.graph.get("t").expect("thesis t");
+    let snap = rescore::eval::baseline(&loaded, &trees, &rescore::lock::Lock::new(), t);
+    let mut nodes: Vec<String> = snap
+        .entries
+        .iter()
+        .map(|(id, e)| {
+            let value = toml::Value::try_from(e).expect("an entry is TOML");
+            format!("{} = {}", rescore::trees::hex(*id), inline(&value))
         })
         .collect();
     nodes.sort();
-    let concept = nodes
-        .iter()
-        .find(|l| l.contains(r#"key = "c", "#))
-        .and_then(|l| l.split_once(" = {"))
-        .map(|(id, _)| id.to_string())
-        .expect("the concept's entry");
+    let concept = rescore::trees::hex(snap.against["c"]);
     let mut lock = format!(
         "version = 1\n\n[thesis.t]\nscore = 0.5\n\n[thesis.t.against]\nc = \"{concept}\"\n\n[node]\n{}\n",
         nodes.join("\n")
@@ -194,6 +192,30 @@ fn write_previous_lock(repo: &TempRepo) {
     }
     std::fs::remove_dir_all(shards).expect("remove the shards");
     repo.write("rescore.lock", lock);
+}
+
+/// A TOML value on one line, tables inline with their keys sorted, as format 1 wrote entries.
+fn inline(v: &toml::Value) -> String {
+    match v {
+        toml::Value::Table(t) => {
+            let mut keys: Vec<&String> = t.keys().collect();
+            keys.sort();
+            let parts: Vec<String> = keys
+                .iter()
+                .map(|k| format!("{k} = {}", inline(&t[k.as_str()])))
+                .collect();
+            if parts.is_empty() {
+                "{}".into()
+            } else {
+                format!("{{ {} }}", parts.join(", "))
+            }
+        }
+        toml::Value::Array(a) => {
+            format!("[{}]", a.iter().map(inline).collect::<Vec<_>>().join(", "))
+        }
+        toml::Value::String(s) => serde_json::to_string(s).expect("a string"),
+        other => other.to_string(),
+    }
 }
 
 #[test]

@@ -52,7 +52,7 @@ pub fn parse(text: &str) -> Result<Parsed, Diagnostic> {
         if n == 0 || t.is_empty() || t.starts_with('#') {
             continue;
         }
-        match super::entry_id(t) {
+        match super::toml_entry_id(t) {
             Some(id) => {
                 index.insert(id, range);
             }

@@ -108,6 +108,13 @@ pub fn example() -> TempRepo {
     TempRepo { dir }
 }
 
+/// Makes `dir` a git repo (on `main`), as a team's research repo is: the lock names a claim's
+/// accepted text by its page's git blob, and `check` reads it from there.
+pub fn git_init(dir: &Path) {
+    let (ok, out) = git_try(dir, &["init", "-q", "-b", "main"]);
+    assert!(ok, "git init: {out}");
+}
+
 /// Copies the example research repo without its shipped lock, so each test sets its own
 /// baseline.
 pub fn copy_example(to: &Path) {
@@ -137,10 +144,21 @@ pub fn tiny(files: &[(&str, &str)]) -> TempRepo {
     repo
 }
 
+/// `tiny` in a git repo, where `check` reads the accepted text of a reworded claim back.
+pub fn tiny_git(files: &[(&str, &str)]) -> TempRepo {
+    let repo = tiny(files);
+    git_init(repo.root());
+    repo
+}
+
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for entry in std::fs::read_dir(from).expect("read_dir") {
         let entry = entry.expect("entry");
+        // A check run in place leaves its cache; a copy starts without one.
+        if entry.file_name() == ".rescore" {
+            continue;
+        }
         let target = to.join(entry.file_name());
         if entry.file_type().expect("file type").is_dir() {
             copy_dir(&entry.path(), &target);
@@ -189,7 +207,9 @@ pub fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
             let entry = entry.expect("entry");
             let p = entry.path();
             if entry.file_type().expect("type").is_dir() {
-                walk(root, &p, out);
+                if entry.file_name() != ".git" {
+                    walk(root, &p, out);
+                }
             } else {
                 let rel = p.strip_prefix(root).expect("below root").to_path_buf();
                 out.insert(rel, std::fs::read(&p).expect("read"));
@@ -225,13 +245,18 @@ pub fn git_try(dir: &Path, args: &[&str]) -> (bool, String) {
 
 /// A research repo loaded in memory from (path, text) pages, with the default settings.
 pub fn load_pages(pages: &[(PathBuf, String)]) -> rescore::load::Repo {
+    load_pages_at(Path::new("."), pages)
+}
+
+/// `load_pages` for a repo rooted at `root` (where `check` would look for its git repo).
+pub fn load_pages_at(root: &Path, pages: &[(PathBuf, String)]) -> rescore::load::Repo {
     let (config, rules) =
         rescore::load::settings(None, &|_| None).unwrap_or_else(|d| panic!("settings: {d:?}"));
     let files = pages
         .iter()
         .map(|(p, t)| (p.clone(), Ok(t.clone())))
         .collect();
-    rescore::load::build(PathBuf::from("."), config, rules, files)
+    rescore::load::build(root.to_path_buf(), config, rules, files)
 }
 
 /// A page's text with its backlinks block (and the blank line before it) taken out, as the
