@@ -6,7 +6,8 @@
 #
 # Environment:
 #   SIZES      page counts to generate (default "10000 100000")
-#   RUNS       timed runs per measurement (default 5; median reported)
+#   RUNS       timed rounds per measurement (default 5): each round runs rg, then check, so
+#              both see the same load; medians of the times and of the per-round ratios
 #   SEED       generator seed (default 1)
 #   MUTATE     edits applied before the "after mutate" check (default 100)
 #   BENCH_DIR  where corpora are generated (default /tmp/rescore-bench)
@@ -17,7 +18,8 @@
 # Every rescore run is a fresh process ("cold": no lock or cache reuse beyond what's on disk;
 # RESCORE_NO_CACHE=1 keeps `check` off its cache in .rescore/cache/, except in the warm block).
 # The page cache is warm for both tools alike: each command gets one untimed warm-up run.
-# Prints a markdown table on stdout; progress and warnings on stderr. Exits 1 if a command's
+# Prints a markdown table on stdout (with the machine and its load average, since the machine
+# may be shared); progress and warnings on stderr. Exits 1 if a command's
 # exit code was not the expected one (init 0, clean check 0, check after mutate 1).
 set -euo pipefail
 
@@ -50,7 +52,6 @@ apt_install() { # package...
 command -v rg >/dev/null || apt_install ripgrep || die "ripgrep (rg) is missing; install it"
 [ -x /usr/bin/time ] || apt_install time || die "/usr/bin/time is missing; install the 'time' package"
 command -v cargo >/dev/null || die "cargo is missing"
-HYPERFINE="$(command -v hyperfine || true)"
 
 # --- build -------------------------------------------------------------------------------------
 
@@ -80,27 +81,35 @@ median_of() {
     if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# time_cmd CMD...: median wall seconds over RUNS fresh runs (after one warm-up run); output goes
-# to /dev/null and the exit code is ignored (checked separately with exit_code).
-time_cmd() {
-  if [ -n "$HYPERFINE" ]; then
-    local json="$BENCH_DIR/hyperfine.json" cmd
-    cmd="$(printf '%q ' "$@")"
-    "$HYPERFINE" --style none --warmup 1 --runs "$RUNS" --ignore-failure \
-      --export-json "$json" "$cmd" >/dev/null 2>&1
-    sed -n 's/.*"median": *\([0-9.eE+-]*\).*/\1/p' "$json" | head -n 1
-  else
-    local samples="$BENCH_DIR/samples.txt" i t0 t1
-    : >"$samples"
-    "$@" >/dev/null 2>&1 || true
-    for ((i = 0; i < RUNS; i++)); do
-      t0="$(date +%s.%N)"
-      "$@" >/dev/null 2>&1 || true
-      t1="$(date +%s.%N)"
-      awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", b - a }' >>"$samples"
-    done
-    median_of "$samples"
-  fi
+# once CMD...: wall seconds of one run; output goes to /dev/null, the exit code is ignored
+# (checked separately with exit_code).
+once() {
+  local t0 t1
+  t0="$(date +%s.%N)"
+  "$@" >/dev/null 2>&1 || true
+  t1="$(date +%s.%N)"
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", b - a }'
+}
+
+# time_pair CMD...: RUNS rounds, each timing `rg -c Evidence: $DIR` and then CMD back to back
+# (after one untimed warm-up of each), so both see the same load on a shared machine. Prints
+# three numbers: the median rg time, the median CMD time, the median of the per-round ratios
+# CMD/rg.
+time_pair() {
+  local rg_s="$BENCH_DIR/rg.txt" check_s="$BENCH_DIR/check.txt" ratio_s="$BENCH_DIR/ratio.txt" i a b
+  : >"$rg_s"
+  : >"$check_s"
+  : >"$ratio_s"
+  rg -c Evidence: "$DIR" >/dev/null 2>&1 || true
+  "$@" >/dev/null 2>&1 || true
+  for ((i = 0; i < RUNS; i++)); do
+    a="$(once rg -c Evidence: "$DIR")"
+    b="$(once "$@")"
+    echo "$a" >>"$rg_s"
+    echo "$b" >>"$check_s"
+    awk -v a="$a" -v b="$b" 'BEGIN { if (a > 0) printf "%.6f\n", b / a }' >>"$ratio_s"
+  done
+  echo "$(median_of "$rg_s") $(median_of "$check_s") $(median_of "$ratio_s")"
 }
 
 # exit_code CMD...: the command's exit code (never trips set -e); its output goes to $LOG.
@@ -117,7 +126,7 @@ peak_rss_mb() {
   awk -F: '/Maximum resident set size/ { gsub(/ /, "", $2); printf "%.1f\n", $2 / 1024 }' "$out"
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+fmt_r() { awk -v a="$1" 'BEGIN { printf "%.1f×", a }'; }
 fmt_s() { awk -v a="$1" 'BEGIN { printf "%.3f", a }'; }
 max_of() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > b ? a : b) }'; }
 
@@ -130,8 +139,12 @@ expect() { # what expected actual
 
 # --- run ---------------------------------------------------------------------------------------
 
+# The load average: on a shared machine, what else ran decides how far the timings can be taken.
+load_avg() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown; }
+
 export RESCORE_NO_CACHE=1
 LOG="$BENCH_DIR/bench.log"
+LOAD_START="$(load_avg)"
 : >"$LOG"
 FAILED=0
 ROWS=()
@@ -143,41 +156,46 @@ for N in $SIZES; do
   log "bench: $N pages: generating into $DIR"
   "$GEN" --pages "$N" --out "$DIR" --seed "$SEED" | tee -a "$LOG" >&2
 
+  # A git repo, as a team's research repo is: the lock names accepted claim text by page blob
+  # (docs/format.md), and outside git it would keep every text and be several times larger.
+  git -C "$DIR" init -q
   rc="$(exit_code "$RESCORE" init --root "$DIR")"
   expect "rescore init ($N)" 0 "$rc"
+  lock_mb="$(du -cb "$DIR/rescore.lock" "$DIR/rescore.lock.d" | awk 'END { printf "%.1f", $1 / 1e6 }')"
   [ -f "$DIR/rescore.lock" ] || log "bench: WARNING: rescore init wrote no $DIR/rescore.lock"
 
-  log "bench: $N pages: timing rg and rescore check ($RUNS runs each)"
-  t_rg="$(time_cmd rg -c Evidence: "$DIR")"
+  log "bench: $N pages: timing rg and rescore check, in turn ($RUNS rounds)"
   rc="$(exit_code "$RESCORE" check --root "$DIR")"
   expect "rescore check, clean ($N)" 0 "$rc"
-  t_check="$(time_cmd "$RESCORE" check --root "$DIR")"
+  read -r t_rg t_check r_check <<<"$(time_pair "$RESCORE" check --root "$DIR")"
   rss="$(peak_rss_mb "$RESCORE" check --root "$DIR")"
 
   # --- warm check: nothing changed since the last run (a pre-commit hook), answered from the
   # cache in .rescore/cache/; rg timed again beside it.
-  log "bench: $N pages: timing warm check (cache) and rg again ($RUNS runs each)"
+  log "bench: $N pages: timing rg and warm check (cache), in turn ($RUNS rounds)"
   rc="$(exit_code env RESCORE_NO_CACHE=0 "$RESCORE" check --root "$DIR")"
   expect "rescore check, warm ($N)" 0 "$rc"
-  t_rg_w="$(time_cmd rg -c Evidence: "$DIR")"
-  t_warm="$(time_cmd env RESCORE_NO_CACHE=0 "$RESCORE" check --root "$DIR")"
+  read -r t_rg_w t_warm r_warm <<<"$(time_pair env RESCORE_NO_CACHE=0 "$RESCORE" check --root "$DIR")"
   # One page edited before each run (a blank line appended, as a pre-commit hook after one
   # save sees): the outcome cache misses, the parse cache in .rescore/cache/pages/ holds the rest.
   page="$(find "$DIR/concepts" -name '*.md' | sort | sed -n 1p)"
-  t_edit1="$(time_cmd env RESCORE_NO_CACHE=0 sh -c 'echo >>"$1" && exec "$2" check --root "$3"' \
+  read -r _ t_edit1 r_edit1 <<<"$(time_pair env RESCORE_NO_CACHE=0 sh -c 'echo >>"$1" && exec "$2" check --root "$3"' \
     sh "$page" "$RESCORE" "$DIR")"
-  WARM_ROWS+=("| $N | $(fmt_s "$t_rg_w") | $(fmt_s "$t_warm") | $(ratio "$t_warm" "$t_rg_w") | $(fmt_s "$t_edit1") | $(ratio "$t_edit1" "$t_rg_w") |")
+  # A first check: no cache yet, so it parses every page and writes .rescore/cache/.
+  read -r _ t_first r_first <<<"$(time_pair env RESCORE_NO_CACHE=0 sh -c 'rm -rf "$1/.rescore" && exec "$2" check --root "$1"' \
+    sh "$DIR" "$RESCORE")"
+  WARM_ROWS+=("| $N | $(fmt_s "$t_rg_w") | $(fmt_s "$t_warm") | $(fmt_r "$r_warm") | $(fmt_s "$t_edit1") | $(fmt_r "$r_edit1") | $(fmt_s "$t_first") | $(fmt_r "$r_first") |")
   rm -rf "$DIR/.rescore"
 
   log "bench: $N pages: mutating ($MUTATE edits) and timing check again"
   "$GEN" --mutate "$MUTATE" --out "$DIR" --seed "$SEED" >>"$LOG" 2>&1
   rc="$(exit_code "$RESCORE" check --root "$DIR")"
   expect "rescore check after --mutate $MUTATE ($N)" 1 "$rc"
-  t_mut="$(time_cmd "$RESCORE" check --root "$DIR")"
+  read -r _ t_mut r_mut <<<"$(time_pair "$RESCORE" check --root "$DIR")"
   rss="$(max_of "$rss" "$(peak_rss_mb "$RESCORE" check --root "$DIR")")"
 
   us_page="$(awk -v t="$t_check" -v n="$N" 'BEGIN { printf "%.1f", t * 1e6 / n }')"
-  ROWS+=("| $N | $(fmt_s "$t_rg") | $(fmt_s "$t_check") | $(ratio "$t_check" "$t_rg") | $(fmt_s "$t_mut") | $rss | $us_page |")
+  ROWS+=("| $N | $(fmt_s "$t_rg") | $(fmt_s "$t_check") | $(fmt_r "$r_check") | $(fmt_s "$t_mut") | $(fmt_r "$r_mut") | $rss | $us_page | $lock_mb |")
   [ "${KEEP:-0}" = 1 ] || rm -rf "$DIR"
 done
 
@@ -185,18 +203,20 @@ CPU="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null |
 echo "## rescore benchmark"
 echo
 echo "Machine: $(nproc) CPUs, ${CPU:-unknown CPU}, $(uname -sr); $(rg --version 2>/dev/null | sed -n 1p)"
-echo "Timing: median of $RUNS fresh processes after one warm-up run ($([ -n "$HYPERFINE" ] && echo hyperfine || echo 'date +%s.%N loop')); page cache warm for both tools alike."
+echo "Load average (1, 5, 15 min): $LOAD_START at the start, $(load_avg) at the end."
+echo "Timing: $RUNS rounds of rg then check (fresh processes, after one warm-up run of each); medians of the times and of the per-round ratios; page cache warm for both tools alike."
 echo "Corpus: gen_corpus --seed $SEED; 'after mutate' = after gen_corpus --mutate $MUTATE."
 echo
-echo "| pages | rg (s) | check cold (s) | ratio check/rg | check after mutate (s) | peak RSS (MB) | µs/page |"
-echo "|---:|---:|---:|---:|---:|---:|---:|"
+echo "| pages | rg (s) | check cold (s) | check / rg | check after mutate (s) | after mutate / rg | peak RSS (MB) | µs/page | lock (MB) |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"
 echo
 echo "Warm check (nothing changed since the last run; answered from .rescore/cache/), and check"
-echo "after one edited page (only that page parsed, the others from .rescore/cache/pages/):"
+echo "after one edited page (only that page parsed, the others from .rescore/cache/pages/), and a"
+echo "first check with no cache yet (it parses every page and writes the cache):"
 echo
-echo "| pages | rg (s) | check warm (s) | ratio warm/rg | check after 1 edit (s) | ratio edit/rg |"
-echo "|---:|---:|---:|---:|---:|---:|"
+echo "| pages | rg (s) | check warm (s) | check warm / rg | check after 1 edit (s) | after 1 edit / rg | first check, writing the cache (s) | first / rg |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${WARM_ROWS[@]}"
 echo
 echo "Bars (DESIGN §8, at 100k pages on 2 cores): check ≤ 3× rg and < 2 s; peak RSS < 500 MB; warm check ≤ 1.5× rg."

@@ -2,6 +2,7 @@
 //! their root causes and the path each cause travelled), pending ones (waiting on a stale
 //! upstream thesis) and unscored ones (not in the lock).
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use rescore_graph::{EdgeKind, MaterialState, NodeIx, NodeKind};
@@ -194,6 +195,7 @@ pub fn evaluate_known(
     } else {
         Trees::eager(g)
     };
+    let lock = &Entries::new(lock);
     let mut errors = Vec::new();
     let mut status: HashMap<NodeIx, Status> = HashMap::new();
     let mut verdicts = Vec::new();
@@ -313,6 +315,40 @@ pub fn evaluate_known(
     Evaluation { verdicts, errors }
 }
 
+/// The lock with each entry parsed at most once in an evaluation: theses that rest on one
+/// moved subtree look inside the same entries, and parsing an entry's line is the costly part.
+struct Entries<'a> {
+    lock: &'a Lock,
+    parsed: RefCell<HashMap<String, Option<Entry>>>,
+}
+
+impl<'a> Entries<'a> {
+    fn new(lock: &'a Lock) -> Self {
+        Entries {
+            lock,
+            parsed: RefCell::default(),
+        }
+    }
+
+    /// `Lock::entry`, remembered; an entry that does not parse is reported each time it is read.
+    fn entry(&self, id: &str) -> Result<Option<Entry>, Diagnostic> {
+        if let Some(e) = self.parsed.borrow().get(id) {
+            return Ok(e.clone());
+        }
+        let e = self.lock.entry(id)?;
+        self.parsed.borrow_mut().insert(id.to_string(), e.clone());
+        Ok(e)
+    }
+}
+
+impl std::ops::Deref for Entries<'_> {
+    type Target = Lock;
+
+    fn deref(&self) -> &Lock {
+        self.lock
+    }
+}
+
 /// The rule name of causes that come from the lock itself, not from the research repo: they
 /// are reported whatever `flag_at` says, since no rule can judge what the lock lost.
 const LOST: &str = "lock-merge";
@@ -373,7 +409,7 @@ fn cause(c: Change, node: String, was: Option<String>, via: Vec<String>) -> Caus
 /// descending only into subtrees whose id changed.
 fn tree_causes(
     repo: &Repo,
-    lock: &Lock,
+    lock: &Entries,
     trees: &Trees,
     base: &Baseline,
     thesis: NodeIx,
@@ -480,7 +516,7 @@ fn gone_dependencies<'a>(
 /// does not link to is stale until the link is updated.
 fn gone(
     repo: &Repo,
-    lock: &Lock,
+    lock: &Entries,
     old: &Entry,
     thesis: &str,
     current: &HashSet<&str>,
@@ -520,7 +556,7 @@ fn gone(
 /// The claim or row that a vanished one (`page#anchor`) was renamed to: on the same page, of
 /// the same kind, not known to any baseline (so it is new), and the most similar — by text for
 /// claims (at least `rename_similarity`), by a typo-level label change for rows.
-fn renamed_to(repo: &Repo, lock: &Lock, old: &Entry) -> Option<NodeIx> {
+fn renamed_to(repo: &Repo, lock: &Entries, old: &Entry) -> Option<NodeIx> {
     let (page, _) = old.key.split_once('#')?;
     let g = &repo.graph;
     let known = |k: &str| lock.thesis.values().any(|b| b.against.contains_key(k));
@@ -564,7 +600,7 @@ fn removed(repo: &Repo, old: &Entry, via: Vec<String>, causes: &mut Vec<Cause>) 
 #[allow(clippy::too_many_arguments)]
 fn diff_tree(
     repo: &Repo,
-    lock: &Lock,
+    lock: &Entries,
     trees: &Trees,
     old: &Entry,
     cur: NodeIx,

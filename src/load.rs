@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use rescore_graph::Graph;
 
@@ -50,11 +50,11 @@ impl Repo {
     /// Drops what only building the graph needed (claims, rows and links as parsed; the graph
     /// holds their states), so a one-shot command does not carry both copies into evaluation.
     pub fn shed_parse_detail(&mut self) {
-        for p in &mut self.pages {
+        self.pages.par_iter_mut().for_each(|p| {
             p.claims = Vec::new();
             p.rows = Vec::new();
             p.links = Vec::new();
-        }
+        });
     }
 }
 
@@ -444,6 +444,14 @@ pub fn build(
     assemble(root, config, rules, parsed, Vec::new())
 }
 
+/// What the pages keep once the graph is built.
+#[derive(Clone, Copy, PartialEq)]
+enum Keep {
+    All,
+    /// Not the claim texts and quantities and row values: they move into the graph.
+    Structure,
+}
+
 /// A page parsed on its own, with the problems found in it; a page that could not be used
 /// leaves the names other pages may know it by.
 pub struct Parsed {
@@ -529,7 +537,19 @@ pub fn assemble(
     config: Config,
     rules: RuleSet,
     parsed: Vec<Parsed>,
+    diags: Vec<Diagnostic>,
+) -> Repo {
+    assemble_keeping(root, config, rules, parsed, diags, Keep::All)
+}
+
+/// `assemble`, the pages keeping what `keep` says once the graph is built.
+fn assemble_keeping(
+    root: PathBuf,
+    config: Config,
+    rules: RuleSet,
+    parsed: Vec<Parsed>,
     mut diags: Vec<Diagnostic>,
+    keep: Keep,
 ) -> Repo {
     let started = Instant::now();
     let mut pages = Vec::with_capacity(parsed.len());
@@ -545,7 +565,10 @@ pub fn assemble(
         "parsed"
     );
     diags.extend(crate::layout::folder_warnings(&pages, &config.folders));
-    let (graph, dangling) = resolve::build_parts(&pages, &lost, &mut diags);
+    let (graph, dangling) = match keep {
+        Keep::All => resolve::build_parts(&pages, &lost, &mut diags),
+        Keep::Structure => resolve::build_parts_taking(&mut pages, &lost, &mut diags),
+    };
     tracing::debug!(
         nodes = graph.len(),
         edges = graph.edge_count(),
@@ -645,22 +668,26 @@ pub fn load_observed(
     root: &Path,
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
 ) -> Result<Repo, Vec<Diagnostic>> {
-    load_with(root, observe, false)
+    load_with(root, observe, false, Keep::All)
 }
 
-/// `load_observed`, taking unchanged pages from the parse cache in `.rescore/cache/pages/` and
-/// storing the pages it parses.
-pub fn load_cached(
+/// `load_observed` for a command that reads claims and rows from the graph only: their texts,
+/// quantities and values move from the pages into the graph instead of being copied, so a
+/// large repo is not held twice. With `parse_cache`, unchanged pages come from the parse cache
+/// in `.rescore/cache/pages/`, and the pages it parses are stored there (before anything moves).
+pub fn load_lean(
     root: &Path,
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
+    parse_cache: bool,
 ) -> Result<Repo, Vec<Diagnostic>> {
-    load_with(root, observe, true)
+    load_with(root, observe, parse_cache, Keep::Structure)
 }
 
 fn load_with(
     root: &Path,
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
     parse_cache: bool,
+    keep: Keep,
 ) -> Result<Repo, Vec<Diagnostic>> {
     let started = Instant::now();
     if !root.is_dir() {
@@ -689,9 +716,9 @@ fn load_with(
         let shelf = parse_cache.then(|| {
             crate::cache::Shelf::open(root, &format!("{:?}{:?}", config.folders, rules.scale))
         });
+        // Indexed all the way, so the results land in one vector sized up front.
         let parsed = paths
             .into_par_iter()
-            .progress_with(bar.clone())
             .map(|p| match &shelf {
                 Some(shelf) => parse_shelved(&p, &cx, shelf, observe),
                 None => match read_page(root, &p) {
@@ -702,6 +729,7 @@ fn load_with(
                     Err(d) => unparsed(&p, None, d),
                 },
             })
+            .inspect(|_| bar.inc(1))
             .collect();
         if let Some(shelf) = shelf {
             shelf.save();
@@ -714,7 +742,7 @@ fn load_with(
         ms = started.elapsed().as_millis() as u64,
         "read and parsed"
     );
-    let repo = assemble(root.to_path_buf(), config, rules, parsed, diags);
+    let repo = assemble_keeping(root.to_path_buf(), config, rules, parsed, diags, keep);
     if config_text.is_none()
         && !repo.has_errors()
         && repo.pages.iter().all(|p| p.kind == PageKind::Note)

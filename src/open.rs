@@ -25,11 +25,9 @@ pub fn repo_observed(
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
     parse_cache: bool,
 ) -> Result<(Repo, Option<Lock>), Failure> {
-    let mut repo = if parse_cache {
-        load::load_cached(root, observe)?
-    } else {
-        load::load_observed(root, observe)?
-    };
+    let mut repo = load::load_lean(root, observe, parse_cache)?;
+    // Before the lock is read, so the lock can use the memory the parse detail held.
+    repo.shed_parse_detail();
     let mut lock = None;
     if want_lock || !repo.dangling.is_empty() {
         match Lock::read(root) {
@@ -49,7 +47,6 @@ pub fn repo_observed(
     if repo.has_errors() {
         return Err(Failure::Diagnostics(repo.diags));
     }
-    repo.shed_parse_detail();
     Ok((repo, lock))
 }
 

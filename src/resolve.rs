@@ -3,10 +3,11 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
 
-use rescore_graph::quantity::normalise_text;
+use rescore_graph::quantity::{normalise_text, Quantity, Value};
 use rescore_graph::{
     ClaimState, Edge, EdgeKind, Graph, Loc, MaterialState, Node, NodeIx, NodeKind,
 };
@@ -169,11 +170,72 @@ pub fn build(pages: &[Page], diags: &mut Vec<Diagnostic>) -> Graph {
 /// that could not be parsed (`lost`) resolves to nothing without a diagnostic, since the page's
 /// own error says why. The theses' links to missing anchors or pages are errors in `diags`, and
 /// are also returned, so that `load::settle` can withdraw the errors of those the lock knows.
+///
+/// Each page's nodes, and then each page's edges, are found on their own in parallel and enter
+/// the graph in page order, so the graph and the diagnostics do not depend on the threads.
 pub fn build_parts(
     pages: &[Page],
     lost: &[Lost],
     diags: &mut Vec<Diagnostic>,
 ) -> (Graph, Vec<Dangling>) {
+    build_from(pages, Vec::new(), lost, diags)
+}
+
+/// `build_parts` for a caller done with the pages' claim texts and quantities and row values
+/// (a one-shot command): they move into the graph's states instead of being copied, which
+/// saves holding both at once; the pages keep their claims and rows with those fields empty.
+pub fn build_parts_taking(
+    pages: &mut [Page],
+    lost: &[Lost],
+    diags: &mut Vec<Diagnostic>,
+) -> (Graph, Vec<Dangling>) {
+    let taken: Vec<Material> = pages.par_iter_mut().map(Material::take).collect();
+    build_from(pages, taken, lost, diags)
+}
+
+/// A page's claim texts and quantities and its row values, moved out of it.
+#[derive(Default)]
+struct Material {
+    claims: Vec<(String, Vec<Quantity>)>,
+    rows: Vec<Value>,
+}
+
+impl Material {
+    fn take(p: &mut Page) -> Material {
+        Material {
+            claims: p
+                .claims
+                .iter_mut()
+                .map(|c| {
+                    (
+                        std::mem::take(&mut c.text),
+                        std::mem::take(&mut c.quantities),
+                    )
+                })
+                .collect(),
+            rows: p
+                .rows
+                .iter_mut()
+                .map(|r| {
+                    let empty = Value::Text {
+                        text: String::new(),
+                    };
+                    std::mem::replace(&mut r.value, empty)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The graph from the pages; `taken` holds, page by page, material moved out of them (none:
+/// every state is copied from its page).
+fn build_from(
+    pages: &[Page],
+    mut taken: Vec<Material>,
+    lost: &[Lost],
+    diags: &mut Vec<Diagnostic>,
+) -> (Graph, Vec<Dangling>) {
+    taken.resize_with(pages.len(), Material::default);
     let mut dangling = Vec::new();
     let (mut index, live) = Index::new(pages, diags);
     for l in lost {
@@ -188,254 +250,54 @@ pub fn build_parts(
         .sum();
     let links: usize = pages.iter().map(|p| p.links.len()).sum();
     let mut graph = Graph::with_capacity(nodes, 2 * nodes + links);
-    let node_kind = |k: PageKind| match k {
-        PageKind::Concept => Some(NodeKind::Concept),
-        PageKind::Thesis => Some(NodeKind::Thesis),
-        PageKind::Source => Some(NodeKind::Source),
-        PageKind::Note => None,
-    };
 
     // Pass 1: a node for every page, claim and row, so links can land in any order.
-    let mut page_node: Vec<Option<NodeIx>> = vec![None; pages.len()];
-    let mut claim_nodes: Vec<Vec<Option<NodeIx>>> = vec![Vec::new(); pages.len()];
-    let mut row_nodes: Vec<Vec<Option<NodeIx>>> = vec![Vec::new(); pages.len()];
-    for (i, p) in pages.iter().enumerate() {
-        let Some(kind) = node_kind(p.kind).filter(|_| live[i]) else {
-            continue;
-        };
-        let state = match kind {
-            NodeKind::Concept => MaterialState::Concept {
-                status: p.status.clone(),
-            },
-            NodeKind::Thesis => MaterialState::Thesis {
-                score: p.score.unwrap_or(f64::NAN),
-            },
-            _ => MaterialState::Source {
-                retracted: p.retracted,
-                superseded_by: p.superseded_by.as_deref().map(|s| s.trim().to_lowercase()),
-            },
-        };
-        page_node[i] = graph
-            .add_node(Node {
-                key: page_key(p),
-                kind,
-                loc: loc(i, &p.head),
-                state,
-            })
-            .ok();
-        let mut seen: HashMap<String, u32> = HashMap::new();
-        for c in &p.claims {
-            let key = unique(
-                &mut seen,
-                anchor_key(p, &c.id),
-                c.explicit_id,
-                p,
-                &c.pos,
-                diags,
-            );
-            let Some(key) = key else {
-                claim_nodes[i].push(None);
-                continue;
-            };
-            let ix = graph.add_node(Node {
-                key,
-                kind: NodeKind::Claim,
-                loc: loc(i, &c.pos),
-                state: MaterialState::Claim(ClaimState {
-                    level: c.level.clone(),
-                    qualifier: c.qualifier.clone(),
-                    sources: Vec::new(),
-                    quantities: c.quantities.clone(),
-                    text: c.text.clone(),
-                }),
-            });
-            claim_nodes[i].push(ix.ok());
-        }
-        for r in &p.rows {
-            let Some(key) = unique(&mut seen, anchor_key(p, &r.id), true, p, &r.pos, diags) else {
-                row_nodes[i].push(None);
-                continue;
-            };
-            let ix = graph.add_node(Node {
-                key,
-                kind: NodeKind::Benchmark,
-                loc: loc(i, &r.pos),
-                state: MaterialState::Benchmark {
-                    value: r.value.clone(),
-                    sources: Vec::new(),
-                },
-            });
-            row_nodes[i].push(ix.ok());
-        }
+    let built: Vec<PageNodes> = pages
+        .par_iter()
+        .zip(taken)
+        .enumerate()
+        .map(|(i, (p, material))| {
+            if live[i] {
+                page_nodes(i, p, material)
+            } else {
+                PageNodes::default()
+            }
+        })
+        .collect();
+    let mut page_node: Vec<Option<NodeIx>> = Vec::with_capacity(pages.len());
+    let mut claim_nodes: Vec<Vec<Option<NodeIx>>> = Vec::with_capacity(pages.len());
+    let mut row_nodes: Vec<Vec<Option<NodeIx>>> = Vec::with_capacity(pages.len());
+    for b in built {
+        diags.extend(b.diags);
+        let mut add = |n: Option<Node>| n.and_then(|n| graph.add_node(n).ok());
+        page_node.push(add(b.page));
+        claim_nodes.push(b.claims.into_iter().map(&mut add).collect());
+        row_nodes.push(b.rows.into_iter().map(&mut add).collect());
     }
 
     // Pass 2: edges.
+    let cx = EdgeContext {
+        index: &index,
+        pages,
+        live: &live,
+        graph: &graph,
+        page_node: &page_node,
+        claim_nodes: &claim_nodes,
+        row_nodes: &row_nodes,
+    };
+    let found: Vec<PageEdges> = (0..pages.len())
+        .into_par_iter()
+        .map(|i| page_edges(&cx, i))
+        .collect();
     let mut sources: HashMap<NodeIx, Vec<String>> = HashMap::new();
-    for (i, p) in pages.iter().enumerate() {
-        if !live[i] || p.kind == PageKind::Note {
-            continue;
+    for f in found {
+        diags.extend(f.diags);
+        dangling.extend(f.dangling);
+        for (from, to, edge) in f.edges {
+            graph.add_edge(from, to, edge);
         }
-        let Some(me) = page_node[i] else {
-            continue;
-        };
-        let claim_ix = std::mem::take(&mut claim_nodes[i]);
-        let row_ix = std::mem::take(&mut row_nodes[i]);
-        for (ix, pos) in claim_ix
-            .iter()
-            .zip(p.claims.iter().map(|c| &c.pos))
-            .chain(row_ix.iter().zip(p.rows.iter().map(|r| &r.pos)))
-        {
-            if let Some(ix) = ix {
-                graph.add_edge(
-                    *ix,
-                    me,
-                    Edge {
-                        kind: EdgeKind::Contains,
-                        loc: loc(i, pos),
-                    },
-                );
-            }
-        }
-        // Bare source names resolve when a source page has that id or title.
-        for (c, ix) in p.claims.iter().zip(&claim_ix) {
-            let Some(ix) = ix else { continue };
-            for name in &c.bare_sources {
-                match index
-                    .by_name(name)
-                    .filter(|&j| pages[j].kind == PageKind::Source && live[j])
-                {
-                    Some(j) => {
-                        if let Some(s) = page_node[j] {
-                            graph.add_edge(
-                                s,
-                                *ix,
-                                Edge {
-                                    kind: EdgeKind::Cites,
-                                    loc: loc(i, &c.pos),
-                                },
-                            );
-                            sources.entry(*ix).or_default().push(page_key(&pages[j]));
-                        }
-                    }
-                    None => sources.entry(*ix).or_default().push(normalise_text(name)),
-                }
-            }
-        }
-        for link in &p.links {
-            let Some(j) = resolve_for(&index, pages, i, link, diags, &mut dangling) else {
-                continue;
-            };
-            let target = &pages[j];
-            let mut missing = Vec::new();
-            let found = target_node(
-                &graph,
-                target,
-                link.anchor.as_deref(),
-                link,
-                &pages[i].path,
-                if p.kind == PageKind::Thesis {
-                    &mut missing
-                } else {
-                    &mut *diags
-                },
-            );
-            keep_dangling(p, target, link, missing, &mut dangling);
-            let Some(target_ix) = found else {
-                continue;
-            };
-            let edge = |kind| Edge {
-                kind,
-                loc: loc(i, &link.pos),
-            };
-            match (p.kind, link.role) {
-                (PageKind::Concept, Role::ClaimSource(c))
-                | (PageKind::Concept, Role::RowSource(c)) => {
-                    let from = match link.role {
-                        Role::ClaimSource(_) => claim_ix.get(c).copied().flatten(),
-                        _ => row_ix.get(c).copied().flatten(),
-                    };
-                    if let (Some(from), PageKind::Source) = (from, target.kind) {
-                        graph.add_edge(target_ix, from, edge(EdgeKind::Cites));
-                        sources.entry(from).or_default().push(page_key(target));
-                    }
-                }
-                (PageKind::Concept, Role::Related)
-                    if target.kind == PageKind::Concept && target_ix != me =>
-                {
-                    graph.add_edge(me, target_ix, edge(EdgeKind::Related));
-                }
-                (PageKind::Thesis, _) if target.kind != PageKind::Note => {
-                    add_dependency(&mut graph, target_ix, me, loc(i, &link.pos))
-                }
-                _ => {}
-            }
-        }
-        let names = p.part_of.iter().map(|n| (n, &p.key_pos.part_of, true));
-        let deps = p
-            .depends_on
-            .iter()
-            .map(|n| (n, &p.key_pos.depends_on, false));
-        for (name, pos, is_part_of) in names.chain(deps) {
-            let link = Link {
-                target: Target::Wiki {
-                    name: name.split('#').next().unwrap_or(name).to_string(),
-                },
-                anchor: name.split_once('#').map(|(_, a)| a.to_string()),
-                role: Role::Body,
-                pos: pos.clone(),
-                raw: name.clone(),
-            };
-            let resolved = if is_part_of {
-                resolve_link(&index, pages, i, &link, diags)
-            } else {
-                resolve_for(&index, pages, i, &link, diags, &mut dangling)
-            };
-            let Some(j) = resolved else {
-                continue;
-            };
-            let mut missing = Vec::new();
-            let found = target_node(
-                &graph,
-                &pages[j],
-                link.anchor.as_deref(),
-                &link,
-                &p.path,
-                if p.kind == PageKind::Thesis && !is_part_of {
-                    &mut missing
-                } else {
-                    &mut *diags
-                },
-            );
-            keep_dangling(p, &pages[j], &link, missing, &mut dangling);
-            let Some(t) = found else {
-                continue;
-            };
-            let e = Edge {
-                kind: EdgeKind::PartOf,
-                loc: loc(i, pos),
-            };
-            if is_part_of {
-                if p.kind == PageKind::Concept && pages[j].kind == PageKind::Concept {
-                    graph.add_edge(me, t, e);
-                } else {
-                    diags.push(
-                        Diagnostic::error(
-                            Code::BadPartOf,
-                            &p.path,
-                            pos.clone(),
-                            format!(
-                                "`part_of = {name}` joins a {} to a {}",
-                                p.kind.as_str(),
-                                pages[j].kind.as_str()
-                            ),
-                        )
-                        .expected("part_of on a concept page, naming parent concepts")
-                        .hint("cite other pages from a thesis's Evidence list instead"),
-                    );
-                }
-            } else if p.kind == PageKind::Thesis && pages[j].kind != PageKind::Note {
-                add_dependency(&mut graph, t, me, e.loc);
-            }
+        for (ix, name) in f.sources {
+            sources.entry(ix).or_default().push(name);
         }
     }
     for (ix, mut names) in sources {
@@ -452,6 +314,310 @@ pub fn build_parts(
     }
     diags.extend(dangling.iter().map(|d| d.diag.clone()));
     (graph, dangling)
+}
+
+/// A page's nodes, built on their own before they enter the graph in page order; a claim or
+/// row whose anchor another one on the page already has gets none.
+#[derive(Default)]
+struct PageNodes {
+    page: Option<Node>,
+    claims: Vec<Option<Node>>,
+    rows: Vec<Option<Node>>,
+    diags: Vec<Diagnostic>,
+}
+
+fn node_kind(k: PageKind) -> Option<NodeKind> {
+    match k {
+        PageKind::Concept => Some(NodeKind::Concept),
+        PageKind::Thesis => Some(NodeKind::Thesis),
+        PageKind::Source => Some(NodeKind::Source),
+        PageKind::Note => None,
+    }
+}
+
+/// The nodes of page `i` (none for a note), with the material taken from it where there is.
+fn page_nodes(i: usize, p: &Page, material: Material) -> PageNodes {
+    let Some(kind) = node_kind(p.kind) else {
+        return PageNodes::default();
+    };
+    let state = match kind {
+        NodeKind::Concept => MaterialState::Concept {
+            status: p.status.clone(),
+        },
+        NodeKind::Thesis => MaterialState::Thesis {
+            score: p.score.unwrap_or(f64::NAN),
+        },
+        _ => MaterialState::Source {
+            retracted: p.retracted,
+            superseded_by: p.superseded_by.as_deref().map(|s| s.trim().to_lowercase()),
+        },
+    };
+    let mut diags = Vec::new();
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    // Taken before a claim's key is checked, so each stays with its own claim.
+    let mut taken_claims = material.claims.into_iter();
+    let mut taken_rows = material.rows.into_iter();
+    let claims = p
+        .claims
+        .iter()
+        .map(|c| {
+            let (text, quantities) = taken_claims
+                .next()
+                .unwrap_or_else(|| (c.text.clone(), c.quantities.clone()));
+            let key = unique(
+                &mut seen,
+                anchor_key(p, &c.id),
+                c.explicit_id,
+                p,
+                &c.pos,
+                &mut diags,
+            )?;
+            Some(Node {
+                key,
+                kind: NodeKind::Claim,
+                loc: loc(i, &c.pos),
+                state: MaterialState::Claim(ClaimState {
+                    level: c.level.clone(),
+                    qualifier: c.qualifier.clone(),
+                    sources: Vec::new(),
+                    quantities,
+                    text,
+                }),
+            })
+        })
+        .collect();
+    let rows = p
+        .rows
+        .iter()
+        .map(|r| {
+            let value = taken_rows.next().unwrap_or_else(|| r.value.clone());
+            let key = unique(&mut seen, anchor_key(p, &r.id), true, p, &r.pos, &mut diags)?;
+            Some(Node {
+                key,
+                kind: NodeKind::Benchmark,
+                loc: loc(i, &r.pos),
+                state: MaterialState::Benchmark {
+                    value,
+                    sources: Vec::new(),
+                },
+            })
+        })
+        .collect();
+    PageNodes {
+        page: Some(Node {
+            key: page_key(p),
+            kind,
+            loc: loc(i, &p.head),
+            state,
+        }),
+        claims,
+        rows,
+        diags,
+    }
+}
+
+/// What edge building reads: the pages, their index, and the graph with every node in it.
+#[derive(Clone, Copy)]
+pub struct EdgeContext<'a> {
+    pub index: &'a Index,
+    pub pages: &'a [Page],
+    /// Pages with a node (not a duplicate id).
+    pub live: &'a [bool],
+    pub graph: &'a Graph,
+    pub page_node: &'a [Option<NodeIx>],
+    pub claim_nodes: &'a [Vec<Option<NodeIx>>],
+    pub row_nodes: &'a [Vec<Option<NodeIx>>],
+}
+
+/// What one page's links and front matter add to the graph, in the order they are written.
+#[derive(Default)]
+pub struct PageEdges {
+    pub edges: Vec<(NodeIx, NodeIx, Edge)>,
+    /// (claim or row node, source key or name): the sources of its material state.
+    pub sources: Vec<(NodeIx, String)>,
+    pub diags: Vec<Diagnostic>,
+    pub dangling: Vec<Dangling>,
+}
+
+/// The edges of page `i`: its claims and rows to it, sources to claims and rows, its links and
+/// `part_of` / `depends_on` keys. Reads the graph only, so pages can be done in any order.
+pub fn page_edges(cx: &EdgeContext, i: usize) -> PageEdges {
+    let EdgeContext {
+        index,
+        pages,
+        live,
+        graph,
+        page_node,
+        claim_nodes,
+        row_nodes,
+    } = *cx;
+    let p = &pages[i];
+    let mut out = PageEdges::default();
+    if !live[i] || p.kind == PageKind::Note {
+        return out;
+    }
+    let Some(me) = page_node[i] else {
+        return out;
+    };
+    let (claim_ix, row_ix) = (&claim_nodes[i], &row_nodes[i]);
+    for (ix, pos) in claim_ix
+        .iter()
+        .zip(p.claims.iter().map(|c| &c.pos))
+        .chain(row_ix.iter().zip(p.rows.iter().map(|r| &r.pos)))
+    {
+        if let Some(ix) = ix {
+            out.edges.push((
+                *ix,
+                me,
+                Edge {
+                    kind: EdgeKind::Contains,
+                    loc: loc(i, pos),
+                },
+            ));
+        }
+    }
+    // Bare source names resolve when a source page has that id or title.
+    for (c, ix) in p.claims.iter().zip(claim_ix) {
+        let Some(ix) = ix else { continue };
+        for name in &c.bare_sources {
+            match index
+                .by_name(name)
+                .filter(|&j| pages[j].kind == PageKind::Source && live[j])
+            {
+                Some(j) => {
+                    if let Some(s) = page_node[j] {
+                        out.edges.push((
+                            s,
+                            *ix,
+                            Edge {
+                                kind: EdgeKind::Cites,
+                                loc: loc(i, &c.pos),
+                            },
+                        ));
+                        out.sources.push((*ix, page_key(&pages[j])));
+                    }
+                }
+                None => out.sources.push((*ix, normalise_text(name))),
+            }
+        }
+    }
+    for link in &p.links {
+        let Some(j) = resolve_for(index, pages, i, link, &mut out.diags, &mut out.dangling) else {
+            continue;
+        };
+        let target = &pages[j];
+        let mut missing = Vec::new();
+        let found = target_node(
+            graph,
+            target,
+            link.anchor.as_deref(),
+            link,
+            &pages[i].path,
+            if p.kind == PageKind::Thesis {
+                &mut missing
+            } else {
+                &mut out.diags
+            },
+        );
+        keep_dangling(p, target, link, missing, &mut out.dangling);
+        let Some(target_ix) = found else {
+            continue;
+        };
+        let edge = |kind| Edge {
+            kind,
+            loc: loc(i, &link.pos),
+        };
+        match (p.kind, link.role) {
+            (PageKind::Concept, Role::ClaimSource(c)) | (PageKind::Concept, Role::RowSource(c)) => {
+                let from = match link.role {
+                    Role::ClaimSource(_) => claim_ix.get(c).copied().flatten(),
+                    _ => row_ix.get(c).copied().flatten(),
+                };
+                if let (Some(from), PageKind::Source) = (from, target.kind) {
+                    out.edges.push((target_ix, from, edge(EdgeKind::Cites)));
+                    out.sources.push((from, page_key(target)));
+                }
+            }
+            (PageKind::Concept, Role::Related)
+                if target.kind == PageKind::Concept && target_ix != me =>
+            {
+                out.edges.push((me, target_ix, edge(EdgeKind::Related)));
+            }
+            (PageKind::Thesis, _) if target.kind != PageKind::Note => {
+                out.edges
+                    .extend(dependency(graph, target_ix, me, loc(i, &link.pos)))
+            }
+            _ => {}
+        }
+    }
+    let names = p.part_of.iter().map(|n| (n, &p.key_pos.part_of, true));
+    let deps = p
+        .depends_on
+        .iter()
+        .map(|n| (n, &p.key_pos.depends_on, false));
+    for (name, pos, is_part_of) in names.chain(deps) {
+        let link = Link {
+            target: Target::Wiki {
+                name: name.split('#').next().unwrap_or(name).to_string(),
+            },
+            anchor: name.split_once('#').map(|(_, a)| a.to_string()),
+            role: Role::Body,
+            pos: pos.clone(),
+            raw: name.clone(),
+        };
+        let resolved = if is_part_of {
+            resolve_link(index, pages, i, &link, &mut out.diags)
+        } else {
+            resolve_for(index, pages, i, &link, &mut out.diags, &mut out.dangling)
+        };
+        let Some(j) = resolved else {
+            continue;
+        };
+        let mut missing = Vec::new();
+        let found = target_node(
+            graph,
+            &pages[j],
+            link.anchor.as_deref(),
+            &link,
+            &p.path,
+            if p.kind == PageKind::Thesis && !is_part_of {
+                &mut missing
+            } else {
+                &mut out.diags
+            },
+        );
+        keep_dangling(p, &pages[j], &link, missing, &mut out.dangling);
+        let Some(t) = found else {
+            continue;
+        };
+        let e = Edge {
+            kind: EdgeKind::PartOf,
+            loc: loc(i, pos),
+        };
+        if is_part_of {
+            if p.kind == PageKind::Concept && pages[j].kind == PageKind::Concept {
+                out.edges.push((me, t, e));
+            } else {
+                out.diags.push(
+                    Diagnostic::error(
+                        Code::BadPartOf,
+                        &p.path,
+                        pos.clone(),
+                        format!(
+                            "`part_of = {name}` joins a {} to a {}",
+                            p.kind.as_str(),
+                            pages[j].kind.as_str()
+                        ),
+                    )
+                    .expected("part_of on a concept page, naming parent concepts")
+                    .hint("cite other pages from a thesis's Evidence list instead"),
+                );
+            }
+        } else if p.kind == PageKind::Thesis && pages[j].kind != PageKind::Note {
+            out.edges.extend(dependency(graph, t, me, e.loc));
+        }
+    }
+    out
 }
 
 /// `resolve_link`, except that on a thesis a link to no page is kept apart as dangling: the page
@@ -514,16 +680,21 @@ fn keep_dangling(
 }
 
 /// A thesis's dependency: an upstream thesis by its score (`builds_on`), anything else as evidence.
-fn add_dependency(graph: &mut Graph, from: NodeIx, thesis: NodeIx, loc: Loc) {
+fn dependency(
+    graph: &Graph,
+    from: NodeIx,
+    thesis: NodeIx,
+    loc: Loc,
+) -> Option<(NodeIx, NodeIx, Edge)> {
     if from == thesis {
-        return;
+        return None;
     }
     let kind = if graph.node(from).kind == NodeKind::Thesis {
         EdgeKind::BuildsOn
     } else {
         EdgeKind::Evidence
     };
-    graph.add_edge(from, thesis, Edge { kind, loc });
+    Some((from, thesis, Edge { kind, loc }))
 }
 
 fn unique(
@@ -745,4 +916,125 @@ pub fn thesis_dependencies(
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::Folders;
+    use crate::page::{self, ParseContext};
+
+    /// Concepts with duplicate and implicit anchors, sources by link and by bare name, links to
+    /// no page and to no anchor; theses citing claims, pages and each other.
+    fn pages() -> Vec<Page> {
+        let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
+        let folders = Folders::default();
+        let cx = ParseContext {
+            folders: &folders,
+            scale: &rules.scale,
+        };
+        let mut texts = Vec::new();
+        for i in 0..30 {
+            texts.push((
+                format!("sources/s{i}.md"),
+                format!("+++\nkind = \"source\"\n+++\n# S{i}\n"),
+            ));
+            texts.push((
+                format!("concepts/c{i}.md"),
+                format!(
+                    "# C{i}\n\n## Key Claims\n\n- Claim one. {{#a}}\n  Evidence: strong ([[S{}]])\n\
+                     - Claim two. {{#a}}\n  Evidence: weak (S{})\n\
+                     - Same words\n  Evidence: weak ([[S0]], [[nowhere{i}]])\n\
+                     - Same words\n  Evidence: moderate (S{i})\n\n\
+                     | Metric | Value | Source |\n|---|---|---|\n| Score | 5% | [[S{i}]] |\n\n\
+                     ## Related Concepts\n\n- [[C{}]]\n",
+                    i % 7,
+                    (i + 3) % 30,
+                    (i + 1) % 30
+                ),
+            ));
+            texts.push((
+                format!("theses/t{i}.md"),
+                format!(
+                    "+++\nkind = \"thesis\"\nscore = 0.5\ndepends_on = [\"t{}\"]\n+++\n# T{i}\n\n\
+                     - [[C{i}#a]], [[C{}#same-words-2]], [[C{i}#gone]], [[missing{i}]], \
+                     [[C{}]]\n",
+                    (i + 1) % 30,
+                    (i + 2) % 30,
+                    (i + 5) % 30
+                ),
+            ));
+        }
+        texts
+            .iter()
+            .map(|(path, text)| {
+                page::parse(Path::new(path), text, &cx)
+                    .0
+                    .expect("the page parses")
+            })
+            .collect()
+    }
+
+    type Built = (
+        Vec<String>,
+        Vec<(usize, usize, EdgeKind)>,
+        Vec<String>,
+        Vec<String>,
+    );
+
+    fn built_with(threads: usize, pages: &[Page]) -> Built {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool");
+        pool.install(|| {
+            let mut diags = Vec::new();
+            let (graph, dangling) = build_parts(pages, &[], &mut diags);
+            summary(&graph, &diags, &dangling)
+        })
+    }
+
+    fn summary(graph: &Graph, diags: &[Diagnostic], dangling: &[Dangling]) -> Built {
+        (
+            graph
+                .nodes()
+                .map(|(_, n)| format!("{} {:?}", n.key, n.state))
+                .collect(),
+            graph
+                .edges()
+                .map(|(a, b, e)| (a.index(), b.index(), e.kind))
+                .collect(),
+            diags.iter().map(|d| format!("{d:?}")).collect(),
+            dangling.iter().map(|d| d.key.clone()).collect(),
+        )
+    }
+
+    #[test]
+    fn taking_the_states_from_the_pages_builds_the_same_graph() {
+        let pages = pages();
+        let copied = built_with(2, &pages);
+        let mut taken_from = pages.clone();
+        let mut diags = Vec::new();
+        let (graph, dangling) = build_parts_taking(&mut taken_from, &[], &mut diags);
+        assert_eq!(summary(&graph, &diags, &dangling), copied);
+        let claims = taken_from.iter().flat_map(|p| &p.claims);
+        assert!(claims.clone().any(|c| c.id == "a"));
+        assert!(claims.clone().all(|c| c.text.is_empty()));
+        let values = taken_from.iter().flat_map(|p| &p.rows).map(|r| &r.value);
+        assert!(values.clone().count() > 0);
+        assert!(values.clone().all(|v| v.to_string() == "\"\""));
+    }
+
+    #[test]
+    fn the_graph_and_its_diagnostics_do_not_depend_on_the_threads() {
+        let pages = pages();
+        let one = built_with(1, &pages);
+        assert!(one.2.len() > 30, "the pages carry problems: {:?}", one.2);
+        assert!(!one.3.is_empty(), "some thesis links dangle");
+        for threads in [2, 4, 8] {
+            assert_eq!(built_with(threads, &pages), one, "{threads} threads");
+        }
+    }
 }

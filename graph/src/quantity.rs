@@ -12,8 +12,8 @@ mod units;
 
 use std::fmt;
 
-pub use canonical::normalise_text;
 use canonical::strip_quotes;
+pub use canonical::{normalise_text, normalise_words};
 pub use compare::{
     canonical_numbers_differ, cell_numbers, dimension_change, largest_move, pair, same_values,
 };
@@ -908,6 +908,16 @@ mod tests {
             }
             let _ = parse_value(&s);
             let _ = read_canonical_value(&s);
+        }
+
+        #[test]
+        fn normalise_words_are_the_first_words_of_the_normalised_text(
+            s in prop_oneof![any::<String>(), "[\"'“”«» \n\taAΣσς\u{301}\u{327}e—–-]{0,24}"],
+            n in 0usize..8,
+        ) {
+            let whole = normalise_text(&s);
+            let first: Vec<&str> = whole.split_whitespace().take(n).collect();
+            prop_assert_eq!(normalise_words(&s, n), first.join(" "));
         }
 
         #[test]

@@ -7,7 +7,7 @@ use std::path::Path;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use rescore_graph::quantity::HIDDEN;
 
-use super::claim::{anchored_without_evidence, claim};
+use super::claim::{anchored_without_evidence, claim, find_evidence};
 use super::link::link_target;
 use super::table::Table;
 use super::{Claim, Link, PageKind, ParseContext, Role, Row};
@@ -145,17 +145,24 @@ impl Body {
                 Event::End(TagEnd::Item) => {
                     if let Some(buf) = items.pop() {
                         if kind == PageKind::Concept {
-                            diags.extend(anchored_without_evidence(&buf, text, lines, path));
-                            match claim(
-                                &buf,
-                                text,
-                                lines,
-                                path,
-                                cx,
-                                &mut out.links,
-                                out.claims.len(),
-                                diags,
-                            ) {
+                            let evidence = find_evidence(&buf.text);
+                            if evidence.is_none() {
+                                diags.extend(anchored_without_evidence(&buf, text, lines, path));
+                            }
+                            let made = evidence.and_then(|marker| {
+                                claim(
+                                    &buf,
+                                    marker,
+                                    text,
+                                    lines,
+                                    path,
+                                    cx,
+                                    &mut out.links,
+                                    out.claims.len(),
+                                    diags,
+                                )
+                            });
+                            match made {
                                 Some(claim) => out.claims.push(claim),
                                 // A nested item is part of the text of the item it is in.
                                 None => {

@@ -4,7 +4,7 @@
 use std::ops::Range;
 use std::path::Path;
 
-use rescore_graph::quantity::{extract_quantities, normalise_text};
+use rescore_graph::quantity::{extract_quantities, normalise_text, normalise_words};
 
 use super::body::Buf;
 use super::{slug, Claim, Link, ParseContext, Role};
@@ -14,10 +14,12 @@ use crate::diag::{did_you_mean, Code, Diagnostic, LineIndex, Pos};
 /// How many words of a claim make its id when it has no `{#id}`.
 const SLUG_WORDS: usize = 6;
 
-/// Turns a list item with an `Evidence:` line into a claim.
+/// Turns a list item with an `Evidence:` line (its marker's position and length in the item's
+/// text, as `find_evidence` gives) into a claim.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn claim(
     buf: &Buf,
+    (ev, marker_len): (usize, usize),
     text: &str,
     lines: &LineIndex,
     path: &Path,
@@ -26,7 +28,6 @@ pub(super) fn claim(
     index: usize,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Claim> {
-    let (ev, marker_len) = find_evidence(&buf.text)?;
     let item_pos = lines.span(text, buf.start..buf.start + 1);
     let (claim_text, explicit) = strip_id(&buf.text[..ev]);
     let marker = &buf.text[ev..ev + marker_len];
@@ -110,21 +111,12 @@ pub(super) fn claim(
     buf.feed(&cut, &mut builder, &mut plain);
     let id = match explicit {
         Some(id) => id,
-        None => slug(
-            &normalise_text(&claim_text)
-                .split_whitespace()
-                .take(SLUG_WORDS)
-                .collect::<Vec<_>>()
-                .join(" "),
-        ),
+        None => slug(&normalise_words(&claim_text, SLUG_WORDS)),
     };
     // Quantities come from the text before lowercasing ("1.5M" is mega, "1.5m" is not), with
     // line breaks folded so a reflowed claim reads the same, without code blocks, and without
     // footnote and reference marks (`[^8]`, `[12]`, `#776`), which are no measurements.
-    let folded = crate::tokens::without_marks(&plain)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let folded = fold_whitespace(&crate::tokens::without_marks(&plain));
     let quantities = extract_quantities(&folded);
     Some(Claim {
         explicit_id,
@@ -139,11 +131,23 @@ pub(super) fn claim(
     })
 }
 
+/// `s` with each run of whitespace made one space, and none at either end.
+fn fold_whitespace(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
 /// The Evidence line's marker in the item text: its byte position and length. `Evidence:` counts
 /// at a line start or after whitespace. Near-misses whose intent is plain count at a line start
 /// only: `evidence:` in any case, `Evidence -` / `–` / `—` (a dash followed by a space). The
 /// last marker wins.
-fn find_evidence(s: &str) -> Option<(usize, usize)> {
+pub(super) fn find_evidence(s: &str) -> Option<(usize, usize)> {
     let mut from = 0;
     let mut found = None;
     while let Some(i) = s[from..].find("Evidence:") {
@@ -186,17 +190,14 @@ fn near_miss(line: &str) -> Option<usize> {
     }
 }
 
-/// A warning for a concept's list item that carries a `{#id}` but no Evidence line: it is meant
-/// as a claim, and a thesis linking to its anchor would find nothing.
+/// A warning for a concept's list item without an Evidence line that carries a `{#id}`: it is
+/// meant as a claim, and a thesis linking to its anchor would find nothing.
 pub(super) fn anchored_without_evidence(
     buf: &Buf,
     text: &str,
     lines: &LineIndex,
     path: &Path,
 ) -> Option<Diagnostic> {
-    if find_evidence(&buf.text).is_some() {
-        return None;
-    }
     let id = strip_id(&buf.text).1?;
     let marker = format!("{{#{id}}}");
     let at = text

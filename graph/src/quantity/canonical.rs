@@ -25,6 +25,30 @@ pub(super) fn strip_quotes(s: &str) -> &str {
     }
 }
 
+/// The first `n` words of [`normalise_text`]`(s)`, one space apart, normalising only those
+/// words of `s` (a claim's id is made of its first words; its text may be long).
+pub fn normalise_words(s: &str, n: usize) -> String {
+    // Quotes are stripped only when they wrap the whole text, which the first words cannot tell.
+    let normalised = if s.trim_start().starts_with(QUOTES) {
+        normalise_text(s)
+    } else {
+        normalise_text(&first_words(s, n))
+    };
+    first_words(&normalised, n)
+}
+
+/// The first `n` whitespace-separated words of `s`, one space apart.
+fn first_words(s: &str, n: usize) -> String {
+    let mut out = String::new();
+    for word in s.split_whitespace().take(n) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
 /// NFC, lowercase, surrounding quotes stripped, whitespace collapsed and trimmed, dashes unified.
 pub fn normalise_text(s: &str) -> String {
     let lower = s.to_lowercase();
