@@ -16,7 +16,7 @@
 #   deleted     a cited concept page deleted (then put back)
 # Per scenario: the `batch` event's elapsed_ms — from the debounced batch arriving to the end
 # of its evaluation, flag lines and warning-block writes done — median and worst, and how the
-# graph was updated (patched / added / rebuilt).
+# graph was updated (patched / relinked / added / spliced / rebuilt / kept).
 #
 # Environment:
 #   SIZES      page counts (default "10000 100000")

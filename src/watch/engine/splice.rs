@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use rescore_graph::propagate::downstream_theses;
 use rescore_graph::{EdgeKind, Graph, Loc, MaterialState, Node, NodeIx, NodeKind};
 
+use crate::diag::Code;
 use crate::page::{Page, PageKind};
 use crate::resolve::{self, EdgeContext, PageEdges};
 
@@ -20,7 +21,7 @@ use super::{diag_id, same_names, Engine, Report};
 
 /// The errors `resolve::page_edges` finds in one page's links alone: a splice keeps them in
 /// the graph's diagnostics, page by page, as a rebuild would find them.
-const LINK_ERRORS: [&str; 3] = ["link-to-no-page", "anchor-to-no-claim", "bad-part-of"];
+const LINK_ERRORS: [Code; 3] = [Code::LinkToNoPage, Code::AnchorToNoClaim, Code::BadPartOf];
 
 /// How a splice ended.
 pub(super) enum Spliced {
