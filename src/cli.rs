@@ -636,6 +636,10 @@ fn check(cli: &Cli, root: &Path, base: Option<&str>, use_cache: bool) -> Result<
         };
         cache::store(root, &render, before, observed, outcome);
     }
+    // The process exits right after `check`: freeing every page, node and verdict one by one
+    // would be a single-threaded tail of the run. They hold no file or lock to release, and the
+    // report is already written.
+    std::mem::forget((repo, eval));
     Ok(code)
 }
 
