@@ -296,7 +296,7 @@ fn key_without_pages(root: &Path, render: &str) -> Option<(Key, Vec<PathBuf>)> {
 fn settings(root: &Path) -> Option<(Hash, crate::config::Config)> {
     let text = load::read_config(root).ok()?;
     let read_files: Mutex<Vec<(PathBuf, Option<String>)>> = Mutex::default();
-    let reader = crate::rules::read_from(root);
+    let reader = crate::settings::read_from(root);
     let recording = |p: &Path| {
         let text = reader(p);
         read_files

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
 
-use crate::diag::{did_you_mean, Diagnostic, LineIndex};
+use crate::diag::{did_you_mean, Code, Diagnostic, LineIndex};
 use crate::rules::{RuleSpec, ScaleSpec, Severity};
 use crate::textdiff::TextSpec;
 use crate::toml_spans::KeySpans;
@@ -120,38 +120,59 @@ pub fn toml_error(
         .and_then(|field| did_you_mean(field, known_keys.iter().copied()))
         .map(|near| format!("did you mean `{near}`?"))
         .unwrap_or_else(|| format!("known keys of the {what}: {}", known_keys.join(", ")));
-    Diagnostic::error("bad-toml", path, pos, format!("invalid {what}: {message}"))
-        .expected(format!("valid {what} (TOML)"))
-        .hint(hint)
+    Diagnostic::error(
+        Code::BadToml,
+        path,
+        pos,
+        format!("invalid {what}: {message}"),
+    )
+    .expected(format!("valid {what} (TOML)"))
+    .hint(hint)
 }
 
-pub const TOP_KEYS: &[&str] = &[
-    "exclude",
-    "folders",
-    "rules",
-    "scale",
-    "concept",
-    "thesis",
-    "source",
-    "files",
-    "disable",
-    "flag_at",
-    "rename_similarity",
-    "threshold",
-    "rule",
-    "levels",
-    "aliases",
-    "text",
-    "classes",
-    "negation",
-    "negation_suffixes",
-    "modal",
-    "quantifier",
-    "article",
-    "month",
-    "typo_min_length",
-    "typo_max_edits",
-];
+/// Every key `rescore.toml` may hold, at any depth, for "did you mean".
+fn all_keys() -> Vec<&'static str> {
+    let mut keys = ROOT_KEYS.to_vec();
+    keys.extend(keys_of::<Folders>());
+    keys.extend(RULES_KEYS);
+    keys.extend(keys_of::<RuleSpec>());
+    keys.extend(keys_of::<ScaleSpec>());
+    keys.extend(keys_of::<TextSpec>());
+    let mut seen = std::collections::HashSet::new();
+    keys.retain(|k| seen.insert(*k));
+    keys
+}
+
+/// The keys a struct that derives `Deserialize` reads, as serde lists them: key lists for
+/// "did you mean" come from the types, so they cannot drift from the schema.
+pub fn keys_of<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+    use serde::de::{Error as _, Visitor};
+    type Error = serde::de::value::Error;
+    struct Probe<'k>(&'k mut &'static [&'static str]);
+    impl<'de> serde::Deserializer<'de> for Probe<'_> {
+        type Error = Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Error> {
+            Err(Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Error> {
+            *self.0 = fields;
+            Err(Error::custom("only its keys were wanted"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Probe(&mut fields));
+    fields
+}
 
 const ROOT_KEYS: &[&str] = &["exclude", "folders", "rules", "scale", "text"];
 const RULES_KEYS: &[&str] = &[
@@ -175,16 +196,17 @@ impl Config {
     /// Reads `rescore.toml` part by part, so one bad key costs only its own setting: the rest
     /// still applies (and pages still load), and every problem is reported in one run.
     pub fn parse(text: &str, path: &Path) -> Parsed {
+        let known = all_keys();
         let doc = match DeTable::parse(text) {
             Ok(doc) => doc,
             Err(e) => {
                 return Parsed {
-                    diags: vec![toml_error(text, path, "rescore.toml", TOP_KEYS, &e)],
+                    diags: vec![toml_error(text, path, "rescore.toml", &known, &e)],
                     ..Parsed::default()
                 }
             }
         };
-        let mut r = Reader::new(text, path, "rescore.toml", TOP_KEYS);
+        let mut r = Reader::new(text, path, "rescore.toml", &known);
         let mut config = Config::default();
         for (key, value) in doc.get_ref() {
             match key.get_ref().as_ref() {
@@ -298,7 +320,7 @@ impl<'a> Reader<'a> {
         };
         self.diags.push(
             Diagnostic::error(
-                "bad-toml",
+                Code::BadToml,
                 self.path,
                 pos,
                 format!("invalid {}: unknown key `{key}`{within}", self.what),
@@ -312,7 +334,7 @@ impl<'a> Reader<'a> {
         let pos = LineIndex::new(self.text).span(self.text, value.span());
         self.diags.push(
             Diagnostic::error(
-                "bad-toml",
+                Code::BadToml,
                 self.path,
                 pos,
                 format!(

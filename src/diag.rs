@@ -5,6 +5,10 @@ use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+mod code;
+
+pub use code::Code;
+
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
 use serde::Serialize;
 
@@ -28,7 +32,7 @@ pub struct Note {
 pub struct Diagnostic {
     pub level: Level,
     /// Stable machine name, e.g. `link-to-no-page`.
-    pub code: &'static str,
+    pub code: Code,
     pub path: PathBuf,
     pub line: u32,
     pub col: u32,
@@ -44,21 +48,15 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, path: &Path, at: Pos, message: impl Into<String>) -> Self {
+    pub fn error(code: Code, path: &Path, at: Pos, message: impl Into<String>) -> Self {
         Self::new(Level::Error, code, path, at, message)
     }
 
-    pub fn warning(code: &'static str, path: &Path, at: Pos, message: impl Into<String>) -> Self {
+    pub fn warning(code: Code, path: &Path, at: Pos, message: impl Into<String>) -> Self {
         Self::new(Level::Warning, code, path, at, message)
     }
 
-    fn new(
-        level: Level,
-        code: &'static str,
-        path: &Path,
-        at: Pos,
-        message: impl Into<String>,
-    ) -> Self {
+    fn new(level: Level, code: Code, path: &Path, at: Pos, message: impl Into<String>) -> Self {
         Diagnostic {
             level,
             code,
@@ -71,6 +69,51 @@ impl Diagnostic {
             notes: Vec::new(),
             span: at.span,
         }
+    }
+
+    /// A managed block (`what`: "warning block", "backlinks block") that could not be written
+    /// to its page.
+    pub fn write_failed(path: &Path, what: &str, error: &str) -> Self {
+        Self::error(
+            Code::WriteFailed,
+            path,
+            Pos::at(1, 1),
+            format!("cannot write the {what}: {error}"),
+        )
+        .expected("a writable page")
+        .hint("check the file's permissions")
+    }
+
+    /// The research repo folder could not be locked for a write.
+    pub fn lock_failed(error: &std::io::Error) -> Self {
+        Self::error(
+            Code::LockFailed,
+            Path::new("."),
+            Pos::at(1, 1),
+            format!("cannot lock the research repo for writing: {error}"),
+        )
+        .expected("a research repo folder rescore can open")
+        .hint("check the folder's permissions")
+    }
+
+    /// An `exclude` glob of `rescore.toml` that does not parse, at `at`.
+    pub fn bad_exclude(config: &Path, at: Pos, message: impl Into<String>) -> Self {
+        Self::error(Code::BadExclude, config, at, message)
+            .expected("a gitignore-style glob relative to the root")
+            .hint("check the brackets and stars in the glob")
+    }
+
+    /// The research repo root is not a folder rescore can read.
+    pub fn no_root(root: &Path, message: impl Into<String>) -> Self {
+        Self::error(Code::NoRoot, root, Pos::at(1, 1), message)
+            .expected("a folder holding markdown pages (and optionally rescore.toml)")
+            .hint("pass --root DIR or run rescore inside the research repo")
+    }
+
+    /// A command line rescore cannot act on, as carried by a machine format's document.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::error(Code::Usage, Path::new("."), Pos::at(1, 1), message)
+            .expected("a command line rescore accepts (see `rescore help`)")
     }
 
     pub fn expected(mut self, expected: impl Into<String>) -> Self {
@@ -302,6 +345,21 @@ mod tests {
         assert_eq!(idx.pos(text, 3), (2, 1));
         let x = text.find('x').expect("x in text");
         assert_eq!(idx.pos(text, x), (2, 4));
+    }
+
+    #[test]
+    fn a_github_annotation_escapes_what_the_input_put_in_it() {
+        let d = Diagnostic::error(
+            Code::BadToml,
+            Path::new("a,b.toml"),
+            Pos::at(2, 3),
+            "50% of\nthe file",
+        )
+        .expected("x: y");
+        assert_eq!(
+            d.github(Path::new("")),
+            "::error file=a%2Cb.toml,line=2,col=3,title=rescore bad-toml::50%25 of%0Athe file (expected x: y)"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use crate::diag::{Diagnostic, LineIndex, Pos};
+use crate::diag::{Code, Diagnostic, LineIndex, Pos};
 
 /// The front matter keys rescore reads; any other key is the researcher's own and kept out of
 /// the way.
@@ -93,7 +93,7 @@ pub fn split<'a>(text: &'a str, path: &Path, lines: &LineIndex) -> Result<Split<
     }
     let Some((close_start, body_start)) = close else {
         return Err(Diagnostic::error(
-            "unterminated-front-matter",
+            Code::UnterminatedFrontMatter,
             path,
             lines.span(text, 0..fence.len()),
             format!("front matter opened with `{fence}` is never closed"),
@@ -115,7 +115,7 @@ pub fn split<'a>(text: &'a str, path: &Path, lines: &LineIndex) -> Result<Split<
             .as_deref()
             .and_then(|k| key_pos(inner, first_end, text, k, lines))
             .unwrap_or_else(|| lines.span(text, first_end..first_end));
-        Diagnostic::error("bad-front-matter", path, pos, format!("front matter: {e}"))
+        Diagnostic::error(Code::BadFrontMatter, path, pos, format!("front matter: {e}"))
             .expected("kind, id and title as text, part_of and depends_on as lists of ids, retracted as true/false")
             .hint("the keys are kind, id, title, status, part_of, depends_on, score, scored, retracted, superseded_by, url, published")
     })?;
@@ -140,7 +140,7 @@ fn parse_toml(
             .span()
             .map_or(base..base, |s| base + s.start..base + s.end);
         Diagnostic::error(
-            "bad-front-matter",
+            Code::BadFrontMatter,
             path,
             lines.span(text, span),
             format!("TOML front matter: {}", e.message().trim()),
@@ -201,7 +201,7 @@ fn parse_yaml(
             .map_or(first_line, |(_, rest)| rest)
             .to_string();
         Diagnostic::error(
-            "bad-front-matter",
+            Code::BadFrontMatter,
             path,
             Pos {
                 line: abs_line,

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::config::FILE_NAME as CONFIG;
-use crate::diag::{Diagnostic, Pos};
+use crate::diag::{Code, Diagnostic, Pos};
 use crate::eval::{self, Evaluation};
 use crate::load::{self, Repo};
 use crate::lock::{self, Lock};
@@ -17,7 +17,7 @@ use crate::lock::{self, Lock};
 pub type Files = BTreeMap<PathBuf, Vec<u8>>;
 
 fn git_error(rev: &str, message: impl Into<String>) -> Diagnostic {
-    Diagnostic::error("git-ref", Path::new("."), Pos::at(1, 1), message).expected(format!(
+    Diagnostic::error(Code::GitRef, Path::new("."), Pos::at(1, 1), message).expected(format!(
         "`--base {rev}` to name a commit, branch or tag of the git repo holding the research repo"
     ))
 }
@@ -225,23 +225,19 @@ fn exclude_matcher(
     let mut b = ignore::overrides::OverrideBuilder::new(root);
     for (i, glob) in config.exclude.iter().enumerate() {
         b.add(&format!("!{glob}")).map_err(|e| {
-            Diagnostic::error(
-                "bad-exclude",
+            Diagnostic::bad_exclude(
                 Path::new(CONFIG),
                 config.spans.of(&format!("exclude[{i}]")),
                 format!("exclude glob `{glob}`: {e}"),
             )
-            .expected("a gitignore-style glob relative to the root")
         })?;
     }
     b.build().map_err(|e| {
-        Diagnostic::error(
-            "bad-exclude",
+        Diagnostic::bad_exclude(
             Path::new(CONFIG),
-            Pos::at(1, 1),
-            e.to_string(),
+            config.spans.of("exclude"),
+            format!("exclude globs: {e}"),
         )
-        .expected("gitignore-style globs")
     })
 }
 
@@ -304,7 +300,7 @@ pub fn base_errors(base: &Base, rev: &str) -> Option<Diagnostic> {
     (n > 0).then(|| {
         let first = base.repo.diags.iter().find(|d| d.is_error());
         Diagnostic::warning(
-            "git-ref",
+            Code::GitRef,
             Path::new("."),
             Pos::at(1, 1),
             format!(

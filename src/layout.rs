@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::config::Folders;
-use crate::diag::{Diagnostic, Pos};
+use crate::diag::{Code, Diagnostic, Pos};
 use crate::page::{Page, PageKind};
 
 /// One warning per look-alike folder that holds notes, at its first page.
@@ -43,7 +43,7 @@ pub fn folder_warnings(pages: &[Page], folders: &Folders) -> Vec<Diagnostic> {
             }
             out.push(
                 Diagnostic::warning(
-                    "kind-folder-look-alike",
+                    Code::KindFolderLookAlike,
                     &p.path,
                     Pos::at(1, 1),
                     format!(

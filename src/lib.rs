@@ -6,6 +6,7 @@
 // does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod accept;
 pub mod backlinks;
 pub mod cache;
 pub mod ci;
@@ -24,15 +25,18 @@ pub mod layout;
 pub mod load;
 pub mod lock;
 pub mod managed;
+pub mod open;
 pub mod output;
 pub mod page;
 pub mod report;
 pub mod resolve;
 pub mod rules;
 pub mod select;
+pub mod settings;
 pub mod textdiff;
 pub mod tokens;
 pub mod toml_spans;
 pub mod trees;
 pub mod watch;
+pub mod wording;
 pub mod writeback;

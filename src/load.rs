@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use rescore_graph::Graph;
 
 use crate::config::{Config, FILE_NAME};
-use crate::diag::{Diagnostic, Pos};
+use crate::diag::{Code, Diagnostic, Pos};
 use crate::page::{self, Page, PageKind, ParseContext};
 use crate::resolve;
 use crate::rules::RuleSet;
@@ -108,7 +108,7 @@ pub fn settings_with_problems(
         }
         None => (Config::default(), Vec::new()),
     };
-    let (rules, rule_diags) = RuleSet::load(&config, config_path, read);
+    let (rules, rule_diags) = crate::settings::rule_set(&config, config_path, read);
     diags.extend(rule_diags);
     (config, rules, diags)
 }
@@ -121,7 +121,7 @@ pub fn read_config(root: &Path) -> Result<Option<String>, Diagnostic> {
         Ok(bytes) => decode(path, bytes).map(Some),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Diagnostic::error(
-            "unreadable",
+            Code::Unreadable,
             path,
             Pos::at(1, 1),
             format!("cannot read rescore.toml: {}", io_words(&e)),
@@ -172,14 +172,16 @@ pub fn walk_toward(
     let mut overrides = ignore::overrides::OverrideBuilder::new(root);
     for (i, glob) in config.exclude.iter().enumerate() {
         if let Err(e) = overrides.add(&format!("!{glob}")) {
-            diags.push(bad_exclude(
+            diags.push(Diagnostic::bad_exclude(
+                Path::new(FILE_NAME),
                 config.spans.of(&format!("exclude[{i}]")),
                 format!("exclude glob `{glob}`: {e}"),
             ));
         }
     }
     let overrides = overrides.build().unwrap_or_else(|e| {
-        diags.push(bad_exclude(
+        diags.push(Diagnostic::bad_exclude(
+            Path::new(FILE_NAME),
             config.spans.of("exclude"),
             format!("exclude globs: {e}"),
         ));
@@ -239,7 +241,7 @@ pub fn walk_toward(
             Some(t) if t.is_file() && is_md => paths.push(rel(entry.path())),
             Some(t) if !t.is_file() && !t.is_dir() && is_md => diags.push(
                 Diagnostic::error(
-                    "not-a-file",
+                    Code::NotAFile,
                     &rel(entry.path()),
                     Pos::at(1, 1),
                     "this page is not a regular file (a pipe, socket or device)",
@@ -254,7 +256,7 @@ pub fn walk_toward(
         let link = rel(link);
         diags.push(
             Diagnostic::error(
-                "symlink-outside-root",
+                Code::SymlinkOutsideRoot,
                 &link,
                 Pos::at(1, 1),
                 format!(
@@ -295,12 +297,6 @@ fn entries<T>(list: &Mutex<Vec<T>>) -> std::sync::MutexGuard<'_, Vec<T>> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn bad_exclude(at: Pos, message: String) -> Diagnostic {
-    Diagnostic::error("bad-exclude", Path::new(FILE_NAME), at, message)
-        .expected("a gitignore-style glob relative to the root")
-        .hint("check the brackets and stars in the glob")
-}
-
 /// A folder or link the walk could not enter, as a diagnostic at its path.
 fn walk_error(root: &Path, e: &ignore::Error) -> Diagnostic {
     let mut err = e;
@@ -323,7 +319,7 @@ fn walk_error(root: &Path, e: &ignore::Error) -> Diagnostic {
     if let ignore::Error::Loop { ancestor, child } = err {
         let child = rel(child);
         return Diagnostic::error(
-            "symlink-loop",
+            Code::SymlinkLoop,
             &child,
             Pos::at(1, 1),
             format!(
@@ -355,7 +351,7 @@ fn walk_error(root: &Path, e: &ignore::Error) -> Diagnostic {
         };
         let target = std::fs::read_link(root.join(&path)).unwrap_or_default();
         return make(
-            "broken-symlink",
+            Code::BrokenSymlink,
             &path,
             Pos::at(1, 1),
             format!(
@@ -372,7 +368,7 @@ fn walk_error(root: &Path, e: &ignore::Error) -> Diagnostic {
         .map(io_words)
         .unwrap_or_else(|| err.to_string());
     Diagnostic::error(
-        "unreadable",
+        Code::Unreadable,
         &path,
         Pos::at(1, 1),
         format!("cannot read {}: {why}", shown(&path)),
@@ -416,7 +412,7 @@ fn ignore_file_warning(root: &Path, e: &ignore::Error) -> Diagnostic {
         }
     }
     Diagnostic::warning(
-        "bad-ignore-file",
+        Code::BadIgnoreFile,
         &path,
         Pos::at(line, 1),
         format!("ignore file line not understood, so not applied: {err}"),
@@ -599,7 +595,7 @@ pub fn read_page(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
 /// An unreadable page as a located diagnostic.
 fn unreadable(rel: &Path, e: &std::io::Error) -> Diagnostic {
     Diagnostic::error(
-        "unreadable",
+        Code::Unreadable,
         rel,
         Pos::at(1, 1),
         format!("cannot read page: {}", io_words(e)),
@@ -651,7 +647,7 @@ pub fn decode(rel: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
         let line = prefix.matches('\n').count() as u32 + 1;
         let col = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
         Diagnostic::error(
-            "not-utf8",
+            Code::NotUtf8,
             rel,
             Pos::at(line, col),
             "page is not valid UTF-8",
@@ -695,14 +691,10 @@ fn load_with(
 ) -> Result<Repo, Vec<Diagnostic>> {
     let started = Instant::now();
     if !root.is_dir() {
-        return Err(vec![Diagnostic::error(
-            "no-root",
+        return Err(vec![Diagnostic::no_root(
             root,
-            Pos::at(1, 1),
             "research repo root is not a folder",
-        )
-        .expected("a folder holding markdown pages (and optionally rescore.toml)")
-        .hint("pass --root DIR or run rescore inside the research repo")]);
+        )]);
     }
     let mut diags = Vec::new();
     let config_text = read_config(root).unwrap_or_else(|d| {
@@ -710,7 +702,7 @@ fn load_with(
         None
     });
     let (config, rules, settings_diags) =
-        settings_with_problems(config_text.as_deref(), &crate::rules::read_from(root));
+        settings_with_problems(config_text.as_deref(), &crate::settings::read_from(root));
     diags.extend(settings_diags);
     let (paths, walk_diags) = walk(root, &config);
     diags.extend(walk_diags);
@@ -764,7 +756,7 @@ fn load_with(
 /// in the wrong folder, which must not pass as "nothing is stale".
 fn no_repo(root: &Path) -> Diagnostic {
     Diagnostic::error(
-        "no-repo",
+        Code::NoRepo,
         root,
         Pos::at(1, 1),
         "no research repo here: no rescore.toml and no concept, thesis or source page",

@@ -20,6 +20,7 @@
 //! until accepted again. Writes are atomic per file, under an exclusive lock on the repo folder,
 //! and ordered so that a reader always finds every entry the thesis file refers to.
 
+mod accept;
 mod line;
 mod lines;
 pub mod pages;
@@ -35,7 +36,7 @@ use rayon::prelude::*;
 use rescore_graph::MaterialState;
 use serde::{Deserialize, Serialize};
 
-use crate::diag::{Diagnostic, Pos};
+use crate::diag::{Code, Diagnostic, Pos};
 use crate::trees::{hex, parse_hex, TreeId};
 
 pub const FILE_NAME: &str = "rescore.lock";
@@ -154,7 +155,7 @@ pub struct Snapshot {
 const RECOVER: &str = "delete that line (or fix it) and run `rescore check`: every other accept is kept, and a thesis that relied on the line is reported for re-scoring; `git diff` shows what changed it";
 
 fn corrupt(path: &Path, line: u32, what: String) -> Diagnostic {
-    Diagnostic::error("lock-corrupt", path, Pos::at(line, 1), what)
+    Diagnostic::error(Code::LockCorrupt, path, Pos::at(line, 1), what)
         .expected("lines as rescore writes them (docs/format.md, \"The lock\")")
         .hint(RECOVER)
 }
@@ -244,7 +245,7 @@ impl Lock {
         let version = version_of(&files.main)?;
         if version > VERSION {
             return Err(Diagnostic::error(
-                "lock-too-new",
+                Code::LockTooNew,
                 Path::new(FILE_NAME),
                 Pos::at(1, 1),
                 format!(
@@ -756,7 +757,7 @@ fn read_text(root: &Path, rel: &Path) -> Result<Option<String>, Diagnostic> {
         Ok(bytes) => crate::load::decode(rel, bytes).map(Some),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Diagnostic::error(
-            "lock-unreadable",
+            Code::LockUnreadable,
             rel,
             Pos::at(1, 1),
             format!("cannot read {}: {e}", rel.display()),
@@ -1031,7 +1032,7 @@ mod exchange {
 
 fn write_error(e: std::io::Error) -> Diagnostic {
     Diagnostic::error(
-        "lock-write",
+        Code::LockWrite,
         Path::new(FILE_NAME),
         Pos::at(1, 1),
         format!("cannot write rescore.lock: {e}"),

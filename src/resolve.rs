@@ -12,7 +12,7 @@ use rescore_graph::{
     ClaimState, Edge, EdgeKind, Graph, Loc, MaterialState, Node, NodeIx, NodeKind,
 };
 
-use crate::diag::{did_you_mean, Diagnostic, Pos};
+use crate::diag::{did_you_mean, Code, Diagnostic, Pos};
 use crate::page::{Link, Page, PageKind, Role, Target};
 
 /// Page lookups by id, title and path, all case-insensitive on names.
@@ -58,7 +58,7 @@ impl Index {
                 let other = &pages[first];
                 diags.push(
                     Diagnostic::error(
-                        "duplicate-id",
+                        Code::DuplicateId,
                         &p.path,
                         p.head.clone(),
                         format!(
@@ -600,7 +600,7 @@ pub fn page_edges(cx: &EdgeContext, i: usize) -> PageEdges {
             } else {
                 out.diags.push(
                     Diagnostic::error(
-                        "bad-part-of",
+                        Code::BadPartOf,
                         &p.path,
                         pos.clone(),
                         format!(
@@ -713,7 +713,7 @@ fn unique(
     if explicit {
         diags.push(
             Diagnostic::error(
-                "duplicate-anchor",
+                Code::DuplicateAnchor,
                 &page.path,
                 pos.clone(),
                 format!("`{key}` names two claims or rows on this page"),
@@ -765,7 +765,7 @@ fn resolve_link(
         return None;
     }
     let mut d = Diagnostic::error(
-        "link-to-no-page",
+        Code::LinkToNoPage,
         &page.path,
         link.pos.clone(),
         format!("link {} resolves to no page", link.raw.trim()),
@@ -810,7 +810,7 @@ fn target_node(
         .chain(target.rows.iter().map(|r| r.id.to_lowercase()))
         .collect();
     let mut d = Diagnostic::error(
-        "anchor-to-no-claim",
+        Code::AnchorToNoClaim,
         from,
         link.pos.clone(),
         format!(
@@ -847,7 +847,7 @@ fn cycle_diagnostic(
         .map(|h| graph.node(h.node).key.as_str())
         .collect();
     let mut d = Diagnostic::error(
-        "cycle",
+        Code::Cycle,
         &page(&first.edge.loc),
         Pos::at(first.edge.loc.line, first.edge.loc.col),
         format!("propagating edges form a cycle: {} → {}", names.join(" → "), names[0]),

@@ -6,9 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::eval::{Status, Verdict};
+use crate::diag::Diagnostic;
+use crate::eval::{Evaluation, Status, Verdict};
 use crate::load::Repo;
-use crate::lock::{self, RepoLock};
+use crate::lock::{self, Lock, RepoLock};
 use crate::managed;
 use crate::page::{self, Page, ParseContext};
 
@@ -25,15 +26,7 @@ pub fn block(v: &Verdict) -> Vec<String> {
             .to_string(),
     ];
     for c in &v.causes {
-        let detail = c
-            .detail
-            .as_deref()
-            .map(|d| format!("{d}, "))
-            .unwrap_or_default();
-        let line = format!(
-            "> - `{}`: {} {} → {} ({}rule {}, {})",
-            c.node, c.field, c.before, c.after, detail, c.rule, c.severity
-        );
+        let line = format!("> - {}", crate::wording::cause_markdown(c));
         // Values are quoted from pages; a line break in one would end the callout.
         lines.push(line.replace(['\r', '\n'], " "));
     }
@@ -305,6 +298,60 @@ pub fn write_theses(
         check_unchanged(repo, rel, text, detail)?;
         Ok(updated(text, stale(v)))
     })
+}
+
+/// Takes the repo lock for a write: every page and lock write happens while it is held.
+pub fn repo_lock(root: &Path) -> Result<RepoLock, Diagnostic> {
+    RepoLock::acquire(root).map_err(|e| Diagnostic::lock_failed(&e))
+}
+
+/// Removes temp files left by interrupted writes next to the lock and every page (a killed
+/// `backlinks --write` leaves them beside concept pages).
+pub fn sweep_temps(held: &RepoLock, root: &Path, repo: &Repo) {
+    let dirs = temp_dirs(root, repo.pages.iter().map(|p| p.path.as_path()));
+    lock::sweep_temps(held, dirs.iter().map(PathBuf::as_path));
+}
+
+/// `rescore`: brings the warning block of every thesis page in line with its verdict, under
+/// the repo lock. An accept may have moved baselines since `eval` was made against `read`:
+/// the blocks follow the lock as it is once held.
+pub fn update_blocks(
+    root: &Path,
+    repo: &Repo,
+    read: &Lock,
+    eval: Evaluation,
+) -> Result<Vec<(PathBuf, Outcome)>, Diagnostic> {
+    let held = repo_lock(root)?;
+    sweep_temps(&held, root, repo);
+    let now = Lock::read(root)?.unwrap_or_else(Lock::new);
+    let eval = if &now == read {
+        eval
+    } else {
+        crate::eval::evaluate(repo, &now)
+    };
+    let todo = out_of_date(root, &eval.verdicts);
+    Ok(write_theses(&held, root, repo, &todo, false))
+}
+
+/// `backlinks --write`: each concept page's backlinks block as `changes` computed it, under
+/// the repo lock; a page whose content changed since it was loaded is left alone.
+pub fn write_backlinks(
+    root: &Path,
+    repo: &Repo,
+    changes: &[crate::backlinks::Change],
+) -> Result<Vec<(PathBuf, Outcome)>, Diagnostic> {
+    let held = repo_lock(root)?;
+    sweep_temps(&held, root, repo);
+    let paths: Vec<PathBuf> = changes.iter().map(|c| c.path.clone()).collect();
+    let by_path: std::collections::HashMap<&Path, &crate::backlinks::Change> =
+        changes.iter().map(|c| (c.path.as_path(), c)).collect();
+    Ok(write_pages(&held, root, &paths, |rel, text| {
+        let c = by_path.get(rel).ok_or_else(|| "no change".to_string())?;
+        check_unchanged(repo, rel, text, false)?;
+        let new = crate::backlinks::put(text, c.lines.as_deref())
+            .ok_or_else(|| "its block cannot be placed".to_string())?;
+        Ok((new != text).then_some(new))
+    }))
 }
 
 /// The folders temp files of interrupted writes may be left in: the root, the lock's shard

@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    if dir.is_file() {
+        return vec![dir.to_path_buf()];
+    }
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -20,7 +23,7 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The files under `dir` (relative to the package) whose text contains any of `needles`.
+/// The files at or under `dir` (relative to the package) whose text contains any of `needles`.
 fn offenders(dir: &str, skip: &[&str], needles: &[&str]) -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     rust_files(&root.join(dir))
@@ -58,6 +61,34 @@ fn the_graph_crate_does_no_io() {
         &["std::fs", "std::io", "std::net", "std::process", "std::env"],
     );
     assert!(io.is_empty(), "I/O in the graph crate: {io:#?}");
+}
+
+#[test]
+fn the_rules_read_no_file_and_know_nothing_of_loading() {
+    let mut found = Vec::new();
+    for place in ["src/rules.rs", "src/rules"] {
+        found.extend(offenders(
+            place,
+            &[],
+            &[
+                "std::fs",
+                "std::io",
+                "crate::config",
+                "crate::settings",
+                "crate::load",
+            ],
+        ));
+    }
+    assert!(
+        found.is_empty(),
+        "rules doing a loading stage's job: {found:#?}"
+    );
+}
+
+#[test]
+fn the_config_schema_does_not_reach_into_the_settings_it_feeds() {
+    let found = offenders("src/config.rs", &[], &["crate::settings", "crate::load"]);
+    assert!(found.is_empty(), "config reaching up: {found:#?}");
 }
 
 #[test]

@@ -348,7 +348,10 @@ fn job_summary_is_appended_in_github_actions() {
         "{md}"
     );
     assert!(md.contains("Compared with `main`"), "{md}");
-    assert!(md.contains("| Thesis | Status | Page | Causes |"), "{md}");
+    assert!(
+        md.contains("| Thesis | Status | Page | Why, and the next step |"),
+        "{md}"
+    );
     for t in NEWLY {
         assert!(
             md.contains(&format!("| `{t}` | stale | `theses/{t}.md:")),

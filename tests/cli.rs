@@ -240,18 +240,40 @@ fn graph_marks_stale_and_pending_theses_and_the_cause_path() {
 
 #[test]
 fn a_format_a_command_cannot_write_is_refused() {
-    for (args, allowed) in [
+    for (args, refused) in [
         (
             &["check", "--format", "mermaid"][..],
-            "human, json, github, junit",
+            "invalid value 'mermaid' for '--format <FORMAT>'",
         ),
         (
             &["why", "physics-wall", "--format", "github"][..],
-            "human, json",
+            "[possible values: human, json]",
         ),
-        (&["ls", "--format", "github"][..], "human, json"),
-        (&["graph", "--format", "json"][..], "dot, mermaid"),
-        (&["rules", "--format", "junit"][..], "human"),
+        (
+            &["ls", "--format", "github"][..],
+            "[possible values: human, json]",
+        ),
+        (
+            &["graph", "--format", "json"][..],
+            "[possible values: dot, mermaid]",
+        ),
+        (
+            &["rules", "--format", "junit"][..],
+            "unexpected argument '--format'",
+        ),
+        // Written before the command's name, it is still that command's format.
+        (
+            &["--format", "junit", "watch"][..],
+            "`rescore watch` writes human, json",
+        ),
+        (
+            &["--format", "json", "rules"][..],
+            "`rescore rules` takes no --format",
+        ),
+        (
+            &["--format", "mermaid", "graph"][..],
+            "invalid value 'mermaid'",
+        ),
     ] {
         let out = common::rescore_in(&common::example_dir())
             .args(args)
@@ -259,9 +281,49 @@ fn a_format_a_command_cannot_write_is_refused() {
             .expect("runs");
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-        assert!(
-            err.contains(&format!("writes --format {allowed}, not")),
-            "{args:?}: {err}"
-        );
+        assert!(err.contains(refused), "{args:?}: {err}");
     }
+}
+
+#[test]
+fn a_format_before_the_command_name_is_that_commands_format() {
+    let out = common::rescore_in(&common::example_dir())
+        .args(["--format", "json", "ls", "--kind", "thesis"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        doc["nodes"].as_array().is_some_and(|n| !n.is_empty()),
+        "{doc}"
+    );
+}
+
+#[test]
+fn help_colour_follows_the_color_flag() {
+    let help = |args: &[&str]| {
+        let out = common::rescore_in(&common::example_dir())
+            .args(args)
+            .env("CLICOLOR_FORCE", "1")
+            .env_remove("NO_COLOR")
+            .output()
+            .expect("runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(help(&["--color", "always", "--help"]).contains('\u{1b}'));
+    assert!(!help(&["--color", "never", "--help"]).contains('\u{1b}'));
+    assert!(!help(&["check", "--help", "--color=never"]).contains('\u{1b}'));
+}
+
+#[cfg(unix)]
+#[test]
+fn an_argument_that_is_not_text_is_refused_not_a_crash() {
+    use std::os::unix::ffi::OsStrExt;
+    let out = common::rescore_in(&common::example_dir())
+        .arg("why")
+        .arg(std::ffi::OsStr::from_bytes(b"\xffid"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid UTF-8"));
 }

@@ -393,14 +393,7 @@ fn base() -> Base {
     let repo = load(&pages);
     assert!(repo.diags.is_empty(), "{:?}", repo.diags);
     let mut lock = Lock::new();
-    let trees = eval::trees(&repo);
-    for ix in eval::thesis_order(&repo) {
-        let node = repo.graph.node(ix);
-        if let rescore_graph::MaterialState::Thesis { score } = node.state {
-            let snap = eval::baseline(&repo, &trees, &lock, ix);
-            lock.accept(&node.key, score, &snap);
-        }
-    }
+    lock.accept_every_thesis(&repo);
     assert_eq!(lock.thesis.len(), 7);
     Base { pages, lock }
 }

@@ -286,6 +286,7 @@ fn thresholds_that_would_switch_a_rule_off_are_rejected_at_their_key() {
         (2, 15, "inf"),
         (2, 15, "-0.1"),
         (2, 15, "-inf"),
+        (2, 15, "0"),
     ] {
         let r = repo();
         r.write(
@@ -300,6 +301,9 @@ fn thresholds_that_would_switch_a_rule_off_are_rejected_at_their_key() {
             &format!("rescore.toml:{line}:{col}"),
         );
         assert!(h.contains("rule `value-shift`"), "{value}: {h}");
+        if value == "0" {
+            assert!(err.contains("0 makes every move material"), "{err}");
+        }
     }
     for (setting, col) in [
         ("evidence-down = 0", 17),

@@ -65,14 +65,7 @@ fn base_lock() -> Lock {
                 .collect();
             let repo = rescore::load::build(PathBuf::from("."), config, rules, files);
             let mut lock = Lock::new();
-            let trees = eval::trees(&repo);
-            for ix in eval::thesis_order(&repo) {
-                let n = repo.graph.node(ix);
-                if let rescore_graph::MaterialState::Thesis { score } = n.state {
-                    let snap = eval::baseline(&repo, &trees, &lock, ix);
-                    lock.accept(&n.key, score, &snap);
-                }
-            }
+            lock.accept_every_thesis(&repo);
             lock
         };
     }
@@ -102,7 +95,7 @@ fn the_check_catches_a_bad_diagnostic_location() {
         .map(|(p, b)| (p.clone(), rescore::load::decode(p, b.clone())))
         .collect();
     let repo = rescore::load::build(PathBuf::from("."), config, rules, files);
-    let codes: Vec<&str> = repo.diags.iter().map(|d| d.code).collect();
+    let codes: Vec<&str> = repo.diags.iter().map(|d| d.code.as_str()).collect();
     assert!(codes.contains(&"thesis-without-score"), "{codes:?}");
     assert!(codes.contains(&"link-to-no-page"), "{codes:?}");
     check(&pages).expect("well-formed diagnostics");

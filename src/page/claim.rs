@@ -9,7 +9,7 @@ use rescore_graph::quantity::{extract_quantities, normalise_text, normalise_word
 use super::body::Buf;
 use super::{slug, Claim, Link, ParseContext, Role};
 use crate::claimtext;
-use crate::diag::{did_you_mean, Diagnostic, LineIndex, Pos};
+use crate::diag::{did_you_mean, Code, Diagnostic, LineIndex, Pos};
 
 /// How many words of a claim make its id when it has no `{#id}`.
 const SLUG_WORDS: usize = 6;
@@ -46,7 +46,7 @@ pub(super) fn claim(
         Some(l) => l.to_string(),
         None => {
             let mut d = Diagnostic::error(
-                "unknown-evidence-level",
+                Code::UnknownEvidenceLevel,
                 path,
                 level_pos,
                 if level_word.is_empty() {
@@ -208,7 +208,7 @@ pub(super) fn anchored_without_evidence(
         });
     Some(
         Diagnostic::warning(
-            "claim-without-evidence",
+            Code::ClaimWithoutEvidence,
             path,
             lines.span(text, at),
             format!("list item `{{#{id}}}` has no Evidence line, so it is no claim"),

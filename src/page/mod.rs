@@ -12,7 +12,7 @@ use rescore_graph::quantity::{Quantity, Value};
 use serde::Serialize;
 
 use crate::config::Folders;
-use crate::diag::{did_you_mean, Diagnostic, LineIndex, Pos};
+use crate::diag::{did_you_mean, Code, Diagnostic, LineIndex, Pos};
 use crate::frontmatter::{self, FrontMatter};
 use crate::rules::Scale;
 
@@ -181,7 +181,7 @@ pub fn parse(path: &Path, text: &str, cx: &ParseContext) -> (Option<Page>, Vec<D
             other => {
                 let kinds = ["concept", "thesis", "source", "note"];
                 let mut d = Diagnostic::error(
-                    "unknown-kind",
+                    Code::UnknownKind,
                     path,
                     key("kind"),
                     format!("unknown page kind `{other}`"),
@@ -223,7 +223,7 @@ pub fn parse(path: &Path, text: &str, cx: &ParseContext) -> (Option<Page>, Vec<D
     } else if kind == PageKind::Note && fm.kind.is_none() && fm.score.is_some() {
         diags.push(
             Diagnostic::warning(
-                "score-on-note",
+                Code::ScoreOnNote,
                 path,
                 key("score"),
                 "page has a `score` but no kind, so it is a note and no thesis",
@@ -276,7 +276,7 @@ fn thesis_score(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<f64> {
     let bad = |pos: Pos, what: String| {
-        Diagnostic::error("thesis-without-score", path, pos, what)
+        Diagnostic::error(Code::ThesisWithoutScore, path, pos, what)
             .expected("a numeric `score` in the thesis's front matter, e.g. score = 0.62")
             .hint("write the researcher's current confidence as a number (quotes make it text)")
     };

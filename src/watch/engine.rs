@@ -139,13 +139,14 @@ struct Loaded {
 /// Unlike `load::load`, settings and walk errors stop it: the watcher needs a repo to watch.
 fn load_tracked(root: &Path) -> Result<Loaded, Vec<Diagnostic>> {
     if !root.is_dir() {
-        return Err(vec![super::no_root(
+        return Err(vec![Diagnostic::no_root(
             root,
             "research repo root is not a folder",
         )]);
     }
     let config_text = load::read_config(root).map_err(|d| vec![d])?;
-    let (config, rules) = load::settings(config_text.as_deref(), &crate::rules::read_from(root))?;
+    let (config, rules) =
+        load::settings(config_text.as_deref(), &crate::settings::read_from(root))?;
     let (paths, walk_diags) = load::walk(root, &config);
     if walk_diags.iter().any(Diagnostic::is_error) {
         return Err(walk_diags);

@@ -26,9 +26,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use crate::diag::{Diagnostic, Pos};
+use crate::diag::Diagnostic;
 use crate::failure::Failure;
-use crate::format::Format;
+use crate::format::TextOrJson;
 use crate::lock::{self, Lock};
 use crate::writeback;
 
@@ -38,7 +38,7 @@ use output::Out;
 
 /// What the command line asks of the watcher.
 pub struct Options {
-    pub format: Option<Format>,
+    pub format: Option<TextOrJson>,
     pub quiet: bool,
     /// Report, and write nothing.
     pub dry_run: bool,
@@ -49,20 +49,20 @@ pub struct Options {
 /// `rescore watch`: runs until Ctrl-C / SIGTERM (exit 0) or until the root disappears (exit 2).
 pub fn run(opts: &Options, root: &Path) -> Result<i32, Failure> {
     let out = Out {
-        json: opts.format == Some(Format::Json),
+        json: opts.format == Some(TextOrJson::Json),
         format: opts.format,
         quiet: opts.quiet,
         root: root.to_path_buf(),
     };
     let started = Instant::now();
     let abs_root = root.canonicalize().map_err(|e| {
-        Failure::Diagnostics(vec![no_root(
+        Failure::Diagnostics(vec![Diagnostic::no_root(
             root,
-            &format!("cannot open the research repo: {e}"),
+            format!("cannot open the research repo: {e}"),
         )])
     })?;
     if !abs_root.is_dir() {
-        return Err(Failure::Diagnostics(vec![no_root(
+        return Err(Failure::Diagnostics(vec![Diagnostic::no_root(
             root,
             "research repo root is not a folder",
         )]));
@@ -221,23 +221,9 @@ fn write_blocks(engine: &mut Engine, r: &Report, abs_root: &Path, dry_run: bool,
         }
         return;
     }
-    let write_failed = |path: &Path, e: String| {
-        Diagnostic::error(
-            "write-failed",
-            path,
-            Pos::at(1, 1),
-            format!("cannot write the warning block: {e}"),
-        )
-        .expected("a writable thesis page")
-        .hint("check the file's permissions")
-    };
-    let held = match lock::RepoLock::acquire(abs_root) {
+    let held = match writeback::repo_lock(abs_root) {
         Ok(h) => h,
-        Err(e) => {
-            let d = write_failed(
-                Path::new("."),
-                format!("cannot lock the research repo: {e}"),
-            );
+        Err(d) => {
             out.diags(&[d]);
             return;
         }
@@ -257,7 +243,9 @@ fn write_blocks(engine: &mut Engine, r: &Report, abs_root: &Path, dry_run: bool,
             writeback::Outcome::Skipped(why) => {
                 tracing::debug!(path = %path.display(), "watch: left the page: {why}")
             }
-            writeback::Outcome::Failed(e) => out.diags(&[write_failed(&path, e)]),
+            writeback::Outcome::Failed(e) => {
+                out.diags(&[Diagnostic::write_failed(&path, "warning block", &e)])
+            }
         }
     }
 }
@@ -275,19 +263,13 @@ fn sweep_temps(abs_root: &Path, engine: &Engine) {
 }
 
 fn root_gone(root: &Path, out: &Out) -> i32 {
-    let d = no_root(
+    let d = Diagnostic::no_root(
         root,
-        &format!(
+        format!(
             "the research repo root {} disappeared; stopping",
             root.display()
         ),
     );
     out.diags(&[d]);
     2
-}
-
-fn no_root(root: &Path, message: &str) -> Diagnostic {
-    Diagnostic::error("no-root", root, Pos::at(1, 1), message.to_string())
-        .expected("a folder holding markdown pages (and optionally rescore.toml)")
-        .hint("pass --root DIR or run rescore inside the research repo")
 }

@@ -9,14 +9,15 @@ use serde_json::json;
 
 use crate::diag::Diagnostic;
 use crate::eval::{Status, Verdict};
-use crate::format::Format;
+use crate::format::TextOrJson;
 use crate::report;
+use crate::wording;
 
 use super::engine::{BatchSummary, Held, Report};
 
 pub struct Out {
     pub json: bool,
-    pub format: Option<Format>,
+    pub format: Option<TextOrJson>,
     pub quiet: bool,
     pub root: PathBuf,
 }
@@ -110,7 +111,7 @@ impl Out {
                 }));
             }
         } else {
-            report::print_diags(&self.root, diags, self.format);
+            report::print_diags(&self.root, diags, self.format.map(Into::into));
         }
     }
 
@@ -118,17 +119,10 @@ impl Out {
     fn verdict(&self, v: &Verdict, elapsed: Duration) {
         let word = match v.status {
             Status::Clean => "cleared",
-            Status::Stale => "stale",
-            Status::Pending => "pending",
-            Status::Unscored => "unscored",
+            s => wording::status(s),
         };
         let t = &v.thesis;
-        let next = match v.status {
-            Status::Stale => format!("re-score it, then `rescore accept {t}`"),
-            Status::Pending => "re-score and accept the theses it waits on first".to_string(),
-            Status::Unscored => format!("score it, then `rescore accept {t}`"),
-            Status::Clean => String::new(),
-        };
+        let next = wording::next(v);
         if self.json {
             self.emit(json!({
                 "event": word,
@@ -137,7 +131,7 @@ impl Out {
                 "line": v.line,
                 "causes": v.causes,
                 "waiting_on": v.waiting_on,
-                "next": (!next.is_empty()).then_some(&next),
+                "next": next,
                 "elapsed_ms": elapsed.as_millis() as u64,
                 "elapsed_us": elapsed.as_micros() as u64,
             }));
@@ -148,6 +142,7 @@ impl Out {
         }
         // The place right after the id, so a terminal or editor can jump to it; then the
         // cause and the next step.
+        let next = next.map(|n| format!("; next: {n}")).unwrap_or_default();
         let tail = match v.status {
             Status::Stale => {
                 let cause = match v.causes.first() {
@@ -156,17 +151,15 @@ impl Out {
                             1 => String::new(),
                             n => format!(" (+{} more: `rescore why {t}`)", n - 1),
                         };
-                        format!("  ← {}{more}", report::cause_line(c))
+                        format!("  ← {}{more}", wording::cause(c))
                     }
                     None => String::new(),
                 };
-                format!("{cause}; next: {next}")
+                format!("{cause}{next}")
             }
-            Status::Pending => format!(
-                " (waits on {}); next: re-score and accept that first",
-                v.waiting_on.join(", ")
-            ),
-            Status::Unscored => format!("; next: {next}"),
+            Status::Pending | Status::Unscored => {
+                format!(" ({}){next}", wording::reason(v).unwrap_or_default())
+            }
             Status::Clean => String::new(),
         };
         self.line(&format!("{word:<8} {t} {}:{}{tail}", v.path, v.line));
