@@ -7,6 +7,8 @@ use std::path::Path;
 use crate::eval::{self, Evaluation, Verdict};
 use crate::failure::Failure;
 use crate::load::Repo;
+use rescore_graph::{MaterialState, NodeIx, NodeKind};
+
 use crate::lock::{self, Lock};
 use crate::writeback::{self, Outcome};
 
@@ -33,7 +35,7 @@ pub fn record(
     let theses: Vec<_> = chosen.iter().filter_map(|v| v.ix).collect();
     if dry_run {
         let mut lock = Lock::read(root)?.unwrap_or_else(Lock::new);
-        let accepted = lock.accept_theses(repo, &theses);
+        let accepted = these(&mut lock, repo, &theses);
         let after = eval::evaluate(repo, &lock);
         let would_write = writeback::out_of_date(root, &after.verdicts)
             .into_iter()
@@ -53,7 +55,7 @@ pub fn record(
     let held = writeback::repo_lock(root)?;
     let mut accepted = Vec::new();
     let lock = lock::update_held(&held, root, |lock| {
-        accepted = lock.accept_theses(repo, &theses);
+        accepted = these(lock, repo, &theses);
         Ok(())
     })?;
     // Accepting can settle theses downstream too; re-evaluate before touching pages.
@@ -67,4 +69,32 @@ pub fn record(
         would_write: Vec::new(),
         writes,
     })
+}
+
+/// The one loop every accept goes through (`accept`, `init`, tests that need a repo accepted
+/// as it is). Accepts `theses` (thesis nodes of `repo`; any other node is skipped) in the order given,
+/// and drops the baselines of theses `repo` no longer has. Returns each thesis accepted
+/// with its score.
+pub fn these(lock: &mut Lock, repo: &Repo, theses: &[NodeIx]) -> Vec<(String, f64)> {
+    let trees = eval::trees(repo);
+    let mut accepted = Vec::new();
+    for &ix in theses {
+        let node = repo.graph.node(ix);
+        if let MaterialState::Thesis { score } = node.state {
+            let snap = eval::baseline(repo, &trees, lock, ix);
+            lock.accept(&node.key, score, &snap);
+            accepted.push((node.key.clone(), score));
+        }
+    }
+    lock.retain_theses(|t| {
+        repo.graph
+            .get(t)
+            .is_some_and(|ix| repo.graph.node(ix).kind == NodeKind::Thesis)
+    });
+    accepted
+}
+
+/// Accepts every thesis of `repo`, upstream first; returns how many.
+pub fn every_thesis(lock: &mut Lock, repo: &Repo) -> usize {
+    these(lock, repo, &eval::thesis_order(repo)).len()
 }

@@ -863,7 +863,7 @@ fn init(cli: &Cli, root: &Path, force: bool) -> Result<i32, Failure> {
     let mut n = 0;
     let mut start_over = |lock: &mut Lock| {
         *lock = Lock::new();
-        n = lock.accept_every_thesis(&repo);
+        n = crate::accept::every_thesis(lock, &repo);
         Ok(())
     };
     match &held {

@@ -20,7 +20,6 @@
 //! until accepted again. Writes are atomic per file, under an exclusive lock on the repo folder,
 //! and ordered so that a reader always finds every entry the thesis file refers to.
 
-mod accept;
 mod line;
 mod lines;
 pub mod pages;

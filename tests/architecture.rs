@@ -114,3 +114,19 @@ fn the_watch_engine_prints_and_writes_nothing() {
         "the watch engine prints or writes: {found:?}"
     );
 }
+
+#[test]
+fn the_lock_knows_nothing_of_the_evaluation_that_reads_it() {
+    let mut found = Vec::new();
+    for place in ["src/lock.rs", "src/lock"] {
+        found.extend(offenders(
+            place,
+            &[],
+            &["crate::eval", "crate::accept", "crate::open"],
+        ));
+    }
+    assert!(
+        found.is_empty(),
+        "the lock reaching up into the evaluation that reads it: {found:#?}"
+    );
+}

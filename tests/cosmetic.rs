@@ -393,7 +393,7 @@ fn base() -> Base {
     let repo = load(&pages);
     assert!(repo.diags.is_empty(), "{:?}", repo.diags);
     let mut lock = Lock::new();
-    lock.accept_every_thesis(&repo);
+    rescore::accept::every_thesis(&mut lock, &repo);
     assert_eq!(lock.thesis.len(), 7);
     Base { pages, lock }
 }

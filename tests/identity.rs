@@ -288,7 +288,7 @@ fn accepted(pages: &[(PathBuf, String)]) -> Lock {
     let repo = load(pages);
     assert!(repo.diags.is_empty(), "{:?}", repo.diags);
     let mut lock = Lock::new();
-    lock.accept_every_thesis(&repo);
+    rescore::accept::every_thesis(&mut lock, &repo);
     lock
 }
 

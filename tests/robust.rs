@@ -65,7 +65,7 @@ fn base_lock() -> Lock {
                 .collect();
             let repo = rescore::load::build(PathBuf::from("."), config, rules, files);
             let mut lock = Lock::new();
-            lock.accept_every_thesis(&repo);
+            rescore::accept::every_thesis(&mut lock, &repo);
             lock
         };
     }
