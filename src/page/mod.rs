@@ -335,6 +335,14 @@ fn kind_from_folder(path: &Path, folders: &Folders) -> PageKind {
 
 /// A slug: lowercase alphanumerics joined by single hyphens.
 pub fn slug(s: &str) -> String {
+    if s.is_ascii() {
+        ascii_slug(s)
+    } else {
+        unicode_slug(s)
+    }
+}
+
+fn unicode_slug(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut dash = false;
     for c in s.chars().flat_map(char::to_lowercase) {
@@ -351,9 +359,35 @@ pub fn slug(s: &str) -> String {
     out
 }
 
+/// `slug` of ASCII text, byte by byte: nearly every slug is ASCII, and this skips decoding
+/// and the Unicode case and class tables.
+fn ascii_slug(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len());
+    let mut dash = false;
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() {
+            if dash && !out.is_empty() {
+                out.push(b'-');
+            }
+            out.push(b.to_ascii_lowercase());
+            dash = false;
+        } else {
+            dash = true;
+        }
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_slug_is_slug_of_ascii(s in "[ -~\t\n]{0,40}") {
+            proptest::prop_assert_eq!(ascii_slug(&s), unicode_slug(&s));
+        }
+    }
 
     #[test]
     fn slug_folds_case_and_punctuation() {
