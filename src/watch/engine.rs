@@ -202,6 +202,13 @@ fn graph_files(pages: &[Page]) -> Vec<PathBuf> {
 }
 
 /// A stable identity for a diagnostic, to show each graph diagnostic once.
+/// Adds to `out` the diagnostics of `now` not shown before, and remembers `now` as shown: a
+/// problem is printed when it appears, not again each batch it stays.
+fn announce(shown: &mut HashSet<String>, now: &[Diagnostic], out: &mut Vec<Diagnostic>) {
+    out.extend(now.iter().filter(|d| !shown.contains(&diag_id(d))).cloned());
+    *shown = now.iter().map(diag_id).collect();
+}
+
 fn diag_id(d: &Diagnostic) -> String {
     format!(
         "{}|{}|{}|{}|{}",
@@ -696,13 +703,7 @@ impl Engine {
         self.mentions = Mentions::new(&self.repo.pages);
         self.full_pending = true;
         self.dirty.clear();
-        r.diags.extend(
-            diags
-                .iter()
-                .filter(|d| !self.shown.contains(&diag_id(d)))
-                .cloned(),
-        );
-        self.shown = diags.iter().map(diag_id).collect();
+        announce(&mut self.shown, &diags, &mut r.diags);
         if !self.broken.is_empty() || diags.iter().any(Diagnostic::is_error) {
             // Keep the last good graph until the new pages prove good.
             self.hold(paths, &mut r);

@@ -17,7 +17,7 @@ use crate::page::{Page, PageKind};
 use crate::resolve::{self, EdgeContext, PageEdges};
 
 use super::update::page_nodes;
-use super::{diag_id, same_names, Engine, Report};
+use super::{announce, same_names, Engine, Report};
 
 /// The errors `resolve::page_edges` finds in one page's links alone: a splice keeps them in
 /// the graph's diagnostics, page by page, as a rebuild would find them.
@@ -436,14 +436,7 @@ impl Engine {
             self.verdicts.remove(t);
         }
         let ok = self.resettle();
-        r.diags.extend(
-            self.repo
-                .diags
-                .iter()
-                .filter(|d| !self.shown.contains(&diag_id(d)))
-                .cloned(),
-        );
-        self.shown = self.repo.diags.iter().map(diag_id).collect();
+        announce(&mut self.shown, &self.repo.diags, &mut r.diags);
         if !ok {
             tracing::debug!("watch: spliced graph has link errors");
         }

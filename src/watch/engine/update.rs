@@ -11,7 +11,7 @@ use crate::load;
 use crate::page::{Page, PageKind};
 use crate::resolve;
 
-use super::{diag_id, graph_files, page_part, Engine, Report};
+use super::{announce, graph_files, page_part, Engine, Report};
 use crate::diag::Diagnostic;
 
 /// Same material state, with a missing thesis score (NaN) equal to itself.
@@ -245,17 +245,7 @@ impl Engine {
                 line: p.head.line,
                 col: p.head.col,
             };
-            for (from, loc) in edges {
-                if from == me {
-                    continue;
-                }
-                let kind = if g.node(from).kind == NodeKind::Thesis {
-                    EdgeKind::BuildsOn
-                } else {
-                    EdgeKind::Evidence
-                };
-                g.add_edge(from, me, Edge { kind, loc });
-            }
+            add_thesis_edges(g, me, edges);
             // Its links that land nowhere replace the ones it had.
             let gone: Vec<Diagnostic> = self
                 .dangling_all
@@ -269,14 +259,7 @@ impl Engine {
             seeds.push(me);
         }
         let ok = self.resettle();
-        r.diags.extend(
-            self.repo
-                .diags
-                .iter()
-                .filter(|d| !self.shown.contains(&diag_id(d)))
-                .cloned(),
-        );
-        self.shown = self.repo.diags.iter().map(diag_id).collect();
+        announce(&mut self.shown, &self.repo.diags, &mut r.diags);
         if !ok {
             // The graph is up to date with a link error: `apply` holds evaluation back.
             tracing::debug!("watch: relinked graph has link errors");
@@ -395,17 +378,7 @@ impl Engine {
                     },
                 })
                 .ok()?;
-            for (from, loc) in edges {
-                if from == me {
-                    continue;
-                }
-                let kind = if g.node(from).kind == NodeKind::Thesis {
-                    EdgeKind::BuildsOn
-                } else {
-                    EdgeKind::Evidence
-                };
-                g.add_edge(from, me, Edge { kind, loc });
-            }
+            add_thesis_edges(g, me, edges);
             seeds.push(me);
         }
         let keys: Vec<String> = seeds.iter().map(|&t| g.node(t).key.clone()).collect();
@@ -422,13 +395,7 @@ impl Engine {
         let (graph, dangling_all) = resolve::build_parts(&self.repo.pages, &[], &mut diags);
         let dangling = load::settle(dangling_all.clone(), &self.lock, &mut diags);
         tracing::debug!(nodes = graph.len(), "watch: graph rebuilt");
-        r.diags.extend(
-            diags
-                .iter()
-                .filter(|d| !self.shown.contains(&diag_id(d)))
-                .cloned(),
-        );
-        self.shown = diags.iter().map(diag_id).collect();
+        announce(&mut self.shown, &diags, &mut r.diags);
         if diags.iter().any(Diagnostic::is_error) {
             // Keep the last good graph; the next good batch must look at everything.
             self.full_pending = true;
@@ -544,5 +511,21 @@ impl Engine {
             g.get(k)
                 .is_some_and(|ix| g.node(ix).kind == NodeKind::Thesis)
         });
+    }
+}
+
+/// A thesis's edges from what it rests on: a thesis it builds on, or evidence (a link to
+/// itself is no edge).
+fn add_thesis_edges(g: &mut Graph, me: NodeIx, edges: impl IntoIterator<Item = (NodeIx, Loc)>) {
+    for (from, loc) in edges {
+        if from == me {
+            continue;
+        }
+        let kind = if g.node(from).kind == NodeKind::Thesis {
+            EdgeKind::BuildsOn
+        } else {
+            EdgeKind::Evidence
+        };
+        g.add_edge(from, me, Edge { kind, loc });
     }
 }
