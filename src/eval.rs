@@ -189,12 +189,24 @@ pub fn evaluate_known(
     only: Option<&HashSet<NodeIx>>,
     known: &dyn Fn(NodeIx) -> Option<Status>,
 ) -> Evaluation {
-    let g = &repo.graph;
     let trees = if only.is_some() {
-        Trees::lazy(g)
+        Trees::lazy(&repo.graph)
     } else {
-        Trees::eager(g)
+        Trees::eager(&repo.graph)
     };
+    evaluate_with(repo, lock, only, known, &trees)
+}
+
+/// `evaluate_known` with tree ids the caller keeps (and keeps right) across evaluations of a
+/// graph it changes: the watcher, which would otherwise hash the same subtrees every batch.
+pub fn evaluate_with(
+    repo: &Repo,
+    lock: &Lock,
+    only: Option<&HashSet<NodeIx>>,
+    known: &dyn Fn(NodeIx) -> Option<Status>,
+    trees: &Trees,
+) -> Evaluation {
+    let g = &repo.graph;
     let lock = &Entries::new(lock);
     let mut errors = Vec::new();
     let mut status: HashMap<NodeIx, Status> = HashMap::new();
@@ -217,7 +229,7 @@ pub fn evaluate_known(
             ),
             None => (Status::Unscored, Vec::new(), Vec::new()),
             Some(base) => {
-                let mut causes = tree_causes(repo, lock, &trees, base, t, &mut errors);
+                let mut causes = tree_causes(repo, lock, trees, base, t, &mut errors);
                 let mut waiting = Vec::new();
                 for (u, e) in g.incoming(t) {
                     if e.kind != EdgeKind::BuildsOn {

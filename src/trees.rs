@@ -84,6 +84,12 @@ impl Trees {
         }
     }
 
+    /// The memoised own and tree ids by node index, for a caller that keeps them across changes
+    /// to the graph (the watcher) and clears what each change reaches.
+    pub fn memo_mut(&mut self) -> (&mut Vec<Option<TreeId>>, &mut Vec<Option<TreeId>>) {
+        (self.own.get_mut(), self.tree.get_mut())
+    }
+
     fn own_of(&self, graph: &Graph, ix: NodeIx) -> TreeId {
         if let Some(id) = self.own.borrow().get(ix.index()).copied().flatten() {
             return id;

@@ -296,7 +296,12 @@ fn accept(lock: &mut Lock, repo: &Repo, thesis: &str) {
 
 /// The engine agrees with a fresh check: held back exactly when the fresh load has errors,
 /// and otherwise the same verdict for every thesis.
-fn agree(engine: &Engine, files: &BTreeMap<PathBuf, Vec<u8>>, lock: &Lock, step: &str) {
+fn agree(engine: &mut Engine, files: &BTreeMap<PathBuf, Vec<u8>>, lock: &Lock, step: &str) {
+    let drift = engine.drift();
+    assert!(
+        drift.is_empty(),
+        "{step}: what the engine keeps in step drifted: {drift:#?}"
+    );
     let repo = fresh(files, lock);
     if repo.has_errors() {
         assert!(
@@ -339,7 +344,7 @@ fn run(batches: &[Vec<Op>]) -> Vec<&'static str> {
     )
     .expect("engine starts");
     engine.initial();
-    agree(&engine, &files, &lock, "start");
+    agree(&mut engine, &files, &lock, "start");
     for (n, batch) in batches.iter().enumerate() {
         let mut accepts = Vec::new();
         for op in batch {
@@ -370,7 +375,7 @@ fn run(batches: &[Vec<Op>]) -> Vec<&'static str> {
         let report = engine.apply(changed, lock_now);
         tiers.extend(report.batch.map(|b| b.graph));
         files = now;
-        agree(&engine, &files, &lock, &format!("batch {n} {batch:?}"));
+        agree(&mut engine, &files, &lock, &format!("batch {n} {batch:?}"));
     }
     tiers
 }

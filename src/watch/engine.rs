@@ -43,10 +43,12 @@ use crate::lock::Lock;
 use crate::page::{self, Page, PageKind, ParseContext};
 use crate::resolve;
 
+mod memo;
 mod mentions;
 mod splice;
 mod update;
 
+use memo::TreeMemo;
 use mentions::Mentions;
 
 /// A file of a batch as it is now.
@@ -124,6 +126,8 @@ pub struct Engine {
     index: Option<resolve::Index>,
     /// Which pages name which, kept in step with `repo.pages`.
     mentions: Mentions,
+    /// Tree ids of the graph's nodes, kept across batches (cleared where the graph changes).
+    memo: TreeMemo,
     /// `baseline_index` of `lock`.
     by_page: HashMap<String, Vec<String>>,
     /// Every tracked page file, parsed or not.
@@ -306,6 +310,7 @@ impl Engine {
         let mut e = Engine {
             index: scratch.is_empty().then_some(index),
             mentions: Mentions::new(&repo.pages),
+            memo: TreeMemo::blank(&repo.graph),
             carried: Vec::new(),
             by_page: baseline_index(&lock),
             dangling_all,
@@ -351,6 +356,14 @@ impl Engine {
         self.held_back
     }
 
+    /// Where the structures the engine keeps in step batch by batch differ from ones built
+    /// afresh from its pages, graph and lock; empty when none does. For tests: it costs a
+    /// full pass over the repo.
+    #[doc(hidden)]
+    pub fn drift(&mut self) -> Vec<String> {
+        self.memo.drift(&self.repo.graph)
+    }
+
     /// Whether a page file is tracked (it was a page when last seen).
     pub fn tracks(&self, rel: &Path) -> bool {
         self.files.contains_key(rel)
@@ -392,9 +405,15 @@ impl Engine {
             return r;
         }
         self.full_pending = false;
-        let eval = eval::evaluate(&self.repo, &self.lock);
+        let eval = self.evaluate_all();
         self.settle(eval.verdicts, true, &mut r);
         r
+    }
+
+    /// Every thesis evaluated, with the kept tree ids.
+    fn evaluate_all(&mut self) -> Evaluation {
+        let trees = self.memo.trees_for_all(&self.repo.graph);
+        eval::evaluate_with(&self.repo, &self.lock, None, &|_| None, trees)
     }
 
     /// Applies one batch: the page files that changed, with their bytes now, and the lock when
@@ -579,7 +598,7 @@ impl Engine {
         let full = full || eval_all;
         let evaluated = if full {
             self.full_pending = false;
-            let eval = eval::evaluate(&self.repo, &self.lock);
+            let eval = self.evaluate_all();
             let n = eval.verdicts.len();
             self.settle(eval.verdicts, true, &mut r);
             n
@@ -591,7 +610,8 @@ impl Engine {
                 let g = &self.repo.graph;
                 let verdicts = &self.verdicts;
                 let known = |ix: NodeIx| verdicts.get(&g.node(ix).key).map(|v| v.status);
-                eval::evaluate_known(&self.repo, &self.lock, Some(&set), &known)
+                let trees = self.memo.trees(g);
+                eval::evaluate_with(&self.repo, &self.lock, Some(&set), &known, trees)
             };
             let n = eval.verdicts.len();
             self.settle(eval.verdicts, false, &mut r);
@@ -717,7 +737,8 @@ impl Engine {
         self.fresh_index();
         self.full_pending = false;
         self.carried.clear();
-        let eval = eval::evaluate(&self.repo, &self.lock);
+        self.memo = TreeMemo::blank(&self.repo.graph);
+        let eval = self.evaluate_all();
         let n = eval.verdicts.len();
         self.settle(eval.verdicts, true, &mut r);
         r.batch = Some(BatchSummary {

@@ -263,7 +263,15 @@ impl Engine {
             for (k, kind) in &c.old_keys {
                 if keep.get(k.as_str()) != Some(kind) {
                     if let Some(ix) = g.get(k) {
-                        g.remove_node(ix);
+                        // What it fed loses a child.
+                        let fed: Vec<NodeIx> = g.outgoing(ix).map(|(m, _)| m).collect();
+                        for m in fed {
+                            self.memo.relinked(g, m);
+                        }
+                        if let Some((_, Some((from, to)))) = g.remove_node(ix) {
+                            self.memo.moved(from, to);
+                        }
+                        self.memo.fit(g);
                     }
                     if *kind == NodeKind::Thesis {
                         gone_theses.push(k.clone());
@@ -307,10 +315,14 @@ impl Engine {
                         let node = g.node_mut(ix);
                         node.loc = n.loc;
                         node.state = n.state;
+                        self.memo.changed(g, ix);
                         seeds.push(ix);
                     }
                     None => match g.add_node(n) {
-                        Ok(ix) => seeds.push(ix),
+                        Ok(ix) => {
+                            self.memo.fit(g);
+                            seeds.push(ix);
+                        }
                         Err(_) => return Spliced::Spoilt,
                     },
                 }
@@ -332,13 +344,22 @@ impl Engine {
                 g.remove_incoming_where(me, |e| {
                     !matches!(e.kind, EdgeKind::Related | EdgeKind::PartOf)
                 });
+                let parents: Vec<NodeIx> = g
+                    .outgoing(me)
+                    .filter(|(_, e)| e.kind == EdgeKind::PartOf)
+                    .map(|(m, _)| m)
+                    .collect();
                 g.remove_outgoing_where(me, |e| {
                     matches!(e.kind, EdgeKind::Related | EdgeKind::PartOf)
                 });
+                for m in parents.into_iter().chain([me]) {
+                    self.memo.relinked(g, m);
+                }
                 redone.push(me);
             }
             for ix in claims.iter().chain(&rows).flatten() {
                 g.remove_incoming_where(*ix, |_| true);
+                self.memo.relinked(g, *ix);
                 redone.push(*ix);
             }
             page_node[i] = me;
@@ -395,6 +416,7 @@ impl Engine {
                     closing.push((from, to));
                 }
                 g.add_edge(from, to, edge);
+                self.memo.relinked(g, to);
             }
             for (ix, name) in f.sources {
                 sources.entry(ix).or_default().push(name);
@@ -411,6 +433,7 @@ impl Engine {
                 MaterialState::Benchmark { sources, .. } => *sources = names,
                 _ => {}
             }
+            self.memo.changed(g, ix);
         }
         seeds.extend(redone);
 

@@ -11,7 +11,7 @@ use crate::load;
 use crate::page::{Page, PageKind};
 use crate::resolve;
 
-use super::{announce, graph_files, page_part, Engine, Report};
+use super::{announce, graph_files, page_part, Engine, Report, TreeMemo};
 use crate::diag::Diagnostic;
 
 /// Same material state, with a missing thesis score (NaN) equal to itself.
@@ -125,9 +125,13 @@ impl Engine {
                 };
                 // A changed thesis page is always looked at again: its warning block may
                 // have been edited by hand.
-                if !same_state(&node.state, &state) || node.kind == NodeKind::Thesis {
+                let moved = !same_state(&node.state, &state);
+                if moved || node.kind == NodeKind::Thesis {
                     node.state = state;
                     seeds.push(ix);
+                }
+                if moved {
+                    self.memo.changed(&self.repo.graph, ix);
                 }
             }
         }
@@ -246,6 +250,7 @@ impl Engine {
                 col: p.head.col,
             };
             add_thesis_edges(g, me, edges);
+            self.memo.changed(g, me);
             // Its links that land nowhere replace the ones it had.
             let gone: Vec<Diagnostic> = self
                 .dangling_all
@@ -381,6 +386,7 @@ impl Engine {
             add_thesis_edges(g, me, edges);
             seeds.push(me);
         }
+        self.memo.fit(g);
         let keys: Vec<String> = seeds.iter().map(|&t| g.node(t).key.clone()).collect();
         seeds.extend(self.baseline_theses(keys.iter().map(String::as_str)));
         tracing::debug!(pages = added.len(), "watch: pages added in place");
@@ -401,6 +407,7 @@ impl Engine {
             self.full_pending = true;
             return None;
         }
+        self.memo = TreeMemo::blank(&graph);
         let old = std::mem::replace(&mut self.repo.graph, graph);
         let old_files = std::mem::replace(&mut self.graph_files, graph_files(&self.repo.pages));
         self.repo.diags = diags;
