@@ -818,6 +818,11 @@ impl Drop for RepoLock {
 const TEMP_PREFIX: &str = ".rescore-";
 const TEMP_SUFFIX: &str = ".tmp";
 
+/// Whether a file name is that of a write's temp file (`.rescore-*.tmp`).
+pub fn is_temp_name(name: &str) -> bool {
+    name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
+}
+
 /// Removes the temp files of interrupted writes (`.rescore-*.tmp`) directly in each folder.
 /// Only under the repo lock: no other rescore is writing one then.
 pub fn sweep_temps<'a>(_held: &RepoLock, dirs: impl IntoIterator<Item = &'a Path>) {
@@ -828,8 +833,7 @@ pub fn sweep_temps<'a>(_held: &RepoLock, dirs: impl IntoIterator<Item = &'a Path
         for e in entries.flatten() {
             let name = e.file_name();
             let name = name.to_string_lossy();
-            let ours = name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX);
-            if ours && e.file_type().is_ok_and(|t| t.is_file()) {
+            if is_temp_name(&name) && e.file_type().is_ok_and(|t| t.is_file()) {
                 match std::fs::remove_file(e.path()) {
                     Ok(()) => tracing::info!(
                         "removed {}, left by an interrupted write",

@@ -469,6 +469,21 @@ fn temp_files_of_an_interrupted_write_are_swept_at_start() {
 }
 
 #[test]
+fn a_temp_file_left_while_watching_is_swept_at_the_next_write() {
+    let dir = repo();
+    let root = dir.path();
+    let mut w = Watch::json(root);
+    let left = root.join("theses/.rescore-Left2ver.tmp");
+    std::fs::write(&left, "half a page").expect("write");
+    std::fs::write(root.join(CONCEPT), material(root)).expect("write");
+    w.events_until(|e| is(e, "stale") && e["thesis"] == "physics-wall");
+    wait_until("the warning block is written", || {
+        read(root, THESIS).contains("rescore:begin")
+    });
+    wait_until("the temp file is swept", || !left.exists());
+}
+
+#[test]
 fn sigterm_stops_cleanly_with_exit_0() {
     let dir = repo();
     let mut w = Watch::start(dir.path(), &[], &["--debounce", "50"]);

@@ -323,6 +323,31 @@ fn agree(engine: &mut Engine, files: &BTreeMap<PathBuf, Vec<u8>>, lock: &Lock, s
     );
 }
 
+fn block_of(v: &eval::Verdict) -> Option<Vec<eval::Cause>> {
+    (v.status == eval::Status::Stale).then(|| v.causes.clone())
+}
+
+/// Writes the blocks the report lists, then checks that every evaluated thesis's page shows
+/// the block of its verdict: the blocks left out were in line already.
+fn blocks_in_line(
+    shown: &mut BTreeMap<String, Option<Vec<eval::Cause>>>,
+    report: &rescore::watch::engine::Report,
+    step: &str,
+) {
+    for v in &report.blocks {
+        shown.insert(v.path.clone(), block_of(v));
+    }
+    for v in &report.evaluated {
+        let on_page = shown.get(&v.path).cloned().flatten();
+        assert_eq!(
+            on_page,
+            block_of(v),
+            "{step}: the warning block of {} is out of date and not listed",
+            v.thesis
+        );
+    }
+}
+
 /// Runs the batches through the engine, checking each; returns how each batch reached the graph.
 fn run(batches: &[Vec<Op>]) -> Vec<&'static str> {
     let mut tiers = Vec::new();
@@ -343,7 +368,11 @@ fn run(batches: &[Vec<Op>]) -> Vec<&'static str> {
         lock.clone(),
     )
     .expect("engine starts");
-    engine.initial();
+    // The warning block each thesis page shows, as the watcher would leave it writing only
+    // the blocks the engine lists (a page rewritten by an edit shows none).
+    let mut shown: BTreeMap<String, Option<Vec<eval::Cause>>> = BTreeMap::new();
+    let report = engine.initial();
+    blocks_in_line(&mut shown, &report, "start");
     agree(&mut engine, &files, &lock, "start");
     for (n, batch) in batches.iter().enumerate() {
         let mut accepts = Vec::new();
@@ -372,7 +401,11 @@ fn run(batches: &[Vec<Op>]) -> Vec<&'static str> {
                 changed.push((p.clone(), FileNow::Gone));
             }
         }
+        for (p, _) in &changed {
+            shown.insert(p.to_string_lossy().into_owned(), None);
+        }
         let report = engine.apply(changed, lock_now);
+        blocks_in_line(&mut shown, &report, &format!("batch {n}"));
         tiers.extend(report.batch.map(|b| b.graph));
         files = now;
         agree(&mut engine, &files, &lock, &format!("batch {n} {batch:?}"));

@@ -90,8 +90,12 @@ pub struct Report {
     pub fixed: bool,
     /// Verdicts whose flag was raised, cleared or changed.
     pub flags: Vec<Verdict>,
-    /// Every verdict evaluated: their warning blocks are to be brought in line.
+    /// Every verdict evaluated.
     pub evaluated: Vec<Verdict>,
+    /// The evaluated verdicts whose warning block may be out of date on disk: every one after
+    /// a full evaluation, else those whose block changes (stale or not, or other causes), those
+    /// of pages changed since the last evaluation, and those whose last write failed.
+    pub blocks: Vec<Verdict>,
     pub held: Option<Held>,
     pub batch: Option<BatchSummary>,
 }
@@ -128,6 +132,9 @@ pub struct Engine {
     mentions: Mentions,
     /// Tree ids of the graph's nodes, kept across batches (cleared where the graph changes).
     memo: TreeMemo,
+    /// Page paths (as verdicts write them) changed since the last evaluation, or whose block
+    /// write failed: their blocks are read again when next evaluated.
+    recheck: HashSet<String>,
     /// `baseline_index` of `lock`.
     by_page: HashMap<String, Vec<String>>,
     /// Every tracked page file, parsed or not.
@@ -224,6 +231,16 @@ fn diag_id(d: &Diagnostic) -> String {
     )
 }
 
+/// A page path as verdicts write it.
+fn verdict_path(p: &Path) -> String {
+    p.to_string_lossy().replace('\\', "/")
+}
+
+/// What a verdict's warning block shows: its causes when stale, else no block.
+fn block_of(v: &Verdict) -> Option<&[eval::Cause]> {
+    (v.status == Status::Stale).then_some(v.causes.as_slice())
+}
+
 /// Whether two versions of a page are known by the same names (what the resolver's index holds).
 fn same_names(a: &Page, b: &Page) -> bool {
     a.path == b.path
@@ -311,6 +328,7 @@ impl Engine {
             index: scratch.is_empty().then_some(index),
             mentions: Mentions::new(&repo.pages),
             memo: TreeMemo::blank(&repo.graph),
+            recheck: HashSet::new(),
             carried: Vec::new(),
             by_page: baseline_index(&lock),
             dangling_all,
@@ -520,6 +538,7 @@ impl Engine {
             tracing::debug!(path = %rel.display(), "watch: page changed");
             changed.push(rel);
         }
+        self.recheck.extend(changed.iter().map(|p| verdict_path(p)));
         if changed.is_empty() && !eval_all {
             return r;
         }
@@ -771,10 +790,27 @@ impl Engine {
                 r.flags.push(v.clone());
             }
         }
+        r.blocks = verdicts
+            .iter()
+            .filter(|v| {
+                all || self.recheck.contains(&v.path)
+                    || self
+                        .verdicts
+                        .get(&v.thesis)
+                        .is_none_or(|p| block_of(p) != block_of(v))
+            })
+            .cloned()
+            .collect();
+        self.recheck.clear();
         for v in &verdicts {
             self.verdicts.insert(v.thesis.clone(), v.clone());
         }
         r.evaluated = verdicts;
+    }
+
+    /// The pages whose warning block could not be written: read again when next evaluated.
+    pub fn write_failed(&mut self, paths: Vec<PathBuf>) {
+        self.recheck.extend(paths.iter().map(|p| verdict_path(p)));
     }
 
     /// Remembers the pages the watcher wrote, with the text written: their events will hash

@@ -25,6 +25,9 @@ pub struct Plan {
     pub pages: BTreeSet<PathBuf>,
     /// What the walk of new paths found wrong.
     pub diags: Vec<Diagnostic>,
+    /// Write temp files (`.rescore-*.tmp`) that came or went: the next write sweeps those that
+    /// are left.
+    pub temps: Vec<PathBuf>,
 }
 
 pub fn classify(batch: &Batch, abs_root: &Path, engine: &Engine) -> Plan {
@@ -59,6 +62,10 @@ pub fn classify(batch: &Batch, abs_root: &Path, engine: &Engine) -> Plan {
         }
         if rel == Path::new(lock::FILE_NAME) {
             plan.lock_changed = true;
+            continue;
+        }
+        if name.as_deref().is_some_and(lock::is_temp_name) {
+            plan.temps.push(abs.clone());
             continue;
         }
         if hidden(rel) {

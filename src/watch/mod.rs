@@ -21,6 +21,7 @@ mod filter;
 mod intake;
 mod output;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -98,12 +99,16 @@ pub fn run(opts: &Options, root: &Path) -> Result<i32, Failure> {
         &abs_root,
         opts.dry_run,
         &out,
+        &mut Temps::default(),
     );
     tracing::debug!(
         ms = started.elapsed().as_millis() as u64,
         "watch: started (loaded and evaluated)"
     );
 
+    // Temp files of writes seen since the last sweep, and whether events were lost (so any
+    // folder may hold one).
+    let mut temps = Temps::default();
     let code = loop {
         if stop.load(Ordering::SeqCst) {
             break 0;
@@ -134,6 +139,8 @@ pub fn run(opts: &Options, root: &Path) -> Result<i32, Failure> {
         }
         let plan = filter::classify(&batch, &abs_root, &engine);
         out.diags(&plan.diags);
+        temps.seen.extend(plan.temps);
+        temps.everywhere |= plan.reload;
         let lock = if plan.reload || plan.lock_changed {
             match Lock::read(root) {
                 Ok(l) => Some(l.unwrap_or_else(Lock::new)),
@@ -162,7 +169,15 @@ pub fn run(opts: &Options, root: &Path) -> Result<i32, Failure> {
                 .collect();
             engine.apply(files, lock)
         };
-        handle(&mut engine, r, arrived, &abs_root, opts.dry_run, &out);
+        handle(
+            &mut engine,
+            r,
+            arrived,
+            &abs_root,
+            opts.dry_run,
+            &out,
+            &mut temps,
+        );
     };
     watcher.stop_nonblocking();
     Ok(code)
@@ -181,6 +196,14 @@ fn read_now(abs: &Path) -> FileNow {
     }
 }
 
+/// Write temp files to sweep at the next write.
+#[derive(Default)]
+struct Temps {
+    seen: BTreeSet<PathBuf>,
+    /// Events were lost: every folder of the pages written is swept.
+    everywhere: bool,
+}
+
 /// Prints what the engine found, writes the warning blocks it asks for, then the batch event.
 fn handle(
     engine: &mut Engine,
@@ -189,6 +212,7 @@ fn handle(
     abs_root: &Path,
     dry_run: bool,
     out: &Out,
+    temps: &mut Temps,
 ) {
     tracing::debug!(
         us = arrived.elapsed().as_micros() as u64,
@@ -196,7 +220,7 @@ fn handle(
         "watch: engine done"
     );
     out.report(&r, arrived);
-    write_blocks(engine, &r, abs_root, dry_run, out);
+    write_blocks(engine, &r, abs_root, dry_run, out, temps);
     tracing::debug!(
         us = arrived.elapsed().as_micros() as u64,
         "watch: blocks written"
@@ -207,9 +231,17 @@ fn handle(
 }
 
 /// Brings the warning blocks of the evaluated theses in line, under the repo lock and without
-/// losing a save made meanwhile (see `writeback::write_pages`).
-fn write_blocks(engine: &mut Engine, r: &Report, abs_root: &Path, dry_run: bool, out: &Out) {
-    let todo = writeback::out_of_date(abs_root, &r.evaluated);
+/// losing a save made meanwhile (see `writeback::write_pages`). Only the blocks that may have
+/// changed are read (a dry run, which leaves them out of date, reads every evaluated one).
+fn write_blocks(
+    engine: &mut Engine,
+    r: &Report,
+    abs_root: &Path,
+    dry_run: bool,
+    out: &Out,
+    temps: &mut Temps,
+) {
+    let todo = writeback::out_of_date(abs_root, if dry_run { &r.evaluated } else { &r.blocks });
     if todo.is_empty() {
         return;
     }
@@ -228,11 +260,15 @@ fn write_blocks(engine: &mut Engine, r: &Report, abs_root: &Path, dry_run: bool,
             return;
         }
     };
-    let dirs = writeback::temp_dirs(abs_root, todo.iter().map(|v| Path::new(&v.path)));
-    lock::sweep_temps(&held, dirs.iter().map(PathBuf::as_path));
+    if std::mem::take(&mut temps.everywhere) {
+        let dirs = writeback::temp_dirs(abs_root, todo.iter().map(|v| Path::new(&v.path)));
+        lock::sweep_temps(&held, dirs.iter().map(PathBuf::as_path));
+    }
+    sweep_seen(&held, &std::mem::take(&mut temps.seen));
     let outcomes = writeback::write_theses(&held, abs_root, engine.repo(), &todo, true);
     drop(held);
     let mut written = Vec::new();
+    let mut failed = Vec::new();
     for (path, outcome) in outcomes {
         match outcome {
             writeback::Outcome::Written(text) => {
@@ -245,11 +281,27 @@ fn write_blocks(engine: &mut Engine, r: &Report, abs_root: &Path, dry_run: bool,
                 tracing::debug!(path = %path.display(), "watch: left the page: {why}")
             }
             writeback::Outcome::Failed(e) => {
-                out.diags(&[Diagnostic::write_failed(&path, "warning block", &e)])
+                out.diags(&[Diagnostic::write_failed(&path, "warning block", &e)]);
+                failed.push(path);
             }
         }
     }
     engine.wrote(&written);
+    engine.write_failed(failed);
+}
+
+/// Removes the write temp files seen come and go that are still there: under the repo lock,
+/// no rescore is writing one, so each is left by an interrupted write.
+fn sweep_seen(_held: &lock::RepoLock, paths: &BTreeSet<PathBuf>) {
+    for p in paths {
+        if !std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        match std::fs::remove_file(p) {
+            Ok(()) => tracing::info!("removed {}, left by an interrupted write", p.display()),
+            Err(e) => tracing::warn!("cannot remove {}: {e}", p.display()),
+        }
+    }
 }
 
 /// Removes the temp files of interrupted writes next to the lock and the pages.
