@@ -249,11 +249,6 @@ fn same_names(a: &Page, b: &Page) -> bool {
         && a.title.as_deref().map(str::to_lowercase) == b.title.as_deref().map(str::to_lowercase)
 }
 
-/// Whether `s` lowercased is `lower`, without allocating.
-fn lower_eq(s: &str, lower: &str) -> bool {
-    s.chars().flat_map(char::to_lowercase).eq(lower.chars())
-}
-
 /// The page part of a node key: `page` of `page#anchor`.
 fn page_part(key: &str) -> &str {
     key.split_once('#').map_or(key, |(p, _)| p)
@@ -379,7 +374,27 @@ impl Engine {
     /// full pass over the repo.
     #[doc(hidden)]
     pub fn drift(&mut self) -> Vec<String> {
-        self.memo.drift(&self.repo.graph)
+        let pages = &self.repo.pages;
+        let mut out = self.mentions.drift(pages);
+        if let Some(index) = &self.index {
+            let mut scratch = Vec::new();
+            let (fresh, _) = resolve::Index::new(pages, &mut scratch);
+            for p in pages {
+                for n in mentions::borne(p) {
+                    if index.by_name(&n) != fresh.by_name(&n) {
+                        out.push(format!("the name index sends `{n}` elsewhere"));
+                    }
+                }
+                let path = page::Target::Path {
+                    path: p.path.clone(),
+                };
+                if index.page(&path, 0) != fresh.page(&path, 0) {
+                    out.push(format!("the name index lost {}", p.path.display()));
+                }
+            }
+        }
+        out.extend(self.memo.drift(&self.repo.graph));
+        out
     }
 
     /// Whether a page file is tracked (it was a page when last seen).
@@ -468,7 +483,7 @@ impl Engine {
                     self.broken.remove(&rel);
                     let old = slot.ok().map(|i| {
                         let old = self.repo.pages.remove(i);
-                        self.unindex(i, &old, false);
+                        self.unindex(i, &old);
                         self.mentions.remove(&old);
                         old
                     });
@@ -510,7 +525,7 @@ impl Engine {
                     let renamed = !same_names(&self.repo.pages[i], &p);
                     if renamed {
                         let old = self.repo.pages[i].clone();
-                        self.unindex(i, &old, true);
+                        self.unindex(i, &old);
                     }
                     let old = std::mem::replace(&mut self.repo.pages[i], p);
                     self.mentions.remove(&old);
@@ -522,7 +537,7 @@ impl Engine {
                 }
                 (Ok(i), None) => {
                     let old = self.repo.pages.remove(i);
-                    self.unindex(i, &old, false);
+                    self.unindex(i, &old);
                     self.mentions.remove(&old);
                     Some(old)
                 }
@@ -646,27 +661,16 @@ impl Engine {
         r
     }
 
-    /// Drops page `i`'s names from the index. `in_list`: the
-    /// page is still at `i` (about to be replaced); otherwise it has left the list. The index
-    /// is dropped when another page bears one of its names (that page takes the name over).
-    fn unindex(&mut self, i: usize, old: &Page, in_list: bool) {
+    /// Drops page `i`'s names from the index (the page may have left the list already; it is
+    /// still counted among the pages that bear its names). The index is dropped when another
+    /// page bears one of its names (that page takes the name over).
+    fn unindex(&mut self, i: usize, old: &Page) {
         let Some(index) = &mut self.index else { return };
         index.remove_page(i, old);
-        let names: Vec<String> = std::iter::once(old.id.to_lowercase())
-            .chain(old.title.as_deref().map(str::to_lowercase))
-            .collect();
-        let bears = |p: &Page| {
-            names
-                .iter()
-                .any(|n| lower_eq(&p.id, n) || p.title.as_deref().is_some_and(|t| lower_eq(t, n)))
-        };
-        let shadowed = self
-            .repo
-            .pages
+        if mentions::borne(old)
             .iter()
-            .enumerate()
-            .any(|(j, p)| !(in_list && j == i) && bears(p));
-        if shadowed {
+            .any(|n| self.mentions.bearers(n) > 1)
+        {
             self.index = None;
         }
     }

@@ -14,6 +14,20 @@ use crate::page::{Page, PageKind, Target};
 pub(super) struct Mentions {
     by_name: FxHashMap<String, Vec<Arc<Path>>>,
     by_path: FxHashMap<PathBuf, Vec<Arc<Path>>>,
+    /// How many pages bear each name (id or title, lowercased) themselves.
+    borne: FxHashMap<String, u32>,
+}
+
+/// The names a page bears: its id and title, lowercased, each once.
+pub(super) fn borne(p: &Page) -> Vec<String> {
+    let mut names = vec![p.id.to_lowercase()];
+    names.extend(
+        p.title
+            .as_deref()
+            .map(str::to_lowercase)
+            .filter(|t| *t != names[0]),
+    );
+    names
 }
 
 /// A name as the resolver's index looks it up.
@@ -59,6 +73,9 @@ impl Mentions {
     }
 
     pub(super) fn add(&mut self, p: &Page) {
+        for n in borne(p) {
+            *self.borne.entry(n).or_default() += 1;
+        }
         let (names, paths) = named(p);
         let me: Arc<Path> = Arc::from(p.path.as_path());
         for n in names {
@@ -73,6 +90,14 @@ impl Mentions {
     }
 
     pub(super) fn remove(&mut self, p: &Page) {
+        for n in borne(p) {
+            if let Some(c) = self.borne.get_mut(&n) {
+                *c -= 1;
+                if *c == 0 {
+                    self.borne.remove(&n);
+                }
+            }
+        }
         let (names, paths) = named(p);
         let me = p.path.as_path();
         for n in names {
@@ -91,6 +116,47 @@ impl Mentions {
                 }
             }
         }
+    }
+
+    /// Where this differs from the mentions of `pages` counted afresh.
+    pub(super) fn drift(&self, pages: &[Page]) -> Vec<String> {
+        let fresh = Mentions::new(pages);
+        let mut out = Vec::new();
+        if self.borne != fresh.borne {
+            out.push("the count of pages bearing each name drifted".to_string());
+        }
+        let sorted = |m: &FxHashMap<String, Vec<Arc<Path>>>| {
+            let mut v: Vec<(String, Vec<PathBuf>)> = m
+                .iter()
+                .map(|(k, ps)| {
+                    let mut ps: Vec<PathBuf> = ps.iter().map(|p| p.to_path_buf()).collect();
+                    ps.sort();
+                    (k.clone(), ps)
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        if sorted(&self.by_name) != sorted(&fresh.by_name) {
+            out.push("the pages naming each name drifted".to_string());
+        }
+        let by_path = |m: &Mentions| {
+            let as_names: FxHashMap<String, Vec<Arc<Path>>> = m
+                .by_path
+                .iter()
+                .map(|(k, v)| (k.to_string_lossy().into_owned(), v.clone()))
+                .collect();
+            sorted(&as_names)
+        };
+        if by_path(self) != by_path(&fresh) {
+            out.push("the pages naming each path drifted".to_string());
+        }
+        out
+    }
+
+    /// How many pages bear `name` (lowercased) as their id or title.
+    pub(super) fn bearers(&self, name: &str) -> u32 {
+        self.borne.get(name).copied().unwrap_or(0)
     }
 
     /// The pages that name `p` by its id, its title or its path.
@@ -179,5 +245,20 @@ mod tests {
         assert_eq!(users(&m, &source), [path("concepts/gwm.md")]);
         m.add(&thesis);
         assert_eq!(users(&m, &source).len(), 2);
+    }
+
+    #[test]
+    fn the_pages_bearing_a_name_are_counted_once_each() {
+        let a = parse("concepts/gwm.md", "+++\nkind = \"concept\"\n+++\n# GWM\n");
+        let b = parse("sources/gwm.md", "+++\nkind = \"source\"\n+++\n# Genie\n");
+        let mut m = Mentions::new(&[a.clone(), b.clone()]);
+        // `gwm` is the id of both, and the title of the first.
+        assert_eq!(m.bearers("gwm"), 2);
+        assert_eq!(m.bearers("genie"), 1);
+        m.remove(&a);
+        assert_eq!(m.bearers("gwm"), 1);
+        m.remove(&b);
+        assert_eq!((m.bearers("gwm"), m.bearers("genie")), (0, 0));
+        assert!(m.drift(&[]).is_empty());
     }
 }
