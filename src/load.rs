@@ -66,6 +66,16 @@ pub fn settle(
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<resolve::Dangling> {
     let known = |key: &str| lock.thesis.values().any(|b| b.against.contains_key(key));
+    settle_by(dangling, &known, diags)
+}
+
+/// `settle`, told by `known` whether some baseline knows a key (the watcher asks an index of
+/// the lock instead of every baseline).
+pub fn settle_by(
+    dangling: Vec<resolve::Dangling>,
+    known: &dyn Fn(&str) -> bool,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<resolve::Dangling> {
     let gone: Vec<resolve::Dangling> = dangling.into_iter().filter(|d| known(&d.key)).collect();
     diags.retain(|d| !gone.iter().any(|g| g.diag == *d));
     gone

@@ -254,6 +254,21 @@ fn page_part(key: &str) -> &str {
     key.split_once('#').map_or(key, |(p, _)| p)
 }
 
+/// Whether some baseline knows `key`: asked of the baselines that name its page, not of all.
+fn known_key(by_page: &HashMap<String, Vec<String>>, lock: &Lock, key: &str) -> bool {
+    by_page.get(page_part(key)).is_some_and(|theses| {
+        theses
+            .iter()
+            .any(|t| lock.thesis.get(t).is_some_and(|b| b.against.contains_key(key)))
+    })
+}
+
+/// `Repo::settle_dangling`, with `by_page` (the lock's `baseline_index`) to look keys up.
+fn settle(repo: &mut Repo, by_page: &HashMap<String, Vec<String>>, lock: &Lock) {
+    let known = |key: &str| known_key(by_page, lock, key);
+    repo.dangling = load::settle_by(std::mem::take(&mut repo.dangling), &known, &mut repo.diags);
+}
+
 /// Which theses' baselines name something on a page, by the page's key: what a change on that
 /// page can reach besides the edges (a dependency a thesis unlinked and that is now gone, a
 /// claim renamed and paired with its old self).
@@ -316,7 +331,8 @@ impl Engine {
     fn start(loaded: Loaded, lock: Lock) -> (Engine, Vec<Diagnostic>) {
         let Loaded { mut repo, files } = loaded;
         let dangling_all = repo.dangling.clone();
-        repo.settle_dangling(&lock);
+        let by_page = baseline_index(&lock);
+        settle(&mut repo, &by_page, &lock);
         let mut scratch = Vec::new();
         let index = resolve::Index::new(&repo.pages, &mut scratch).0;
         let mut e = Engine {
@@ -325,7 +341,7 @@ impl Engine {
             memo: TreeMemo::blank(&repo.graph),
             recheck: HashSet::new(),
             carried: Vec::new(),
-            by_page: baseline_index(&lock),
+            by_page,
             dangling_all,
             graph_files: graph_files(&repo.pages),
             repo,
@@ -721,7 +737,7 @@ impl Engine {
         }
         let Loaded { mut repo, files } = loaded;
         let dangling_all = repo.dangling.clone();
-        repo.settle_dangling(&self.lock);
+        settle(&mut repo, &self.by_page, &self.lock);
         // Diagnostics of files that changed (or appeared) since they were last read.
         r.diags.extend(
             files

@@ -11,7 +11,7 @@ use crate::load;
 use crate::page::{Page, PageKind};
 use crate::resolve;
 
-use super::{announce, graph_files, page_part, Engine, Report, TreeMemo};
+use super::{announce, graph_files, known_key, page_part, Engine, Report, TreeMemo};
 use crate::diag::Diagnostic;
 
 /// Same material state, with a missing thesis score (NaN) equal to itself.
@@ -399,7 +399,8 @@ impl Engine {
         let mut diags = Vec::new();
         // Only called with no broken page, so no link lands on a page that failed to parse.
         let (graph, dangling_all) = resolve::build_parts(&self.repo.pages, &[], &mut diags);
-        let dangling = load::settle(dangling_all.clone(), &self.lock, &mut diags);
+        let known = |key: &str| known_key(&self.by_page, &self.lock, key);
+        let dangling = load::settle_by(dangling_all.clone(), &known, &mut diags);
         tracing::debug!(nodes = graph.len(), "watch: graph rebuilt");
         announce(&mut self.shown, &diags, &mut r.diags);
         if diags.iter().any(Diagnostic::is_error) {
@@ -484,8 +485,9 @@ impl Engine {
                 self.repo.diags.push(d.diag.clone());
             }
         }
+        let known = |key: &str| known_key(&self.by_page, &self.lock, key);
         self.repo.dangling =
-            load::settle(self.dangling_all.clone(), &self.lock, &mut self.repo.diags);
+            load::settle_by(self.dangling_all.clone(), &known, &mut self.repo.diags);
         self.graph_ok()
     }
 
