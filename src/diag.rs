@@ -314,23 +314,74 @@ fn line_starts_after_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ 
         .map(|(i, _)| i + 1)
 }
 
+/// The least similarity a "did you mean" candidate has.
+const NEAR: f64 = 0.6;
+
 /// The closest candidate within a small edit distance, for "did you mean".
 pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let word = word.to_lowercase();
+    let bag = AsciiBag::of(&word);
     candidates
         .into_iter()
+        .filter(|c| bag.as_ref().is_none_or(|b| !b.surely_far(c)))
         .map(|c| {
             (
                 strsim::normalized_damerau_levenshtein(&word, &c.to_lowercase()),
                 c,
             )
         })
-        .filter(|(score, _)| *score >= 0.6)
+        .filter(|(score, _)| *score >= NEAR)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
+}
+
+/// The letters of an ASCII word, to rule out a far candidate without computing the edit
+/// distance (the watcher asks about a broken link among every page name of a large repo).
+struct AsciiBag {
+    counts: [u16; 128],
+    len: usize,
+}
+
+impl AsciiBag {
+    fn of(word: &str) -> Option<AsciiBag> {
+        if !word.is_ascii() {
+            return None;
+        }
+        let mut counts = [0u16; 128];
+        for b in word.bytes() {
+            counts[b as usize] = counts[b as usize].saturating_add(1);
+        }
+        Some(AsciiBag {
+            counts,
+            len: word.len(),
+        })
+    }
+
+    /// Whether `candidate` (lowercased) is surely less similar than `NEAR`: the letters one
+    /// has and the other lacks bound the edit distance from below (each edit adds or drops at
+    /// most one of each side's, a transposition none), and the bound is scored as the
+    /// distance would be.
+    fn surely_far(&self, candidate: &str) -> bool {
+        if !candidate.is_ascii() {
+            return false;
+        }
+        let mut counts = self.counts;
+        let mut extra = 0usize;
+        for b in candidate.bytes() {
+            let slot = &mut counts[b.to_ascii_lowercase() as usize];
+            if *slot > 0 {
+                *slot -= 1;
+            } else {
+                extra += 1;
+            }
+        }
+        let missing = self.len - (candidate.len() - extra);
+        let longest = self.len.max(candidate.len());
+        longest > 0 && 1.0 - (extra.max(missing) as f64) / (longest as f64) < NEAR
+    }
 }
 
 #[cfg(test)]
@@ -360,6 +411,36 @@ mod tests {
             d.github(Path::new("")),
             "::error file=a%2Cb.toml,line=2,col=3,title=rescore bad-toml::50%25 of%0Athe file (expected x: y)"
         );
+    }
+
+    /// `did_you_mean` without the letter-bag shortcut.
+    fn did_you_mean_by_distance_alone<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+        let word = word.to_lowercase();
+        candidates
+            .iter()
+            .map(|c| {
+                (
+                    strsim::normalized_damerau_levenshtein(&word, &c.to_lowercase()),
+                    *c,
+                )
+            })
+            .filter(|(score, _)| *score >= NEAR)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, c)| c)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_letter_bag_shortcut_never_changes_the_answer(
+            word in "[a-dA-D0-3é]{0,7}",
+            candidates in proptest::collection::vec("[a-dA-D0-3é-]{0,8}", 0..12),
+        ) {
+            let refs: Vec<&str> = candidates.iter().map(String::as_str).collect();
+            proptest::prop_assert_eq!(
+                did_you_mean(&word, refs.iter().copied()),
+                did_you_mean_by_distance_alone(&word, &refs)
+            );
+        }
     }
 
     #[test]

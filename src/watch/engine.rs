@@ -468,6 +468,7 @@ impl Engine {
     /// Applies one batch: the page files that changed, with their bytes now, and the lock when
     /// `rescore.lock` changed.
     pub fn apply(&mut self, files: Vec<(PathBuf, FileNow)>, lock: Option<Lock>) -> Report {
+        let started = std::time::Instant::now();
         let mut r = Report::default();
         let mut eval_all = false;
         if let Some(l) = lock {
@@ -574,6 +575,7 @@ impl Engine {
             return r;
         }
         let files = changed.len();
+        let parsed = started.elapsed();
         // The index was kept in step exactly through this batch (a tier that builds it anew
         // does not make it so for the batch).
         let names_exact = self.index.is_some();
@@ -642,6 +644,7 @@ impl Engine {
                 }
             },
         };
+        let graphed = started.elapsed();
         let g = &self.repo.graph;
         let carried = self.carried.drain(..).filter_map(|k| g.get(&k));
         chosen.extend(carried.filter(|&t| g.node(t).kind == NodeKind::Thesis));
@@ -668,6 +671,14 @@ impl Engine {
             n
         };
         self.dirty.clear();
+        tracing::debug!(
+            parse_us = parsed.as_micros() as u64,
+            graph_us = (graphed - parsed).as_micros() as u64,
+            eval_us = (started.elapsed() - graphed).as_micros() as u64,
+            graph,
+            theses = evaluated,
+            "watch: batch applied"
+        );
         r.batch = Some(BatchSummary {
             files,
             graph,
