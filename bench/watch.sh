@@ -13,10 +13,14 @@
 #   most-cited  the same on the concept the most theses link to
 #   link        a thesis's first concept link pointed at another concept
 #   new-concept / new-source / new-thesis   a new page (then deleted: `deleted ...`)
-#   deleted     a cited concept page deleted (then put back)
-# Per scenario: the `batch` event's elapsed_ms — from the debounced batch arriving to the end
-# of its evaluation, flag lines and warning-block writes done — median and worst, and how the
-# graph was updated (patched / relinked / added / spliced / rebuilt / kept).
+#   deleted     a cited concept page deleted (its links are errors until it is back)
+#   restored    that page put back
+# Per scenario, median and worst: when the batch's last flag line was printed and when the
+# `batch` event came (flag lines and warning-block writes done), both from the debounced batch
+# arriving; and how the graph was updated (patched / relinked / added / spliced / rebuilt /
+# kept). Beside them: start-up against the cold check, the watcher's peak RSS, its CPU time
+# per batch over all edits (user + sys, which the machine's load does not inflate as it does
+# wall time), and the load average before and after.
 #
 # Environment:
 #   SIZES      page counts (default "10000 100000")
@@ -112,6 +116,7 @@ for N in $SIZES; do
   git -C "$DIR" init -q # as a team's repo is: the lock reads accepted claim text from git
   "$RESCORE" --root "$DIR" init -q >/dev/null
 
+  LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
   log "bench/watch: $N pages: timing a cold rescore check"
   RESCORE_NO_CACHE=1 "$RESCORE" --root "$DIR" check >/dev/null 2>&1 || true
   t0="$(date +%s.%N)"
@@ -160,6 +165,10 @@ for N in $SIZES; do
   SAMPLES="$BENCH_DIR/samples-$N.txt"
   : >"$SAMPLES"
 
+  # cpu_ticks: user + sys clock ticks the watcher has used so far.
+  cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$WPID/stat"; }
+  CPU0="$(cpu_ticks)"
+  BATCHES0="$(grep -c '"event":"batch"' "$OUT" || true)"
   MOST_CITED="$(grep -ohE '\[\[c[0-9]+|concepts/c[0-9]+\.md' "$DIR"/theses/*.md 2>/dev/null |
     grep -oE 'c[0-9]+' | sort | uniq -c | sort -rn | awk 'NR == 1 { print $2 }')"
   for ((k = 0; k < EDITS; k++)); do
@@ -219,8 +228,11 @@ for N in $SIZES; do
     measure deleted
     mark
     cp "$BENCH_DIR/orig.md" "$FILE"
-    measure deleted
+    measure restored
   done
+  CPU_MS="$(awk -v a="$CPU0" -v b="$(cpu_ticks)" -v hz="$(getconf CLK_TCK)" \
+    -v n="$(($(grep -c '"event":"batch"' "$OUT") - BATCHES0))" \
+    'BEGIN { if (n > 0) printf "%.1f", (b - a) * 1000 / hz / n; else print "n/a" }')"
 
   RSS_MB="$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$WPID/status" 2>/dev/null || echo n/a)"
   kill -TERM "$WPID"
@@ -232,8 +244,9 @@ for N in $SIZES; do
     FAILED=1
   fi
 
-  ROWS+=("| $N | $CHECK_S | $READY_MS | ${STARTED_MS:-n/a} | $RSS_MB |")
-  for sc in cited most-cited link new-concept deleted-concept new-source deleted-source new-thesis deleted-thesis deleted; do
+  START_X="$(awk -v s="${STARTED_MS:-0}" -v c="$CHECK_S" 'BEGIN { if (c > 0 && s > 0) printf "%.2f", s / 1000 / c; else print "n/a" }')"
+  ROWS+=("| $N | $CHECK_S | $READY_MS | ${STARTED_MS:-n/a} | $START_X | $RSS_MB | $CPU_MS | $LOAD_BEFORE → $(cut -d' ' -f1-3 /proc/loadavg) |")
+  for sc in cited most-cited link new-concept deleted-concept new-source deleted-source new-thesis deleted-thesis deleted restored; do
     T="$(awk -v s="$sc" '$1 == s { print $2 }' "$SAMPLES" | us_to_ms | stats)"
     G="$(awk -v s="$sc" '$1 == s { print $3 }' "$SAMPLES" | sort | uniq -c | awk '{ printf "%s%s×%s", sep, $2, $1; sep = " " }')"
     F="$(awk -v s="$sc" '$1 == s && $4 != "-" { print $4 }' "$SAMPLES" | us_to_ms | stats)"
@@ -244,13 +257,13 @@ for N in $SIZES; do
 done
 
 echo
-echo "| pages | cold check (s) | watch ready: loaded (ms) | watch started: loaded and evaluated (ms) | watch peak RSS (MB) |"
-echo "|---:|---:|---:|---:|---:|"
+echo "| pages | cold check (s) | watch ready: loaded (ms) | watch started: loaded and evaluated (ms) | started / cold check | watch peak RSS (MB) | watch CPU per batch (ms) | load average (1, 5, 15 min) before → after |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---|"
 printf '%s\n' "${ROWS[@]}"
 echo
 echo "| pages | edit | batches | last flag line ms (median / worst) | batch ms (median / worst) | graph |"
 echo "|---:|---|---:|---:|---:|---|"
 printf '%s\n' "${EDIT_ROWS[@]}"
 echo
-echo "last flag line ms: debounced batch arriving → the batch's last flag line printed; batch ms: → evaluation, flag lines and warning-block writes done (debounce ${DEBOUNCE} ms not included in either)."
+echo "last flag line ms: debounced batch arriving → the batch's last flag line printed; batch ms: → evaluation, flag lines and warning-block writes done (debounce ${DEBOUNCE} ms not included in either). CPU per batch: the watcher's user + sys time over all the edits (reading back its own block writes included), divided by the batches it printed."
 exit "$FAILED"

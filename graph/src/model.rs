@@ -156,6 +156,15 @@ impl Graph {
         }
     }
 
+    /// Room for `nodes` and `edges` more: a caller that adds a few at a time to a large graph
+    /// (the watcher) moves what is held once, up front, not on the edit that fills it.
+    pub fn reserve(&mut self, nodes: usize, edges: usize) {
+        self.g.reserve_exact_nodes(nodes);
+        self.g.reserve_exact_edges(edges);
+        self.by_key.reserve(nodes);
+        self.edge_set.reserve(edges);
+    }
+
     /// Adds a node, or returns the existing one's index when the key is taken.
     pub fn add_node(&mut self, node: Node) -> Result<NodeIx, NodeIx> {
         if let Some(&ix) = self.by_key.get(&node.key) {

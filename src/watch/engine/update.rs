@@ -11,7 +11,9 @@ use crate::load;
 use crate::page::{Page, PageKind};
 use crate::resolve;
 
-use super::{announce, graph_files, known_key, page_part, Engine, Report, TreeMemo};
+use super::{
+    announce, graph_files, known_key, make_room, page_part, Engine, Report, TreeMemo,
+};
 use crate::diag::Diagnostic;
 
 /// Same material state, with a missing thesis score (NaN) equal to itself.
@@ -410,6 +412,7 @@ impl Engine {
         }
         self.memo = TreeMemo::blank(&graph);
         let old = std::mem::replace(&mut self.repo.graph, graph);
+        make_room(&mut self.repo.pages, &mut self.repo.graph);
         let old_files = std::mem::replace(&mut self.graph_files, graph_files(&self.repo.pages));
         self.repo.diags = diags;
         self.repo.dangling = dangling;
