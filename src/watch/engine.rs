@@ -267,9 +267,11 @@ fn page_part(key: &str) -> &str {
 /// Whether some baseline knows `key`: asked of the baselines that name its page, not of all.
 fn known_key(by_page: &HashMap<String, Vec<String>>, lock: &Lock, key: &str) -> bool {
     by_page.get(page_part(key)).is_some_and(|theses| {
-        theses
-            .iter()
-            .any(|t| lock.thesis.get(t).is_some_and(|b| b.against.contains_key(key)))
+        theses.iter().any(|t| {
+            lock.thesis
+                .get(t)
+                .is_some_and(|b| b.against.contains_key(key))
+        })
     })
 }
 

@@ -116,7 +116,10 @@ impl TreeMemo {
             for k in trees::children(g, ix) {
                 if tree[k.index()].is_none() {
                     let child = &g.node(k).key;
-                    out.push(format!("tree id of `{}` kept, not its child `{child}`'s", n.key));
+                    out.push(format!(
+                        "tree id of `{}` kept, not its child `{child}`'s",
+                        n.key
+                    ));
                 }
             }
         }
