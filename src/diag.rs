@@ -341,21 +341,28 @@ pub fn did_you_mean<'a>(
 /// The letters of an ASCII word, to rule out a far candidate without computing the edit
 /// distance (the watcher asks about a broken link among every page name of a large repo).
 struct AsciiBag {
-    counts: [u16; 128],
+    /// Each distinct letter and how often it occurs.
+    letters: Vec<(u8, u16)>,
     len: usize,
 }
+
+/// Distinct letters a word may have for the shortcut (more: no shortcut).
+const BAG_LETTERS: usize = 32;
 
 impl AsciiBag {
     fn of(word: &str) -> Option<AsciiBag> {
         if !word.is_ascii() {
             return None;
         }
-        let mut counts = [0u16; 128];
+        let mut letters: Vec<(u8, u16)> = Vec::new();
         for b in word.bytes() {
-            counts[b as usize] = counts[b as usize].saturating_add(1);
+            match letters.iter_mut().find(|(l, _)| *l == b) {
+                Some((_, n)) => *n = n.saturating_add(1),
+                None => letters.push((b, 1)),
+            }
         }
-        Some(AsciiBag {
-            counts,
+        (letters.len() <= BAG_LETTERS).then_some(AsciiBag {
+            letters,
             len: word.len(),
         })
     }
@@ -368,19 +375,28 @@ impl AsciiBag {
         if !candidate.is_ascii() {
             return false;
         }
-        let mut counts = self.counts;
+        let longest = self.len.max(candidate.len());
+        let score = |bound: usize| 1.0 - (bound as f64) / (longest as f64);
+        if longest == 0 {
+            return false;
+        }
+        // The length difference alone, before looking at letters.
+        if score(self.len.abs_diff(candidate.len())) < NEAR {
+            return true;
+        }
+        let mut left = [0u16; BAG_LETTERS];
+        for (slot, (_, n)) in left.iter_mut().zip(&self.letters) {
+            *slot = *n;
+        }
         let mut extra = 0usize;
-        for b in candidate.bytes() {
-            let slot = &mut counts[b.to_ascii_lowercase() as usize];
-            if *slot > 0 {
-                *slot -= 1;
-            } else {
-                extra += 1;
+        for b in candidate.bytes().map(|b| b.to_ascii_lowercase()) {
+            match self.letters.iter().position(|(l, _)| *l == b) {
+                Some(k) if left[k] > 0 => left[k] -= 1,
+                _ => extra += 1,
             }
         }
         let missing = self.len - (candidate.len() - extra);
-        let longest = self.len.max(candidate.len());
-        longest > 0 && 1.0 - (extra.max(missing) as f64) / (longest as f64) < NEAR
+        score(extra.max(missing)) < NEAR
     }
 }
 
