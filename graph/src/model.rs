@@ -284,6 +284,11 @@ impl Graph {
         &self.g[ix]
     }
 
+    /// The node at `ix`, if there is one.
+    pub fn try_node(&self, ix: NodeIx) -> Option<&Node> {
+        self.g.node_weight(ix)
+    }
+
     pub fn node_mut(&mut self, ix: NodeIx) -> &mut Node {
         &mut self.g[ix]
     }
@@ -338,51 +343,58 @@ impl Graph {
         }
         let n = self.g.node_count();
         let mut colour = vec![Colour::White; n];
+        // The next outgoing edge of a node still to look at, in the graph's own edge order: the
+        // DFS walks the adjacency lists in place instead of copying each node's successors.
+        let next_propagating = |mut e: Option<EdgeIndex<u32>>| {
+            while let Some(ix) = e {
+                if self.g[ix].kind.propagates() {
+                    break;
+                }
+                e = self.g.next_edge(ix, Direction::Outgoing);
+            }
+            e
+        };
+        let first = |ix: NodeIx| next_propagating(self.g.first_edge(ix, Direction::Outgoing));
+        let mut stack: Vec<(NodeIx, Option<EdgeIndex<u32>>)> = Vec::new();
         for root in self.g.node_indices() {
             if colour[root.index()] != Colour::White {
                 continue;
             }
-            let mut stack: Vec<(NodeIx, Vec<(NodeIx, Edge)>)> = Vec::new();
-            let succ = |ix: NodeIx| -> Vec<(NodeIx, Edge)> {
-                let mut v: Vec<(NodeIx, Edge)> = self
-                    .g
-                    .edges_directed(ix, Direction::Outgoing)
-                    .filter(|e| e.weight().kind.propagates())
-                    .map(|e| (e.target(), *e.weight()))
-                    .collect();
-                v.reverse();
-                v
-            };
             colour[root.index()] = Colour::Grey;
-            stack.push((root, succ(root)));
+            stack.push((root, first(root)));
             while let Some((node, pending)) = stack.last_mut() {
                 let node = *node;
-                match pending.pop() {
-                    Some((next, edge)) => match colour[next.index()] {
-                        Colour::White => {
-                            colour[next.index()] = Colour::Grey;
-                            stack.push((next, succ(next)));
-                        }
-                        Colour::Grey => {
-                            let start = stack.iter().position(|(ix, _)| *ix == next)?;
-                            let mut nodes: Vec<NodeIx> =
-                                stack[start..].iter().map(|(ix, _)| *ix).collect();
-                            nodes.push(next);
-                            let mut hops: Vec<CycleHop> = nodes
-                                .windows(2)
-                                .filter_map(|w| {
-                                    let edge = self.propagating_edge(w[0], w[1])?;
-                                    Some(CycleHop { node: w[0], edge })
-                                })
-                                .collect();
-                            if let Some(last) = hops.last_mut() {
-                                last.edge = edge;
+                match *pending {
+                    Some(e) => {
+                        *pending = next_propagating(self.g.next_edge(e, Direction::Outgoing));
+                        let next = self.g.raw_edges()[e.index()].target();
+                        let edge = self.g[e];
+                        match colour[next.index()] {
+                            Colour::White => {
+                                colour[next.index()] = Colour::Grey;
+                                stack.push((next, first(next)));
                             }
-                            debug_assert_eq!(hops.len(), nodes.len() - 1);
-                            return Some(hops);
+                            Colour::Grey => {
+                                let start = stack.iter().position(|(ix, _)| *ix == next)?;
+                                let mut nodes: Vec<NodeIx> =
+                                    stack[start..].iter().map(|(ix, _)| *ix).collect();
+                                nodes.push(next);
+                                let mut hops: Vec<CycleHop> = nodes
+                                    .windows(2)
+                                    .filter_map(|w| {
+                                        let edge = self.propagating_edge(w[0], w[1])?;
+                                        Some(CycleHop { node: w[0], edge })
+                                    })
+                                    .collect();
+                                if let Some(last) = hops.last_mut() {
+                                    last.edge = edge;
+                                }
+                                debug_assert_eq!(hops.len(), nodes.len() - 1);
+                                return Some(hops);
+                            }
+                            Colour::Black => {}
                         }
-                        Colour::Black => {}
-                    },
+                    }
                     None => {
                         colour[node.index()] = Colour::Black;
                         stack.pop();
