@@ -233,7 +233,7 @@ pub fn build_parts(
     lost: &[Lost],
     diags: &mut Vec<Diagnostic>,
 ) -> (Graph, Vec<Dangling>) {
-    build_from(pages, Vec::new(), None, lost, diags)
+    build_from(Pages::Read(pages), None, lost, diags)
 }
 
 /// `build_parts` for a caller done with the pages' claims, rows and links once the graph is
@@ -246,12 +246,11 @@ pub fn build_parts_taking(
     lost: &[Lost],
     diags: &mut Vec<Diagnostic>,
 ) -> (Graph, Vec<Dangling>) {
-    let taken: Vec<Material> = pages.par_iter_mut().map(Material::take).collect();
     let links = pages
         .iter_mut()
         .map(|p| std::mem::take(&mut p.links))
         .collect();
-    let built = build_from(pages, taken, Some(links), lost, diags);
+    let built = build_from(Pages::Take(pages), Some(links), lost, diags);
     pages.par_iter_mut().for_each(|p| {
         for c in &mut p.claims {
             c.bare_sources = Vec::new();
@@ -305,17 +304,24 @@ impl Material {
 /// what is found waits to enter the graph for one slice only, not for all of them.
 const CHUNK: usize = 4096;
 
-/// The graph from the pages. `taken` holds, page by page, material moved out of them (none:
-/// every state is copied from its page); `links`, the pages' links moved out of them (none:
-/// they are read from the pages), each page's dropped as soon as its edges are found.
+/// The pages a build reads, or whose material it moves into the graph's states.
+enum Pages<'a> {
+    Read(&'a [Page]),
+    Take(&'a mut [Page]),
+}
+
+/// The graph from the pages; `links`, the pages' links moved out of them (none: they are read
+/// from the pages), each page's dropped as soon as its edges are found.
 fn build_from(
-    pages: &[Page],
-    mut taken: Vec<Material>,
+    mut source: Pages,
     mut links: Option<Vec<Vec<Link>>>,
     lost: &[Lost],
     diags: &mut Vec<Diagnostic>,
 ) -> (Graph, Vec<Dangling>) {
-    taken.resize_with(pages.len(), Material::default);
+    let pages: &[Page] = match &source {
+        Pages::Read(pages) => pages,
+        Pages::Take(pages) => pages,
+    };
     let (mut index, live) = Index::new(pages, diags);
     for l in lost {
         index.lost_paths.insert(l.path.clone());
@@ -335,23 +341,31 @@ fn build_from(
     let mut page_node: Vec<Option<NodeIx>> = Vec::with_capacity(pages.len());
     let mut claim_nodes: Vec<Vec<Option<NodeIx>>> = Vec::with_capacity(pages.len());
     let mut row_nodes: Vec<Vec<Option<NodeIx>>> = Vec::with_capacity(pages.len());
-    let mut taken = taken.into_iter();
-    for start in (0..pages.len()).step_by(CHUNK) {
-        let end = (start + CHUNK).min(pages.len());
-        let material: Vec<Material> = taken.by_ref().take(end - start).collect();
-        let built: Vec<PageNodes> = pages[start..end]
-            .par_iter()
-            .zip(material)
-            .enumerate()
-            .map(|(k, (p, material))| {
-                let i = start + k;
-                if live[i] {
-                    page_nodes(i, p, material)
-                } else {
-                    PageNodes::default()
-                }
-            })
-            .collect();
+    let count = pages.len();
+    let nodes_of = |i: usize, p: &Page, material: Material| {
+        if live[i] {
+            page_nodes(i, p, material)
+        } else {
+            PageNodes::default()
+        }
+    };
+    for start in (0..count).step_by(CHUNK) {
+        let end = (start + CHUNK).min(count);
+        let built: Vec<PageNodes> = match &mut source {
+            Pages::Read(pages) => pages[start..end]
+                .par_iter()
+                .enumerate()
+                .map(|(k, p)| nodes_of(start + k, p, Material::default()))
+                .collect(),
+            Pages::Take(pages) => pages[start..end]
+                .par_iter_mut()
+                .enumerate()
+                .map(|(k, p)| {
+                    let material = Material::take(p);
+                    nodes_of(start + k, p, material)
+                })
+                .collect(),
+        };
         for b in built {
             diags.extend(b.diags);
             let mut add = |n: Option<Node>| n.and_then(|n| graph.add_node(n).ok());
@@ -363,6 +377,10 @@ fn build_from(
 
     // Pass 2: edges. Finding a page's edges reads nodes only, so the edges of the slices done
     // before are in the graph already without changing what is found.
+    let pages: &[Page] = match &source {
+        Pages::Read(pages) => pages,
+        Pages::Take(pages) => pages,
+    };
     let mut dangling = Vec::new();
     for start in (0..pages.len()).step_by(CHUNK) {
         let end = (start + CHUNK).min(pages.len());

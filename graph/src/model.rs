@@ -1,6 +1,9 @@
 //! Nodes, edges and the graph that holds them.
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashSet};
 use std::fmt;
 
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
@@ -129,11 +132,17 @@ pub struct CycleHop {
     pub edge: Edge,
 }
 
+fn key_hash(key: &str) -> u64 {
+    FxBuildHasher.hash_one(key)
+}
+
 /// The research repo as a directed graph keyed by node key.
 #[derive(Debug, Default, Clone)]
 pub struct Graph {
     g: DiGraph<Node, Edge, u32>,
-    by_key: FxHashMap<String, NodeIx>,
+    /// Each node's index, found by the hash of its key and compared with the node's own key, so
+    /// a key is stored once, in its node.
+    by_key: HashTable<NodeIx>,
     /// (from, to, kind) of every edge, so a repeated link adds no second edge in O(1).
     edge_set: FxHashSet<(u32, u32, EdgeKind)>,
 }
@@ -145,8 +154,7 @@ impl Graph {
 
     /// A graph with room for `nodes` and `edges`, so a large build never rehashes or regrows.
     pub fn with_capacity(nodes: usize, edges: usize) -> Self {
-        let mut by_key = FxHashMap::default();
-        by_key.reserve(nodes);
+        let by_key = HashTable::with_capacity(nodes);
         let mut edge_set = FxHashSet::default();
         edge_set.reserve(edges);
         Graph {
@@ -158,12 +166,13 @@ impl Graph {
 
     /// Adds a node, or returns the existing one's index when the key is taken.
     pub fn add_node(&mut self, node: Node) -> Result<NodeIx, NodeIx> {
-        if let Some(&ix) = self.by_key.get(&node.key) {
+        if let Some(ix) = self.get(&node.key) {
             return Err(ix);
         }
-        let key = node.key.clone();
-        let ix = self.g.add_node(node);
-        self.by_key.insert(key, ix);
+        let hash = key_hash(&node.key);
+        let Graph { g, by_key, .. } = self;
+        let ix = g.add_node(node);
+        by_key.insert_unique(hash, ix, |&n| key_hash(&g[n].key));
         Ok(ix)
     }
 
@@ -246,8 +255,12 @@ impl Graph {
                 self.edge_set.remove(k);
             }
         }
+        // The index entries change while both nodes can still be read at their old indices.
+        self.reindex(ix, None);
+        if last != ix {
+            self.reindex(last, Some(ix));
+        }
         let node = self.g.remove_node(ix)?;
-        self.by_key.remove(&node.key);
         let Some(moved) = moved else {
             return Some((node, None));
         };
@@ -262,7 +275,6 @@ impl Graph {
             let to = if to == was { now } else { to };
             self.edge_set.insert((from, to, kind));
         }
-        self.by_key.insert(self.g[ix].key.clone(), ix);
         Some((node, Some((last, ix))))
     }
 
@@ -277,7 +289,22 @@ impl Graph {
     }
 
     pub fn get(&self, key: &str) -> Option<NodeIx> {
-        self.by_key.get(key).copied()
+        self.by_key
+            .find(key_hash(key), |&n| self.g[n].key == key)
+            .copied()
+    }
+
+    /// Points the entry of node `was` at index `now`, or removes it.
+    fn reindex(&mut self, was: NodeIx, now: Option<NodeIx>) {
+        let hash = key_hash(&self.g[was].key);
+        if let Ok(mut entry) = self.by_key.find_entry(hash, |&n| n == was) {
+            match now {
+                Some(now) => *entry.get_mut() = now,
+                None => {
+                    entry.remove();
+                }
+            }
+        }
     }
 
     pub fn node(&self, ix: NodeIx) -> &Node {
