@@ -335,7 +335,10 @@ fn build_from(
         .sum();
     let links_of = |i: usize| links.as_ref().map_or(pages[i].links.len(), |l| l[i].len());
     let written: usize = (0..pages.len()).map(links_of).sum();
-    let mut graph = Graph::with_capacity(nodes, 2 * nodes + written);
+    let mut graph = match source {
+        Pages::Read(_) => Graph::with_capacity(nodes, 2 * nodes + written),
+        Pages::Take(_) => Graph::built_once(nodes, 2 * nodes + written),
+    };
 
     // Pass 1: a node for every page, claim and row, so links can land in any order.
     let mut page_node: Vec<Option<NodeIx>> = Vec::with_capacity(pages.len());
@@ -382,6 +385,8 @@ fn build_from(
         Pages::Take(pages) => pages,
     };
     let mut dangling = Vec::new();
+    let indexed = matches!(source, Pages::Read(_));
+    let mut seen = FxHashSet::default();
     for start in (0..pages.len()).step_by(CHUNK) {
         let end = (start + CHUNK).min(pages.len());
         let cx = EdgeContext {
@@ -407,8 +412,16 @@ fn build_from(
         for f in found {
             diags.extend(f.diags);
             dangling.extend(f.dangling);
+            // Every edge has a node of the page that found it at the end its kind says (a claim's
+            // sources and a thesis's evidence arrive at the page's node, its part_of and related
+            // links leave from it), so a repeated edge can only repeat one of the same page.
+            seen.clear();
             for (from, to, edge) in f.edges {
-                graph.add_edge(from, to, edge);
+                if indexed {
+                    graph.add_edge(from, to, edge);
+                } else if seen.insert((from, to, edge.kind)) {
+                    graph.add_new_edge(from, to, edge);
+                }
             }
             set_sources(&mut graph, f.sources);
         }

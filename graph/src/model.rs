@@ -143,8 +143,12 @@ pub struct Graph {
     /// Each node's index, found by the hash of its key and compared with the node's own key, so
     /// a key is stored once, in its node.
     by_key: HashTable<NodeIx>,
-    /// (from, to, kind) of every edge, so a repeated link adds no second edge in O(1).
+    /// (from, to, kind) of every edge, so a repeated link adds no second edge in O(1); filled
+    /// only while `indexed`.
     edge_set: FxHashSet<(u32, u32, EdgeKind)>,
+    /// Whether `edge_set` holds every edge. A graph built once (`Graph::built_once`) goes
+    /// without until an edge is added one at a time.
+    indexed: bool,
 }
 
 impl Graph {
@@ -161,7 +165,23 @@ impl Graph {
             g: DiGraph::with_capacity(nodes, edges),
             by_key,
             edge_set,
+            indexed: true,
         }
+    }
+
+    /// `with_capacity` for a build that adds each edge once with `add_new_edge` (a one-shot
+    /// command): no edge index is kept, which saves its memory; `add_edge` builds it first.
+    pub fn built_once(nodes: usize, edges: usize) -> Self {
+        Graph {
+            g: DiGraph::with_capacity(nodes, edges),
+            by_key: HashTable::with_capacity(nodes),
+            edge_set: FxHashSet::default(),
+            indexed: false,
+        }
+    }
+
+    fn edge_key(from: NodeIx, to: NodeIx, kind: EdgeKind) -> (u32, u32, EdgeKind) {
+        (from.index() as u32, to.index() as u32, kind)
     }
 
     /// Adds a node, or returns the existing one's index when the key is taken.
@@ -178,13 +198,26 @@ impl Graph {
 
     /// Adds an edge unless an edge of the same kind already joins the two nodes; `None` then.
     pub fn add_edge(&mut self, from: NodeIx, to: NodeIx, edge: Edge) -> Option<EdgeIndex<u32>> {
-        if !self
-            .edge_set
-            .insert((from.index() as u32, to.index() as u32, edge.kind))
-        {
+        if !self.indexed {
+            self.edge_set = self
+                .g
+                .edge_references()
+                .map(|e| Self::edge_key(e.source(), e.target(), e.weight().kind))
+                .collect();
+            self.indexed = true;
+        }
+        if !self.edge_set.insert(Self::edge_key(from, to, edge.kind)) {
             return None;
         }
         Some(self.g.add_edge(from, to, edge))
+    }
+
+    /// Adds an edge the caller knows to be new: no edge of its kind joins the two nodes yet.
+    pub fn add_new_edge(&mut self, from: NodeIx, to: NodeIx, edge: Edge) -> EdgeIndex<u32> {
+        if self.indexed {
+            self.edge_set.insert(Self::edge_key(from, to, edge.kind));
+        }
+        self.g.add_edge(from, to, edge)
     }
 
     /// Removes every edge arriving at `ix`, so a node's upstream side can be built again.
@@ -273,7 +306,9 @@ impl Graph {
             }
             let from = if from == was { now } else { from };
             let to = if to == was { now } else { to };
-            self.edge_set.insert((from, to, kind));
+            if self.indexed {
+                self.edge_set.insert((from, to, kind));
+            }
         }
         Some((node, Some((last, ix))))
     }
@@ -498,6 +533,22 @@ mod tests {
         // The reverse direction is a different edge.
         g.add_edge(b, a, edge(EdgeKind::Related, 1, 4));
         assert_eq!(g.edge_count(), 3);
+    }
+
+    #[test]
+    fn a_graph_built_once_indexes_its_edges_when_one_is_added_one_at_a_time() {
+        let mut g = Graph::built_once(2, 2);
+        let a = node(&mut g, "a", NodeKind::Concept);
+        let b = node(&mut g, "b", NodeKind::Concept);
+        g.add_new_edge(a, b, edge(EdgeKind::PartOf, 0, 3));
+        assert_eq!(g.add_edge(a, b, edge(EdgeKind::PartOf, 0, 9)), None);
+        assert!(g.add_edge(a, b, edge(EdgeKind::Related, 0, 4)).is_some());
+        assert_eq!(g.add_edge(a, b, edge(EdgeKind::Related, 0, 5)), None);
+        // Once indexed, a new edge added as new is known to the index too.
+        g.add_new_edge(b, a, edge(EdgeKind::Related, 1, 1));
+        assert_eq!(g.add_edge(b, a, edge(EdgeKind::Related, 1, 2)), None);
+        assert_eq!(g.edge_count(), 3);
+        assert_eq!(g.get("b"), Some(b));
     }
 
     /// Every edge as (from key, to key, kind), sorted; and each key's index agrees with `get`.
