@@ -557,18 +557,18 @@ fn assemble_keeping(
     root: PathBuf,
     config: Config,
     rules: RuleSet,
-    parsed: Vec<Parsed>,
+    mut parsed: Vec<Parsed>,
     mut diags: Vec<Diagnostic>,
     keep: Keep,
 ) -> Repo {
     let started = Instant::now();
-    let mut pages = Vec::with_capacity(parsed.len());
     let mut lost = Vec::new();
-    for p in parsed {
-        diags.extend(p.diags);
-        pages.extend(p.page);
-        lost.extend(p.lost);
+    for p in &mut parsed {
+        diags.append(&mut p.diags);
+        lost.extend(p.lost.take());
     }
+    // Collected in place, in the parsed list's own memory: no second list of pages.
+    let mut pages: Vec<Page> = parsed.into_iter().filter_map(|p| p.page).collect();
     tracing::debug!(
         pages = pages.len(),
         ms = started.elapsed().as_millis() as u64,

@@ -1,8 +1,6 @@
 //! Builds the graph from parsed pages: resolves every link by path, id or title, turns it into
 //! the right edge kind, and reports links that land nowhere and cycles.
 
-use std::collections::HashMap;
-
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
@@ -235,26 +233,44 @@ pub fn build_parts(
     lost: &[Lost],
     diags: &mut Vec<Diagnostic>,
 ) -> (Graph, Vec<Dangling>) {
-    build_from(pages, Vec::new(), lost, diags)
+    build_from(Pages::Read(pages), None, lost, diags)
 }
 
-/// `build_parts` for a caller done with the pages' claim texts and quantities and row values
-/// (a one-shot command): they move into the graph's states instead of being copied, which
-/// saves holding both at once; the pages keep their claims and rows with those fields empty.
+/// `build_parts` for a caller done with the pages' claims, rows and links once the graph is
+/// built (a one-shot command): claim texts, quantities, levels and qualifiers and row values
+/// move into the graph's states instead of being copied, and the links and bare source names
+/// are dropped as soon as the edges are found, before the edges enter the graph, which saves
+/// holding all of them at once. The pages keep their claims and rows with those fields empty.
 pub fn build_parts_taking(
     pages: &mut [Page],
     lost: &[Lost],
     diags: &mut Vec<Diagnostic>,
 ) -> (Graph, Vec<Dangling>) {
-    let taken: Vec<Material> = pages.par_iter_mut().map(Material::take).collect();
-    build_from(pages, taken, lost, diags)
+    let links = pages
+        .iter_mut()
+        .map(|p| std::mem::take(&mut p.links))
+        .collect();
+    let built = build_from(Pages::Take(pages), Some(links), lost, diags);
+    pages.par_iter_mut().for_each(|p| {
+        for c in &mut p.claims {
+            c.bare_sources = Vec::new();
+        }
+    });
+    built
 }
 
-/// A page's claim texts and quantities and its row values, moved out of it.
+/// A page's claim texts, quantities, levels and qualifiers and its row values, moved out of it.
 #[derive(Default)]
 struct Material {
-    claims: Vec<(String, Vec<Quantity>)>,
+    claims: Vec<ClaimMaterial>,
     rows: Vec<Value>,
+}
+
+struct ClaimMaterial {
+    text: String,
+    quantities: Vec<Quantity>,
+    level: String,
+    qualifier: Option<String>,
 }
 
 impl Material {
@@ -263,11 +279,11 @@ impl Material {
             claims: p
                 .claims
                 .iter_mut()
-                .map(|c| {
-                    (
-                        std::mem::take(&mut c.text),
-                        std::mem::take(&mut c.quantities),
-                    )
+                .map(|c| ClaimMaterial {
+                    text: std::mem::take(&mut c.text),
+                    quantities: std::mem::take(&mut c.quantities),
+                    level: std::mem::take(&mut c.level),
+                    qualifier: c.qualifier.take(),
                 })
                 .collect(),
             rows: p
@@ -284,16 +300,28 @@ impl Material {
     }
 }
 
-/// The graph from the pages; `taken` holds, page by page, material moved out of them (none:
-/// every state is copied from its page).
+/// Pages whose nodes, then whose edges, are found together: a slice of the pages at a time, so
+/// what is found waits to enter the graph for one slice only, not for all of them.
+const CHUNK: usize = 4096;
+
+/// The pages a build reads, or whose material it moves into the graph's states.
+enum Pages<'a> {
+    Read(&'a [Page]),
+    Take(&'a mut [Page]),
+}
+
+/// The graph from the pages; `links`, the pages' links moved out of them (none: they are read
+/// from the pages), each page's dropped as soon as its edges are found.
 fn build_from(
-    pages: &[Page],
-    mut taken: Vec<Material>,
+    mut source: Pages,
+    mut links: Option<Vec<Vec<Link>>>,
     lost: &[Lost],
     diags: &mut Vec<Diagnostic>,
 ) -> (Graph, Vec<Dangling>) {
-    taken.resize_with(pages.len(), Material::default);
-    let mut dangling = Vec::new();
+    let pages: &[Page] = match &source {
+        Pages::Read(pages) => pages,
+        Pages::Take(pages) => pages,
+    };
     let (mut index, live) = Index::new(pages, diags);
     for l in lost {
         index.lost_paths.insert(l.path.clone());
@@ -305,65 +333,97 @@ fn build_from(
         .iter()
         .map(|p| 1 + p.claims.len() + p.rows.len())
         .sum();
-    let links: usize = pages.iter().map(|p| p.links.len()).sum();
-    let mut graph = Graph::with_capacity(nodes, 2 * nodes + links);
+    let links_of = |i: usize| links.as_ref().map_or(pages[i].links.len(), |l| l[i].len());
+    let written: usize = (0..pages.len()).map(links_of).sum();
+    let mut graph = match source {
+        Pages::Read(_) => Graph::with_capacity(nodes, 2 * nodes + written),
+        Pages::Take(_) => Graph::built_once(nodes, 2 * nodes + written),
+    };
 
     // Pass 1: a node for every page, claim and row, so links can land in any order.
-    let built: Vec<PageNodes> = pages
-        .par_iter()
-        .zip(taken)
-        .enumerate()
-        .map(|(i, (p, material))| {
-            if live[i] {
-                page_nodes(i, p, material)
-            } else {
-                PageNodes::default()
-            }
-        })
-        .collect();
     let mut page_node: Vec<Option<NodeIx>> = Vec::with_capacity(pages.len());
     let mut claim_nodes: Vec<Vec<Option<NodeIx>>> = Vec::with_capacity(pages.len());
     let mut row_nodes: Vec<Vec<Option<NodeIx>>> = Vec::with_capacity(pages.len());
-    for b in built {
-        diags.extend(b.diags);
-        let mut add = |n: Option<Node>| n.and_then(|n| graph.add_node(n).ok());
-        page_node.push(add(b.page));
-        claim_nodes.push(b.claims.into_iter().map(&mut add).collect());
-        row_nodes.push(b.rows.into_iter().map(&mut add).collect());
+    let count = pages.len();
+    let nodes_of = |i: usize, p: &Page, material: Material| {
+        if live[i] {
+            page_nodes(i, p, material)
+        } else {
+            PageNodes::default()
+        }
+    };
+    for start in (0..count).step_by(CHUNK) {
+        let end = (start + CHUNK).min(count);
+        let built: Vec<PageNodes> = match &mut source {
+            Pages::Read(pages) => pages[start..end]
+                .par_iter()
+                .enumerate()
+                .map(|(k, p)| nodes_of(start + k, p, Material::default()))
+                .collect(),
+            Pages::Take(pages) => pages[start..end]
+                .par_iter_mut()
+                .enumerate()
+                .map(|(k, p)| {
+                    let material = Material::take(p);
+                    nodes_of(start + k, p, material)
+                })
+                .collect(),
+        };
+        for b in built {
+            diags.extend(b.diags);
+            let mut add = |n: Option<Node>| n.and_then(|n| graph.add_node(n).ok());
+            page_node.push(add(b.page));
+            claim_nodes.push(b.claims.into_iter().map(&mut add).collect());
+            row_nodes.push(b.rows.into_iter().map(&mut add).collect());
+        }
     }
 
-    // Pass 2: edges.
-    let cx = EdgeContext {
-        index: &index,
-        pages,
-        live: &live,
-        graph: &graph,
-        page_node: &page_node,
-        claim_nodes: &claim_nodes,
-        row_nodes: &row_nodes,
+    // Pass 2: edges. Finding a page's edges reads nodes only, so the edges of the slices done
+    // before are in the graph already without changing what is found.
+    let pages: &[Page] = match &source {
+        Pages::Read(pages) => pages,
+        Pages::Take(pages) => pages,
     };
-    let found: Vec<PageEdges> = (0..pages.len())
-        .into_par_iter()
-        .map(|i| page_edges(&cx, i))
-        .collect();
-    let mut sources: HashMap<NodeIx, Vec<String>> = HashMap::new();
-    for f in found {
-        diags.extend(f.diags);
-        dangling.extend(f.dangling);
-        for (from, to, edge) in f.edges {
-            graph.add_edge(from, to, edge);
-        }
-        for (ix, name) in f.sources {
-            sources.entry(ix).or_default().push(name);
-        }
-    }
-    for (ix, mut names) in sources {
-        names.sort();
-        names.dedup();
-        match &mut graph.node_mut(ix).state {
-            MaterialState::Claim(c) => c.sources = names,
-            MaterialState::Benchmark { sources, .. } => *sources = names,
-            _ => {}
+    let mut dangling = Vec::new();
+    let indexed = matches!(source, Pages::Read(_));
+    let mut seen = FxHashSet::default();
+    for start in (0..pages.len()).step_by(CHUNK) {
+        let end = (start + CHUNK).min(pages.len());
+        let cx = EdgeContext {
+            index: &index,
+            pages,
+            live: &live,
+            graph: &graph,
+            page_node: &page_node,
+            claim_nodes: &claim_nodes,
+            row_nodes: &row_nodes,
+        };
+        let found: Vec<PageEdges> = match links.as_mut() {
+            Some(links) => links
+                .par_drain(..end - start)
+                .enumerate()
+                .map(|(k, l)| page_edges_from(&cx, start + k, &l))
+                .collect(),
+            None => (start..end)
+                .into_par_iter()
+                .map(|i| page_edges(&cx, i))
+                .collect(),
+        };
+        for f in found {
+            diags.extend(f.diags);
+            dangling.extend(f.dangling);
+            // Every edge has a node of the page that found it at the end its kind says (a claim's
+            // sources and a thesis's evidence arrive at the page's node, its part_of and related
+            // links leave from it), so a repeated edge can only repeat one of the same page.
+            seen.clear();
+            for (from, to, edge) in f.edges {
+                if indexed {
+                    graph.add_edge(from, to, edge);
+                } else if seen.insert((from, to, edge.kind)) {
+                    graph.add_new_edge(from, to, edge);
+                }
+            }
+            set_sources(&mut graph, f.sources);
         }
     }
     if let Some(cycle) = graph.find_cycle() {
@@ -371,6 +431,25 @@ fn build_from(
     }
     diags.extend(dangling.iter().map(|d| d.diag.clone()));
     (graph, dangling)
+}
+
+/// Sets the sources of the claims and rows of one page, sorted and without repeats. A claim's or
+/// row's sources all come from its own page, so each page's list is the whole of them.
+fn set_sources(graph: &mut Graph, mut found: Vec<(NodeIx, String)>) {
+    found.sort_unstable();
+    found.dedup();
+    let mut found = found.into_iter().peekable();
+    while let Some((ix, first)) = found.next() {
+        let mut names = vec![first];
+        while let Some((_, name)) = found.next_if(|(next, _)| *next == ix) {
+            names.push(name);
+        }
+        match &mut graph.node_mut(ix).state {
+            MaterialState::Claim(c) => c.sources = names,
+            MaterialState::Benchmark { sources, .. } => *sources = names,
+            _ => {}
+        }
+    }
 }
 
 /// A page's nodes, built on their own before they enter the graph in page order; a claim or
@@ -410,7 +489,7 @@ fn page_nodes(i: usize, p: &Page, material: Material) -> PageNodes {
         },
     };
     let mut diags = Vec::new();
-    let mut seen: HashMap<String, u32> = HashMap::new();
+    let mut seen: FxHashMap<String, u32> = FxHashMap::default();
     // Taken before a claim's key is checked, so each stays with its own claim.
     let mut taken_claims = material.claims.into_iter();
     let mut taken_rows = material.rows.into_iter();
@@ -418,9 +497,17 @@ fn page_nodes(i: usize, p: &Page, material: Material) -> PageNodes {
         .claims
         .iter()
         .map(|c| {
-            let (text, quantities) = taken_claims
-                .next()
-                .unwrap_or_else(|| (c.text.clone(), c.quantities.clone()));
+            let ClaimMaterial {
+                text,
+                quantities,
+                level,
+                qualifier,
+            } = taken_claims.next().unwrap_or_else(|| ClaimMaterial {
+                text: c.text.clone(),
+                quantities: c.quantities.clone(),
+                level: c.level.clone(),
+                qualifier: c.qualifier.clone(),
+            });
             let key = unique(
                 &mut seen,
                 anchor_key(p, &c.id),
@@ -434,8 +521,8 @@ fn page_nodes(i: usize, p: &Page, material: Material) -> PageNodes {
                 kind: NodeKind::Claim,
                 loc: loc(i, &c.pos),
                 state: MaterialState::Claim(ClaimState {
-                    level: c.level.clone(),
-                    qualifier: c.qualifier.clone(),
+                    level,
+                    qualifier,
                     sources: Vec::new(),
                     quantities,
                     text,
@@ -499,6 +586,11 @@ pub struct PageEdges {
 /// The edges of page `i`: its claims and rows to it, sources to claims and rows, its links and
 /// `part_of` / `depends_on` keys. Reads the graph only, so pages can be done in any order.
 pub fn page_edges(cx: &EdgeContext, i: usize) -> PageEdges {
+    page_edges_from(cx, i, &cx.pages[i].links)
+}
+
+/// `page_edges`, with the page's links given apart from it.
+fn page_edges_from(cx: &EdgeContext, i: usize, links: &[Link]) -> PageEdges {
     let EdgeContext {
         index,
         pages,
@@ -517,6 +609,11 @@ pub fn page_edges(cx: &EdgeContext, i: usize) -> PageEdges {
         return out;
     };
     let (claim_ix, row_ix) = (&claim_nodes[i], &row_nodes[i]);
+    let made = |j: usize| Made {
+        page: page_node.get(j).copied().flatten(),
+        claims: claim_nodes.get(j).map_or(&[], Vec::as_slice),
+        rows: row_nodes.get(j).map_or(&[], Vec::as_slice),
+    };
     for (ix, pos) in claim_ix
         .iter()
         .zip(p.claims.iter().map(|c| &c.pos))
@@ -558,7 +655,7 @@ pub fn page_edges(cx: &EdgeContext, i: usize) -> PageEdges {
             }
         }
     }
-    for link in &p.links {
+    for link in links {
         let Some(j) = resolve_for(index, pages, i, link, &mut out.diags, &mut out.dangling) else {
             continue;
         };
@@ -566,7 +663,7 @@ pub fn page_edges(cx: &EdgeContext, i: usize) -> PageEdges {
         let mut missing = Vec::new();
         let found = target_node(
             graph,
-            target,
+            (target, made(j)),
             link.anchor.as_deref(),
             link,
             &pages[i].path,
@@ -633,7 +730,7 @@ pub fn page_edges(cx: &EdgeContext, i: usize) -> PageEdges {
         let mut missing = Vec::new();
         let found = target_node(
             graph,
-            &pages[j],
+            (&pages[j], made(j)),
             link.anchor.as_deref(),
             &link,
             &p.path,
@@ -755,7 +852,7 @@ fn dependency(
 }
 
 fn unique(
-    seen: &mut HashMap<String, u32>,
+    seen: &mut FxHashMap<String, u32>,
     key: String,
     explicit: bool,
     page: &Page,
@@ -846,18 +943,51 @@ fn relative(from: &Path, to: &Path) -> String {
     s
 }
 
+/// The nodes a page made, where the caller knows them: a shortcut to a link's target node that
+/// is taken only when the node's key is the one looked for, so it never changes the answer.
+#[derive(Clone, Copy, Default)]
+struct Made<'a> {
+    page: Option<NodeIx>,
+    claims: &'a [Option<NodeIx>],
+    rows: &'a [Option<NodeIx>],
+}
+
+/// Whether `key` is `page#anchor`.
+fn is_anchor_key(key: &str, page: &str, anchor: &str) -> bool {
+    key.len() == page.len() + 1 + anchor.len()
+        && key.starts_with(page)
+        && key.as_bytes()[page.len()] == b'#'
+        && key.ends_with(anchor)
+}
+
 fn target_node(
     graph: &Graph,
-    target: &Page,
+    (target, made): (&Page, Made),
     anchor: Option<&str>,
     link: &Link,
     from: &Path,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<NodeIx> {
+    let id = lower(&target.id);
     let Some(anchor) = anchor else {
-        return graph.get(&page_key(target));
+        let own = made
+            .page
+            .filter(|&ix| graph.try_node(ix).is_some_and(|n| n.key == *id));
+        return own.or_else(|| graph.get(&id));
     };
-    if let Some(ix) = graph.get(&anchor_key(target, anchor)) {
+    let lowered = lower(anchor);
+    let own = made
+        .claims
+        .iter()
+        .chain(made.rows)
+        .flatten()
+        .copied()
+        .find(|&ix| {
+            graph
+                .try_node(ix)
+                .is_some_and(|n| is_anchor_key(&n.key, &id, &lowered))
+        });
+    if let Some(ix) = own.or_else(|| graph.get(&anchor_key(target, anchor))) {
         return Some(ix);
     }
     let anchors: Vec<String> = target
@@ -961,7 +1091,7 @@ pub fn thesis_dependencies(
         let mut missing = Vec::new();
         let ix = target_node(
             graph,
-            &pages[j],
+            (&pages[j], Made::default()),
             link.anchor.as_deref(),
             link,
             &p.path,

@@ -20,23 +20,42 @@ pub fn parse_hex(s: &str) -> Option<TreeId> {
         .flatten()
 }
 
-fn hash(parts: &[&[u8]]) -> TreeId {
-    let mut h = blake3::Hasher::new();
-    for p in parts {
-        h.update(&(p.len() as u64).to_le_bytes());
-        h.update(p);
-    }
-    let bytes = h.finalize();
+/// The first 8 bytes of the BLAKE3 hash of `bytes`, big-endian.
+fn id_of(bytes: &[u8]) -> TreeId {
+    let hash = blake3::hash(bytes);
     let mut first = [0u8; 8];
-    first.copy_from_slice(&bytes.as_bytes()[..8]);
+    first.copy_from_slice(&hash.as_bytes()[..8]);
     u64::from_be_bytes(first)
 }
 
-/// Hash of a node's key and its own canonical state.
+/// Appends one part of a hashed sequence: its length (8 bytes, little-endian), then its bytes.
+/// BLAKE3 sees only the concatenation, so one buffer hashes as the parts fed one by one did.
+fn push_part(buf: &mut Vec<u8>, part: &[u8]) {
+    buf.extend_from_slice(&(part.len() as u64).to_le_bytes());
+    buf.extend_from_slice(part);
+}
+
+thread_local! {
+    /// The bytes of one node's own hash, reused from node to node.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Hash of a node's key and its own canonical state, as JSON: the lock's ids depend on it.
 fn own(graph: &Graph, ix: NodeIx) -> TreeId {
     let n = graph.node(ix);
-    let state = serde_json::to_vec(&n.state).unwrap_or_default();
-    hash(&[n.key.as_bytes(), &state])
+    SCRATCH.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        buf.clear();
+        push_part(&mut buf, n.key.as_bytes());
+        let at = buf.len();
+        buf.extend_from_slice(&[0; 8]);
+        if serde_json::to_writer(&mut *buf, &n.state).is_err() {
+            buf.truncate(at + 8);
+        }
+        let len = (buf.len() - at - 8) as u64;
+        buf[at..at + 8].copy_from_slice(&len.to_le_bytes());
+        id_of(&buf)
+    })
 }
 
 /// The children of a node in the tree: its upstream neighbours over propagating edges.
@@ -106,51 +125,31 @@ impl Trees {
         if let Some(id) = self.tree.borrow().get(ix.index()).copied().flatten() {
             return id;
         }
-        // Iterative post-order: the graph can be deep (long part_of chains).
-        let mut stack = vec![(ix, false)];
-        while let Some((n, expanded)) = stack.pop() {
-            if self
-                .tree
-                .borrow()
-                .get(n.index())
-                .copied()
-                .flatten()
-                .is_some()
-            {
+        // Iterative post-order: the graph can be deep (long part_of chains). A node goes back
+        // on the stack with its children, so they are looked up once.
+        let known = |n: NodeIx| self.tree.borrow().get(n.index()).copied().flatten();
+        let mut stack: Vec<(NodeIx, Option<Vec<NodeIx>>)> = vec![(ix, None)];
+        while let Some((n, kids)) = stack.pop() {
+            if known(n).is_some() {
                 continue;
             }
-            let kids = children(graph, n);
-            if !expanded {
-                stack.push((n, true));
-                for k in kids {
-                    if self
-                        .tree
-                        .borrow()
-                        .get(k.index())
-                        .copied()
-                        .flatten()
-                        .is_none()
-                    {
-                        stack.push((k, false));
-                    }
-                }
-                continue;
-            }
-            let own = self.own_of(graph, n).to_le_bytes();
-            let mut parts: Vec<[u8; 8]> = Vec::with_capacity(kids.len() + 1);
-            parts.push(own);
-            for k in kids {
-                let kid = self
-                    .tree
-                    .borrow()
-                    .get(k.index())
+            let Some(kids) = kids else {
+                let kids = children(graph, n);
+                let pending: Vec<NodeIx> = kids
+                    .iter()
                     .copied()
-                    .flatten()
-                    .unwrap_or(0);
-                parts.push(kid.to_le_bytes());
+                    .filter(|&k| known(k).is_none())
+                    .collect();
+                stack.push((n, Some(kids)));
+                stack.extend(pending.into_iter().map(|k| (k, None)));
+                continue;
+            };
+            let mut parts = Vec::with_capacity(16 * (kids.len() + 1));
+            push_part(&mut parts, &self.own_of(graph, n).to_le_bytes());
+            for k in kids {
+                push_part(&mut parts, &known(k).unwrap_or(0).to_le_bytes());
             }
-            let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_slice()).collect();
-            let id = hash(&refs);
+            let id = id_of(&parts);
             if let Some(slot) = self.tree.borrow_mut().get_mut(n.index()) {
                 *slot = Some(id);
             }

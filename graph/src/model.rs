@@ -1,6 +1,9 @@
 //! Nodes, edges and the graph that holds them.
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashSet};
 use std::fmt;
 
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
@@ -129,13 +132,23 @@ pub struct CycleHop {
     pub edge: Edge,
 }
 
+fn key_hash(key: &str) -> u64 {
+    FxBuildHasher.hash_one(key)
+}
+
 /// The research repo as a directed graph keyed by node key.
 #[derive(Debug, Default, Clone)]
 pub struct Graph {
     g: DiGraph<Node, Edge, u32>,
-    by_key: FxHashMap<String, NodeIx>,
-    /// (from, to, kind) of every edge, so a repeated link adds no second edge in O(1).
+    /// Each node's index, found by the hash of its key and compared with the node's own key, so
+    /// a key is stored once, in its node.
+    by_key: HashTable<NodeIx>,
+    /// (from, to, kind) of every edge, so a repeated link adds no second edge in O(1); filled
+    /// only while `indexed`.
     edge_set: FxHashSet<(u32, u32, EdgeKind)>,
+    /// Whether `edge_set` holds every edge. A graph built once (`Graph::built_once`) goes
+    /// without until an edge is added one at a time.
+    indexed: bool,
 }
 
 impl Graph {
@@ -145,14 +158,14 @@ impl Graph {
 
     /// A graph with room for `nodes` and `edges`, so a large build never rehashes or regrows.
     pub fn with_capacity(nodes: usize, edges: usize) -> Self {
-        let mut by_key = FxHashMap::default();
-        by_key.reserve(nodes);
+        let by_key = HashTable::with_capacity(nodes);
         let mut edge_set = FxHashSet::default();
         edge_set.reserve(edges);
         Graph {
             g: DiGraph::with_capacity(nodes, edges),
             by_key,
             edge_set,
+            indexed: true,
         }
     }
 
@@ -161,30 +174,62 @@ impl Graph {
     pub fn reserve(&mut self, nodes: usize, edges: usize) {
         self.g.reserve_exact_nodes(nodes);
         self.g.reserve_exact_edges(edges);
-        self.by_key.reserve(nodes);
-        self.edge_set.reserve(edges);
+        let Graph { g, by_key, .. } = self;
+        by_key.reserve(nodes, |&n| key_hash(&g[n].key));
+        if self.indexed {
+            self.edge_set.reserve(edges);
+        }
+    }
+
+    /// `with_capacity` for a build that adds each edge once with `add_new_edge` (a one-shot
+    /// command): no edge index is kept, which saves its memory; `add_edge` builds it first.
+    pub fn built_once(nodes: usize, edges: usize) -> Self {
+        Graph {
+            g: DiGraph::with_capacity(nodes, edges),
+            by_key: HashTable::with_capacity(nodes),
+            edge_set: FxHashSet::default(),
+            indexed: false,
+        }
+    }
+
+    fn edge_key(from: NodeIx, to: NodeIx, kind: EdgeKind) -> (u32, u32, EdgeKind) {
+        (from.index() as u32, to.index() as u32, kind)
     }
 
     /// Adds a node, or returns the existing one's index when the key is taken.
     pub fn add_node(&mut self, node: Node) -> Result<NodeIx, NodeIx> {
-        if let Some(&ix) = self.by_key.get(&node.key) {
+        if let Some(ix) = self.get(&node.key) {
             return Err(ix);
         }
-        let key = node.key.clone();
-        let ix = self.g.add_node(node);
-        self.by_key.insert(key, ix);
+        let hash = key_hash(&node.key);
+        let Graph { g, by_key, .. } = self;
+        let ix = g.add_node(node);
+        by_key.insert_unique(hash, ix, |&n| key_hash(&g[n].key));
         Ok(ix)
     }
 
     /// Adds an edge unless an edge of the same kind already joins the two nodes; `None` then.
     pub fn add_edge(&mut self, from: NodeIx, to: NodeIx, edge: Edge) -> Option<EdgeIndex<u32>> {
-        if !self
-            .edge_set
-            .insert((from.index() as u32, to.index() as u32, edge.kind))
-        {
+        if !self.indexed {
+            self.edge_set = self
+                .g
+                .edge_references()
+                .map(|e| Self::edge_key(e.source(), e.target(), e.weight().kind))
+                .collect();
+            self.indexed = true;
+        }
+        if !self.edge_set.insert(Self::edge_key(from, to, edge.kind)) {
             return None;
         }
         Some(self.g.add_edge(from, to, edge))
+    }
+
+    /// Adds an edge the caller knows to be new: no edge of its kind joins the two nodes yet.
+    pub fn add_new_edge(&mut self, from: NodeIx, to: NodeIx, edge: Edge) -> EdgeIndex<u32> {
+        if self.indexed {
+            self.edge_set.insert(Self::edge_key(from, to, edge.kind));
+        }
+        self.g.add_edge(from, to, edge)
     }
 
     /// Removes every edge arriving at `ix`, so a node's upstream side can be built again.
@@ -255,8 +300,12 @@ impl Graph {
                 self.edge_set.remove(k);
             }
         }
+        // The index entries change while both nodes can still be read at their old indices.
+        self.reindex(ix, None);
+        if last != ix {
+            self.reindex(last, Some(ix));
+        }
         let node = self.g.remove_node(ix)?;
-        self.by_key.remove(&node.key);
         let Some(moved) = moved else {
             return Some((node, None));
         };
@@ -269,9 +318,10 @@ impl Graph {
             }
             let from = if from == was { now } else { from };
             let to = if to == was { now } else { to };
-            self.edge_set.insert((from, to, kind));
+            if self.indexed {
+                self.edge_set.insert((from, to, kind));
+            }
         }
-        self.by_key.insert(self.g[ix].key.clone(), ix);
         Some((node, Some((last, ix))))
     }
 
@@ -286,11 +336,31 @@ impl Graph {
     }
 
     pub fn get(&self, key: &str) -> Option<NodeIx> {
-        self.by_key.get(key).copied()
+        self.by_key
+            .find(key_hash(key), |&n| self.g[n].key == key)
+            .copied()
+    }
+
+    /// Points the entry of node `was` at index `now`, or removes it.
+    fn reindex(&mut self, was: NodeIx, now: Option<NodeIx>) {
+        let hash = key_hash(&self.g[was].key);
+        if let Ok(mut entry) = self.by_key.find_entry(hash, |&n| n == was) {
+            match now {
+                Some(now) => *entry.get_mut() = now,
+                None => {
+                    entry.remove();
+                }
+            }
+        }
     }
 
     pub fn node(&self, ix: NodeIx) -> &Node {
         &self.g[ix]
+    }
+
+    /// The node at `ix`, if there is one.
+    pub fn try_node(&self, ix: NodeIx) -> Option<&Node> {
+        self.g.node_weight(ix)
     }
 
     pub fn node_mut(&mut self, ix: NodeIx) -> &mut Node {
@@ -347,51 +417,58 @@ impl Graph {
         }
         let n = self.g.node_count();
         let mut colour = vec![Colour::White; n];
+        // The next outgoing edge of a node still to look at, in the graph's own edge order: the
+        // DFS walks the adjacency lists in place instead of copying each node's successors.
+        let next_propagating = |mut e: Option<EdgeIndex<u32>>| {
+            while let Some(ix) = e {
+                if self.g[ix].kind.propagates() {
+                    break;
+                }
+                e = self.g.next_edge(ix, Direction::Outgoing);
+            }
+            e
+        };
+        let first = |ix: NodeIx| next_propagating(self.g.first_edge(ix, Direction::Outgoing));
+        let mut stack: Vec<(NodeIx, Option<EdgeIndex<u32>>)> = Vec::new();
         for root in self.g.node_indices() {
             if colour[root.index()] != Colour::White {
                 continue;
             }
-            let mut stack: Vec<(NodeIx, Vec<(NodeIx, Edge)>)> = Vec::new();
-            let succ = |ix: NodeIx| -> Vec<(NodeIx, Edge)> {
-                let mut v: Vec<(NodeIx, Edge)> = self
-                    .g
-                    .edges_directed(ix, Direction::Outgoing)
-                    .filter(|e| e.weight().kind.propagates())
-                    .map(|e| (e.target(), *e.weight()))
-                    .collect();
-                v.reverse();
-                v
-            };
             colour[root.index()] = Colour::Grey;
-            stack.push((root, succ(root)));
+            stack.push((root, first(root)));
             while let Some((node, pending)) = stack.last_mut() {
                 let node = *node;
-                match pending.pop() {
-                    Some((next, edge)) => match colour[next.index()] {
-                        Colour::White => {
-                            colour[next.index()] = Colour::Grey;
-                            stack.push((next, succ(next)));
-                        }
-                        Colour::Grey => {
-                            let start = stack.iter().position(|(ix, _)| *ix == next)?;
-                            let mut nodes: Vec<NodeIx> =
-                                stack[start..].iter().map(|(ix, _)| *ix).collect();
-                            nodes.push(next);
-                            let mut hops: Vec<CycleHop> = nodes
-                                .windows(2)
-                                .filter_map(|w| {
-                                    let edge = self.propagating_edge(w[0], w[1])?;
-                                    Some(CycleHop { node: w[0], edge })
-                                })
-                                .collect();
-                            if let Some(last) = hops.last_mut() {
-                                last.edge = edge;
+                match *pending {
+                    Some(e) => {
+                        *pending = next_propagating(self.g.next_edge(e, Direction::Outgoing));
+                        let next = self.g.raw_edges()[e.index()].target();
+                        let edge = self.g[e];
+                        match colour[next.index()] {
+                            Colour::White => {
+                                colour[next.index()] = Colour::Grey;
+                                stack.push((next, first(next)));
                             }
-                            debug_assert_eq!(hops.len(), nodes.len() - 1);
-                            return Some(hops);
+                            Colour::Grey => {
+                                let start = stack.iter().position(|(ix, _)| *ix == next)?;
+                                let mut nodes: Vec<NodeIx> =
+                                    stack[start..].iter().map(|(ix, _)| *ix).collect();
+                                nodes.push(next);
+                                let mut hops: Vec<CycleHop> = nodes
+                                    .windows(2)
+                                    .filter_map(|w| {
+                                        let edge = self.propagating_edge(w[0], w[1])?;
+                                        Some(CycleHop { node: w[0], edge })
+                                    })
+                                    .collect();
+                                if let Some(last) = hops.last_mut() {
+                                    last.edge = edge;
+                                }
+                                debug_assert_eq!(hops.len(), nodes.len() - 1);
+                                return Some(hops);
+                            }
+                            Colour::Black => {}
                         }
-                        Colour::Black => {}
-                    },
+                    }
                     None => {
                         colour[node.index()] = Colour::Black;
                         stack.pop();
@@ -468,6 +545,22 @@ mod tests {
         // The reverse direction is a different edge.
         g.add_edge(b, a, edge(EdgeKind::Related, 1, 4));
         assert_eq!(g.edge_count(), 3);
+    }
+
+    #[test]
+    fn a_graph_built_once_indexes_its_edges_when_one_is_added_one_at_a_time() {
+        let mut g = Graph::built_once(2, 2);
+        let a = node(&mut g, "a", NodeKind::Concept);
+        let b = node(&mut g, "b", NodeKind::Concept);
+        g.add_new_edge(a, b, edge(EdgeKind::PartOf, 0, 3));
+        assert_eq!(g.add_edge(a, b, edge(EdgeKind::PartOf, 0, 9)), None);
+        assert!(g.add_edge(a, b, edge(EdgeKind::Related, 0, 4)).is_some());
+        assert_eq!(g.add_edge(a, b, edge(EdgeKind::Related, 0, 5)), None);
+        // Once indexed, a new edge added as new is known to the index too.
+        g.add_new_edge(b, a, edge(EdgeKind::Related, 1, 1));
+        assert_eq!(g.add_edge(b, a, edge(EdgeKind::Related, 1, 2)), None);
+        assert_eq!(g.edge_count(), 3);
+        assert_eq!(g.get("b"), Some(b));
     }
 
     /// Every edge as (from key, to key, kind), sorted; and each key's index agrees with `get`.
