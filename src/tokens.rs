@@ -5,6 +5,7 @@
 //! end. Code spans (between backticks), inline math (`$…$`) and the rest of a line after a
 //! `$ ` prompt are code.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,7 +197,7 @@ pub fn tokenize(s: &str) -> Vec<Token> {
 }
 
 /// The text with its footnote and reference marks blanked out.
-pub fn without_marks(s: &str) -> String {
+pub fn without_marks(s: &str) -> Cow<'_, str> {
     // Runs on every claim while parsing: no tokens, and no scan at all for most texts.
     let citation = s.contains('(')
         && s.as_bytes()
@@ -205,7 +206,7 @@ pub fn without_marks(s: &str) -> String {
     let marks = s.bytes().any(|b| b == b'[' || b == b'#')
         || (!s.is_ascii() && s.chars().any(|c| SUPERSCRIPTS.contains(c)));
     if !citation && !marks {
-        return s.to_string();
+        return Cow::Borrowed(s);
     }
     let chars: Vec<(usize, char)> = s.char_indices().collect();
     let pos = |i: usize| chars.get(i).map_or(s.len(), |c| c.0);
@@ -236,7 +237,7 @@ pub fn without_marks(s: &str) -> String {
         }
     }
     out.push_str(&s[last..]);
-    out
+    Cow::Owned(out)
 }
 
 /// Length of a footnote or reference mark at the start: `[^label]`, `[12]`, `[3, 4]`.
