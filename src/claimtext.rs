@@ -34,7 +34,7 @@ impl Builder {
 
     /// Appends a piece of text; `code` says whether it is inside a code span or block.
     pub fn push_str(&mut self, s: &str, code: bool) {
-        let mut words = s.split(char::is_whitespace);
+        let mut words = crate::whitespace::pieces(s);
         if let Some(first) = words.next() {
             self.word(first, code);
         }

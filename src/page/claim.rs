@@ -13,6 +13,7 @@ use super::body::Buf;
 use super::{slug, Claim, Link, ParseContext, Role};
 use crate::claimtext;
 use crate::diag::{did_you_mean, Code, Diagnostic, LineIndex, Pos};
+use crate::whitespace;
 
 /// How many words of a claim make its id when it has no `{#id}`.
 const SLUG_WORDS: usize = 6;
@@ -116,7 +117,7 @@ pub(super) fn claim(
     // Quantities come from the text before lowercasing ("1.5M" is mega, "1.5m" is not), with
     // line breaks folded so a reflowed claim reads the same, without code blocks, and without
     // footnote and reference marks (`[^8]`, `[12]`, `#776`), which are no measurements.
-    let folded = fold_whitespace(&crate::tokens::without_marks(&plain));
+    let folded = whitespace::fold(&crate::tokens::without_marks(&plain));
     let quantities = extract_quantities(&folded);
     Some(Claim {
         explicit_id,
@@ -129,38 +130,6 @@ pub(super) fn claim(
         line: item_pos.line,
         pos: item_pos,
     })
-}
-
-/// `s` with each run of whitespace made one space, and none at either end.
-fn fold_whitespace(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    if s.is_ascii() {
-        // Nearly every claim is ASCII: split on bytes, without decoding characters.
-        for word in s.as_bytes().split(|&b| is_ascii_space(b)) {
-            if word.is_empty() {
-                continue;
-            }
-            if !out.is_empty() {
-                out.push(' ');
-            }
-            // The words of an ASCII text are ASCII: every byte is a character.
-            word.iter().for_each(|&b| out.push(char::from(b)));
-        }
-        return out;
-    }
-    for word in s.split_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
-    out
-}
-
-/// `char::is_whitespace` of an ASCII byte: unlike `u8::is_ascii_whitespace` it counts the
-/// vertical tab.
-fn is_ascii_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r')
 }
 
 /// The id of a claim without a `{#id}`: the slug of the first words of its normalised text.
@@ -188,7 +157,7 @@ fn ascii_words_slug(s: &str, n: usize) -> Option<String> {
         if !b.is_ascii() {
             return None;
         }
-        if is_ascii_space(b) {
+        if whitespace::is_ascii_space(b) {
             dash = true;
             if in_word {
                 in_word = false;
@@ -291,7 +260,7 @@ pub(super) fn anchored_without_evidence(
 
 /// The first `{#id}` marker: its range in `s` and the id.
 fn find_id(s: &str) -> Option<(Range<usize>, &str)> {
-    let open = s.find("{#")?;
+    let open = memmem::find(s.as_bytes(), b"{#")?;
     let len = s[open..].find('}')?;
     let id = s[open + 2..open + len].trim();
     (!id.is_empty() && !id.contains(char::is_whitespace)).then_some((open..open + len + 1, id))
@@ -342,6 +311,15 @@ fn evidence_pos(text: &str, lines: &LineIndex, from: usize, needle: &str) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn claim_slug_is_the_slug_of_the_normalised_first_words(
+            s in "[a-zA-Z0-9 \t\n\u{b}\"'`“«—–.,(é\u{a0}\u{2003}-]{0,60}"
+        ) {
+            proptest::prop_assert_eq!(claim_slug(&s), slug(&normalise_words(&s, SLUG_WORDS)));
+        }
+    }
 
     #[test]
     fn evidence_groups_split_qualifier_and_sources() {
