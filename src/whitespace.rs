@@ -35,6 +35,11 @@ impl<'a> Iterator for Pieces<'a> {
         let start = self.at;
         let mut i = start;
         while let Some(&b) = bytes.get(i) {
+            // Printable ASCII but the space, the common case, in one comparison.
+            if b.wrapping_sub(b'!') <= b'~' - b'!' {
+                i += 1;
+                continue;
+            }
             let (space, len) = if b.is_ascii() {
                 (is_ascii_space(b), 1)
             } else {

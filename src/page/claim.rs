@@ -105,11 +105,17 @@ pub(super) fn claim(
     }
     // The claim's text is the whole item but its id marker and Evidence line.
     let evidence = ev..after_start + line_end;
-    let marker = id_marker.as_ref().map(|(range, _)| range.clone());
-    let cut: Vec<Range<usize>> = std::iter::once(evidence).chain(marker).collect();
+    let both;
+    let cut = match &id_marker {
+        Some((marker, _)) => {
+            both = [evidence, marker.clone()];
+            &both[..]
+        }
+        None => std::slice::from_ref(&evidence),
+    };
     let mut builder = claimtext::Builder::with_capacity(buf.text.len());
     let mut plain = String::with_capacity(buf.text.len());
-    buf.feed(&cut, &mut builder, &mut plain);
+    buf.feed(cut, &mut builder, &mut plain);
     let (id, explicit_id) = match id_marker {
         Some((_, id)) => (id.to_string(), true),
         None => (claim_slug(&buf.text[..ev]), false),
