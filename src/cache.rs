@@ -30,6 +30,11 @@ const FILE: &str = "cache/check";
 /// Leads every cache file; the last byte is the format, bumped when `Stored` changes.
 const MAGIC: &[u8; 8] = b"rescore\x01";
 const HASH_LEN: usize = 32;
+/// Names the temp file of a cache write, so a later run can tell one left behind.
+const TEMP_PREFIX: &str = ".rescore-cache-";
+/// A temp file this old was left by a process that died mid-write: a live write takes
+/// milliseconds, and checks run without the repo lock, so age is what tells the two apart.
+const STALE_TEMP: std::time::Duration = std::time::Duration::from_secs(3600);
 
 type Hash = [u8; HASH_LEN];
 
@@ -182,7 +187,10 @@ pub fn store(root: &Path, render: &str, before: Before, observed: Observed, outc
             outcome,
         },
     ) {
-        Ok(()) => tracing::debug!("check cache: stored"),
+        Ok(()) => {
+            tracing::debug!("check cache: stored");
+            sweep_stale_temps(root, Path::new(FILE).parent().unwrap_or(Path::new("")));
+        }
         Err(e) => tracing::debug!("check cache: not stored ({e})"),
     }
 }
@@ -248,10 +256,39 @@ fn put(root: &Path, file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if !ignore.exists() {
         std::fs::write(&ignore, "# rescore's cache: never committed\n*\n")?;
     }
-    let mut temp = tempfile::NamedTempFile::new_in(folder)?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .suffix(".tmp")
+        .tempfile_in(folder)?;
     std::io::Write::write_all(&mut temp, bytes)?;
     temp.persist(&path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Removes the temp files of cache writes in `folder` (relative to `.rescore/`) that a killed
+/// process left, and those of builds before their names had `TEMP_PREFIX` (tempfile's `.tmp`).
+fn sweep_stale_temps(root: &Path, folder: &Path) {
+    let Ok(entries) = std::fs::read_dir(root.join(DIR).join(folder)) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(TEMP_PREFIX) || name.starts_with(".tmp")) {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age >= STALE_TEMP));
+        if stale {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => tracing::debug!("cache: removed a stale temp file, {name}"),
+                Err(e) => tracing::debug!("cache: stale temp file {name} kept ({e})"),
+            }
+        }
+    }
 }
 
 /// Every page's bytes hashed; `None` when one cannot be read (such a run is never answered

@@ -601,12 +601,14 @@ fn check(
     };
     let started = std::time::Instant::now();
     let observed = cache::Observed::default();
-    let (repo, lock) = open::repo_observed(
-        root,
-        true,
-        &|p, b| observed.page(p, b),
-        cached && !cli.dry_run,
-    )?;
+    // Hashing every page is the cache key's cost: a run that stores no outcome skips it.
+    let storing = before.is_some() && !cli.dry_run;
+    let observe = |p: &Path, b: &[u8]| {
+        if storing {
+            observed.page(p, b);
+        }
+    };
+    let (repo, lock) = open::repo_observed(root, true, &observe, cached && !cli.dry_run)?;
     let stderr = if format == ReportFormat::Human {
         report::diags_text(root, &repo.diags, Some(format))
     } else {

@@ -579,3 +579,50 @@ fn two_checks_at_once_after_an_edit_leave_whole_shards() {
         assert!(common::temp_files(&repo.path(PAGES)).is_empty());
     }
 }
+
+/// A temp file in the cache folder, its mtime `age` ago.
+fn temp_file(repo: &TempRepo, rel: &str, age: std::time::Duration) {
+    repo.write(rel, b"half a cache file");
+    let file = std::fs::File::options()
+        .write(true)
+        .open(repo.path(rel))
+        .expect("open");
+    file.set_modified(std::time::SystemTime::now() - age)
+        .expect("set mtime");
+}
+
+#[test]
+fn temp_files_a_killed_check_left_are_swept_and_live_ones_kept() {
+    let repo = repo_with_findings();
+    check(&repo, &[]);
+    let hours = std::time::Duration::from_secs(2 * 3600);
+    let now = std::time::Duration::ZERO;
+    temp_file(&repo, ".rescore/cache/.rescore-cache-dead.tmp", hours);
+    temp_file(&repo, ".rescore/cache/.tmpOld123", hours);
+    temp_file(&repo, ".rescore/cache/pages/.rescore-cache-dead.tmp", hours);
+    temp_file(&repo, ".rescore/cache/.rescore-cache-live.tmp", now);
+    temp_file(&repo, ".rescore/cache/pages/.rescore-cache-live.tmp", now);
+    temp_file(&repo, ".rescore/cache/notes-of-mine", hours);
+    // An edit makes the next check store a new outcome and rewrite a shard.
+    repo.edit(
+        "concepts/generative-world-models.md",
+        "Evidence: weak ([[VideoScience-Bench]])",
+        "Evidence: moderate ([[VideoScience-Bench]])",
+    );
+    let (_, _, err) = repo.run(&["-v", "check"]);
+    assert!(err.contains("check cache: stored"), "{err}");
+    for gone in [
+        ".rescore/cache/.rescore-cache-dead.tmp",
+        ".rescore/cache/.tmpOld123",
+        ".rescore/cache/pages/.rescore-cache-dead.tmp",
+    ] {
+        assert!(!repo.path(gone).exists(), "{gone} was not swept");
+    }
+    for kept in [
+        ".rescore/cache/.rescore-cache-live.tmp",
+        ".rescore/cache/pages/.rescore-cache-live.tmp",
+        ".rescore/cache/notes-of-mine",
+    ] {
+        assert!(repo.path(kept).exists(), "{kept} was removed");
+    }
+}

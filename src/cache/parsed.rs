@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::stored_page::StoredPage;
-use super::{binary, put, seal, unseal, Hash, DIR};
+use super::{binary, put, seal, sweep_stale_temps, unseal, Hash, DIR};
 use crate::load;
 use crate::page::Page;
 
@@ -196,6 +196,9 @@ impl Shelf {
                     Err(e) => tracing::debug!("parse cache: shard {i:02x} not stored ({e})"),
                 }
             });
+        if written.load(Ordering::Relaxed) > 0 {
+            sweep_stale_temps(&root, Path::new(FOLDER));
+        }
         tracing::debug!(
             "parse cache: {} of {} pages reused, {} shards rewritten",
             self.taken.into_inner(),
