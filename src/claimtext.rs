@@ -24,9 +24,17 @@ impl Builder {
         Builder::default()
     }
 
+    /// A builder whose text has room for `len` bytes, as much as the markdown it reads.
+    pub fn with_capacity(len: usize) -> Builder {
+        Builder {
+            out: String::with_capacity(len),
+            ..Builder::default()
+        }
+    }
+
     /// Appends a piece of text; `code` says whether it is inside a code span or block.
     pub fn push_str(&mut self, s: &str, code: bool) {
-        let mut words = s.split(char::is_whitespace);
+        let mut words = crate::whitespace::pieces(s);
         if let Some(first) = words.next() {
             self.word(first, code);
         }

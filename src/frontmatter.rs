@@ -104,6 +104,17 @@ pub fn split<'a>(text: &'a str, path: &Path, lines: &LineIndex) -> Result<Split<
         .hint(format!("add a `{fence}` line where the front matter ends")));
     };
     let inner = &text[first_end..close_start];
+    if fence == "+++" {
+        if let Some(front) = quick_toml(inner) {
+            return Ok(Split {
+                front,
+                body_start,
+                body: &text[body_start..],
+                front_text: inner,
+                front_start: first_end,
+            });
+        }
+    }
     let value = if fence == "+++" {
         parse_toml(inner, first_end, text, path, lines)?
     } else {
@@ -125,6 +136,65 @@ pub fn split<'a>(text: &'a str, path: &Path, lines: &LineIndex) -> Result<Split<
         body: &text[body_start..],
         front_text: inner,
         front_start: first_end,
+    })
+}
+
+/// The keys rescore reads, as TOML values: the document is read without building a table of
+/// every key or the JSON value the schema is checked against.
+#[derive(Deserialize)]
+struct TomlKeys {
+    kind: Option<toml::Value>,
+    id: Option<toml::Value>,
+    title: Option<toml::Value>,
+    status: Option<toml::Value>,
+    part_of: Option<toml::Value>,
+    depends_on: Option<toml::Value>,
+    score: Option<toml::Value>,
+    scored: Option<toml::Value>,
+    retracted: Option<toml::Value>,
+    superseded_by: Option<toml::Value>,
+    url: Option<toml::Value>,
+    published: Option<toml::Value>,
+}
+
+/// TOML front matter whose keys all have the types the schema wants, read the quick way; `None`
+/// for anything else, which the JSON path reads or reports exactly as before.
+fn quick_toml(inner: &str) -> Option<FrontMatter> {
+    // Text as the JSON path sees it: a date, NaN or infinity is text there too.
+    fn string(v: toml::Value) -> Option<String> {
+        match toml_to_json(v) {
+            Json::String(s) => Some(s),
+            _ => None,
+        }
+    }
+    fn text(v: Option<toml::Value>) -> Option<Option<String>> {
+        v.map_or(Some(None), |v| string(v).map(Some))
+    }
+    fn list(v: Option<toml::Value>) -> Option<Vec<String>> {
+        match v {
+            None => Some(Vec::new()),
+            Some(toml::Value::Array(items)) => items.into_iter().map(string).collect(),
+            Some(v) => string(v).map(|s| vec![s]),
+        }
+    }
+    let keys: TomlKeys = toml::from_str(inner).ok()?;
+    Some(FrontMatter {
+        kind: text(keys.kind)?,
+        id: text(keys.id)?,
+        title: text(keys.title)?,
+        status: text(keys.status)?,
+        part_of: list(keys.part_of)?,
+        depends_on: list(keys.depends_on)?,
+        score: keys.score.map(toml_to_json),
+        scored: keys.scored.map(toml_to_json),
+        retracted: match keys.retracted {
+            None => None,
+            Some(toml::Value::Boolean(b)) => Some(b),
+            Some(_) => return None,
+        },
+        superseded_by: text(keys.superseded_by)?,
+        url: text(keys.url)?,
+        published: keys.published.map(toml_to_json),
     })
 }
 
@@ -294,6 +364,48 @@ mod tests {
     fn unclosed_fence_is_an_error() {
         let err = parse("+++\nkind = \"concept\"\n# Title\n").expect_err("unclosed");
         assert_eq!(err.code, "unterminated-front-matter");
+    }
+
+    /// The JSON path all TOML front matter took before `quick_toml`.
+    fn via_json(inner: &str) -> Option<FrontMatter> {
+        let table: toml::Table = toml::from_str(inner).ok()?;
+        FrontMatter::deserialize(&toml_to_json(toml::Value::Table(table))).ok()
+    }
+
+    fn toml_value() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            "\"[a-z ]{0,6}\"",
+            "-?[0-9]{1,3}",
+            "[0-9]{1,2}\\.[0-9]{1,2}",
+            Just("nan".to_string()),
+            Just("inf".to_string()),
+            Just("true".to_string()),
+            Just("2026-10-01".to_string()),
+            Just("1979-05-27T07:32:00Z".to_string()),
+        ];
+        leaf.prop_recursive(2, 6, 3, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..3)
+                    .prop_map(|v| format!("[{}]", v.join(", "))),
+                inner.prop_map(|v| format!("{{ x = {v} }}")),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn quick_toml_reads_what_the_json_path_reads(
+            entries in proptest::collection::btree_map(
+                "kind|id|title|status|part_of|depends_on|score|scored|retracted|superseded_by|url|published|other",
+                toml_value(),
+                0..6,
+            )
+        ) {
+            let inner: String = entries.iter().map(|(k, v)| format!("{k} = {v}\n")).collect();
+            let quick = quick_toml(&inner).map(|f| format!("{f:?}"));
+            proptest::prop_assert_eq!(quick, via_json(&inner).map(|f| format!("{f:?}")));
+        }
     }
 
     #[test]

@@ -38,5 +38,6 @@ pub mod tokens;
 pub mod toml_spans;
 pub mod trees;
 pub mod watch;
+pub mod whitespace;
 pub mod wording;
 pub mod writeback;

@@ -5,6 +5,7 @@
 //! end. Code spans (between backticks), inline math (`$…$`) and the rest of a line after a
 //! `$ ` prompt are code.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +38,14 @@ impl Token {
     }
 }
 
-const SUPERSCRIPTS: &str = "⁰¹²³⁴⁵⁶⁷⁸⁹†‡";
+/// `⁰¹²³⁴⁵⁶⁷⁸⁹†‡`: a footnote mark after a word. A `match` rather than a search in a string
+/// of them, as it runs on every character of every claim.
+fn is_superscript(c: char) -> bool {
+    matches!(
+        c,
+        '⁰' | '¹' | '²' | '³' | '⁴' | '⁵' | '⁶' | '⁷' | '⁸' | '⁹' | '†' | '‡'
+    )
+}
 const SYMBOLS: &str = "<>=≤≥≠";
 const SENTENCE_ENDS: &str = ".!?;:\n";
 /// Characters that join two alphanumeric runs into one token: `real-time`, `won't`, `v1.2`.
@@ -105,7 +113,7 @@ pub fn tokenize(s: &str) -> Vec<Token> {
             i += 1;
             continue;
         }
-        if SUPERSCRIPTS.contains(c) {
+        if is_superscript(c) {
             push(&mut out, pos(i)..pos(i + 1), Kind::Footnote, code, false);
             i += 1;
             continue;
@@ -164,7 +172,7 @@ pub fn tokenize(s: &str) -> Vec<Token> {
                     && j > start;
                 let percent = n == '%' && at(j - 1).is_some_and(|p| p.is_ascii_digit());
                 // `space¹`: a superscript is a mark after the word, not part of it.
-                if SUPERSCRIPTS.contains(n) || !(n.is_alphanumeric() || joins || percent) {
+                if is_superscript(n) || !(n.is_alphanumeric() || joins || percent) {
                     break;
                 }
                 j += 1;
@@ -196,16 +204,15 @@ pub fn tokenize(s: &str) -> Vec<Token> {
 }
 
 /// The text with its footnote and reference marks blanked out.
-pub fn without_marks(s: &str) -> String {
+pub fn without_marks(s: &str) -> Cow<'_, str> {
     // Runs on every claim while parsing: no tokens, and no scan at all for most texts.
-    let citation = s.contains('(')
-        && s.as_bytes()
-            .windows(4)
-            .any(|w| w.iter().all(u8::is_ascii_digit));
-    let marks = s.bytes().any(|b| b == b'[' || b == b'#')
-        || (!s.is_ascii() && s.chars().any(|c| SUPERSCRIPTS.contains(c)));
+    let bytes = s.as_bytes();
+    let citation = memchr::memchr(b'(', bytes).is_some()
+        && bytes.windows(4).any(|w| w.iter().all(u8::is_ascii_digit));
+    let marks = memchr::memchr2(b'[', b'#', bytes).is_some()
+        || (!s.is_ascii() && s.chars().any(is_superscript));
     if !citation && !marks {
-        return s.to_string();
+        return Cow::Borrowed(s);
     }
     let chars: Vec<(usize, char)> = s.char_indices().collect();
     let pos = |i: usize| chars.get(i).map_or(s.len(), |c| c.0);
@@ -222,7 +229,7 @@ pub fn without_marks(s: &str) -> String {
                     .count();
                 (digits > 0).then_some(digits + 1)
             }
-            c if SUPERSCRIPTS.contains(c) => Some(1),
+            c if is_superscript(c) => Some(1),
             _ => None,
         };
         match len {
@@ -236,7 +243,7 @@ pub fn without_marks(s: &str) -> String {
         }
     }
     out.push_str(&s[last..]);
-    out
+    Cow::Owned(out)
 }
 
 /// Length of a footnote or reference mark at the start: `[^label]`, `[12]`, `[3, 4]`.
@@ -403,6 +410,14 @@ mod tests {
             }
             blanked.push_str(&s[last..]);
             proptest::prop_assert_eq!(without_marks(&s), blanked);
+        }
+    }
+
+    #[test]
+    fn superscripts_are_the_footnote_marks() {
+        let marks = "⁰¹²³⁴⁵⁶⁷⁸⁹†‡";
+        for c in ('\0'..='\u{3000}').chain(['\u{1d7ce}']) {
+            assert_eq!(is_superscript(c), marks.contains(c), "{c:?}");
         }
     }
 

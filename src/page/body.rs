@@ -36,6 +36,16 @@ pub(super) struct Buf {
 }
 
 impl Buf {
+    /// An empty buffer for the markdown at `range` of the file, with room for its text: the
+    /// text is never longer than the markdown, so it is allocated once instead of growing.
+    fn at(range: &Range<usize>) -> Buf {
+        Buf {
+            text: String::with_capacity(range.len()),
+            start: range.start,
+            ..Buf::default()
+        }
+    }
+
     /// Feeds the text, nested items and tables included, to a canonical-text builder and (less
     /// code blocks and link text) to `plain`; `cut` ranges of this item's own text are left out.
     pub(super) fn feed(
@@ -138,10 +148,7 @@ impl Body {
         for (event, range) in Parser::new_ext(body, opts).into_offset_iter() {
             let abs = base + range.start..base + range.end;
             match event {
-                Event::Start(Tag::Item) => items.push(Buf {
-                    start: abs.start,
-                    ..Buf::default()
-                }),
+                Event::Start(Tag::Item) => items.push(Buf::at(&abs)),
                 Event::End(TagEnd::Item) => {
                     if let Some(buf) = items.pop() {
                         if kind == PageKind::Concept {
@@ -195,15 +202,7 @@ impl Body {
                         buf.text.push('\n');
                     }
                 }
-                Event::Start(Tag::Heading { level, .. }) => {
-                    heading = Some((
-                        level,
-                        Buf {
-                            start: abs.start,
-                            ..Buf::default()
-                        },
-                    ))
-                }
+                Event::Start(Tag::Heading { level, .. }) => heading = Some((level, Buf::at(&abs))),
                 Event::End(TagEnd::Heading(_)) => {
                     if let Some((level, buf)) = heading.take() {
                         let t = buf.text.trim().to_string();
@@ -244,10 +243,7 @@ impl Body {
                 }
                 Event::Start(Tag::TableCell) => {
                     if let Some(t) = table.as_mut() {
-                        t.cell = Some(Buf {
-                            start: abs.start,
-                            ..Buf::default()
-                        });
+                        t.cell = Some(Buf::at(&abs));
                     }
                 }
                 Event::End(TagEnd::TableCell) => {

@@ -13,6 +13,7 @@ use super::body::Buf;
 use super::{slug, Claim, Link, ParseContext, Role};
 use crate::claimtext;
 use crate::diag::{did_you_mean, Code, Diagnostic, LineIndex, Pos};
+use crate::whitespace;
 
 /// How many words of a claim make its id when it has no `{#id}`.
 const SLUG_WORDS: usize = 6;
@@ -32,7 +33,7 @@ pub(super) fn claim(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Claim> {
     let item_pos = lines.span(text, buf.start..buf.start + 1);
-    let (claim_text, explicit) = strip_id(&buf.text[..ev]);
+    let id_marker = find_id(&buf.text[..ev]);
     let marker = &buf.text[ev..ev + marker_len];
     let after_start = ev + marker_len;
     let after = &buf.text[after_start..];
@@ -44,10 +45,11 @@ pub(super) fn claim(
         .trim()
         .trim_end_matches(['.', ',', ';'])
         .trim();
-    let level_pos = evidence_pos(text, lines, buf.start, marker).unwrap_or(item_pos.clone());
     let level = match cx.scale.canonical(level_word) {
         Some(l) => l.to_string(),
         None => {
+            let level_pos =
+                evidence_pos(text, lines, buf.start, marker).unwrap_or(item_pos.clone());
             let mut d = Diagnostic::error(
                 Code::UnknownEvidenceLevel,
                 path,
@@ -101,25 +103,27 @@ pub(super) fn claim(
             }
         }
     }
-    let explicit_id = explicit.is_some();
     // The claim's text is the whole item but its id marker and Evidence line.
     let evidence = ev..after_start + line_end;
-    let marker = explicit
-        .as_ref()
-        .and_then(|_| buf.text[..ev].find("{#"))
-        .and_then(|open| Some(open..open + buf.text[open..ev].find('}')? + 1));
-    let cut: Vec<Range<usize>> = std::iter::once(evidence).chain(marker).collect();
-    let mut builder = claimtext::Builder::new();
-    let mut plain = String::new();
-    buf.feed(&cut, &mut builder, &mut plain);
-    let id = match explicit {
-        Some(id) => id,
-        None => slug(&normalise_words(&claim_text, SLUG_WORDS)),
+    let both;
+    let cut = match &id_marker {
+        Some((marker, _)) => {
+            both = [evidence, marker.clone()];
+            &both[..]
+        }
+        None => std::slice::from_ref(&evidence),
+    };
+    let mut builder = claimtext::Builder::with_capacity(buf.text.len());
+    let mut plain = String::with_capacity(buf.text.len());
+    buf.feed(cut, &mut builder, &mut plain);
+    let (id, explicit_id) = match id_marker {
+        Some((_, id)) => (id.to_string(), true),
+        None => (claim_slug(&buf.text[..ev]), false),
     };
     // Quantities come from the text before lowercasing ("1.5M" is mega, "1.5m" is not), with
     // line breaks folded so a reflowed claim reads the same, without code blocks, and without
     // footnote and reference marks (`[^8]`, `[12]`, `#776`), which are no measurements.
-    let folded = fold_whitespace(&crate::tokens::without_marks(&plain));
+    let folded = whitespace::fold(&crate::tokens::without_marks(&plain));
     let quantities = extract_quantities(&folded);
     Some(Claim {
         explicit_id,
@@ -134,16 +138,54 @@ pub(super) fn claim(
     })
 }
 
-/// `s` with each run of whitespace made one space, and none at either end.
-fn fold_whitespace(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for word in s.split_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
+/// The id of a claim without a `{#id}`: the slug of the first words of its normalised text.
+fn claim_slug(text: &str) -> String {
+    // Quotes around the whole text are stripped by the normalisation, which the first words
+    // cannot tell; the slug of ASCII words needs no normalising (case, dashes and quotes are
+    // no alphanumerics, so the slug drops or folds them anyway).
+    let quoted = text
+        .trim_start()
+        .starts_with(|c: char| c.is_ascii_punctuation() || !c.is_ascii());
+    if !quoted {
+        if let Some(id) = ascii_words_slug(text, SLUG_WORDS) {
+            return id;
         }
-        out.push_str(word);
     }
-    out
+    slug(&normalise_words(text, SLUG_WORDS))
+}
+
+/// The slug of the first `n` whitespace-separated words of `s`, or `None` if a character
+/// before their end is not ASCII.
+fn ascii_words_slug(s: &str, n: usize) -> Option<String> {
+    let mut out = String::new();
+    let (mut words, mut in_word, mut dash) = (0, false, false);
+    for &b in s.as_bytes() {
+        if !b.is_ascii() {
+            return None;
+        }
+        if whitespace::is_ascii_space(b) {
+            dash = true;
+            if in_word {
+                in_word = false;
+                words += 1;
+                if words == n {
+                    break;
+                }
+            }
+            continue;
+        }
+        in_word = true;
+        if b.is_ascii_alphanumeric() {
+            if dash && !out.is_empty() {
+                out.push('-');
+            }
+            out.push(char::from(b.to_ascii_lowercase()));
+            dash = false;
+        } else {
+            dash = true;
+        }
+    }
+    Some(out)
 }
 
 /// The Evidence line's marker in the item text: its byte position and length. `Evidence:` counts
@@ -202,7 +244,7 @@ pub(super) fn anchored_without_evidence(
     lines: &LineIndex,
     path: &Path,
 ) -> Option<Diagnostic> {
-    let id = strip_id(&buf.text).1?;
+    let id = find_id(&buf.text)?.1;
     let marker = format!("{{#{id}}}");
     let at = text
         .get(buf.start..)
@@ -222,19 +264,12 @@ pub(super) fn anchored_without_evidence(
     )
 }
 
-/// Removes a `{#id}` marker, returning the text and the id.
-fn strip_id(s: &str) -> (String, Option<String>) {
-    if let Some(open) = s.find("{#") {
-        if let Some(len) = s[open..].find('}') {
-            let id = s[open + 2..open + len].trim();
-            if !id.is_empty() && !id.contains(char::is_whitespace) {
-                let mut out = s[..open].to_string();
-                out.push_str(&s[open + len + 1..]);
-                return (out, Some(id.to_string()));
-            }
-        }
-    }
-    (s.to_string(), None)
+/// The first `{#id}` marker: its range in `s` and the id.
+fn find_id(s: &str) -> Option<(Range<usize>, &str)> {
+    let open = memmem::find(s.as_bytes(), b"{#")?;
+    let len = s[open..].find('}')?;
+    let id = s[open + 2..open + len].trim();
+    (!id.is_empty() && !id.contains(char::is_whitespace)).then_some((open..open + len + 1, id))
 }
 
 /// Top-level parenthesised groups of a line, as ranges of their contents.
@@ -282,6 +317,15 @@ fn evidence_pos(text: &str, lines: &LineIndex, from: usize, needle: &str) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn claim_slug_is_the_slug_of_the_normalised_first_words(
+            s in "[a-zA-Z0-9 \t\n\u{b}\"'`“«—–.,(é\u{a0}\u{2003}-]{0,60}"
+        ) {
+            proptest::prop_assert_eq!(claim_slug(&s), slug(&normalise_words(&s, SLUG_WORDS)));
+        }
+    }
 
     #[test]
     fn evidence_groups_split_qualifier_and_sources() {

@@ -81,7 +81,7 @@ fn percent_decode(s: &str) -> String {
 
 /// Folds `.` and `..` out of a relative path without touching the filesystem.
 pub fn normalise_path(p: &Path) -> PathBuf {
-    let mut parts: Vec<String> = Vec::new();
+    let mut parts: Vec<std::borrow::Cow<str>> = Vec::new();
     for c in p.components() {
         match c {
             std::path::Component::CurDir
@@ -92,10 +92,10 @@ pub fn normalise_path(p: &Path) -> PathBuf {
                     parts.push("..".into());
                 }
             }
-            std::path::Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+            std::path::Component::Normal(s) => parts.push(s.to_string_lossy()),
         }
     }
-    parts.iter().collect()
+    parts.iter().map(|p| Path::new(&**p)).collect()
 }
 
 #[cfg(test)]

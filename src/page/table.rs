@@ -1,5 +1,6 @@
 //! A benchmark table (columns Metric and Value) read as rows, and any table as text inside a claim.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use rescore_graph::quantity::{normalise_text, parse_value, Value, HIDDEN};
@@ -9,7 +10,10 @@ use super::{slug, Role, Row};
 use crate::diag::LineIndex;
 
 /// `text` with each hidden range (clipped to the text) replaced by one [`HIDDEN`] mark.
-fn hide(text: &str, hidden: &[Range<usize>]) -> String {
+fn hide<'a>(text: &'a str, hidden: &[Range<usize>]) -> Cow<'a, str> {
+    if hidden.is_empty() {
+        return Cow::Borrowed(text);
+    }
     let mut ranges = hidden.to_vec();
     ranges.sort_by_key(|r| r.start);
     let mut out = String::with_capacity(text.len());
@@ -24,7 +28,7 @@ fn hide(text: &str, hidden: &[Range<usize>]) -> String {
         last = end;
     }
     out.push_str(&text[last..]);
-    out
+    Cow::Owned(out)
 }
 
 /// A benchmark cell's value without footnote marks: its numbers, read with link text and code
@@ -120,8 +124,10 @@ impl Table {
 
 /// `slug(metric)@slug(system)`, or `slug(metric)` without a system.
 fn row_id(metric: &str, system: Option<&str>) -> String {
-    match system {
-        Some(s) => format!("{}@{}", slug(metric), slug(s)),
-        None => slug(metric),
+    let mut id = slug(metric);
+    if let Some(s) = system {
+        id.push('@');
+        id.push_str(&slug(s));
     }
+    id
 }

@@ -51,10 +51,7 @@ impl Scale {
 }
 
 fn fold(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    crate::whitespace::fold(s).to_lowercase()
 }
 
 /// The scale as configured, without aliases that point at no level; the shipped scale when

@@ -51,6 +51,28 @@ fn first_words(s: &str, n: usize) -> String {
 
 /// NFC, lowercase, surrounding quotes stripped, whitespace collapsed and trimmed, dashes unified.
 pub fn normalise_text(s: &str) -> String {
+    if s.is_ascii() {
+        // ASCII is NFC and holds no typographic dash: one copy, folded and lowercased in place.
+        let mut collapsed = String::with_capacity(s.len());
+        for word in s.split_whitespace() {
+            if !collapsed.is_empty() {
+                collapsed.push(' ');
+            }
+            collapsed.push_str(word);
+        }
+        collapsed.make_ascii_lowercase();
+        let stripped = strip_quotes(&collapsed);
+        return if stripped.len() == collapsed.len() {
+            collapsed
+        } else {
+            stripped.to_owned()
+        };
+    }
+    normalise_unicode(s)
+}
+
+/// [`normalise_text`] of any text.
+fn normalise_unicode(s: &str) -> String {
     let lower = s.to_lowercase();
     // Most text is already NFC: the quick check skips the full normalisation pass for it.
     let nfc: String = if lower.is_ascii()
@@ -151,6 +173,18 @@ impl fmt::Display for Quantity {
             Some(u) if glued => f.write_str(u),
             Some(u) => write!(f, " {u}"),
             None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_text_normalises_as_any_text(s in "[ -~\t\n\r\u{b}\u{c}]{0,40}") {
+            proptest::prop_assert_eq!(normalise_text(&s), normalise_unicode(&s));
         }
     }
 }
