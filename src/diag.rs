@@ -332,6 +332,84 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// "Did you mean" over one large candidate list asked about many words (every broken link
+/// among every page name): each candidate is lowercased once, and candidates are grouped by
+/// their number of characters so a word only visits the lengths that can reach `NEAR`. It
+/// answers exactly as `did_you_mean` over the same list, ties going to the later candidate.
+pub struct NearNames {
+    /// `by_chars[n]`: the candidates with `n` characters once lowercased.
+    by_chars: Vec<Vec<NearName>>,
+}
+
+struct NearName {
+    /// Position in the candidate list, to break ties as `did_you_mean` does.
+    at: usize,
+    lower: Box<str>,
+    /// The candidate as given, when lowercasing changed it.
+    given: Option<Box<str>>,
+}
+
+impl NearName {
+    fn given(&self) -> &str {
+        self.given.as_deref().unwrap_or(&self.lower)
+    }
+}
+
+impl NearNames {
+    pub fn new<'a>(candidates: impl IntoIterator<Item = &'a str>) -> NearNames {
+        let mut by_chars: Vec<Vec<NearName>> = Vec::new();
+        for (at, c) in candidates.into_iter().enumerate() {
+            let lower = c.to_lowercase();
+            let chars = lower.chars().count();
+            if by_chars.len() <= chars {
+                by_chars.resize_with(chars + 1, Vec::new);
+            }
+            let given = (lower != c).then(|| Box::from(c));
+            by_chars[chars].push(NearName {
+                at,
+                lower: lower.into_boxed_str(),
+                given,
+            });
+        }
+        NearNames { by_chars }
+    }
+
+    /// The closest candidate to `word`, as `did_you_mean` would pick it.
+    pub fn nearest(&self, word: &str) -> Option<&str> {
+        let word = word.to_lowercase();
+        let bag = AsciiBag::of(&word);
+        let chars = word.chars().count();
+        // The edit distance is at least the difference in length, so a length whose best
+        // possible score is below `NEAR` holds no answer.
+        let reachable = |n: usize| {
+            let longest = chars.max(n);
+            longest == 0 || 1.0 - (chars.abs_diff(n) as f64) / (longest as f64) >= NEAR
+        };
+        let mut best: Option<(f64, usize, &NearName)> = None;
+        for (n, group) in self.by_chars.iter().enumerate() {
+            if !reachable(n) {
+                continue;
+            }
+            for c in group {
+                if bag.as_ref().is_some_and(|b| b.surely_far(&c.lower)) {
+                    continue;
+                }
+                let score = strsim::normalized_damerau_levenshtein(&word, &c.lower);
+                if score < NEAR {
+                    continue;
+                }
+                let better = best.is_none_or(|(s, at, _)| {
+                    score.total_cmp(&s).then(c.at.cmp(&at)) == std::cmp::Ordering::Greater
+                });
+                if better {
+                    best = Some((score, c.at, c));
+                }
+            }
+        }
+        best.map(|(_, _, c)| c.given())
+    }
+}
+
 /// The letters of an ASCII word, to rule out a far candidate without computing the edit
 /// distance (the watcher asks about a broken link among every page name of a large repo).
 struct AsciiBag {
@@ -451,6 +529,38 @@ mod tests {
                 did_you_mean_by_distance_alone(&word, &refs)
             );
         }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn near_names_answer_as_did_you_mean_does(
+            word in "[a-cA-CéÉİ\u{212A}1-]{0,7}",
+            candidates in proptest::collection::vec("[a-cA-CéÉİ\u{212A}1-]{0,9}", 0..16),
+            repeats in proptest::collection::vec(0usize..16, 0..6),
+        ) {
+            // Duplicates, as when a page's id is also its title.
+            let mut refs: Vec<&str> = candidates.iter().map(String::as_str).collect();
+            for k in repeats {
+                if let Some(c) = refs.get(k).copied() {
+                    refs.push(c);
+                }
+            }
+            let near = NearNames::new(refs.iter().copied());
+            proptest::prop_assert_eq!(
+                near.nearest(&word),
+                did_you_mean(&word, refs.iter().copied())
+            );
+        }
+    }
+
+    #[test]
+    fn near_names_break_a_tie_for_the_later_candidate() {
+        for tied in [["abcx", "ABXD", "zz"], ["ABXD", "abcx", "zz"]] {
+            assert_eq!(NearNames::new(tied).nearest("abcd"), Some(tied[1]));
+            assert_eq!(did_you_mean("abcd", tied), Some(tied[1]));
+        }
+        assert_eq!(NearNames::new(["abcx"]).nearest("qqqq"), None);
+        assert_eq!(NearNames::new([""]).nearest(""), Some(""));
     }
 
     #[test]
