@@ -4,13 +4,14 @@
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use rescore_graph::quantity::{normalise_text, Quantity, Value};
 use rescore_graph::{
     ClaimState, Edge, EdgeKind, Graph, Loc, MaterialState, Node, NodeIx, NodeKind,
 };
 
-use crate::diag::{did_you_mean, Code, Diagnostic, Pos};
+use crate::diag::{did_you_mean, Code, Diagnostic, NearNames, Pos};
 use crate::page::{Link, Page, PageKind, Role, Target};
 
 /// Page lookups by id, title and path, all case-insensitive on names.
@@ -24,6 +25,9 @@ pub struct Index {
     /// Names and paths of pages that failed to parse: links to them are not errors of their own.
     lost: FxHashSet<String>,
     lost_paths: FxHashSet<PathBuf>,
+    /// "Did you mean" over `names()`, built on the first broken link and dropped whenever the
+    /// names change.
+    near: OnceLock<NearNames>,
 }
 
 /// A page that exists but could not be parsed, with the names it is probably linked by.
@@ -43,6 +47,7 @@ impl Index {
             note_ids: FxHashMap::default(),
             lost: FxHashSet::default(),
             lost_paths: FxHashSet::default(),
+            near: OnceLock::new(),
         };
         let mut live = vec![true; pages.len()];
         for (i, p) in pages.iter().enumerate() {
@@ -117,6 +122,13 @@ impl Index {
             .chain(self.note_ids.keys())
             .map(String::as_str)
     }
+
+    /// The page name nearest to `name`, for "did you mean": `did_you_mean` over `names()`.
+    pub fn nearest_name(&self, name: &str) -> Option<&str> {
+        self.near
+            .get_or_init(|| NearNames::new(self.names()))
+            .nearest(name)
+    }
 }
 
 /// Keeping an index in step with a page list that gains or loses one page at a time (the
@@ -126,6 +138,7 @@ impl Index {
     /// `false` when one of its names is already taken, so links by that name could change
     /// target: the index is then no longer exact and the caller builds it anew.
     pub fn insert_page(&mut self, i: usize, page: &Page) -> bool {
+        self.near = OnceLock::new();
         self.shift(i, |n| n + 1);
         self.by_path.insert(page.path.clone(), i);
         let id = page.id.to_lowercase();
@@ -146,6 +159,7 @@ impl Index {
     /// Page `page`, number `i`, leaves the list (pages after it move down one). Its names are
     /// dropped where they point at it; whether another page bears them is the caller's to know.
     pub fn remove_page(&mut self, i: usize, page: &Page) {
+        self.near = OnceLock::new();
         let id = page.id.to_lowercase();
         for map in [&mut self.by_id, &mut self.note_ids] {
             if map.get(&id) == Some(&i) {
@@ -891,11 +905,19 @@ fn resolve_link(
     if let Some(j) = index.page(&link.target, from) {
         return Some(j);
     }
+    let lost = match &link.target {
+        Target::Wiki { name } => index.lost.contains(&name.trim().to_lowercase()),
+        Target::Path { path } => index.lost_paths.contains(path),
+        Target::Here => false,
+    };
+    if lost {
+        return None;
+    }
     let page = &pages[from];
     let (what, near) = match &link.target {
         Target::Wiki { name } => (
             format!("`{name}`"),
-            did_you_mean(name, index.names()).map(str::to_string),
+            index.nearest_name(name).map(str::to_string),
         ),
         Target::Path { path } => {
             let stem = path
@@ -905,19 +927,11 @@ fn resolve_link(
             let near = index
                 .by_name(&stem)
                 .map(|j| relative(&page.path, &pages[j].path))
-                .or_else(|| did_you_mean(&stem, index.names()).map(str::to_string));
+                .or_else(|| index.nearest_name(&stem).map(str::to_string));
             (format!("{}", path.display()), near)
         }
         Target::Here => return Some(from),
     };
-    let lost = match &link.target {
-        Target::Wiki { name } => index.lost.contains(&name.trim().to_lowercase()),
-        Target::Path { path } => index.lost_paths.contains(path),
-        Target::Here => false,
-    };
-    if lost {
-        return None;
-    }
     let mut d = Diagnostic::error(
         Code::LinkToNoPage,
         &page.path,
@@ -1248,6 +1262,20 @@ mod tests {
         let mut twin = list[0].clone();
         twin.path = PathBuf::from("zz/twin.md");
         assert!(!index.insert_page(list.len(), &twin));
+    }
+
+    #[test]
+    fn did_you_mean_follows_the_names_as_pages_come_and_go() {
+        let mut list = pages();
+        let k = list.iter().position(|p| p.id == "t29").expect("thesis t29");
+        let t29 = list.remove(k);
+        let mut scratch = Vec::new();
+        let (mut index, _) = Index::new(&list, &mut scratch);
+        assert_eq!(index.nearest_name("xT29"), None);
+        assert!(index.insert_page(list.len(), &t29));
+        assert_eq!(index.nearest_name("xT29"), Some("t29"));
+        index.remove_page(list.len(), &t29);
+        assert_eq!(index.nearest_name("xT29"), None);
     }
 
     #[test]
