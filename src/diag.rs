@@ -410,6 +410,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_pos_keeps_its_span_and_drops_one_past_four_gib() {
+        assert_eq!(Pos::spanning(3, 5, Some(10..14)).span(), Some(10..14));
+        let far = u32::MAX as usize + 1;
+        let dropped = Pos::spanning(3, 5, Some(far..far + 1));
+        assert_eq!((dropped.line, dropped.col, dropped.span()), (3, 5, None));
+        assert_eq!(std::mem::size_of::<Pos>(), 20);
+    }
+
+    #[test]
     fn line_index_counts_characters_not_bytes() {
         let text = "ab\nçé x\n";
         let idx = LineIndex::new(text);
