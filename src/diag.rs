@@ -67,7 +67,7 @@ impl Diagnostic {
             expected: String::new(),
             hint: None,
             notes: Vec::new(),
-            span: at.span,
+            span: at.span(),
         }
     }
 
@@ -249,7 +249,10 @@ impl Diagnostic {
 pub struct Pos {
     pub line: u32,
     pub col: u32,
-    pub span: Option<Range<usize>>,
+    /// Start and end byte offsets, as `u32`: every parsed claim, row and link carries a `Pos`,
+    /// so a `Range<usize>` here costs megabytes on a large repo. A span past 4 GiB is dropped
+    /// (it only feeds the source snippet of a message).
+    pub(crate) span: Option<(u32, u32)>,
 }
 
 impl Pos {
@@ -259,6 +262,18 @@ impl Pos {
             col,
             span: None,
         }
+    }
+
+    /// A position covering the bytes `range`, when it is known.
+    pub fn spanning(line: u32, col: u32, range: Option<Range<usize>>) -> Self {
+        let span =
+            range.and_then(|r| Some((u32::try_from(r.start).ok()?, u32::try_from(r.end).ok()?)));
+        Pos { line, col, span }
+    }
+
+    /// The bytes this position covers, when known.
+    pub fn span(&self) -> Option<Range<usize>> {
+        self.span.map(|(start, end)| start as usize..end as usize)
     }
 }
 
@@ -295,11 +310,7 @@ impl LineIndex {
 
     pub fn span(&self, text: &str, range: Range<usize>) -> Pos {
         let (line, col) = self.pos(text, range.start);
-        Pos {
-            line,
-            col,
-            span: Some(range),
-        }
+        Pos::spanning(line, col, Some(range))
     }
 
     /// Byte offset where a 1-based line starts.
@@ -511,6 +522,15 @@ impl AsciiBag {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pos_keeps_its_span_and_drops_one_past_four_gib() {
+        assert_eq!(Pos::spanning(3, 5, Some(10..14)).span(), Some(10..14));
+        let far = u32::MAX as usize + 1;
+        let dropped = Pos::spanning(3, 5, Some(far..far + 1));
+        assert_eq!((dropped.line, dropped.col, dropped.span()), (3, 5, None));
+        assert_eq!(std::mem::size_of::<Pos>(), 20);
+    }
 
     #[test]
     fn line_index_counts_characters_not_bytes() {

@@ -273,11 +273,7 @@ fn parse_yaml(
         Diagnostic::error(
             Code::BadFrontMatter,
             path,
-            Pos {
-                line: abs_line,
-                col,
-                span: Some(at..at),
-            },
+            Pos::spanning(abs_line, col, Some(at..at)),
             format!("YAML front matter: {first_line}"),
         )
         .expected("YAML `key: value` lines between the `---` fences")

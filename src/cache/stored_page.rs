@@ -216,16 +216,16 @@ impl StoredPos {
         StoredPos {
             line: *line,
             col: *col,
-            span: span.as_ref().map(|s| (s.start, s.end)),
+            span: span.map(|(start, end)| (start as usize, end as usize)),
         }
     }
 
     fn into_pos(self) -> Pos {
-        Pos {
-            line: self.line,
-            col: self.col,
-            span: self.span.map(|(start, end)| start..end),
-        }
+        Pos::spanning(
+            self.line,
+            self.col,
+            self.span.map(|(start, end)| start..end),
+        )
     }
 }
 
