@@ -30,8 +30,11 @@ const FILE: &str = "cache/check";
 /// Leads every cache file; the last byte is the format, bumped when `Stored` changes.
 const MAGIC: &[u8; 8] = b"rescore\x01";
 const HASH_LEN: usize = 32;
-/// Names the temp file of a cache write, so a later run can tell one left behind.
+/// Names the temp file of a cache write, so a later run can tell one left behind. Not the
+/// `.rescore-*.tmp` of page and lock writes: those are swept under the repo lock (by the
+/// watcher too), and a cache write takes no lock.
 const TEMP_PREFIX: &str = ".rescore-cache-";
+const TEMP_SUFFIX: &str = ".partial";
 /// A temp file this old was left by a process that died mid-write: a live write takes
 /// milliseconds, and checks run without the repo lock, so age is what tells the two apart.
 const STALE_TEMP: std::time::Duration = std::time::Duration::from_secs(3600);
@@ -258,7 +261,7 @@ fn put(root: &Path, file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     let mut temp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
-        .suffix(".tmp")
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(folder)?;
     std::io::Write::write_all(&mut temp, bytes)?;
     temp.persist(&path).map_err(|e| e.error)?;
@@ -453,5 +456,13 @@ mod tests {
         let mut bytes = encode(&stored()).expect("encodes");
         bytes[MAGIC.len() - 1] = 2;
         assert!(decode(&bytes).is_none());
+    }
+
+    #[test]
+    fn a_cache_temp_file_is_not_taken_for_a_page_write_left_behind() {
+        // The watcher removes page-write temp files it sees under the repo lock; a check
+        // writing its cache meanwhile holds no lock.
+        let name = format!("{TEMP_PREFIX}a1B2c3{TEMP_SUFFIX}");
+        assert!(!crate::lock::is_temp_name(&name), "{name}");
     }
 }

@@ -597,11 +597,19 @@ fn temp_files_a_killed_check_left_are_swept_and_live_ones_kept() {
     check(&repo, &[]);
     let hours = std::time::Duration::from_secs(2 * 3600);
     let now = std::time::Duration::ZERO;
-    temp_file(&repo, ".rescore/cache/.rescore-cache-dead.tmp", hours);
+    temp_file(&repo, ".rescore/cache/.rescore-cache-dead.partial", hours);
     temp_file(&repo, ".rescore/cache/.tmpOld123", hours);
-    temp_file(&repo, ".rescore/cache/pages/.rescore-cache-dead.tmp", hours);
-    temp_file(&repo, ".rescore/cache/.rescore-cache-live.tmp", now);
-    temp_file(&repo, ".rescore/cache/pages/.rescore-cache-live.tmp", now);
+    temp_file(
+        &repo,
+        ".rescore/cache/pages/.rescore-cache-dead.partial",
+        hours,
+    );
+    temp_file(&repo, ".rescore/cache/.rescore-cache-live.partial", now);
+    temp_file(
+        &repo,
+        ".rescore/cache/pages/.rescore-cache-live.partial",
+        now,
+    );
     temp_file(&repo, ".rescore/cache/notes-of-mine", hours);
     // An edit makes the next check store a new outcome and rewrite a shard.
     repo.edit(
@@ -612,15 +620,15 @@ fn temp_files_a_killed_check_left_are_swept_and_live_ones_kept() {
     let (_, _, err) = repo.run(&["-v", "check"]);
     assert!(err.contains("check cache: stored"), "{err}");
     for gone in [
-        ".rescore/cache/.rescore-cache-dead.tmp",
+        ".rescore/cache/.rescore-cache-dead.partial",
         ".rescore/cache/.tmpOld123",
-        ".rescore/cache/pages/.rescore-cache-dead.tmp",
+        ".rescore/cache/pages/.rescore-cache-dead.partial",
     ] {
         assert!(!repo.path(gone).exists(), "{gone} was not swept");
     }
     for kept in [
-        ".rescore/cache/.rescore-cache-live.tmp",
-        ".rescore/cache/pages/.rescore-cache-live.tmp",
+        ".rescore/cache/.rescore-cache-live.partial",
+        ".rescore/cache/pages/.rescore-cache-live.partial",
         ".rescore/cache/notes-of-mine",
     ] {
         assert!(repo.path(kept).exists(), "{kept} was removed");
