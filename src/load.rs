@@ -47,6 +47,16 @@ impl Repo {
         self.pages.get(loc.file as usize)
     }
 
+    /// Where the page at `rel` is in `pages` (kept sorted by path), or where it would go.
+    pub fn page_slot(&self, rel: &Path) -> Result<usize, usize> {
+        self.pages.binary_search_by(|p| p.path.as_path().cmp(rel))
+    }
+
+    /// The page at `rel`, if there is one.
+    pub fn page_at(&self, rel: &Path) -> Option<&Page> {
+        self.page_slot(rel).ok().map(|i| &self.pages[i])
+    }
+
     /// Drops what only building the graph needed (claims, rows and links as parsed; the graph
     /// holds their states), so a one-shot command does not carry both copies into evaluation.
     pub fn shed_parse_detail(&mut self) {

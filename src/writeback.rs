@@ -252,12 +252,7 @@ pub fn same_inputs(old: &Page, new: &Page, detail: bool) -> bool {
 /// `Err(why)` when the page at `rel`, as `text`, is not the page `repo` evaluated any more.
 pub fn check_unchanged(repo: &Repo, rel: &Path, text: &str, detail: bool) -> Result<(), String> {
     let changed = || "it changed while rescore ran; the next run updates its block".to_string();
-    let old = repo
-        .pages
-        .binary_search_by(|p| p.path.as_path().cmp(rel))
-        .ok()
-        .map(|i| &repo.pages[i])
-        .ok_or_else(changed)?;
+    let old = repo.page_at(rel).ok_or_else(changed)?;
     let cx = ParseContext {
         folders: &repo.config.folders,
         scale: &repo.rules.scale,

@@ -501,10 +501,7 @@ impl Engine {
         let mut changed: Vec<PathBuf> = Vec::new();
         let mut old_pages: HashMap<PathBuf, Option<Page>> = HashMap::new();
         for (rel, now) in files {
-            let slot = self
-                .repo
-                .pages
-                .binary_search_by(|p| p.path.as_path().cmp(&rel));
+            let slot = self.repo.page_slot(&rel);
             let (fs, page) = match now {
                 FileNow::Gone => {
                     if self.files.remove(&rel).is_none() {

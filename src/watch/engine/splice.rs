@@ -127,11 +127,7 @@ impl Engine {
         let mut plan = Vec::new();
         for rel in changed {
             let old = old_pages.get(rel)?.as_ref();
-            let new_file = self
-                .repo
-                .pages
-                .binary_search_by(|p| p.path.as_path().cmp(rel))
-                .ok();
+            let new_file = self.repo.page_slot(rel).ok();
             let new = new_file.map(|i| &self.repo.pages[i]);
             let old_file = match old {
                 Some(_) => Some(self.graph_files.binary_search(rel).ok()?),

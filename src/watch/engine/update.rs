@@ -73,11 +73,7 @@ impl Engine {
         let mut plan: Vec<(usize, Graph)> = Vec::new();
         for rel in changed {
             let old = old_pages.get(rel)?.as_ref()?;
-            let i = self
-                .repo
-                .pages
-                .binary_search_by(|p| p.path.as_path().cmp(rel))
-                .ok()?;
+            let i = self.repo.page_slot(rel).ok()?;
             let new = &self.repo.pages[i];
             if !same_structure(old, new) {
                 return None;
@@ -195,11 +191,7 @@ impl Engine {
         let mut at = Vec::new();
         for rel in changed {
             let old = old_pages.get(rel)?.as_ref()?;
-            let i = self
-                .repo
-                .pages
-                .binary_search_by(|p| p.path.as_path().cmp(rel))
-                .ok()?;
+            let i = self.repo.page_slot(rel).ok()?;
             let new = &self.repo.pages[i];
             let bare = |p: &Page| {
                 p.kind == PageKind::Thesis
@@ -293,7 +285,7 @@ impl Engine {
             if old_pages.get(rel)?.is_some() {
                 return None;
             }
-            let i = pages.binary_search_by(|p| p.path.as_path().cmp(rel)).ok()?;
+            let i = self.repo.page_slot(rel).ok()?;
             let p = &pages[i];
             let simple = matches!(p.kind, PageKind::Thesis | PageKind::Note)
                 && p.claims.is_empty()
