@@ -16,6 +16,10 @@ use crate::page::{self, Page, PageKind, ParseContext};
 use crate::resolve;
 use crate::rules::RuleSet;
 
+mod admit;
+
+pub use admit::{admit, pages_among, Admit};
+
 /// A loaded research repo: pages (a page's index is its `Loc::file`), the graph, the rules,
 /// and every diagnostic found on the way.
 pub struct Repo {
@@ -189,24 +193,7 @@ pub fn walk_toward(
     targets: &[PathBuf],
 ) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let mut overrides = ignore::overrides::OverrideBuilder::new(root);
-    for (i, glob) in config.exclude.iter().enumerate() {
-        if let Err(e) = overrides.add(&format!("!{glob}")) {
-            diags.push(Diagnostic::bad_exclude(
-                Path::new(FILE_NAME),
-                config.spans.of(&format!("exclude[{i}]")),
-                format!("exclude glob `{glob}`: {e}"),
-            ));
-        }
-    }
-    let overrides = overrides.build().unwrap_or_else(|e| {
-        diags.push(Diagnostic::bad_exclude(
-            Path::new(FILE_NAME),
-            config.spans.of("exclude"),
-            format!("exclude globs: {e}"),
-        ));
-        ignore::overrides::Override::empty()
-    });
+    let overrides = exclude_overrides(root, config, &mut diags);
     let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let outside: Arc<Mutex<Vec<(PathBuf, PathBuf)>>> = Arc::default();
     let linked: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
@@ -309,6 +296,32 @@ pub fn walk_toward(
     }
     paths.sort();
     (paths, diags)
+}
+
+/// The config's `exclude` globs as the walk's overrides, with a diagnostic for each bad glob.
+fn exclude_overrides(
+    root: &Path,
+    config: &Config,
+    diags: &mut Vec<Diagnostic>,
+) -> ignore::overrides::Override {
+    let mut overrides = ignore::overrides::OverrideBuilder::new(root);
+    for (i, glob) in config.exclude.iter().enumerate() {
+        if let Err(e) = overrides.add(&format!("!{glob}")) {
+            diags.push(Diagnostic::bad_exclude(
+                Path::new(FILE_NAME),
+                config.spans.of(&format!("exclude[{i}]")),
+                format!("exclude glob `{glob}`: {e}"),
+            ));
+        }
+    }
+    overrides.build().unwrap_or_else(|e| {
+        diags.push(Diagnostic::bad_exclude(
+            Path::new(FILE_NAME),
+            config.spans.of("exclude"),
+            format!("exclude globs: {e}"),
+        ));
+        ignore::overrides::Override::empty()
+    })
 }
 
 /// The list behind a mutex, even if a thread panicked while holding it.

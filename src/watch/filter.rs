@@ -1,7 +1,8 @@
 //! Which paths of a batch matter, and how: settings that reload everything, the lock, and the
 //! page files to read again. A path that is not tracked yet is a page only when the loader's
-//! own walk (`load::walk_toward`: the same `exclude` globs, ignore files and symlink rules)
-//! takes it, and whatever that walk cannot read is a diagnostic.
+//! walk would take it (`load::pages_among`: the same `exclude` globs, ignore files and symlink
+//! rules, decided path by path where it can, else by walking), and whatever that walk cannot
+//! read is a diagnostic.
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Component, Path, PathBuf};
@@ -92,7 +93,7 @@ pub fn classify(batch: &Batch, abs_root: &Path, engine: &Engine) -> Plan {
     if plan.reload || new.is_empty() {
         return plan;
     }
-    let (found, diags) = load::walk_toward(&repo.root, &repo.config, &new);
+    let (found, diags) = load::pages_among(&repo.root, &repo.config, &new);
     plan.pages.extend(found);
     plan.diags = diags;
     plan
