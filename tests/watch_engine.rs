@@ -486,3 +486,65 @@ fn structural_edits_through_the_engine() {
         vec![Op::Accept(1), Op::Accept(0)],
     ]);
 }
+
+/// The sources of every edge into `key`, by key, in a graph.
+fn feeding(repo: &Repo, key: &str) -> Vec<String> {
+    let Some(ix) = repo.graph.get(key) else {
+        return Vec::new();
+    };
+    let mut from: Vec<String> = repo
+        .graph
+        .edges()
+        .filter(|&(_, to, _)| to == ix)
+        .map(|(f, _, _)| repo.graph.node(f).key.clone())
+        .collect();
+    from.sort();
+    from
+}
+
+#[test]
+fn a_new_thesis_taking_a_notes_title_is_linked_where_a_fresh_check_links_it() {
+    let mut files: BTreeMap<PathBuf, Vec<u8>> = BTreeMap::new();
+    let put = |files: &mut BTreeMap<PathBuf, Vec<u8>>, p: &str, text: &str| {
+        files.insert(PathBuf::from(p), text.as_bytes().to_vec());
+    };
+    put(
+        &mut files,
+        "concepts/c.md",
+        "+++\nkind = \"concept\"\n+++\n# C\n\n- A claim at 40%. {#a}\n  Evidence: strong\n",
+    );
+    put(&mut files, "notes/shared.md", "# Shared Name\n\nA note.\n");
+    put(
+        &mut files,
+        "theses/a.md",
+        "+++\nkind = \"thesis\"\nscore = 0.5\n+++\n# A\n\n## Evidence\n\n- [[c]]\n- [[Shared Name]]\n",
+    );
+    let mut lock = Lock::new();
+    let start = fresh(&files, &lock);
+    accept(&mut lock, &start, "a");
+    let (mut engine, _) = Engine::from_files(
+        Path::new("."),
+        None,
+        &no_rules,
+        files.clone().into_iter().collect(),
+        lock.clone(),
+    )
+    .expect("engine starts");
+    engine.initial();
+    assert!(feeding(engine.repo(), "a").iter().all(|k| k != "b"));
+    // A thesis titled as the note: a concept, thesis or source takes a title before a note,
+    // so `[[Shared Name]]` in `a` now names it.
+    let b = "+++\nkind = \"thesis\"\nscore = 0.7\n+++\n# Shared Name\n\n## Evidence\n\n- [[c]]\n";
+    put(&mut files, "theses/b.md", b);
+    engine.apply(
+        vec![(
+            PathBuf::from("theses/b.md"),
+            FileNow::Bytes(b.as_bytes().to_vec()),
+        )],
+        None,
+    );
+    let want = fresh(&files, &lock);
+    assert!(feeding(&want, "a").iter().any(|k| k == "b"));
+    assert_eq!(feeding(engine.repo(), "a"), feeding(&want, "a"));
+    agree(&mut engine, &files, &lock, "thesis b added");
+}

@@ -11,7 +11,9 @@ use crate::load;
 use crate::page::{Page, PageKind};
 use crate::resolve;
 
-use super::{announce, graph_files, known_key, make_room, page_part, Engine, Report, TreeMemo};
+use super::{
+    announce, graph_files, known_key, make_room, mentions, page_part, Engine, Report, TreeMemo,
+};
 use crate::diag::Diagnostic;
 
 /// Same material state, with a missing thesis score (NaN) equal to itself.
@@ -322,11 +324,11 @@ impl Engine {
         {
             return None;
         }
-        for (j, p) in pages.iter().enumerate() {
-            let clash = |n: &str| names.get(n).is_some_and(|&i| i != j);
-            if clash(&p.id.to_lowercase())
-                || p.title.as_deref().is_some_and(|t| clash(&t.to_lowercase()))
-            {
+        // No other page bears one of those names as its id or title: the name's bearers are
+        // the new page itself, if it bears it, and nobody else.
+        for (n, &i) in &names {
+            let own = mentions::borne(&pages[i]).contains(n);
+            if self.mentions.bearers(n) > u32::from(own) {
                 return None;
             }
         }
