@@ -184,19 +184,15 @@ fn load_tracked(root: &Path) -> Result<Loaded, Vec<Diagnostic>> {
         folders: &config.folders,
         scale: &rules.scale,
     };
-    let read: Vec<(PathBuf, Parsed, Option<blake3::Hash>)> = paths
+    // The walk's paths are sorted, so the file map is built in one bulk pass.
+    let (states, parsed): (Vec<(PathBuf, FileState)>, Vec<Parsed>) = paths
         .into_par_iter()
         .map(|p| {
             let (parsed, hash) = load::read_file(root, &p, &cx);
-            (p, parsed, hash)
+            ((p, file_state(hash, &parsed)), parsed)
         })
-        .collect();
-    let mut files = BTreeMap::new();
-    let mut parsed = Vec::with_capacity(read.len());
-    for (p, one, hash) in read {
-        files.insert(p, file_state(hash, &one));
-        parsed.push(one);
-    }
+        .unzip();
+    let files: BTreeMap<PathBuf, FileState> = states.into_iter().collect();
     let repo = load::assemble(root.to_path_buf(), config, rules, parsed, walk_diags);
     Ok(Loaded { repo, files })
 }
