@@ -340,13 +340,24 @@ impl Engine {
         let Loaded { mut repo, files } = loaded;
         make_room(&mut repo.pages, &mut repo.graph);
         let dangling_all = repo.dangling.clone();
-        let by_page = baseline_index(&lock);
+        // Three independent passes, over the pages and over the lock.
+        let ((index, mentions), by_page) = rayon::join(
+            || {
+                rayon::join(
+                    || {
+                        let mut scratch = Vec::new();
+                        let index = resolve::Index::new(&repo.pages, &mut scratch).0;
+                        scratch.is_empty().then_some(index)
+                    },
+                    || Mentions::new(&repo.pages),
+                )
+            },
+            || baseline_index(&lock),
+        );
         settle(&mut repo, &by_page, &lock);
-        let mut scratch = Vec::new();
-        let index = resolve::Index::new(&repo.pages, &mut scratch).0;
         let mut e = Engine {
-            index: scratch.is_empty().then_some(index),
-            mentions: Mentions::new(&repo.pages),
+            index,
+            mentions,
             memo: TreeMemo::blank(&repo.graph),
             recheck: HashSet::new(),
             carried: Vec::new(),
