@@ -407,6 +407,35 @@ fn a_new_thesis_is_reported_unscored() {
 }
 
 #[test]
+fn new_pages_that_are_ignored_or_excluded_are_no_pages() {
+    let dir = repo();
+    let root = dir.path();
+    std::fs::write(root.join(".gitignore"), "theses/drafts/\n").expect("write .gitignore");
+    let config = read(root, "rescore.toml");
+    std::fs::write(
+        root.join("rescore.toml"),
+        format!("exclude = [\"theses/old-*.md\"]\n{config}"),
+    )
+    .expect("write config");
+    std::fs::create_dir(root.join("theses/drafts")).expect("mkdir");
+    let mut w = Watch::json(root);
+    // Pages that would be errors if read: a link to no page.
+    let broken =
+        "+++\nkind = \"thesis\"\nscore = 0.3\n+++\n# Draft\n\n## Evidence\n\n- [[no-such-page]]\n";
+    std::fs::write(root.join("theses/drafts/draft.md"), broken).expect("write");
+    std::fs::write(root.join("theses/old-bet.md"), broken).expect("write");
+    std::fs::write(
+        root.join("theses/new-bet.md"),
+        "+++\nkind = \"thesis\"\nscore = 0.3\n+++\n# A new bet\n\n## Evidence\n\n- [[jepa]]\n",
+    )
+    .expect("write");
+    let events = w.events_until(|e| is(e, "unscored") && e["thesis"] == "new-bet");
+    let events = [events, w.events_until(|e| is(e, "batch"))].concat();
+    assert!(!events.iter().any(|e| is(e, "diagnostic")), "{events:#?}");
+    assert_eq!(events.last().expect("batch")["files"], 1, "{events:#?}");
+}
+
+#[test]
 fn config_change_reloads_everything() {
     let dir = repo();
     let root = dir.path();
