@@ -3,6 +3,7 @@
 //! and the lock stores each shared subtree once.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use rayon::prelude::*;
@@ -92,22 +93,24 @@ fn combine(own: TreeId, kids: impl Iterator<Item = TreeId>) -> TreeId {
 fn all_tree_ids(graph: &Graph, own: &[TreeId]) -> Vec<Option<TreeId>> {
     let is_leaf = |ix: NodeIx| graph.node(ix).kind == NodeKind::Thesis;
     // Children not hashed yet, counted per propagating edge as they are released below.
-    let mut pending: Vec<u32> = (0..graph.len())
+    let pending: Vec<AtomicU32> = (0..graph.len())
         .into_par_iter()
         .map(|i| {
             let ix = NodeIx::new(i);
-            if is_leaf(ix) {
+            let kids = if is_leaf(ix) {
                 0
             } else {
                 graph
                     .incoming(ix)
                     .filter(|(_, e)| e.kind.propagates())
-                    .count() as u32
-            }
+                    .count()
+            };
+            AtomicU32::new(kids as u32)
         })
         .collect();
     let mut layer: Vec<NodeIx> = (0..graph.len())
-        .filter(|&i| pending[i] == 0)
+        .into_par_iter()
+        .filter(|&i| pending[i].load(Ordering::Relaxed) == 0)
         .map(NodeIx::new)
         .collect();
     let mut tree: Vec<Option<TreeId>> = vec![None; graph.len()];
@@ -122,21 +125,20 @@ fn all_tree_ids(graph: &Graph, own: &[TreeId]) -> Vec<Option<TreeId>> {
                 )
             })
             .collect();
-        let mut next = Vec::new();
         for (&ix, id) in layer.iter().zip(ids) {
             tree[ix.index()] = Some(id);
-            for (up, e) in graph.outgoing(ix) {
-                if !e.kind.propagates() || is_leaf(up) {
-                    continue;
-                }
-                let left = &mut pending[up.index()];
-                *left -= 1;
-                if *left == 0 {
-                    next.push(up);
-                }
-            }
         }
-        layer = next;
+        // The thread that releases a node's last child puts it in the next layer.
+        layer = layer
+            .par_iter()
+            .flat_map_iter(|&ix| {
+                graph
+                    .outgoing(ix)
+                    .filter(|(up, e)| e.kind.propagates() && !is_leaf(*up))
+                    .filter(|(up, _)| pending[up.index()].fetch_sub(1, Ordering::Relaxed) == 1)
+                    .map(|(up, _)| up)
+            })
+            .collect();
     }
     tree
 }
