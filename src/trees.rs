@@ -90,57 +90,75 @@ fn combine(own: TreeId, kids: impl Iterator<Item = TreeId>) -> TreeId {
 /// nodes of one layer are hashed in parallel. Layers only decide when a node is hashed, never
 /// what goes into its id, so the ids do not depend on the threads. A node on a cycle (an error
 /// reported elsewhere), or downstream of one, gets none.
-fn all_tree_ids(graph: &Graph, own: &[TreeId]) -> Vec<Option<TreeId>> {
-    let is_leaf = |ix: NodeIx| graph.node(ix).kind == NodeKind::Thesis;
-    // Children not hashed yet, counted per propagating edge as they are released below.
-    let pending: Vec<AtomicU32> = (0..graph.len())
+fn all_tree_ids(graph: &Graph, own: &[Option<TreeId>]) -> Vec<Option<TreeId>> {
+    let kids: Vec<Vec<NodeIx>> = (0..graph.len())
         .into_par_iter()
-        .map(|i| {
-            let ix = NodeIx::new(i);
-            let kids = if is_leaf(ix) {
-                0
-            } else {
-                graph
-                    .incoming(ix)
-                    .filter(|(_, e)| e.kind.propagates())
-                    .count()
-            };
-            AtomicU32::new(kids as u32)
-        })
+        .map(|i| children(graph, NodeIx::new(i)))
         .collect();
-    let mut layer: Vec<NodeIx> = (0..graph.len())
+    let parents = parents(graph.len(), &kids);
+    // Children not hashed yet.
+    let pending: Vec<AtomicU32> = kids
+        .par_iter()
+        .map(|k| AtomicU32::new(k.len() as u32))
+        .collect();
+    let mut layer: Vec<usize> = (0..graph.len())
         .into_par_iter()
-        .filter(|&i| pending[i].load(Ordering::Relaxed) == 0)
-        .map(NodeIx::new)
+        .filter(|&i| kids[i].is_empty())
         .collect();
     let mut tree: Vec<Option<TreeId>> = vec![None; graph.len()];
     while !layer.is_empty() {
         let ids: Vec<TreeId> = layer
             .par_iter()
-            .map(|&ix| {
-                let kids = children(graph, ix);
-                combine(
-                    own[ix.index()],
-                    kids.iter().map(|k| tree[k.index()].unwrap_or(0)),
-                )
+            .map(|&i| {
+                let kid_ids = kids[i].iter().map(|k| tree[k.index()].unwrap_or(0));
+                combine(own[i].unwrap_or(0), kid_ids)
             })
             .collect();
-        for (&ix, id) in layer.iter().zip(ids) {
-            tree[ix.index()] = Some(id);
+        for (&i, id) in layer.iter().zip(ids) {
+            tree[i] = Some(id);
         }
-        // The thread that releases a node's last child puts it in the next layer.
+        // The thread that hashes a node's last child puts it in the next layer.
         layer = layer
             .par_iter()
-            .flat_map_iter(|&ix| {
-                graph
-                    .outgoing(ix)
-                    .filter(|(up, e)| e.kind.propagates() && !is_leaf(*up))
-                    .filter(|(up, _)| pending[up.index()].fetch_sub(1, Ordering::Relaxed) == 1)
-                    .map(|(up, _)| up)
-            })
+            .flat_map_iter(|&i| parents.of(i))
+            .filter(|&p| pending[p].fetch_sub(1, Ordering::Relaxed) == 1)
             .collect();
     }
     tree
+}
+
+/// The nodes each node is a child of, one list per node, all in one vector.
+struct Parents {
+    /// Where each node's list starts in `of`; one more entry for the end of the last.
+    start: Vec<u32>,
+    of: Vec<u32>,
+}
+
+impl Parents {
+    fn of(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        let (from, to) = (self.start[i] as usize, self.start[i + 1] as usize);
+        self.of[from..to].iter().map(|&p| p as usize)
+    }
+}
+
+fn parents(nodes: usize, kids: &[Vec<NodeIx>]) -> Parents {
+    let mut start = vec![0u32; nodes + 1];
+    for k in kids.iter().flatten() {
+        start[k.index() + 1] += 1;
+    }
+    for i in 0..nodes {
+        start[i + 1] += start[i];
+    }
+    let mut next = start.clone();
+    let mut of = vec![0u32; start[nodes] as usize];
+    for (p, ks) in kids.iter().enumerate() {
+        for k in ks {
+            let at = &mut next[k.index()];
+            of[*at as usize] = p as u32;
+            *at += 1;
+        }
+    }
+    Parents { start, of }
 }
 
 /// A memo, read through poisoning: its slots hold pure functions of the graph, so a panic
@@ -169,13 +187,13 @@ impl Trees {
     /// Eager: every node's own hash and tree id computed in parallel up front (a full
     /// evaluation asks for nearly all of them).
     pub fn eager(graph: &Graph) -> Trees {
-        let own: Vec<TreeId> = (0..graph.len())
+        let own: Vec<Option<TreeId>> = (0..graph.len())
             .into_par_iter()
-            .map(|i| own(graph, NodeIx::new(i)))
+            .map(|i| Some(own(graph, NodeIx::new(i))))
             .collect();
         let tree = all_tree_ids(graph, &own);
         Trees {
-            own: Mutex::new(own.into_iter().map(Some).collect()),
+            own: Mutex::new(own),
             tree: Mutex::new(tree),
         }
     }
