@@ -192,7 +192,13 @@ impl Index {
 
 /// `s` in lowercase, borrowed when it already is (ids and anchors nearly always are).
 fn lower(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.chars().any(char::is_uppercase) {
+    // Every link and key passes here: ASCII, the common case, is looked at byte by byte.
+    let upper = if s.is_ascii() {
+        s.bytes().any(|b| b.is_ascii_uppercase())
+    } else {
+        s.chars().any(char::is_uppercase)
+    };
+    if upper {
         std::borrow::Cow::Owned(s.to_lowercase())
     } else {
         std::borrow::Cow::Borrowed(s)
@@ -1339,5 +1345,17 @@ mod tests {
         // Each concept has two claims with one anchor, of which one gets no node.
         let concepts = pages.len() / 3;
         assert_eq!(graph.len(), pages.len() + claims - concepts);
+    }
+
+    #[test]
+    fn lower_borrows_what_is_lowercase_already_and_lowers_the_rest() {
+        use std::borrow::Cow;
+        for s in [
+            "jepa", "c12#k3", "été", "Jepa", "C12#K3", "Été", "ÉTÉ", "jEPA",
+        ] {
+            assert_eq!(lower(s), s.to_lowercase(), "{s}");
+            let borrowed = matches!(lower(s), Cow::Borrowed(_));
+            assert_eq!(borrowed, s == s.to_lowercase(), "{s}");
+        }
     }
 }
