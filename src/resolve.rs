@@ -40,10 +40,12 @@ pub struct Lost {
 impl Index {
     /// Indexes pages; a second page with a taken id is reported and left out.
     pub fn new(pages: &[Page], diags: &mut Vec<Diagnostic>) -> (Index, Vec<bool>) {
+        // Sized up front: growing a map rehashes every key it holds so far.
+        let sized = || FxHashMap::with_capacity_and_hasher(pages.len(), Default::default());
         let mut idx = Index {
-            by_id: FxHashMap::default(),
-            by_title: FxHashMap::default(),
-            by_path: FxHashMap::default(),
+            by_id: sized(),
+            by_title: sized(),
+            by_path: FxHashMap::with_capacity_and_hasher(pages.len(), Default::default()),
             note_ids: FxHashMap::default(),
             lost: FxHashSet::default(),
             lost_paths: FxHashSet::default(),
