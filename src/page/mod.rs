@@ -3,6 +3,7 @@
 
 mod body;
 mod claim;
+mod fit;
 mod link;
 mod table;
 
@@ -232,7 +233,7 @@ pub fn parse(path: &Path, text: &str, cx: &ParseContext) -> (Option<Page>, Vec<D
             .hint("add `kind = \"thesis\"` to the front matter, or move the page into a folder named in `[folders] thesis` of rescore.toml"),
         );
     }
-    let page = Page {
+    let mut page = Page {
         path: path.to_path_buf(),
         kind,
         kind_written: fm.kind.is_some(),
@@ -258,6 +259,7 @@ pub fn parse(path: &Path, text: &str, cx: &ParseContext) -> (Option<Page>, Vec<D
             superseded_by: key("superseded_by"),
         },
     };
+    fit::fit(&mut page);
     (Some(page), diags)
 }
 
