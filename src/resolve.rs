@@ -698,8 +698,8 @@ fn page_edges_from(cx: &EdgeContext, i: usize, links: &[Link]) -> PageEdges {
         match (p.kind, link.role) {
             (PageKind::Concept, Role::ClaimSource(c)) | (PageKind::Concept, Role::RowSource(c)) => {
                 let from = match link.role {
-                    Role::ClaimSource(_) => claim_ix.get(c).copied().flatten(),
-                    _ => row_ix.get(c).copied().flatten(),
+                    Role::ClaimSource(_) => claim_ix.get(c as usize).copied().flatten(),
+                    _ => row_ix.get(c as usize).copied().flatten(),
                 };
                 if let (Some(from), PageKind::Source) = (from, target.kind) {
                     out.edges.push((target_ix, from, edge(EdgeKind::Cites)));
@@ -728,10 +728,10 @@ fn page_edges_from(cx: &EdgeContext, i: usize, links: &[Link]) -> PageEdges {
             target: Target::Wiki {
                 name: name.split('#').next().unwrap_or(name).to_string(),
             },
-            anchor: name.split_once('#').map(|(_, a)| a.to_string()),
+            anchor: name.split_once('#').map(|(_, a)| a.into()),
             role: Role::Body,
             pos: pos.clone(),
-            raw: name.clone(),
+            raw: name.as_str().into(),
         };
         let resolved = if is_part_of {
             resolve_link(index, pages, i, &link, &mut out.diags)
@@ -1091,10 +1091,10 @@ pub fn thesis_dependencies(
             target: Target::Wiki {
                 name: name.split('#').next().unwrap_or(name).to_string(),
             },
-            anchor: name.split_once('#').map(|(_, a)| a.to_string()),
+            anchor: name.split_once('#').map(|(_, a)| a.into()),
             role: Role::Body,
             pos: p.key_pos.depends_on.clone(),
-            raw: name.clone(),
+            raw: name.as_str().into(),
         })
         .collect();
     let mut found = Vec::new();

@@ -59,20 +59,23 @@ pub enum Target {
 pub enum Role {
     Body,
     Related,
-    ClaimSource(usize),
-    RowSource(usize),
+    /// The index of the claim (of the row) on its page: `u32`, as every parsed link holds one.
+    ClaimSource(u32),
+    RowSource(u32),
 }
 
+/// A link as parsed. A large repo holds every page's links until the graph is built, so the
+/// texts are boxed (no spare room, a smaller struct).
 #[derive(Debug, Clone, Serialize)]
 pub struct Link {
     pub target: Target,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub anchor: Option<String>,
+    pub anchor: Option<Box<str>>,
     pub role: Role,
     #[serde(skip)]
     pub pos: Pos,
     /// The link as written, for messages.
-    pub raw: String,
+    pub raw: Box<str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
