@@ -369,7 +369,7 @@ impl Lock {
         if implied {
             let keys = self.up_keys(&entry)?;
             if let Some(sources) = sources_mut(&mut entry.state) {
-                *sources = keys.unwrap_or_default();
+                *sources = keys.unwrap_or_default().into();
             }
         }
         Ok(Some(entry))
@@ -398,7 +398,7 @@ impl Lock {
             MaterialState::Benchmark { sources, .. } => sources,
             _ => return Ok(false),
         };
-        Ok(self.up_keys(e)?.as_ref() == Some(sources))
+        Ok(self.up_keys(e)?.as_deref() == Some(&sources[..]))
     }
 
     /// The upstream tree ids of an entry. Read off its line without parsing it (the `^` ids of
@@ -656,7 +656,7 @@ fn parse_any_entry(line: &str, id: TreeId) -> Option<(Entry, bool)> {
 }
 
 /// The sources of a claim or row, where there are any.
-fn sources_mut(state: &mut MaterialState) -> Option<&mut Vec<String>> {
+fn sources_mut(state: &mut MaterialState) -> Option<&mut Box<[String]>> {
     match state {
         MaterialState::Claim(c) => Some(&mut c.sources),
         MaterialState::Benchmark { sources, .. } => Some(sources),
@@ -1382,5 +1382,24 @@ mod tests {
             (err.path.as_path(), err.line as usize),
             (Path::new(FILE_NAME), files.main.lines().count())
         );
+    }
+
+    /// A state's JSON is what its tree id hashes: boxed texts and slices must write it as the
+    /// strings and vectors before them did, or every lock would read as changed.
+    #[test]
+    fn a_claim_state_serialises_as_it_did_with_strings_and_vectors() {
+        let state = MaterialState::Claim(rescore_graph::state::ClaimState {
+            level: "strong".into(),
+            qualifier: Some("vendor report".into()),
+            sources: vec!["genie-3".to_string()].into(),
+            quantities: Box::default(),
+            text: "Genie 3 runs at 24 fps".into(),
+        });
+        let json = serde_json::to_string(&state).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"claim","level":"strong","qualifier":"vendor report","sources":["genie-3"],"text":"Genie 3 runs at 24 fps"}"#
+        );
+        assert_eq!(serde_json::from_str::<MaterialState>(&json).unwrap(), state);
     }
 }

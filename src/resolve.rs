@@ -459,8 +459,8 @@ fn set_sources(graph: &mut Graph, mut found: Vec<(NodeIx, String)>) {
             names.push(name);
         }
         match &mut graph.node_mut(ix).state {
-            MaterialState::Claim(c) => c.sources = names,
-            MaterialState::Benchmark { sources, .. } => *sources = names,
+            MaterialState::Claim(c) => c.sources = names.into(),
+            MaterialState::Benchmark { sources, .. } => *sources = names.into(),
             _ => {}
         }
     }
@@ -535,11 +535,11 @@ fn page_nodes(i: usize, p: &Page, material: Material) -> PageNodes {
                 kind: NodeKind::Claim,
                 loc: loc(i, &c.pos),
                 state: MaterialState::Claim(ClaimState {
-                    level,
-                    qualifier,
-                    sources: Vec::new(),
-                    quantities,
-                    text,
+                    level: level.into(),
+                    qualifier: qualifier.map(Into::into),
+                    sources: Box::default(),
+                    quantities: quantities.into(),
+                    text: text.into(),
                 }),
             })
         })
@@ -556,7 +556,7 @@ fn page_nodes(i: usize, p: &Page, material: Material) -> PageNodes {
                 loc: loc(i, &r.pos),
                 state: MaterialState::Benchmark {
                     value,
-                    sources: Vec::new(),
+                    sources: Box::default(),
                 },
             })
         })

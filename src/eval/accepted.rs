@@ -40,7 +40,8 @@ pub fn fill(
         }
         _ => blob
             .as_deref()
-            .and_then(|b| from_blob(repo, &old.key, b, hash)),
+            .and_then(|b| from_blob(repo, &old.key, b, hash))
+            .map(|(text, quantities)| (text.into(), quantities.into())),
     };
     match (found, now) {
         (Some((text, quantities)), _) => {

@@ -98,7 +98,7 @@ impl RuleSet {
                     Compare::LevelDown => ra >= rb + steps,
                     _ => rb >= ra + steps,
                 };
-                fired.then(|| change(a.level.clone(), b.level.clone(), None))
+                fired.then(|| change(a.level.to_string(), b.level.to_string(), None))
             }
             // Numbers come from the text: where the text reads the same numbers, none moved,
             // whatever an older rescore stored for them.

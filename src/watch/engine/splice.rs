@@ -425,8 +425,8 @@ impl Engine {
             names.sort();
             names.dedup();
             match &mut g.node_mut(ix).state {
-                MaterialState::Claim(c) => c.sources = names,
-                MaterialState::Benchmark { sources, .. } => *sources = names,
+                MaterialState::Claim(c) => c.sources = names.into(),
+                MaterialState::Benchmark { sources, .. } => *sources = names.into(),
                 _ => {}
             }
             self.memo.changed(g, ix);
