@@ -281,10 +281,10 @@ struct Material {
 }
 
 struct ClaimMaterial {
-    text: String,
-    quantities: Vec<Quantity>,
-    level: String,
-    qualifier: Option<String>,
+    text: Box<str>,
+    quantities: Box<[Quantity]>,
+    level: Box<str>,
+    qualifier: Option<Box<str>>,
 }
 
 impl Material {
@@ -535,11 +535,11 @@ fn page_nodes(i: usize, p: &Page, material: Material) -> PageNodes {
                 kind: NodeKind::Claim,
                 loc: loc(i, &c.pos),
                 state: MaterialState::Claim(ClaimState {
-                    level: level.into(),
-                    qualifier: qualifier.map(Into::into),
+                    level,
+                    qualifier,
                     sources: Box::default(),
-                    quantities: quantities.into(),
-                    text: text.into(),
+                    quantities,
+                    text,
                 }),
             })
         })

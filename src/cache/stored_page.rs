@@ -45,10 +45,10 @@ struct StoredPos {
 struct StoredClaim {
     id: String,
     explicit_id: bool,
-    level: String,
-    qualifier: Option<String>,
+    level: Box<str>,
+    qualifier: Option<Box<str>>,
     bare_sources: Vec<String>,
-    text: String,
+    text: Box<str>,
     quantities: Vec<StoredQuantity>,
     line: u32,
     pos: StoredPos,

@@ -40,8 +40,7 @@ pub fn fill(
         }
         _ => blob
             .as_deref()
-            .and_then(|b| from_blob(repo, &old.key, b, hash))
-            .map(|(text, quantities)| (text.into(), quantities.into())),
+            .and_then(|b| from_blob(repo, &old.key, b, hash)),
     };
     match (found, now) {
         (Some((text, quantities)), _) => {
@@ -62,7 +61,12 @@ pub fn fill(
 
 /// The text of claim `key` in a page blob, if the blob is in the git repo and holds that claim
 /// with that text hash.
-fn from_blob(repo: &Repo, key: &str, blob: &str, hash: &str) -> Option<(String, Vec<Quantity>)> {
+fn from_blob(
+    repo: &Repo,
+    key: &str,
+    blob: &str,
+    hash: &str,
+) -> Option<(Box<str>, Box<[Quantity]>)> {
     let (page_key, _) = key.split_once('#')?;
     // The page is parsed where it is now: its folder can decide its kind.
     let path = repo

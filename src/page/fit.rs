@@ -24,8 +24,6 @@ pub(super) fn fit(page: &mut Page) {
 
 fn fit_claim(c: &mut Claim) {
     fit_string(&mut c.id);
-    fit_string(&mut c.text);
-    fit_vec(&mut c.quantities);
     fit_vec(&mut c.bare_sources);
 }
 
@@ -42,6 +40,13 @@ fn fit_row(r: &mut Row) {
 /// spacing of the allocator's size classes.
 fn spare(len: usize, capacity: usize) -> bool {
     capacity - len > len / 8
+}
+
+/// A vector as a boxed slice in an allocation of its own size (`into_boxed_slice` alone
+/// shrinks in place, which keeps the room).
+pub(super) fn boxed<T>(mut v: Vec<T>) -> Box<[T]> {
+    fit_vec(&mut v);
+    v.into_boxed_slice()
 }
 
 fn fit_vec<T>(v: &mut Vec<T>) {
@@ -85,6 +90,16 @@ mod tests {
         let before = v.as_ptr();
         fit_vec(&mut v);
         assert_eq!(v.as_ptr(), before);
+    }
+
+    #[test]
+    fn a_boxed_vector_has_its_exact_size() {
+        let mut v: Vec<u64> = Vec::with_capacity(4);
+        v.push(7);
+        let before = v.as_ptr();
+        let b = boxed(v);
+        assert_eq!(&*b, [7]);
+        assert_ne!(b.as_ptr(), before, "moved out of the room for four");
     }
 
     #[test]

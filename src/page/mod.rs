@@ -83,15 +83,15 @@ pub struct Claim {
     pub id: String,
     pub explicit_id: bool,
     /// Canonical evidence level (scale aliases applied).
-    pub level: String,
+    pub level: Box<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub qualifier: Option<String>,
+    pub qualifier: Option<Box<str>>,
     /// Source names written without a link; resolved against source pages later.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub bare_sources: Vec<String>,
-    pub text: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub quantities: Vec<Quantity>,
+    pub text: Box<str>,
+    #[serde(skip_serializing_if = "<[Quantity]>::is_empty")]
+    pub quantities: Box<[Quantity]>,
     pub line: u32,
     #[serde(skip)]
     pub pos: Pos,
@@ -421,9 +421,9 @@ mod tests {
              ```\n  doorstop link A B\n  ```\n",
         );
         assert_eq!(claims.len(), 2);
-        assert_eq!(claims[0].text, "A sub-claim.");
+        assert_eq!(&*claims[0].text, "A sub-claim.");
         assert_eq!(
-            claims[1].text,
+            &*claims[1].text,
             "The tool shall `link` items.\nLinks point up.\nMore text.\nk | v\nx | 1\n`doorstop link A B`"
         );
         assert_eq!(claims[1].id, "a");
@@ -434,7 +434,7 @@ mod tests {
         let claims = claims_of(
             "# C\n\n- Run it:\n  Evidence: strong (s)\n  ```\n  doorstop new REQ\n  ```\n",
         );
-        assert_eq!(claims[0].text, "Run it:\n`doorstop new REQ`");
+        assert_eq!(&*claims[0].text, "Run it:\n`doorstop new REQ`");
         assert_eq!(claims[0].bare_sources, ["s"]);
         assert_eq!(claims[0].id, "run-it");
     }
