@@ -2,9 +2,10 @@
 //! their root causes and the path each cause travelled), pending ones (waiting on a stale
 //! upstream thesis) and unscored ones (not in the lock).
 
-use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, PoisonError};
 
+use rayon::prelude::*;
 use rescore_graph::{EdgeKind, MaterialState, NodeIx, NodeKind};
 use serde::Serialize;
 
@@ -215,79 +216,38 @@ pub fn evaluate_with(
         None => thesis_order(repo),
         Some(o) => order_within(repo, o, known),
     };
-    for t in order {
+    // Each thesis on its own in parallel; then, in dependency order, what waits on the
+    // verdicts of the theses it builds on. The results come back in `order`, so the verdicts
+    // and errors do not depend on the threads.
+    let examined: Vec<Examined> = order
+        .par_iter()
+        .map(|&t| examine(repo, lock, trees, t))
+        .collect();
+    for (t, examined) in order.into_iter().zip(examined) {
         let node = g.node(t);
-        let page = repo.page_of(node.loc);
-        let path = page
-            .map(|p| p.path.to_string_lossy().replace('\\', "/"))
-            .unwrap_or_default();
-        let (st, causes, waiting_on) = match lock.thesis.get(&node.key) {
-            None if lock.conflicted.contains_key(&node.key) => (
-                Status::Stale,
-                vec![accepted_twice(&node.key, &lock.conflicted[&node.key])],
-                Vec::new(),
-            ),
-            None => (Status::Unscored, Vec::new(), Vec::new()),
-            Some(base) => {
-                let mut causes = tree_causes(repo, lock, trees, base, t, &mut errors);
+        let (st, causes, waiting_on) = match examined.found {
+            Found::Conflicted(c) => (Status::Stale, vec![c], Vec::new()),
+            Found::Unscored => (Status::Unscored, Vec::new(), Vec::new()),
+            Found::Scored {
+                mut causes,
+                errors: found_errors,
+                upstream,
+            } => {
+                errors.extend(found_errors);
                 let mut waiting = Vec::new();
-                for (u, e) in g.incoming(t) {
-                    if e.kind != EdgeKind::BuildsOn {
-                        continue;
-                    }
-                    let ukey = &g.node(u).key;
+                for up in upstream {
+                    let u = up.ix;
                     let known_status = || {
                         only.filter(|o| !o.contains(&u))
                             .and_then(|_| known(u))
                             .unwrap_or(Status::Clean)
                     };
                     match status.get(&u).copied().unwrap_or_else(known_status) {
-                        Status::Clean if !base.against.contains_key(ukey) => {
-                            for c in repo
-                                .rules
-                                .new_dependency(NodeKind::Thesis, &g.node(u).state)
-                            {
-                                causes.push(cause(
-                                    c,
-                                    ukey.clone(),
-                                    None,
-                                    vec![ukey.clone(), node.key.clone()],
-                                ));
-                            }
-                        }
                         Status::Clean => {
-                            let old = base.against.get(ukey).map(|id| lock.entry(id)).transpose();
-                            let old = match old {
-                                Ok(o) => o.flatten(),
-                                Err(d) => {
-                                    errors.push(d);
-                                    None
-                                }
-                            };
-                            let via = vec![ukey.clone(), node.key.clone()];
-                            match old {
-                                Some(old) => {
-                                    for c in repo.rules.diff(
-                                        NodeKind::Thesis,
-                                        &old.state,
-                                        &g.node(u).state,
-                                    ) {
-                                        causes.push(cause(c, ukey.clone(), None, via.clone()));
-                                    }
-                                }
-                                None if trees.id(g, u)
-                                    != base
-                                        .against
-                                        .get(ukey)
-                                        .and_then(|id| parse_hex(id))
-                                        .unwrap_or(0) =>
-                                {
-                                    causes.push(lost(ukey, rules::describe(&g.node(u).state), via));
-                                }
-                                None => {}
-                            }
+                            causes.extend(up.causes);
+                            errors.extend(up.errors);
                         }
-                        _ => waiting.push(ukey.clone()),
+                        _ => waiting.push(g.node(u).key.clone()),
                     }
                 }
                 causes.retain(|c| {
@@ -314,7 +274,7 @@ pub fn evaluate_with(
         if only.is_none_or(|o| o.contains(&t)) {
             verdicts.push(Verdict {
                 thesis: node.key.clone(),
-                path,
+                path: examined.path,
                 line: node.loc.line,
                 status: st,
                 causes,
@@ -327,28 +287,139 @@ pub fn evaluate_with(
     Evaluation { verdicts, errors }
 }
 
+/// What evaluating one thesis finds without the verdicts of the theses it builds on.
+struct Examined {
+    path: String,
+    found: Found,
+}
+
+enum Found {
+    Unscored,
+    /// Accepted differently on two merged branches.
+    Conflicted(Cause),
+    Scored {
+        /// From its non-thesis dependencies.
+        causes: Vec<Cause>,
+        errors: Vec<Diagnostic>,
+        upstream: Vec<Upstream>,
+    },
+}
+
+/// A thesis the examined one builds on, with the causes and errors its score brings if its own
+/// verdict is clean (it is waited on otherwise).
+struct Upstream {
+    ix: NodeIx,
+    causes: Vec<Cause>,
+    errors: Vec<Diagnostic>,
+}
+
+fn examine(repo: &Repo, lock: &Entries, trees: &Trees, t: NodeIx) -> Examined {
+    let g = &repo.graph;
+    let node = g.node(t);
+    let path = repo
+        .page_of(node.loc)
+        .map(|p| p.path.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default();
+    let found = match lock.thesis.get(&node.key) {
+        None => match lock.conflicted.get(&node.key) {
+            Some(baselines) => Found::Conflicted(accepted_twice(&node.key, baselines)),
+            None => Found::Unscored,
+        },
+        Some(base) => {
+            let mut errors = Vec::new();
+            let causes = tree_causes(repo, lock, trees, base, t, &mut errors);
+            let upstream = g
+                .incoming(t)
+                .filter(|(_, e)| e.kind == EdgeKind::BuildsOn)
+                .map(|(u, _)| upstream(repo, lock, trees, base, u, &node.key))
+                .collect();
+            Found::Scored {
+                causes,
+                errors,
+                upstream,
+            }
+        }
+    };
+    Examined { path, found }
+}
+
+/// What upstream thesis `u`'s score brings to thesis `thesis` scored against `base`.
+fn upstream(
+    repo: &Repo,
+    lock: &Entries,
+    trees: &Trees,
+    base: &Baseline,
+    u: NodeIx,
+    thesis: &str,
+) -> Upstream {
+    let g = &repo.graph;
+    let ukey = &g.node(u).key;
+    let via = vec![ukey.clone(), thesis.to_string()];
+    let mut causes = Vec::new();
+    let mut errors = Vec::new();
+    let Some(id) = base.against.get(ukey) else {
+        for c in repo
+            .rules
+            .new_dependency(NodeKind::Thesis, &g.node(u).state)
+        {
+            causes.push(cause(c, ukey.clone(), None, via.clone()));
+        }
+        return Upstream {
+            ix: u,
+            causes,
+            errors,
+        };
+    };
+    let old = lock.entry(id).unwrap_or_else(|d| {
+        errors.push(d);
+        None
+    });
+    match old {
+        Some(old) => {
+            for c in repo
+                .rules
+                .diff(NodeKind::Thesis, &old.state, &g.node(u).state)
+            {
+                causes.push(cause(c, ukey.clone(), None, via.clone()));
+            }
+        }
+        None if trees.id(g, u) != parse_hex(id).unwrap_or(0) => {
+            causes.push(lost(ukey, rules::describe(&g.node(u).state), via));
+        }
+        None => {}
+    }
+    Upstream {
+        ix: u,
+        causes,
+        errors,
+    }
+}
+
 /// The lock with each entry parsed at most once in an evaluation: theses that rest on one
 /// moved subtree look inside the same entries, and parsing an entry's line is the costly part.
 struct Entries<'a> {
     lock: &'a Lock,
-    parsed: RefCell<HashMap<String, Option<Entry>>>,
+    parsed: Mutex<HashMap<String, Option<Entry>>>,
 }
 
 impl<'a> Entries<'a> {
     fn new(lock: &'a Lock) -> Self {
         Entries {
             lock,
-            parsed: RefCell::default(),
+            parsed: Mutex::default(),
         }
     }
 
     /// `Lock::entry`, remembered; an entry that does not parse is reported each time it is read.
     fn entry(&self, id: &str) -> Result<Option<Entry>, Diagnostic> {
-        if let Some(e) = self.parsed.borrow().get(id) {
-            return Ok(e.clone());
+        let parsed = || self.parsed.lock().unwrap_or_else(PoisonError::into_inner);
+        let kept = parsed().get(id).cloned();
+        if let Some(e) = kept {
+            return Ok(e);
         }
+        // Parsed outside the lock: two threads may both parse one entry, and find the same.
         let e = self.lock.entry(id)?;
-        self.parsed.borrow_mut().insert(id.to_string(), e.clone());
+        parsed().insert(id.to_string(), e.clone());
         Ok(e)
     }
 }
@@ -745,4 +816,94 @@ pub fn baseline(repo: &Repo, trees: &Trees, lock: &Lock, thesis: NodeIx) -> Snap
 /// Tree ids for a whole-repo pass (accept, init).
 pub fn trees(repo: &Repo) -> Trees {
     Trees::eager(&repo.graph)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let path = root.join(rel);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("a folder");
+        }
+        std::fs::write(path, text).expect("a page written");
+    }
+
+    fn concept(root: &Path, i: usize, value: &str, level: &str) {
+        let text = format!(
+            "+++\nkind = \"concept\"\n+++\n# C{i}\n\n## Key Claims\n\n\
+             - Model {i} reaches {value} on the bench. {{#k}}\n  Evidence: {level} ([[s]])\n"
+        );
+        write(root, &format!("concepts/c{i}.md"), &text);
+    }
+
+    /// Theses 0–5 cite one concept each; thesis i ≥ 6 builds on thesis i − 6 only, so each
+    /// concept heads a chain of four theses.
+    fn research_repo(root: &Path) {
+        write(root, "sources/s.md", "+++\nkind = \"source\"\n+++\n# S\n");
+        for i in 0..6 {
+            concept(root, i, "50%", "strong");
+        }
+        for i in 0..24 {
+            let link = if i < 6 {
+                format!("[[c{i}#k]]")
+            } else {
+                format!("[[t{:02}]]", i - 6)
+            };
+            let text = format!(
+                "+++\nkind = \"thesis\"\nscore = 0.5\n+++\n# T{i}\n\n## Evidence\n\n- {link}\n"
+            );
+            write(root, &format!("theses/t{i:02}.md"), &text);
+        }
+    }
+
+    fn load(root: &Path) -> Repo {
+        crate::load::load(root).unwrap_or_else(|d| panic!("the repo loads: {d:?}"))
+    }
+
+    fn named(eval: &Evaluation, status: Status) -> Vec<&str> {
+        eval.with(status).map(|v| v.thesis.as_str()).collect()
+    }
+
+    #[test]
+    fn verdicts_do_not_depend_on_the_threads_and_wait_on_upstream_verdicts() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let root = dir.path();
+        research_repo(root);
+        let mut lock = Lock::new();
+        crate::accept::every_thesis(&mut lock, &load(root));
+        concept(root, 0, "20%", "strong");
+        concept(root, 3, "50%", "weak");
+        write(
+            root,
+            "theses/zz.md",
+            "+++\nkind = \"thesis\"\nscore = 0.1\n+++\n# Z\n",
+        );
+        let repo = load(root);
+        let with = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("a thread pool");
+            pool.install(|| evaluate(&repo, &lock))
+        };
+        let (one, four) = (with(1), with(4));
+        let json = |e: &Evaluation| serde_json::to_string(&e.verdicts).expect("verdicts as JSON");
+        assert_eq!(json(&one), json(&four));
+        assert_eq!(named(&four, Status::Stale), ["t00", "t03"]);
+        assert_eq!(
+            named(&four, Status::Pending),
+            ["t06", "t09", "t12", "t15", "t18", "t21"]
+        );
+        assert_eq!(named(&four, Status::Unscored), ["zz"]);
+        assert_eq!(four.with(Status::Clean).count(), 16);
+        let t12 = four.get("t12").map(|v| v.waiting_on.clone());
+        assert_eq!(t12, Some(vec!["t06".to_string()]));
+        let t00 = four.get("t00").map(|v| v.causes[0].node.clone());
+        assert_eq!(t00.as_deref(), Some("c0#k"));
+        assert!(four.errors.is_empty(), "{:?}", four.errors);
+    }
 }

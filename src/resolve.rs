@@ -40,10 +40,12 @@ pub struct Lost {
 impl Index {
     /// Indexes pages; a second page with a taken id is reported and left out.
     pub fn new(pages: &[Page], diags: &mut Vec<Diagnostic>) -> (Index, Vec<bool>) {
+        // Sized up front: growing a map rehashes every key it holds so far.
+        let sized = || FxHashMap::with_capacity_and_hasher(pages.len(), Default::default());
         let mut idx = Index {
-            by_id: FxHashMap::default(),
-            by_title: FxHashMap::default(),
-            by_path: FxHashMap::default(),
+            by_id: sized(),
+            by_title: sized(),
+            by_path: FxHashMap::with_capacity_and_hasher(pages.len(), Default::default()),
             note_ids: FxHashMap::default(),
             lost: FxHashSet::default(),
             lost_paths: FxHashSet::default(),
@@ -192,7 +194,13 @@ impl Index {
 
 /// `s` in lowercase, borrowed when it already is (ids and anchors nearly always are).
 fn lower(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.chars().any(char::is_uppercase) {
+    // Every link and key passes here: ASCII, the common case, is looked at byte by byte.
+    let upper = if s.is_ascii() {
+        s.bytes().any(|b| b.is_ascii_uppercase())
+    } else {
+        s.chars().any(char::is_uppercase)
+    };
+    if upper {
         std::borrow::Cow::Owned(s.to_lowercase())
     } else {
         std::borrow::Cow::Borrowed(s)
@@ -366,9 +374,9 @@ fn build_from(
             PageNodes::default()
         }
     };
-    for start in (0..count).step_by(CHUNK) {
+    let mut build_chunk = |start: usize| -> Vec<PageNodes> {
         let end = (start + CHUNK).min(count);
-        let built: Vec<PageNodes> = match &mut source {
+        match &mut source {
             Pages::Read(pages) => pages[start..end]
                 .par_iter()
                 .enumerate()
@@ -382,7 +390,9 @@ fn build_from(
                     nodes_of(start + k, p, material)
                 })
                 .collect(),
-        };
+        }
+    };
+    let mut insert = |built: Vec<PageNodes>| {
         for b in built {
             diags.extend(b.diags);
             let mut add = |n: Option<Node>| n.and_then(|n| graph.add_node(n).ok());
@@ -390,7 +400,14 @@ fn build_from(
             claim_nodes.push(b.claims.into_iter().map(&mut add).collect());
             row_nodes.push(b.rows.into_iter().map(&mut add).collect());
         }
+    };
+    // Each slice's nodes enter the graph, in page order, while the next slice's are built.
+    let mut built = Vec::new();
+    for start in (0..count).step_by(CHUNK) {
+        let done = std::mem::take(&mut built);
+        built = rayon::join(|| insert(done), || build_chunk(start)).1;
     }
+    insert(built);
 
     // Pass 2: edges. Finding a page's edges reads nodes only, so the edges of the slices done
     // before are in the graph already without changing what is found.
@@ -1130,6 +1147,11 @@ mod tests {
     /// Concepts with duplicate and implicit anchors, sources by link and by bare name, links to
     /// no page and to no anchor; theses citing claims, pages and each other.
     fn pages() -> Vec<Page> {
+        pages_of(30)
+    }
+
+    /// `pages` with `n` of each kind.
+    fn pages_of(n: usize) -> Vec<Page> {
         let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
         let folders = Folders::default();
         let cx = ParseContext {
@@ -1137,7 +1159,7 @@ mod tests {
             scale: &rules.scale,
         };
         let mut texts = Vec::new();
-        for i in 0..30 {
+        for i in 0..n {
             texts.push((
                 format!("sources/s{i}.md"),
                 format!("+++\nkind = \"source\"\n+++\n# S{i}\n"),
@@ -1152,8 +1174,8 @@ mod tests {
                      | Metric | Value | Source |\n|---|---|---|\n| Score | 5% | [[S{i}]] |\n\n\
                      ## Related Concepts\n\n- [[C{}]]\n",
                     i % 7,
-                    (i + 3) % 30,
-                    (i + 1) % 30
+                    (i + 3) % n,
+                    (i + 1) % n
                 ),
             ));
             texts.push((
@@ -1162,9 +1184,9 @@ mod tests {
                     "+++\nkind = \"thesis\"\nscore = 0.5\ndepends_on = [\"t{}\"]\n+++\n# T{i}\n\n\
                      - [[C{i}#a]], [[C{}#same-words-2]], [[C{i}#gone]], [[missing{i}]], \
                      [[C{}]]\n",
-                    (i + 1) % 30,
-                    (i + 2) % 30,
-                    (i + 5) % 30
+                    (i + 1) % n,
+                    (i + 2) % n,
+                    (i + 5) % n
                 ),
             ));
         }
@@ -1302,6 +1324,40 @@ mod tests {
         assert!(!one.3.is_empty(), "some thesis links dangle");
         for threads in [2, 4, 8] {
             assert_eq!(built_with(threads, &pages), one, "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn pages_over_many_slices_enter_the_graph_whole_and_in_page_order() {
+        let pages = pages_of(CHUNK * 2 / 3 + 1);
+        assert!(pages.len() > 2 * CHUNK, "three slices at least");
+        let one = built_with(1, &pages);
+        assert_eq!(built_with(4, &pages), one);
+        let mut diags = Vec::new();
+        let graph = build(&pages, &mut diags);
+        let files: Vec<u32> = graph.nodes().map(|(_, n)| n.loc.file).collect();
+        assert!(
+            files.windows(2).all(|w| w[0] <= w[1]),
+            "nodes in page order"
+        );
+        let mut with_nodes = files.clone();
+        with_nodes.dedup();
+        assert_eq!(with_nodes.len(), pages.len(), "every page has its nodes");
+        let claims: usize = pages.iter().map(|p| p.claims.len() + p.rows.len()).sum();
+        // Each concept has two claims with one anchor, of which one gets no node.
+        let concepts = pages.len() / 3;
+        assert_eq!(graph.len(), pages.len() + claims - concepts);
+    }
+
+    #[test]
+    fn lower_borrows_what_is_lowercase_already_and_lowers_the_rest() {
+        use std::borrow::Cow;
+        for s in [
+            "jepa", "c12#k3", "été", "Jepa", "C12#K3", "Été", "ÉTÉ", "jEPA",
+        ] {
+            assert_eq!(lower(s), s.to_lowercase(), "{s}");
+            let borrowed = matches!(lower(s), Cow::Borrowed(_));
+            assert_eq!(borrowed, s == s.to_lowercase(), "{s}");
         }
     }
 }

@@ -3,6 +3,8 @@
 //! and the lock stores each shared subtree once.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use rayon::prelude::*;
 use rescore_graph::{Graph, NodeIx, NodeKind};
@@ -74,47 +76,144 @@ pub fn children(graph: &Graph, ix: NodeIx) -> Vec<NodeIx> {
     c
 }
 
-/// Tree ids of a graph, computed on demand and memoised.
+/// The tree id of a node from its own hash and its children's tree ids, in `children` order.
+fn combine(own: TreeId, kids: impl Iterator<Item = TreeId>) -> TreeId {
+    let mut parts = Vec::with_capacity(16 * (kids.size_hint().0 + 1));
+    push_part(&mut parts, &own.to_le_bytes());
+    for k in kids {
+        push_part(&mut parts, &k.to_le_bytes());
+    }
+    id_of(&parts)
+}
+
+/// Every node's tree id, a layer at a time: a node is hashed once all its children are, and the
+/// nodes of one layer are hashed in parallel. Layers only decide when a node is hashed, never
+/// what goes into its id, so the ids do not depend on the threads. A node on a cycle (an error
+/// reported elsewhere), or downstream of one, gets none.
+fn all_tree_ids(graph: &Graph, own: &[Option<TreeId>]) -> Vec<Option<TreeId>> {
+    let kids: Vec<Vec<NodeIx>> = (0..graph.len())
+        .into_par_iter()
+        .map(|i| children(graph, NodeIx::new(i)))
+        .collect();
+    let parents = parents(graph.len(), &kids);
+    // Children not hashed yet.
+    let pending: Vec<AtomicU32> = kids
+        .par_iter()
+        .map(|k| AtomicU32::new(k.len() as u32))
+        .collect();
+    let mut layer: Vec<usize> = (0..graph.len())
+        .into_par_iter()
+        .filter(|&i| kids[i].is_empty())
+        .collect();
+    let mut tree: Vec<Option<TreeId>> = vec![None; graph.len()];
+    while !layer.is_empty() {
+        let ids: Vec<TreeId> = layer
+            .par_iter()
+            .map(|&i| {
+                let kid_ids = kids[i].iter().map(|k| tree[k.index()].unwrap_or(0));
+                combine(own[i].unwrap_or(0), kid_ids)
+            })
+            .collect();
+        for (&i, id) in layer.iter().zip(ids) {
+            tree[i] = Some(id);
+        }
+        // The thread that hashes a node's last child puts it in the next layer.
+        layer = layer
+            .par_iter()
+            .flat_map_iter(|&i| parents.of(i))
+            .filter(|&p| pending[p].fetch_sub(1, Ordering::Relaxed) == 1)
+            .collect();
+    }
+    tree
+}
+
+/// The nodes each node is a child of, one list per node, all in one vector.
+struct Parents {
+    /// Where each node's list starts in `of`; one more entry for the end of the last.
+    start: Vec<u32>,
+    of: Vec<u32>,
+}
+
+impl Parents {
+    fn of(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        let (from, to) = (self.start[i] as usize, self.start[i + 1] as usize);
+        self.of[from..to].iter().map(|&p| p as usize)
+    }
+}
+
+fn parents(nodes: usize, kids: &[Vec<NodeIx>]) -> Parents {
+    let mut start = vec![0u32; nodes + 1];
+    for k in kids.iter().flatten() {
+        start[k.index() + 1] += 1;
+    }
+    for i in 0..nodes {
+        start[i + 1] += start[i];
+    }
+    let mut next = start.clone();
+    let mut of = vec![0u32; start[nodes] as usize];
+    for (p, ks) in kids.iter().enumerate() {
+        for k in ks {
+            let at = &mut next[k.index()];
+            of[*at as usize] = p as u32;
+            *at += 1;
+        }
+    }
+    Parents { start, of }
+}
+
+/// A memo, read through poisoning: its slots hold pure functions of the graph, so a panic
+/// elsewhere cannot leave one wrong.
+fn slots(memo: &Mutex<Vec<Option<TreeId>>>) -> MutexGuard<'_, Vec<Option<TreeId>>> {
+    memo.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Tree ids of a graph, computed on demand and memoised; shared by the threads of an
+/// evaluation.
 #[derive(Debug, Default)]
 pub struct Trees {
-    own: RefCell<Vec<Option<TreeId>>>,
-    tree: RefCell<Vec<Option<TreeId>>>,
+    own: Mutex<Vec<Option<TreeId>>>,
+    tree: Mutex<Vec<Option<TreeId>>>,
 }
 
 impl Trees {
     /// Lazy: ids are computed as they are asked for (the watcher asks for few).
     pub fn lazy(graph: &Graph) -> Trees {
         Trees {
-            own: RefCell::new(vec![None; graph.len()]),
-            tree: RefCell::new(vec![None; graph.len()]),
+            own: Mutex::new(vec![None; graph.len()]),
+            tree: Mutex::new(vec![None; graph.len()]),
         }
     }
 
-    /// Eager: every node's own hash computed in parallel up front (a full evaluation asks for
-    /// nearly all of them).
+    /// Eager: every node's own hash and tree id computed in parallel up front (a full
+    /// evaluation asks for nearly all of them).
     pub fn eager(graph: &Graph) -> Trees {
         let own: Vec<Option<TreeId>> = (0..graph.len())
             .into_par_iter()
             .map(|i| Some(own(graph, NodeIx::new(i))))
             .collect();
+        let tree = all_tree_ids(graph, &own);
         Trees {
-            own: RefCell::new(own),
-            tree: RefCell::new(vec![None; graph.len()]),
+            own: Mutex::new(own),
+            tree: Mutex::new(tree),
         }
     }
 
     /// The memoised own and tree ids by node index, for a caller that keeps them across changes
     /// to the graph (the watcher) and clears what each change reaches.
     pub fn memo_mut(&mut self) -> (&mut Vec<Option<TreeId>>, &mut Vec<Option<TreeId>>) {
-        (self.own.get_mut(), self.tree.get_mut())
+        (
+            self.own.get_mut().unwrap_or_else(PoisonError::into_inner),
+            self.tree.get_mut().unwrap_or_else(PoisonError::into_inner),
+        )
     }
 
     fn own_of(&self, graph: &Graph, ix: NodeIx) -> TreeId {
-        if let Some(id) = self.own.borrow().get(ix.index()).copied().flatten() {
+        let kept = slots(&self.own).get(ix.index()).copied().flatten();
+        if let Some(id) = kept {
             return id;
         }
         let id = own(graph, ix);
-        if let Some(slot) = self.own.borrow_mut().get_mut(ix.index()) {
+        if let Some(slot) = slots(&self.own).get_mut(ix.index()) {
             *slot = Some(id);
         }
         id
@@ -122,12 +221,13 @@ impl Trees {
 
     /// The tree id of `ix`: its own hash and its children's tree ids.
     pub fn id(&self, graph: &Graph, ix: NodeIx) -> TreeId {
-        if let Some(id) = self.tree.borrow().get(ix.index()).copied().flatten() {
+        let known = |n: NodeIx| slots(&self.tree).get(n.index()).copied().flatten();
+        if let Some(id) = known(ix) {
             return id;
         }
         // Iterative post-order: the graph can be deep (long part_of chains). A node goes back
-        // on the stack with its children, so they are looked up once.
-        let known = |n: NodeIx| self.tree.borrow().get(n.index()).copied().flatten();
+        // on the stack with its children, so they are looked up once. Two threads may hash one
+        // node at once; they find the same id.
         let mut stack: Vec<(NodeIx, Option<Vec<NodeIx>>)> = vec![(ix, None)];
         while let Some((n, kids)) = stack.pop() {
             if known(n).is_some() {
@@ -144,21 +244,123 @@ impl Trees {
                 stack.extend(pending.into_iter().map(|k| (k, None)));
                 continue;
             };
-            let mut parts = Vec::with_capacity(16 * (kids.len() + 1));
-            push_part(&mut parts, &self.own_of(graph, n).to_le_bytes());
-            for k in kids {
-                push_part(&mut parts, &known(k).unwrap_or(0).to_le_bytes());
-            }
-            let id = id_of(&parts);
-            if let Some(slot) = self.tree.borrow_mut().get_mut(n.index()) {
+            let id = combine(
+                self.own_of(graph, n),
+                kids.iter().map(|&k| known(k).unwrap_or(0)),
+            );
+            if let Some(slot) = slots(&self.tree).get_mut(n.index()) {
                 *slot = Some(id);
             }
         }
-        self.tree
-            .borrow()
-            .get(ix.index())
-            .copied()
-            .flatten()
-            .unwrap_or(0)
+        known(ix).unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rescore_graph::{Edge, EdgeKind, Loc, MaterialState, Node};
+
+    use super::*;
+
+    fn node(g: &mut Graph, key: &str, kind: NodeKind, state: MaterialState) -> NodeIx {
+        let node = Node {
+            key: key.to_string(),
+            kind,
+            loc: Loc::default(),
+            state,
+        };
+        g.add_node(node).unwrap_or_else(|ix| ix)
+    }
+
+    fn edge(g: &mut Graph, from: NodeIx, to: NodeIx, kind: EdgeKind) {
+        let loc = Loc::default();
+        g.add_edge(from, to, Edge { kind, loc });
+    }
+
+    /// Concepts in a `part_of` chain deeper than one layer, a diamond (two paths to one
+    /// source), a `related` edge that must not count, and theses that build on each other.
+    fn graph() -> Graph {
+        let mut g = Graph::new();
+        let concept = |i: usize| MaterialState::Concept {
+            status: Some(format!("status {i}")),
+        };
+        let chain: Vec<NodeIx> = (0..40)
+            .map(|i| node(&mut g, &format!("c{i}"), NodeKind::Concept, concept(i)))
+            .collect();
+        for w in chain.windows(2) {
+            edge(&mut g, w[0], w[1], EdgeKind::PartOf);
+        }
+        let source = MaterialState::Source {
+            retracted: false,
+            superseded_by: None,
+        };
+        let s = node(&mut g, "s", NodeKind::Source, source);
+        for (i, &c) in chain.iter().enumerate().step_by(7) {
+            edge(&mut g, s, c, EdgeKind::Evidence);
+            let thesis = MaterialState::Thesis {
+                score: i as f64 / 100.0,
+            };
+            let t = node(&mut g, &format!("t{i}"), NodeKind::Thesis, thesis);
+            edge(&mut g, c, t, EdgeKind::Evidence);
+            edge(&mut g, s, t, EdgeKind::Evidence);
+            edge(&mut g, chain[0], c, EdgeKind::Related);
+        }
+        let (t0, t7) = (g.get("t0"), g.get("t7"));
+        if let (Some(t0), Some(t7)) = (t0, t7) {
+            edge(&mut g, t0, t7, EdgeKind::BuildsOn);
+            edge(&mut g, t7, chain[39], EdgeKind::Evidence);
+        }
+        g
+    }
+
+    fn ids(g: &Graph, trees: &Trees) -> Vec<TreeId> {
+        (0..g.len()).map(|i| trees.id(g, NodeIx::new(i))).collect()
+    }
+
+    #[test]
+    fn ids_computed_up_front_in_layers_are_the_ids_computed_on_demand() {
+        let g = graph();
+        let lazy = ids(&g, &Trees::lazy(&g));
+        let mut eager = Trees::eager(&g);
+        let (_, kept) = eager.memo_mut();
+        assert!(
+            kept.iter().all(Option::is_some),
+            "every id computed up front"
+        );
+        let kept: Vec<TreeId> = kept.iter().flatten().copied().collect();
+        assert_eq!(kept, lazy);
+        assert_eq!(ids(&g, &eager), lazy);
+        // Every upstream change reaches the top of the chain, so the ids are all told apart.
+        let mut distinct = lazy.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), lazy.len());
+    }
+
+    #[test]
+    fn ids_up_front_do_not_depend_on_the_threads() {
+        let g = graph();
+        let with = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("a thread pool");
+            pool.install(|| Trees::eager(&g).memo_mut().1.clone())
+        };
+        assert_eq!(with(1), with(4));
+    }
+
+    #[test]
+    fn a_node_on_a_cycle_is_left_to_be_computed_on_demand() {
+        let mut g = graph();
+        let (Some(a), Some(b), Some(top)) = (g.get("c3"), g.get("c1"), g.get("c39")) else {
+            panic!("the test graph has its concepts");
+        };
+        edge(&mut g, a, b, EdgeKind::PartOf);
+        let mut eager = Trees::eager(&g);
+        let (_, kept) = eager.memo_mut();
+        assert_eq!(kept[a.index()], None);
+        assert_eq!(kept[top.index()], None, "downstream of the cycle");
+        assert!(kept[g.get("s").map_or(0, NodeIx::index)].is_some());
     }
 }
