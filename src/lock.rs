@@ -30,6 +30,7 @@ use std::fs::File;
 use std::io::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use rescore_graph::MaterialState;
@@ -369,7 +370,11 @@ impl Lock {
         if implied {
             let keys = self.up_keys(&entry)?;
             if let Some(sources) = sources_mut(&mut entry.state) {
-                *sources = keys.unwrap_or_default().into();
+                *sources = keys
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Arc::from)
+                    .collect();
             }
         }
         Ok(Some(entry))
@@ -398,7 +403,11 @@ impl Lock {
             MaterialState::Benchmark { sources, .. } => sources,
             _ => return Ok(false),
         };
-        Ok(self.up_keys(e)?.as_deref() == Some(&sources[..]))
+        Ok(self.up_keys(e)?.is_some_and(|keys| {
+            keys.iter()
+                .map(String::as_str)
+                .eq(sources.iter().map(|s| &**s))
+        }))
     }
 
     /// The upstream tree ids of an entry. Read off its line without parsing it (the `^` ids of
@@ -656,7 +665,7 @@ fn parse_any_entry(line: &str, id: TreeId) -> Option<(Entry, bool)> {
 }
 
 /// The sources of a claim or row, where there are any.
-fn sources_mut(state: &mut MaterialState) -> Option<&mut Box<[String]>> {
+fn sources_mut(state: &mut MaterialState) -> Option<&mut Box<[Arc<str>]>> {
     match state {
         MaterialState::Claim(c) => Some(&mut c.sources),
         MaterialState::Benchmark { sources, .. } => Some(sources),
@@ -1391,7 +1400,7 @@ mod tests {
         let state = MaterialState::Claim(rescore_graph::state::ClaimState {
             level: "strong".into(),
             qualifier: Some("vendor report".into()),
-            sources: vec!["genie-3".to_string()].into(),
+            sources: vec![Arc::from("genie-3")].into(),
             quantities: Box::default(),
             text: "Genie 3 runs at 24 fps".into(),
         });

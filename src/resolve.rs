@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use rescore_graph::quantity::{normalise_text, Quantity, Value};
 use rescore_graph::{
@@ -418,6 +418,7 @@ fn build_from(
     let mut dangling = Vec::new();
     let indexed = matches!(source, Pages::Read(_));
     let mut seen = FxHashSet::default();
+    let mut names = FxHashSet::default();
     for start in (0..pages.len()).step_by(CHUNK) {
         let end = (start + CHUNK).min(pages.len());
         let cx = EdgeContext {
@@ -454,7 +455,7 @@ fn build_from(
                     graph.add_new_edge(from, to, edge);
                 }
             }
-            set_sources(&mut graph, f.sources);
+            set_sources(&mut graph, f.sources, &mut names);
         }
     }
     if let Some(cycle) = graph.find_cycle() {
@@ -465,19 +466,32 @@ fn build_from(
 }
 
 /// Sets the sources of the claims and rows of one page, sorted and without repeats. A claim's or
-/// row's sources all come from its own page, so each page's list is the whole of them.
-fn set_sources(graph: &mut Graph, mut found: Vec<(NodeIx, String)>) {
+/// row's sources all come from its own page, so each page's list is the whole of them. Each
+/// name is stored once in `names`, which every claim and row citing it shares.
+fn set_sources(
+    graph: &mut Graph,
+    mut found: Vec<(NodeIx, String)>,
+    names: &mut FxHashSet<Arc<str>>,
+) {
     found.sort_unstable();
     found.dedup();
+    let mut shared = |name: String| match names.get(name.as_str()) {
+        Some(known) => known.clone(),
+        None => {
+            let new: Arc<str> = name.into();
+            names.insert(new.clone());
+            new
+        }
+    };
     let mut found = found.into_iter().peekable();
     while let Some((ix, first)) = found.next() {
-        let mut names = vec![first];
+        let mut cited = vec![shared(first)];
         while let Some((_, name)) = found.next_if(|(next, _)| *next == ix) {
-            names.push(name);
+            cited.push(shared(name));
         }
         match &mut graph.node_mut(ix).state {
-            MaterialState::Claim(c) => c.sources = names.into(),
-            MaterialState::Benchmark { sources, .. } => *sources = names.into(),
+            MaterialState::Claim(c) => c.sources = cited.into(),
+            MaterialState::Benchmark { sources, .. } => *sources = cited.into(),
             _ => {}
         }
     }

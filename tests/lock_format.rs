@@ -66,7 +66,7 @@ fn state() -> impl Strategy<Value = MaterialState> {
                 MaterialState::Claim(ClaimState {
                     level: level.into(),
                     qualifier: qualifier.map(Into::into),
-                    sources: sources.into(),
+                    sources: sources.into_iter().map(Into::into).collect(),
                     quantities: quantities.into(),
                     text: text.into(),
                 })
@@ -82,7 +82,7 @@ fn state() -> impl Strategy<Value = MaterialState> {
         )
             .prop_map(|(value, sources)| MaterialState::Benchmark {
                 value,
-                sources: sources.into(),
+                sources: sources.into_iter().map(Into::into).collect(),
             }),
         prop::option::of(text()).prop_map(|status| MaterialState::Concept { status }),
         finite().prop_map(|score| MaterialState::Thesis { score }),

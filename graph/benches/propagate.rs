@@ -119,7 +119,7 @@ fn build(n: usize) -> Fixture {
             let state = MaterialState::Claim(ClaimState {
                 level: "strong".into(),
                 qualifier: None,
-                sources: ids.into(),
+                sources: ids.into_iter().map(Into::into).collect(),
                 quantities: Box::default(),
                 text: format!("claim {i} of concept {concept}").into(),
             });

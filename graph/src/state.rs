@@ -3,6 +3,8 @@
 //! A state never holds raw bytes. Parsers fold line endings, whitespace, Unicode form, link
 //! style and list order before a value lands here, so two spellings of one claim are one state.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::quantity::{Quantity, Value};
@@ -19,8 +21,8 @@ pub enum MaterialState {
     Claim(ClaimState),
     Benchmark {
         value: Value,
-        #[serde(default, skip_serializing_if = "<[String]>::is_empty")]
-        sources: Box<[String]>,
+        #[serde(default, skip_serializing_if = "<[Arc<str>]>::is_empty")]
+        sources: Box<[Arc<str>]>,
     },
     Concept {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,9 +39,10 @@ pub struct ClaimState {
     pub level: Box<str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qualifier: Option<Box<str>>,
-    /// Source page ids, or normalised bare names; sorted and deduplicated.
-    #[serde(default, skip_serializing_if = "<[String]>::is_empty")]
-    pub sources: Box<[String]>,
+    /// Source page ids, or normalised bare names; sorted and deduplicated. Shared: a graph
+    /// holds one copy of each name, however many claims cite it.
+    #[serde(default, skip_serializing_if = "<[Arc<str>]>::is_empty")]
+    pub sources: Box<[Arc<str>]>,
     /// Quantities in the order they appear in the text.
     #[serde(default, skip_serializing_if = "<[Quantity]>::is_empty")]
     pub quantities: Box<[Quantity]>,

@@ -18,6 +18,7 @@
 //! A quantity is `[~]VALUE[..HIGH][:UNIT]`: `~` for approximate, `..HIGH` for a range.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use rescore_graph::quantity::{Quantity, Value};
@@ -199,7 +200,7 @@ fn segment(
     let field = |tag: &str, v: &str| format!("{tag}={}", token(v));
     // A claim's or row's sources: not written when they are the keys of its upstream entries,
     // `unsourced` when there are none although it has upstream entries.
-    let sources = |list: &[String], t: &mut Vec<String>| match (implied, list.is_empty()) {
+    let sources = |list: &[Arc<str>], t: &mut Vec<String>| match (implied, list.is_empty()) {
         (true, _) => {}
         (false, true) => t.push("unsourced".into()),
         (false, false) => t.extend(list.iter().map(|s| field("s", s))),
@@ -447,7 +448,7 @@ fn parse_segment(seg: &str, page: Option<&str>, inherited: Option<String>) -> Op
                 MaterialState::Claim(ClaimState {
                     level: level.into(),
                     qualifier: one("q").map(Into::into),
-                    sources: all("s").into(),
+                    sources: all("s").into_iter().map(Arc::from).collect(),
                     quantities: quantities("n")?.into(),
                     text: claim_text.into(),
                 })
@@ -464,7 +465,7 @@ fn parse_segment(seg: &str, page: Option<&str>, inherited: Option<String>) -> Op
                 };
                 MaterialState::Benchmark {
                     value,
-                    sources: all("s").into(),
+                    sources: all("s").into_iter().map(Arc::from).collect(),
                 }
             }
             "concept" if positional.is_empty() => MaterialState::Concept { status: one("st") },

@@ -2,6 +2,7 @@
 //! each reports.
 
 use std::cell::OnceCell;
+use std::sync::Arc;
 
 use rescore_graph::quantity::{
     canonical_numbers_differ, cell_numbers, dimension_change, largest_move, Quantity,
@@ -159,7 +160,7 @@ impl RuleSet {
                 .then(|| change(opt(&a.qualifier), opt(&b.qualifier), None)),
             (Field::Sources, cmp, a, b) => {
                 let (sa, sb) = (sources(a)?, sources(b)?);
-                let (gone, new): (Vec<&String>, Vec<&String>) = (
+                let (gone, new): (Vec<&Arc<str>>, Vec<&Arc<str>>) = (
                     sa.iter().filter(|s| !sb.contains(s)).collect(),
                     sb.iter().filter(|s| !sa.contains(s)).collect(),
                 );
@@ -207,7 +208,7 @@ impl RuleSet {
     }
 }
 
-fn sources(s: &MaterialState) -> Option<&[String]> {
+fn sources(s: &MaterialState) -> Option<&[Arc<str>]> {
     match s {
         MaterialState::Claim(c) => Some(&c.sources),
         MaterialState::Benchmark { sources, .. } => Some(sources),
