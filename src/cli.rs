@@ -608,14 +608,14 @@ fn check(
             observed.page(p, b);
         }
     };
-    let (repo, lock) = open::repo_observed(root, true, &observe, cached && !cli.dry_run)?;
+    let (repo, lock, trees) = open::repo_with_trees(root, &observe, cached && !cli.dry_run)?;
     let stderr = if format == ReportFormat::Human {
         report::diags_text(root, &repo.diags, Some(format))
     } else {
         String::new()
     };
     eprint!("{stderr}");
-    let (repo, _, eval) = open::evaluate(repo, lock, started)?;
+    let (repo, _, eval) = open::evaluate_with_trees(repo, lock, &trees, started)?;
     let stdout = report::report_text(
         &report::verdicts_warned(&eval, &repo.diags, format, true, &prefix),
         format,

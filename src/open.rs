@@ -9,6 +9,7 @@ use crate::eval::{self, Evaluation};
 use crate::failure::Failure;
 use crate::load::{self, Repo};
 use crate::lock::Lock;
+use crate::trees::Trees;
 
 /// Loads the repo and, when `want_lock` or a thesis links to something missing, reads the lock
 /// (`None` when there is none). Fails with every error of the settings, the pages and the lock
@@ -25,29 +26,55 @@ pub fn repo_observed(
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
     parse_cache: bool,
 ) -> Result<(Repo, Option<Lock>), Failure> {
+    let (repo, lock, ()) = open_alongside(root, want_lock, observe, parse_cache, |_| ())?;
+    Ok((repo, lock))
+}
+
+/// `repo_observed` for a full evaluation: every tree id is computed while the lock is read,
+/// after the graph is built, so neither waits on the other and the graph build's memory peak
+/// is not raised.
+pub fn repo_with_trees(
+    root: &Path,
+    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+    parse_cache: bool,
+) -> Result<(Repo, Option<Lock>, Trees), Failure> {
+    open_alongside(root, true, observe, parse_cache, |repo| {
+        Trees::eager(&repo.graph)
+    })
+}
+
+/// Loads the repo, then reads the lock and runs `alongside` on the loaded repo at once.
+fn open_alongside<T: Send>(
+    root: &Path,
+    want_lock: bool,
+    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+    parse_cache: bool,
+    alongside: impl FnOnce(&Repo) -> T + Send,
+) -> Result<(Repo, Option<Lock>, T), Failure> {
     let mut repo = load::load_lean(root, observe, parse_cache)?;
     // Before the lock is read, so the lock can use the memory the parse detail held.
     repo.shed_parse_detail();
+    let read_lock = want_lock || !repo.dangling.is_empty();
+    let (read, extra) = rayon::join(|| read_lock.then(|| Lock::read(root)), || alongside(&repo));
     let mut lock = None;
-    if want_lock || !repo.dangling.is_empty() {
-        match Lock::read(root) {
-            Ok(read) => {
-                // Only a thesis's link to a missing anchor or page needs the lock before
-                // evaluation: it tells a gone dependency from a typo.
-                if !repo.dangling.is_empty() {
-                    repo.settle_dangling(read.as_ref().unwrap_or(&Lock::new()));
-                }
-                lock = read;
+    match read {
+        Some(Ok(read)) => {
+            // Only a thesis's link to a missing anchor or page needs the lock before
+            // evaluation: it tells a gone dependency from a typo.
+            if !repo.dangling.is_empty() {
+                repo.settle_dangling(read.as_ref().unwrap_or(&Lock::new()));
             }
-            Err(d) => repo.diags.push(d),
+            lock = read;
         }
+        Some(Err(d)) => repo.diags.push(d),
+        None => {}
     }
     repo.diags
         .sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
     if repo.has_errors() {
         return Err(Failure::Diagnostics(repo.diags));
     }
-    Ok((repo, lock))
+    Ok((repo, lock, extra))
 }
 
 /// Evaluates every thesis of a loaded repo against its lock (an empty one when there is none);
@@ -57,16 +84,77 @@ pub fn evaluate(
     lock: Option<Lock>,
     started: Instant,
 ) -> Result<(Repo, Lock, Evaluation), Failure> {
+    evaluate_in(repo, lock, started, None)
+}
+
+/// `evaluate` with the tree ids `repo_with_trees` computed.
+pub fn evaluate_with_trees(
+    repo: Repo,
+    lock: Option<Lock>,
+    trees: &Trees,
+    started: Instant,
+) -> Result<(Repo, Lock, Evaluation), Failure> {
+    evaluate_in(repo, lock, started, Some(trees))
+}
+
+fn evaluate_in(
+    repo: Repo,
+    lock: Option<Lock>,
+    started: Instant,
+    trees: Option<&Trees>,
+) -> Result<(Repo, Lock, Evaluation), Failure> {
     let lock = lock.unwrap_or_default();
     tracing::debug!(
         theses = lock.thesis.len(),
         ms = started.elapsed().as_millis() as u64,
         "lock read"
     );
-    let eval = eval::evaluate(&repo, &lock);
+    let eval = match trees {
+        Some(trees) => eval::evaluate_with(&repo, &lock, None, &|_| None, trees),
+        None => eval::evaluate(&repo, &lock),
+    };
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "evaluated");
     if !eval.errors.is_empty() {
         return Err(Failure::Diagnostics(eval.errors));
     }
     Ok((repo, lock, eval))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use rescore_graph::NodeIx;
+
+    use super::*;
+
+    fn example() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/world-models")
+    }
+
+    fn opened<T>(r: Result<T, Failure>) -> T {
+        r.unwrap_or_else(|_| panic!("the example opens and evaluates"))
+    }
+
+    #[test]
+    fn trees_computed_while_the_lock_is_read_evaluate_as_trees_computed_after() {
+        let started = Instant::now();
+        let (repo, lock) = opened(repo(&example(), true));
+        let (_, plain_lock, plain) = opened(evaluate(repo, lock, started));
+        let (repo, lock, trees) = opened(repo_with_trees(&example(), &|_, _| {}, false));
+        let after = Trees::eager(&repo.graph);
+        let ids = |t: &Trees| -> Vec<u64> {
+            (0..repo.graph.len())
+                .map(|i| t.id(&repo.graph, NodeIx::new(i)))
+                .collect()
+        };
+        assert_eq!(ids(&trees), ids(&after));
+        let (_, lock, alongside) = opened(evaluate_with_trees(repo, lock, &trees, started));
+        assert_eq!(
+            format!("{:?}", lock.thesis),
+            format!("{:?}", plain_lock.thesis)
+        );
+        assert!(!plain.verdicts.is_empty(), "the example has theses");
+        assert_eq!(format!("{alongside:?}"), format!("{plain:?}"));
+    }
 }

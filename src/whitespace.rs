@@ -24,18 +24,42 @@ pub struct Pieces<'a> {
     done: bool,
 }
 
-impl<'a> Iterator for Pieces<'a> {
-    type Item = &'a str;
+/// Marks (the high bit of) each byte of `w` that is not printable ASCII other than the space,
+/// i.e. outside `0x21..=0x7E`: the bytes where a piece may end. Exact per byte, with no carry
+/// from one byte into the next, as every sum stays below 0x100.
+fn stops(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low = w & !HIGH;
+    let below_bang = !(low + ONES * (0x80 - 0x21));
+    let delete = low + ONES;
+    (w | below_bang | delete) & HIGH
+}
 
-    fn next(&mut self) -> Option<&'a str> {
+impl Pieces<'_> {
+    /// The byte range of the next piece.
+    fn next_range(&mut self) -> Option<(usize, usize)> {
         if self.done {
             return None;
         }
         let bytes = self.s.as_bytes();
         let start = self.at;
         let mut i = start;
-        while let Some(&b) = bytes.get(i) {
-            // Printable ASCII but the space, the common case, in one comparison.
+        loop {
+            // Eight bytes at a time past printable ASCII, the common case.
+            while let Some(chunk) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+                match stops(u64::from_le_bytes(*chunk)) {
+                    0 => i += 8,
+                    m => {
+                        i += (m.trailing_zeros() / 8) as usize;
+                        break;
+                    }
+                }
+            }
+            let Some(&b) = bytes.get(i) else {
+                self.done = true;
+                return Some((start, bytes.len()));
+            };
             if b.wrapping_sub(b'!') <= b'~' - b'!' {
                 i += 1;
                 continue;
@@ -50,25 +74,53 @@ impl<'a> Iterator for Pieces<'a> {
             };
             if space {
                 self.at = i + len;
-                return Some(&self.s[start..i]);
+                return Some((start, i));
             }
             i += len;
         }
-        self.done = true;
-        Some(&self.s[start..])
     }
 }
 
-/// `s` with each run of whitespace made one space, and none at either end.
+impl<'a> Iterator for Pieces<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let s = self.s;
+        self.next_range().map(|(from, to)| &s[from..to])
+    }
+}
+
+/// `s` with each run of whitespace made one space, and none at either end. Words already one
+/// plain space apart are copied as one run.
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for word in pieces(s).filter(|w| !w.is_empty()) {
-        if !out.is_empty() {
-            out.push(' ');
+    let mut run: Option<(usize, usize)> = None;
+    let mut words = pieces(s);
+    while let Some((from, to)) = words.next_range() {
+        if from == to {
+            continue;
         }
-        out.push_str(word);
+        run = match run {
+            Some((start, end)) if from == end + 1 && s.as_bytes()[end] == b' ' => Some((start, to)),
+            Some((start, end)) => {
+                push_word(&mut out, &s[start..end]);
+                Some((from, to))
+            }
+            None => Some((from, to)),
+        };
+    }
+    if let Some((start, end)) = run {
+        push_word(&mut out, &s[start..end]);
     }
     out
+}
+
+/// Appends a run of words to folded text, a space after the words before it.
+fn push_word(out: &mut String, word: &str) {
+    if !out.is_empty() {
+        out.push(' ');
+    }
+    out.push_str(word);
 }
 
 #[cfg(test)]
@@ -78,7 +130,63 @@ mod tests {
     /// Text with every kind of whitespace, ASCII and not, among words.
     const TEXT: &str = "[a-zé— \t\n\r\u{b}\u{c}\u{85}\u{a0}\u{2003}\u{3000}]{0,40}";
 
+    /// Long text of words among every kind of byte a piece ends at or runs past: ASCII
+    /// controls, the delete byte, and non-ASCII characters, spaces or not.
+    const LONG: &str =
+        "([a-z~!]{0,12}[ \t\n\u{0}\u{1f}\u{7f}\u{85}\u{a0}\u{e9}\u{2003}\u{1F600}]{0,2}){0,20}";
+
+    /// The byte-at-a-time `Pieces` this replaced, as the reference.
+    fn reference_pieces(s: &str) -> Vec<&str> {
+        let bytes = s.as_bytes();
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            if b.wrapping_sub(b'!') <= b'~' - b'!' {
+                i += 1;
+                continue;
+            }
+            let (space, len) = if b.is_ascii() {
+                (is_ascii_space(b), 1)
+            } else {
+                s[i..]
+                    .chars()
+                    .next()
+                    .map_or((false, 1), |c| (c.is_whitespace(), c.len_utf8()))
+            };
+            if space {
+                out.push(&s[start..i]);
+                start = i + len;
+            }
+            i += len;
+        }
+        out.push(&s[start..]);
+        out
+    }
+
+    /// The word-by-word `fold` this replaced, as the reference.
+    fn reference_fold(s: &str) -> String {
+        let mut out = String::with_capacity(s.len());
+        for word in reference_pieces(s).into_iter().filter(|w| !w.is_empty()) {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+        out
+    }
+
     proptest::proptest! {
+        #[test]
+        fn pieces_eight_bytes_at_a_time_are_the_reference_pieces(s in LONG) {
+            proptest::prop_assert_eq!(pieces(&s).collect::<Vec<_>>(), reference_pieces(&s));
+        }
+
+        #[test]
+        fn fold_in_runs_is_the_reference_fold(s in LONG) {
+            proptest::prop_assert_eq!(fold(&s), reference_fold(&s));
+        }
+
         #[test]
         fn pieces_are_std_split_at_whitespace(s in TEXT) {
             let std: Vec<&str> = s.split(char::is_whitespace).collect();
@@ -88,6 +196,18 @@ mod tests {
         #[test]
         fn fold_joins_std_words(s in TEXT) {
             proptest::prop_assert_eq!(fold(&s), s.split_whitespace().collect::<Vec<_>>().join(" "));
+        }
+    }
+
+    #[test]
+    fn stops_mark_exactly_the_bytes_outside_printable_ascii() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let w = u64::from_le_bytes(std::array::from_fn(|k| if k == at { b } else { b'a' }));
+                let want = !(0x21..=0x7E).contains(&b);
+                assert_eq!(stops(w) == 1 << (8 * at + 7), want, "{b:#x} at {at}");
+                assert_eq!(stops(w) == 0, !want, "{b:#x} at {at}");
+            }
         }
     }
 

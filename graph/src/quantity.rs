@@ -606,6 +606,31 @@ fn measurement_at(text: &str, start: usize, case: Case, at: Place) -> Scan<Parse
     }
 }
 
+/// The first ASCII digit at or after `from`, eight bytes at a time: digits are sparse in
+/// claim text.
+fn next_digit(b: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    while let Some(chunk) = b.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let w = u64::from_le_bytes(*chunk);
+        // Per byte, with no carry into the next (every sum stays below 0x100): the high bit
+        // says "at least `0`" and "above `9`" of the byte without its own high bit.
+        let low = w & !HIGH;
+        let from_zero = low + ONES * (0x80 - b'0' as u64);
+        let past_nine = low + ONES * (0x80 - b'9' as u64 - 1);
+        let digits = from_zero & !past_nine & !w & HIGH;
+        if digits != 0 {
+            return Some(i + (digits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b.get(i..)?
+        .iter()
+        .position(u8::is_ascii_digit)
+        .map(|k| i + k)
+}
+
 /// Every measurement at or after `from`, in order.
 fn scan_from(text: &str, from: usize, case: Case) -> Vec<Quantity> {
     let b = text.as_bytes();
@@ -613,8 +638,7 @@ fn scan_from(text: &str, from: usize, case: Case) -> Vec<Quantity> {
     let mut h = 0;
     let mut out = Vec::new();
     let mut i = from;
-    while let Some(off) = b[i..].iter().position(u8::is_ascii_digit) {
-        let d = i + off;
+    while let Some(d) = next_digit(b, i) {
         while hidden.get(h).is_some_and(|&(_, end)| end <= d) {
             h += 1;
         }
@@ -715,6 +739,32 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn the_next_digit_is_found_among_every_byte_at_every_place() {
+        for b in 0..=255u8 {
+            for at in 0..19 {
+                let mut bytes = vec![b'a'; 19];
+                bytes[at] = b;
+                let want = b.is_ascii_digit().then_some(at);
+                assert_eq!(next_digit(&bytes, 0), want, "{b:#x} at {at}");
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_next_digit_is_the_first_by_position(
+            bytes in prop::collection::vec(any::<u8>(), 0..40),
+            from in 0usize..41,
+        ) {
+            let want = bytes
+                .get(from..)
+                .and_then(|rest| rest.iter().position(u8::is_ascii_digit))
+                .map(|k| from + k);
+            prop_assert_eq!(next_digit(&bytes, from), want);
+        }
     }
 
     #[test]
