@@ -2,6 +2,7 @@
 //! expected and a hint. Collected, never fatal one at a time, and rendered with miette.
 
 use std::fmt::Write as _;
+use std::num::NonZeroU32;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -249,10 +250,11 @@ impl Diagnostic {
 pub struct Pos {
     pub line: u32,
     pub col: u32,
-    /// Start and end byte offsets, as `u32`: every parsed claim, row and link carries a `Pos`,
-    /// so a `Range<usize>` here costs megabytes on a large repo. A span past 4 GiB is dropped
-    /// (it only feeds the source snippet of a message).
-    pub(crate) span: Option<(u32, u32)>,
+    /// Start (plus one, so that `None` takes no room of its own) and end byte offsets, as
+    /// `u32`: every parsed claim, row and link carries a `Pos`, so a wider span here costs
+    /// megabytes on a large repo. A span past 4 GiB is dropped (it only feeds the source
+    /// snippet of a message).
+    span: Option<(NonZeroU32, u32)>,
 }
 
 impl Pos {
@@ -266,14 +268,17 @@ impl Pos {
 
     /// A position covering the bytes `range`, when it is known.
     pub fn spanning(line: u32, col: u32, range: Option<Range<usize>>) -> Self {
-        let span =
-            range.and_then(|r| Some((u32::try_from(r.start).ok()?, u32::try_from(r.end).ok()?)));
+        let span = range.and_then(|r| {
+            let start = u32::try_from(r.start).ok()?.checked_add(1)?;
+            Some((NonZeroU32::new(start)?, u32::try_from(r.end).ok()?))
+        });
         Pos { line, col, span }
     }
 
     /// The bytes this position covers, when known.
     pub fn span(&self) -> Option<Range<usize>> {
-        self.span.map(|(start, end)| start as usize..end as usize)
+        self.span
+            .map(|(start, end)| start.get() as usize - 1..end as usize)
     }
 }
 
@@ -529,7 +534,15 @@ mod tests {
         let far = u32::MAX as usize + 1;
         let dropped = Pos::spanning(3, 5, Some(far..far + 1));
         assert_eq!((dropped.line, dropped.col, dropped.span()), (3, 5, None));
-        assert_eq!(std::mem::size_of::<Pos>(), 20);
+        let last = u32::MAX as usize - 1;
+        assert_eq!(
+            Pos::spanning(1, 1, Some(last..last)).span(),
+            Some(last..last)
+        );
+        assert_eq!(Pos::spanning(1, 1, Some(0..0)).span(), Some(0..0));
+        assert_eq!(Pos::at(1, 1).span(), None);
+        // `None` takes no room of its own: a span is eight bytes, a position sixteen.
+        assert_eq!(std::mem::size_of::<Pos>(), 16);
     }
 
     #[test]

@@ -30,6 +30,7 @@ use std::fs::File;
 use std::io::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use rescore_graph::MaterialState;
@@ -369,7 +370,11 @@ impl Lock {
         if implied {
             let keys = self.up_keys(&entry)?;
             if let Some(sources) = sources_mut(&mut entry.state) {
-                *sources = keys.unwrap_or_default();
+                *sources = keys
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Arc::from)
+                    .collect();
             }
         }
         Ok(Some(entry))
@@ -398,7 +403,11 @@ impl Lock {
             MaterialState::Benchmark { sources, .. } => sources,
             _ => return Ok(false),
         };
-        Ok(self.up_keys(e)?.as_ref() == Some(sources))
+        Ok(self.up_keys(e)?.is_some_and(|keys| {
+            keys.iter()
+                .map(String::as_str)
+                .eq(sources.iter().map(|s| &**s))
+        }))
     }
 
     /// The upstream tree ids of an entry. Read off its line without parsing it (the `^` ids of
@@ -656,7 +665,7 @@ fn parse_any_entry(line: &str, id: TreeId) -> Option<(Entry, bool)> {
 }
 
 /// The sources of a claim or row, where there are any.
-fn sources_mut(state: &mut MaterialState) -> Option<&mut Vec<String>> {
+fn sources_mut(state: &mut MaterialState) -> Option<&mut Box<[Arc<str>]>> {
     match state {
         MaterialState::Claim(c) => Some(&mut c.sources),
         MaterialState::Benchmark { sources, .. } => Some(sources),
@@ -1382,5 +1391,24 @@ mod tests {
             (err.path.as_path(), err.line as usize),
             (Path::new(FILE_NAME), files.main.lines().count())
         );
+    }
+
+    /// A state's JSON is what its tree id hashes: boxed texts and slices must write it as the
+    /// strings and vectors before them did, or every lock would read as changed.
+    #[test]
+    fn a_claim_state_serialises_as_it_did_with_strings_and_vectors() {
+        let state = MaterialState::Claim(rescore_graph::state::ClaimState {
+            level: "strong".into(),
+            qualifier: Some("vendor report".into()),
+            sources: vec![Arc::from("genie-3")].into(),
+            quantities: Box::default(),
+            text: "Genie 3 runs at 24 fps".into(),
+        });
+        let json = serde_json::to_string(&state).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"claim","level":"strong","qualifier":"vendor report","sources":["genie-3"],"text":"Genie 3 runs at 24 fps"}"#
+        );
+        assert_eq!(serde_json::from_str::<MaterialState>(&json).unwrap(), state);
     }
 }

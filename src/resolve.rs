@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use rescore_graph::quantity::{normalise_text, Quantity, Value};
 use rescore_graph::{
@@ -289,10 +289,10 @@ struct Material {
 }
 
 struct ClaimMaterial {
-    text: String,
-    quantities: Vec<Quantity>,
-    level: String,
-    qualifier: Option<String>,
+    text: Box<str>,
+    quantities: Box<[Quantity]>,
+    level: Box<str>,
+    qualifier: Option<Box<str>>,
 }
 
 impl Material {
@@ -418,6 +418,7 @@ fn build_from(
     let mut dangling = Vec::new();
     let indexed = matches!(source, Pages::Read(_));
     let mut seen = FxHashSet::default();
+    let mut names = FxHashSet::default();
     for start in (0..pages.len()).step_by(CHUNK) {
         let end = (start + CHUNK).min(pages.len());
         let cx = EdgeContext {
@@ -454,7 +455,7 @@ fn build_from(
                     graph.add_new_edge(from, to, edge);
                 }
             }
-            set_sources(&mut graph, f.sources);
+            set_sources(&mut graph, f.sources, &mut names);
         }
     }
     if let Some(cycle) = graph.find_cycle() {
@@ -465,19 +466,32 @@ fn build_from(
 }
 
 /// Sets the sources of the claims and rows of one page, sorted and without repeats. A claim's or
-/// row's sources all come from its own page, so each page's list is the whole of them.
-fn set_sources(graph: &mut Graph, mut found: Vec<(NodeIx, String)>) {
+/// row's sources all come from its own page, so each page's list is the whole of them. Each
+/// name is stored once in `names`, which every claim and row citing it shares.
+fn set_sources(
+    graph: &mut Graph,
+    mut found: Vec<(NodeIx, String)>,
+    names: &mut FxHashSet<Arc<str>>,
+) {
     found.sort_unstable();
     found.dedup();
+    let mut shared = |name: String| match names.get(name.as_str()) {
+        Some(known) => known.clone(),
+        None => {
+            let new: Arc<str> = name.into();
+            names.insert(new.clone());
+            new
+        }
+    };
     let mut found = found.into_iter().peekable();
     while let Some((ix, first)) = found.next() {
-        let mut names = vec![first];
+        let mut cited = vec![shared(first)];
         while let Some((_, name)) = found.next_if(|(next, _)| *next == ix) {
-            names.push(name);
+            cited.push(shared(name));
         }
         match &mut graph.node_mut(ix).state {
-            MaterialState::Claim(c) => c.sources = names,
-            MaterialState::Benchmark { sources, .. } => *sources = names,
+            MaterialState::Claim(c) => c.sources = cited.into(),
+            MaterialState::Benchmark { sources, .. } => *sources = cited.into(),
             _ => {}
         }
     }
@@ -554,7 +568,7 @@ fn page_nodes(i: usize, p: &Page, material: Material) -> PageNodes {
                 state: MaterialState::Claim(ClaimState {
                     level,
                     qualifier,
-                    sources: Vec::new(),
+                    sources: Box::default(),
                     quantities,
                     text,
                 }),
@@ -573,7 +587,7 @@ fn page_nodes(i: usize, p: &Page, material: Material) -> PageNodes {
                 loc: loc(i, &r.pos),
                 state: MaterialState::Benchmark {
                     value,
-                    sources: Vec::new(),
+                    sources: Box::default(),
                 },
             })
         })
@@ -715,8 +729,8 @@ fn page_edges_from(cx: &EdgeContext, i: usize, links: &[Link]) -> PageEdges {
         match (p.kind, link.role) {
             (PageKind::Concept, Role::ClaimSource(c)) | (PageKind::Concept, Role::RowSource(c)) => {
                 let from = match link.role {
-                    Role::ClaimSource(_) => claim_ix.get(c).copied().flatten(),
-                    _ => row_ix.get(c).copied().flatten(),
+                    Role::ClaimSource(_) => claim_ix.get(c as usize).copied().flatten(),
+                    _ => row_ix.get(c as usize).copied().flatten(),
                 };
                 if let (Some(from), PageKind::Source) = (from, target.kind) {
                     out.edges.push((target_ix, from, edge(EdgeKind::Cites)));
@@ -745,10 +759,10 @@ fn page_edges_from(cx: &EdgeContext, i: usize, links: &[Link]) -> PageEdges {
             target: Target::Wiki {
                 name: name.split('#').next().unwrap_or(name).to_string(),
             },
-            anchor: name.split_once('#').map(|(_, a)| a.to_string()),
+            anchor: name.split_once('#').map(|(_, a)| a.into()),
             role: Role::Body,
             pos: pos.clone(),
-            raw: name.clone(),
+            raw: name.as_str().into(),
         };
         let resolved = if is_part_of {
             resolve_link(index, pages, i, &link, &mut out.diags)
@@ -1108,10 +1122,10 @@ pub fn thesis_dependencies(
             target: Target::Wiki {
                 name: name.split('#').next().unwrap_or(name).to_string(),
             },
-            anchor: name.split_once('#').map(|(_, a)| a.to_string()),
+            anchor: name.split_once('#').map(|(_, a)| a.into()),
             role: Role::Body,
             pos: p.key_pos.depends_on.clone(),
-            raw: name.clone(),
+            raw: name.as_str().into(),
         })
         .collect();
     let mut found = Vec::new();

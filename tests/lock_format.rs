@@ -64,11 +64,11 @@ fn state() -> impl Strategy<Value = MaterialState> {
         )
             .prop_map(|(level, qualifier, sources, quantities, text)| {
                 MaterialState::Claim(ClaimState {
-                    level,
-                    qualifier,
-                    sources,
-                    quantities,
-                    text,
+                    level: level.into(),
+                    qualifier: qualifier.map(Into::into),
+                    sources: sources.into_iter().map(Into::into).collect(),
+                    quantities: quantities.into(),
+                    text: text.into(),
                 })
             }),
         (
@@ -80,7 +80,10 @@ fn state() -> impl Strategy<Value = MaterialState> {
             ],
             prop::collection::vec(text(), 0..3)
         )
-            .prop_map(|(value, sources)| MaterialState::Benchmark { value, sources }),
+            .prop_map(|(value, sources)| MaterialState::Benchmark {
+                value,
+                sources: sources.into_iter().map(Into::into).collect(),
+            }),
         prop::option::of(text()).prop_map(|status| MaterialState::Concept { status }),
         finite().prop_map(|score| MaterialState::Thesis { score }),
     ]

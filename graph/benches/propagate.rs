@@ -119,9 +119,9 @@ fn build(n: usize) -> Fixture {
             let state = MaterialState::Claim(ClaimState {
                 level: "strong".into(),
                 qualifier: None,
-                sources: ids,
-                quantities: Vec::new(),
-                text: format!("claim {i} of concept {concept}"),
+                sources: ids.into_iter().map(Into::into).collect(),
+                quantities: Box::default(),
+                text: format!("claim {i} of concept {concept}").into(),
             });
             let key = format!("concept-{concept}#claim-{i}");
             let ix = add(&mut g, key, NodeKind::Claim, concept, state);
@@ -137,7 +137,7 @@ fn build(n: usize) -> Fixture {
         let concept = i % n_concept;
         let state = MaterialState::Benchmark {
             value: rescore_graph::quantity::parse_value("77.3%"),
-            sources: Vec::new(),
+            sources: Box::default(),
         };
         let key = format!("concept-{concept}#row-{i}");
         let ix = add(&mut g, key, NodeKind::Benchmark, concept, state);

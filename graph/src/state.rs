@@ -3,6 +3,8 @@
 //! A state never holds raw bytes. Parsers fold line endings, whitespace, Unicode form, link
 //! style and list order before a value lands here, so two spellings of one claim are one state.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::quantity::{Quantity, Value};
@@ -19,8 +21,8 @@ pub enum MaterialState {
     Claim(ClaimState),
     Benchmark {
         value: Value,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        sources: Vec<String>,
+        #[serde(default, skip_serializing_if = "<[Arc<str>]>::is_empty")]
+        sources: Box<[Arc<str>]>,
     },
     Concept {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -34,19 +36,20 @@ pub enum MaterialState {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClaimState {
     /// Canonical level name on the evidence scale (aliases already mapped).
-    pub level: String,
+    pub level: Box<str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub qualifier: Option<String>,
-    /// Source page ids, or normalised bare names; sorted and deduplicated.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub sources: Vec<String>,
+    pub qualifier: Option<Box<str>>,
+    /// Source page ids, or normalised bare names; sorted and deduplicated. Shared: a graph
+    /// holds one copy of each name, however many claims cite it.
+    #[serde(default, skip_serializing_if = "<[Arc<str>]>::is_empty")]
+    pub sources: Box<[Arc<str>]>,
     /// Quantities in the order they appear in the text.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub quantities: Vec<Quantity>,
+    #[serde(default, skip_serializing_if = "<[Quantity]>::is_empty")]
+    pub quantities: Box<[Quantity]>,
     /// Canonical claim text: the whole list item without the id marker and the evidence line,
     /// whitespace folded, one line per block, case and code marks kept for the token diff
     /// (locks written by earlier versions hold it lowercased, which the diff does not see).
-    pub text: String,
+    pub text: Box<str>,
 }
 
 impl MaterialState {
@@ -58,5 +61,19 @@ impl MaterialState {
             MaterialState::Concept { .. } => "concept",
             MaterialState::Thesis { .. } => "thesis",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every node of a graph holds a state inline, so the widest variant sets the size of all
+    /// of them: a claim's texts and lists are boxed slices, which have no spare room and are a
+    /// word smaller than a `String` or `Vec`.
+    #[test]
+    fn a_state_is_no_wider_than_a_boxed_claim() {
+        assert_eq!(std::mem::size_of::<ClaimState>(), 80);
+        assert!(std::mem::size_of::<MaterialState>() <= 88);
     }
 }

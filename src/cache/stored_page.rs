@@ -45,10 +45,10 @@ struct StoredPos {
 struct StoredClaim {
     id: String,
     explicit_id: bool,
-    level: String,
-    qualifier: Option<String>,
+    level: Box<str>,
+    qualifier: Option<Box<str>>,
     bare_sources: Vec<String>,
-    text: String,
+    text: Box<str>,
     quantities: Vec<StoredQuantity>,
     line: u32,
     pos: StoredPos,
@@ -67,10 +67,10 @@ struct StoredRow {
 #[derive(Serialize, Deserialize)]
 struct StoredLink {
     target: StoredTarget,
-    anchor: Option<String>,
+    anchor: Option<Box<str>>,
     role: StoredRole,
     pos: StoredPos,
-    raw: String,
+    raw: Box<str>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -84,8 +84,8 @@ enum StoredTarget {
 enum StoredRole {
     Body,
     Related,
-    ClaimSource(usize),
-    RowSource(usize),
+    ClaimSource(u32),
+    RowSource(u32),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -212,11 +212,10 @@ impl StoredPage {
 
 impl StoredPos {
     fn of(pos: &Pos) -> StoredPos {
-        let Pos { line, col, span } = pos;
         StoredPos {
-            line: *line,
-            col: *col,
-            span: span.map(|(start, end)| (start as usize, end as usize)),
+            line: pos.line,
+            col: pos.col,
+            span: pos.span().map(|r| (r.start, r.end)),
         }
     }
 

@@ -61,7 +61,12 @@ pub fn fill(
 
 /// The text of claim `key` in a page blob, if the blob is in the git repo and holds that claim
 /// with that text hash.
-fn from_blob(repo: &Repo, key: &str, blob: &str, hash: &str) -> Option<(String, Vec<Quantity>)> {
+fn from_blob(
+    repo: &Repo,
+    key: &str,
+    blob: &str,
+    hash: &str,
+) -> Option<(Box<str>, Box<[Quantity]>)> {
     let (page_key, _) = key.split_once('#')?;
     // The page is parsed where it is now: its folder can decide its kind.
     let path = repo

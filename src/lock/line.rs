@@ -18,6 +18,7 @@
 //! A quantity is `[~]VALUE[..HIGH][:UNIT]`: `~` for approximate, `..HIGH` for a range.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use rescore_graph::quantity::{Quantity, Value};
@@ -199,7 +200,7 @@ fn segment(
     let field = |tag: &str, v: &str| format!("{tag}={}", token(v));
     // A claim's or row's sources: not written when they are the keys of its upstream entries,
     // `unsourced` when there are none although it has upstream entries.
-    let sources = |list: &[String], t: &mut Vec<String>| match (implied, list.is_empty()) {
+    let sources = |list: &[Arc<str>], t: &mut Vec<String>| match (implied, list.is_empty()) {
         (true, _) => {}
         (false, true) => t.push("unsourced".into()),
         (false, false) => t.extend(list.iter().map(|s| field("s", s))),
@@ -445,11 +446,11 @@ fn parse_segment(seg: &str, page: Option<&str>, inherited: Option<String>) -> Op
                     _ => return None,
                 };
                 MaterialState::Claim(ClaimState {
-                    level,
-                    qualifier: one("q"),
-                    sources: all("s"),
-                    quantities: quantities("n")?,
-                    text: claim_text,
+                    level: level.into(),
+                    qualifier: one("q").map(Into::into),
+                    sources: all("s").into_iter().map(Arc::from).collect(),
+                    quantities: quantities("n")?.into(),
+                    text: claim_text.into(),
                 })
             }
             "bench" => {
@@ -464,7 +465,7 @@ fn parse_segment(seg: &str, page: Option<&str>, inherited: Option<String>) -> Op
                 };
                 MaterialState::Benchmark {
                     value,
-                    sources: all("s"),
+                    sources: all("s").into_iter().map(Arc::from).collect(),
                 }
             }
             "concept" if positional.is_empty() => MaterialState::Concept { status: one("st") },
@@ -545,11 +546,12 @@ mod tests {
             MaterialState::Claim(ClaimState {
                 level: "strong".into(),
                 qualifier: Some("two labs, \"small\" set".into()),
-                sources: vec!["a b".into(), "s1".into()],
+                sources: vec!["a b".into(), "s1".into()].into(),
                 quantities: vec![
                     q(65.0, Some(80.0), Some("%"), true),
                     q(1e-7, None, None, false),
-                ],
+                ]
+                .into(),
                 text: text.into(),
             })
         };
@@ -563,9 +565,9 @@ mod tests {
             MaterialState::Claim(ClaimState {
                 level: "weak".into(),
                 qualifier: None,
-                sources: vec![],
-                quantities: vec![],
-                text: String::new(),
+                sources: vec![].into(),
+                quantities: vec![].into(),
+                text: "".into(),
             }),
             TextAt::Hashed {
                 hash: "0123456789ab".into(),
@@ -581,7 +583,7 @@ mod tests {
                         q(-2.5, None, Some("a:b c"), false),
                     ],
                 },
-                sources: vec!["genie-3".into()],
+                sources: vec!["genie-3".into()].into(),
             },
             TextAt::Held,
         ));
@@ -591,7 +593,7 @@ mod tests {
                 value: Value::Text {
                     text: "a few minutes".into(),
                 },
-                sources: vec![],
+                sources: vec![].into(),
             },
             TextAt::Held,
         ));
@@ -599,7 +601,7 @@ mod tests {
             "p#row",
             MaterialState::Benchmark {
                 value: Value::Quantity(q(720.0, None, Some("p"), false)),
-                sources: vec![],
+                sources: vec![].into(),
             },
             TextAt::Held,
         ));
@@ -607,7 +609,7 @@ mod tests {
             "p#row",
             MaterialState::Benchmark {
                 value: Value::Numbers { numbers: vec![] },
-                sources: vec!["s".into()],
+                sources: vec!["s".into()].into(),
             },
             TextAt::Held,
         ));
@@ -645,9 +647,9 @@ mod tests {
             state: MaterialState::Claim(ClaimState {
                 level: "strong".into(),
                 qualifier: None,
-                sources: vec!["s".into()],
-                quantities: vec![],
-                text: String::new(),
+                sources: vec!["s".into()].into(),
+                quantities: vec![].into(),
+                text: "".into(),
             }),
             up: vec![hex(9)],
             text: TextAt::Hashed {
@@ -684,7 +686,7 @@ mod tests {
         // Its sources were left out, for the lock to read off its upstream entries.
         let mut b_read = b.clone();
         if let MaterialState::Claim(c) = &mut b_read.state {
-            c.sources.clear();
+            c.sources = Box::default();
         }
         assert_eq!(
             back,

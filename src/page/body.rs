@@ -273,10 +273,10 @@ impl Body {
                         };
                         out.links.push(Link {
                             target,
-                            anchor,
+                            anchor: anchor.map(Into::into),
                             role,
                             pos: lines.span(text, abs.clone()),
-                            raw,
+                            raw: raw.into(),
                         });
                         let buf = current(&mut table, &mut heading, &mut items);
                         let text_start = buf.map_or(0, |b| b.text.len());

@@ -88,7 +88,7 @@ pub(super) fn claim(
         for (r, li) in &buf.links {
             if r.start >= abs.start && r.end <= abs.end {
                 if let Some(l) = links.get_mut(*li) {
-                    l.role = Role::ClaimSource(index);
+                    l.role = Role::ClaimSource(index as u32);
                 }
                 rest.push_str(&buf.text[last..r.start]);
                 rest.push(',');
@@ -128,11 +128,12 @@ pub(super) fn claim(
     Some(Claim {
         explicit_id,
         id,
-        level,
-        qualifier,
+        level: level.into(),
+        qualifier: qualifier.map(Into::into),
         bare_sources,
-        text: builder.finish(),
-        quantities,
+        // Copied into an allocation of its own size: the builder's has room for the markdown.
+        text: builder.finish().as_str().into(),
+        quantities: super::fit::boxed(quantities),
         line: item_pos.line,
         pos: item_pos,
     })

@@ -3,6 +3,7 @@
 
 mod body;
 mod claim;
+mod fit;
 mod link;
 mod table;
 
@@ -58,20 +59,23 @@ pub enum Target {
 pub enum Role {
     Body,
     Related,
-    ClaimSource(usize),
-    RowSource(usize),
+    /// The index of the claim (of the row) on its page: `u32`, as every parsed link holds one.
+    ClaimSource(u32),
+    RowSource(u32),
 }
 
+/// A link as parsed. A large repo holds every page's links until the graph is built, so the
+/// texts are boxed (no spare room, a smaller struct).
 #[derive(Debug, Clone, Serialize)]
 pub struct Link {
     pub target: Target,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub anchor: Option<String>,
+    pub anchor: Option<Box<str>>,
     pub role: Role,
     #[serde(skip)]
     pub pos: Pos,
     /// The link as written, for messages.
-    pub raw: String,
+    pub raw: Box<str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -79,15 +83,15 @@ pub struct Claim {
     pub id: String,
     pub explicit_id: bool,
     /// Canonical evidence level (scale aliases applied).
-    pub level: String,
+    pub level: Box<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub qualifier: Option<String>,
+    pub qualifier: Option<Box<str>>,
     /// Source names written without a link; resolved against source pages later.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub bare_sources: Vec<String>,
-    pub text: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub quantities: Vec<Quantity>,
+    pub text: Box<str>,
+    #[serde(skip_serializing_if = "<[Quantity]>::is_empty")]
+    pub quantities: Box<[Quantity]>,
     pub line: u32,
     #[serde(skip)]
     pub pos: Pos,
@@ -232,7 +236,7 @@ pub fn parse(path: &Path, text: &str, cx: &ParseContext) -> (Option<Page>, Vec<D
             .hint("add `kind = \"thesis\"` to the front matter, or move the page into a folder named in `[folders] thesis` of rescore.toml"),
         );
     }
-    let page = Page {
+    let mut page = Page {
         path: path.to_path_buf(),
         kind,
         kind_written: fm.kind.is_some(),
@@ -258,6 +262,7 @@ pub fn parse(path: &Path, text: &str, cx: &ParseContext) -> (Option<Page>, Vec<D
             superseded_by: key("superseded_by"),
         },
     };
+    fit::fit(&mut page);
     (Some(page), diags)
 }
 
@@ -416,9 +421,9 @@ mod tests {
              ```\n  doorstop link A B\n  ```\n",
         );
         assert_eq!(claims.len(), 2);
-        assert_eq!(claims[0].text, "A sub-claim.");
+        assert_eq!(&*claims[0].text, "A sub-claim.");
         assert_eq!(
-            claims[1].text,
+            &*claims[1].text,
             "The tool shall `link` items.\nLinks point up.\nMore text.\nk | v\nx | 1\n`doorstop link A B`"
         );
         assert_eq!(claims[1].id, "a");
@@ -429,7 +434,7 @@ mod tests {
         let claims = claims_of(
             "# C\n\n- Run it:\n  Evidence: strong (s)\n  ```\n  doorstop new REQ\n  ```\n",
         );
-        assert_eq!(claims[0].text, "Run it:\n`doorstop new REQ`");
+        assert_eq!(&*claims[0].text, "Run it:\n`doorstop new REQ`");
         assert_eq!(claims[0].bare_sources, ["s"]);
         assert_eq!(claims[0].id, "run-it");
     }

@@ -66,7 +66,7 @@ pub fn ls(
         let detail = match &n.state {
             MaterialState::Claim(c) => {
                 let q: Vec<String> = c.quantities.iter().map(|q| q.to_string()).collect();
-                let mut s = c.level.clone();
+                let mut s = c.level.to_string();
                 if !q.is_empty() {
                     let _ = write!(s, "  [{}]", q.join(", "));
                 }

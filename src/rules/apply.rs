@@ -2,6 +2,7 @@
 //! each reports.
 
 use std::cell::OnceCell;
+use std::sync::Arc;
 
 use rescore_graph::quantity::{
     canonical_numbers_differ, cell_numbers, dimension_change, largest_move, Quantity,
@@ -98,7 +99,7 @@ impl RuleSet {
                     Compare::LevelDown => ra >= rb + steps,
                     _ => rb >= ra + steps,
                 };
-                fired.then(|| change(a.level.clone(), b.level.clone(), None))
+                fired.then(|| change(a.level.to_string(), b.level.to_string(), None))
             }
             // Numbers come from the text: where the text reads the same numbers, none moved,
             // whatever an older rescore stored for them.
@@ -159,7 +160,7 @@ impl RuleSet {
                 .then(|| change(opt(&a.qualifier), opt(&b.qualifier), None)),
             (Field::Sources, cmp, a, b) => {
                 let (sa, sb) = (sources(a)?, sources(b)?);
-                let (gone, new): (Vec<&String>, Vec<&String>) = (
+                let (gone, new): (Vec<&Arc<str>>, Vec<&Arc<str>>) = (
                     sa.iter().filter(|s| !sb.contains(s)).collect(),
                     sb.iter().filter(|s| !sa.contains(s)).collect(),
                 );
@@ -207,7 +208,7 @@ impl RuleSet {
     }
 }
 
-fn sources(s: &MaterialState) -> Option<&[String]> {
+fn sources(s: &MaterialState) -> Option<&[Arc<str>]> {
     match s {
         MaterialState::Claim(c) => Some(&c.sources),
         MaterialState::Benchmark { sources, .. } => Some(sources),

@@ -5,8 +5,9 @@ use rescore_graph::{ClaimState, MaterialState};
 
 use super::RuleSet;
 
-pub(super) fn opt(s: &Option<String>) -> String {
-    s.clone().unwrap_or_else(|| "(none)".into())
+pub(super) fn opt(s: &Option<impl AsRef<str>>) -> String {
+    s.as_ref()
+        .map_or_else(|| "(none)".into(), |s| s.as_ref().to_string())
 }
 
 pub(super) fn fmt_score(x: f64) -> String {

@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use rescore_graph::propagate::downstream_theses;
@@ -425,8 +426,10 @@ impl Engine {
             names.sort();
             names.dedup();
             match &mut g.node_mut(ix).state {
-                MaterialState::Claim(c) => c.sources = names,
-                MaterialState::Benchmark { sources, .. } => *sources = names,
+                MaterialState::Claim(c) => c.sources = names.into_iter().map(Arc::from).collect(),
+                MaterialState::Benchmark { sources, .. } => {
+                    *sources = names.into_iter().map(Arc::from).collect();
+                }
                 _ => {}
             }
             self.memo.changed(g, ix);
