@@ -345,18 +345,14 @@ impl Engine {
         // A link of a new thesis that lands nowhere is left to a rebuild.
         let plan = plan.filter(|plan| plan.iter().all(|(_, _, dangling)| dangling.is_empty()))?;
 
-        // Commit: shift the page numbers of existing nodes, then add the theses.
+        // Commit: shift the page numbers of existing nodes and edges, then add the theses.
         let thresholds: Vec<u32> = added
             .iter()
             .enumerate()
             .map(|(m, &i)| (i - m) as u32)
             .collect();
         let g = &mut self.repo.graph;
-        for k in 0..g.len() {
-            let node = g.node_mut(NodeIx::new(k));
-            let shift = thresholds.partition_point(|&t| t <= node.loc.file) as u32;
-            node.loc.file += shift;
-        }
+        g.remap_files(|f| f + thresholds.partition_point(|&t| t <= f) as u32);
         for &i in &added {
             self.graph_files.insert(i, self.repo.pages[i].path.clone());
         }
