@@ -213,7 +213,14 @@ pub fn page_key(page: &Page) -> String {
 }
 
 pub fn anchor_key(page: &Page, anchor: &str) -> String {
-    format!("{}#{}", lower(&page.id), lower(anchor))
+    let (page, anchor) = (lower(&page.id), lower(anchor));
+    // Sized exactly: `format!` grows the key as it writes, leaving up to half of it spare in
+    // every claim's and row's node.
+    let mut key = String::with_capacity(page.len() + 1 + anchor.len());
+    key.push_str(&page);
+    key.push('#');
+    key.push_str(&anchor);
+    key
 }
 
 fn loc(file: usize, pos: &Pos) -> Loc {
@@ -411,16 +418,18 @@ fn build_from(
 
     // Pass 2: edges. Finding a page's edges reads nodes only, so the edges of the slices done
     // before are in the graph already without changing what is found.
-    let pages: &[Page] = match &source {
-        Pages::Read(pages) => pages,
-        Pages::Take(pages) => pages,
-    };
     let mut dangling = Vec::new();
     let indexed = matches!(source, Pages::Read(_));
     let mut seen = FxHashSet::default();
     let mut names = FxHashSet::default();
-    for start in (0..pages.len()).step_by(CHUNK) {
-        let end = (start + CHUNK).min(pages.len());
+    let mut shed = Vec::new();
+    let mut found_anchors = Vec::new();
+    for start in (0..count).step_by(CHUNK) {
+        let end = (start + CHUNK).min(count);
+        let pages: &[Page] = match &source {
+            Pages::Read(pages) => pages,
+            Pages::Take(pages) => pages,
+        };
         let cx = EdgeContext {
             index: &index,
             pages,
@@ -434,7 +443,7 @@ fn build_from(
             Some(links) => links
                 .par_drain(..end - start)
                 .enumerate()
-                .map(|(k, l)| page_edges_from(&cx, start + k, &l))
+                .map(|(k, l)| page_edges_from(&cx, &shed, start + k, &l))
                 .collect(),
             None => (start..end)
                 .into_par_iter()
@@ -457,7 +466,21 @@ fn build_from(
             }
             set_sources(&mut graph, f.sources, &mut names);
         }
+        // Once a slice's edges are in, its pages' claims and rows are needed only for the
+        // anchors a later link to a missing one lists: those are kept, and the rest goes now,
+        // before the edges of the slices after it are allocated.
+        if let Pages::Take(pages) = &mut source {
+            pages[start..end]
+                .par_iter_mut()
+                .map(shed_claims_and_rows)
+                .collect_into_vec(&mut found_anchors);
+            shed.append(&mut found_anchors);
+        }
     }
+    let pages: &[Page] = match &source {
+        Pages::Read(pages) => pages,
+        Pages::Take(pages) => pages,
+    };
     if let Some(cycle) = graph.find_cycle() {
         diags.push(cycle_diagnostic(&graph, pages, &cycle));
     }
@@ -631,11 +654,33 @@ pub struct PageEdges {
 /// The edges of page `i`: its claims and rows to it, sources to claims and rows, its links and
 /// `part_of` / `depends_on` keys. Reads the graph only, so pages can be done in any order.
 pub fn page_edges(cx: &EdgeContext, i: usize) -> PageEdges {
-    page_edges_from(cx, i, &cx.pages[i].links)
+    page_edges_from(cx, &[], i, &cx.pages[i].links)
 }
 
-/// `page_edges`, with the page's links given apart from it.
-fn page_edges_from(cx: &EdgeContext, i: usize, links: &[Link]) -> PageEdges {
+/// The anchors of a page whose claims and rows are gone, lowercased and in page order (claims,
+/// then rows), each ended by a line break: no id holds whitespace.
+type ShedAnchors = Box<str>;
+
+/// Empties a page's claims and rows, returning their anchors.
+fn shed_claims_and_rows(p: &mut Page) -> ShedAnchors {
+    let ids = p
+        .claims
+        .iter()
+        .map(|c| &c.id)
+        .chain(p.rows.iter().map(|r| &r.id));
+    let mut anchors = String::with_capacity(ids.clone().map(|id| id.len() + 1).sum());
+    for id in ids {
+        anchors.push_str(&lower(id));
+        anchors.push('\n');
+    }
+    p.claims = Vec::new();
+    p.rows = Vec::new();
+    anchors.into()
+}
+
+/// `page_edges`, with the page's links given apart from it; `shed`, the anchors of the first
+/// pages, whose claims and rows are gone.
+fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Link]) -> PageEdges {
     let EdgeContext {
         index,
         pages,
@@ -708,7 +753,7 @@ fn page_edges_from(cx: &EdgeContext, i: usize, links: &[Link]) -> PageEdges {
         let mut missing = Vec::new();
         let found = target_node(
             graph,
-            (target, made(j)),
+            (target, made(j), shed.get(j)),
             link.anchor.as_deref(),
             link,
             &pages[i].path,
@@ -775,7 +820,7 @@ fn page_edges_from(cx: &EdgeContext, i: usize, links: &[Link]) -> PageEdges {
         let mut missing = Vec::new();
         let found = target_node(
             graph,
-            (&pages[j], made(j)),
+            (&pages[j], made(j), shed.get(j)),
             link.anchor.as_deref(),
             &link,
             &p.path,
@@ -1007,7 +1052,7 @@ fn is_anchor_key(key: &str, page: &str, anchor: &str) -> bool {
 
 fn target_node(
     graph: &Graph,
-    (target, made): (&Page, Made),
+    (target, made, shed): (&Page, Made, Option<&ShedAnchors>),
     anchor: Option<&str>,
     link: &Link,
     from: &Path,
@@ -1035,12 +1080,15 @@ fn target_node(
     if let Some(ix) = own.or_else(|| graph.get(&anchor_key(target, anchor))) {
         return Some(ix);
     }
-    let anchors: Vec<String> = target
-        .claims
-        .iter()
-        .map(|c| c.id.to_lowercase())
-        .chain(target.rows.iter().map(|r| r.id.to_lowercase()))
-        .collect();
+    let anchors: Vec<String> = match shed {
+        Some(shed) => shed.lines().map(str::to_string).collect(),
+        None => target
+            .claims
+            .iter()
+            .map(|c| c.id.to_lowercase())
+            .chain(target.rows.iter().map(|r| r.id.to_lowercase()))
+            .collect(),
+    };
     let mut d = Diagnostic::error(
         Code::AnchorToNoClaim,
         from,
@@ -1136,7 +1184,7 @@ pub fn thesis_dependencies(
         let mut missing = Vec::new();
         let ix = target_node(
             graph,
-            (&pages[j], Made::default()),
+            (&pages[j], Made::default(), None),
             link.anchor.as_deref(),
             link,
             &p.path,
@@ -1197,10 +1245,11 @@ mod tests {
                 format!(
                     "+++\nkind = \"thesis\"\nscore = 0.5\ndepends_on = [\"t{}\"]\n+++\n# T{i}\n\n\
                      - [[C{i}#a]], [[C{}#same-words-2]], [[C{i}#gone]], [[missing{i}]], \
-                     [[C{}]]\n",
+                     [[C{}]], [[C{}#gone]]\n",
                     (i + 1) % n,
                     (i + 2) % n,
-                    (i + 5) % n
+                    (i + 5) % n,
+                    (i + n / 2) % n
                 ),
             ));
         }
@@ -1322,12 +1371,46 @@ mod tests {
         let mut diags = Vec::new();
         let (graph, dangling) = build_parts_taking(&mut taken_from, &[], &mut diags);
         assert_eq!(summary(&graph, &diags, &dangling), copied);
-        let claims = taken_from.iter().flat_map(|p| &p.claims);
-        assert!(claims.clone().any(|c| c.id == "a"));
-        assert!(claims.clone().all(|c| c.text.is_empty()));
-        let values = taken_from.iter().flat_map(|p| &p.rows).map(|r| &r.value);
-        assert!(values.clone().count() > 0);
-        assert!(values.clone().all(|v| v.to_string() == "\"\""));
+        assert!(pages
+            .iter()
+            .any(|p| !p.claims.is_empty() && !p.rows.is_empty()));
+        assert!(
+            taken_from
+                .iter()
+                .all(|p| p.claims.is_empty() && p.rows.is_empty()),
+            "the claims and rows are shed once their edges are built"
+        );
+    }
+
+    #[test]
+    fn a_link_to_a_missing_anchor_on_a_page_shed_slices_before_lists_its_anchors() {
+        let pages = pages_of(CHUNK / 3 + 2);
+        assert!(pages.len() > CHUNK, "two slices at least");
+        let read = built_with(2, &pages);
+        let mut taken_from = pages.clone();
+        let mut diags = Vec::new();
+        let (graph, dangling) = build_parts_taking(&mut taken_from, &[], &mut diags);
+        assert_eq!(summary(&graph, &diags, &dangling), read);
+        // The last thesis, in the second slice, names `#gone` on a concept in the first.
+        let listed = "anchors there: a, a, same-words, same-words, score";
+        let last = pages.len() / 3 - 1;
+        let far = format!("c{}", (last + pages.len() / 6) % (pages.len() / 3));
+        let about_far = read.2.iter().filter(|d| d.contains(&format!("{far}.md")));
+        assert!(
+            about_far.clone().any(|d| d.contains(listed)),
+            "{:?}",
+            about_far.collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn an_anchor_key_is_sized_to_its_text() {
+        let mut page = pages().swap_remove(1);
+        page.id = "A-Concept-Page".into();
+        // Written piece by piece, the key would outgrow the room the page id took and double it.
+        let key = anchor_key(&page, "Claim");
+        assert_eq!(key, "a-concept-page#claim");
+        assert_eq!(key.capacity(), key.len());
     }
 
     #[test]
