@@ -294,6 +294,19 @@ fn accept(lock: &mut Lock, repo: &Repo, thesis: &str) {
     lock.accept(thesis, score, &snap);
 }
 
+/// An engine started on these files and this lock.
+fn engine_on(files: &BTreeMap<PathBuf, Vec<u8>>, lock: &Lock) -> Engine {
+    let (engine, _) = Engine::from_files(
+        Path::new("."),
+        None,
+        &no_rules,
+        files.clone().into_iter().collect(),
+        lock.clone(),
+    )
+    .expect("engine starts");
+    engine
+}
+
 /// The engine agrees with a fresh check: held back exactly when the fresh load has errors,
 /// and otherwise the same verdict for every thesis.
 fn agree(engine: &mut Engine, files: &BTreeMap<PathBuf, Vec<u8>>, lock: &Lock, step: &str) {
@@ -396,14 +409,7 @@ fn run(batches: &[Vec<Op>]) -> Vec<&'static str> {
     for t in 0..THESES {
         accept(&mut lock, &start, &format!("t{t}"));
     }
-    let (mut engine, _) = Engine::from_files(
-        Path::new("."),
-        None,
-        &no_rules,
-        files.clone().into_iter().collect(),
-        lock.clone(),
-    )
-    .expect("engine starts");
+    let mut engine = engine_on(&files, &lock);
     // The warning block each thesis page shows, as the watcher would leave it writing only
     // the blocks the engine lists (a page rewritten by an edit shows none).
     let mut shown: BTreeMap<String, Option<Vec<eval::Cause>>> = BTreeMap::new();
@@ -564,14 +570,7 @@ fn a_new_thesis_taking_a_notes_title_is_linked_where_a_fresh_check_links_it() {
     let mut lock = Lock::new();
     let start = fresh(&files, &lock);
     accept(&mut lock, &start, "a");
-    let (mut engine, _) = Engine::from_files(
-        Path::new("."),
-        None,
-        &no_rules,
-        files.clone().into_iter().collect(),
-        lock.clone(),
-    )
-    .expect("engine starts");
+    let mut engine = engine_on(&files, &lock);
     engine.initial();
     assert!(feeding(engine.repo(), "a").iter().all(|k| k != "b"));
     // A thesis titled as the note: a concept, thesis or source takes a title before a note,

@@ -306,17 +306,7 @@ pub(super) fn hidden_spans(text: &str) -> Vec<(usize, usize)> {
     // Only these three bytes open a span: the search jumps from one to the next.
     while let Some(k) = memchr::memchr3(b'[', b'$', b':', &b[i..]) {
         i += k;
-        let end = match b[i] {
-            b'[' => bracket_end(text, i),
-            b'$' => math_end(text, i),
-            b':' if text[i..].starts_with("://") => Some(
-                text[i..]
-                    .find(|c: char| c.is_whitespace() || matches!(c, ')' | ']' | '>'))
-                    .map_or(text.len(), |k| i + k),
-            ),
-            _ => None,
-        };
-        match end {
+        match span_end(text, i) {
             Some(end) => {
                 out.push((i, end));
                 i = end;
@@ -325,6 +315,20 @@ pub(super) fn hidden_spans(text: &str) -> Vec<(usize, usize)> {
         }
     }
     out
+}
+
+/// The end of the span that opens at `i`, if one does.
+fn span_end(text: &str, i: usize) -> Option<usize> {
+    match text.as_bytes()[i] {
+        b'[' => bracket_end(text, i),
+        b'$' => math_end(text, i),
+        b':' if text[i..].starts_with("://") => Some(
+            text[i..]
+                .find(|c: char| c.is_whitespace() || matches!(c, ')' | ']' | '>'))
+                .map_or(text.len(), |k| i + k),
+        ),
+        _ => None,
+    }
 }
 
 /// The end of a link, wikilink or reference mark that opens at `i` (a `[`).
@@ -385,17 +389,7 @@ mod tests {
         let mut out = Vec::new();
         let mut i = 0;
         while i < b.len() {
-            let end = match b[i] {
-                b'[' => bracket_end(text, i),
-                b'$' => math_end(text, i),
-                b':' if text[i..].starts_with("://") => Some(
-                    text[i..]
-                        .find(|c: char| c.is_whitespace() || matches!(c, ')' | ']' | '>'))
-                        .map_or(text.len(), |k| i + k),
-                ),
-                _ => None,
-            };
-            match end {
+            match span_end(text, i) {
                 Some(end) => {
                     out.push((i, end));
                     i = end;
