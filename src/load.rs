@@ -60,16 +60,6 @@ impl Repo {
     pub fn page_at(&self, rel: &Path) -> Option<&Page> {
         self.page_slot(rel).ok().map(|i| &self.pages[i])
     }
-
-    /// Drops what only building the graph needed (claims, rows and links as parsed; the graph
-    /// holds their states), so a one-shot command does not carry both copies into evaluation.
-    pub fn shed_parse_detail(&mut self) {
-        self.pages.par_iter_mut().for_each(|p| {
-            p.claims = Vec::new();
-            p.rows = Vec::new();
-            p.links = Vec::new();
-        });
-    }
 }
 
 /// `Repo::settle_dangling` on its parts: withdraws from `diags` the errors of the links the lock
@@ -498,7 +488,8 @@ pub fn build(
 #[derive(Clone, Copy, PartialEq)]
 pub enum Keep {
     All,
-    /// Not the claim texts and quantities and row values: they move into the graph.
+    /// Not the claims, rows and links: their material moves into the graph, and the rest goes
+    /// as soon as the edges are built.
     Structure,
 }
 
@@ -726,7 +717,7 @@ pub fn load_observed(
 
 /// `load_observed` for a command that reads claims and rows from the graph only: their texts,
 /// quantities and values move from the pages into the graph instead of being copied, so a
-/// large repo is not held twice. With `parse_cache`, unchanged pages come from the parse cache
+/// large repo is not held twice, and the pages come back without claims, rows or links. With `parse_cache`, unchanged pages come from the parse cache
 /// in `.rescore/cache/pages/`, and the pages it parses are stored there (before anything moves).
 pub fn load_lean(
     root: &Path,

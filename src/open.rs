@@ -51,9 +51,9 @@ fn open_alongside<T: Send>(
     parse_cache: bool,
     alongside: impl FnOnce(&Repo) -> T + Send,
 ) -> Result<(Repo, Option<Lock>, T), Failure> {
+    // Lean: the pages' claims, rows and links are gone before the lock is read, so the lock
+    // can use the memory they held.
     let mut repo = load::load_lean(root, observe, parse_cache)?;
-    // Before the lock is read, so the lock can use the memory the parse detail held.
-    repo.shed_parse_detail();
     let read_lock = want_lock || !repo.dangling.is_empty();
     let (read, extra) = rayon::join(|| read_lock.then(|| Lock::read(root)), || alongside(&repo));
     let mut lock = None;

@@ -269,7 +269,8 @@ pub fn build_parts(
 /// built (a one-shot command): claim texts, quantities, levels and qualifiers and row values
 /// move into the graph's states instead of being copied, and the links and bare source names
 /// are dropped as soon as the edges are found, before the edges enter the graph, which saves
-/// holding all of them at once. The pages keep their claims and rows with those fields empty.
+/// holding all of them at once; each slice's claims and rows go once its edges are in. The pages
+/// are left without claims, rows or links.
 pub fn build_parts_taking(
     pages: &mut [Page],
     lost: &[Lost],
@@ -279,13 +280,7 @@ pub fn build_parts_taking(
         .iter_mut()
         .map(|p| std::mem::take(&mut p.links))
         .collect();
-    let built = build_from(Pages::Take(pages), Some(links), lost, diags);
-    pages.par_iter_mut().for_each(|p| {
-        for c in &mut p.claims {
-            c.bare_sources = Vec::new();
-        }
-    });
-    built
+    build_from(Pages::Take(pages), Some(links), lost, diags)
 }
 
 /// A page's claim texts, quantities, levels and qualifiers and its row values, moved out of it.
