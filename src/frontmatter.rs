@@ -177,7 +177,7 @@ fn quick_toml(inner: &str) -> Option<FrontMatter> {
             Some(v) => string(v).map(|s| vec![s]),
         }
     }
-    let keys: TomlKeys = plain_keys(inner).or_else(|| toml::from_str(inner).ok())?;
+    let keys: TomlKeys = toml::from_str(inner).ok()?;
     Some(FrontMatter {
         kind: text(keys.kind)?,
         id: text(keys.id)?,
@@ -196,104 +196,6 @@ fn quick_toml(inner: &str) -> Option<FrontMatter> {
         url: text(keys.url)?,
         published: keys.published.map(toml_to_json),
     })
-}
-
-/// The keys of front matter written the plain way nearly every page is: one known key a line,
-/// each once, set to a string without escapes, a list of them, a decimal number, a boolean or
-/// a date. `None` for anything else (comments, escapes, other keys or values), which the
-/// `toml` crate reads instead; on what this reads, it finds the same values.
-fn plain_keys(inner: &str) -> Option<TomlKeys> {
-    let mut keys = TomlKeys::default();
-    for line in inner.split_inclusive('\n') {
-        // A carriage return ends a line only before a line feed.
-        let line = line
-            .strip_suffix('\n')
-            .map_or(line, |l| l.strip_suffix('\r').unwrap_or(l));
-        if line.contains('\r') {
-            return None;
-        }
-        let line = line.trim_matches([' ', '\t']);
-        if line.is_empty() {
-            continue;
-        }
-        let (key, value) = line.split_once('=')?;
-        let value = Some(plain_value(value.trim_matches([' ', '\t']))?);
-        let slot = match key.trim_end_matches([' ', '\t']) {
-            "kind" => &mut keys.kind,
-            "id" => &mut keys.id,
-            "title" => &mut keys.title,
-            "status" => &mut keys.status,
-            "part_of" => &mut keys.part_of,
-            "depends_on" => &mut keys.depends_on,
-            "score" => &mut keys.score,
-            "scored" => &mut keys.scored,
-            "retracted" => &mut keys.retracted,
-            "superseded_by" => &mut keys.superseded_by,
-            "url" => &mut keys.url,
-            "published" => &mut keys.published,
-            _ => return None,
-        };
-        if slot.is_some() {
-            return None;
-        }
-        *slot = value;
-    }
-    Some(keys)
-}
-
-fn plain_value(v: &str) -> Option<toml::Value> {
-    if let Some(items) = v.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
-        if items.trim_matches([' ', '\t']).is_empty() {
-            return Some(toml::Value::Array(Vec::new()));
-        }
-        let items = items
-            .split(',')
-            .map(|i| plain_string(i.trim_matches([' ', '\t'])));
-        return items.collect::<Option<_>>().map(toml::Value::Array);
-    }
-    if v.starts_with('"') {
-        return plain_string(v);
-    }
-    match v {
-        "true" => return Some(toml::Value::Boolean(true)),
-        "false" => return Some(toml::Value::Boolean(false)),
-        _ => {}
-    }
-    let digits = v.strip_prefix('-').unwrap_or(v);
-    let (whole, fraction) = match digits.split_once('.') {
-        Some((w, f)) => (w, Some(f)),
-        None => (digits, None),
-    };
-    let decimal = |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit());
-    let no_leading_zero = whole == "0" || !whole.starts_with('0');
-    if decimal(whole) && no_leading_zero {
-        return match fraction {
-            None => v.parse().ok().map(toml::Value::Integer),
-            Some(f) if decimal(f) => v.parse().ok().map(toml::Value::Float),
-            Some(_) => None,
-        };
-    }
-    // A bare date, as the crate reads it; its own parse checks the month and day.
-    let date = v.len() == 10
-        && v.bytes().enumerate().all(|(i, b)| {
-            if i == 4 || i == 7 {
-                b == b'-'
-            } else {
-                b.is_ascii_digit()
-            }
-        });
-    date.then(|| v.parse().ok().map(toml::Value::Datetime))
-        .flatten()
-}
-
-/// A basic string with no escapes and no control characters.
-fn plain_string(v: &str) -> Option<toml::Value> {
-    let inner = v.strip_prefix('"')?.strip_suffix('"')?;
-    let plain = |c: char| c != '"' && c != '\\' && (c == '\t' || !c.is_control());
-    inner
-        .chars()
-        .all(plain)
-        .then(|| toml::Value::String(inner.to_string()))
 }
 
 fn parse_toml(
@@ -500,49 +402,6 @@ mod tests {
             let quick = quick_toml(&inner).map(|f| format!("{f:?}"));
             proptest::prop_assert_eq!(quick, via_json(&inner).map(|f| format!("{f:?}")));
         }
-    }
-
-    /// A front matter line made to look plain, or nearly: keys known and not, values of every
-    /// kind with the characters that make a string or number not plain, odd spacing and ends.
-    fn nearly_plain_line() -> impl proptest::strategy::Strategy<Value = String> {
-        use proptest::prelude::*;
-        let key = prop_oneof![
-            "kind|id|title|status|part_of|depends_on|score|scored|retracted|superseded_by|url|published",
-            Just("other".to_string()),
-            Just("\"kind\"".to_string()),
-        ];
-        let string = "\"[a-z ,=#\\\\\"\t\u{7f}\u{85}é]{0,6}\"";
-        let value = prop_oneof![
-            string,
-            "\\[ ?(\"[a-z, ]{0,3}\"(, ?)?){0,3}\\]",
-            "[-+]?[0-9]{1,3}(\\.[0-9]{0,2})?",
-            "[0-9]{4}-[0-9]{2}-[0-9]{2}",
-            "true|false|nan|inf|'x'|\\[",
-        ];
-        (key, "[ \t]{0,2}", value, "[ \t]{0,2}(# c)?\r?")
-            .prop_map(|(k, sp, v, end)| format!("{sp}{k}{sp}={sp}{v}{end}"))
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn plain_keys_read_what_the_toml_crate_reads(
-            lines in proptest::collection::vec(nearly_plain_line(), 0..5)
-        ) {
-            let inner = lines.join("\n");
-            if let Some(plain) = plain_keys(&inner) {
-                let crate_read = toml::from_str::<TomlKeys>(&inner).map(|k| format!("{k:?}"));
-                proptest::prop_assert_eq!(Ok(format!("{plain:?}")), crate_read.map_err(|_| ()));
-            }
-        }
-    }
-
-    #[test]
-    fn plain_front_matter_is_read_the_plain_way() {
-        let inner = "kind = \"thesis\"\r\nscore = 0.58\nscored = 2026-01-05\n\n\
-                     part_of = [\"a\", \"b c\"]\nretracted = false\ndepends_on = []\n";
-        let plain = plain_keys(inner).map(|k| format!("{k:?}"));
-        let crate_read = toml::from_str::<TomlKeys>(inner).map(|k| format!("{k:?}"));
-        assert_eq!(plain, crate_read.ok());
     }
 
     #[test]
