@@ -247,6 +247,9 @@ pub enum Command {
         /// Quiet period in milliseconds before a burst of file events is evaluated as one.
         #[arg(long, value_name = "MS", default_value_t = 100)]
         debounce: u64,
+        /// Neither read nor write the parse cache in .rescore/cache/pages/.
+        #[arg(long, env = "RESCORE_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
+        no_cache: bool,
         /// Output format: json is one JSON object a line.
         #[arg(long, value_enum)]
         format: Option<TextOrJson>,
@@ -487,12 +490,18 @@ fn run(cli: &Cli, root: &Path) -> Result<i32, Failure> {
             }
         }
         Some(Command::Init { force }) => init(cli, root, *force),
-        Some(Command::Watch { debounce, format }) => crate::watch::run(
+        Some(Command::Watch {
+            debounce,
+            no_cache,
+            format,
+        }) => crate::watch::run(
             &crate::watch::Options {
                 format: cli.format_of(*format),
                 quiet: cli.quiet,
                 dry_run: cli.dry_run,
                 debounce_ms: *debounce,
+                // As `check`: a dry run writes nothing, its cache included.
+                cache: !no_cache && !cli.dry_run,
             },
             root,
         ),

@@ -684,6 +684,11 @@ fn parse_shelved(
     }
 }
 
+/// The parse cache of the repo at `root` for pages parsed under these settings.
+pub fn shelf(root: &Path, config: &Config, rules: &RuleSet) -> crate::cache::Shelf {
+    crate::cache::Shelf::open(root, &format!("{:?}{:?}", config.folders, rules.scale))
+}
+
 pub fn decode(rel: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
     String::from_utf8(bytes).map_err(|e| {
         let good = e.utf8_error().valid_up_to();
@@ -757,9 +762,7 @@ fn load_with(
             folders: &config.folders,
             scale: &rules.scale,
         };
-        let shelf = parse_cache.then(|| {
-            crate::cache::Shelf::open(root, &format!("{:?}{:?}", config.folders, rules.scale))
-        });
+        let shelf = parse_cache.then(|| shelf(root, &config, &rules));
         // Indexed all the way, so the results land in one vector sized up front.
         let parsed = paths
             .into_par_iter()

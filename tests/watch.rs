@@ -50,7 +50,15 @@ struct Watch {
 impl Watch {
     /// Starts `rescore [PRE] watch [ARGS] --root DIR` and waits for its ready line.
     fn start(root: &Path, pre: &[&str], args: &[&str]) -> Watch {
+        Watch::start_env(root, pre, args, &[])
+    }
+
+    /// `start` with these environment variables set (and `RESCORE_NO_CACHE` unset unless set
+    /// here).
+    fn start_env(root: &Path, pre: &[&str], args: &[&str], env: &[(&str, &str)]) -> Watch {
         let mut child = Command::new(bin())
+            .env_remove("RESCORE_NO_CACHE")
+            .envs(env.iter().copied())
             .args(pre)
             .arg("watch")
             .args(args)
@@ -766,4 +774,115 @@ fn human_lines_name_the_place_and_the_next_step_and_say_when_errors_clear() {
         line.ends_with("; next: re-score it, then `rescore accept physics-wall`"),
         "{line}"
     );
+}
+
+/// `rescore check` on the repo, which leaves the parse cache warm.
+fn check(root: &Path) {
+    let out = Command::new(bin())
+        .env_remove("RESCORE_NO_CACHE")
+        .arg("--root")
+        .arg(root)
+        .arg("check")
+        .output()
+        .expect("run check");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
+
+/// The counts of the watcher's `-v` line on loading: pages read, and pages of them taken from
+/// the parse cache.
+fn loaded(w: &mut Watch) -> (usize, usize) {
+    let is_it = |l: &str| l.contains("watch: read and parsed");
+    let seen = w.seen.iter().find(|(s, l)| *s == Stream::Err && is_it(l));
+    let line = match seen {
+        Some((_, l)) => l.clone(),
+        None => w.wait_for(Stream::Err, is_it),
+    };
+    let line = plain(&line);
+    let count = |field: &str| -> usize {
+        let (_, rest) = line
+            .split_once(&format!("{field}="))
+            .unwrap_or_else(|| panic!("no {field} in {line}"));
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().unwrap_or_else(|_| panic!("{line}"))
+    };
+    (count("pages"), count("reused"))
+}
+
+/// A log line without its colours.
+fn plain(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some((before, after)) = rest.split_once('\u{1b}') {
+        out.push_str(before);
+        rest = after.split_once('m').map_or("", |(_, a)| a);
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn the_watcher_stores_the_pages_it_parsed_in_the_parse_cache() {
+    let dir = repo();
+    let root = dir.path();
+    let _ = std::fs::remove_dir_all(root.join(".rescore"));
+    let mut w = Watch::json(root);
+    wait_until("the parse cache is written", || {
+        root.join(".rescore/cache/pages").is_dir()
+    });
+    // Its own cache writes (a `.gitignore` among them) are no settings change.
+    let text = read(root, CONCEPT) + "\nMore prose.\n";
+    std::fs::write(root.join(CONCEPT), text).expect("write");
+    let batch = w.events_until(|e| is(e, "batch")).pop().expect("batch");
+    assert_eq!(
+        (&batch["files"], &batch["graph"]),
+        (&1.into(), &"patched".into())
+    );
+    drop(w);
+    let mut w = Watch::start(root, &["-v", "--format", "json"], &[]);
+    let (pages, reused) = loaded(&mut w);
+    assert!(0 < reused && reused <= pages, "{pages} {reused}");
+}
+
+#[test]
+fn rescore_no_cache_and_dry_run_keep_the_watcher_off_the_parse_cache() {
+    let dir = repo();
+    let root = dir.path();
+    check(root);
+    for (pre, env) in [
+        (&["-v"][..], &[("RESCORE_NO_CACHE", "1")][..]),
+        (&["-v", "--dry-run"][..], &[][..]),
+        (&["-v"][..], &[][..]),
+    ] {
+        let mut w = Watch::start_env(root, pre, &[], env);
+        let (_, reused) = loaded(&mut w);
+        assert_eq!(
+            reused > 0,
+            env.is_empty() && pre.len() == 1,
+            "{pre:?} {env:?}"
+        );
+    }
+}
+
+#[test]
+fn a_watcher_started_on_a_warm_parse_cache_sees_a_page_changed_since() {
+    let dir = repo();
+    let root = dir.path();
+    check(root);
+    // The same size and the same mtime: only the content hash tells the edit.
+    let file = root.join(CONCEPT);
+    let mtime = std::fs::metadata(&file)
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    std::fs::write(&file, material(root)).expect("write");
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .and_then(|f| f.set_modified(mtime))
+        .expect("set the mtime back");
+    let mut w = Watch::start(root, &["-v", "--format", "json"], &[]);
+    // Other pages came from the cache the check left, not the one edited.
+    let (pages, reused) = loaded(&mut w);
+    assert!(0 < reused && reused < pages, "{pages} {reused}");
+    let stale = w.events_until(|e| is(e, "stale"));
+    assert_eq!(stale.last().expect("stale")["thesis"], "physics-wall");
 }

@@ -67,11 +67,14 @@ struct Entry {
 }
 
 /// One shard as this run sees it: the entries read from disk and not yet taken, the entries to
-/// write back, and whether the file on disk differs from them.
+/// write back, the pages taken whose entries are read again when it is written (`lean`), the
+/// misses whose pages are stored at `save_with`, and whether the file on disk differs from them.
 #[derive(Default)]
 struct Shard {
     stored: HashMap<PathBuf, Entry>,
     kept: Vec<(PathBuf, Entry)>,
+    hit_paths: Vec<PathBuf>,
+    deferred: Vec<Ticket>,
     changed: bool,
 }
 
@@ -87,6 +90,9 @@ pub struct Shelf {
     root: PathBuf,
     context: Hash,
     shards: Vec<OnceLock<Mutex<Shard>>>,
+    /// A page taken keeps only its path, and its entry is read again from the shard file when
+    /// the shard is written (see `lean`).
+    lean: bool,
     taken: AtomicUsize,
     asked: AtomicUsize,
 }
@@ -101,9 +107,22 @@ impl Shelf {
             root: root.to_path_buf(),
             context: *h.finalize().as_bytes(),
             shards: (0..SHARDS).map(|_| OnceLock::new()).collect(),
+            lean: false,
             taken: AtomicUsize::new(0),
             asked: AtomicUsize::new(0),
         }
+    }
+
+    /// For a caller that keeps the shelf past its load, to `save_with` later: the entries of the
+    /// pages taken are not held meanwhile (they are read again from the shard file when it is
+    /// written), and `loaded` drops the shards with nothing to write.
+    pub fn lean(self) -> Shelf {
+        Shelf { lean: true, ..self }
+    }
+
+    /// How many pages were taken so far.
+    pub fn taken(&self) -> usize {
+        self.taken.load(Ordering::Relaxed)
     }
 
     /// A page's bytes and their stamp, both taken from one open file.
@@ -118,8 +137,12 @@ impl Shelf {
     /// The stored page for `bytes` read at `path` with `stamp`, or the ticket to store the
     /// page parsed from them.
     pub fn take(&self, path: &Path, stamp: Stamp, bytes: &[u8]) -> Result<Page, Ticket> {
+        self.take_hashed(path, stamp, *blake3::hash(bytes).as_bytes())
+    }
+
+    /// `take`, for a caller that has hashed the bytes itself (`hash` is their blake3 hash).
+    pub fn take_hashed(&self, path: &Path, stamp: Stamp, hash: Hash) -> Result<Page, Ticket> {
         self.asked.fetch_add(1, Ordering::Relaxed);
-        let hash = *blake3::hash(bytes).as_bytes();
         let ticket = Ticket {
             path: path.to_path_buf(),
             stamp,
@@ -143,7 +166,11 @@ impl Shelf {
         let mut shard = lock(shard);
         match page {
             Some(page) => {
-                shard.kept.push((ticket.path, entry));
+                if self.lean {
+                    shard.hit_paths.push(ticket.path);
+                } else {
+                    shard.kept.push((ticket.path, entry));
+                }
                 self.taken.fetch_add(1, Ordering::Relaxed);
                 Ok(page)
             }
@@ -156,22 +183,50 @@ impl Shelf {
 
     /// Stores `page`, parsed without a problem from the bytes `ticket` was given for.
     pub fn keep(&self, ticket: Ticket, page: &Page) {
-        let Ok(bytes) = postcard::to_allocvec(&StoredPage::of(page)) else {
+        let Some(entry) = entry(&ticket, page) else {
             return;
-        };
-        let entry = Entry {
-            stamp: ticket.stamp,
-            hash: ticket.hash,
-            page: bytes,
         };
         let mut shard = lock(self.shard(&ticket.path));
         shard.kept.push((ticket.path, entry));
         shard.changed = true;
     }
 
+    /// Leaves the miss `ticket` to `save_with`, which asks for its page then: a caller that
+    /// must not spend the time to encode pages while it loads stores them afterwards.
+    pub fn defer(&self, ticket: Ticket) {
+        let mut shard = lock(self.shard(&ticket.path));
+        shard.deferred.push(ticket);
+        shard.changed = true;
+    }
+
+    /// The pages are all read (on a `lean` shelf): the shards with nothing to write go, and the
+    /// entries of pages not read this run (gone) are dropped, to be left out when written.
+    pub fn loaded(&mut self) {
+        for slot in &mut self.shards {
+            let Some(shard) = slot.get_mut() else {
+                continue;
+            };
+            let shard = shard
+                .get_mut()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if !shard.changed && shard.stored.is_empty() {
+                slot.take();
+                continue;
+            }
+            shard.changed |= !std::mem::take(&mut shard.stored).is_empty();
+        }
+    }
+
     /// Rewrites the shards this run changed: their pages as read now, less pages gone or no
     /// longer clean. A shard that cannot be written is only logged.
     pub fn save(self) {
+        self.save_with(|_, _| None);
+    }
+
+    /// `save`, storing with each shard the deferred misses for which `parsed` gives the page
+    /// parsed without a problem from the bytes of that hash (`None`: not stored). A shard's
+    /// pages are encoded as it is written, so only the shards being written are in memory.
+    pub fn save_with<'p>(self, parsed: impl Fn(&Path, &Hash) -> Option<&'p Page> + Sync) {
         let context = self.context;
         let root = self.root;
         let written = AtomicUsize::new(0);
@@ -181,6 +236,24 @@ impl Shelf {
             .filter_map(|(i, s)| s.into_inner().map(|s| (i, into_inner(s))))
             .filter(|(_, s)| s.changed || !s.stored.is_empty())
             .for_each(|(i, mut shard)| {
+                if !shard.hit_paths.is_empty() {
+                    // Whatever the file holds for these paths now was stored for some bytes of
+                    // theirs, so it is as good as the entry taken.
+                    let mut on_disk = read_shard(&root, context, i).stored;
+                    for path in std::mem::take(&mut shard.hit_paths) {
+                        if let Some(entry) = on_disk.remove(&path) {
+                            shard.kept.push((path, entry));
+                        }
+                    }
+                }
+                for ticket in std::mem::take(&mut shard.deferred) {
+                    let Some(page) = parsed(&ticket.path, &ticket.hash) else {
+                        continue;
+                    };
+                    if let Some(entry) = entry(&ticket, page) {
+                        shard.kept.push((ticket.path, entry));
+                    }
+                }
                 shard.kept.sort_unstable_by(|a, b| a.0.cmp(&b.0));
                 let file = ShardFile {
                     context,
@@ -209,42 +282,53 @@ impl Shelf {
 
     fn shard(&self, path: &Path) -> &Mutex<Shard> {
         let i = usize::from(blake3::hash(path.as_os_str().as_encoded_bytes()).as_bytes()[0]);
-        self.shards[i].get_or_init(|| Mutex::new(self.read_shard(i)))
+        self.shards[i].get_or_init(|| Mutex::new(read_shard(&self.root, self.context, i)))
     }
+}
 
-    /// The shard as stored; empty (and to be rewritten) when it is missing, damaged or was made
-    /// by another build or under other settings.
-    fn read_shard(&self, i: usize) -> Shard {
-        let path = self.root.join(DIR).join(shard_file(i));
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) => {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    tracing::debug!("parse cache: shard {i:02x} unread ({})", load::io_words(&e));
-                }
-                return Shard::default();
+/// Shard `i` as stored; empty (and to be rewritten) when it is missing, damaged or was made by
+/// another build or under other settings than `context`.
+fn read_shard(root: &Path, context: Hash, i: usize) -> Shard {
+    let path = root.join(DIR).join(shard_file(i));
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::debug!("parse cache: shard {i:02x} unread ({})", load::io_words(&e));
             }
-        };
-        match unseal::<ShardFile>(MAGIC, &bytes) {
-            Some(file) if file.context == self.context => Shard {
-                stored: file.entries.into_iter().collect(),
-                ..Shard::default()
-            },
-            Some(_) => Shard {
+            return Shard::default();
+        }
+    };
+    match unseal::<ShardFile>(MAGIC, &bytes) {
+        Some(file) if file.context == context => Shard {
+            stored: file.entries.into_iter().collect(),
+            ..Shard::default()
+        },
+        Some(_) => Shard {
+            changed: true,
+            ..Shard::default()
+        },
+        None => {
+            tracing::debug!(
+                "parse cache: shard {i:02x} ignored (not a whole shard of this version)"
+            );
+            Shard {
                 changed: true,
                 ..Shard::default()
-            },
-            None => {
-                tracing::debug!(
-                    "parse cache: shard {i:02x} ignored (not a whole shard of this version)"
-                );
-                Shard {
-                    changed: true,
-                    ..Shard::default()
-                }
             }
         }
     }
+}
+
+/// The entry storing `page`, parsed from the bytes `ticket` was given for; `None` when it cannot
+/// be encoded.
+fn entry(ticket: &Ticket, page: &Page) -> Option<Entry> {
+    let bytes = postcard::to_allocvec(&StoredPage::of(page)).ok()?;
+    Some(Entry {
+        stamp: ticket.stamp,
+        hash: ticket.hash,
+        page: bytes,
+    })
 }
 
 fn shard_file(i: usize) -> PathBuf {
@@ -352,6 +436,54 @@ mod tests {
             .collect();
         assert_eq!(shards.len(), 1, "{shards:?}");
         shards.remove(0)
+    }
+
+    #[test]
+    fn a_lean_shelf_stores_its_hits_and_the_misses_it_is_given_pages_for_when_saved() {
+        let (dir, stamp) = stored();
+        let (hit, miss, refused) = (
+            Path::new("concepts/c.md"),
+            Path::new("concepts/d.md"),
+            Path::new("concepts/e.md"),
+        );
+        for path in [miss, refused] {
+            std::fs::write(dir.path().join(path), PAGE).expect("write");
+        }
+        let mut shelf = Shelf::open(dir.path(), "settings").lean();
+        assert!(shelf.take(hit, stamp, PAGE.as_bytes()).is_ok());
+        for path in [miss, refused] {
+            let (bytes, stamp) = shelf.read(path).expect("read");
+            let ticket = shelf.take(path, stamp, &bytes).expect_err("not stored");
+            shelf.defer(ticket);
+        }
+        shelf.loaded();
+        let page = parsed(miss);
+        shelf.save_with(|path, hash| {
+            assert_eq!(hash, blake3::hash(PAGE.as_bytes()).as_bytes());
+            (path == miss).then_some(&page)
+        });
+        let shelf = Shelf::open(dir.path(), "settings");
+        let take = |path: &Path| {
+            let (bytes, stamp) = shelf.read(path).expect("read");
+            shelf.take(path, stamp, &bytes).is_ok()
+        };
+        assert!(take(hit), "the hit is written back");
+        assert!(take(miss), "the miss given its page is stored");
+        assert!(!take(refused), "the miss given no page is not");
+    }
+
+    #[test]
+    fn a_lean_shelf_that_took_every_page_writes_nothing() {
+        let (dir, stamp) = stored();
+        let path = Path::new("concepts/c.md");
+        let shard = only_shard(&dir);
+        let mut shelf = Shelf::open(dir.path(), "settings").lean();
+        assert!(shelf.take(path, stamp, PAGE.as_bytes()).is_ok());
+        shelf.loaded();
+        // Gone meanwhile: a shard written again would come back.
+        std::fs::remove_file(&shard).expect("remove");
+        shelf.save_with(|_, _| None);
+        assert!(!shard.exists(), "no shard rewritten");
     }
 
     #[test]

@@ -36,12 +36,14 @@ use rayon::prelude::*;
 use rescore_graph::propagate::downstream_theses;
 use rescore_graph::{NodeIx, NodeKind};
 
+use crate::cache::Shelf;
 use crate::diag::Diagnostic;
 use crate::eval::{self, Evaluation, Status, Verdict};
 use crate::load::{self, Parsed, Repo};
 use crate::lock::Lock;
 use crate::page::{self, Page, PageKind, ParseContext};
 use crate::resolve;
+use crate::trees::Trees;
 
 mod memo;
 mod mentions;
@@ -156,17 +158,25 @@ pub struct Engine {
     shown: HashSet<String>,
     /// Evaluation was held back by errors; the next evaluation says they are fixed.
     held_back: bool,
+    /// Pages are read through the parse cache (at start and on a reload).
+    cache: bool,
+    /// The parse cache of the last load, until its misses are stored (`store_parsed`).
+    shelf: Option<Shelf>,
 }
 
 /// A repo loaded from disk with what the engine keeps per file.
 struct Loaded {
     repo: Repo,
     files: BTreeMap<PathBuf, FileState>,
+    /// The parse cache the pages were read through, holding the misses to store.
+    shelf: Option<Shelf>,
 }
 
-/// Loads the repo with the loader's steps, keeping each file's hash and own diagnostics.
-/// Unlike `load::load`, settings and walk errors stop it: the watcher needs a repo to watch.
-fn load_tracked(root: &Path) -> Result<Loaded, Vec<Diagnostic>> {
+/// Loads the repo with the loader's steps, keeping each file's hash and own diagnostics, and
+/// taking unchanged pages from the parse cache when `cache`. Unlike `load::load`, settings and
+/// walk errors stop it: the watcher needs a repo to watch.
+fn load_tracked(root: &Path, cache: bool) -> Result<Loaded, Vec<Diagnostic>> {
+    let started = std::time::Instant::now();
     if !root.is_dir() {
         return Err(vec![Diagnostic::no_root(
             root,
@@ -180,6 +190,7 @@ fn load_tracked(root: &Path) -> Result<Loaded, Vec<Diagnostic>> {
     if walk_diags.iter().any(Diagnostic::is_error) {
         return Err(walk_diags);
     }
+    let mut shelf = cache.then(|| load::shelf(root, &config, &rules).lean());
     let cx = ParseContext {
         folders: &config.folders,
         scale: &rules.scale,
@@ -188,13 +199,56 @@ fn load_tracked(root: &Path) -> Result<Loaded, Vec<Diagnostic>> {
     let (states, parsed): (Vec<(PathBuf, FileState)>, Vec<Parsed>) = paths
         .into_par_iter()
         .map(|p| {
-            let (parsed, hash) = load::read_file(root, &p, &cx);
+            let (parsed, hash) = read_tracked(root, &p, &cx, shelf.as_ref());
             ((p, file_state(hash, &parsed)), parsed)
         })
         .unzip();
     let files: BTreeMap<PathBuf, FileState> = states.into_iter().collect();
+    if let Some(shelf) = &mut shelf {
+        shelf.loaded();
+    }
+    tracing::debug!(
+        pages = files.len(),
+        reused = shelf.as_ref().map_or(0, Shelf::taken),
+        ms = started.elapsed().as_millis() as u64,
+        "watch: read and parsed"
+    );
     let repo = load::assemble(root.to_path_buf(), config, rules, parsed, walk_diags);
-    Ok(Loaded { repo, files })
+    Ok(Loaded { repo, files, shelf })
+}
+
+/// Reads one page file, through the parse cache when there is one: a page stored for these
+/// very bytes is taken as it is, and a page parsed afresh is left to be stored once the engine
+/// has started (encoding every page would slow a start on a cold cache). With the content hash
+/// of the bytes read.
+fn read_tracked(
+    root: &Path,
+    rel: &Path,
+    cx: &ParseContext,
+    shelf: Option<&Shelf>,
+) -> (Parsed, Option<blake3::Hash>) {
+    let Some(shelf) = shelf else {
+        return load::read_file(root, rel, cx);
+    };
+    let (bytes, stamp) = match shelf.read(rel) {
+        Ok(read) => read,
+        Err(e) => return (load::unreadable_file(rel, &e), None),
+    };
+    let hash = blake3::hash(&bytes);
+    match shelf.take_hashed(rel, stamp, *hash.as_bytes()) {
+        Ok(page) => {
+            let parsed = Parsed {
+                page: Some(page),
+                diags: Vec::new(),
+                lost: None,
+            };
+            (parsed, Some(hash))
+        }
+        Err(ticket) => {
+            shelf.defer(ticket);
+            (load::parse_file(rel, bytes, cx), Some(hash))
+        }
+    }
 }
 
 fn file_state(hash: Option<blake3::Hash>, parsed: &Parsed) -> FileState {
@@ -292,14 +346,13 @@ fn baseline_index(lock: &Lock) -> HashMap<String, Vec<String>> {
 }
 
 impl Engine {
-    /// Loads the repo at `root` and the lock. Returns the engine and the diagnostics found on
-    /// the way (sorted by place), or the diagnostics that leave nothing to watch.
-    pub fn open(root: &Path) -> Result<(Engine, Vec<Diagnostic>), Vec<Diagnostic>> {
-        let loaded = load_tracked(root)?;
-        let lock = Lock::read(root)
-            .map_err(|d| vec![d])?
-            .unwrap_or_else(Lock::new);
-        Ok(Engine::start(loaded, lock))
+    /// Loads the repo at `root` and the lock, taking unchanged pages from the parse cache when
+    /// `cache`. Returns the engine and the diagnostics found on the way (sorted by place), or
+    /// the diagnostics that leave nothing to watch.
+    pub fn open(root: &Path, cache: bool) -> Result<(Engine, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let loaded = load_tracked(root, cache)?;
+        let read_lock = || Ok(Lock::read(root)?.unwrap_or_else(Lock::new));
+        Engine::start(loaded, read_lock, cache)
     }
 
     /// An engine on pages already read, for callers that hold files in memory (tests): every
@@ -327,38 +380,63 @@ impl Engine {
             parsed.push(one);
         }
         let repo = load::assemble(root.to_path_buf(), config, rules, parsed, Vec::new());
-        Ok(Engine::start(
-            Loaded {
-                repo,
-                files: states,
-            },
-            lock,
-        ))
+        let loaded = Loaded {
+            repo,
+            files: states,
+            shelf: None,
+        };
+        Engine::start(loaded, || Ok(lock), false)
     }
 
-    fn start(loaded: Loaded, lock: Lock) -> (Engine, Vec<Diagnostic>) {
-        let Loaded { mut repo, files } = loaded;
+    /// The engine on a loaded repo. The lock is read (by `read_lock`) while every node's tree id,
+    /// the name index and the mentions are built from the pages and the graph, as `check` reads
+    /// it beside the tree ids: the first evaluation then finds every id computed.
+    fn start(
+        loaded: Loaded,
+        read_lock: impl FnOnce() -> Result<Lock, Diagnostic> + Send,
+        cache: bool,
+    ) -> Result<(Engine, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let started = std::time::Instant::now();
+        let Loaded {
+            mut repo,
+            files,
+            shelf,
+        } = loaded;
         make_room(&mut repo.pages, &mut repo.graph);
-        let dangling_all = repo.dangling.clone();
-        // Three independent passes, over the pages and over the lock.
-        let ((index, mentions), by_page) = rayon::join(
+        let (read, (trees, (index, mentions))) = rayon::join(
+            || {
+                read_lock().map(|lock| {
+                    let by_page = baseline_index(&lock);
+                    (lock, by_page)
+                })
+            },
             || {
                 rayon::join(
+                    || Trees::eager(&repo.graph),
                     || {
-                        let mut scratch = Vec::new();
-                        let index = resolve::Index::new(&repo.pages, &mut scratch).0;
-                        scratch.is_empty().then_some(index)
+                        rayon::join(
+                            || {
+                                let mut scratch = Vec::new();
+                                let index = resolve::Index::new(&repo.pages, &mut scratch).0;
+                                scratch.is_empty().then_some(index)
+                            },
+                            || Mentions::new(&repo.pages),
+                        )
                     },
-                    || Mentions::new(&repo.pages),
                 )
             },
-            || baseline_index(&lock),
         );
+        let (lock, by_page) = read.map_err(|d| vec![d])?;
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "watch: lock read beside the tree ids, name index and mentions"
+        );
+        let dangling_all = repo.dangling.clone();
         settle(&mut repo, &by_page, &lock);
         let mut e = Engine {
             index,
             mentions,
-            memo: TreeMemo::blank(&repo.graph),
+            memo: TreeMemo::seeded(trees),
             recheck: HashSet::new(),
             carried: Vec::new(),
             by_page,
@@ -374,6 +452,8 @@ impl Engine {
             reload_pending: false,
             shown: HashSet::new(),
             held_back: false,
+            cache,
+            shelf,
         };
         e.set_files(files);
         // The walk's and the graph's diagnostics are in the repo; the pages' own are per file.
@@ -388,7 +468,33 @@ impl Engine {
         );
         diags.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
         e.shown = e.repo.diags.iter().map(diag_id).collect();
-        (e, diags)
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "watch: engine built"
+        );
+        Ok((e, diags))
+    }
+
+    /// Stores in the parse cache the pages the last load parsed afresh, those whose file the
+    /// engine still holds as read then (not rewritten since) and that parsed without a problem;
+    /// a no-op once done, or without the cache. Called when the watcher is idle, so a cold
+    /// cache slows neither the start nor the first edits; the next start takes them.
+    pub fn store_parsed(&mut self) {
+        let Some(shelf) = self.shelf.take() else {
+            return;
+        };
+        let started = std::time::Instant::now();
+        let (files, repo) = (&self.files, &self.repo);
+        shelf.save_with(|path, hash| {
+            let same = files
+                .get(path)
+                .is_some_and(|f| f.hash.as_bytes() == hash && f.diags.is_empty());
+            same.then(|| repo.page_at(path)).flatten()
+        });
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "watch: parse cache stored"
+        );
     }
 
     pub fn repo(&self) -> &Repo {
@@ -481,8 +587,14 @@ impl Engine {
 
     /// Every thesis evaluated, with the kept tree ids.
     fn evaluate_all(&mut self) -> Evaluation {
+        let started = std::time::Instant::now();
         let trees = self.memo.trees_for_all(&self.repo.graph);
-        eval::evaluate_with(&self.repo, &self.lock, None, &|_| None, trees)
+        let eval = eval::evaluate_with(&self.repo, &self.lock, None, &|_| None, trees);
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "watch: every thesis evaluated"
+        );
+        eval
     }
 
     /// Applies one batch: the page files that changed, with their bytes now, and the lock when
@@ -749,7 +861,7 @@ impl Engine {
     pub fn reload(&mut self, lock: Option<Lock>, paths: usize) -> Report {
         tracing::debug!("watch: full reload");
         let mut r = Report::default();
-        let loaded = match load_tracked(&self.repo.root) {
+        let loaded = match load_tracked(&self.repo.root, self.cache) {
             Ok(l) => l,
             Err(diags) => {
                 r.diags = diags;
@@ -763,7 +875,12 @@ impl Engine {
             self.lock = l;
             self.by_page = baseline_index(&self.lock);
         }
-        let Loaded { mut repo, files } = loaded;
+        let Loaded {
+            mut repo,
+            files,
+            shelf,
+        } = loaded;
+        self.shelf = shelf;
         let dangling_all = repo.dangling.clone();
         settle(&mut repo, &self.by_page, &self.lock);
         // Diagnostics of files that changed (or appeared) since they were last read.
@@ -885,6 +1002,41 @@ impl Engine {
             if let (Some(p), Ok(i)) = (p, slot) {
                 self.repo.pages[i] = p;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rescore_graph::NodeIx;
+
+    use super::*;
+
+    fn example() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/world-models")
+    }
+
+    #[test]
+    fn the_tree_ids_computed_while_the_lock_is_read_are_the_ids_check_computes() {
+        let (mut e, _) =
+            Engine::open(&example(), false).unwrap_or_else(|_| panic!("the example opens"));
+        // Before the first evaluation, every id is there already.
+        let kept = e.memo.kept();
+        let drift = e.drift();
+        assert!(drift.is_empty(), "{drift:?}");
+        let g = &e.repo.graph;
+        assert!(!g.is_empty() && kept.iter().all(Option::is_some), "{kept:?}");
+        let seeded: HashMap<&str, Option<u64>> = g
+            .nodes()
+            .map(|(ix, n)| (n.key.as_str(), kept[ix.index()]))
+            .collect();
+        let checked = crate::open::repo_with_trees(&example(), &|_, _| {}, false);
+        let (repo, _, trees) = checked.unwrap_or_else(|_| panic!("the example opens"));
+        assert_eq!(repo.graph.len(), g.len());
+        for i in 0..repo.graph.len() {
+            let ix = NodeIx::new(i);
+            let key = repo.graph.node(ix).key.as_str();
+            assert_eq!(seeded[key], Some(trees.id(&repo.graph, ix)), "{key}");
         }
     }
 }

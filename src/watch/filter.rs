@@ -7,6 +7,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Component, Path, PathBuf};
 
+use crate::cache;
 use crate::config::FILE_NAME as CONFIG_FILE;
 use crate::diag::Diagnostic;
 use crate::load;
@@ -49,7 +50,9 @@ pub fn classify(batch: &Batch, abs_root: &Path, engine: &Engine) -> Plan {
         let Ok(rel) = abs.strip_prefix(abs_root) else {
             continue;
         };
-        if rel.as_os_str().is_empty() || under_git(rel) {
+        // rescore's own folder (the caches) holds no settings, lock or page: its writes, the
+        // watcher's own included, change nothing watched.
+        if rel.as_os_str().is_empty() || under_git(rel) || rel.starts_with(cache::DIR) {
             continue;
         }
         let name = rel.file_name().map(|n| n.to_string_lossy().into_owned());

@@ -45,6 +45,9 @@ pub struct Options {
     pub dry_run: bool,
     /// Quiet period before a burst of file events is evaluated as one.
     pub debounce_ms: u64,
+    /// Read and write the parse cache (as `check` does), so a start after a check or another
+    /// start parses only the pages changed since.
+    pub cache: bool,
 }
 
 /// `rescore watch`: runs until Ctrl-C / SIGTERM (exit 0) or until the root disappears (exit 2).
@@ -85,7 +88,7 @@ pub fn run(opts: &Options, root: &Path) -> Result<i32, Failure> {
     let debounce = Duration::from_millis(opts.debounce_ms.max(1));
     let watcher = intake::start(root, &abs_root, debounce, tx).map_err(Failure::Usage)?;
 
-    let (mut engine, diags) = Engine::open(root).map_err(Failure::Diagnostics)?;
+    let (mut engine, diags) = Engine::open(root, opts.cache).map_err(Failure::Diagnostics)?;
     out.diags(&diags);
     if !opts.dry_run {
         sweep_temps(&abs_root, &engine);
@@ -120,6 +123,9 @@ pub fn run(opts: &Options, root: &Path) -> Result<i32, Failure> {
                 if !abs_root.is_dir() {
                     break root_gone(root, &out);
                 }
+                // Idle: the pages the last load parsed go into the parse cache (events that
+                // come meanwhile wait in the channel).
+                engine.store_parsed();
                 continue;
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break 0,

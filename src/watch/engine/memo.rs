@@ -26,6 +26,15 @@ impl TreeMemo {
         }
     }
 
+    /// Every id already computed (`Trees::eager` on this graph): the first evaluation of every
+    /// thesis computes none.
+    pub(super) fn seeded(trees: Trees) -> TreeMemo {
+        TreeMemo {
+            trees,
+            blank: false,
+        }
+    }
+
     /// The ids for evaluating some theses.
     pub(super) fn trees(&mut self, g: &Graph) -> &Trees {
         self.fit(g);
@@ -93,6 +102,12 @@ impl TreeMemo {
                 *slot = kept;
             }
         }
+    }
+
+    /// The tree ids kept, by node index.
+    #[cfg(test)]
+    pub(super) fn kept(&mut self) -> Vec<Option<trees::TreeId>> {
+        self.trees.memo_mut().1.clone()
     }
 
     /// Where the memo breaks its invariant or holds an id that differs from one computed
