@@ -172,11 +172,17 @@ struct Loaded {
     shelf: Option<Shelf>,
 }
 
-/// Loads the repo with the loader's steps, keeping each file's hash and own diagnostics, and
-/// taking unchanged pages from the parse cache when `cache`. Unlike `load::load`, settings and
-/// walk errors stop it: the watcher needs a repo to watch.
-fn load_tracked(root: &Path, cache: bool) -> Result<Loaded, Vec<Diagnostic>> {
-    let started = std::time::Instant::now();
+/// The settings and the walk's pages.
+struct Walked {
+    config: crate::config::Config,
+    rules: crate::rules::RuleSet,
+    paths: Vec<PathBuf>,
+    diags: Vec<Diagnostic>,
+}
+
+/// Reads the settings and walks the pages. Unlike `load::load`, settings and walk errors stop
+/// it: the watcher needs a repo to watch.
+fn walk_tracked(root: &Path) -> Result<Walked, Vec<Diagnostic>> {
     if !root.is_dir() {
         return Err(vec![Diagnostic::no_root(
             root,
@@ -186,10 +192,45 @@ fn load_tracked(root: &Path, cache: bool) -> Result<Loaded, Vec<Diagnostic>> {
     let config_text = load::read_config(root).map_err(|d| vec![d])?;
     let (config, rules) =
         load::settings(config_text.as_deref(), &crate::settings::read_from(root))?;
-    let (paths, walk_diags) = load::walk(root, &config);
-    if walk_diags.iter().any(Diagnostic::is_error) {
-        return Err(walk_diags);
+    let (paths, diags) = load::walk(root, &config);
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(diags);
     }
+    Ok(Walked {
+        config,
+        rules,
+        paths,
+        diags,
+    })
+}
+
+/// Loads the repo with the loader's steps, keeping each file's hash and own diagnostics, and
+/// taking unchanged pages from the parse cache when `cache`. `beside_walk` runs while the
+/// settings are read and the pages walked, and is done before any page is read.
+fn load_tracked<T: Send>(
+    root: &Path,
+    cache: bool,
+    beside_walk: impl FnOnce() -> T + Send,
+) -> (Result<Loaded, Vec<Diagnostic>>, T) {
+    let started = std::time::Instant::now();
+    let (beside, walked) = rayon::join(beside_walk, || walk_tracked(root));
+    let loaded = walked.map(|walked| read_tracked_pages(root, cache, walked, started));
+    (loaded, beside)
+}
+
+/// Reads and parses the walked pages and builds the graph.
+fn read_tracked_pages(
+    root: &Path,
+    cache: bool,
+    walked: Walked,
+    started: std::time::Instant,
+) -> Loaded {
+    let Walked {
+        config,
+        rules,
+        paths,
+        diags: walk_diags,
+    } = walked;
     let mut shelf = cache.then(|| load::shelf(root, &config, &rules).lean());
     let cx = ParseContext {
         folders: &config.folders,
@@ -214,7 +255,7 @@ fn load_tracked(root: &Path, cache: bool) -> Result<Loaded, Vec<Diagnostic>> {
         "watch: read and parsed"
     );
     let repo = load::assemble(root.to_path_buf(), config, rules, parsed, walk_diags);
-    Ok(Loaded { repo, files, shelf })
+    Loaded { repo, files, shelf }
 }
 
 /// Reads one page file, through the parse cache when there is one: a page stored for these
@@ -347,12 +388,19 @@ fn baseline_index(lock: &Lock) -> HashMap<String, Vec<String>> {
 
 impl Engine {
     /// Loads the repo at `root` and the lock, taking unchanged pages from the parse cache when
-    /// `cache`. Returns the engine and the diagnostics found on the way (sorted by place), or
-    /// the diagnostics that leave nothing to watch.
-    pub fn open(root: &Path, cache: bool) -> Result<(Engine, Vec<Diagnostic>), Vec<Diagnostic>> {
-        let loaded = load_tracked(root, cache)?;
+    /// `cache`, and runs `beside_walk` while the settings are read and the pages walked (it is
+    /// done before any page is read). Returns the engine and the diagnostics found on the way
+    /// (sorted by place), or the diagnostics that leave nothing to watch, with what
+    /// `beside_walk` returned.
+    pub fn open<T: Send>(
+        root: &Path,
+        cache: bool,
+        beside_walk: impl FnOnce() -> T + Send,
+    ) -> (Result<(Engine, Vec<Diagnostic>), Vec<Diagnostic>>, T) {
+        let (loaded, beside) = load_tracked(root, cache, beside_walk);
         let read_lock = || Ok(Lock::read(root)?.unwrap_or_else(Lock::new));
-        Engine::start(loaded, read_lock, cache)
+        let opened = loaded.and_then(|loaded| Engine::start(loaded, read_lock, cache));
+        (opened, beside)
     }
 
     /// An engine on pages already read, for callers that hold files in memory (tests): every
@@ -861,7 +909,7 @@ impl Engine {
     pub fn reload(&mut self, lock: Option<Lock>, paths: usize) -> Report {
         tracing::debug!("watch: full reload");
         let mut r = Report::default();
-        let loaded = match load_tracked(&self.repo.root, self.cache) {
+        let loaded = match load_tracked(&self.repo.root, self.cache, || ()).0 {
             Ok(l) => l,
             Err(diags) => {
                 r.diags = diags;
@@ -1018,14 +1066,18 @@ mod tests {
 
     #[test]
     fn the_tree_ids_computed_while_the_lock_is_read_are_the_ids_check_computes() {
-        let (mut e, _) =
-            Engine::open(&example(), false).unwrap_or_else(|_| panic!("the example opens"));
+        let (mut e, _) = Engine::open(&example(), false, || ())
+            .0
+            .unwrap_or_else(|_| panic!("the example opens"));
         // Before the first evaluation, every id is there already.
         let kept = e.memo.kept();
         let drift = e.drift();
         assert!(drift.is_empty(), "{drift:?}");
         let g = &e.repo.graph;
-        assert!(!g.is_empty() && kept.iter().all(Option::is_some), "{kept:?}");
+        assert!(
+            !g.is_empty() && kept.iter().all(Option::is_some),
+            "{kept:?}"
+        );
         let seeded: HashMap<&str, Option<u64>> = g
             .nodes()
             .map(|(ix, n)| (n.key.as_str(), kept[ix.index()]))
