@@ -164,6 +164,9 @@ pub struct Engine {
     shelf: Option<Shelf>,
 }
 
+/// An engine and the diagnostics found on the way, or those that leave nothing to watch.
+pub type Opened = Result<(Engine, Vec<Diagnostic>), Vec<Diagnostic>>;
+
 /// A repo loaded from disk with what the engine keeps per file.
 struct Loaded {
     repo: Repo,
@@ -396,7 +399,7 @@ impl Engine {
         root: &Path,
         cache: bool,
         beside_walk: impl FnOnce() -> T + Send,
-    ) -> (Result<(Engine, Vec<Diagnostic>), Vec<Diagnostic>>, T) {
+    ) -> (Opened, T) {
         let (loaded, beside) = load_tracked(root, cache, beside_walk);
         let read_lock = || Ok(Lock::read(root)?.unwrap_or_else(Lock::new));
         let opened = loaded.and_then(|loaded| Engine::start(loaded, read_lock, cache));
