@@ -25,8 +25,8 @@ pub struct Index {
     /// Names and paths of pages that failed to parse: links to them are not errors of their own.
     lost: FxHashSet<String>,
     lost_paths: FxHashSet<PathBuf>,
-    /// "Did you mean" over `names()`, built on the first broken link and dropped whenever the
-    /// names change.
+    /// "Did you mean" over `names()`, built on the first broken link and kept in step with
+    /// them from then on.
     near: OnceLock<NearNames>,
 }
 
@@ -140,20 +140,20 @@ impl Index {
     /// `false` when one of its names is already taken, so links by that name could change
     /// target: the index is then no longer exact and the caller builds it anew.
     pub fn insert_page(&mut self, i: usize, page: &Page) -> bool {
-        self.near = OnceLock::new();
         self.shift(i, |n| n + 1);
         self.by_path.insert(page.path.clone(), i);
         let id = page.id.to_lowercase();
         let title = page.title.as_deref().map(str::to_lowercase);
         let free = self.by_name(&id).is_none()
             && title.as_deref().is_none_or(|t| self.by_name(t).is_none());
-        if page.kind == PageKind::Note {
-            self.note_ids.entry(id).or_insert(i);
-        } else {
-            self.by_id.entry(id).or_insert(i);
-        }
+        let near = self.near.get_mut();
+        let ids = match page.kind {
+            PageKind::Note => &mut self.note_ids,
+            _ => &mut self.by_id,
+        };
+        add_name(ids, near, id, i);
         if let Some(t) = title {
-            self.by_title.entry(t).or_insert(i);
+            add_name(&mut self.by_title, self.near.get_mut(), t, i);
         }
         free
     }
@@ -161,17 +161,12 @@ impl Index {
     /// Page `page`, number `i`, leaves the list (pages after it move down one). Its names are
     /// dropped where they point at it; whether another page bears them is the caller's to know.
     pub fn remove_page(&mut self, i: usize, page: &Page) {
-        self.near = OnceLock::new();
         let id = page.id.to_lowercase();
         for map in [&mut self.by_id, &mut self.note_ids] {
-            if map.get(&id) == Some(&i) {
-                map.remove(&id);
-            }
+            drop_name(map, self.near.get_mut(), &id, i);
         }
         if let Some(t) = page.title.as_deref().map(str::to_lowercase) {
-            if self.by_title.get(&t) == Some(&i) {
-                self.by_title.remove(&t);
-            }
+            drop_name(&mut self.by_title, self.near.get_mut(), &t, i);
         }
         if self.by_path.get(&page.path) == Some(&i) {
             self.by_path.remove(&page.path);
@@ -188,6 +183,36 @@ impl Index {
         }
         for n in self.by_path.values_mut().filter(|n| **n >= from) {
             *n = by(*n);
+        }
+    }
+}
+
+/// Puts `key` in `map` for page `i` unless it is taken, and in `near` when it is new there.
+fn add_name(
+    map: &mut FxHashMap<String, usize>,
+    near: Option<&mut NearNames>,
+    key: String,
+    i: usize,
+) {
+    if let std::collections::hash_map::Entry::Vacant(v) = map.entry(key) {
+        if let Some(near) = near {
+            near.insert(v.key());
+        }
+        v.insert(i);
+    }
+}
+
+/// Takes `key` out of `map` (and one use of it out of `near`) when it names page `i`.
+fn drop_name(
+    map: &mut FxHashMap<String, usize>,
+    near: Option<&mut NearNames>,
+    key: &str,
+    i: usize,
+) {
+    if map.get(key) == Some(&i) {
+        map.remove(key);
+        if let Some(near) = near {
+            near.remove(key);
         }
     }
 }
@@ -1353,9 +1378,18 @@ mod tests {
         let (mut index, _) = Index::new(&list, &mut scratch);
         assert_eq!(index.nearest_name("xT29"), None);
         assert!(index.insert_page(list.len(), &t29));
+        assert!(
+            index.near.get().is_some(),
+            "kept in step, not built again on the next broken link"
+        );
         assert_eq!(index.nearest_name("xT29"), Some("t29"));
         index.remove_page(list.len(), &t29);
+        assert!(index.near.get().is_some());
         assert_eq!(index.nearest_name("xT29"), None);
+        let (fresh, _) = Index::new(&list, &mut scratch);
+        for word in ["t2", "c1x", "Jepa", "thesis 29"] {
+            assert_eq!(index.nearest_name(word), fresh.nearest_name(word));
+        }
     }
 
     #[test]
