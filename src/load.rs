@@ -17,11 +17,15 @@ use crate::resolve;
 use crate::rules::RuleSet;
 
 mod admit;
+mod numbers;
 
 pub use admit::{admit, pages_among, Admit};
+pub use numbers::PageNumbers;
 
-/// A loaded research repo: pages (a page's index is its `Loc::file`), the graph, the rules,
-/// and every diagnostic found on the way.
+/// A loaded research repo: pages (sorted by path), the graph, the rules, and every diagnostic
+/// found on the way. A node's or edge's `Loc::file` is its page's number: the page's place in
+/// the list, until the list gains or loses a page through `insert_page` / `remove_page`; from
+/// then on `page_of` finds a page by the number it kept.
 pub struct Repo {
     pub root: PathBuf,
     pub config: Config,
@@ -32,6 +36,9 @@ pub struct Repo {
     /// Theses' links to missing anchors or pages: all of them until `settle_dangling`, then
     /// those that name something gone.
     pub dangling: Vec<resolve::Dangling>,
+    /// The pages' numbers once the list has changed in place; `None` while each page's number
+    /// is its place (every one-shot command). Changed only with the list, by the methods below.
+    pub(crate) numbers: Option<PageNumbers>,
 }
 
 impl Repo {
@@ -47,8 +54,47 @@ impl Repo {
         self.dangling = settle(std::mem::take(&mut self.dangling), lock, &mut self.diags);
     }
 
+    /// The page a node or edge is written in.
     pub fn page_of(&self, loc: rescore_graph::Loc) -> Option<&Page> {
-        self.pages.get(loc.file as usize)
+        match &self.numbers {
+            None => self.pages.get(loc.file as usize),
+            Some(n) => n.place(loc.file).map(|at| &self.pages[at]),
+        }
+    }
+
+    /// The number of the page at place `at` in `pages`: what its nodes' and edges' `Loc::file`
+    /// holds.
+    pub fn number_of(&self, at: usize) -> u32 {
+        self.numbers.as_ref().map_or(at as u32, |n| n.number(at))
+    }
+
+    /// Every page's number by its place in `pages`; `None` when each is its place.
+    pub fn numbers(&self) -> Option<&[u32]> {
+        self.numbers.as_ref().map(PageNumbers::numbers)
+    }
+
+    /// Puts `page` at place `at` in `pages` (the caller keeps them sorted); it takes a number no
+    /// page had, and every other page keeps its own. Returns the number.
+    pub fn insert_page(&mut self, at: usize, page: Page) -> u32 {
+        let n = self.pages.len();
+        self.pages.insert(at, page);
+        self.numbers
+            .get_or_insert_with(|| PageNumbers::identity(n))
+            .insert(at)
+    }
+
+    /// Takes the page at place `at` out of `pages`; every other page keeps its number.
+    pub fn remove_page(&mut self, at: usize) -> Page {
+        let n = self.pages.len();
+        self.numbers
+            .get_or_insert_with(|| PageNumbers::identity(n))
+            .remove(at);
+        self.pages.remove(at)
+    }
+
+    /// Numbers the pages by their place again, as a graph built anew from them does.
+    pub fn renumber(&mut self) {
+        self.numbers = None;
     }
 
     /// Where the page at `rel` is in `pages` (kept sorted by path), or where it would go.
@@ -627,6 +673,7 @@ fn assemble_keeping(
         graph,
         diags,
         dangling,
+        numbers: None,
     }
 }
 

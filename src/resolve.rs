@@ -433,6 +433,7 @@ fn build_from(
             page_node: &page_node,
             claim_nodes: &claim_nodes,
             row_nodes: &row_nodes,
+            numbers: None,
         };
         let found: Vec<PageEdges> = match links.as_mut() {
             Some(links) => links
@@ -634,6 +635,8 @@ pub struct EdgeContext<'a> {
     pub page_node: &'a [Option<NodeIx>],
     pub claim_nodes: &'a [Vec<Option<NodeIx>>],
     pub row_nodes: &'a [Vec<Option<NodeIx>>],
+    /// Each page's number (`Loc::file`), by its place in `pages`; `None`: its place.
+    pub numbers: Option<&'a [u32]>,
 }
 
 /// What one page's links and front matter add to the graph, in the order they are written.
@@ -684,8 +687,11 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
         page_node,
         claim_nodes,
         row_nodes,
+        numbers,
     } = *cx;
     let p = &pages[i];
+    // Where the page's links are written, as the graph numbers it.
+    let file = numbers.map_or(i, |n| n[i] as usize);
     let mut out = PageEdges::default();
     if !live[i] || p.kind == PageKind::Note {
         return out;
@@ -710,7 +716,7 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
                 me,
                 Edge {
                     kind: EdgeKind::Contains,
-                    loc: loc(i, pos),
+                    loc: loc(file, pos),
                 },
             ));
         }
@@ -730,7 +736,7 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
                             *ix,
                             Edge {
                                 kind: EdgeKind::Cites,
-                                loc: loc(i, &c.pos),
+                                loc: loc(file, &c.pos),
                             },
                         ));
                         out.sources.push((*ix, page_key(&pages[j])));
@@ -764,7 +770,7 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
         };
         let edge = |kind| Edge {
             kind,
-            loc: loc(i, &link.pos),
+            loc: loc(file, &link.pos),
         };
         match (p.kind, link.role) {
             (PageKind::Concept, Role::ClaimSource(c)) | (PageKind::Concept, Role::RowSource(c)) => {
@@ -784,7 +790,7 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
             }
             (PageKind::Thesis, _) if target.kind != PageKind::Note => {
                 out.edges
-                    .extend(dependency(graph, target_ix, me, loc(i, &link.pos)))
+                    .extend(dependency(graph, target_ix, me, loc(file, &link.pos)))
             }
             _ => {}
         }
@@ -831,7 +837,7 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
         };
         let e = Edge {
             kind: EdgeKind::PartOf,
-            loc: loc(i, pos),
+            loc: loc(file, pos),
         };
         if is_part_of {
             if p.kind == PageKind::Concept && pages[j].kind == PageKind::Concept {
@@ -1148,12 +1154,13 @@ fn cycle_diagnostic(
 
 /// What a thesis page's links and `depends_on` names rest on in an existing graph, resolved as
 /// `build_parts` resolves a thesis's links: (target page, target node, where the link is
-/// written). Links that land nowhere are reported in `diags` and `dangling`, as there.
+/// written, in file `file`: the page's number in the graph). Links that land nowhere are
+/// reported in `diags` and `dangling`, as there.
 pub fn thesis_dependencies(
     index: &Index,
     pages: &[Page],
     graph: &Graph,
-    i: usize,
+    (i, file): (usize, u32),
     diags: &mut Vec<Diagnostic>,
     dangling: &mut Vec<Dangling>,
 ) -> Vec<(usize, NodeIx, Loc)> {
@@ -1187,7 +1194,7 @@ pub fn thesis_dependencies(
         );
         keep_dangling(p, &pages[j], link, missing, dangling);
         if let (Some(ix), false) = (ix, pages[j].kind == PageKind::Note) {
-            found.push((j, ix, loc(i, &link.pos)));
+            found.push((j, ix, loc(file as usize, &link.pos)));
         }
     }
     found

@@ -347,7 +347,7 @@ fn agree(engine: &mut Engine, files: &BTreeMap<PathBuf, Vec<u8>>, lock: &Lock, s
 /// with a cycle anew, so a patched page may keep its edges' old columns.
 fn placed(repo: &Repo) -> (Vec<String>, Vec<String>) {
     let g = &repo.graph;
-    let file = |loc: &rescore_graph::Loc| repo.pages.get(loc.file as usize).map(|p| &p.path);
+    let file = |loc: &rescore_graph::Loc| repo.page_of(*loc).map(|p| &p.path);
     let mut nodes: Vec<String> = g
         .nodes()
         .map(|(_, n)| {

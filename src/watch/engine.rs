@@ -114,12 +114,9 @@ impl FileState {
 }
 
 pub struct Engine {
-    /// Pages that parsed (sorted by path: a page's index is its `Loc::file`), config, rules,
-    /// and the last good graph.
+    /// Pages that parsed (sorted by path; pages added and removed in place keep the other
+    /// pages' numbers, see `Repo::insert_page`), config, rules, and the last good graph.
     repo: Repo,
-    /// Page paths in the order the graph was built with, so an old node's `Loc::file` maps
-    /// back to its page after the page list has moved on.
-    graph_files: Vec<PathBuf>,
     lock: Lock,
     /// Every thesis link to a missing anchor or page, before the lock sorted them (see
     /// `Repo::settle_dangling`): a new lock sorts them again.
@@ -202,10 +199,6 @@ fn file_state(hash: Option<blake3::Hash>, parsed: &Parsed) -> FileState {
         hash: hash.unwrap_or_else(|| blake3::hash(&[])),
         diags: parsed.diags.clone(),
     }
-}
-
-fn graph_files(pages: &[Page]) -> Vec<PathBuf> {
-    pages.iter().map(|p| p.path.clone()).collect()
 }
 
 /// A stable identity for a diagnostic, to show each graph diagnostic once.
@@ -363,7 +356,6 @@ impl Engine {
             carried: Vec::new(),
             by_page,
             dangling_all,
-            graph_files: graph_files(&repo.pages),
             repo,
             lock,
             files: BTreeMap::new(),
@@ -516,7 +508,7 @@ impl Engine {
                     }
                     self.broken.remove(&rel);
                     let old = slot.ok().map(|i| {
-                        let old = self.repo.pages.remove(i);
+                        let old = self.repo.remove_page(i);
                         self.unindex(i, &old);
                         self.mentions.remove(&old);
                         old
@@ -570,13 +562,13 @@ impl Engine {
                     Some(old)
                 }
                 (Ok(i), None) => {
-                    let old = self.repo.pages.remove(i);
+                    let old = self.repo.remove_page(i);
                     self.unindex(i, &old);
                     self.mentions.remove(&old);
                     Some(old)
                 }
                 (Err(i), Some(p)) => {
-                    self.repo.pages.insert(i, p);
+                    self.repo.insert_page(i, p);
                     self.reindex(i);
                     self.mentions.add(&self.repo.pages[i]);
                     None
@@ -786,6 +778,7 @@ impl Engine {
         self.repo.config = config;
         self.repo.rules = rules;
         self.repo.pages = pages;
+        self.repo.renumber();
         self.index = None;
         self.mentions = Mentions::new(&self.repo.pages);
         self.full_pending = true;
@@ -801,7 +794,6 @@ impl Engine {
         self.repo.diags = diags;
         self.repo.dangling = dangling;
         self.dangling_all = dangling_all;
-        self.graph_files = graph_files(&self.repo.pages);
         self.fresh_index();
         self.full_pending = false;
         self.carried.clear();

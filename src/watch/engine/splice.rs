@@ -14,6 +14,7 @@ use rescore_graph::propagate::downstream_theses;
 use rescore_graph::{EdgeKind, Graph, Loc, MaterialState, Node, NodeIx, NodeKind};
 
 use crate::diag::Code;
+use crate::load::PageNumbers;
 use crate::page::{Page, PageKind};
 use crate::resolve::{self, EdgeContext, PageEdges};
 
@@ -35,11 +36,10 @@ pub(super) enum Spliced {
     Done(Vec<NodeIx>),
 }
 
-/// One changed page: its number before and after (when it was and is a page), and its node
-/// keys and kinds before, and its nodes now (page node first, then claims, then rows).
+/// One changed page: its place in the page list now (when it is a page), its node keys and
+/// kinds before, and its nodes now (page node first, then claims, then rows).
 struct Change {
     path: PathBuf,
-    old_file: Option<usize>,
     new_file: Option<usize>,
     old_keys: Vec<(String, NodeKind)>,
     new_nodes: Vec<Node>,
@@ -130,10 +130,6 @@ impl Engine {
             let old = old_pages.get(rel)?.as_ref();
             let new_file = self.repo.page_slot(rel).ok();
             let new = new_file.map(|i| &self.repo.pages[i]);
-            let old_file = match old {
-                Some(_) => Some(self.graph_files.binary_search(rel).ok()?),
-                None => None,
-            };
             let old_keys = match old {
                 Some(o) => keys(&own_nodes(o)?),
                 None => Vec::new(),
@@ -153,7 +149,7 @@ impl Engine {
                                 key: std::mem::take(&mut n.key),
                                 kind: n.kind,
                                 loc: Loc {
-                                    file: new_file.unwrap_or_default() as u32,
+                                    file: new_file.map_or(0, |i| self.repo.number_of(i)),
                                     ..n.loc
                                 },
                                 state: std::mem::replace(
@@ -174,7 +170,6 @@ impl Engine {
             };
             plan.push(Change {
                 path: rel.clone(),
-                old_file,
                 new_file,
                 old_keys,
                 new_nodes,
@@ -276,34 +271,8 @@ impl Engine {
                 }
             }
         }
-        // File numbers: pages that left, then pages that came.
-        let mut left: Vec<usize> = plan
-            .iter()
-            .filter(|c| c.new_file.is_none())
-            .filter_map(|c| c.old_file)
-            .collect();
-        let mut came: Vec<usize> = plan
-            .iter()
-            .filter(|c| c.old_file.is_none())
-            .filter_map(|c| c.new_file)
-            .collect();
-        left.sort_unstable();
-        came.sort_unstable();
-        if !left.is_empty() || !came.is_empty() {
-            let thresholds: Vec<usize> = came.iter().enumerate().map(|(m, &a)| a - m).collect();
-            g.remap_files(|f| {
-                let f = f as usize;
-                let mid = f - left.partition_point(|&l| l < f);
-                (mid + thresholds.partition_point(|&t| t <= mid)) as u32
-            });
-            for &l in left.iter().rev() {
-                self.graph_files.remove(l);
-            }
-            for &a in &came {
-                self.graph_files.insert(a, pages[a].path.clone());
-            }
-        }
-        // Nodes: new ones added, kept ones given their new state and place.
+        // Nodes: new ones added, kept ones given their new state and place. The other pages'
+        // nodes and edges keep their page numbers (`Repo::insert_page`).
         let mut seeds: Vec<NodeIx> = Vec::new();
         for c in plan {
             for n in c.new_nodes {
@@ -380,6 +349,7 @@ impl Engine {
             page_node: &page_node,
             claim_nodes: &claim_nodes,
             row_nodes: &row_nodes,
+            numbers: self.repo.numbers.as_ref().map(PageNumbers::numbers),
         };
         let found: Vec<PageEdges> = redo
             .par_iter()

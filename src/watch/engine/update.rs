@@ -12,7 +12,7 @@ use crate::page::{Page, PageKind};
 use crate::resolve;
 
 use super::{
-    announce, graph_files, known_key, make_room, mentions, page_part, Engine, Report, TreeMemo,
+    announce, known_key, make_room, mentions, page_part, Engine, Report, TreeMemo,
 };
 use crate::diag::Diagnostic;
 
@@ -100,6 +100,7 @@ impl Engine {
         }
         let mut seeds = Vec::new();
         for (i, ng) in plan {
+            let file = self.repo.number_of(i);
             for (_, n) in ng.nodes() {
                 let Some(ix) = self.repo.graph.get(&n.key) else {
                     continue;
@@ -117,10 +118,7 @@ impl Engine {
                     ) => *sources = old.clone(),
                     _ => {}
                 }
-                node.loc = Loc {
-                    file: i as u32,
-                    ..n.loc
-                };
+                node.loc = Loc { file, ..n.loc };
                 // A changed thesis page is always looked at again: its warning block may
                 // have been edited by hand.
                 let moved = !same_state(&node.state, &state);
@@ -169,7 +167,9 @@ impl Engine {
             }
             let mut diags = Vec::new();
             let mut dangling = Vec::new();
-            let deps = resolve::thesis_dependencies(index, all, g, i, &mut diags, &mut dangling);
+            let file = self.repo.number_of(i);
+            let deps =
+                resolve::thesis_dependencies(index, all, g, (i, file), &mut diags, &mut dangling);
             if !diags.is_empty() || deps.iter().any(|&(j, _, _)| j != i && pages.contains(&j)) {
                 return None;
             }
@@ -229,6 +229,7 @@ impl Engine {
         // Commit.
         let mut seeds = Vec::new();
         for (i, edges, dangling) in plan {
+            let file = self.repo.number_of(i);
             let p = &self.repo.pages[i];
             let key = resolve::page_key(p);
             let g = &mut self.repo.graph;
@@ -239,7 +240,7 @@ impl Engine {
                 score: p.score.unwrap_or(f64::NAN),
             };
             node.loc = Loc {
-                file: i as u32,
+                file,
                 line: p.head.line,
                 col: p.head.col,
             };
@@ -345,26 +346,18 @@ impl Engine {
         // A link of a new thesis that lands nowhere is left to a rebuild.
         let plan = plan.filter(|plan| plan.iter().all(|(_, _, dangling)| dangling.is_empty()))?;
 
-        // Commit: shift the page numbers of existing nodes and edges, then add the theses.
-        let thresholds: Vec<u32> = added
-            .iter()
-            .enumerate()
-            .map(|(m, &i)| (i - m) as u32)
-            .collect();
-        let g = &mut self.repo.graph;
-        g.remap_files(|f| f + thresholds.partition_point(|&t| t <= f) as u32);
-        for &i in &added {
-            self.graph_files.insert(i, self.repo.pages[i].path.clone());
-        }
+        // Commit: add the theses (the other pages keep their numbers, `Repo::insert_page`).
         let mut seeds = Vec::new();
         for (i, edges, _) in plan {
+            let file = self.repo.number_of(i);
             let p = &self.repo.pages[i];
+            let g = &mut self.repo.graph;
             let me = g
                 .add_node(Node {
                     key: resolve::page_key(p),
                     kind: NodeKind::Thesis,
                     loc: Loc {
-                        file: i as u32,
+                        file,
                         line: p.head.line,
                         col: p.head.col,
                     },
@@ -376,6 +369,7 @@ impl Engine {
             add_thesis_edges(g, me, edges);
             seeds.push(me);
         }
+        let g = &self.repo.graph;
         self.memo.fit(g);
         let keys: Vec<String> = seeds.iter().map(|&t| g.node(t).key.clone()).collect();
         seeds.extend(self.baseline_theses(keys.iter().map(String::as_str)));
@@ -400,8 +394,9 @@ impl Engine {
         }
         self.memo = TreeMemo::blank(&graph);
         let old = std::mem::replace(&mut self.repo.graph, graph);
+        // The old graph's page numbers; the new one numbers the pages by place.
+        let old_numbers = self.repo.numbers.take();
         make_room(&mut self.repo.pages, &mut self.repo.graph);
-        let old_files = std::mem::replace(&mut self.graph_files, graph_files(&self.repo.pages));
         self.repo.diags = diags;
         self.repo.dangling = dangling;
         self.dangling_all = dangling_all;
@@ -411,19 +406,17 @@ impl Engine {
             return Some((Vec::new(), true));
         }
         let g = &self.repo.graph;
-        let dirty_ix: HashSet<u32> = self
-            .graph_files
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| self.dirty.contains(*p))
-            .map(|(i, _)| i as u32)
+        let pages = &self.repo.pages;
+        let dirty_at = |at: usize| self.dirty.contains(&pages[at].path);
+        let dirty_ix: HashSet<u32> = (0..pages.len())
+            .filter(|&at| dirty_at(at))
+            .map(|at| at as u32)
             .collect();
-        let old_dirty: HashSet<u32> = old_files
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| self.dirty.contains(*p))
-            .map(|(i, _)| i as u32)
-            .collect();
+        // A page that left since the old graph was numbered is among the changed ones.
+        let old_dirty = |file: u32| match &old_numbers {
+            None => (file as usize) < pages.len() && dirty_at(file as usize),
+            Some(n) => n.place(file).is_none_or(dirty_at),
+        };
         // Keys that came or went, and those of changed pages: a thesis whose baseline names
         // one is evaluated again even when no edge leads to it (a dependency it unlinked that
         // is now gone, or a renamed claim paired with its old self).
@@ -451,7 +444,7 @@ impl Engine {
         // Old side: nodes of changed pages and removed nodes, for theses that depended on them.
         let mut seeds_old = Vec::new();
         for (ix, n) in old.nodes() {
-            if old_dirty.contains(&n.loc.file) || g.get(&n.key).is_none() {
+            if old_dirty(n.loc.file) || g.get(&n.key).is_none() {
                 touched.insert(&n.key);
                 seeds_old.push(ix);
             }

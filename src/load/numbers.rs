@@ -1,0 +1,123 @@
+//! Page numbers that stay put while pages come and go. A graph's `Loc::file` is a page number;
+//! a one-shot load numbers the pages by their place in the sorted page list, but the watcher's
+//! list gains and loses pages in the middle, and renumbering every node and edge after each one
+//! costs a pass over the whole graph. So, once its list changes, a page keeps the number it had
+//! and a new page takes the next number never given: a number names one page for as long as
+//! the table lives, and the table maps it to the page's place in the list.
+
+/// No page: the number of a page that left.
+const GONE: u32 = u32::MAX;
+
+/// Page numbers for a page list that changes one page at a time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageNumbers {
+    /// Number → place in the page list (`GONE` for a page that left).
+    place: Vec<u32>,
+    /// Place in the page list → number.
+    number: Vec<u32>,
+}
+
+impl PageNumbers {
+    /// The numbering of a list of `n` pages fresh from a load: each page's number is its place.
+    pub fn identity(n: usize) -> PageNumbers {
+        let all: Vec<u32> = (0..n as u32).collect();
+        PageNumbers {
+            place: all.clone(),
+            number: all,
+        }
+    }
+
+    /// The place in the page list of the page numbered `number`, if it is still there.
+    pub fn place(&self, number: u32) -> Option<usize> {
+        self.place
+            .get(number as usize)
+            .filter(|&&p| p != GONE)
+            .map(|&p| p as usize)
+    }
+
+    /// The number of the page at place `at` in the list.
+    pub fn number(&self, at: usize) -> u32 {
+        self.number[at]
+    }
+
+    /// Every page's number, by place in the list.
+    pub fn numbers(&self) -> &[u32] {
+        &self.number
+    }
+
+    /// A page enters the list at place `at` (the pages from `at` on move up one); returns the
+    /// number it takes, one never given before.
+    pub fn insert(&mut self, at: usize) -> u32 {
+        let at32 = at as u32;
+        for p in self.place.iter_mut().filter(|p| **p != GONE && **p >= at32) {
+            *p += 1;
+        }
+        let number = self.place.len() as u32;
+        self.place.push(at32);
+        self.number.insert(at, number);
+        number
+    }
+
+    /// The page at place `at` leaves the list (the pages after it move down one); returns its
+    /// number, which no page takes again.
+    pub fn remove(&mut self, at: usize) -> u32 {
+        let number = self.number.remove(at);
+        self.place[number as usize] = GONE;
+        let at32 = at as u32;
+        for p in self.place.iter_mut().filter(|p| **p != GONE && **p > at32) {
+            *p -= 1;
+        }
+        number
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_numbering_is_the_place_in_the_list() {
+        let n = PageNumbers::identity(4);
+        assert_eq!(n.numbers(), [0, 1, 2, 3]);
+        assert_eq!((0..4).map(|k| n.place(k)).collect::<Vec<_>>(), [0, 1, 2, 3].map(Some));
+        assert_eq!(n.place(4), None);
+    }
+
+    #[test]
+    fn pages_coming_and_going_leave_the_others_their_numbers() {
+        // A model list of names beside the table: every page must keep its first number and
+        // be found at its place through it, after every step.
+        let mut list: Vec<String> = (0..20).map(|k| format!("p{k:02}")).collect();
+        let mut numbers = PageNumbers::identity(list.len());
+        let mut first: std::collections::HashMap<String, u32> = list
+            .iter()
+            .enumerate()
+            .map(|(k, name)| (name.clone(), k as u32))
+            .collect();
+        let mut gone = Vec::new();
+        for step in 0..200usize {
+            let at = (step * 7919) % (list.len() + 1);
+            if step % 3 == 2 && !list.is_empty() {
+                let at = at.min(list.len() - 1);
+                let name = list.remove(at);
+                let number = numbers.remove(at);
+                assert_eq!(first.remove(&name), Some(number), "{name} left with its number");
+                gone.push(number);
+            } else {
+                let name = format!("n{step:03}");
+                list.insert(at, name.clone());
+                let number = numbers.insert(at);
+                assert!(!gone.contains(&number), "a number is never given twice");
+                assert!(first.values().all(|&n| n != number), "nor taken from a page");
+                first.insert(name, number);
+            }
+            for (k, name) in list.iter().enumerate() {
+                assert_eq!(numbers.number(k), first[name], "step {step}: {name}'s number");
+                assert_eq!(numbers.place(first[name]), Some(k), "step {step}: {name}'s place");
+            }
+            for &number in &gone {
+                assert_eq!(numbers.place(number), None, "a page that left is nowhere");
+            }
+        }
+    }
+}
