@@ -127,6 +127,8 @@ pub struct Engine {
     index: Option<resolve::Index>,
     /// Which pages name which, kept in step with `repo.pages`.
     mentions: Mentions,
+    /// What the splice tier hands `resolve::page_edges`, kept for the next splice.
+    edge_tables: splice::EdgeTables,
     /// Tree ids of the graph's nodes, kept across batches (cleared where the graph changes).
     memo: TreeMemo,
     /// Page paths (as verdicts write them) changed since the last evaluation, or whose block
@@ -351,6 +353,7 @@ impl Engine {
         let mut e = Engine {
             index,
             mentions,
+            edge_tables: splice::EdgeTables::default(),
             memo: TreeMemo::blank(&repo.graph),
             recheck: HashSet::new(),
             carried: Vec::new(),

@@ -50,6 +50,37 @@ struct Change {
 /// A page's nodes in the graph: page node, claim nodes, row nodes.
 type PageIxs = (Option<NodeIx>, Vec<Option<NodeIx>>, Vec<Option<NodeIx>>);
 
+/// The page-by-place tables `resolve::page_edges` reads, kept from splice to splice: made
+/// afresh, they would be a few MB to allocate and fill for every page added or removed (at
+/// 100k pages), where a splice sets a few entries.
+#[derive(Default)]
+pub(super) struct EdgeTables {
+    page_node: Vec<Option<NodeIx>>,
+    claim_nodes: Vec<Vec<Option<NodeIx>>>,
+    row_nodes: Vec<Vec<Option<NodeIx>>>,
+    /// Every page is live: the engine splices only a graph without duplicate ids.
+    live: Vec<bool>,
+    /// The places set by the last splice.
+    set: Vec<usize>,
+}
+
+impl EdgeTables {
+    /// Blank tables for `n` pages.
+    fn blank(&mut self, n: usize) {
+        for i in std::mem::take(&mut self.set) {
+            if i < self.page_node.len() {
+                self.page_node[i] = None;
+                self.claim_nodes[i] = Vec::new();
+                self.row_nodes[i] = Vec::new();
+            }
+        }
+        self.page_node.resize(n, None);
+        self.claim_nodes.resize(n, Vec::new());
+        self.row_nodes.resize(n, Vec::new());
+        self.live.resize(n, true);
+    }
+}
+
 fn keys(g: &Graph) -> Vec<(String, NodeKind)> {
     g.nodes().map(|(_, n)| (n.key.clone(), n.kind)).collect()
 }
@@ -296,10 +327,8 @@ impl Engine {
         }
 
         // Edges: what each redone page made goes, and is made again.
-        let n = pages.len();
-        let mut page_node: Vec<Option<NodeIx>> = vec![None; n];
-        let mut claim_nodes: Vec<Vec<Option<NodeIx>>> = vec![Vec::new(); n];
-        let mut row_nodes: Vec<Vec<Option<NodeIx>>> = vec![Vec::new(); n];
+        let t = &mut self.edge_tables;
+        t.blank(pages.len());
         let mut redone: Vec<NodeIx> = Vec::new();
         for &i in &redo {
             let p = &pages[i];
@@ -328,27 +357,28 @@ impl Engine {
                 self.memo.relinked(g, *ix);
                 redone.push(*ix);
             }
-            page_node[i] = me;
-            claim_nodes[i] = claims;
-            row_nodes[i] = rows;
+            t.page_node[i] = me;
+            t.claim_nodes[i] = claims;
+            t.row_nodes[i] = rows;
+            t.set.push(i);
             // The source pages its bare source names may land on.
             for name in p.claims.iter().flat_map(|c| &c.bare_sources) {
                 if let Some(j) = index.by_name(name) {
-                    if page_node[j].is_none() {
-                        page_node[j] = g.get(&resolve::page_key(&pages[j]));
+                    if t.page_node[j].is_none() {
+                        t.page_node[j] = g.get(&resolve::page_key(&pages[j]));
+                        t.set.push(j);
                     }
                 }
             }
         }
-        let live = vec![true; n];
         let cx = EdgeContext {
             index,
             pages,
-            live: &live,
+            live: &t.live,
             graph: g,
-            page_node: &page_node,
-            claim_nodes: &claim_nodes,
-            row_nodes: &row_nodes,
+            page_node: &t.page_node,
+            claim_nodes: &t.claim_nodes,
+            row_nodes: &t.row_nodes,
             numbers: self.repo.numbers.as_ref().map(PageNumbers::numbers),
         };
         let found: Vec<PageEdges> = redo
