@@ -13,14 +13,12 @@ use rescore_graph::Graph;
 use crate::config::{Config, FILE_NAME};
 use crate::diag::{Code, Diagnostic, Pos};
 use crate::page::{self, Page, PageKind, ParseContext};
-use crate::resolve;
+use crate::resolve::{self, PageNumbers};
 use crate::rules::RuleSet;
 
 mod admit;
-mod numbers;
 
 pub use admit::{admit, pages_among, Admit};
-pub use numbers::PageNumbers;
 
 /// A loaded research repo: pages (sorted by path), the graph, the rules, and every diagnostic
 /// found on the way. A node's or edge's `Loc::file` is its page's number: the page's place in

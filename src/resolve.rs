@@ -15,6 +15,12 @@ use crate::diag::{did_you_mean, Code, Diagnostic, NearNames, Pos};
 use crate::page::{Link, Page, PageKind, Role, Target};
 
 /// Page lookups by id, title and path, all case-insensitive on names.
+mod numbers;
+
+pub use numbers::PageNumbers;
+
+/// Pages by name and path: the maps hold page numbers, each page's place in the list until the
+/// list changes in place (`insert_page`, `remove_page`), then the numbers of `places`.
 pub struct Index {
     by_id: FxHashMap<String, usize>,
     by_title: FxHashMap<String, usize>,
@@ -28,6 +34,9 @@ pub struct Index {
     /// "Did you mean" over `names()`, built on the first broken link and dropped whenever the
     /// names change.
     near: OnceLock<NearNames>,
+    /// The places of the pages by the numbers the maps hold, once the list changed in place;
+    /// `None` while each number is a place.
+    places: Option<PageNumbers>,
 }
 
 /// A page that exists but could not be parsed, with the names it is probably linked by.
@@ -50,6 +59,7 @@ impl Index {
             lost: FxHashSet::default(),
             lost_paths: FxHashSet::default(),
             near: OnceLock::new(),
+            places: None,
         };
         let mut live = vec![true; pages.len()];
         for (i, p) in pages.iter().enumerate() {
@@ -102,8 +112,16 @@ impl Index {
     pub fn page(&self, target: &Target, from: usize) -> Option<usize> {
         match target {
             Target::Here => Some(from),
-            Target::Path { path } => self.by_path.get(path).copied(),
+            Target::Path { path } => self.by_path.get(path).and_then(|&n| self.place(n)),
             Target::Wiki { name } => self.by_name(name),
+        }
+    }
+
+    /// The place in the page list of the page the maps number `n`.
+    fn place(&self, n: usize) -> Option<usize> {
+        match &self.places {
+            None => Some(n),
+            Some(places) => places.place(n as u32),
         }
     }
 
@@ -114,7 +132,7 @@ impl Index {
             .get(key)
             .or_else(|| self.by_title.get(key))
             .or_else(|| self.note_ids.get(key))
-            .copied()
+            .and_then(|&n| self.place(n))
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
@@ -134,60 +152,58 @@ impl Index {
 }
 
 /// Keeping an index in step with a page list that gains or loses one page at a time (the
-/// watcher), page numbers shifting as the list does.
+/// watcher): the other pages keep their numbers, so no entry of theirs changes.
 impl Index {
-    /// Page `page` enters the list at number `i` (pages from `i` on move up one). Returns
+    /// The numbering of the pages, made at the first change of the list.
+    fn places(&mut self) -> &mut PageNumbers {
+        // Every page has its path in the index.
+        let pages = self.by_path.len();
+        self.places
+            .get_or_insert_with(|| PageNumbers::identity(pages))
+    }
+
+    /// Page `page` enters the list at place `i` (pages from `i` on move up one). Returns
     /// `false` when one of its names is already taken, so links by that name could change
     /// target: the index is then no longer exact and the caller builds it anew.
     pub fn insert_page(&mut self, i: usize, page: &Page) -> bool {
         self.near = OnceLock::new();
-        self.shift(i, |n| n + 1);
-        self.by_path.insert(page.path.clone(), i);
+        let n = self.places().insert(i) as usize;
+        self.by_path.insert(page.path.clone(), n);
         let id = page.id.to_lowercase();
         let title = page.title.as_deref().map(str::to_lowercase);
         let free = self.by_name(&id).is_none()
             && title.as_deref().is_none_or(|t| self.by_name(t).is_none());
         if page.kind == PageKind::Note {
-            self.note_ids.entry(id).or_insert(i);
+            self.note_ids.entry(id).or_insert(n);
         } else {
-            self.by_id.entry(id).or_insert(i);
+            self.by_id.entry(id).or_insert(n);
         }
         if let Some(t) = title {
-            self.by_title.entry(t).or_insert(i);
+            self.by_title.entry(t).or_insert(n);
         }
         free
     }
 
-    /// Page `page`, number `i`, leaves the list (pages after it move down one). Its names are
+    /// Page `page`, at place `i`, leaves the list (pages after it move down one). Its names are
     /// dropped where they point at it; whether another page bears them is the caller's to know.
     pub fn remove_page(&mut self, i: usize, page: &Page) {
         self.near = OnceLock::new();
+        let places = self.places();
+        let n = places.number(i) as usize;
+        places.remove(i);
         let id = page.id.to_lowercase();
         for map in [&mut self.by_id, &mut self.note_ids] {
-            if map.get(&id) == Some(&i) {
+            if map.get(&id) == Some(&n) {
                 map.remove(&id);
             }
         }
         if let Some(t) = page.title.as_deref().map(str::to_lowercase) {
-            if self.by_title.get(&t) == Some(&i) {
+            if self.by_title.get(&t) == Some(&n) {
                 self.by_title.remove(&t);
             }
         }
-        if self.by_path.get(&page.path) == Some(&i) {
+        if self.by_path.get(&page.path) == Some(&n) {
             self.by_path.remove(&page.path);
-        }
-        self.shift(i + 1, |n| n - 1);
-    }
-
-    fn shift(&mut self, from: usize, by: impl Fn(usize) -> usize) {
-        let maps = [&mut self.by_id, &mut self.by_title, &mut self.note_ids];
-        for map in maps {
-            for n in map.values_mut().filter(|n| **n >= from) {
-                *n = by(*n);
-            }
-        }
-        for n in self.by_path.values_mut().filter(|n| **n >= from) {
-            *n = by(*n);
         }
     }
 }
@@ -1349,6 +1365,39 @@ mod tests {
         let mut twin = list[0].clone();
         twin.path = PathBuf::from("zz/twin.md");
         assert!(!index.insert_page(list.len(), &twin));
+    }
+
+    #[test]
+    fn a_page_coming_or_going_leaves_the_other_pages_entries_untouched() {
+        let all = pages();
+        let mut scratch = Vec::new();
+        let (mut index, _) = Index::new(&all[1..], &mut scratch);
+        let entries = |index: &Index| {
+            let mut v: Vec<(String, usize)> = index
+                .by_id
+                .iter()
+                .chain(&index.by_title)
+                .chain(&index.note_ids)
+                .map(|(k, &n)| (k.clone(), n))
+                .chain(index.by_path.iter().map(|(p, &n)| (p.display().to_string(), n)))
+                .collect();
+            v.sort();
+            v
+        };
+        let before = entries(&index);
+        // In front of every other page, then gone: each other page keeps its entries.
+        assert!(index.insert_page(0, &all[0]));
+        let mut after = entries(&index);
+        after.retain(|(_, n)| index.place(*n) != Some(0));
+        assert_eq!(after, before);
+        index.remove_page(5, &all[5]);
+        let (fresh, _) = Index::new(&[&all[..5], &all[6..]].concat(), &mut scratch);
+        assert_eq!(lookups(&index, &all), lookups(&fresh, &all));
+        let kept = entries(&index);
+        assert!(before
+            .iter()
+            .filter(|e| kept.iter().any(|k| k.0 == e.0))
+            .all(|e| kept.contains(e)));
     }
 
     #[test]

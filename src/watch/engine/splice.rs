@@ -14,9 +14,8 @@ use rescore_graph::propagate::downstream_theses;
 use rescore_graph::{EdgeKind, Graph, Loc, MaterialState, Node, NodeIx, NodeKind};
 
 use crate::diag::Code;
-use crate::load::PageNumbers;
 use crate::page::{Page, PageKind};
-use crate::resolve::{self, EdgeContext, PageEdges};
+use crate::resolve::{self, EdgeContext, PageEdges, PageNumbers};
 
 use super::update::page_nodes;
 use super::{announce, same_names, Engine, Report};

@@ -1,9 +1,10 @@
-//! Page numbers that stay put while pages come and go. A graph's `Loc::file` is a page number;
-//! a one-shot load numbers the pages by their place in the sorted page list, but the watcher's
-//! list gains and loses pages in the middle, and renumbering every node and edge after each one
-//! costs a pass over the whole graph. So, once its list changes, a page keeps the number it had
-//! and a new page takes the next number never given: a number names one page for as long as
-//! the table lives, and the table maps it to the page's place in the list.
+//! Page numbers that stay put while pages come and go. A one-shot load numbers the pages by
+//! their place in the sorted page list; the watcher's list gains and loses pages in the middle,
+//! and renumbering what holds a page number after each one (every node's and edge's
+//! `Loc::file`, every name in the resolver's index) costs a pass over all of it. So, once the
+//! list changes, a page keeps the number it had and a new page takes the next number never
+//! given: a number names one page for as long as the table lives, and the table maps it to the
+//! page's place in the list. `Repo` numbers the graph's pages so, and `Index` its names' pages.
 
 /// No page: the number of a page that left.
 const GONE: u32 = u32::MAX;
