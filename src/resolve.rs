@@ -20,7 +20,7 @@ mod numbers;
 pub use numbers::PageNumbers;
 
 /// Pages by name and path: the maps hold page numbers, each page's place in the list until the
-/// list changes in place (`insert_page`, `remove_page`), then the numbers of `places`.
+/// list changes in place (`push_page`, `swap_remove_page`), then the numbers of `places`.
 pub struct Index {
     by_id: FxHashMap<String, usize>,
     by_title: FxHashMap<String, usize>,
@@ -152,7 +152,9 @@ impl Index {
 }
 
 /// Keeping an index in step with a page list that gains or loses one page at a time (the
-/// watcher): the other pages keep their numbers, so no entry of theirs changes.
+/// watcher): a page joins at the end of the list, and one that leaves gives its place to the
+/// last page (`Repo::insert_page`, `Repo::remove_page`). The other pages keep their numbers, so
+/// no entry of theirs changes.
 impl Index {
     /// The numbering of the pages, made at the first change of the list.
     fn places(&mut self) -> &mut PageNumbers {
@@ -162,12 +164,33 @@ impl Index {
             .get_or_insert_with(|| PageNumbers::identity(pages))
     }
 
-    /// Page `page` enters the list at place `i` (pages from `i` on move up one). Returns
-    /// `false` when one of its names is already taken, so links by that name could change
-    /// target: the index is then no longer exact and the caller builds it anew.
-    pub fn insert_page(&mut self, i: usize, page: &Page) -> bool {
+    /// Page `page` joins the list at its end. Returns `false` when one of its names is already
+    /// taken, so links by that name could change target: the index is then no longer exact
+    /// and the caller builds it anew.
+    pub fn push_page(&mut self, page: &Page) -> bool {
+        let n = self.places().push() as usize;
+        self.add_names(n, page)
+    }
+
+    /// Page `page`, at place `i`, leaves the list, and the last page takes its place. Its names
+    /// are dropped where they point at it; whether another page bears them is the caller's to
+    /// know.
+    pub fn swap_remove_page(&mut self, i: usize, page: &Page) {
+        let n = self.places().swap_remove(i) as usize;
+        self.drop_names(n, page);
+    }
+
+    /// The page at place `i` is known by other names: `old`'s are dropped where they point at
+    /// it and `new`'s added. Returns `false` when one of the new names is taken, as
+    /// `push_page`.
+    pub fn rename_page(&mut self, i: usize, old: &Page, new: &Page) -> bool {
+        let n = self.places.as_ref().map_or(i, |p| p.number(i) as usize);
+        self.drop_names(n, old);
+        self.add_names(n, new)
+    }
+
+    fn add_names(&mut self, n: usize, page: &Page) -> bool {
         self.near = OnceLock::new();
-        let n = self.places().insert(i) as usize;
         self.by_path.insert(page.path.clone(), n);
         let id = page.id.to_lowercase();
         let title = page.title.as_deref().map(str::to_lowercase);
@@ -184,13 +207,8 @@ impl Index {
         free
     }
 
-    /// Page `page`, at place `i`, leaves the list (pages after it move down one). Its names are
-    /// dropped where they point at it; whether another page bears them is the caller's to know.
-    pub fn remove_page(&mut self, i: usize, page: &Page) {
+    fn drop_names(&mut self, n: usize, page: &Page) {
         self.near = OnceLock::new();
-        let places = self.places();
-        let n = places.number(i) as usize;
-        places.remove(i);
         let id = page.id.to_lowercase();
         for map in [&mut self.by_id, &mut self.note_ids] {
             if map.get(&id) == Some(&n) {
@@ -1345,33 +1363,29 @@ mod tests {
         let mut scratch = Vec::new();
         let (mut index, _) = Index::new(&all[..60], &mut scratch);
         let mut list = all[..60].to_vec();
-        // Pages come in between others, and go.
+        // Pages come at the end, and go, the last one taking the place of each.
         for p in &all[60..] {
-            let i = list.partition_point(|q| q.path < p.path);
-            list.insert(i, p.clone());
-            assert!(
-                index.insert_page(i, p),
-                "{} takes no name",
-                p.path.display()
-            );
+            list.push(p.clone());
+            assert!(index.push_page(p), "{} takes no name", p.path.display());
         }
         for k in (0..list.len()).rev().step_by(7) {
-            let gone = list.remove(k);
-            index.remove_page(k, &gone);
+            let gone = list.swap_remove(k);
+            index.swap_remove_page(k, &gone);
         }
         let (fresh, _) = Index::new(&list, &mut scratch);
         assert_eq!(lookups(&index, &all), lookups(&fresh, &all));
         // A page whose name is taken says so.
         let mut twin = list[0].clone();
         twin.path = PathBuf::from("zz/twin.md");
-        assert!(!index.insert_page(list.len(), &twin));
+        assert!(!index.push_page(&twin));
     }
 
     #[test]
     fn a_page_coming_or_going_leaves_the_other_pages_entries_untouched() {
         let all = pages();
         let mut scratch = Vec::new();
-        let (mut index, _) = Index::new(&all[1..], &mut scratch);
+        let mut list = all[1..].to_vec();
+        let (mut index, _) = Index::new(&list, &mut scratch);
         let entries = |index: &Index| {
             let mut v: Vec<(String, usize)> = index
                 .by_id
@@ -1385,19 +1399,26 @@ mod tests {
             v
         };
         let before = entries(&index);
-        // In front of every other page, then gone: each other page keeps its entries.
-        assert!(index.insert_page(0, &all[0]));
-        let mut after = entries(&index);
-        after.retain(|(_, n)| index.place(*n) != Some(0));
-        assert_eq!(after, before);
-        index.remove_page(5, &all[5]);
-        let (fresh, _) = Index::new(&[&all[..5], &all[6..]].concat(), &mut scratch);
+        // A page comes, and one in the middle goes: each other page keeps its entries.
+        list.push(all[0].clone());
+        assert!(index.push_page(&all[0]));
+        let gone = list.swap_remove(5);
+        index.swap_remove_page(5, &gone);
+        let (fresh, _) = Index::new(&list, &mut scratch);
         assert_eq!(lookups(&index, &all), lookups(&fresh, &all));
-        let kept = entries(&index);
-        assert!(before
-            .iter()
-            .filter(|e| kept.iter().any(|k| k.0 == e.0))
-            .all(|e| kept.contains(e)));
+        let after = entries(&index);
+        let names = |p: &Page| {
+            [Some(p.id.to_lowercase()), p.title.as_deref().map(str::to_lowercase)]
+                .into_iter()
+                .flatten()
+                .chain([p.path.display().to_string()])
+                .collect::<Vec<_>>()
+        };
+        let moved: Vec<String> = [&all[0], &gone].into_iter().flat_map(names).collect();
+        let kept = |v: &[(String, usize)]| -> Vec<(String, usize)> {
+            v.iter().filter(|e| !moved.contains(&e.0)).cloned().collect()
+        };
+        assert_eq!(kept(&after), kept(&before));
     }
 
     #[test]
@@ -1408,9 +1429,9 @@ mod tests {
         let mut scratch = Vec::new();
         let (mut index, _) = Index::new(&list, &mut scratch);
         assert_eq!(index.nearest_name("xT29"), None);
-        assert!(index.insert_page(list.len(), &t29));
+        assert!(index.push_page(&t29));
         assert_eq!(index.nearest_name("xT29"), Some("t29"));
-        index.remove_page(list.len(), &t29);
+        index.swap_remove_page(list.len(), &t29);
         assert_eq!(index.nearest_name("xT29"), None);
     }
 

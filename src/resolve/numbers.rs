@@ -1,10 +1,12 @@
 //! Page numbers that stay put while pages come and go. A one-shot load numbers the pages by
-//! their place in the sorted page list; the watcher's list gains and loses pages in the middle,
-//! and renumbering what holds a page number after each one (every node's and edge's
-//! `Loc::file`, every name in the resolver's index) costs a pass over all of it. So, once the
-//! list changes, a page keeps the number it had and a new page takes the next number never
-//! given: a number names one page for as long as the table lives, and the table maps it to the
-//! page's place in the list. `Repo` numbers the graph's pages so, and `Index` its names' pages.
+//! their place in the sorted page list; the watcher's list gains and loses pages, and
+//! renumbering what holds a page number after each one (every node's and edge's `Loc::file`,
+//! every name in the resolver's index) costs a pass over all of it. So, once the list changes,
+//! a page keeps the number it had and a new page takes the next number never given: a number
+//! names one page for as long as the table lives, and the table maps it to the page's place in
+//! the list. A page joins at the end of the list and one that leaves gives its place to the
+//! last page, so no change moves more than one other page. `Repo` numbers the graph's pages
+//! so, and `Index` its names' pages.
 
 /// No page: the number of a page that left.
 const GONE: u32 = u32::MAX;
@@ -46,29 +48,37 @@ impl PageNumbers {
         &self.number
     }
 
-    /// A page enters the list at place `at` (the pages from `at` on move up one); returns the
-    /// number it takes, one never given before.
-    pub fn insert(&mut self, at: usize) -> u32 {
-        let at32 = at as u32;
-        for p in self.place.iter_mut().filter(|p| **p != GONE && **p >= at32) {
-            *p += 1;
-        }
+    /// The place in the list of the page numbered `number`, which is in the list.
+    pub fn at(&self, number: u32) -> usize {
+        self.place[number as usize] as usize
+    }
+
+    /// A page joins the list at its end; returns the number it takes, one never given before.
+    pub fn push(&mut self) -> u32 {
         let number = self.place.len() as u32;
-        self.place.push(at32);
-        self.number.insert(at, number);
+        self.place.push(self.number.len() as u32);
+        self.number.push(number);
         number
     }
 
-    /// The page at place `at` leaves the list (the pages after it move down one); returns its
-    /// number, which no page takes again.
-    pub fn remove(&mut self, at: usize) -> u32 {
-        let number = self.number.remove(at);
+    /// The page at place `at` leaves the list, and the last page takes its place; returns the
+    /// number of the page that left, which no page takes again.
+    pub fn swap_remove(&mut self, at: usize) -> u32 {
+        let number = self.number.swap_remove(at);
         self.place[number as usize] = GONE;
-        let at32 = at as u32;
-        for p in self.place.iter_mut().filter(|p| **p != GONE && **p > at32) {
-            *p -= 1;
+        if let Some(&moved) = self.number.get(at) {
+            self.place[moved as usize] = at as u32;
         }
         number
+    }
+
+    /// The list was put in a new order: `numbers`, the pages' numbers in it.
+    pub fn reorder(&mut self, numbers: &[u32]) {
+        self.number.clear();
+        self.number.extend_from_slice(numbers);
+        for (at, &n) in numbers.iter().enumerate() {
+            self.place[n as usize] = at as u32;
+        }
     }
 }
 
@@ -97,17 +107,21 @@ mod tests {
             .collect();
         let mut gone = Vec::new();
         for step in 0..200usize {
-            let at = (step * 7919) % (list.len() + 1);
             if step % 3 == 2 && !list.is_empty() {
-                let at = at.min(list.len() - 1);
-                let name = list.remove(at);
-                let number = numbers.remove(at);
+                let at = (step * 7919) % list.len();
+                let name = list.swap_remove(at);
+                let number = numbers.swap_remove(at);
                 assert_eq!(first.remove(&name), Some(number), "{name} left with its number");
                 gone.push(number);
+            } else if step % 17 == 0 {
+                // Put in another order (the list sorted backwards).
+                list.sort_by(|a, b| b.cmp(a));
+                let order: Vec<u32> = list.iter().map(|name| first[name]).collect();
+                numbers.reorder(&order);
             } else {
                 let name = format!("n{step:03}");
-                list.insert(at, name.clone());
-                let number = numbers.insert(at);
+                list.push(name.clone());
+                let number = numbers.push();
                 assert!(!gone.contains(&number), "a number is never given twice");
                 assert!(first.values().all(|&n| n != number), "nor taken from a page");
                 first.insert(name, number);
@@ -115,6 +129,7 @@ mod tests {
             for (k, name) in list.iter().enumerate() {
                 assert_eq!(numbers.number(k), first[name], "step {step}: {name}'s number");
                 assert_eq!(numbers.place(first[name]), Some(k), "step {step}: {name}'s place");
+                assert_eq!(numbers.at(first[name]), k);
             }
             for &number in &gone {
                 assert_eq!(numbers.place(number), None, "a page that left is nowhere");

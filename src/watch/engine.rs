@@ -510,7 +510,7 @@ impl Engine {
                         continue;
                     }
                     self.broken.remove(&rel);
-                    let old = slot.ok().map(|i| {
+                    let old = slot.map(|i| {
                         let old = self.repo.remove_page(i);
                         self.unindex(i, &old);
                         self.mentions.remove(&old);
@@ -550,33 +550,29 @@ impl Engine {
             }
             self.files.insert(rel.clone(), fs);
             let old = match (slot, page) {
-                (Ok(i), Some(p)) => {
+                (Some(i), Some(p)) => {
                     let renamed = !same_names(&self.repo.pages[i], &p);
-                    if renamed {
-                        let old = self.repo.pages[i].clone();
-                        self.unindex(i, &old);
-                    }
                     let old = std::mem::replace(&mut self.repo.pages[i], p);
+                    if renamed {
+                        self.rename_in_index(i, &old);
+                    }
                     self.mentions.remove(&old);
                     self.mentions.add(&self.repo.pages[i]);
-                    if renamed {
-                        self.reindex(i);
-                    }
                     Some(old)
                 }
-                (Ok(i), None) => {
+                (Some(i), None) => {
                     let old = self.repo.remove_page(i);
                     self.unindex(i, &old);
                     self.mentions.remove(&old);
                     Some(old)
                 }
-                (Err(i), Some(p)) => {
-                    self.repo.insert_page(i, p);
+                (None, Some(p)) => {
+                    let i = self.repo.insert_page(p);
                     self.reindex(i);
                     self.mentions.add(&self.repo.pages[i]);
                     None
                 }
-                (Err(_), None) => None,
+                (None, None) => None,
             };
             old_pages.entry(rel.clone()).or_insert(old);
             tracing::debug!(path = %rel.display(), "watch: page changed");
@@ -585,6 +581,10 @@ impl Engine {
         self.recheck.extend(changed.iter().map(|p| verdict_path(p)));
         if changed.is_empty() && !eval_all {
             return r;
+        }
+        if self.index.is_none() {
+            // The index is built anew from the pages, which must be in path order for it.
+            self.repo.sort_pages();
         }
         let files = changed.len();
         let parsed = started.elapsed();
@@ -700,28 +700,45 @@ impl Engine {
         r
     }
 
-    /// Drops page `i`'s names from the index (the page may have left the list already; it is
-    /// still counted among the pages that bear its names). The index is dropped when another
-    /// page bears one of its names (that page takes the name over).
+    /// Drops page `old`, which was at place `i` and has left the list (the last page took its
+    /// place), from the index; it is still counted among the pages that bear its names. The
+    /// index is dropped when another page bears one of its names (that page takes the name
+    /// over).
     fn unindex(&mut self, i: usize, old: &Page) {
         let Some(index) = &mut self.index else { return };
-        index.remove_page(i, old);
+        index.swap_remove_page(i, old);
+        self.drop_if_borne(old);
+    }
+
+    /// Adds page `i`, the last in the list, to the index; the index is dropped when a name it
+    /// takes is taken.
+    fn reindex(&mut self, i: usize) {
+        let p = &self.repo.pages[i];
+        if let Some(index) = &mut self.index {
+            if !index.push_page(p) {
+                self.index = None;
+            }
+        }
+    }
+
+    /// The page at place `i` is known by other names than `old`'s (still counted among the
+    /// pages that bear them): the index follows, or is dropped as by `unindex` and `reindex`.
+    fn rename_in_index(&mut self, i: usize, old: &Page) {
+        let Some(index) = &mut self.index else { return };
+        if !index.rename_page(i, old, &self.repo.pages[i]) {
+            self.index = None;
+            return;
+        }
+        self.drop_if_borne(old);
+    }
+
+    /// Drops the index when another page bears one of `old`'s names.
+    fn drop_if_borne(&mut self, old: &Page) {
         if mentions::borne(old)
             .iter()
             .any(|n| self.mentions.bearers(n) > 1)
         {
             self.index = None;
-        }
-    }
-
-    /// Adds page `i` (now in the list) to the index; the index is dropped
-    /// when a name it takes is taken.
-    fn reindex(&mut self, i: usize) {
-        let p = &self.repo.pages[i];
-        if let Some(index) = &mut self.index {
-            if !index.insert_page(i, p) {
-                self.index = None;
-            }
         }
     }
 
@@ -873,11 +890,7 @@ impl Engine {
             if let Some(f) = self.files.get_mut(rel) {
                 f.hash = blake3::hash(text.as_bytes());
             }
-            let slot = self
-                .repo
-                .pages
-                .binary_search_by(|q| q.path.as_path().cmp(rel));
-            if let (Some(p), Ok(i)) = (p, slot) {
+            if let (Some(p), Some(i)) = (p, self.repo.page_slot(rel)) {
                 self.repo.pages[i] = p;
             }
         }

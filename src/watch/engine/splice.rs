@@ -158,7 +158,7 @@ impl Engine {
         let mut plan = Vec::new();
         for rel in changed {
             let old = old_pages.get(rel)?.as_ref();
-            let new_file = self.repo.page_slot(rel).ok();
+            let new_file = self.repo.page_slot(rel);
             let new = new_file.map(|i| &self.repo.pages[i]);
             let old_keys = match old {
                 Some(o) => keys(&own_nodes(o)?),
@@ -243,14 +243,15 @@ impl Engine {
                 c.new_file.map(|i| &pages[i]),
             ];
             for p in versions.into_iter().flatten() {
-                for user in self.mentions.of(p) {
-                    if let Ok(j) = pages.binary_search_by(|q| q.path.as_path().cmp(user)) {
-                        redo.push(j);
-                    }
-                }
+                redo.extend(
+                    self.mentions
+                        .of(p)
+                        .filter_map(|user| self.repo.page_slot(user)),
+                );
             }
         }
-        redo.sort_unstable();
+        // In path order, as a fresh load finds their links' errors.
+        redo.sort_unstable_by(|&a, &b| pages[a].path.cmp(&pages[b].path));
         redo.dedup();
 
         // Theses downstream of what the changed pages made, before it changes.

@@ -75,7 +75,7 @@ impl Engine {
         let mut plan: Vec<(usize, Graph)> = Vec::new();
         for rel in changed {
             let old = old_pages.get(rel)?.as_ref()?;
-            let i = self.repo.page_slot(rel).ok()?;
+            let i = self.repo.page_slot(rel)?;
             let new = &self.repo.pages[i];
             if !same_structure(old, new) {
                 return None;
@@ -193,7 +193,7 @@ impl Engine {
         let mut at = Vec::new();
         for rel in changed {
             let old = old_pages.get(rel)?.as_ref()?;
-            let i = self.repo.page_slot(rel).ok()?;
+            let i = self.repo.page_slot(rel)?;
             let new = &self.repo.pages[i];
             let bare = |p: &Page| {
                 p.kind == PageKind::Thesis
@@ -288,7 +288,7 @@ impl Engine {
             if old_pages.get(rel)?.is_some() {
                 return None;
             }
-            let i = self.repo.page_slot(rel).ok()?;
+            let i = self.repo.page_slot(rel)?;
             let p = &pages[i];
             let simple = matches!(p.kind, PageKind::Thesis | PageKind::Note)
                 && p.claims.is_empty()
@@ -299,7 +299,8 @@ impl Engine {
             }
             added.push(i);
         }
-        added.sort_unstable();
+        // In path order, as a fresh load adds them.
+        added.sort_unstable_by(|&a, &b| pages[a].path.cmp(&pages[b].path));
         // Names the new pages take must be nobody else's id or title.
         let mut names: HashMap<String, usize> = HashMap::new();
         for &i in &added {
@@ -380,6 +381,11 @@ impl Engine {
     /// Rebuilds the graph from the kept pages. Returns the theses to evaluate and whether all
     /// of them must be, or `None` when the new graph has errors (the old one is kept).
     pub(super) fn rebuild(&mut self, r: &mut Report) -> Option<(Vec<NodeIx>, bool)> {
+        // Built from the pages in path order, as a fresh load builds it; the index, if kept,
+        // is built anew with the graph.
+        if self.repo.sort_pages() {
+            self.index = None;
+        }
         let mut diags = Vec::new();
         // Only called with no broken page, so no link lands on a page that failed to parse.
         let (graph, dangling_all) = resolve::build_parts(&self.repo.pages, &[], &mut diags);
