@@ -959,7 +959,10 @@ mod tests {
                 let path = p.path.clone();
                 let at = repo.insert_page(p);
                 let number = repo.number_of(at);
-                assert!(given.insert(number), "step {step}: number {number} given twice");
+                assert!(
+                    given.insert(number),
+                    "step {step}: number {number} given twice"
+                );
                 model.insert(path, number);
             }
             if step % 10 == 9 {
@@ -970,7 +973,11 @@ mod tests {
             for (path, &number) in &model {
                 let at = repo.page_slot(path).expect("a page in the list is found");
                 assert_eq!(&repo.pages[at].path, path, "step {step}");
-                assert_eq!(repo.number_of(at), number, "step {step}: {path:?} renumbered");
+                assert_eq!(
+                    repo.number_of(at),
+                    number,
+                    "step {step}: {path:?} renumbered"
+                );
                 let loc = rescore_graph::Loc {
                     file: number,
                     ..Default::default()

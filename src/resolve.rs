@@ -1393,7 +1393,12 @@ mod tests {
                 .chain(&index.by_title)
                 .chain(&index.note_ids)
                 .map(|(k, &n)| (k.clone(), n))
-                .chain(index.by_path.iter().map(|(p, &n)| (p.display().to_string(), n)))
+                .chain(
+                    index
+                        .by_path
+                        .iter()
+                        .map(|(p, &n)| (p.display().to_string(), n)),
+                )
                 .collect();
             v.sort();
             v
@@ -1408,15 +1413,21 @@ mod tests {
         assert_eq!(lookups(&index, &all), lookups(&fresh, &all));
         let after = entries(&index);
         let names = |p: &Page| {
-            [Some(p.id.to_lowercase()), p.title.as_deref().map(str::to_lowercase)]
-                .into_iter()
-                .flatten()
-                .chain([p.path.display().to_string()])
-                .collect::<Vec<_>>()
+            [
+                Some(p.id.to_lowercase()),
+                p.title.as_deref().map(str::to_lowercase),
+            ]
+            .into_iter()
+            .flatten()
+            .chain([p.path.display().to_string()])
+            .collect::<Vec<_>>()
         };
         let moved: Vec<String> = [&all[0], &gone].into_iter().flat_map(names).collect();
         let kept = |v: &[(String, usize)]| -> Vec<(String, usize)> {
-            v.iter().filter(|e| !moved.contains(&e.0)).cloned().collect()
+            v.iter()
+                .filter(|e| !moved.contains(&e.0))
+                .cloned()
+                .collect()
         };
         assert_eq!(kept(&after), kept(&before));
     }

@@ -680,3 +680,37 @@ fn a_new_thesis_taking_a_notes_title_is_linked_where_a_fresh_check_links_it() {
     assert_eq!(feeding(engine.repo(), "a"), feeding(&want, "a"));
     agree(&mut engine, &files, &lock, "thesis b added");
 }
+
+#[test]
+fn a_title_taken_after_pages_came_out_of_order_goes_to_the_first_page_in_path_order() {
+    let mut files: BTreeMap<PathBuf, Vec<u8>> = BTreeMap::new();
+    let concept = |title: &str, value: u32| {
+        format!(
+            "+++\nkind = \"concept\"\n+++\n# {title}\n\n- A claim at {value}%. {{#a}}\n  Evidence: strong\n"
+        )
+    };
+    files.insert("concepts/m.md".into(), concept("Shared", 40).into_bytes());
+    files.insert(
+        "theses/t.md".into(),
+        b"+++\nkind = \"thesis\"\nscore = 0.5\n+++\n# T\n\n## Evidence\n\n- [[Shared]]\n".to_vec(),
+    );
+    let mut lock = Lock::new();
+    let start = fresh(&files, &lock);
+    accept(&mut lock, &start, "t");
+    let mut engine = engine_on(&files, &lock);
+    engine.initial();
+    // Pages the engine takes at the end of its list, so it is out of path order; then one
+    // titled as `m` that sorts before it, which a fresh check links `[[Shared]]` to.
+    for (path, title, value) in [
+        ("concepts/z.md", "Z", 11),
+        ("concepts/b.md", "B", 12),
+        ("concepts/a.md", "Shared", 64),
+    ] {
+        let text = concept(title, value).into_bytes();
+        files.insert(path.into(), text.clone());
+        engine.apply(vec![(path.into(), FileNow::Bytes(text))], None);
+        agree(&mut engine, &files, &lock, &format!("{path} added"));
+    }
+    assert_eq!(feeding(engine.repo(), "t"), ["a"]);
+    assert_eq!(feeding(&fresh(&files, &lock), "t"), ["a"]);
+}

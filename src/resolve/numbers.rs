@@ -90,7 +90,10 @@ mod tests {
     fn a_fresh_numbering_is_the_place_in_the_list() {
         let n = PageNumbers::identity(4);
         assert_eq!(n.numbers(), [0, 1, 2, 3]);
-        assert_eq!((0..4).map(|k| n.place(k)).collect::<Vec<_>>(), [0, 1, 2, 3].map(Some));
+        assert_eq!(
+            (0..4).map(|k| n.place(k)).collect::<Vec<_>>(),
+            [0, 1, 2, 3].map(Some)
+        );
         assert_eq!(n.place(4), None);
     }
 
@@ -111,7 +114,11 @@ mod tests {
                 let at = (step * 7919) % list.len();
                 let name = list.swap_remove(at);
                 let number = numbers.swap_remove(at);
-                assert_eq!(first.remove(&name), Some(number), "{name} left with its number");
+                assert_eq!(
+                    first.remove(&name),
+                    Some(number),
+                    "{name} left with its number"
+                );
                 gone.push(number);
             } else if step % 17 == 0 {
                 // Put in another order (the list sorted backwards).
@@ -123,12 +130,23 @@ mod tests {
                 list.push(name.clone());
                 let number = numbers.push();
                 assert!(!gone.contains(&number), "a number is never given twice");
-                assert!(first.values().all(|&n| n != number), "nor taken from a page");
+                assert!(
+                    first.values().all(|&n| n != number),
+                    "nor taken from a page"
+                );
                 first.insert(name, number);
             }
             for (k, name) in list.iter().enumerate() {
-                assert_eq!(numbers.number(k), first[name], "step {step}: {name}'s number");
-                assert_eq!(numbers.place(first[name]), Some(k), "step {step}: {name}'s place");
+                assert_eq!(
+                    numbers.number(k),
+                    first[name],
+                    "step {step}: {name}'s number"
+                );
+                assert_eq!(
+                    numbers.place(first[name]),
+                    Some(k),
+                    "step {step}: {name}'s place"
+                );
                 assert_eq!(numbers.at(first[name]), k);
             }
             for &number in &gone {

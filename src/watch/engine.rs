@@ -114,8 +114,9 @@ impl FileState {
 }
 
 pub struct Engine {
-    /// Pages that parsed (sorted by path; pages added and removed in place keep the other
-    /// pages' numbers, see `Repo::insert_page`), config, rules, and the last good graph.
+    /// Pages that parsed (sorted by path until pages are added or removed in place, which keep
+    /// every other page's place and number, see `Repo::insert_page`), config, rules, and the
+    /// last good graph.
     repo: Repo,
     lock: Lock,
     /// Every thesis link to a missing anchor or page, before the lock sorted them (see

@@ -11,9 +11,7 @@ use crate::load;
 use crate::page::{Page, PageKind};
 use crate::resolve;
 
-use super::{
-    announce, known_key, make_room, mentions, page_part, Engine, Report, TreeMemo,
-};
+use super::{announce, known_key, make_room, mentions, page_part, Engine, Report, TreeMemo};
 use crate::diag::Diagnostic;
 
 /// Same material state, with a missing thesis score (NaN) equal to itself.
