@@ -31,8 +31,8 @@ pub struct Index {
     /// Names and paths of pages that failed to parse: links to them are not errors of their own.
     lost: FxHashSet<String>,
     lost_paths: FxHashSet<PathBuf>,
-    /// "Did you mean" over `names()`, built on the first broken link and dropped whenever the
-    /// names change.
+    /// "Did you mean" over `names()`, built on the first broken link and kept in step with
+    /// them from then on.
     near: OnceLock<NearNames>,
     /// The places of the pages by the numbers the maps hold, once the list changed in place;
     /// `None` while each number is a place.
@@ -189,39 +189,67 @@ impl Index {
         self.add_names(n, new)
     }
 
+    /// Adds page number `n`'s names; `false` when one is taken.
     fn add_names(&mut self, n: usize, page: &Page) -> bool {
-        self.near = OnceLock::new();
         self.by_path.insert(page.path.clone(), n);
         let id = page.id.to_lowercase();
         let title = page.title.as_deref().map(str::to_lowercase);
         let free = self.by_name(&id).is_none()
             && title.as_deref().is_none_or(|t| self.by_name(t).is_none());
-        if page.kind == PageKind::Note {
-            self.note_ids.entry(id).or_insert(n);
-        } else {
-            self.by_id.entry(id).or_insert(n);
-        }
+        let near = self.near.get_mut();
+        let ids = match page.kind {
+            PageKind::Note => &mut self.note_ids,
+            _ => &mut self.by_id,
+        };
+        add_name(ids, near, id, n);
         if let Some(t) = title {
-            self.by_title.entry(t).or_insert(n);
+            add_name(&mut self.by_title, self.near.get_mut(), t, n);
         }
         free
     }
 
+    /// Drops page number `n`'s names where they point at it.
     fn drop_names(&mut self, n: usize, page: &Page) {
-        self.near = OnceLock::new();
         let id = page.id.to_lowercase();
         for map in [&mut self.by_id, &mut self.note_ids] {
-            if map.get(&id) == Some(&n) {
-                map.remove(&id);
-            }
+            drop_name(map, self.near.get_mut(), &id, n);
         }
         if let Some(t) = page.title.as_deref().map(str::to_lowercase) {
-            if self.by_title.get(&t) == Some(&n) {
-                self.by_title.remove(&t);
-            }
+            drop_name(&mut self.by_title, self.near.get_mut(), &t, n);
         }
         if self.by_path.get(&page.path) == Some(&n) {
             self.by_path.remove(&page.path);
+        }
+    }
+}
+
+/// Puts `key` in `map` for page number `i` unless it is taken, and in `near` when it is new
+/// there.
+fn add_name(
+    map: &mut FxHashMap<String, usize>,
+    near: Option<&mut NearNames>,
+    key: String,
+    i: usize,
+) {
+    if let std::collections::hash_map::Entry::Vacant(v) = map.entry(key) {
+        if let Some(near) = near {
+            near.insert(v.key());
+        }
+        v.insert(i);
+    }
+}
+
+/// Takes `key` out of `map` (and one use of it out of `near`) when it names page number `i`.
+fn drop_name(
+    map: &mut FxHashMap<String, usize>,
+    near: Option<&mut NearNames>,
+    key: &str,
+    i: usize,
+) {
+    if map.get(key) == Some(&i) {
+        map.remove(key);
+        if let Some(near) = near {
+            near.remove(key);
         }
     }
 }
@@ -1441,9 +1469,18 @@ mod tests {
         let (mut index, _) = Index::new(&list, &mut scratch);
         assert_eq!(index.nearest_name("xT29"), None);
         assert!(index.push_page(&t29));
+        assert!(
+            index.near.get().is_some(),
+            "kept in step, not built again on the next broken link"
+        );
         assert_eq!(index.nearest_name("xT29"), Some("t29"));
         index.swap_remove_page(list.len(), &t29);
+        assert!(index.near.get().is_some());
         assert_eq!(index.nearest_name("xT29"), None);
+        let (fresh, _) = Index::new(&list, &mut scratch);
+        for word in ["t2", "c1x", "Jepa", "thesis 29"] {
+            assert_eq!(index.nearest_name(word), fresh.nearest_name(word));
+        }
     }
 
     #[test]
