@@ -70,11 +70,6 @@ impl Repo {
         self.numbers.as_ref().map_or(at as u32, |n| n.number(at))
     }
 
-    /// Every page's number by its place in `pages`; `None` when each is its place.
-    pub fn numbers(&self) -> Option<&[u32]> {
-        self.numbers.as_ref().map(PageNumbers::numbers)
-    }
-
     /// Where the page at `rel` is in `pages`, if it is there.
     pub fn page_slot(&self, rel: &Path) -> Option<usize> {
         match &self.numbers {
@@ -152,10 +147,10 @@ impl Repo {
     }
 
     /// Numbers the pages by their place again, as a graph built anew from them does; the pages
-    /// must be in path order (`sort_pages`).
-    pub fn renumber(&mut self) {
-        self.numbers = None;
+    /// must be in path order (`sort_pages`). Returns the numbers they had, if not their places.
+    pub fn renumber(&mut self) -> Option<PageNumbers> {
         self.path_order = Vec::new();
+        self.numbers.take()
     }
 }
 

@@ -14,13 +14,13 @@ use rescore_graph::{
 use crate::diag::{did_you_mean, Code, Diagnostic, NearNames, Pos};
 use crate::page::{Link, Page, PageKind, Role, Target};
 
-/// Page lookups by id, title and path, all case-insensitive on names.
 mod numbers;
 
 pub use numbers::PageNumbers;
 
-/// Pages by name and path: the maps hold page numbers, each page's place in the list until the
-/// list changes in place (`push_page`, `swap_remove_page`), then the numbers of `places`.
+/// Page lookups by id, title and path, all case-insensitive on names. The maps hold page
+/// numbers: each page's place in the list until the list changes in place (`push_page`,
+/// `swap_remove_page`), then the numbers of `places`.
 pub struct Index {
     by_id: FxHashMap<String, usize>,
     by_title: FxHashMap<String, usize>,
@@ -1179,6 +1179,7 @@ fn cycle_diagnostic(
     cycle: &[rescore_graph::model::CycleHop],
 ) -> Diagnostic {
     let first = &cycle[0];
+    // Only a graph built here reports a cycle, and it numbers each page by its place.
     let page = |l: &Loc| {
         pages
             .get(l.file as usize)

@@ -399,7 +399,7 @@ impl Engine {
         self.memo = TreeMemo::blank(&graph);
         let old = std::mem::replace(&mut self.repo.graph, graph);
         // The old graph's page numbers; the new one numbers the pages by place.
-        let old_numbers = self.repo.numbers.take();
+        let old_numbers = self.repo.renumber();
         make_room(&mut self.repo.pages, &mut self.repo.graph);
         self.repo.diags = diags;
         self.repo.dangling = dangling;
