@@ -13,15 +13,19 @@ use rescore_graph::Graph;
 use crate::config::{Config, FILE_NAME};
 use crate::diag::{Code, Diagnostic, Pos};
 use crate::page::{self, Page, PageKind, ParseContext};
-use crate::resolve;
+use crate::resolve::{self, PageNumbers};
 use crate::rules::RuleSet;
 
 mod admit;
 
 pub use admit::{admit, pages_among, Admit};
 
-/// A loaded research repo: pages (a page's index is its `Loc::file`), the graph, the rules,
-/// and every diagnostic found on the way.
+/// A loaded research repo: pages (sorted by path), the graph, the rules, and every diagnostic
+/// found on the way. A node's or edge's `Loc::file` is its page's number: the page's place in
+/// the list, until the list gains or loses a page through `insert_page` / `remove_page` (the
+/// watcher); from then on a page keeps its number, new pages join at the end of the list
+/// (`sort_pages` puts it in path order again), and `page_of` and `page_slot` find pages through
+/// the numbers.
 pub struct Repo {
     pub root: PathBuf,
     pub config: Config,
@@ -32,6 +36,11 @@ pub struct Repo {
     /// Theses' links to missing anchors or pages: all of them until `settle_dangling`, then
     /// those that name something gone.
     pub dangling: Vec<resolve::Dangling>,
+    /// The pages' numbers once the list has changed in place; `None` while each page's number
+    /// is its place (every one-shot command). Changed only with the list, by the methods below.
+    pub(crate) numbers: Option<PageNumbers>,
+    /// Once the list has changed in place: the pages' numbers in path order.
+    path_order: Vec<u32>,
 }
 
 impl Repo {
@@ -47,18 +56,101 @@ impl Repo {
         self.dangling = settle(std::mem::take(&mut self.dangling), lock, &mut self.diags);
     }
 
+    /// The page a node or edge is written in.
     pub fn page_of(&self, loc: rescore_graph::Loc) -> Option<&Page> {
-        self.pages.get(loc.file as usize)
+        match &self.numbers {
+            None => self.pages.get(loc.file as usize),
+            Some(n) => n.place(loc.file).map(|at| &self.pages[at]),
+        }
     }
 
-    /// Where the page at `rel` is in `pages` (kept sorted by path), or where it would go.
-    pub fn page_slot(&self, rel: &Path) -> Result<usize, usize> {
-        self.pages.binary_search_by(|p| p.path.as_path().cmp(rel))
+    /// The number of the page at place `at` in `pages`: what its nodes' and edges' `Loc::file`
+    /// holds.
+    pub fn number_of(&self, at: usize) -> u32 {
+        self.numbers.as_ref().map_or(at as u32, |n| n.number(at))
+    }
+
+    /// Where the page at `rel` is in `pages`, if it is there.
+    pub fn page_slot(&self, rel: &Path) -> Option<usize> {
+        match &self.numbers {
+            None => self
+                .pages
+                .binary_search_by(|p| p.path.as_path().cmp(rel))
+                .ok(),
+            Some(n) => self.rank(n, rel).ok().map(|r| n.at(self.path_order[r])),
+        }
+    }
+
+    /// Where the page at `rel` is, or would go, in `path_order`.
+    fn rank(&self, n: &PageNumbers, rel: &Path) -> Result<usize, usize> {
+        self.path_order
+            .binary_search_by(|&k| self.pages[n.at(k)].path.as_path().cmp(rel))
     }
 
     /// The page at `rel`, if there is one.
     pub fn page_at(&self, rel: &Path) -> Option<&Page> {
-        self.page_slot(rel).ok().map(|i| &self.pages[i])
+        self.page_slot(rel).map(|i| &self.pages[i])
+    }
+
+    /// The numbers, made when the list first changes in place.
+    fn numbered(&mut self) -> PageNumbers {
+        let n = self.pages.len();
+        self.numbers.take().unwrap_or_else(|| {
+            self.path_order = (0..n as u32).collect();
+            PageNumbers::identity(n)
+        })
+    }
+
+    /// Adds `page`, whose path no page has, at the end of `pages`; it takes a number no page
+    /// had, and every other page keeps its place and number. Returns its place.
+    pub fn insert_page(&mut self, page: Page) -> usize {
+        let mut n = self.numbered();
+        let rank = self.rank(&n, &page.path).unwrap_or_else(|r| r);
+        self.path_order.insert(rank, n.push());
+        self.numbers = Some(n);
+        self.pages.push(page);
+        self.pages.len() - 1
+    }
+
+    /// Takes the page at place `at` out of `pages`; the last page takes its place, and every
+    /// page keeps its number.
+    pub fn remove_page(&mut self, at: usize) -> Page {
+        let mut n = self.numbered();
+        if let Ok(rank) = self.rank(&n, &self.pages[at].path) {
+            self.path_order.remove(rank);
+        }
+        n.swap_remove(at);
+        self.numbers = Some(n);
+        self.pages.swap_remove(at)
+    }
+
+    /// Puts `pages` in path order again, each page keeping its number, for what reads them in
+    /// order (building an index or a graph from them). Returns whether a page moved.
+    pub fn sort_pages(&mut self) -> bool {
+        let Some(n) = &mut self.numbers else {
+            return false;
+        };
+        let places: Vec<usize> = self.path_order.iter().map(|&k| n.at(k)).collect();
+        if places.iter().enumerate().all(|(k, &at)| k == at) {
+            return false;
+        }
+        let spare = self.pages.capacity() - self.pages.len();
+        let mut old: Vec<Option<Page>> = std::mem::take(&mut self.pages)
+            .into_iter()
+            .map(Some)
+            .collect();
+        self.pages = Vec::with_capacity(old.len() + spare);
+        self.pages
+            .extend(places.iter().filter_map(|&at| old[at].take()));
+        n.reorder(&self.path_order);
+        true
+    }
+
+    /// Numbers the pages by their place again, as a graph built anew from them does; the pages
+    /// must be in path order (`sort_pages`). Returns the numbers they had, if not their places.
+    pub fn renumber(&mut self) -> Option<PageNumbers> {
+        self.path_order = Vec::new();
+        self.numbers.take()
     }
 }
 
@@ -627,6 +719,8 @@ fn assemble_keeping(
         graph,
         diags,
         dangling,
+        numbers: None,
+        path_order: Vec::new(),
     }
 }
 
@@ -832,6 +926,65 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn pages_added_and_removed_in_place_keep_their_numbers_and_are_found() {
+        let (config, rules) = settings(None, &|_| None).expect("default settings");
+        let files = (0..10)
+            .map(|k| {
+                let text = format!("+++\nkind = \"concept\"\n+++\n# C{k}\n");
+                (PathBuf::from(format!("concepts/c{k:02}.md")), Ok(text))
+            })
+            .collect();
+        let mut repo = build(PathBuf::from("."), config, rules, files);
+        let mut model: std::collections::BTreeMap<PathBuf, u32> = repo
+            .pages
+            .iter()
+            .enumerate()
+            .map(|(k, p)| (p.path.clone(), k as u32))
+            .collect();
+        let mut given: HashSet<u32> = model.values().copied().collect();
+        for step in 0..90usize {
+            if step % 3 == 1 {
+                let at = (step * 31) % repo.pages.len();
+                let gone = repo.remove_page(at);
+                assert!(model.remove(&gone.path).is_some(), "step {step}");
+            } else {
+                let mut p = repo.pages[0].clone();
+                // Before, between and after the others in path order.
+                p.path = PathBuf::from(format!("concepts/c{:02}-{step}.md", (step * 7) % 12));
+                p.id = format!("n{step}");
+                let path = p.path.clone();
+                let at = repo.insert_page(p);
+                let number = repo.number_of(at);
+                assert!(
+                    given.insert(number),
+                    "step {step}: number {number} given twice"
+                );
+                model.insert(path, number);
+            }
+            if step % 10 == 9 {
+                assert!(repo.sort_pages(), "step {step}: pages came at the end");
+                assert!(repo.pages.windows(2).all(|w| w[0].path < w[1].path));
+            }
+            assert_eq!(repo.pages.len(), model.len());
+            for (path, &number) in &model {
+                let at = repo.page_slot(path).expect("a page in the list is found");
+                assert_eq!(&repo.pages[at].path, path, "step {step}");
+                assert_eq!(
+                    repo.number_of(at),
+                    number,
+                    "step {step}: {path:?} renumbered"
+                );
+                let loc = rescore_graph::Loc {
+                    file: number,
+                    ..Default::default()
+                };
+                assert_eq!(repo.page_of(loc).map(|p| &p.path), Some(path));
+            }
+            assert_eq!(repo.page_slot(Path::new("concepts/none.md")), None);
+        }
+    }
 
     /// Path components as a walk yields them: never `.`, `..` or empty, with bytes that sort
     /// either side of the separator.

@@ -14,7 +14,13 @@ use rescore_graph::{
 use crate::diag::{did_you_mean, Code, Diagnostic, NearNames, Pos};
 use crate::page::{Link, Page, PageKind, Role, Target};
 
-/// Page lookups by id, title and path, all case-insensitive on names.
+mod numbers;
+
+pub use numbers::PageNumbers;
+
+/// Page lookups by id, title and path, all case-insensitive on names. The maps hold page
+/// numbers: each page's place in the list until the list changes in place (`push_page`,
+/// `swap_remove_page`), then the numbers of `places`.
 pub struct Index {
     by_id: FxHashMap<String, usize>,
     by_title: FxHashMap<String, usize>,
@@ -28,6 +34,9 @@ pub struct Index {
     /// "Did you mean" over `names()`, built on the first broken link and kept in step with
     /// them from then on.
     near: OnceLock<NearNames>,
+    /// The places of the pages by the numbers the maps hold, once the list changed in place;
+    /// `None` while each number is a place.
+    places: Option<PageNumbers>,
 }
 
 /// A page that exists but could not be parsed, with the names it is probably linked by.
@@ -50,6 +59,7 @@ impl Index {
             lost: FxHashSet::default(),
             lost_paths: FxHashSet::default(),
             near: OnceLock::new(),
+            places: None,
         };
         let mut live = vec![true; pages.len()];
         for (i, p) in pages.iter().enumerate() {
@@ -102,8 +112,16 @@ impl Index {
     pub fn page(&self, target: &Target, from: usize) -> Option<usize> {
         match target {
             Target::Here => Some(from),
-            Target::Path { path } => self.by_path.get(path).copied(),
+            Target::Path { path } => self.by_path.get(path).and_then(|&n| self.place(n)),
             Target::Wiki { name } => self.by_name(name),
+        }
+    }
+
+    /// The place in the page list of the page the maps number `n`.
+    fn place(&self, n: usize) -> Option<usize> {
+        match &self.places {
+            None => Some(n),
+            Some(places) => places.place(n as u32),
         }
     }
 
@@ -114,7 +132,7 @@ impl Index {
             .get(key)
             .or_else(|| self.by_title.get(key))
             .or_else(|| self.note_ids.get(key))
-            .copied()
+            .and_then(|&n| self.place(n))
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
@@ -134,14 +152,46 @@ impl Index {
 }
 
 /// Keeping an index in step with a page list that gains or loses one page at a time (the
-/// watcher), page numbers shifting as the list does.
+/// watcher): a page joins at the end of the list, and one that leaves gives its place to the
+/// last page (`Repo::insert_page`, `Repo::remove_page`). The other pages keep their numbers, so
+/// no entry of theirs changes.
 impl Index {
-    /// Page `page` enters the list at number `i` (pages from `i` on move up one). Returns
-    /// `false` when one of its names is already taken, so links by that name could change
-    /// target: the index is then no longer exact and the caller builds it anew.
-    pub fn insert_page(&mut self, i: usize, page: &Page) -> bool {
-        self.shift(i, |n| n + 1);
-        self.by_path.insert(page.path.clone(), i);
+    /// The numbering of the pages, made at the first change of the list.
+    fn places(&mut self) -> &mut PageNumbers {
+        // Every page has its path in the index.
+        let pages = self.by_path.len();
+        self.places
+            .get_or_insert_with(|| PageNumbers::identity(pages))
+    }
+
+    /// Page `page` joins the list at its end. Returns `false` when one of its names is already
+    /// taken, so links by that name could change target: the index is then no longer exact
+    /// and the caller builds it anew.
+    pub fn push_page(&mut self, page: &Page) -> bool {
+        let n = self.places().push() as usize;
+        self.add_names(n, page)
+    }
+
+    /// Page `page`, at place `i`, leaves the list, and the last page takes its place. Its names
+    /// are dropped where they point at it; whether another page bears them is the caller's to
+    /// know.
+    pub fn swap_remove_page(&mut self, i: usize, page: &Page) {
+        let n = self.places().swap_remove(i) as usize;
+        self.drop_names(n, page);
+    }
+
+    /// The page at place `i` is known by other names: `old`'s are dropped where they point at
+    /// it and `new`'s added. Returns `false` when one of the new names is taken, as
+    /// `push_page`.
+    pub fn rename_page(&mut self, i: usize, old: &Page, new: &Page) -> bool {
+        let n = self.places.as_ref().map_or(i, |p| p.number(i) as usize);
+        self.drop_names(n, old);
+        self.add_names(n, new)
+    }
+
+    /// Adds page number `n`'s names; `false` when one is taken.
+    fn add_names(&mut self, n: usize, page: &Page) -> bool {
+        self.by_path.insert(page.path.clone(), n);
         let id = page.id.to_lowercase();
         let title = page.title.as_deref().map(str::to_lowercase);
         let free = self.by_name(&id).is_none()
@@ -151,43 +201,30 @@ impl Index {
             PageKind::Note => &mut self.note_ids,
             _ => &mut self.by_id,
         };
-        add_name(ids, near, id, i);
+        add_name(ids, near, id, n);
         if let Some(t) = title {
-            add_name(&mut self.by_title, self.near.get_mut(), t, i);
+            add_name(&mut self.by_title, self.near.get_mut(), t, n);
         }
         free
     }
 
-    /// Page `page`, number `i`, leaves the list (pages after it move down one). Its names are
-    /// dropped where they point at it; whether another page bears them is the caller's to know.
-    pub fn remove_page(&mut self, i: usize, page: &Page) {
+    /// Drops page number `n`'s names where they point at it.
+    fn drop_names(&mut self, n: usize, page: &Page) {
         let id = page.id.to_lowercase();
         for map in [&mut self.by_id, &mut self.note_ids] {
-            drop_name(map, self.near.get_mut(), &id, i);
+            drop_name(map, self.near.get_mut(), &id, n);
         }
         if let Some(t) = page.title.as_deref().map(str::to_lowercase) {
-            drop_name(&mut self.by_title, self.near.get_mut(), &t, i);
+            drop_name(&mut self.by_title, self.near.get_mut(), &t, n);
         }
-        if self.by_path.get(&page.path) == Some(&i) {
+        if self.by_path.get(&page.path) == Some(&n) {
             self.by_path.remove(&page.path);
-        }
-        self.shift(i + 1, |n| n - 1);
-    }
-
-    fn shift(&mut self, from: usize, by: impl Fn(usize) -> usize) {
-        let maps = [&mut self.by_id, &mut self.by_title, &mut self.note_ids];
-        for map in maps {
-            for n in map.values_mut().filter(|n| **n >= from) {
-                *n = by(*n);
-            }
-        }
-        for n in self.by_path.values_mut().filter(|n| **n >= from) {
-            *n = by(*n);
         }
     }
 }
 
-/// Puts `key` in `map` for page `i` unless it is taken, and in `near` when it is new there.
+/// Puts `key` in `map` for page number `i` unless it is taken, and in `near` when it is new
+/// there.
 fn add_name(
     map: &mut FxHashMap<String, usize>,
     near: Option<&mut NearNames>,
@@ -202,7 +239,7 @@ fn add_name(
     }
 }
 
-/// Takes `key` out of `map` (and one use of it out of `near`) when it names page `i`.
+/// Takes `key` out of `map` (and one use of it out of `near`) when it names page number `i`.
 fn drop_name(
     map: &mut FxHashMap<String, usize>,
     near: Option<&mut NearNames>,
@@ -458,6 +495,7 @@ fn build_from(
             page_node: &page_node,
             claim_nodes: &claim_nodes,
             row_nodes: &row_nodes,
+            numbers: None,
         };
         let found: Vec<PageEdges> = match links.as_mut() {
             Some(links) => links
@@ -659,6 +697,8 @@ pub struct EdgeContext<'a> {
     pub page_node: &'a [Option<NodeIx>],
     pub claim_nodes: &'a [Vec<Option<NodeIx>>],
     pub row_nodes: &'a [Vec<Option<NodeIx>>],
+    /// Each page's number (`Loc::file`), by its place in `pages`; `None`: its place.
+    pub numbers: Option<&'a [u32]>,
 }
 
 /// What one page's links and front matter add to the graph, in the order they are written.
@@ -709,8 +749,11 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
         page_node,
         claim_nodes,
         row_nodes,
+        numbers,
     } = *cx;
     let p = &pages[i];
+    // Where the page's links are written, as the graph numbers it.
+    let file = numbers.map_or(i, |n| n[i] as usize);
     let mut out = PageEdges::default();
     if !live[i] || p.kind == PageKind::Note {
         return out;
@@ -735,7 +778,7 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
                 me,
                 Edge {
                     kind: EdgeKind::Contains,
-                    loc: loc(i, pos),
+                    loc: loc(file, pos),
                 },
             ));
         }
@@ -755,7 +798,7 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
                             *ix,
                             Edge {
                                 kind: EdgeKind::Cites,
-                                loc: loc(i, &c.pos),
+                                loc: loc(file, &c.pos),
                             },
                         ));
                         out.sources.push((*ix, page_key(&pages[j])));
@@ -789,7 +832,7 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
         };
         let edge = |kind| Edge {
             kind,
-            loc: loc(i, &link.pos),
+            loc: loc(file, &link.pos),
         };
         match (p.kind, link.role) {
             (PageKind::Concept, Role::ClaimSource(c)) | (PageKind::Concept, Role::RowSource(c)) => {
@@ -809,7 +852,7 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
             }
             (PageKind::Thesis, _) if target.kind != PageKind::Note => {
                 out.edges
-                    .extend(dependency(graph, target_ix, me, loc(i, &link.pos)))
+                    .extend(dependency(graph, target_ix, me, loc(file, &link.pos)))
             }
             _ => {}
         }
@@ -856,7 +899,7 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
         };
         let e = Edge {
             kind: EdgeKind::PartOf,
-            loc: loc(i, pos),
+            loc: loc(file, pos),
         };
         if is_part_of {
             if p.kind == PageKind::Concept && pages[j].kind == PageKind::Concept {
@@ -1136,6 +1179,7 @@ fn cycle_diagnostic(
     cycle: &[rescore_graph::model::CycleHop],
 ) -> Diagnostic {
     let first = &cycle[0];
+    // Only a graph built here reports a cycle, and it numbers each page by its place.
     let page = |l: &Loc| {
         pages
             .get(l.file as usize)
@@ -1173,12 +1217,13 @@ fn cycle_diagnostic(
 
 /// What a thesis page's links and `depends_on` names rest on in an existing graph, resolved as
 /// `build_parts` resolves a thesis's links: (target page, target node, where the link is
-/// written). Links that land nowhere are reported in `diags` and `dangling`, as there.
+/// written, in file `file`: the page's number in the graph). Links that land nowhere are
+/// reported in `diags` and `dangling`, as there.
 pub fn thesis_dependencies(
     index: &Index,
     pages: &[Page],
     graph: &Graph,
-    i: usize,
+    (i, file): (usize, u32),
     diags: &mut Vec<Diagnostic>,
     dangling: &mut Vec<Dangling>,
 ) -> Vec<(usize, NodeIx, Loc)> {
@@ -1212,7 +1257,7 @@ pub fn thesis_dependencies(
         );
         keep_dangling(p, &pages[j], link, missing, dangling);
         if let (Some(ix), false) = (ix, pages[j].kind == PageKind::Note) {
-            found.push((j, ix, loc(i, &link.pos)));
+            found.push((j, ix, loc(file as usize, &link.pos)));
         }
     }
     found
@@ -1347,26 +1392,73 @@ mod tests {
         let mut scratch = Vec::new();
         let (mut index, _) = Index::new(&all[..60], &mut scratch);
         let mut list = all[..60].to_vec();
-        // Pages come in between others, and go.
+        // Pages come at the end, and go, the last one taking the place of each.
         for p in &all[60..] {
-            let i = list.partition_point(|q| q.path < p.path);
-            list.insert(i, p.clone());
-            assert!(
-                index.insert_page(i, p),
-                "{} takes no name",
-                p.path.display()
-            );
+            list.push(p.clone());
+            assert!(index.push_page(p), "{} takes no name", p.path.display());
         }
         for k in (0..list.len()).rev().step_by(7) {
-            let gone = list.remove(k);
-            index.remove_page(k, &gone);
+            let gone = list.swap_remove(k);
+            index.swap_remove_page(k, &gone);
         }
         let (fresh, _) = Index::new(&list, &mut scratch);
         assert_eq!(lookups(&index, &all), lookups(&fresh, &all));
         // A page whose name is taken says so.
         let mut twin = list[0].clone();
         twin.path = PathBuf::from("zz/twin.md");
-        assert!(!index.insert_page(list.len(), &twin));
+        assert!(!index.push_page(&twin));
+    }
+
+    #[test]
+    fn a_page_coming_or_going_leaves_the_other_pages_entries_untouched() {
+        let all = pages();
+        let mut scratch = Vec::new();
+        let mut list = all[1..].to_vec();
+        let (mut index, _) = Index::new(&list, &mut scratch);
+        let entries = |index: &Index| {
+            let mut v: Vec<(String, usize)> = index
+                .by_id
+                .iter()
+                .chain(&index.by_title)
+                .chain(&index.note_ids)
+                .map(|(k, &n)| (k.clone(), n))
+                .chain(
+                    index
+                        .by_path
+                        .iter()
+                        .map(|(p, &n)| (p.display().to_string(), n)),
+                )
+                .collect();
+            v.sort();
+            v
+        };
+        let before = entries(&index);
+        // A page comes, and one in the middle goes: each other page keeps its entries.
+        list.push(all[0].clone());
+        assert!(index.push_page(&all[0]));
+        let gone = list.swap_remove(5);
+        index.swap_remove_page(5, &gone);
+        let (fresh, _) = Index::new(&list, &mut scratch);
+        assert_eq!(lookups(&index, &all), lookups(&fresh, &all));
+        let after = entries(&index);
+        let names = |p: &Page| {
+            [
+                Some(p.id.to_lowercase()),
+                p.title.as_deref().map(str::to_lowercase),
+            ]
+            .into_iter()
+            .flatten()
+            .chain([p.path.display().to_string()])
+            .collect::<Vec<_>>()
+        };
+        let moved: Vec<String> = [&all[0], &gone].into_iter().flat_map(names).collect();
+        let kept = |v: &[(String, usize)]| -> Vec<(String, usize)> {
+            v.iter()
+                .filter(|e| !moved.contains(&e.0))
+                .cloned()
+                .collect()
+        };
+        assert_eq!(kept(&after), kept(&before));
     }
 
     #[test]
@@ -1377,13 +1469,13 @@ mod tests {
         let mut scratch = Vec::new();
         let (mut index, _) = Index::new(&list, &mut scratch);
         assert_eq!(index.nearest_name("xT29"), None);
-        assert!(index.insert_page(list.len(), &t29));
+        assert!(index.push_page(&t29));
         assert!(
             index.near.get().is_some(),
             "kept in step, not built again on the next broken link"
         );
         assert_eq!(index.nearest_name("xT29"), Some("t29"));
-        index.remove_page(list.len(), &t29);
+        index.swap_remove_page(list.len(), &t29);
         assert!(index.near.get().is_some());
         assert_eq!(index.nearest_name("xT29"), None);
         let (fresh, _) = Index::new(&list, &mut scratch);

@@ -286,8 +286,9 @@ fn accept(lock: &mut Lock, repo: &Repo, thesis: &str) {
     if repo.graph.node(ix).kind != NodeKind::Thesis {
         return;
     }
-    let score = repo.pages[repo.graph.node(ix).loc.file as usize]
-        .score
+    let score = repo
+        .page_of(repo.graph.node(ix).loc)
+        .and_then(|p| p.score)
         .unwrap_or(0.0);
     let trees = Trees::eager(&repo.graph);
     let snap = eval::baseline(repo, &trees, lock, ix);
@@ -347,7 +348,7 @@ fn agree(engine: &mut Engine, files: &BTreeMap<PathBuf, Vec<u8>>, lock: &Lock, s
 /// with a cycle anew, so a patched page may keep its edges' old columns.
 fn placed(repo: &Repo) -> (Vec<String>, Vec<String>) {
     let g = &repo.graph;
-    let file = |loc: &rescore_graph::Loc| repo.pages.get(loc.file as usize).map(|p| &p.path);
+    let file = |loc: &rescore_graph::Loc| repo.page_of(*loc).map(|p| &p.path);
     let mut nodes: Vec<String> = g
         .nodes()
         .map(|(_, n)| {
@@ -399,6 +400,15 @@ fn blocks_in_line(
 
 /// Runs the batches through the engine, checking each; returns how each batch reached the graph.
 fn run(batches: &[Vec<Op>]) -> Vec<&'static str> {
+    run_seeing(batches, |_, _, _| {})
+}
+
+/// `run`, showing `see` the engine after each batch with the files the batch changed and how
+/// it reached the graph.
+fn run_seeing(
+    batches: &[Vec<Op>],
+    mut see: impl FnMut(&Engine, &[PathBuf], Option<&'static str>),
+) -> Vec<&'static str> {
     let mut tiers = Vec::new();
     let mut model = Model::new();
     let mut files = model.files();
@@ -446,11 +456,14 @@ fn run(batches: &[Vec<Op>]) -> Vec<&'static str> {
         for (p, _) in &changed {
             shown.insert(p.to_string_lossy().into_owned(), None);
         }
+        let paths: Vec<PathBuf> = changed.iter().map(|(p, _)| p.clone()).collect();
         let report = engine.apply(changed, lock_now);
         blocks_in_line(&mut shown, &report, &format!("batch {n}"));
-        tiers.extend(report.batch.map(|b| b.graph));
+        let tier = report.batch.map(|b| b.graph);
+        tiers.extend(tier);
         files = now;
         agree(&mut engine, &files, &lock, &format!("batch {n} {batch:?}"));
+        see(&engine, &paths, tier);
     }
     tiers
 }
@@ -535,6 +548,84 @@ fn structural_edits_through_the_engine() {
     ]);
 }
 
+/// Every node's page number (`Loc::file`), by key.
+fn numbers(repo: &Repo) -> BTreeMap<String, u32> {
+    repo.graph
+        .nodes()
+        .map(|(_, n)| (n.key.clone(), n.loc.file))
+        .collect()
+}
+
+#[test]
+fn pages_coming_and_going_in_any_order_leave_the_other_pages_their_numbers() {
+    // A new concept, source and thesis, and a cited concept deleted: each toggled on, then
+    // off again, in every order.
+    let toggles = [
+        Op::ToggleConcept(3),
+        Op::ToggleSource(2),
+        Op::ToggleThesis(3),
+        Op::ToggleConcept(0),
+    ];
+    let mut orders: Vec<Vec<usize>> = vec![Vec::new()];
+    for _ in 0..toggles.len() {
+        orders = orders
+            .iter()
+            .flat_map(|o| {
+                (0..toggles.len())
+                    .filter(|k| !o.contains(k))
+                    .map(|k| [o.as_slice(), &[k]].concat())
+            })
+            .collect();
+    }
+    assert_eq!(orders.len(), 24);
+    for order in orders {
+        let batches: Vec<Vec<Op>> = order
+            .iter()
+            .chain(order.iter().rev())
+            .map(|&k| vec![toggles[k].clone()])
+            .collect();
+        let mut before: Option<BTreeMap<String, u32>> = None;
+        let tiers = run_seeing(&batches, |engine, changed, tier| {
+            let repo = engine.repo();
+            let now = numbers(repo);
+            // Every node is found on its own page by its number.
+            for (key, &file) in &now {
+                let page = key.split('#').next().unwrap_or(key);
+                let loc = rescore_graph::Loc {
+                    file,
+                    ..Default::default()
+                };
+                assert_eq!(
+                    repo.page_of(loc).map(rescore::resolve::page_key).as_deref(),
+                    Some(page),
+                    "{order:?}: {key} after {changed:?}"
+                );
+            }
+            // The nodes of the pages the batch left alone kept their numbers.
+            let stems: Vec<String> = changed
+                .iter()
+                .filter_map(|p| p.file_stem())
+                .map(|s| s.to_string_lossy().into_owned())
+                .collect();
+            for (key, file) in before.iter().flatten() {
+                let page = key.split('#').next().unwrap_or(key);
+                if !stems.iter().any(|s| s == page) {
+                    assert_eq!(
+                        now.get(key),
+                        Some(file),
+                        "{order:?}: {key} was renumbered by {changed:?} ({tier:?})"
+                    );
+                }
+            }
+            before = Some(now);
+        });
+        assert!(
+            tiers.iter().all(|t| ["added", "spliced"].contains(t)),
+            "{order:?}: every page in place: {tiers:?}"
+        );
+    }
+}
+
 /// The sources of every edge into `key`, by key, in a graph.
 fn feeding(repo: &Repo, key: &str) -> Vec<String> {
     let Some(ix) = repo.graph.get(key) else {
@@ -588,4 +679,38 @@ fn a_new_thesis_taking_a_notes_title_is_linked_where_a_fresh_check_links_it() {
     assert!(feeding(&want, "a").iter().any(|k| k == "b"));
     assert_eq!(feeding(engine.repo(), "a"), feeding(&want, "a"));
     agree(&mut engine, &files, &lock, "thesis b added");
+}
+
+#[test]
+fn a_title_taken_after_pages_came_out_of_order_goes_to_the_first_page_in_path_order() {
+    let mut files: BTreeMap<PathBuf, Vec<u8>> = BTreeMap::new();
+    let concept = |title: &str, value: u32| {
+        format!(
+            "+++\nkind = \"concept\"\n+++\n# {title}\n\n- A claim at {value}%. {{#a}}\n  Evidence: strong\n"
+        )
+    };
+    files.insert("concepts/m.md".into(), concept("Shared", 40).into_bytes());
+    files.insert(
+        "theses/t.md".into(),
+        b"+++\nkind = \"thesis\"\nscore = 0.5\n+++\n# T\n\n## Evidence\n\n- [[Shared]]\n".to_vec(),
+    );
+    let mut lock = Lock::new();
+    let start = fresh(&files, &lock);
+    accept(&mut lock, &start, "t");
+    let mut engine = engine_on(&files, &lock);
+    engine.initial();
+    // Pages the engine takes at the end of its list, so it is out of path order; then one
+    // titled as `m` that sorts before it, which a fresh check links `[[Shared]]` to.
+    for (path, title, value) in [
+        ("concepts/z.md", "Z", 11),
+        ("concepts/b.md", "B", 12),
+        ("concepts/a.md", "Shared", 64),
+    ] {
+        let text = concept(title, value).into_bytes();
+        files.insert(path.into(), text.clone());
+        engine.apply(vec![(path.into(), FileNow::Bytes(text))], None);
+        agree(&mut engine, &files, &lock, &format!("{path} added"));
+    }
+    assert_eq!(feeding(engine.repo(), "t"), ["a"]);
+    assert_eq!(feeding(&fresh(&files, &lock), "t"), ["a"]);
 }

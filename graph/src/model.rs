@@ -325,16 +325,6 @@ impl Graph {
         Some((node, Some((last, ix))))
     }
 
-    /// Renumbers the files of every node's and edge's place, when the caller's file table moved.
-    pub fn remap_files(&mut self, file: impl Fn(u32) -> u32) {
-        for n in self.g.node_weights_mut() {
-            n.loc.file = file(n.loc.file);
-        }
-        for e in self.g.edge_weights_mut() {
-            e.loc.file = file(e.loc.file);
-        }
-    }
-
     pub fn get(&self, key: &str) -> Option<NodeIx> {
         self.by_key
             .find(key_hash(key), |&n| self.g[n].key == key)
@@ -631,21 +621,6 @@ mod tests {
         assert_eq!(shape(&g), vec![("a".into(), "b".into(), EdgeKind::Related)]);
         // A removed edge can be added again.
         assert!(g.add_edge(c, b, edge(EdgeKind::PartOf, 2, 1)).is_some());
-    }
-
-    #[test]
-    fn remap_files_moves_nodes_and_edges() {
-        let mut g = Graph::new();
-        let a = node(&mut g, "a", NodeKind::Concept);
-        let b = node(&mut g, "b", NodeKind::Concept);
-        g.node_mut(a).loc.file = 3;
-        g.add_edge(a, b, edge(EdgeKind::PartOf, 5, 1));
-        g.remap_files(|f| f + 1);
-        assert_eq!((g.node(a).loc.file, g.node(b).loc.file), (4, 1));
-        assert_eq!(
-            g.edges().map(|(_, _, e)| e.loc.file).collect::<Vec<_>>(),
-            vec![6]
-        );
     }
 
     #[test]

@@ -116,12 +116,10 @@ impl FileState {
 }
 
 pub struct Engine {
-    /// Pages that parsed (sorted by path: a page's index is its `Loc::file`), config, rules,
-    /// and the last good graph.
+    /// Pages that parsed (sorted by path until pages are added or removed in place, which keep
+    /// every other page's place and number, see `Repo::insert_page`), config, rules, and the
+    /// last good graph.
     repo: Repo,
-    /// Page paths in the order the graph was built with, so an old node's `Loc::file` maps
-    /// back to its page after the page list has moved on.
-    graph_files: Vec<PathBuf>,
     lock: Lock,
     /// Every thesis link to a missing anchor or page, before the lock sorted them (see
     /// `Repo::settle_dangling`): a new lock sorts them again.
@@ -132,6 +130,8 @@ pub struct Engine {
     index: Option<resolve::Index>,
     /// Which pages name which, kept in step with `repo.pages`.
     mentions: Mentions,
+    /// What the splice tier hands `resolve::page_edges`, kept for the next splice.
+    edge_tables: splice::EdgeTables,
     /// Tree ids of the graph's nodes, kept across batches (cleared where the graph changes).
     memo: TreeMemo,
     /// Page paths (as verdicts write them) changed since the last evaluation, or whose block
@@ -262,9 +262,9 @@ fn read_tracked_pages(
 }
 
 /// Reads one page file, through the parse cache when there is one: a page stored for these
-/// very bytes is taken as it is, and a page parsed afresh is left to be stored once the engine
-/// has started (encoding every page would slow a start on a cold cache). With the content hash
-/// of the bytes read.
+/// very bytes is taken as it is, and a page parsed afresh is left to be stored when the watcher
+/// is idle (`Engine::store_parsed`: encoding every page would slow a start on a cold cache).
+/// With the content hash of the bytes read.
 fn read_tracked(
     root: &Path,
     rel: &Path,
@@ -300,10 +300,6 @@ fn file_state(hash: Option<blake3::Hash>, parsed: &Parsed) -> FileState {
         hash: hash.unwrap_or_else(|| blake3::hash(&[])),
         diags: parsed.diags.clone(),
     }
-}
-
-fn graph_files(pages: &[Page]) -> Vec<PathBuf> {
-    pages.iter().map(|p| p.path.clone()).collect()
 }
 
 /// A stable identity for a diagnostic, to show each graph diagnostic once.
@@ -487,12 +483,12 @@ impl Engine {
         let mut e = Engine {
             index,
             mentions,
+            edge_tables: splice::EdgeTables::default(),
             memo: TreeMemo::seeded(trees),
             recheck: HashSet::new(),
             carried: Vec::new(),
             by_page,
             dangling_all,
-            graph_files: graph_files(&repo.pages),
             repo,
             lock,
             files: BTreeMap::new(),
@@ -678,8 +674,8 @@ impl Engine {
                         continue;
                     }
                     self.broken.remove(&rel);
-                    let old = slot.ok().map(|i| {
-                        let old = self.repo.pages.remove(i);
+                    let old = slot.map(|i| {
+                        let old = self.repo.remove_page(i);
                         self.unindex(i, &old);
                         self.mentions.remove(&old);
                         old
@@ -718,33 +714,29 @@ impl Engine {
             }
             self.files.insert(rel.clone(), fs);
             let old = match (slot, page) {
-                (Ok(i), Some(p)) => {
+                (Some(i), Some(p)) => {
                     let renamed = !same_names(&self.repo.pages[i], &p);
-                    if renamed {
-                        let old = self.repo.pages[i].clone();
-                        self.unindex(i, &old);
-                    }
                     let old = std::mem::replace(&mut self.repo.pages[i], p);
+                    if renamed {
+                        self.rename_in_index(i, &old);
+                    }
                     self.mentions.remove(&old);
                     self.mentions.add(&self.repo.pages[i]);
-                    if renamed {
-                        self.reindex(i);
-                    }
                     Some(old)
                 }
-                (Ok(i), None) => {
-                    let old = self.repo.pages.remove(i);
+                (Some(i), None) => {
+                    let old = self.repo.remove_page(i);
                     self.unindex(i, &old);
                     self.mentions.remove(&old);
                     Some(old)
                 }
-                (Err(i), Some(p)) => {
-                    self.repo.pages.insert(i, p);
+                (None, Some(p)) => {
+                    let i = self.repo.insert_page(p);
                     self.reindex(i);
                     self.mentions.add(&self.repo.pages[i]);
                     None
                 }
-                (Err(_), None) => None,
+                (None, None) => None,
             };
             old_pages.entry(rel.clone()).or_insert(old);
             tracing::debug!(path = %rel.display(), "watch: page changed");
@@ -753,6 +745,10 @@ impl Engine {
         self.recheck.extend(changed.iter().map(|p| verdict_path(p)));
         if changed.is_empty() && !eval_all {
             return r;
+        }
+        if self.index.is_none() {
+            // The index is built anew from the pages, which must be in path order for it.
+            self.repo.sort_pages();
         }
         let files = changed.len();
         let parsed = started.elapsed();
@@ -868,28 +864,45 @@ impl Engine {
         r
     }
 
-    /// Drops page `i`'s names from the index (the page may have left the list already; it is
-    /// still counted among the pages that bear its names). The index is dropped when another
-    /// page bears one of its names (that page takes the name over).
+    /// Drops page `old`, which was at place `i` and has left the list (the last page took its
+    /// place), from the index; it is still counted among the pages that bear its names. The
+    /// index is dropped when another page bears one of its names (that page takes the name
+    /// over).
     fn unindex(&mut self, i: usize, old: &Page) {
         let Some(index) = &mut self.index else { return };
-        index.remove_page(i, old);
+        index.swap_remove_page(i, old);
+        self.drop_if_borne(old);
+    }
+
+    /// Adds page `i`, the last in the list, to the index; the index is dropped when a name it
+    /// takes is taken.
+    fn reindex(&mut self, i: usize) {
+        let p = &self.repo.pages[i];
+        if let Some(index) = &mut self.index {
+            if !index.push_page(p) {
+                self.index = None;
+            }
+        }
+    }
+
+    /// The page at place `i` is known by other names than `old`'s (still counted among the
+    /// pages that bear them): the index follows, or is dropped as by `unindex` and `reindex`.
+    fn rename_in_index(&mut self, i: usize, old: &Page) {
+        let Some(index) = &mut self.index else { return };
+        if !index.rename_page(i, old, &self.repo.pages[i]) {
+            self.index = None;
+            return;
+        }
+        self.drop_if_borne(old);
+    }
+
+    /// Drops the index when another page bears one of `old`'s names.
+    fn drop_if_borne(&mut self, old: &Page) {
         if mentions::borne(old)
             .iter()
             .any(|n| self.mentions.bearers(n) > 1)
         {
             self.index = None;
-        }
-    }
-
-    /// Adds page `i` (now in the list) to the index; the index is dropped
-    /// when a name it takes is taken.
-    fn reindex(&mut self, i: usize) {
-        let p = &self.repo.pages[i];
-        if let Some(index) = &mut self.index {
-            if !index.insert_page(i, p) {
-                self.index = None;
-            }
         }
     }
 
@@ -954,6 +967,7 @@ impl Engine {
         self.repo.config = config;
         self.repo.rules = rules;
         self.repo.pages = pages;
+        self.repo.renumber();
         self.index = None;
         self.mentions = Mentions::new(&self.repo.pages);
         self.full_pending = true;
@@ -969,7 +983,6 @@ impl Engine {
         self.repo.diags = diags;
         self.repo.dangling = dangling;
         self.dangling_all = dangling_all;
-        self.graph_files = graph_files(&self.repo.pages);
         self.fresh_index();
         self.full_pending = false;
         self.carried.clear();
@@ -1046,11 +1059,7 @@ impl Engine {
             if let Some(f) = self.files.get_mut(rel) {
                 f.hash = blake3::hash(text.as_bytes());
             }
-            let slot = self
-                .repo
-                .pages
-                .binary_search_by(|q| q.path.as_path().cmp(rel));
-            if let (Some(p), Ok(i)) = (p, slot) {
+            if let (Some(p), Some(i)) = (p, self.repo.page_slot(rel)) {
                 self.repo.pages[i] = p;
             }
         }

@@ -15,7 +15,7 @@ use rescore_graph::{EdgeKind, Graph, Loc, MaterialState, Node, NodeIx, NodeKind}
 
 use crate::diag::Code;
 use crate::page::{Page, PageKind};
-use crate::resolve::{self, EdgeContext, PageEdges};
+use crate::resolve::{self, EdgeContext, PageEdges, PageNumbers};
 
 use super::update::page_nodes;
 use super::{announce, same_names, Engine, Report};
@@ -35,11 +35,10 @@ pub(super) enum Spliced {
     Done(Vec<NodeIx>),
 }
 
-/// One changed page: its number before and after (when it was and is a page), and its node
-/// keys and kinds before, and its nodes now (page node first, then claims, then rows).
+/// One changed page: its place in the page list now (when it is a page), its node keys and
+/// kinds before, and its nodes now (page node first, then claims, then rows).
 struct Change {
     path: PathBuf,
-    old_file: Option<usize>,
     new_file: Option<usize>,
     old_keys: Vec<(String, NodeKind)>,
     new_nodes: Vec<Node>,
@@ -49,6 +48,37 @@ struct Change {
 
 /// A page's nodes in the graph: page node, claim nodes, row nodes.
 type PageIxs = (Option<NodeIx>, Vec<Option<NodeIx>>, Vec<Option<NodeIx>>);
+
+/// The page-by-place tables `resolve::page_edges` reads, kept from splice to splice: made
+/// afresh, they would be a few MB to allocate and fill for every page added or removed (at
+/// 100k pages), where a splice sets a few entries.
+#[derive(Default)]
+pub(super) struct EdgeTables {
+    page_node: Vec<Option<NodeIx>>,
+    claim_nodes: Vec<Vec<Option<NodeIx>>>,
+    row_nodes: Vec<Vec<Option<NodeIx>>>,
+    /// Every page is live: the engine splices only a graph without duplicate ids.
+    live: Vec<bool>,
+    /// The places set by the last splice.
+    set: Vec<usize>,
+}
+
+impl EdgeTables {
+    /// Blank tables for `n` pages.
+    fn blank(&mut self, n: usize) {
+        for i in std::mem::take(&mut self.set) {
+            if i < self.page_node.len() {
+                self.page_node[i] = None;
+                self.claim_nodes[i] = Vec::new();
+                self.row_nodes[i] = Vec::new();
+            }
+        }
+        self.page_node.resize(n, None);
+        self.claim_nodes.resize(n, Vec::new());
+        self.row_nodes.resize(n, Vec::new());
+        self.live.resize(n, true);
+    }
+}
 
 fn keys(g: &Graph) -> Vec<(String, NodeKind)> {
     g.nodes().map(|(_, n)| (n.key.clone(), n.kind)).collect()
@@ -128,12 +158,8 @@ impl Engine {
         let mut plan = Vec::new();
         for rel in changed {
             let old = old_pages.get(rel)?.as_ref();
-            let new_file = self.repo.page_slot(rel).ok();
+            let new_file = self.repo.page_slot(rel);
             let new = new_file.map(|i| &self.repo.pages[i]);
-            let old_file = match old {
-                Some(_) => Some(self.graph_files.binary_search(rel).ok()?),
-                None => None,
-            };
             let old_keys = match old {
                 Some(o) => keys(&own_nodes(o)?),
                 None => Vec::new(),
@@ -153,7 +179,7 @@ impl Engine {
                                 key: std::mem::take(&mut n.key),
                                 kind: n.kind,
                                 loc: Loc {
-                                    file: new_file.unwrap_or_default() as u32,
+                                    file: new_file.map_or(0, |i| self.repo.number_of(i)),
                                     ..n.loc
                                 },
                                 state: std::mem::replace(
@@ -174,7 +200,6 @@ impl Engine {
             };
             plan.push(Change {
                 path: rel.clone(),
-                old_file,
                 new_file,
                 old_keys,
                 new_nodes,
@@ -218,14 +243,15 @@ impl Engine {
                 c.new_file.map(|i| &pages[i]),
             ];
             for p in versions.into_iter().flatten() {
-                for user in self.mentions.of(p) {
-                    if let Ok(j) = pages.binary_search_by(|q| q.path.as_path().cmp(user)) {
-                        redo.push(j);
-                    }
-                }
+                redo.extend(
+                    self.mentions
+                        .of(p)
+                        .filter_map(|user| self.repo.page_slot(user)),
+                );
             }
         }
-        redo.sort_unstable();
+        // In path order, as a fresh load finds their links' errors.
+        redo.sort_unstable_by(|&a, &b| pages[a].path.cmp(&pages[b].path));
         redo.dedup();
 
         // Theses downstream of what the changed pages made, before it changes.
@@ -276,34 +302,8 @@ impl Engine {
                 }
             }
         }
-        // File numbers: pages that left, then pages that came.
-        let mut left: Vec<usize> = plan
-            .iter()
-            .filter(|c| c.new_file.is_none())
-            .filter_map(|c| c.old_file)
-            .collect();
-        let mut came: Vec<usize> = plan
-            .iter()
-            .filter(|c| c.old_file.is_none())
-            .filter_map(|c| c.new_file)
-            .collect();
-        left.sort_unstable();
-        came.sort_unstable();
-        if !left.is_empty() || !came.is_empty() {
-            let thresholds: Vec<usize> = came.iter().enumerate().map(|(m, &a)| a - m).collect();
-            g.remap_files(|f| {
-                let f = f as usize;
-                let mid = f - left.partition_point(|&l| l < f);
-                (mid + thresholds.partition_point(|&t| t <= mid)) as u32
-            });
-            for &l in left.iter().rev() {
-                self.graph_files.remove(l);
-            }
-            for &a in &came {
-                self.graph_files.insert(a, pages[a].path.clone());
-            }
-        }
-        // Nodes: new ones added, kept ones given their new state and place.
+        // Nodes: new ones added, kept ones given their new state and place. The other pages'
+        // nodes and edges keep their page numbers (`Repo::insert_page`).
         let mut seeds: Vec<NodeIx> = Vec::new();
         for c in plan {
             for n in c.new_nodes {
@@ -327,10 +327,8 @@ impl Engine {
         }
 
         // Edges: what each redone page made goes, and is made again.
-        let n = pages.len();
-        let mut page_node: Vec<Option<NodeIx>> = vec![None; n];
-        let mut claim_nodes: Vec<Vec<Option<NodeIx>>> = vec![Vec::new(); n];
-        let mut row_nodes: Vec<Vec<Option<NodeIx>>> = vec![Vec::new(); n];
+        let t = &mut self.edge_tables;
+        t.blank(pages.len());
         let mut redone: Vec<NodeIx> = Vec::new();
         for &i in &redo {
             let p = &pages[i];
@@ -359,27 +357,29 @@ impl Engine {
                 self.memo.relinked(g, *ix);
                 redone.push(*ix);
             }
-            page_node[i] = me;
-            claim_nodes[i] = claims;
-            row_nodes[i] = rows;
+            t.page_node[i] = me;
+            t.claim_nodes[i] = claims;
+            t.row_nodes[i] = rows;
+            t.set.push(i);
             // The source pages its bare source names may land on.
             for name in p.claims.iter().flat_map(|c| &c.bare_sources) {
                 if let Some(j) = index.by_name(name) {
-                    if page_node[j].is_none() {
-                        page_node[j] = g.get(&resolve::page_key(&pages[j]));
+                    if t.page_node[j].is_none() {
+                        t.page_node[j] = g.get(&resolve::page_key(&pages[j]));
+                        t.set.push(j);
                     }
                 }
             }
         }
-        let live = vec![true; n];
         let cx = EdgeContext {
             index,
             pages,
-            live: &live,
+            live: &t.live,
             graph: g,
-            page_node: &page_node,
-            claim_nodes: &claim_nodes,
-            row_nodes: &row_nodes,
+            page_node: &t.page_node,
+            claim_nodes: &t.claim_nodes,
+            row_nodes: &t.row_nodes,
+            numbers: self.repo.numbers.as_ref().map(PageNumbers::numbers),
         };
         let found: Vec<PageEdges> = redo
             .par_iter()

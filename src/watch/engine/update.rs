@@ -11,9 +11,7 @@ use crate::load;
 use crate::page::{Page, PageKind};
 use crate::resolve;
 
-use super::{
-    announce, graph_files, known_key, make_room, mentions, page_part, Engine, Report, TreeMemo,
-};
+use super::{announce, known_key, make_room, mentions, page_part, Engine, Report, TreeMemo};
 use crate::diag::Diagnostic;
 
 /// Same material state, with a missing thesis score (NaN) equal to itself.
@@ -75,7 +73,7 @@ impl Engine {
         let mut plan: Vec<(usize, Graph)> = Vec::new();
         for rel in changed {
             let old = old_pages.get(rel)?.as_ref()?;
-            let i = self.repo.page_slot(rel).ok()?;
+            let i = self.repo.page_slot(rel)?;
             let new = &self.repo.pages[i];
             if !same_structure(old, new) {
                 return None;
@@ -100,6 +98,7 @@ impl Engine {
         }
         let mut seeds = Vec::new();
         for (i, ng) in plan {
+            let file = self.repo.number_of(i);
             for (_, n) in ng.nodes() {
                 let Some(ix) = self.repo.graph.get(&n.key) else {
                     continue;
@@ -117,10 +116,7 @@ impl Engine {
                     ) => *sources = old.clone(),
                     _ => {}
                 }
-                node.loc = Loc {
-                    file: i as u32,
-                    ..n.loc
-                };
+                node.loc = Loc { file, ..n.loc };
                 // A changed thesis page is always looked at again: its warning block may
                 // have been edited by hand.
                 let moved = !same_state(&node.state, &state);
@@ -169,7 +165,9 @@ impl Engine {
             }
             let mut diags = Vec::new();
             let mut dangling = Vec::new();
-            let deps = resolve::thesis_dependencies(index, all, g, i, &mut diags, &mut dangling);
+            let file = self.repo.number_of(i);
+            let deps =
+                resolve::thesis_dependencies(index, all, g, (i, file), &mut diags, &mut dangling);
             if !diags.is_empty() || deps.iter().any(|&(j, _, _)| j != i && pages.contains(&j)) {
                 return None;
             }
@@ -193,7 +191,7 @@ impl Engine {
         let mut at = Vec::new();
         for rel in changed {
             let old = old_pages.get(rel)?.as_ref()?;
-            let i = self.repo.page_slot(rel).ok()?;
+            let i = self.repo.page_slot(rel)?;
             let new = &self.repo.pages[i];
             let bare = |p: &Page| {
                 p.kind == PageKind::Thesis
@@ -229,6 +227,7 @@ impl Engine {
         // Commit.
         let mut seeds = Vec::new();
         for (i, edges, dangling) in plan {
+            let file = self.repo.number_of(i);
             let p = &self.repo.pages[i];
             let key = resolve::page_key(p);
             let g = &mut self.repo.graph;
@@ -239,7 +238,7 @@ impl Engine {
                 score: p.score.unwrap_or(f64::NAN),
             };
             node.loc = Loc {
-                file: i as u32,
+                file,
                 line: p.head.line,
                 col: p.head.col,
             };
@@ -287,7 +286,7 @@ impl Engine {
             if old_pages.get(rel)?.is_some() {
                 return None;
             }
-            let i = self.repo.page_slot(rel).ok()?;
+            let i = self.repo.page_slot(rel)?;
             let p = &pages[i];
             let simple = matches!(p.kind, PageKind::Thesis | PageKind::Note)
                 && p.claims.is_empty()
@@ -298,7 +297,8 @@ impl Engine {
             }
             added.push(i);
         }
-        added.sort_unstable();
+        // In path order, as a fresh load adds them.
+        added.sort_unstable_by(|&a, &b| pages[a].path.cmp(&pages[b].path));
         // Names the new pages take must be nobody else's id or title.
         let mut names: HashMap<String, usize> = HashMap::new();
         for &i in &added {
@@ -345,26 +345,18 @@ impl Engine {
         // A link of a new thesis that lands nowhere is left to a rebuild.
         let plan = plan.filter(|plan| plan.iter().all(|(_, _, dangling)| dangling.is_empty()))?;
 
-        // Commit: shift the page numbers of existing nodes and edges, then add the theses.
-        let thresholds: Vec<u32> = added
-            .iter()
-            .enumerate()
-            .map(|(m, &i)| (i - m) as u32)
-            .collect();
-        let g = &mut self.repo.graph;
-        g.remap_files(|f| f + thresholds.partition_point(|&t| t <= f) as u32);
-        for &i in &added {
-            self.graph_files.insert(i, self.repo.pages[i].path.clone());
-        }
+        // Commit: add the theses (the other pages keep their numbers, `Repo::insert_page`).
         let mut seeds = Vec::new();
         for (i, edges, _) in plan {
+            let file = self.repo.number_of(i);
             let p = &self.repo.pages[i];
+            let g = &mut self.repo.graph;
             let me = g
                 .add_node(Node {
                     key: resolve::page_key(p),
                     kind: NodeKind::Thesis,
                     loc: Loc {
-                        file: i as u32,
+                        file,
                         line: p.head.line,
                         col: p.head.col,
                     },
@@ -376,6 +368,7 @@ impl Engine {
             add_thesis_edges(g, me, edges);
             seeds.push(me);
         }
+        let g = &self.repo.graph;
         self.memo.fit(g);
         let keys: Vec<String> = seeds.iter().map(|&t| g.node(t).key.clone()).collect();
         seeds.extend(self.baseline_theses(keys.iter().map(String::as_str)));
@@ -386,6 +379,11 @@ impl Engine {
     /// Rebuilds the graph from the kept pages. Returns the theses to evaluate and whether all
     /// of them must be, or `None` when the new graph has errors (the old one is kept).
     pub(super) fn rebuild(&mut self, r: &mut Report) -> Option<(Vec<NodeIx>, bool)> {
+        // Built from the pages in path order, as a fresh load builds it; the index, if kept,
+        // is built anew with the graph.
+        if self.repo.sort_pages() {
+            self.index = None;
+        }
         let mut diags = Vec::new();
         // Only called with no broken page, so no link lands on a page that failed to parse.
         let (graph, dangling_all) = resolve::build_parts(&self.repo.pages, &[], &mut diags);
@@ -400,8 +398,9 @@ impl Engine {
         }
         self.memo = TreeMemo::blank(&graph);
         let old = std::mem::replace(&mut self.repo.graph, graph);
+        // The old graph's page numbers; the new one numbers the pages by place.
+        let old_numbers = self.repo.renumber();
         make_room(&mut self.repo.pages, &mut self.repo.graph);
-        let old_files = std::mem::replace(&mut self.graph_files, graph_files(&self.repo.pages));
         self.repo.diags = diags;
         self.repo.dangling = dangling;
         self.dangling_all = dangling_all;
@@ -411,19 +410,17 @@ impl Engine {
             return Some((Vec::new(), true));
         }
         let g = &self.repo.graph;
-        let dirty_ix: HashSet<u32> = self
-            .graph_files
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| self.dirty.contains(*p))
-            .map(|(i, _)| i as u32)
+        let pages = &self.repo.pages;
+        let dirty_at = |at: usize| self.dirty.contains(&pages[at].path);
+        let dirty_ix: HashSet<u32> = (0..pages.len())
+            .filter(|&at| dirty_at(at))
+            .map(|at| at as u32)
             .collect();
-        let old_dirty: HashSet<u32> = old_files
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| self.dirty.contains(*p))
-            .map(|(i, _)| i as u32)
-            .collect();
+        // A page that left since the old graph was numbered is among the changed ones.
+        let old_dirty = |file: u32| match &old_numbers {
+            None => (file as usize) < pages.len() && dirty_at(file as usize),
+            Some(n) => n.place(file).is_none_or(dirty_at),
+        };
         // Keys that came or went, and those of changed pages: a thesis whose baseline names
         // one is evaluated again even when no edge leads to it (a dependency it unlinked that
         // is now gone, or a renamed claim paired with its old self).
@@ -451,7 +448,7 @@ impl Engine {
         // Old side: nodes of changed pages and removed nodes, for theses that depended on them.
         let mut seeds_old = Vec::new();
         for (ix, n) in old.nodes() {
-            if old_dirty.contains(&n.loc.file) || g.get(&n.key).is_none() {
+            if old_dirty(n.loc.file) || g.get(&n.key).is_none() {
                 touched.insert(&n.key);
                 seeds_old.push(ix);
             }
