@@ -208,17 +208,10 @@ fn walk_tracked(root: &Path) -> Result<Walked, Vec<Diagnostic>> {
 }
 
 /// Loads the repo with the loader's steps, keeping each file's hash and own diagnostics, and
-/// taking unchanged pages from the parse cache when `cache`. `beside_walk` runs while the
-/// settings are read and the pages walked, and is done before any page is read.
-fn load_tracked<T: Send>(
-    root: &Path,
-    cache: bool,
-    beside_walk: impl FnOnce() -> T + Send,
-) -> (Result<Loaded, Vec<Diagnostic>>, T) {
+/// taking unchanged pages from the parse cache when `cache`.
+fn load_tracked(root: &Path, cache: bool) -> Result<Loaded, Vec<Diagnostic>> {
     let started = std::time::Instant::now();
-    let (beside, walked) = rayon::join(beside_walk, || walk_tracked(root));
-    let loaded = walked.map(|walked| read_tracked_pages(root, cache, walked, started));
-    (loaded, beside)
+    walk_tracked(root).map(|walked| read_tracked_pages(root, cache, walked, started))
 }
 
 /// Reads and parses the walked pages and builds the graph.
@@ -387,19 +380,12 @@ fn baseline_index(lock: &Lock) -> HashMap<String, Vec<String>> {
 
 impl Engine {
     /// Loads the repo at `root` and the lock, taking unchanged pages from the parse cache when
-    /// `cache`, and runs `beside_walk` while the settings are read and the pages walked (it is
-    /// done before any page is read). Returns the engine and the diagnostics found on the way
-    /// (sorted by place), or the diagnostics that leave nothing to watch, with what
-    /// `beside_walk` returned.
-    pub fn open<T: Send>(
-        root: &Path,
-        cache: bool,
-        beside_walk: impl FnOnce() -> T + Send,
-    ) -> (Opened, T) {
-        let (loaded, beside) = load_tracked(root, cache, beside_walk);
+    /// `cache`. Returns the engine and the diagnostics found on the way (sorted by place), or
+    /// the diagnostics that leave nothing to watch.
+    pub fn open(root: &Path, cache: bool) -> Opened {
+        let loaded = load_tracked(root, cache)?;
         let read_lock = || Ok(Lock::read(root)?.unwrap_or_else(Lock::new));
-        let opened = loaded.and_then(|loaded| Engine::start(loaded, read_lock, cache));
-        (opened, beside)
+        Engine::start(loaded, read_lock, cache)
     }
 
     /// An engine on pages already read, for callers that hold files in memory (tests): every
@@ -925,7 +911,7 @@ impl Engine {
     pub fn reload(&mut self, lock: Option<Lock>, paths: usize) -> Report {
         tracing::debug!("watch: full reload");
         let mut r = Report::default();
-        let loaded = match load_tracked(&self.repo.root, self.cache, || ()).0 {
+        let loaded = match load_tracked(&self.repo.root, self.cache) {
             Ok(l) => l,
             Err(diags) => {
                 r.diags = diags;
@@ -1078,9 +1064,8 @@ mod tests {
 
     #[test]
     fn the_tree_ids_computed_while_the_lock_is_read_are_the_ids_check_computes() {
-        let (mut e, _) = Engine::open(&example(), false, || ())
-            .0
-            .unwrap_or_else(|_| panic!("the example opens"));
+        let (mut e, _) =
+            Engine::open(&example(), false).unwrap_or_else(|_| panic!("the example opens"));
         // Before the first evaluation, every id is there already.
         let kept = e.memo.kept();
         let drift = e.drift();

@@ -84,16 +84,12 @@ pub fn run(opts: &Options, root: &Path) -> Result<i32, Failure> {
         }
     }
 
-    // Watch while the pages are walked, before any is read: an edit made while a large repo
-    // loads is not lost.
+    // Watch first, then walk and load: an edit made while a large repo loads is not lost, nor
+    // a page created in a folder the walk has listed and the watch did not cover yet.
     let debounce = Duration::from_millis(opts.debounce_ms.max(1));
-    let (opened, watcher) = Engine::open(root, opts.cache, || {
-        let watcher = intake::start(root, &abs_root, debounce, tx);
-        tracing::debug!(ms = started.elapsed().as_millis() as u64, "watch: watching");
-        watcher
-    });
-    let watcher = watcher.map_err(Failure::Usage)?;
-    let (mut engine, diags) = opened.map_err(Failure::Diagnostics)?;
+    let watcher = intake::start(root, &abs_root, debounce, tx).map_err(Failure::Usage)?;
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "watch: watching");
+    let (mut engine, diags) = Engine::open(root, opts.cache).map_err(Failure::Diagnostics)?;
     out.diags(&diags);
     if !opts.dry_run {
         sweep_temps(&abs_root, &engine);
