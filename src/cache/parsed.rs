@@ -95,6 +95,8 @@ pub struct Shelf {
     lean: bool,
     taken: AtomicUsize,
     asked: AtomicUsize,
+    /// Shards written so far.
+    written: usize,
 }
 
 impl Shelf {
@@ -110,6 +112,7 @@ impl Shelf {
             lean: false,
             taken: AtomicUsize::new(0),
             asked: AtomicUsize::new(0),
+            written: 0,
         }
     }
 
@@ -226,63 +229,102 @@ impl Shelf {
     /// `save`, storing with each shard the deferred misses for which `parsed` gives the page
     /// parsed without a problem from the bytes of that hash (`None`: not stored). A shard's
     /// pages are encoded as it is written, so only the shards being written are in memory.
-    pub fn save_with<'p>(self, parsed: impl Fn(&Path, &Hash) -> Option<&'p Page> + Sync) {
-        let context = self.context;
-        let root = self.root;
-        let written = AtomicUsize::new(0);
-        self.shards
+    pub fn save_with<'p>(mut self, parsed: impl Fn(&Path, &Hash) -> Option<&'p Page> + Sync) {
+        self.save_some(SHARDS, parsed);
+    }
+
+    /// `save_with` for at most `shards` of the shards still to write, for a caller that must
+    /// not stop for long (the watcher between batches). Returns whether every shard is written
+    /// (or given up on) now.
+    pub fn save_some<'p>(
+        &mut self,
+        shards: usize,
+        parsed: impl Fn(&Path, &Hash) -> Option<&'p Page> + Sync,
+    ) -> bool {
+        let mut due: Vec<(usize, Shard)> = Vec::new();
+        let mut left = false;
+        for (i, slot) in self.shards.iter_mut().enumerate() {
+            let Some(shard) = slot.get_mut() else {
+                continue;
+            };
+            let shard = shard
+                .get_mut()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if !shard.changed && shard.stored.is_empty() {
+                continue;
+            }
+            if due.len() == shards {
+                left = true;
+                break;
+            }
+            due.extend(slot.take().map(|shard| (i, into_inner(shard))));
+        }
+        let (root, context) = (&self.root, self.context);
+        let written = due
             .into_par_iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.into_inner().map(|s| (i, into_inner(s))))
-            .filter(|(_, s)| s.changed || !s.stored.is_empty())
-            .for_each(|(i, mut shard)| {
-                if !shard.hit_paths.is_empty() {
-                    // Whatever the file holds for these paths now was stored for some bytes of
-                    // theirs, so it is as good as the entry taken.
-                    let mut on_disk = read_shard(&root, context, i).stored;
-                    for path in std::mem::take(&mut shard.hit_paths) {
-                        if let Some(entry) = on_disk.remove(&path) {
-                            shard.kept.push((path, entry));
-                        }
-                    }
-                }
-                for ticket in std::mem::take(&mut shard.deferred) {
-                    let Some(page) = parsed(&ticket.path, &ticket.hash) else {
-                        continue;
-                    };
-                    if let Some(entry) = entry(&ticket, page) {
-                        shard.kept.push((ticket.path, entry));
-                    }
-                }
-                shard.kept.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-                let file = ShardFile {
-                    context,
-                    entries: shard.kept,
-                };
-                let done = seal(MAGIC, &file)
-                    .map_err(std::io::Error::other)
-                    .and_then(|bytes| put(&root, &shard_file(i), &bytes));
-                match done {
-                    Ok(()) => {
-                        written.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Err(e) => tracing::debug!("parse cache: shard {i:02x} not stored ({e})"),
-                }
-            });
-        if written.load(Ordering::Relaxed) > 0 {
-            sweep_stale_temps(&root, Path::new(FOLDER));
+            .map(|(i, shard)| write_shard(root, context, i, shard, &parsed))
+            .filter(|&w| w)
+            .count();
+        self.written += written;
+        if !left && self.written > 0 {
+            sweep_stale_temps(root, Path::new(FOLDER));
         }
         tracing::debug!(
-            "parse cache: {} of {} pages reused, {} shards rewritten",
-            self.taken.into_inner(),
-            self.asked.into_inner(),
-            written.into_inner()
+            "parse cache: {} of {} pages reused, {} shards rewritten{}",
+            self.taken.load(Ordering::Relaxed),
+            self.asked.load(Ordering::Relaxed),
+            self.written,
+            if left { " so far" } else { "" }
         );
+        !left
     }
 
     fn shard(&self, path: &Path) -> &Mutex<Shard> {
         let i = usize::from(blake3::hash(path.as_os_str().as_encoded_bytes()).as_bytes()[0]);
         self.shards[i].get_or_init(|| Mutex::new(read_shard(&self.root, self.context, i)))
+    }
+}
+
+/// Writes shard `i`: its entries kept, those of its hits as the file holds them now, and its
+/// deferred misses `parsed` gives a page for. Returns whether it was written; a shard that
+/// cannot be is only logged.
+fn write_shard<'p>(
+    root: &Path,
+    context: Hash,
+    i: usize,
+    shard: Shard,
+    parsed: &(impl Fn(&Path, &Hash) -> Option<&'p Page> + Sync),
+) -> bool {
+    let mut entries = shard.kept;
+    if !shard.hit_paths.is_empty() {
+        // Whatever the file holds for these paths now was stored for some bytes of theirs, so
+        // it is as good as the entry taken.
+        let mut on_disk = read_shard(root, context, i).stored;
+        for path in shard.hit_paths {
+            if let Some(entry) = on_disk.remove(&path) {
+                entries.push((path, entry));
+            }
+        }
+    }
+    for ticket in shard.deferred {
+        let Some(page) = parsed(&ticket.path, &ticket.hash) else {
+            continue;
+        };
+        if let Some(entry) = entry(&ticket, page) {
+            entries.push((ticket.path, entry));
+        }
+    }
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let file = ShardFile { context, entries };
+    let done = seal(MAGIC, &file)
+        .map_err(std::io::Error::other)
+        .and_then(|bytes| put(root, &shard_file(i), &bytes));
+    match done {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::debug!("parse cache: shard {i:02x} not stored ({e})");
+            false
+        }
     }
 }
 
@@ -470,6 +512,37 @@ mod tests {
         assert!(take(hit), "the hit is written back");
         assert!(take(miss), "the miss given its page is stored");
         assert!(!take(refused), "the miss given no page is not");
+    }
+
+    #[test]
+    fn shards_saved_a_few_at_a_time_end_as_one_save_would() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("concepts")).expect("mkdir");
+        let paths: Vec<PathBuf> = (0..60)
+            .map(|k| PathBuf::from(format!("concepts/c{k}.md")))
+            .collect();
+        let mut shelf = Shelf::open(dir.path(), "settings").lean();
+        for path in &paths {
+            std::fs::write(dir.path().join(path), PAGE).expect("write");
+            let (bytes, stamp) = shelf.read(path).expect("read");
+            shelf.defer(shelf.take(path, stamp, &bytes).expect_err("not stored"));
+        }
+        shelf.loaded();
+        let page = parsed(Path::new("concepts/c.md"));
+        let pages_dir = dir.path().join(DIR).join(FOLDER);
+        let written = || std::fs::read_dir(&pages_dir).map_or(0, |d| d.count());
+        let mut calls = 0;
+        while !shelf.save_some(8, |_, _| Some(&page)) {
+            calls += 1;
+            assert_eq!(written(), 8 * calls, "eight shards a call");
+        }
+        assert!(calls >= 2, "60 pages fill more than 16 shards");
+        assert!(shelf.save_some(8, |_, _| Some(&page)), "nothing left");
+        let shelf = Shelf::open(dir.path(), "settings");
+        for path in &paths {
+            let (bytes, stamp) = shelf.read(path).expect("read");
+            assert!(shelf.take(path, stamp, &bytes).is_ok(), "{path:?} stored");
+        }
     }
 
     #[test]

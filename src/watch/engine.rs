@@ -167,6 +167,9 @@ pub struct Engine {
 /// An engine and the diagnostics found on the way, or those that leave nothing to watch.
 pub type Opened = Result<(Engine, Vec<Diagnostic>), Vec<Diagnostic>>;
 
+/// Parse-cache shards `Engine::store_parsed` writes at a time: about 5 ms each at 100k pages.
+const STORE_SHARDS: usize = 8;
+
 /// A repo loaded from disk with what the engine keeps per file.
 struct Loaded {
     repo: Repo,
@@ -508,26 +511,37 @@ impl Engine {
         Ok((e, diags))
     }
 
-    /// Stores in the parse cache the pages the last load parsed afresh, those whose file the
-    /// engine still holds as read then (not rewritten since) and that parsed without a problem;
-    /// a no-op once done, or without the cache. Called when the watcher is idle, so a cold
-    /// cache slows neither the start nor the first edits; the next start takes them.
+    /// Stores in the parse cache some of the pages the last load parsed afresh, those whose file
+    /// the engine still holds as read then (not rewritten since) and that parsed without a
+    /// problem: `STORE_SHARDS` shards a call, so an edit coming meanwhile waits tens of ms, not
+    /// the second or two all of them take at 100k pages. A no-op once all are stored, or
+    /// without the cache. Called when the watcher is idle, so a cold cache slows neither the
+    /// start nor the first edits; the next start takes them.
     pub fn store_parsed(&mut self) {
-        let Some(shelf) = self.shelf.take() else {
+        let Some(shelf) = &mut self.shelf else {
             return;
         };
         let started = std::time::Instant::now();
         let (files, repo) = (&self.files, &self.repo);
-        shelf.save_with(|path, hash| {
+        let done = shelf.save_some(STORE_SHARDS, |path, hash| {
             let same = files
                 .get(path)
                 .is_some_and(|f| f.hash.as_bytes() == hash && f.diags.is_empty());
             same.then(|| repo.page_at(path)).flatten()
         });
+        if done {
+            self.shelf = None;
+        }
         tracing::debug!(
             ms = started.elapsed().as_millis() as u64,
+            done,
             "watch: parse cache stored"
         );
+    }
+
+    /// Whether pages the last load parsed are still to be stored in the parse cache.
+    pub fn storing(&self) -> bool {
+        self.shelf.is_some()
     }
 
     pub fn repo(&self) -> &Repo {
