@@ -78,6 +78,13 @@ struct Shard {
     changed: bool,
 }
 
+impl Shard {
+    /// Whether the file must be written: entries changed, or stored ones not read this run.
+    fn to_write(&self) -> bool {
+        self.changed || !self.stored.is_empty()
+    }
+}
+
 /// A miss: what `keep` needs to store the page parsed from these bytes.
 pub struct Ticket {
     path: PathBuf,
@@ -206,13 +213,10 @@ impl Shelf {
     /// entries of pages not read this run (gone) are dropped, to be left out when written.
     pub fn loaded(&mut self) {
         for slot in &mut self.shards {
-            let Some(shard) = slot.get_mut() else {
+            let Some(shard) = opened(slot) else {
                 continue;
             };
-            let shard = shard
-                .get_mut()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if !shard.changed && shard.stored.is_empty() {
+            if !shard.to_write() {
                 slot.take();
                 continue;
             }
@@ -244,13 +248,7 @@ impl Shelf {
         let mut due: Vec<(usize, Shard)> = Vec::new();
         let mut left = false;
         for (i, slot) in self.shards.iter_mut().enumerate() {
-            let Some(shard) = slot.get_mut() else {
-                continue;
-            };
-            let shard = shard
-                .get_mut()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if !shard.changed && shard.stored.is_empty() {
+            if !opened(slot).is_some_and(|shard| shard.to_write()) {
                 continue;
             }
             if due.len() == shards {
@@ -381,6 +379,16 @@ fn lock(shard: &Mutex<Shard>) -> std::sync::MutexGuard<'_, Shard> {
     shard
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The shard in `slot`, if it was read this run.
+fn opened(slot: &mut OnceLock<Mutex<Shard>>) -> Option<&mut Shard> {
+    let shard = slot.get_mut()?;
+    Some(
+        shard
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
 }
 
 fn into_inner(shard: Mutex<Shard>) -> Shard {
