@@ -399,7 +399,7 @@ impl Engine {
         read_rules: &dyn Fn(&Path) -> Option<String>,
         files: Vec<(PathBuf, Vec<u8>)>,
         lock: Lock,
-    ) -> Result<(Engine, Vec<Diagnostic>), Vec<Diagnostic>> {
+    ) -> Opened {
         let (config, rules) = load::settings(config_text, read_rules)?;
         let cx = ParseContext {
             folders: &config.folders,
@@ -431,7 +431,7 @@ impl Engine {
         loaded: Loaded,
         read_lock: impl FnOnce() -> Result<Lock, Diagnostic> + Send,
         cache: bool,
-    ) -> Result<(Engine, Vec<Diagnostic>), Vec<Diagnostic>> {
+    ) -> Opened {
         let started = std::time::Instant::now();
         let Loaded {
             mut repo,
@@ -537,11 +537,6 @@ impl Engine {
             done,
             "watch: parse cache stored"
         );
-    }
-
-    /// Whether pages the last load parsed are still to be stored in the parse cache.
-    pub fn storing(&self) -> bool {
-        self.shelf.is_some()
     }
 
     pub fn repo(&self) -> &Repo {
