@@ -398,10 +398,7 @@ fn build_from(
         .sum();
     let links_of = |i: usize| links.as_ref().map_or(pages[i].links.len(), |l| l[i].len());
     let written: usize = (0..pages.len()).map(links_of).sum();
-    let mut graph = match source {
-        Pages::Read(_) | Pages::Move(_) => Graph::with_capacity(nodes, 2 * nodes + written),
-        Pages::Take(_) => Graph::built_once(nodes, 2 * nodes + written),
-    };
+    let mut graph = Graph::with_capacity(nodes, 2 * nodes + written);
 
     // Pass 1: a node for every page, claim and row, so links can land in any order.
     let mut page_node: Vec<Option<NodeIx>> = Vec::with_capacity(pages.len());
@@ -467,7 +464,6 @@ fn build_from(
     // Pass 2: edges. Finding a page's edges reads nodes only, so the edges of the slices done
     // before are in the graph already without changing what is found.
     let mut dangling = Vec::new();
-    let indexed = !matches!(source, Pages::Take(_));
     let mut seen = FxHashSet::default();
     let mut names = FxHashSet::default();
     let mut shed = Vec::new();
@@ -507,9 +503,7 @@ fn build_from(
             // links leave from it), so a repeated edge can only repeat one of the same page.
             seen.clear();
             for (from, to, edge) in f.edges {
-                if indexed {
-                    graph.add_edge(from, to, edge);
-                } else if seen.insert((from, to, edge.kind)) {
+                if seen.insert((from, to, edge.kind)) {
                     graph.add_new_edge(from, to, edge);
                 }
             }
