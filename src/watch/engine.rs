@@ -41,10 +41,10 @@ use crate::diag::Diagnostic;
 use crate::eval::{self, Evaluation, Status, Verdict};
 use crate::load::{self, Parsed, Repo};
 use crate::lock::Lock;
+use crate::managed;
 use crate::page::{self, Page, PageKind, ParseContext};
 use crate::resolve;
 use crate::trees::Trees;
-use crate::writeback;
 
 mod memo;
 mod mentions;
@@ -106,7 +106,7 @@ pub struct Report {
 /// What is known about one tracked page file.
 struct FileState {
     hash: blake3::Hash,
-    /// The bytes hold the begin marker of a warning block (`writeback::BEGIN`): without it a
+    /// The bytes hold the begin marker of a warning block (`managed::WARNING_BEGIN`): without it a
     /// page holds no block to correct unless its thesis is stale, so a full evaluation need
     /// not read it again (a change since it was read comes as an event, whose batch reads it).
     marked: bool,
@@ -312,7 +312,7 @@ impl Seen {
     fn of(bytes: &[u8]) -> Seen {
         Seen {
             hash: blake3::hash(bytes),
-            marked: memchr::memmem::find(bytes, writeback::BEGIN.as_bytes()).is_some(),
+            marked: memchr::memmem::find(bytes, managed::WARNING_BEGIN.as_bytes()).is_some(),
         }
     }
 }
@@ -1120,8 +1120,8 @@ mod tests {
         let block = if block {
             format!(
                 "{}\n> [!WARNING]\n> **Re-score needed.**\n{}\n\n",
-                writeback::BEGIN,
-                writeback::END
+                managed::WARNING_BEGIN,
+                managed::WARNING_END
             )
         } else {
             String::new()
