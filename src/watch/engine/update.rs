@@ -484,8 +484,9 @@ impl Engine {
                 folders: &self.repo.config.folders,
                 scale: &self.repo.rules.scale,
             };
-            if let (load::Parsed { page: Some(p), .. }, _) =
-                load::read_file(&self.repo.root, &rel, &cx)
+            let read = std::fs::read(self.repo.root.join(&rel));
+            if let Ok(load::Parsed { page: Some(p), .. }) =
+                read.map(|bytes| load::parse_file(&rel, bytes, &cx))
             {
                 self.repo.pages[at] = p;
             }
