@@ -199,7 +199,7 @@ fn quick_toml(inner: &str) -> Option<FrontMatter> {
 }
 
 /// The keys of front matter made only of `key = value` lines whose values are plain (a string
-/// without escapes, a decimal integer or float, a date, a boolean), read without a TOML parser:
+/// without escapes or a list of them, a decimal integer or float, a date, a boolean), read without a TOML parser:
 /// most pages' front matter, which `toml` takes a few times longer to read. `None` for anything
 /// else, which `toml` reads; what this accepts is TOML that means what it reads here.
 fn simple_keys(inner: &str) -> Option<TomlKeys> {
@@ -240,9 +240,23 @@ fn simple_keys(inner: &str) -> Option<TomlKeys> {
 }
 
 /// A plain TOML value, the whole of `v`: a basic string without escapes or control characters,
-/// `true` or `false`, a decimal integer or float without a sign other than `-`, exponent or
+/// a list of those, `true` or `false`, a decimal integer or float without a sign other than `-`, exponent or
 /// underscores, or a date whose day is at most 28 (so it is a date of every month).
 fn plain_value(v: &str) -> Option<toml::Value> {
+    // A list of strings on one line (`part_of = ["c1", "c2"]`); a trailing comma is left to toml.
+    if let Some(list) = v.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        if list.trim_matches([' ', '\t']).is_empty() {
+            return Some(toml::Value::Array(Vec::new()));
+        }
+        return list
+            .split(',')
+            .map(|item| match plain_value(item.trim_matches([' ', '\t'])) {
+                Some(s @ toml::Value::String(_)) => Some(s),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(toml::Value::Array);
+    }
     if let Some(rest) = v.strip_prefix('"') {
         let s = rest.strip_suffix('"')?;
         let plain = s
@@ -511,6 +525,8 @@ mod tests {
             Just("true # yes".to_string()),
             Just("\"a\" \"b\"".to_string()),
             Just("\"\"\"".to_string()),
+            "\\[ ?(\"[a-z,]{0,3}\" ?,? ?){0,3}\\]",
+            Just("[\"a\", [\"b\"]]".to_string()),
         ]
     }
 
@@ -540,7 +556,7 @@ mod tests {
 
     #[test]
     fn plain_front_matter_is_read_without_toml() {
-        let inner = "kind = \"thesis\"\nscore = 0.07\nscored = 2026-12-22\n\n  retracted=false\nother = -3\n";
+        let inner = "kind = \"thesis\"\nscore = 0.07\nscored = 2026-12-22\n\n  retracted=false\nother = -3\npart_of = [\"c1\", \"c2\"]\ndepends_on = [ ]\n";
         let simple = simple_keys(inner).map(|k| format!("{k:?}"));
         let toml = toml::from_str::<TomlKeys>(inner)
             .ok()
@@ -548,7 +564,8 @@ mod tests {
         assert!(simple.is_some());
         assert_eq!(simple, toml);
         for not_plain in [
-            "tags = [\"a\"]",
+            "tags = [\"a\", 1]",
+            "part_of = [\"a\",]",
             "title = \"a\\\"b\"",
             "scored = 2026-02-30",
             "# note",
