@@ -5,9 +5,11 @@
 #   bench/watch.sh                      # SIZES="10000 100000"
 #   SIZES="10000" EDITS=10 bench/watch.sh
 #
-# For each size: generate a corpus, `rescore init`, time one cold `rescore check` (after a
-# warm-up run; RESCORE_NO_CACHE=1, so neither is a warm-cache hit), start `rescore watch --format json`, then make one-page edits, each written the
-# way editors save (temp file + rename), and read the watcher's JSON lines. Every edit is undone
+# For each size: generate a corpus, `rescore init`, then START_RUNS alternated rounds of a cold
+# `rescore check` (after one warm-up run; RESCORE_NO_CACHE=1, so no warm-cache hit) and a start
+# of `rescore watch --format json` on an empty parse cache; the last round's watcher stays to
+# make one-page edits, each written the way editors save (temp file + rename), and read the
+# watcher's JSON lines. Every edit is undone
 # again (a second batch, measured too). Scenarios:
 #   cited       every evidence level of a concept some thesis cites dropped to `speculative`
 #   most-cited  the same on the concept the most theses link to
@@ -27,6 +29,8 @@
 #   EDITS      edits per scenario (default 5; each is also undone)
 #   SEED       generator seed (default 1)
 #   DEBOUNCE   watch --debounce in ms (default 100)
+#   START_RUNS rounds of a cold check then a watcher start on an empty parse cache (default 3);
+#              the medians of both and of the per-round ratio are reported
 #   BENCH_DIR  where corpora are generated (default /tmp/rescore-watch-bench)
 #   RESCORE    rescore binary to measure (default: built from this checkout, release)
 #   KEEP=1     keep the generated corpora
@@ -40,6 +44,7 @@ SIZES="${SIZES:-10000 100000}"
 EDITS="${EDITS:-5}"
 SEED="${SEED:-1}"
 DEBOUNCE="${DEBOUNCE:-100}"
+START_RUNS="${START_RUNS:-3}"
 BENCH_DIR="${BENCH_DIR:-/tmp/rescore-watch-bench}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 GEN="$TARGET_DIR/release/examples/gen_corpus"
@@ -117,29 +122,48 @@ for N in $SIZES; do
   "$RESCORE" --root "$DIR" init -q >/dev/null
 
   LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
-  log "bench/watch: $N pages: timing a cold rescore check"
-  RESCORE_NO_CACHE=1 "$RESCORE" --root "$DIR" check >/dev/null 2>&1 || true
-  t0="$(date +%s.%N)"
-  RESCORE_NO_CACHE=1 "$RESCORE" --root "$DIR" check >/dev/null 2>&1 || true
-  t1="$(date +%s.%N)"
-  CHECK_S="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
-
   OUT="$BENCH_DIR/watch-$N.jsonl"
   ERR="$BENCH_DIR/watch-$N.err"
-  RUST_LOG=rescore::watch=debug NO_COLOR=1 \
-    "$RESCORE" --root "$DIR" --format json watch --debounce "$DEBOUNCE" >"$OUT" 2>"$ERR" &
-  WPID=$!
-  READY="$(wait_for_line "$OUT" 0 '"event":"ready"' 600)" || die "watcher never got ready (see $ERR)"
-  READY_MS="$(json_num elapsed_ms "$READY")"
-  log "bench/watch: $N pages: watcher ready in $READY_MS ms"
-  # Start-up in full: loaded, every thesis evaluated and the warning blocks in line.
-  STARTED_MS=""
-  for _ in $(seq 1 1200); do
-    STARTED_MS="$(sed 's/\x1b\[[0-9;]*m//g' "$ERR" | sed -n 's/.*watch: started.* ms=\([0-9]*\).*/\1/p' | head -n 1)"
-    [ -n "$STARTED_MS" ] && break
-    sleep 0.1
+  log "bench/watch: $N pages: $START_RUNS rounds of a cold rescore check, then a watcher start"
+  RESCORE_NO_CACHE=1 "$RESCORE" --root "$DIR" check >/dev/null 2>&1 || true # warm-up
+  CHECKS=()
+  STARTS=()
+  RATIOS=()
+  for round in $(seq 1 "$START_RUNS"); do
+    t0="$(date +%s.%N)"
+    RESCORE_NO_CACHE=1 "$RESCORE" --root "$DIR" check >/dev/null 2>&1 || true
+    t1="$(date +%s.%N)"
+    CHECK_ONE="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
+    # Every start with an empty parse cache (a watcher fills it while idle).
+    rm -rf "$DIR/.rescore/cache"
+    RUST_LOG=rescore::watch=debug NO_COLOR=1 \
+      "$RESCORE" --root "$DIR" --format json watch --debounce "$DEBOUNCE" >"$OUT" 2>"$ERR" &
+    WPID=$!
+    READY="$(wait_for_line "$OUT" 0 '"event":"ready"' 600)" || die "watcher never got ready (see $ERR)"
+    READY_MS="$(json_num elapsed_ms "$READY")"
+    # Start-up in full: loaded, every thesis evaluated and the warning blocks in line.
+    STARTED_MS=""
+    for _ in $(seq 1 1200); do
+      STARTED_MS="$(sed 's/\x1b\[[0-9;]*m//g' "$ERR" | sed -n 's/.*watch: started.* ms=\([0-9]*\).*/\1/p' | head -n 1)"
+      [ -n "$STARTED_MS" ] && break
+      sleep 0.1
+    done
+    [ -n "$STARTED_MS" ] || die "watcher never started (see $ERR)"
+    log "bench/watch: $N pages: round $round: cold check ${CHECK_ONE} s, watcher ready in $READY_MS ms, started in $STARTED_MS ms"
+    CHECKS+=("$CHECK_ONE")
+    STARTS+=("$STARTED_MS")
+    RATIOS+=("$(awk -v s="$STARTED_MS" -v c="$CHECK_ONE" 'BEGIN { printf "%.3f", s / 1000 / c }')")
+    # The last round's watcher goes on to the edits.
+    if [ "$round" -lt "$START_RUNS" ]; then
+      kill -TERM "$WPID"
+      wait "$WPID" || true
+      WPID=""
+    fi
   done
-  log "bench/watch: $N pages: watcher started (initial evaluation done) in ${STARTED_MS:-n/a} ms"
+  median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m }'; }
+  CHECK_S="$(median "${CHECKS[@]}")"
+  STARTED_MS="$(median "${STARTS[@]}")"
+  START_X="$(printf '%.2f' "$(median "${RATIOS[@]}")")"
 
   # measure SCENARIO: after the caller changed files, wait for the batch and record it.
   measure() {
@@ -244,7 +268,6 @@ for N in $SIZES; do
     FAILED=1
   fi
 
-  START_X="$(awk -v s="${STARTED_MS:-0}" -v c="$CHECK_S" 'BEGIN { if (c > 0 && s > 0) printf "%.2f", s / 1000 / c; else print "n/a" }')"
   ROWS+=("| $N | $CHECK_S | $READY_MS | ${STARTED_MS:-n/a} | $START_X | $RSS_MB | $CPU_MS | $LOAD_BEFORE → $(cut -d' ' -f1-3 /proc/loadavg) |")
   for sc in cited most-cited link new-concept deleted-concept new-source deleted-source new-thesis deleted-thesis deleted restored; do
     T="$(awk -v s="$sc" '$1 == s { print $2 }' "$SAMPLES" | us_to_ms | stats)"
@@ -257,7 +280,7 @@ for N in $SIZES; do
 done
 
 echo
-echo "| pages | cold check (s) | watch ready: loaded (ms) | watch started: loaded and evaluated (ms) | started / cold check | watch peak RSS (MB) | watch CPU per batch (ms) | load average (1, 5, 15 min) before → after |"
+echo "| pages | cold check (s, median) | watch ready: loaded (ms, last round) | watch started: loaded and evaluated (ms, median) | started / cold check (median of rounds) | watch peak RSS (MB) | watch CPU per batch (ms) | load average (1, 5, 15 min) before → after |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---|"
 printf '%s\n' "${ROWS[@]}"
 echo

@@ -602,18 +602,6 @@ pub fn parse_file(path: &Path, bytes: Vec<u8>, cx: &ParseContext) -> Parsed {
     }
 }
 
-/// Reads and parses one page file, with the content hash of the bytes read (the watcher's way
-/// to tell its own writes and `touch` from edits); no hash when it could not be read.
-pub fn read_file(root: &Path, rel: &Path, cx: &ParseContext) -> (Parsed, Option<blake3::Hash>) {
-    match std::fs::read(root.join(rel)) {
-        Ok(bytes) => {
-            let hash = blake3::hash(&bytes);
-            (parse_file(rel, bytes, cx), Some(hash))
-        }
-        Err(e) => (unreadable_file(rel, &e), None),
-    }
-}
-
 /// A page file that exists but could not be read, as the loader records it.
 pub fn unreadable_file(rel: &Path, e: &std::io::Error) -> Parsed {
     unparsed(rel, None, unreadable(rel, e))

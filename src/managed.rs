@@ -11,6 +11,12 @@ use std::ops::Range;
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag};
 
+/// The begin and end markers of the warning block rescore writes into a stale thesis page
+/// (`writeback`); here so that what only reads pages can tell a page that may hold one.
+pub const WARNING_BEGIN: &str =
+    "<!-- rescore:begin (managed by rescore: re-score, then `rescore accept`) -->";
+pub const WARNING_END: &str = "<!-- rescore:end -->";
+
 /// The offset just past a UTF-8 byte order mark, if the page starts with one.
 pub fn content_start(text: &str) -> usize {
     if text.starts_with('\u{feff}') {

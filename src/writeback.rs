@@ -15,9 +15,7 @@ use crate::lock::{self, Lock, RepoLock};
 use crate::managed;
 use crate::page::{self, Page, ParseContext};
 
-pub const BEGIN: &str =
-    "<!-- rescore:begin (managed by rescore: re-score, then `rescore accept`) -->";
-pub const END: &str = "<!-- rescore:end -->";
+pub use managed::{WARNING_BEGIN as BEGIN, WARNING_END as END};
 
 /// The block for a stale thesis, lines without line endings.
 pub fn block(v: &Verdict) -> Vec<String> {

@@ -339,28 +339,47 @@ fn a_bulk_change_is_one_evaluation() {
     let dir = repo();
     let root = dir.path();
     // A longer quiet period: a loaded test machine may stall the writer between two files.
+    let quiet = Duration::from_millis(400);
     let mut w = Watch::start(root, &["--format", "json"], &["--debounce", "400"]);
+    let mut writes: Vec<(PathBuf, String)> = (0..200)
+        .map(|i| {
+            let path = root.join(format!("notes/bulk/n{i:03}.md"));
+            (path, format!("# Note {i}\n\nSee [[jepa]].\n"))
+        })
+        .collect();
+    writes.push((root.join(CONCEPT), material(root)));
+    // The longest time between the start of one write and the end of the next: when it
+    // reaches the quiet period, the watcher is right to see more than one change.
+    let mut stalled = Duration::ZERO;
+    let mut before_last = Some(Instant::now());
     std::fs::create_dir_all(root.join("notes/bulk")).expect("mkdir");
-    for i in 0..200 {
-        std::fs::write(
-            root.join(format!("notes/bulk/n{i:03}.md")),
-            format!("# Note {i}\n\nSee [[jepa]].\n"),
-        )
-        .expect("write note");
+    for (path, text) in &writes {
+        let before = Instant::now();
+        std::fs::write(path, text).expect("write");
+        if let Some(b) = before_last {
+            stalled = stalled.max(b.elapsed());
+        }
+        before_last = Some(before);
     }
-    std::fs::write(root.join(CONCEPT), material(root)).expect("write");
-    let events = w.events_until(|e| is(e, "batch"));
-    let batch = events.last().expect("batch");
-    assert!(
-        batch["files"].as_u64().unwrap_or(0) >= 201,
-        "the bulk change was split: {events:#?}"
-    );
-    assert!(
+    let mut events = w.events_until(|e| is(e, "batch"));
+    let flagged = |events: &[Value]| {
         events
             .iter()
-            .any(|e| is(e, "stale") && e["thesis"] == "physics-wall"),
-        "{events:#?}"
-    );
+            .any(|e| is(e, "stale") && e["thesis"] == "physics-wall")
+    };
+    if stalled < quiet {
+        let batch = events.last().expect("batch");
+        assert!(
+            batch["files"].as_u64().unwrap_or(0) >= 201,
+            "the bulk change was split: {events:#?}"
+        );
+    } else {
+        eprintln!("the writer stalled {stalled:?}: the change may come in several batches");
+        while !flagged(&events) {
+            events.extend(w.events_until(|e| is(e, "batch")));
+        }
+    }
+    assert!(flagged(&events), "{events:#?}");
     // A marker edit afterwards: the next batch is the marker's own (no second bulk batch).
     let jepa = read(root, "concepts/jepa.md");
     std::fs::write(root.join("concepts/jepa.md"), format!("{jepa}\n")).expect("write");

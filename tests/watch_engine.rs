@@ -15,6 +15,7 @@ use rescore::load::{self, Repo};
 use rescore::lock::Lock;
 use rescore::trees::Trees;
 use rescore::watch::engine::{Engine, FileNow};
+use rescore::writeback;
 use rescore_graph::NodeKind;
 
 const CONCEPTS: usize = 4;
@@ -377,15 +378,26 @@ fn block_of(v: &eval::Verdict) -> Option<Vec<eval::Cause>> {
     (v.status == eval::Status::Stale).then(|| v.causes.clone())
 }
 
-/// Writes the blocks the report lists, then checks that every evaluated thesis's page shows
-/// the block of its verdict: the blocks left out were in line already.
+/// Writes the blocks the report lists (telling the engine, as the watcher does), then checks
+/// that every evaluated thesis's page shows the block of its verdict: the blocks left out were
+/// in line already.
 fn blocks_in_line(
+    engine: &mut Engine,
+    files: &BTreeMap<PathBuf, Vec<u8>>,
     shown: &mut BTreeMap<String, Option<Vec<eval::Cause>>>,
     report: &rescore::watch::engine::Report,
     step: &str,
 ) {
     for v in &report.blocks {
-        shown.insert(v.path.clone(), block_of(v));
+        let block = block_of(v);
+        if shown.get(&v.path).cloned().flatten() != block {
+            let path = PathBuf::from(&v.path);
+            let text = String::from_utf8_lossy(&files[&path]).into_owned();
+            let stale = block.is_some().then_some(v);
+            let written = writeback::updated(&text, stale).unwrap_or(text);
+            engine.wrote(&[(path, written)]);
+        }
+        shown.insert(v.path.clone(), block);
     }
     for v in &report.evaluated {
         let on_page = shown.get(&v.path).cloned().flatten();
@@ -424,7 +436,7 @@ fn run_seeing(
     // the blocks the engine lists (a page rewritten by an edit shows none).
     let mut shown: BTreeMap<String, Option<Vec<eval::Cause>>> = BTreeMap::new();
     let report = engine.initial();
-    blocks_in_line(&mut shown, &report, "start");
+    blocks_in_line(&mut engine, &files, &mut shown, &report, "start");
     agree(&mut engine, &files, &lock, "start");
     for (n, batch) in batches.iter().enumerate() {
         let mut accepts = Vec::new();
@@ -458,7 +470,13 @@ fn run_seeing(
         }
         let paths: Vec<PathBuf> = changed.iter().map(|(p, _)| p.clone()).collect();
         let report = engine.apply(changed, lock_now);
-        blocks_in_line(&mut shown, &report, &format!("batch {n}"));
+        blocks_in_line(
+            &mut engine,
+            &now,
+            &mut shown,
+            &report,
+            &format!("batch {n}"),
+        );
         let tier = report.batch.map(|b| b.graph);
         tiers.extend(tier);
         files = now;

@@ -41,6 +41,7 @@ use crate::diag::Diagnostic;
 use crate::eval::{self, Evaluation, Status, Verdict};
 use crate::load::{self, Parsed, Repo};
 use crate::lock::Lock;
+use crate::managed;
 use crate::page::{self, Page, PageKind, ParseContext};
 use crate::resolve;
 use crate::trees::Trees;
@@ -105,6 +106,10 @@ pub struct Report {
 /// What is known about one tracked page file.
 struct FileState {
     hash: blake3::Hash,
+    /// The bytes hold the begin marker of a warning block (`managed::WARNING_BEGIN`): without it a
+    /// page holds no block to correct unless its thesis is stale, so a full evaluation need
+    /// not read it again (a change since it was read comes as an event, whose batch reads it).
+    marked: bool,
     /// Diagnostics from reading and parsing it alone.
     diags: Vec<Diagnostic>,
 }
@@ -239,8 +244,8 @@ fn read_tracked_pages(
     let (states, parsed): (Vec<(PathBuf, FileState)>, Vec<Parsed>) = paths
         .into_par_iter()
         .map(|p| {
-            let (parsed, hash) = read_tracked(root, &p, &cx, shelf.as_ref());
-            ((p, file_state(hash, &parsed)), parsed)
+            let (parsed, seen) = read_tracked(root, &p, &cx, shelf.as_ref());
+            ((p, file_state(seen, &parsed)), parsed)
         })
         .unzip();
     let files: BTreeMap<PathBuf, FileState> = states.into_iter().collect();
@@ -260,40 +265,67 @@ fn read_tracked_pages(
 /// Reads one page file, through the parse cache when there is one: a page stored for these
 /// very bytes is taken as it is, and a page parsed afresh is left to be stored when the watcher
 /// is idle (`Engine::store_parsed`: encoding every page would slow a start on a cold cache).
-/// With the content hash of the bytes read.
+/// With what the engine keeps of the bytes read.
 fn read_tracked(
     root: &Path,
     rel: &Path,
     cx: &ParseContext,
     shelf: Option<&Shelf>,
-) -> (Parsed, Option<blake3::Hash>) {
+) -> (Parsed, Option<Seen>) {
     let Some(shelf) = shelf else {
-        return load::read_file(root, rel, cx);
+        return match std::fs::read(root.join(rel)) {
+            Ok(bytes) => {
+                let seen = Seen::of(&bytes);
+                (load::parse_file(rel, bytes, cx), Some(seen))
+            }
+            Err(e) => (load::unreadable_file(rel, &e), None),
+        };
     };
     let (bytes, stamp) = match shelf.read(rel) {
         Ok(read) => read,
         Err(e) => return (load::unreadable_file(rel, &e), None),
     };
-    let hash = blake3::hash(&bytes);
-    match shelf.take_hashed(rel, stamp, *hash.as_bytes()) {
+    let seen = Seen::of(&bytes);
+    match shelf.take_hashed(rel, stamp, *seen.hash.as_bytes()) {
         Ok(page) => {
             let parsed = Parsed {
                 page: Some(page),
                 diags: Vec::new(),
                 lost: None,
             };
-            (parsed, Some(hash))
+            (parsed, Some(seen))
         }
         Err(ticket) => {
             shelf.defer(ticket);
-            (load::parse_file(rel, bytes, cx), Some(hash))
+            (load::parse_file(rel, bytes, cx), Some(seen))
         }
     }
 }
 
-fn file_state(hash: Option<blake3::Hash>, parsed: &Parsed) -> FileState {
+/// What the engine keeps of a file's bytes (see `FileState`).
+struct Seen {
+    hash: blake3::Hash,
+    marked: bool,
+}
+
+impl Seen {
+    fn of(bytes: &[u8]) -> Seen {
+        Seen {
+            hash: blake3::hash(bytes),
+            marked: memchr::memmem::find(bytes, managed::WARNING_BEGIN.as_bytes()).is_some(),
+        }
+    }
+}
+
+/// An unreadable file is kept as the hash of no bytes, and as possibly holding a block.
+fn file_state(seen: Option<Seen>, parsed: &Parsed) -> FileState {
+    let seen = seen.unwrap_or_else(|| Seen {
+        hash: blake3::hash(&[]),
+        marked: true,
+    });
     FileState {
-        hash: hash.unwrap_or_else(|| blake3::hash(&[])),
+        hash: seen.hash,
+        marked: seen.marked,
         diags: parsed.diags.clone(),
     }
 }
@@ -410,9 +442,9 @@ impl Engine {
         let mut files = files;
         files.sort_by(|a, b| a.0.cmp(&b.0));
         for (p, bytes) in files {
-            let hash = blake3::hash(&bytes);
+            let seen = Seen::of(&bytes);
             let one = load::parse_file(&p, bytes, &cx);
-            states.insert(p, file_state(Some(hash), &one));
+            states.insert(p, file_state(Some(seen), &one));
             parsed.push(one);
         }
         let repo = load::assemble(root.to_path_buf(), config, rules, parsed, Vec::new());
@@ -681,8 +713,8 @@ impl Engine {
                     continue;
                 }
                 FileNow::Bytes(bytes) => {
-                    let hash = blake3::hash(&bytes);
-                    if self.files.get(&rel).is_some_and(|f| f.hash == hash) {
+                    let seen = Seen::of(&bytes);
+                    if self.files.get(&rel).is_some_and(|f| f.hash == seen.hash) {
                         continue; // unchanged: a touch, or our own write
                     }
                     let cx = ParseContext {
@@ -690,7 +722,7 @@ impl Engine {
                         scale: &self.repo.rules.scale,
                     };
                     let p = load::parse_file(&rel, bytes, &cx);
-                    (file_state(Some(hash), &p), p.page)
+                    (file_state(Some(seen), &p), p.page)
                 }
                 FileNow::Unreadable(e) => {
                     let p = load::unreadable_file(&rel, &e);
@@ -1015,14 +1047,22 @@ impl Engine {
                 r.flags.push(v.clone());
             }
         }
+        // After a full evaluation a page whose thesis is not stale needs its block looked at
+        // only if it may hold one.
+        let may_hold = |v: &Verdict| {
+            block_of(v).is_some() || self.files.get(Path::new(&v.path)).is_none_or(|f| f.marked)
+        };
         r.blocks = verdicts
             .iter()
             .filter(|v| {
-                all || self.recheck.contains(&v.path)
-                    || self
-                        .verdicts
-                        .get(&v.thesis)
-                        .is_none_or(|p| block_of(p) != block_of(v))
+                self.recheck.contains(&v.path)
+                    || if all {
+                        may_hold(v)
+                    } else {
+                        self.verdicts
+                            .get(&v.thesis)
+                            .is_none_or(|p| block_of(p) != block_of(v))
+                    }
             })
             .cloned()
             .collect();
@@ -1052,7 +1092,8 @@ impl Engine {
             .collect();
         for ((rel, text), p) in written.iter().zip(parsed) {
             if let Some(f) = self.files.get_mut(rel) {
-                f.hash = blake3::hash(text.as_bytes());
+                let seen = Seen::of(text.as_bytes());
+                (f.hash, f.marked) = (seen.hash, seen.marked);
             }
             if let (Some(p), Some(i)) = (p, self.repo.page_slot(rel)) {
                 self.repo.pages[i] = p;
@@ -1069,6 +1110,53 @@ mod tests {
 
     fn example() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/world-models")
+    }
+
+    const CONCEPT: &str = "+++\nkind = \"concept\"\n+++\n# C\n\n## Key Claims\n\n\
+                           - Alpha reaches 40% on the suite. {#a}\n  Evidence: strong\n";
+
+    /// An unscored thesis page on the concept's claim, with a block a former verdict left.
+    fn thesis(i: usize, block: bool) -> String {
+        let block = if block {
+            format!(
+                "{}\n> [!WARNING]\n> **Re-score needed.**\n{}\n\n",
+                managed::WARNING_BEGIN,
+                managed::WARNING_END
+            )
+        } else {
+            String::new()
+        };
+        format!("+++\nkind = \"thesis\"\nscore = 0.5\n+++\n# T{i}\n\n{block}- Rests on [[c#a]]\n")
+    }
+
+    fn listed(r: &Report) -> Vec<String> {
+        r.blocks.iter().map(|v| v.path.clone()).collect()
+    }
+
+    #[test]
+    fn a_full_evaluation_lists_only_the_blocks_that_may_be_out_of_line() {
+        let files = vec![
+            ("concepts/c.md".into(), CONCEPT.into()),
+            ("theses/t0.md".into(), thesis(0, false).into_bytes()),
+            ("theses/t1.md".into(), thesis(1, true).into_bytes()),
+        ];
+        let no_rules = |_: &Path| None;
+        let (mut e, _) = Engine::from_files(Path::new("."), None, &no_rules, files, Lock::new())
+            .unwrap_or_else(|_| panic!("the repo opens"));
+        let r = e.initial();
+        assert_eq!(r.evaluated.len(), 2);
+        assert!(r.evaluated.iter().all(|v| block_of(v).is_none()));
+        // t0 holds no block and needs none: a full evaluation leaves it unread.
+        assert_eq!(listed(&r), ["theses/t1.md"]);
+
+        // The watcher takes t1's block out, then a block is pasted into t0: a full evaluation
+        // goes by what each page holds now.
+        e.wrote(&[("theses/t1.md".into(), thesis(1, false))]);
+        let pasted = FileNow::Bytes(thesis(0, true).into_bytes());
+        let r = e.apply(vec![("theses/t0.md".into(), pasted)], None);
+        assert_eq!(listed(&r), ["theses/t0.md"]);
+        let r = e.initial();
+        assert_eq!(listed(&r), ["theses/t0.md"]);
     }
 
     #[test]
