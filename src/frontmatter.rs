@@ -177,7 +177,7 @@ fn quick_toml(inner: &str) -> Option<FrontMatter> {
             Some(v) => string(v).map(|s| vec![s]),
         }
     }
-    let keys = simple_keys(inner).or_else(|| toml::from_str(inner).ok())?;
+    let keys: TomlKeys = toml::from_str(inner).ok()?;
     Some(FrontMatter {
         kind: text(keys.kind)?,
         id: text(keys.id)?,
@@ -196,113 +196,6 @@ fn quick_toml(inner: &str) -> Option<FrontMatter> {
         url: text(keys.url)?,
         published: keys.published.map(toml_to_json),
     })
-}
-
-/// The keys of front matter made only of `key = value` lines whose values are plain (a string
-/// without escapes or a list of them, a decimal integer or float, a date, a boolean), read without a TOML parser:
-/// most pages' front matter, which `toml` takes a few times longer to read. `None` for anything
-/// else, which `toml` reads; what this accepts is TOML that means what it reads here.
-fn simple_keys(inner: &str) -> Option<TomlKeys> {
-    let mut keys = TomlKeys::default();
-    let mut seen: Vec<&str> = Vec::new();
-    for line in inner.split('\n') {
-        let line = line.trim_matches([' ', '\t']);
-        if line.is_empty() {
-            continue;
-        }
-        let (key, value) = line.split_once('=')?;
-        let key = key.trim_end_matches([' ', '\t']);
-        let bare = !key.is_empty() && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
-        // A key given twice is a TOML error, which `toml` reports.
-        if !bare || seen.contains(&key) {
-            return None;
-        }
-        seen.push(key);
-        let value = plain_value(value.trim_start_matches([' ', '\t']))?;
-        let slot = match key {
-            "kind" => &mut keys.kind,
-            "id" => &mut keys.id,
-            "title" => &mut keys.title,
-            "status" => &mut keys.status,
-            "part_of" => &mut keys.part_of,
-            "depends_on" => &mut keys.depends_on,
-            "score" => &mut keys.score,
-            "scored" => &mut keys.scored,
-            "retracted" => &mut keys.retracted,
-            "superseded_by" => &mut keys.superseded_by,
-            "url" => &mut keys.url,
-            "published" => &mut keys.published,
-            _ => continue,
-        };
-        *slot = Some(value);
-    }
-    Some(keys)
-}
-
-/// A plain TOML value, the whole of `v`: a basic string without escapes or control characters,
-/// a list of those, `true` or `false`, a decimal integer or float without a sign other than `-`, exponent or
-/// underscores, or a date whose day is at most 28 (so it is a date of every month).
-fn plain_value(v: &str) -> Option<toml::Value> {
-    // A list of strings on one line (`part_of = ["c1", "c2"]`); a trailing comma is left to toml.
-    if let Some(list) = v.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-        if list.trim_matches([' ', '\t']).is_empty() {
-            return Some(toml::Value::Array(Vec::new()));
-        }
-        return list
-            .split(',')
-            .map(|item| match plain_value(item.trim_matches([' ', '\t'])) {
-                Some(s @ toml::Value::String(_)) => Some(s),
-                _ => None,
-            })
-            .collect::<Option<Vec<_>>>()
-            .map(toml::Value::Array);
-    }
-    if let Some(rest) = v.strip_prefix('"') {
-        let s = rest.strip_suffix('"')?;
-        let plain = s
-            .bytes()
-            .all(|b| (b >= 0x20 || b == b'\t') && !matches!(b, 0x7f | b'"' | b'\\'));
-        return plain.then(|| toml::Value::String(s.to_string()));
-    }
-    match v {
-        "true" => return Some(toml::Value::Boolean(true)),
-        "false" => return Some(toml::Value::Boolean(false)),
-        _ => {}
-    }
-    let b = v.as_bytes();
-    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
-        let number = |r: std::ops::Range<usize>| {
-            let digits = &b[r];
-            digits
-                .iter()
-                .all(u8::is_ascii_digit)
-                .then(|| digits.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
-        };
-        let (_, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-        if !(1..=12).contains(&month) || !(1..=28).contains(&day) {
-            return None;
-        }
-        return v.parse().ok().map(toml::Value::Datetime);
-    }
-    let unsigned = v.strip_prefix('-').unwrap_or(v);
-    let (whole, fraction) = match unsigned.split_once('.') {
-        Some((w, f)) => (w, Some(f)),
-        None => (unsigned, None),
-    };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    // TOML allows no leading zero.
-    if !digits(whole) || (whole.len() > 1 && whole.starts_with('0')) {
-        return None;
-    }
-    match fraction {
-        None => v.parse().ok().map(toml::Value::Integer),
-        Some(f) if digits(f) => v
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .map(toml::Value::Float),
-        Some(_) => None,
-    }
 }
 
 fn parse_toml(
@@ -512,69 +405,6 @@ mod tests {
             let inner: String = entries.iter().map(|(k, v)| format!("{k} = {v}\n")).collect();
             let quick = quick_toml(&inner).map(|f| format!("{f:?}"));
             proptest::prop_assert_eq!(quick, via_json(&inner).map(|f| format!("{f:?}")));
-        }
-    }
-
-    fn plain_or_tricky_value() -> impl proptest::strategy::Strategy<Value = String> {
-        use proptest::prelude::*;
-        prop_oneof![
-            toml_value(),
-            "\"[a-z \t\\\\\"\u{0}\u{1f}\u{7f}é#=]{0,6}\"",
-            "'[a-z ]{0,4}'",
-            "[-+]?[0-9]{0,3}(\\.[0-9]{0,2})?(e[0-9])?",
-            "[0-9]{4}-[0-9]{2}-[0-9]{2}",
-            Just("1_000".to_string()),
-            Just("0x1f".to_string()),
-            Just("99999999999999999999".to_string()),
-            Just("true # yes".to_string()),
-            Just("\"a\" \"b\"".to_string()),
-            Just("\"\"\"".to_string()),
-            "\\[ ?(\"[a-z,]{0,3}\" ?,? ?){0,3}\\]",
-            Just("[\"a\", [\"b\"]]".to_string()),
-        ]
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn front_matter_read_without_toml_reads_as_toml_reads_it(
-            entries in proptest::collection::vec(
-                (
-                    "kind|id|title|status|part_of|depends_on|score|scored|retracted|superseded_by|url|published|other|a.b|#c|Kind",
-                    "[ \t]{0,2}=[ \t]{0,2}|[ \t]{1,2}",
-                    plain_or_tricky_value(),
-                    "|[ \t]|\r|[ \t]#x",
-                ),
-                0..6,
-            )
-        ) {
-            let inner: String = entries
-                .iter()
-                .map(|(k, eq, v, end)| format!("{k}{eq}{v}{end}\n"))
-                .collect();
-            if let Some(simple) = simple_keys(&inner) {
-                let toml = toml::from_str::<TomlKeys>(&inner).ok();
-                proptest::prop_assert_eq!(Some(format!("{simple:?}")), toml.map(|k| format!("{k:?}")));
-            }
-        }
-    }
-
-    #[test]
-    fn plain_front_matter_is_read_without_toml() {
-        let inner = "kind = \"thesis\"\nscore = 0.07\nscored = 2026-12-22\n\n  retracted=false\nother = -3\npart_of = [\"c1\", \"c2\"]\ndepends_on = [ ]\n";
-        let simple = simple_keys(inner).map(|k| format!("{k:?}"));
-        let toml = toml::from_str::<TomlKeys>(inner)
-            .ok()
-            .map(|k| format!("{k:?}"));
-        assert!(simple.is_some());
-        assert_eq!(simple, toml);
-        for not_plain in [
-            "tags = [\"a\", 1]",
-            "part_of = [\"a\",]",
-            "title = \"a\\\"b\"",
-            "scored = 2026-02-30",
-            "# note",
-        ] {
-            assert!(simple_keys(not_plain).is_none(), "{not_plain}");
         }
     }
 
