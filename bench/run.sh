@@ -11,8 +11,9 @@
 #   SEED       generator seed (default 1)
 #   MUTATE     edits applied before the "after mutate" check (default 100)
 #   BENCH_DIR  where corpora are generated (default /tmp/rescore-bench)
-#   RESCORE    rescore binary to measure (default: built from this checkout); when given, only
-#              gen_corpus is built (with plain rustc if the crate does not compile right now)
+#   RESCORE    rescore binary to measure (default: built from this checkout with `--profile dist`,
+#              as releases are); when given, only gen_corpus is built (with plain rustc if the
+#              crate does not compile right now)
 #   KEEP=1     keep the generated corpora (default: removed after each size)
 #   WATCH      1 (default) also runs bench/watch.sh on the same SIZES, SEED and binary, so one
 #              run reports the check and the watcher bars; 0 skips it
@@ -67,9 +68,10 @@ if [ -n "${RESCORE:-}" ]; then
     rustc --edition 2021 -O "$ROOT/examples/gen_corpus.rs" -o "$GEN"
   fi
 else
-  log "bench: building rescore and gen_corpus (release)"
-  (cd "$ROOT" && cargo build --release --quiet --bin rescore --example gen_corpus)
-  RESCORE="$TARGET_DIR/release/rescore"
+  log "bench: building rescore (profile dist, what releases ship) and gen_corpus (release)"
+  (cd "$ROOT" && cargo build --profile dist --quiet --bin rescore &&
+    cargo build --release --quiet --example gen_corpus)
+  RESCORE="$TARGET_DIR/dist/rescore"
 fi
 [ -x "$RESCORE" ] || die "rescore binary not found: $RESCORE"
 [ -x "$GEN" ] || die "gen_corpus binary not found: $GEN"

@@ -32,7 +32,7 @@
 #   START_RUNS rounds of a cold check then a watcher start on an empty parse cache (default 3);
 #              the medians of both and of the per-round ratio are reported
 #   BENCH_DIR  where corpora are generated (default /tmp/rescore-watch-bench)
-#   RESCORE    rescore binary to measure (default: built from this checkout, release)
+#   RESCORE    rescore binary to measure (default: built from this checkout, `--profile dist`)
 #   KEEP=1     keep the generated corpora
 #
 # Prints markdown tables on stdout, progress on stderr. Exits 1 when the watcher printed no
@@ -61,9 +61,10 @@ if [ -n "${RESCORE:-}" ]; then
   (cd "$ROOT" && cargo build --release --quiet --example gen_corpus) ||
     { GEN="$BENCH_DIR/gen_corpus" && rustc --edition 2021 -O "$ROOT/examples/gen_corpus.rs" -o "$GEN"; }
 else
-  log "bench/watch: building rescore and gen_corpus (release)"
-  (cd "$ROOT" && cargo build --release --quiet --bin rescore --example gen_corpus)
-  RESCORE="$TARGET_DIR/release/rescore"
+  log "bench/watch: building rescore (profile dist, what releases ship) and gen_corpus (release)"
+  (cd "$ROOT" && cargo build --profile dist --quiet --bin rescore &&
+    cargo build --release --quiet --example gen_corpus)
+  RESCORE="$TARGET_DIR/dist/rescore"
 fi
 [ -x "$RESCORE" ] || die "rescore binary not found: $RESCORE"
 [ -x "$GEN" ] || die "gen_corpus binary not found: $GEN"

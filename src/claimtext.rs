@@ -34,22 +34,26 @@ impl Builder {
 
     /// Appends a piece of text; `code` says whether it is inside a code span or block.
     pub fn push_str(&mut self, s: &str, code: bool) {
+        // Most text is ASCII without backticks, and so is each of its words then: one check of
+        // the whole instead of one per word.
+        let plain = s.is_ascii() && memchr::memchr(b'`', s.as_bytes()).is_none();
         let mut words = crate::whitespace::pieces(s);
         if let Some(first) = words.next() {
-            self.word(first, code);
+            self.word(first, code, plain);
         }
         for w in words {
             self.space = true;
-            self.word(w, code);
+            self.word(w, code, plain);
         }
     }
 
-    /// A run of text without whitespace (possibly empty).
-    fn word(&mut self, w: &str, code: bool) {
+    /// A run of text without whitespace (possibly empty); `plain`: known to be ASCII without a
+    /// backtick.
+    fn word(&mut self, w: &str, code: bool, plain: bool) {
         if w.is_empty() {
             return;
         }
-        if w.is_ascii() && !w.contains('`') {
+        if plain || (w.is_ascii() && !w.contains('`')) {
             self.start_word(code);
             self.out.push_str(w);
         } else {
@@ -141,6 +145,21 @@ mod tests {
             b.push_str(text, *code);
         }
         b.finish()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn text_pushed_whole_reads_as_text_pushed_a_character_at_a_time(
+            parts in proptest::collection::vec(("[a-z `\t\n—é.\u{a0}]{0,12}", proptest::bool::ANY), 0..5)
+        ) {
+            let mut whole = Builder::new();
+            let mut chars = Builder::new();
+            for (text, code) in &parts {
+                whole.push_str(text, *code);
+                text.chars().for_each(|c| chars.push(c, *code));
+            }
+            proptest::prop_assert_eq!(whole.finish(), chars.finish());
+        }
     }
 
     #[test]

@@ -305,6 +305,10 @@ fn schema_error_key(msg: &str) -> Option<String> {
 
 /// Where `key` is written in the front matter, for a located schema error.
 pub fn key_pos(inner: &str, base: usize, text: &str, key: &str, lines: &LineIndex) -> Option<Pos> {
+    // Asked of every page for keys most pages lack: one search instead of a look at each line.
+    if !inner.contains(key) {
+        return None;
+    }
     let mut offset = base;
     for line in inner.split_inclusive('\n') {
         let t = line.trim_start();
@@ -402,6 +406,17 @@ mod tests {
             let quick = quick_toml(&inner).map(|f| format!("{f:?}"));
             proptest::prop_assert_eq!(quick, via_json(&inner).map(|f| format!("{f:?}")));
         }
+    }
+
+    #[test]
+    fn a_key_is_found_at_its_line_and_a_missing_one_nowhere() {
+        let text = "+++\nkind = \"concept\"\n  part_of = [\"a\"]\n+++\n";
+        let lines = LineIndex::new(text);
+        let inner = &text[4..text.len() - 4];
+        let at = |key: &str| key_pos(inner, 4, text, key, &lines).map(|p| (p.line, p.col));
+        assert_eq!(at("part_of"), Some((3, 3)));
+        assert_eq!(at("depends_on"), None);
+        assert_eq!(at("concept"), None, "a word in a value is no key");
     }
 
     #[test]

@@ -460,6 +460,7 @@ fn build_from(
         built = rayon::join(|| insert(done), || build_chunk(start)).1;
     }
     insert(built);
+    tracing::debug!(nodes = graph.len(), "graph nodes added");
 
     // Pass 2: edges. Finding a page's edges reads nodes only, so the edges of the slices done
     // before are in the graph already without changing what is found.
@@ -524,9 +525,11 @@ fn build_from(
         Pages::Read(pages) => pages,
         Pages::Take(pages) | Pages::Move(pages) => pages,
     };
+    tracing::debug!(edges = graph.edge_count(), "graph edges added");
     if let Some(cycle) = graph.find_cycle() {
         diags.push(cycle_diagnostic(&graph, pages, &cycle));
     }
+    tracing::debug!("graph cycle check done");
     diags.extend(dangling.iter().map(|d| d.diag.clone()));
     (graph, dangling)
 }

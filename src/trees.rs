@@ -9,6 +9,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use rayon::prelude::*;
 use rescore_graph::{Graph, NodeIx, NodeKind};
 
+mod state_json;
+
 /// A tree id: the first 8 bytes of a BLAKE3 hash, written as 16 hex digits in the lock.
 pub type TreeId = u64;
 
@@ -51,7 +53,7 @@ fn own(graph: &Graph, ix: NodeIx) -> TreeId {
         push_part(&mut buf, n.key.as_bytes());
         let at = buf.len();
         buf.extend_from_slice(&[0; 8]);
-        if serde_json::to_writer(&mut *buf, &n.state).is_err() {
+        if state_json::write(&mut buf, &n.state).is_err() {
             buf.truncate(at + 8);
         }
         let len = (buf.len() - at - 8) as u64;

@@ -240,7 +240,7 @@ fn the_release_builds_six_targets_into_wheels_and_checksummed_archives() {
     assert_eq!(maturin["with"]["target"], "${{ matrix.target }}");
     let args = maturin["with"]["args"].as_str().expect("maturin args");
     assert!(
-        args.contains("--release") && args.contains("--locked"),
+        args.contains("--profile dist") && args.contains("--locked"),
         "{args}"
     );
     assert_eq!(maturin["with"]["manylinux"], "2_17");
@@ -262,6 +262,11 @@ fn the_release_builds_six_targets_into_wheels_and_checksummed_archives() {
         "{archive}"
     );
     assert!(archive.contains(r#"7z a -tzip "$archive""#), "{archive}");
+    // The binary archived is the one the wheel was built with.
+    for bin in ["rescore", "rescore.exe"] {
+        let built = format!("../target/$TARGET/dist/{bin}");
+        assert!(archive.contains(&built), "{archive}");
+    }
 
     let version = run(&steps(&wf, "version")[1]);
     assert!(
