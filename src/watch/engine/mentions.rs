@@ -2,20 +2,44 @@
 //! bare source names, `part_of` and `depends_on` use, with the pages that use it. When a page
 //! comes, goes or changes the names or anchors it is known by, the pages that name it are the
 //! only ones whose links can land elsewhere now.
+//!
+//! Names and paths are kept as 64-bit hashes, not strings: at 100k pages the strings were most
+//! of what this index held. Two names that share a hash only make each other's users look
+//! named too, and a name's bearers look more: every use of the index errs towards redoing more
+//! (relinking more pages, declining an in-place tier), never less.
 
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::page::{Page, PageKind, Target};
 
+/// A name or path as the index keeps it.
+type Key = u64;
+
 #[derive(Default)]
 pub(super) struct Mentions {
-    by_name: FxHashMap<String, Vec<Arc<Path>>>,
-    by_path: FxHashMap<PathBuf, Vec<Arc<Path>>>,
+    by_name: FxHashMap<Key, Vec<Arc<Path>>>,
+    by_path: FxHashMap<Key, Vec<Arc<Path>>>,
     /// How many pages bear each name (id or title, lowercased) themselves.
-    borne: FxHashMap<String, u32>,
+    borne: FxHashMap<Key, u32>,
+}
+
+/// The key of a lowercased name (SipHash with fixed keys: the same in every process).
+fn hashed(lower: &str) -> Key {
+    let mut h = DefaultHasher::new();
+    lower.hash(&mut h);
+    h.finish()
+}
+
+/// The key of a path.
+fn path_key(path: &Path) -> Key {
+    let mut h = DefaultHasher::new();
+    path.hash(&mut h);
+    h.finish()
 }
 
 /// The names a page bears: its id and title, lowercased, each once.
@@ -30,13 +54,19 @@ pub(super) fn borne(p: &Page) -> Vec<String> {
     names
 }
 
-/// A name as the resolver's index looks it up.
-fn key(name: &str) -> String {
-    name.trim().to_lowercase()
+/// A name as the resolver's index looks it up (trimmed and lowercased), hashed. ASCII, nearly
+/// every name, is lowercased without a new string.
+fn key(name: &str) -> Key {
+    let name = name.trim();
+    if name.bytes().any(|b| b.is_ascii_uppercase()) || !name.is_ascii() {
+        hashed(&name.to_lowercase())
+    } else {
+        hashed(name)
+    }
 }
 
 /// The names and paths a page uses to reach other pages. Notes resolve no links.
-fn named(p: &Page) -> (Vec<String>, Vec<&Path>) {
+fn named(p: &Page) -> (Vec<Key>, Vec<Key>) {
     let mut names = Vec::new();
     let mut paths = Vec::new();
     if p.kind == PageKind::Note {
@@ -45,7 +75,7 @@ fn named(p: &Page) -> (Vec<String>, Vec<&Path>) {
     for l in &p.links {
         match &l.target {
             Target::Wiki { name } => names.push(key(name)),
-            Target::Path { path } => paths.push(path.as_path()),
+            Target::Path { path } => paths.push(path_key(path)),
             Target::Here => {}
         }
     }
@@ -63,18 +93,51 @@ fn named(p: &Page) -> (Vec<String>, Vec<&Path>) {
     (names, paths)
 }
 
+/// `(key, page)` pairs as a map from each key to its pages (`who`, by page).
+fn grouped(mut pairs: Vec<(Key, u32)>, who: &[Arc<Path>]) -> FxHashMap<Key, Vec<Arc<Path>>> {
+    pairs.par_sort_unstable();
+    let runs = pairs.chunk_by(|a, b| a.0 == b.0);
+    let mut map = FxHashMap::with_capacity_and_hasher(runs.clone().count(), Default::default());
+    for run in runs {
+        let users = run.iter().map(|&(_, i)| who[i as usize].clone()).collect();
+        map.insert(run[0].0, users);
+    }
+    map
+}
+
 impl Mentions {
+    /// Built in parallel, each list of users allocated at its length (most names have one).
     pub(super) fn new(pages: &[Page]) -> Mentions {
-        let mut m = Mentions::default();
-        for p in pages {
-            m.add(p);
+        let uses: Vec<(Vec<Key>, Vec<Key>, Vec<Key>)> = pages
+            .par_iter()
+            .map(|p| {
+                let (names, paths) = named(p);
+                (borne(p).iter().map(|n| hashed(n)).collect(), names, paths)
+            })
+            .collect();
+        let who: Vec<Arc<Path>> = pages.iter().map(|p| Arc::from(p.path.as_path())).collect();
+        let mut borne = FxHashMap::default();
+        for n in uses.iter().flat_map(|u| &u.0) {
+            *borne.entry(*n).or_default() += 1;
         }
-        m
+        let pairs = |pick: fn(&(Vec<Key>, Vec<Key>, Vec<Key>)) -> &Vec<Key>| {
+            let pairs: Vec<(Key, u32)> = uses
+                .iter()
+                .enumerate()
+                .flat_map(|(i, u)| pick(u).iter().map(move |&k| (k, i as u32)))
+                .collect();
+            grouped(pairs, &who)
+        };
+        Mentions {
+            by_name: pairs(|u| &u.1),
+            by_path: pairs(|u| &u.2),
+            borne,
+        }
     }
 
     pub(super) fn add(&mut self, p: &Page) {
         for n in borne(p) {
-            *self.borne.entry(n).or_default() += 1;
+            *self.borne.entry(hashed(&n)).or_default() += 1;
         }
         let (names, paths) = named(p);
         let me: Arc<Path> = Arc::from(p.path.as_path());
@@ -82,15 +145,13 @@ impl Mentions {
             self.by_name.entry(n).or_default().push(me.clone());
         }
         for q in paths {
-            self.by_path
-                .entry(q.to_path_buf())
-                .or_default()
-                .push(me.clone());
+            self.by_path.entry(q).or_default().push(me.clone());
         }
     }
 
     pub(super) fn remove(&mut self, p: &Page) {
         for n in borne(p) {
+            let n = hashed(&n);
             if let Some(c) = self.borne.get_mut(&n) {
                 *c -= 1;
                 if *c == 0 {
@@ -109,10 +170,10 @@ impl Mentions {
             }
         }
         for q in paths {
-            if let Some(v) = self.by_path.get_mut(q) {
+            if let Some(v) = self.by_path.get_mut(&q) {
                 v.retain(|r| **r != *me);
                 if v.is_empty() {
-                    self.by_path.remove(q);
+                    self.by_path.remove(&q);
                 }
             }
         }
@@ -125,13 +186,13 @@ impl Mentions {
         if self.borne != fresh.borne {
             out.push("the count of pages bearing each name drifted".to_string());
         }
-        let sorted = |m: &FxHashMap<String, Vec<Arc<Path>>>| {
-            let mut v: Vec<(String, Vec<PathBuf>)> = m
+        let sorted = |m: &FxHashMap<Key, Vec<Arc<Path>>>| {
+            let mut v: Vec<(Key, Vec<PathBuf>)> = m
                 .iter()
                 .map(|(k, ps)| {
                     let mut ps: Vec<PathBuf> = ps.iter().map(|p| p.to_path_buf()).collect();
                     ps.sort();
-                    (k.clone(), ps)
+                    (*k, ps)
                 })
                 .collect();
             v.sort();
@@ -140,15 +201,7 @@ impl Mentions {
         if sorted(&self.by_name) != sorted(&fresh.by_name) {
             out.push("the pages naming each name drifted".to_string());
         }
-        let by_path = |m: &Mentions| {
-            let as_names: FxHashMap<String, Vec<Arc<Path>>> = m
-                .by_path
-                .iter()
-                .map(|(k, v)| (k.to_string_lossy().into_owned(), v.clone()))
-                .collect();
-            sorted(&as_names)
-        };
-        if by_path(self) != by_path(&fresh) {
+        if sorted(&self.by_path) != sorted(&fresh.by_path) {
             out.push("the pages naming each path drifted".to_string());
         }
         out
@@ -156,7 +209,7 @@ impl Mentions {
 
     /// How many pages bear `name` (lowercased) as their id or title.
     pub(super) fn bearers(&self, name: &str) -> u32 {
-        self.borne.get(name).copied().unwrap_or(0)
+        self.borne.get(&hashed(name)).copied().unwrap_or(0)
     }
 
     /// The pages that name `p` by its id, its title or its path.
@@ -170,7 +223,7 @@ impl Mentions {
             .collect();
         by_name
             .into_iter()
-            .chain(self.by_path.get(&p.path).into_iter().flatten())
+            .chain(self.by_path.get(&path_key(&p.path)).into_iter().flatten())
             .map(|q| &**q)
     }
 }
@@ -260,5 +313,46 @@ mod tests {
         m.remove(&b);
         assert_eq!((m.bearers("gwm"), m.bearers("genie")), (0, 0));
         assert!(m.drift(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_name_is_keyed_trimmed_and_lowercased_ascii_or_not() {
+        assert_eq!(key(" GWM "), hashed("gwm"));
+        assert_eq!(key("gwm"), hashed("gwm"));
+        assert_eq!(key("ÉTUDE Σ"), hashed("étude σ"));
+        assert_ne!(key("gwm"), key("gwn"));
+    }
+
+    #[test]
+    fn built_at_once_or_page_by_page_the_mentions_agree() {
+        let pages = [
+            parse(
+                "concepts/a.md",
+                "+++\nkind = \"concept\"\n+++\n# A\n\n[[B]] [[b]]\n",
+            ),
+            parse(
+                "concepts/b.md",
+                "+++\nkind = \"concept\"\n+++\n# B\n\n[A](a.md)\n",
+            ),
+            parse(
+                "concepts/c.md",
+                "+++\nkind = \"concept\"\n+++\n# C\n\n[[ b ]]\n",
+            ),
+        ];
+        let mut m = Mentions::default();
+        for p in &pages {
+            m.add(p);
+        }
+        assert!(m.drift(&pages).is_empty());
+        m.remove(&pages[2]);
+        assert_eq!(
+            m.drift(&pages),
+            [
+                "the count of pages bearing each name drifted",
+                "the pages naming each name drifted"
+            ]
+        );
+        assert!(m.drift(&pages[..2]).is_empty());
+        assert_eq!(users(&m, &pages[1]), [PathBuf::from("concepts/a.md")]);
     }
 }
