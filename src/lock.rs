@@ -90,7 +90,7 @@ pub struct Lock {
     pub conflicted: BTreeMap<String, Vec<Baseline>>,
     /// The texts entries are read from, and the file each came from.
     raw: Vec<(PathBuf, String)>,
-    index: HashMap<TreeId, (usize, Range<usize>)>,
+    index: HashMap<TreeId, Span>,
     /// Entries added since reading (by `accept`).
     added: BTreeMap<TreeId, Entry>,
 }
@@ -158,6 +158,42 @@ fn corrupt(path: &Path, line: u32, what: String) -> Diagnostic {
     Diagnostic::error(Code::LockCorrupt, path, Pos::at(line, 1), what)
         .expected("lines as rescore writes them (docs/format.md, \"The lock\")")
         .hint(RECOVER)
+}
+
+/// Where an entry's line is: which of the lock's texts, and the bytes of the line in it. Kept
+/// in 32 bits each (a line past 4 GiB into its text is refused when read): there is one per
+/// entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    file: u32,
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    /// `None` when a number does not fit.
+    fn new(file: usize, range: Range<usize>) -> Option<Span> {
+        u32::try_from(range.end).ok()?;
+        Some(Span {
+            file: u32::try_from(file).ok()?,
+            start: u32::try_from(range.start).ok()?,
+            len: u32::try_from(range.len()).ok()?,
+        })
+    }
+
+    fn file(self) -> usize {
+        self.file as usize
+    }
+
+    fn range(self) -> Range<usize> {
+        let start = self.start as usize;
+        start..start + self.len as usize
+    }
+}
+
+/// A lock file too large for `Span`.
+fn too_long(path: &Path) -> Diagnostic {
+    corrupt(path, 1, "a lock file over 4 GiB".to_string())
 }
 
 fn shorten(t: &str) -> String {
@@ -264,7 +300,11 @@ impl Lock {
                 thesis,
                 conflicted: BTreeMap::new(),
                 raw: vec![(PathBuf::from(FILE_NAME), files.main)],
-                index: index.into_iter().map(|(id, r)| (id, (0, r))).collect(),
+                index: index
+                    .into_iter()
+                    .map(|(id, r)| Some((id, Span::new(0, r)?)))
+                    .collect::<Option<_>>()
+                    .ok_or_else(|| too_long(Path::new(FILE_NAME)))?,
                 added: BTreeMap::new(),
             });
         }
@@ -276,7 +316,7 @@ impl Lock {
             ..Lock::default()
         };
         // The shards are indexed in parallel: on a large repo this is most of reading the lock.
-        type Indexed = (PathBuf, String, Vec<(TreeId, Range<usize>)>);
+        type Indexed = (PathBuf, String, Vec<(TreeId, Span)>);
         let indexed: Vec<Result<Indexed, Diagnostic>> = files
             .shards
             .into_par_iter()
@@ -289,7 +329,9 @@ impl Lock {
                         corrupt(&path, n, format!("not a node entry: `{}`", shorten(t)))
                     })?;
                     let start = t.as_ptr() as usize - text.as_ptr() as usize;
-                    ids.extend(line_ids.into_iter().map(|id| (id, start..start + t.len())));
+                    let span =
+                        Span::new(i, start..start + t.len()).ok_or_else(|| too_long(&path))?;
+                    ids.extend(line_ids.into_iter().map(|id| (id, span)));
                 }
                 Ok((path, text, ids))
             })
@@ -299,9 +341,8 @@ impl Lock {
         lock.index
             .reserve(indexed.iter().map(|(_, _, ids)| ids.len()).sum());
         for (path, text, ids) in indexed {
-            let file = lock.raw.len();
-            for (id, range) in ids {
-                lock.index.entry(id).or_insert((file, range));
+            for (id, span) in ids {
+                lock.index.entry(id).or_insert(span);
             }
             lock.raw.push((path, text));
         }
@@ -331,8 +372,8 @@ impl Lock {
 
     /// The line (trimmed) an entry read from disk is on.
     fn raw_line(&self, id: TreeId) -> Option<&str> {
-        let (file, range) = self.index.get(&id)?;
-        Some(self.raw[*file].1[range.clone()].trim())
+        let span = self.index.get(&id)?;
+        Some(self.raw[span.file()].1[span.range()].trim())
     }
 
     /// The entry for a tree id, added in this run or read.
@@ -354,10 +395,11 @@ impl Lock {
         if let Some(e) = self.added.get(&id) {
             return Ok(Some(e.clone()));
         }
-        let Some((file, range)) = self.index.get(&id) else {
+        let Some(span) = self.index.get(&id) else {
             return Ok(None);
         };
-        let (path, text) = &self.raw[*file];
+        let (path, text) = &self.raw[span.file()];
+        let range = span.range();
         let line = &text[range.clone()];
         let (mut entry, implied) = parse_any_entry(line, id).ok_or_else(|| {
             let line_no = text[..range.start].matches('\n').count() as u32 + 1;
@@ -414,8 +456,8 @@ impl Lock {
     /// format 3, or a format-2 line's closing `up = ["…", …] }`), which spares parsing every
     /// entry when a write walks the lock.
     fn up_of(&self, id: TreeId) -> Result<Vec<TreeId>, Diagnostic> {
-        if let Some((file, range)) = self.index.get(&id) {
-            let line = &self.raw[*file].1[range.clone()];
+        if let Some(span) = self.index.get(&id) {
+            let line = &self.raw[span.file()].1[span.range()];
             if let Some(up) = line::up_of(line, id) {
                 return Ok(up);
             }
@@ -1145,6 +1187,16 @@ pub fn update_held(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_span_holds_what_fits_in_32_bits_and_refuses_the_rest() {
+        let span = Span::new(3, 10..25).expect("fits");
+        assert_eq!((span.file(), span.range()), (3, 10..25));
+        let edge = u32::MAX as usize;
+        assert!(Span::new(0, edge - 1..edge).is_some());
+        assert_eq!(Span::new(0, edge..edge + 1), None);
+        assert_eq!(Span::new(edge + 1, 0..1), None);
+    }
 
     type E<'a> = (TreeId, &'a str, MaterialState, &'a [TreeId]);
 
