@@ -36,6 +36,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use rescore_graph::propagate::downstream_theses;
 use rescore_graph::{NodeIx, NodeKind};
+use rustc_hash::FxHashMap;
 
 use crate::cache::Shelf;
 use crate::diag::Diagnostic;
@@ -143,8 +144,8 @@ pub struct Engine {
     /// Page paths (as verdicts write them) changed since the last evaluation, or whose block
     /// write failed: their blocks are read again when next evaluated.
     recheck: HashSet<String>,
-    /// `baseline_index` of `lock`.
-    by_page: HashMap<String, Vec<String>>,
+    /// `BaselineIndex::new` of `lock`.
+    by_page: BaselineIndex,
     /// Every tracked page file, parsed or not.
     files: BTreeMap<PathBuf, FileState>,
     /// Files whose own diagnostics hold an error.
@@ -396,34 +397,52 @@ fn page_part(key: &str) -> &str {
 }
 
 /// Whether some baseline knows `key`: asked of the baselines that name its page, not of all.
-fn known_key(by_page: &HashMap<String, Vec<String>>, lock: &Lock, key: &str) -> bool {
-    by_page.get(page_part(key)).is_some_and(|theses| {
-        theses.iter().any(|t| {
-            lock.thesis
-                .get(t)
-                .is_some_and(|b| b.against.contains_key(key))
-        })
+fn known_key(by_page: &BaselineIndex, lock: &Lock, key: &str) -> bool {
+    by_page.of(page_part(key)).iter().any(|t| {
+        lock.thesis
+            .get(t)
+            .is_some_and(|b| b.against.contains_key(key))
     })
 }
 
-/// `Repo::settle_dangling`, with `by_page` (the lock's `baseline_index`) to look keys up.
-fn settle(repo: &mut Repo, by_page: &HashMap<String, Vec<String>>, lock: &Lock) {
+/// `Repo::settle_dangling`, with `by_page` (the lock's `BaselineIndex`) to look keys up.
+fn settle(repo: &mut Repo, by_page: &BaselineIndex, lock: &Lock) {
     let known = |key: &str| known_key(by_page, lock, key);
     repo.dangling = load::settle_by(std::mem::take(&mut repo.dangling), &known, &mut repo.diags);
 }
 
 /// Which theses' baselines name something on a page, by the page's key: what a change on that
 /// page can reach besides the edges (a dependency a thesis unlinked and that is now gone, a
-/// claim renamed and paired with its old self).
-fn baseline_index(lock: &Lock) -> HashMap<String, Vec<String>> {
-    let mut by_page: HashMap<String, Vec<String>> = HashMap::new();
-    for (t, base) in &lock.thesis {
-        let pages: BTreeSet<&str> = base.against.keys().map(|k| page_part(k)).collect();
-        for p in pages {
-            by_page.entry(p.to_string()).or_default().push(t.clone());
+/// claim renamed and paired with its old self). Pages are keyed by a 64-bit hash of their key
+/// (`mentions::hashed`), not a copy of it: two keys sharing a hash only add theses to look at.
+#[derive(Default)]
+struct BaselineIndex(FxHashMap<u64, Vec<String>>);
+
+impl BaselineIndex {
+    fn new(lock: &Lock) -> BaselineIndex {
+        let mut by_page: FxHashMap<u64, Vec<String>> = FxHashMap::default();
+        for (t, base) in &lock.thesis {
+            let mut pages: Vec<u64> = base
+                .against
+                .keys()
+                .map(|k| mentions::hashed(page_part(k)))
+                .collect();
+            pages.sort_unstable();
+            pages.dedup();
+            for p in pages {
+                by_page.entry(p).or_default().push(t.clone());
+            }
         }
+        by_page.values_mut().for_each(|v| v.shrink_to_fit());
+        BaselineIndex(by_page)
     }
-    by_page
+
+    /// The theses whose baselines name something on `page` (a page key).
+    fn of(&self, page: &str) -> &[String] {
+        self.0
+            .get(&mentions::hashed(page))
+            .map_or(&[], Vec::as_slice)
+    }
 }
 
 impl Engine {
@@ -487,7 +506,7 @@ impl Engine {
         let (read, (trees, (index, mentions))) = rayon::join(
             || {
                 read_lock().map(|lock| {
-                    let by_page = baseline_index(&lock);
+                    let by_page = BaselineIndex::new(&lock);
                     (lock, by_page)
                 })
             },
@@ -695,7 +714,7 @@ impl Engine {
             if l != self.lock {
                 tracing::debug!("watch: rescore.lock changed: every thesis");
                 self.lock = l;
-                self.by_page = baseline_index(&self.lock);
+                self.by_page = BaselineIndex::new(&self.lock);
                 eval_all = true;
                 if !self.resettle() {
                     // The last good graph has errors under this lock: build it again.
@@ -979,7 +998,7 @@ impl Engine {
         self.reload_pending = false;
         if let Some(l) = lock {
             self.lock = l;
-            self.by_page = baseline_index(&self.lock);
+            self.by_page = BaselineIndex::new(&self.lock);
         }
         let Loaded {
             mut repo,
@@ -1126,6 +1145,32 @@ mod tests {
     use rescore_graph::NodeIx;
 
     use super::*;
+
+    #[test]
+    fn theses_are_found_by_the_pages_their_baselines_name() {
+        let mut lock = Lock::new();
+        let baseline = |keys: &[&str]| crate::lock::Baseline {
+            score: 0.5,
+            was: Vec::new(),
+            against: keys
+                .iter()
+                .map(|k| (k.to_string(), "0".repeat(16)))
+                .collect(),
+        };
+        lock.thesis
+            .insert("t1".into(), baseline(&["gwm#a", "gwm#b", "genie"]));
+        lock.thesis.insert("t2".into(), baseline(&["gwm#c"]));
+        let by_page = BaselineIndex::new(&lock);
+        assert_eq!(
+            by_page.of("gwm"),
+            ["t1", "t2"],
+            "t1 once for its two claims"
+        );
+        assert_eq!(by_page.of("genie"), ["t1"]);
+        assert!(by_page.of("gwm#a").is_empty() && by_page.of("other").is_empty());
+        assert!(known_key(&by_page, &lock, "gwm#b"));
+        assert!(!known_key(&by_page, &lock, "gwm#d"));
+    }
 
     fn example() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/world-models")

@@ -28,8 +28,9 @@ pub(super) struct Mentions {
     borne: FxHashMap<Key, u32>,
 }
 
-/// The key of a lowercased name (SipHash with fixed keys: the same in every process).
-fn hashed(lower: &str) -> Key {
+/// The key of a lowercased name, or of any string (SipHash with fixed keys: the same in every
+/// process).
+pub(super) fn hashed(lower: &str) -> Key {
     let mut h = DefaultHasher::new();
     lower.hash(&mut h);
     h.finish()

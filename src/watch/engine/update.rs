@@ -534,8 +534,7 @@ impl Engine {
             .map(|d| &d.thesis);
         pages
             .iter()
-            .filter_map(|p| self.by_page.get(*p))
-            .flatten()
+            .flat_map(|p| self.by_page.of(p))
             .chain(dangling)
             .filter_map(|t| g.get(t))
             .filter(|&ix| g.node(ix).kind == NodeKind::Thesis)
