@@ -109,29 +109,30 @@ fn grouped(mut pairs: Vec<(Key, u32)>, who: &[Arc<Path>]) -> FxHashMap<Key, Vec<
 impl Mentions {
     /// Built in parallel, each list of users allocated at its length (most names have one).
     pub(super) fn new(pages: &[Page]) -> Mentions {
-        let uses: Vec<(Vec<Key>, Vec<Key>, Vec<Key>)> = pages
+        // Each page's borne names, names used and paths used.
+        let uses: Vec<[Vec<Key>; 3]> = pages
             .par_iter()
             .map(|p| {
                 let (names, paths) = named(p);
-                (borne(p).iter().map(|n| hashed(n)).collect(), names, paths)
+                [borne(p).iter().map(|n| hashed(n)).collect(), names, paths]
             })
             .collect();
         let who: Vec<Arc<Path>> = pages.iter().map(|p| Arc::from(p.path.as_path())).collect();
         let mut borne = FxHashMap::default();
-        for n in uses.iter().flat_map(|u| &u.0) {
+        for n in uses.iter().flat_map(|u| &u[0]) {
             *borne.entry(*n).or_default() += 1;
         }
-        let pairs = |pick: fn(&(Vec<Key>, Vec<Key>, Vec<Key>)) -> &Vec<Key>| {
+        let pairs = |pick: usize| {
             let pairs: Vec<(Key, u32)> = uses
                 .iter()
                 .enumerate()
-                .flat_map(|(i, u)| pick(u).iter().map(move |&k| (k, i as u32)))
+                .flat_map(|(i, u)| u[pick].iter().map(move |&k| (k, i as u32)))
                 .collect();
             grouped(pairs, &who)
         };
         Mentions {
-            by_name: pairs(|u| &u.1),
-            by_path: pairs(|u| &u.2),
+            by_name: pairs(1),
+            by_path: pairs(2),
             borne,
         }
     }
