@@ -583,6 +583,9 @@ pub enum Keep {
     /// Not the claims, rows and links: their material moves into the graph, and the rest goes
     /// as soon as the edges are built.
     Structure,
+    /// Everything but the material of concept and source pages, which moves into the graph
+    /// (`resolve::build_parts_moving`): for the watcher, which keeps the pages.
+    Lean,
 }
 
 /// A page parsed on its own, with the problems found in it; a page that could not be used
@@ -653,6 +656,8 @@ fn lost_page(path: &Path, text: Option<&str>) -> resolve::Lost {
 }
 
 /// Builds the graph from parsed pages; `diags` are those found before parsing (settings, walk).
+/// The pages keep all but the material of concept and source pages, which moves into the graph
+/// (`Keep::Lean`, for the watcher).
 pub fn assemble(
     root: PathBuf,
     config: Config,
@@ -660,7 +665,7 @@ pub fn assemble(
     parsed: Vec<Parsed>,
     diags: Vec<Diagnostic>,
 ) -> Repo {
-    assemble_keeping(root, config, rules, parsed, diags, Keep::All)
+    assemble_keeping(root, config, rules, parsed, diags, Keep::Lean)
 }
 
 /// `assemble`, the pages keeping what `keep` says once the graph is built.
@@ -692,6 +697,7 @@ fn assemble_keeping(
     let (graph, dangling) = match keep {
         Keep::All => resolve::build_parts(&pages, &lost, &mut diags),
         Keep::Structure => resolve::build_parts_taking(&mut pages, &lost, &mut diags),
+        Keep::Lean => resolve::build_parts_moving(&mut pages, &lost, &mut diags),
     };
     tracing::debug!(
         nodes = graph.len(),

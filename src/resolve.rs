@@ -6,7 +6,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use rescore_graph::quantity::{normalise_text, Quantity, Value};
+use rescore_graph::quantity::normalise_text;
 use rescore_graph::{
     ClaimState, Edge, EdgeKind, Graph, Loc, MaterialState, Node, NodeIx, NodeKind,
 };
@@ -14,8 +14,11 @@ use rescore_graph::{
 use crate::diag::{did_you_mean, Code, Diagnostic, NearNames, Pos};
 use crate::page::{Link, Page, PageKind, Role, Target};
 
+mod material;
 mod numbers;
 
+use material::Material;
+pub use material::{restore_material, shed_material};
 pub use numbers::PageNumbers;
 
 /// Page lookups by id, title and path, all case-insensitive on names. The maps hold page
@@ -345,55 +348,29 @@ pub fn build_parts_taking(
     build_from(Pages::Take(pages), Some(links), lost, diags)
 }
 
-/// A page's claim texts, quantities, levels and qualifiers and its row values, moved out of it.
-#[derive(Default)]
-struct Material {
-    claims: Vec<ClaimMaterial>,
-    rows: Vec<Value>,
-}
-
-struct ClaimMaterial {
-    text: Box<str>,
-    quantities: Box<[Quantity]>,
-    level: Box<str>,
-    qualifier: Option<Box<str>>,
-}
-
-impl Material {
-    fn take(p: &mut Page) -> Material {
-        Material {
-            claims: p
-                .claims
-                .iter_mut()
-                .map(|c| ClaimMaterial {
-                    text: std::mem::take(&mut c.text),
-                    quantities: std::mem::take(&mut c.quantities),
-                    level: std::mem::take(&mut c.level),
-                    qualifier: c.qualifier.take(),
-                })
-                .collect(),
-            rows: p
-                .rows
-                .iter_mut()
-                .map(|r| {
-                    let empty = Value::Text {
-                        text: String::new(),
-                    };
-                    std::mem::replace(&mut r.value, empty)
-                })
-                .collect(),
-        }
-    }
+/// `build_parts` for a caller that keeps the pages and their links (the watcher): the claim
+/// and row material of every concept and source page with nodes moves into the graph's states
+/// instead of being copied, so it is held once; `restore_material` puts it back. Thesis pages
+/// keep theirs (writing a warning block compares them with the page on disk), and so does a
+/// claim or row left without a node (a repeated anchor, a page with a duplicate id).
+pub fn build_parts_moving(
+    pages: &mut [Page],
+    lost: &[Lost],
+    diags: &mut Vec<Diagnostic>,
+) -> (Graph, Vec<Dangling>) {
+    build_from(Pages::Move(pages), None, lost, diags)
 }
 
 /// Pages whose nodes, then whose edges, are found together: a slice of the pages at a time, so
 /// what is found waits to enter the graph for one slice only, not for all of them.
 const CHUNK: usize = 4096;
 
-/// The pages a build reads, or whose material it moves into the graph's states.
+/// The pages a build reads, or whose material it moves into the graph's states (all of it,
+/// or what `build_parts_moving` says).
 enum Pages<'a> {
     Read(&'a [Page]),
     Take(&'a mut [Page]),
+    Move(&'a mut [Page]),
 }
 
 /// The graph from the pages; `links`, the pages' links moved out of them (none: they are read
@@ -406,7 +383,7 @@ fn build_from(
 ) -> (Graph, Vec<Dangling>) {
     let pages: &[Page] = match &source {
         Pages::Read(pages) => pages,
-        Pages::Take(pages) => pages,
+        Pages::Take(pages) | Pages::Move(pages) => pages,
     };
     let (mut index, live) = Index::new(pages, diags);
     for l in lost {
@@ -421,10 +398,7 @@ fn build_from(
         .sum();
     let links_of = |i: usize| links.as_ref().map_or(pages[i].links.len(), |l| l[i].len());
     let written: usize = (0..pages.len()).map(links_of).sum();
-    let mut graph = match source {
-        Pages::Read(_) => Graph::with_capacity(nodes, 2 * nodes + written),
-        Pages::Take(_) => Graph::built_once(nodes, 2 * nodes + written),
-    };
+    let mut graph = Graph::with_capacity(nodes, 2 * nodes + written);
 
     // Pass 1: a node for every page, claim and row, so links can land in any order.
     let mut page_node: Vec<Option<NodeIx>> = Vec::with_capacity(pages.len());
@@ -454,6 +428,20 @@ fn build_from(
                     nodes_of(start + k, p, material)
                 })
                 .collect(),
+            Pages::Move(pages) => pages[start..end]
+                .par_iter_mut()
+                .enumerate()
+                .map(|(k, p)| {
+                    let i = start + k;
+                    if !live[i] || !material::moves(p) {
+                        return nodes_of(i, p, Material::default());
+                    }
+                    let material = Material::take(p);
+                    let mut nodes = page_nodes(i, p, material);
+                    material::put_back(p, std::mem::take(&mut nodes.unused));
+                    nodes
+                })
+                .collect(),
         }
     };
     let mut insert = |built: Vec<PageNodes>| {
@@ -477,7 +465,6 @@ fn build_from(
     // Pass 2: edges. Finding a page's edges reads nodes only, so the edges of the slices done
     // before are in the graph already without changing what is found.
     let mut dangling = Vec::new();
-    let indexed = matches!(source, Pages::Read(_));
     let mut seen = FxHashSet::default();
     let mut names = FxHashSet::default();
     let mut shed = Vec::new();
@@ -486,7 +473,7 @@ fn build_from(
         let end = (start + CHUNK).min(count);
         let pages: &[Page] = match &source {
             Pages::Read(pages) => pages,
-            Pages::Take(pages) => pages,
+            Pages::Take(pages) | Pages::Move(pages) => pages,
         };
         let cx = EdgeContext {
             index: &index,
@@ -517,9 +504,7 @@ fn build_from(
             // links leave from it), so a repeated edge can only repeat one of the same page.
             seen.clear();
             for (from, to, edge) in f.edges {
-                if indexed {
-                    graph.add_edge(from, to, edge);
-                } else if seen.insert((from, to, edge.kind)) {
+                if seen.insert((from, to, edge.kind)) {
                     graph.add_new_edge(from, to, edge);
                 }
             }
@@ -538,7 +523,7 @@ fn build_from(
     }
     let pages: &[Page] = match &source {
         Pages::Read(pages) => pages,
-        Pages::Take(pages) => pages,
+        Pages::Take(pages) | Pages::Move(pages) => pages,
     };
     tracing::debug!(edges = graph.edge_count(), "graph edges added");
     if let Some(cycle) = graph.find_cycle() {
@@ -589,6 +574,8 @@ struct PageNodes {
     claims: Vec<Option<Node>>,
     rows: Vec<Option<Node>>,
     diags: Vec<Diagnostic>,
+    /// The material taken from claims and rows that got no node.
+    unused: material::Unused,
 }
 
 fn node_kind(k: PageKind) -> Option<NodeKind> {
@@ -598,6 +585,26 @@ fn node_kind(k: PageKind) -> Option<NodeKind> {
         PageKind::Source => Some(NodeKind::Source),
         PageKind::Note => None,
     }
+}
+
+/// The node keys of a page's claims and rows, in page order; `None` for one whose anchor
+/// another one on the page already has (an error in `diags`).
+fn node_keys(p: &Page, diags: &mut Vec<Diagnostic>) -> (Vec<Option<String>>, Vec<Option<String>>) {
+    let mut seen: FxHashMap<String, u32> = FxHashMap::default();
+    let claims = p
+        .claims
+        .iter()
+        .map(|c| {
+            let key = anchor_key(p, &c.id);
+            unique(&mut seen, key, c.explicit_id, p, &c.pos, diags)
+        })
+        .collect();
+    let rows = p
+        .rows
+        .iter()
+        .map(|r| unique(&mut seen, anchor_key(p, &r.id), true, p, &r.pos, diags))
+        .collect();
+    (claims, rows)
 }
 
 /// The nodes of page `i` (none for a note), with the material taken from it where there is.
@@ -618,43 +625,33 @@ fn page_nodes(i: usize, p: &Page, material: Material) -> PageNodes {
         },
     };
     let mut diags = Vec::new();
-    let mut seen: FxHashMap<String, u32> = FxHashMap::default();
-    // Taken before a claim's key is checked, so each stays with its own claim.
+    let (claim_keys, row_keys) = node_keys(p, &mut diags);
+    let mut unused = material::Unused::default();
+    // Taken in step with the claims, so each stays with its own claim.
     let mut taken_claims = material.claims.into_iter();
     let mut taken_rows = material.rows.into_iter();
     let claims = p
         .claims
         .iter()
-        .map(|c| {
-            let ClaimMaterial {
-                text,
-                quantities,
-                level,
-                qualifier,
-            } = taken_claims.next().unwrap_or_else(|| ClaimMaterial {
-                text: c.text.clone(),
-                quantities: c.quantities.clone(),
-                level: c.level.clone(),
-                qualifier: c.qualifier.clone(),
-            });
-            let key = unique(
-                &mut seen,
-                anchor_key(p, &c.id),
-                c.explicit_id,
-                p,
-                &c.pos,
-                &mut diags,
-            )?;
+        .zip(claim_keys)
+        .enumerate()
+        .map(|(k, (c, key))| {
+            let taken = taken_claims.next();
+            let Some(key) = key else {
+                unused.claims.extend(taken.map(|m| (k, m)));
+                return None;
+            };
+            let m = taken.unwrap_or_else(|| material::ClaimMaterial::of(c));
             Some(Node {
                 key,
                 kind: NodeKind::Claim,
                 loc: loc(i, &c.pos),
                 state: MaterialState::Claim(ClaimState {
-                    level,
-                    qualifier,
+                    level: m.level,
+                    qualifier: m.qualifier,
                     sources: Box::default(),
-                    quantities,
-                    text,
+                    quantities: m.quantities,
+                    text: m.text,
                 }),
             })
         })
@@ -662,15 +659,20 @@ fn page_nodes(i: usize, p: &Page, material: Material) -> PageNodes {
     let rows = p
         .rows
         .iter()
-        .map(|r| {
-            let value = taken_rows.next().unwrap_or_else(|| r.value.clone());
-            let key = unique(&mut seen, anchor_key(p, &r.id), true, p, &r.pos, &mut diags)?;
+        .zip(row_keys)
+        .enumerate()
+        .map(|(k, (r, key))| {
+            let taken = taken_rows.next();
+            let Some(key) = key else {
+                unused.rows.extend(taken.map(|v| (k, v)));
+                return None;
+            };
             Some(Node {
                 key,
                 kind: NodeKind::Benchmark,
                 loc: loc(i, &r.pos),
                 state: MaterialState::Benchmark {
-                    value,
+                    value: taken.unwrap_or_else(|| r.value.clone()),
                     sources: Box::default(),
                 },
             })
@@ -686,6 +688,7 @@ fn page_nodes(i: usize, p: &Page, material: Material) -> PageNodes {
         claims,
         rows,
         diags,
+        unused,
     }
 }
 
@@ -1276,7 +1279,7 @@ mod tests {
 
     /// Concepts with duplicate and implicit anchors, sources by link and by bare name, links to
     /// no page and to no anchor; theses citing claims, pages and each other.
-    fn pages() -> Vec<Page> {
+    pub(super) fn pages() -> Vec<Page> {
         pages_of(30)
     }
 

@@ -862,6 +862,49 @@ fn the_watcher_stores_the_pages_it_parsed_in_the_parse_cache() {
     assert!(0 < reused && reused <= pages, "{pages} {reused}");
 }
 
+/// `-v check --format json` on the repo, with the parse cache or without: (stdout, stderr).
+fn check_json(root: &Path, cache: bool) -> (String, String) {
+    let mut cmd = Command::new(bin());
+    cmd.env_remove("RESCORE_NO_CACHE");
+    if !cache {
+        cmd.env("RESCORE_NO_CACHE", "1");
+    }
+    let out = cmd
+        .arg("--root")
+        .arg(root)
+        .args(["-v", "check", "--format", "json"])
+        .output()
+        .expect("run check");
+    let text = |b: Vec<u8>| String::from_utf8(b).expect("utf-8");
+    (text(out.stdout), text(out.stderr))
+}
+
+/// The watcher holds the claim texts and values of concept and source pages in its graph only:
+/// the pages it stores in the parse cache must be whole all the same.
+#[test]
+fn the_pages_the_watcher_stores_in_the_parse_cache_are_whole() {
+    let dir = repo();
+    let root = dir.path();
+    let _ = std::fs::remove_dir_all(root.join(".rescore"));
+    // A stale thesis, so that the verdicts rest on the claims' material.
+    std::fs::write(root.join(CONCEPT), material(root)).expect("write");
+    let mut w = Watch::start(root, &["-v", "--format", "json"], &[]);
+    w.wait_for(Stream::Err, |l| {
+        let l = plain(l);
+        l.contains("watch: parse cache stored") && l.contains("done=true")
+    });
+    drop(w);
+    let (fresh, _) = check_json(root, false);
+    let (cached, log) = check_json(root, true);
+    let log = plain(&log);
+    assert!(
+        log.contains("parse cache: ") && !log.contains("parse cache: 0 of"),
+        "{log}"
+    );
+    assert!(fresh.contains("\"stale\""), "{fresh}");
+    assert_eq!(cached, fresh);
+}
+
 #[test]
 fn rescore_no_cache_and_dry_run_keep_the_watcher_off_the_parse_cache() {
     let dir = repo();

@@ -3,7 +3,7 @@
 use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
-use rustc_hash::{FxBuildHasher, FxHashSet};
+use rustc_hash::FxBuildHasher;
 use std::fmt;
 
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
@@ -143,12 +143,6 @@ pub struct Graph {
     /// Each node's index, found by the hash of its key and compared with the node's own key, so
     /// a key is stored once, in its node.
     by_key: HashTable<NodeIx>,
-    /// (from, to, kind) of every edge, so a repeated link adds no second edge in O(1); filled
-    /// only while `indexed`.
-    edge_set: FxHashSet<(u32, u32, EdgeKind)>,
-    /// Whether `edge_set` holds every edge. A graph built once (`Graph::built_once`) goes
-    /// without until an edge is added one at a time.
-    indexed: bool,
 }
 
 impl Graph {
@@ -158,14 +152,9 @@ impl Graph {
 
     /// A graph with room for `nodes` and `edges`, so a large build never rehashes or regrows.
     pub fn with_capacity(nodes: usize, edges: usize) -> Self {
-        let by_key = HashTable::with_capacity(nodes);
-        let mut edge_set = FxHashSet::default();
-        edge_set.reserve(edges);
         Graph {
             g: DiGraph::with_capacity(nodes, edges),
-            by_key,
-            edge_set,
-            indexed: true,
+            by_key: HashTable::with_capacity(nodes),
         }
     }
 
@@ -176,24 +165,27 @@ impl Graph {
         self.g.reserve_exact_edges(edges);
         let Graph { g, by_key, .. } = self;
         by_key.reserve(nodes, |&n| key_hash(&g[n].key));
-        if self.indexed {
-            self.edge_set.reserve(edges);
-        }
     }
 
-    /// `with_capacity` for a build that adds each edge once with `add_new_edge` (a one-shot
-    /// command): no edge index is kept, which saves its memory; `add_edge` builds it first.
-    pub fn built_once(nodes: usize, edges: usize) -> Self {
-        Graph {
-            g: DiGraph::with_capacity(nodes, edges),
-            by_key: HashTable::with_capacity(nodes),
-            edge_set: FxHashSet::default(),
-            indexed: false,
+    /// Whether an edge of `kind` joins `from` to `to`. The edges leaving `from` and those
+    /// arriving at `to` are walked in turn, so the cost is that of the shorter list (a popular
+    /// source cites many claims, each of which cites few sources), without an index of every
+    /// edge, which would cost more than the edges themselves.
+    fn joined(&self, from: NodeIx, to: NodeIx, kind: EdgeKind) -> bool {
+        let mut out = self.g.edges_directed(from, Direction::Outgoing);
+        let mut into = self.g.edges_directed(to, Direction::Incoming);
+        loop {
+            match out.next() {
+                None => return false,
+                Some(e) if e.target() == to && e.weight().kind == kind => return true,
+                Some(_) => {}
+            }
+            match into.next() {
+                None => return false,
+                Some(e) if e.source() == from && e.weight().kind == kind => return true,
+                Some(_) => {}
+            }
         }
-    }
-
-    fn edge_key(from: NodeIx, to: NodeIx, kind: EdgeKind) -> (u32, u32, EdgeKind) {
-        (from.index() as u32, to.index() as u32, kind)
     }
 
     /// Adds a node, or returns the existing one's index when the key is taken.
@@ -210,15 +202,7 @@ impl Graph {
 
     /// Adds an edge unless an edge of the same kind already joins the two nodes; `None` then.
     pub fn add_edge(&mut self, from: NodeIx, to: NodeIx, edge: Edge) -> Option<EdgeIndex<u32>> {
-        if !self.indexed {
-            self.edge_set = self
-                .g
-                .edge_references()
-                .map(|e| Self::edge_key(e.source(), e.target(), e.weight().kind))
-                .collect();
-            self.indexed = true;
-        }
-        if !self.edge_set.insert(Self::edge_key(from, to, edge.kind)) {
+        if self.joined(from, to, edge.kind) {
             return None;
         }
         Some(self.g.add_edge(from, to, edge))
@@ -226,19 +210,12 @@ impl Graph {
 
     /// Adds an edge the caller knows to be new: no edge of its kind joins the two nodes yet.
     pub fn add_new_edge(&mut self, from: NodeIx, to: NodeIx, edge: Edge) -> EdgeIndex<u32> {
-        if self.indexed {
-            self.edge_set.insert(Self::edge_key(from, to, edge.kind));
-        }
         self.g.add_edge(from, to, edge)
     }
 
     /// Removes every edge arriving at `ix`, so a node's upstream side can be built again.
     pub fn remove_incoming(&mut self, ix: NodeIx) {
         while let Some(e) = self.g.first_edge(ix, Direction::Incoming) {
-            if let (Some((from, to)), Some(w)) = (self.g.edge_endpoints(e), self.g.edge_weight(e)) {
-                self.edge_set
-                    .remove(&(from.index() as u32, to.index() as u32, w.kind));
-            }
             self.g.remove_edge(e);
         }
     }
@@ -263,10 +240,6 @@ impl Graph {
         // Highest index first: removing an edge moves the last edge into its slot.
         doomed.sort_unstable_by(|a, b| b.cmp(a));
         for e in doomed {
-            if let (Some((from, to)), Some(w)) = (self.g.edge_endpoints(e), self.g.edge_weight(e)) {
-                self.edge_set
-                    .remove(&(from.index() as u32, to.index() as u32, w.kind));
-            }
             self.g.remove_edge(e);
         }
     }
@@ -279,50 +252,13 @@ impl Graph {
             return None;
         }
         let last = NodeIx::new(self.g.node_count() - 1);
-        let ends = |g: &DiGraph<Node, Edge, u32>, n: NodeIx| -> Vec<(u32, u32, EdgeKind)> {
-            g.edges_directed(n, Direction::Outgoing)
-                .chain(g.edges_directed(n, Direction::Incoming))
-                .map(|e| {
-                    (
-                        e.source().index() as u32,
-                        e.target().index() as u32,
-                        e.weight().kind,
-                    )
-                })
-                .collect()
-        };
-        for k in ends(&self.g, ix) {
-            self.edge_set.remove(&k);
-        }
-        let moved = (last != ix).then(|| ends(&self.g, last));
-        if let Some(moved) = &moved {
-            for k in moved {
-                self.edge_set.remove(k);
-            }
-        }
         // The index entries change while both nodes can still be read at their old indices.
         self.reindex(ix, None);
         if last != ix {
             self.reindex(last, Some(ix));
         }
         let node = self.g.remove_node(ix)?;
-        let Some(moved) = moved else {
-            return Some((node, None));
-        };
-        // The moved node's edges, under its new index (edges to the removed node are gone).
-        let (was, now) = (last.index() as u32, ix.index() as u32);
-        let gone = ix.index() as u32;
-        for (from, to, kind) in moved {
-            if from == gone || to == gone {
-                continue;
-            }
-            let from = if from == was { now } else { from };
-            let to = if to == was { now } else { to };
-            if self.indexed {
-                self.edge_set.insert((from, to, kind));
-            }
-        }
-        Some((node, Some((last, ix))))
+        Some((node, (last != ix).then_some((last, ix))))
     }
 
     pub fn get(&self, key: &str) -> Option<NodeIx> {
@@ -538,15 +474,14 @@ mod tests {
     }
 
     #[test]
-    fn a_graph_built_once_indexes_its_edges_when_one_is_added_one_at_a_time() {
-        let mut g = Graph::built_once(2, 2);
+    fn an_edge_added_as_new_is_one_add_edge_does_not_repeat() {
+        let mut g = Graph::with_capacity(2, 2);
         let a = node(&mut g, "a", NodeKind::Concept);
         let b = node(&mut g, "b", NodeKind::Concept);
         g.add_new_edge(a, b, edge(EdgeKind::PartOf, 0, 3));
         assert_eq!(g.add_edge(a, b, edge(EdgeKind::PartOf, 0, 9)), None);
         assert!(g.add_edge(a, b, edge(EdgeKind::Related, 0, 4)).is_some());
         assert_eq!(g.add_edge(a, b, edge(EdgeKind::Related, 0, 5)), None);
-        // Once indexed, a new edge added as new is known to the index too.
         g.add_new_edge(b, a, edge(EdgeKind::Related, 1, 1));
         assert_eq!(g.add_edge(b, a, edge(EdgeKind::Related, 1, 2)), None);
         assert_eq!(g.edge_count(), 3);

@@ -10,6 +10,7 @@
 //! entries changed, so two processes at once each leave whole shards, and a shard that is
 //! damaged, from another build or made under other settings is ignored and rebuilt.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -233,7 +234,7 @@ impl Shelf {
     /// `save`, storing with each shard the deferred misses for which `parsed` gives the page
     /// parsed without a problem from the bytes of that hash (`None`: not stored). A shard's
     /// pages are encoded as it is written, so only the shards being written are in memory.
-    pub fn save_with<'p>(mut self, parsed: impl Fn(&Path, &Hash) -> Option<&'p Page> + Sync) {
+    pub fn save_with<'p>(mut self, parsed: impl Fn(&Path, &Hash) -> Option<Cow<'p, Page>> + Sync) {
         self.save_some(SHARDS, parsed);
     }
 
@@ -243,7 +244,7 @@ impl Shelf {
     pub fn save_some<'p>(
         &mut self,
         shards: usize,
-        parsed: impl Fn(&Path, &Hash) -> Option<&'p Page> + Sync,
+        parsed: impl Fn(&Path, &Hash) -> Option<Cow<'p, Page>> + Sync,
     ) -> bool {
         let mut due: Vec<(usize, Shard)> = Vec::new();
         let mut left = false;
@@ -291,7 +292,7 @@ fn write_shard<'p>(
     context: Hash,
     i: usize,
     shard: Shard,
-    parsed: &(impl Fn(&Path, &Hash) -> Option<&'p Page> + Sync),
+    parsed: &(impl Fn(&Path, &Hash) -> Option<Cow<'p, Page>> + Sync),
 ) -> bool {
     let mut entries = shard.kept;
     if !shard.hit_paths.is_empty() {
@@ -308,7 +309,7 @@ fn write_shard<'p>(
         let Some(page) = parsed(&ticket.path, &ticket.hash) else {
             continue;
         };
-        if let Some(entry) = entry(&ticket, page) {
+        if let Some(entry) = entry(&ticket, &page) {
             entries.push((ticket.path, entry));
         }
     }
@@ -510,7 +511,7 @@ mod tests {
         let page = parsed(miss);
         shelf.save_with(|path, hash| {
             assert_eq!(hash, blake3::hash(PAGE.as_bytes()).as_bytes());
-            (path == miss).then_some(&page)
+            (path == miss).then_some(Cow::Borrowed(&page))
         });
         let shelf = Shelf::open(dir.path(), "settings");
         let take = |path: &Path| {
@@ -540,12 +541,15 @@ mod tests {
         let pages_dir = dir.path().join(DIR).join(FOLDER);
         let written = || std::fs::read_dir(&pages_dir).map_or(0, |d| d.count());
         let mut calls = 0;
-        while !shelf.save_some(8, |_, _| Some(&page)) {
+        while !shelf.save_some(8, |_, _| Some(Cow::Borrowed(&page))) {
             calls += 1;
             assert_eq!(written(), 8 * calls, "eight shards a call");
         }
         assert!(calls >= 2, "60 pages fill more than 16 shards");
-        assert!(shelf.save_some(8, |_, _| Some(&page)), "nothing left");
+        assert!(
+            shelf.save_some(8, |_, _| Some(Cow::Borrowed(&page))),
+            "nothing left"
+        );
         let shelf = Shelf::open(dir.path(), "settings");
         for path in &paths {
             let (bytes, stamp) = shelf.read(path).expect("read");

@@ -132,6 +132,8 @@ impl StoredPage {
             links,
             head,
             key_pos,
+            // Set on no page stored: the watcher hands the cache whole pages.
+            material_in_graph: _,
         } = page;
         let KeyPositions {
             part_of: part_of_at,
@@ -206,6 +208,7 @@ impl StoredPage {
                 depends_on: depends_on_at.into_pos(),
                 superseded_by: superseded_by_at.into_pos(),
             },
+            material_in_graph: false,
         })
     }
 }

@@ -146,6 +146,10 @@ pub struct Page {
     /// Where front matter keys that name other pages are written.
     #[serde(skip)]
     pub key_pos: KeyPositions,
+    /// The material of some of its claims and rows is held by the graph's node states, not
+    /// here (the watcher's pages, see `resolve::build_parts_moving`).
+    #[serde(skip)]
+    pub material_in_graph: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -261,6 +265,7 @@ pub fn parse(path: &Path, text: &str, cx: &ParseContext) -> (Option<Page>, Vec<D
             depends_on: key("depends_on"),
             superseded_by: key("superseded_by"),
         },
+        material_in_graph: false,
     };
     fit::fit(&mut page);
     (Some(page), diags)

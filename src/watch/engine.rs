@@ -29,6 +29,7 @@
 //! input never loses the last good graph: while a page or the links have errors, the engine
 //! holds evaluation back and says so.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -359,6 +360,18 @@ fn make_room(pages: &mut Vec<Page>, graph: &mut rescore_graph::Graph) {
     graph.reserve(ROOM.1, ROOM.2);
 }
 
+/// The page at place `at` with all of its material, which the graph may hold (the parse cache
+/// stores whole pages).
+fn whole_page(repo: &Repo, at: usize) -> Cow<'_, Page> {
+    let p = &repo.pages[at];
+    if !p.material_in_graph {
+        return Cow::Borrowed(p);
+    }
+    let mut whole = vec![p.clone()];
+    resolve::restore_material(&mut whole, &[repo.number_of(at)], &repo.graph);
+    Cow::Owned(whole.remove(0))
+}
+
 /// A page path as verdicts write it.
 fn verdict_path(p: &Path) -> String {
     p.to_string_lossy().replace('\\', "/")
@@ -559,7 +572,8 @@ impl Engine {
             let same = files
                 .get(path)
                 .is_some_and(|f| f.hash.as_bytes() == hash && f.diags.is_empty());
-            same.then(|| repo.page_at(path)).flatten()
+            let at = repo.page_slot(path).filter(|_| same)?;
+            Some(whole_page(repo, at))
         });
         if done {
             self.shelf = None;
@@ -822,6 +836,7 @@ impl Engine {
         };
         let (mut chosen, full) = match patched {
             Some(seeds) => {
+                self.shed_material(&changed);
                 tracing::debug!(seeds = seeds.len(), graph, "watch: graph updated in place");
                 let g = &self.repo.graph;
                 let chosen = downstream_theses(g, &seeds);
@@ -1001,7 +1016,10 @@ impl Engine {
         self.dirty.clear();
         announce(&mut self.shown, &diags, &mut r.diags);
         if !self.broken.is_empty() || diags.iter().any(Diagnostic::is_error) {
-            // Keep the last good graph until the new pages prove good.
+            // Keep the last good graph until the new pages prove good, and the pages whole:
+            // the new graph, numbering them by place, goes.
+            let by_place: Vec<u32> = (0..self.repo.pages.len() as u32).collect();
+            resolve::restore_material(&mut self.repo.pages, &by_place, &graph);
             self.hold(paths, &mut r);
             return r;
         }
@@ -1095,7 +1113,8 @@ impl Engine {
                 let seen = Seen::of(text.as_bytes());
                 (f.hash, f.marked) = (seen.hash, seen.marked);
             }
-            if let (Some(p), Some(i)) = (p, self.repo.page_slot(rel)) {
+            if let (Some(mut p), Some(i)) = (p, self.repo.page_slot(rel)) {
+                resolve::shed_material(&mut p, self.repo.number_of(i), &self.repo.graph);
                 self.repo.pages[i] = p;
             }
         }
@@ -1110,6 +1129,72 @@ mod tests {
 
     fn example() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/world-models")
+    }
+
+    /// The node states of `g` by key.
+    fn states(g: &rescore_graph::Graph) -> HashMap<String, rescore_graph::MaterialState> {
+        g.nodes()
+            .map(|(_, n)| (n.key.clone(), n.state.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn the_graph_holds_the_material_of_concepts_and_sources_and_a_rebuild_restores_it_first() {
+        let (mut e, _) =
+            Engine::open(&example(), false).unwrap_or_else(|_| panic!("the example opens"));
+        let fresh = crate::load::load(&example()).unwrap_or_else(|_| panic!("it loads"));
+        let lean = |p: &Page| p.material_in_graph && p.claims.iter().any(|c| c.level.is_empty());
+        for p in &e.repo.pages {
+            match p.kind {
+                PageKind::Concept => assert!(lean(p), "{}", p.path.display()),
+                _ => assert!(!p.material_in_graph, "{}", p.path.display()),
+            }
+        }
+        // What the parse cache is given is the page as parsed.
+        for p in &fresh.pages {
+            let whole = whole_page(&e.repo, e.repo.page_slot(&p.path).expect("kept"));
+            let material = |p: &Page| {
+                let claims: Vec<_> = p
+                    .claims
+                    .iter()
+                    .map(|c| {
+                        let (level, text) = (c.level.clone(), c.text.clone());
+                        (
+                            c.id.clone(),
+                            level,
+                            c.qualifier.clone(),
+                            text,
+                            c.quantities.clone(),
+                        )
+                    })
+                    .collect();
+                let rows: Vec<_> = p
+                    .rows
+                    .iter()
+                    .map(|r| (r.id.clone(), r.value.clone()))
+                    .collect();
+                (claims, rows)
+            };
+            assert!(
+                material(p) == material(&whole) && !whole.material_in_graph,
+                "{}",
+                p.path.display()
+            );
+        }
+        let before = states(&e.repo.graph);
+        assert_eq!(before, states(&fresh.graph));
+        e.full_pending = true;
+        let r = &mut Report::default();
+        assert!(e.rebuild(r).is_some());
+        assert_eq!(states(&e.repo.graph), before);
+        assert!(e
+            .repo
+            .pages
+            .iter()
+            .all(|p| p.kind != PageKind::Concept || lean(p)));
+        // A second rebuild finds the material the first one moved.
+        assert!(e.rebuild(r).is_some());
+        assert_eq!(states(&e.repo.graph), before);
     }
 
     const CONCEPT: &str = "+++\nkind = \"concept\"\n+++\n# C\n\n## Key Claims\n\n\

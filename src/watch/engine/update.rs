@@ -381,18 +381,23 @@ impl Engine {
     pub(super) fn rebuild(&mut self, r: &mut Report) -> Option<(Vec<NodeIx>, bool)> {
         // Built from the pages in path order, as a fresh load builds it; the index, if kept,
         // is built anew with the graph.
+        self.restore_material();
         if self.repo.sort_pages() {
             self.index = None;
         }
         let mut diags = Vec::new();
         // Only called with no broken page, so no link lands on a page that failed to parse.
-        let (graph, dangling_all) = resolve::build_parts(&self.repo.pages, &[], &mut diags);
+        let (graph, dangling_all) =
+            resolve::build_parts_moving(&mut self.repo.pages, &[], &mut diags);
         let known = |key: &str| known_key(&self.by_page, &self.lock, key);
         let dangling = load::settle_by(dangling_all.clone(), &known, &mut diags);
         tracing::debug!(nodes = graph.len(), "watch: graph rebuilt");
         announce(&mut self.shown, &diags, &mut r.diags);
         if diags.iter().any(Diagnostic::is_error) {
-            // Keep the last good graph; the next good batch must look at everything.
+            // Keep the last good graph, and the pages whole; the next good batch must look at
+            // everything.
+            let by_place: Vec<u32> = (0..self.repo.pages.len() as u32).collect();
+            resolve::restore_material(&mut self.repo.pages, &by_place, &graph);
             self.full_pending = true;
             return None;
         }
@@ -462,6 +467,41 @@ impl Engine {
         }
         self.forget_gone_theses();
         Some((chosen, false))
+    }
+
+    /// Puts back into the pages the material the graph holds for them, before the graph is
+    /// built anew. A page some of whose material the graph does not hold (which the engine
+    /// never leaves) is read from disk again rather than built short.
+    fn restore_material(&mut self) {
+        let numbers: Vec<u32> = (0..self.repo.pages.len())
+            .map(|at| self.repo.number_of(at))
+            .collect();
+        let short = resolve::restore_material(&mut self.repo.pages, &numbers, &self.repo.graph);
+        for at in short {
+            let rel = self.repo.pages[at].path.clone();
+            tracing::warn!(path = %rel.display(), "watch: page material lost: read again");
+            let cx = crate::page::ParseContext {
+                folders: &self.repo.config.folders,
+                scale: &self.repo.rules.scale,
+            };
+            let read = std::fs::read(self.repo.root.join(&rel));
+            if let Ok(load::Parsed { page: Some(p), .. }) =
+                read.map(|bytes| load::parse_file(&rel, bytes, &cx))
+            {
+                self.repo.pages[at] = p;
+            }
+        }
+    }
+
+    /// Drops from the changed pages the material their nodes now hold (see
+    /// `resolve::shed_material`).
+    pub(super) fn shed_material(&mut self, changed: &[PathBuf]) {
+        for rel in changed {
+            if let Some(at) = self.repo.page_slot(rel) {
+                let file = self.repo.number_of(at);
+                resolve::shed_material(&mut self.repo.pages[at], file, &self.repo.graph);
+            }
+        }
     }
 
     /// Sorts the theses' links to missing anchors or pages again by the current lock: an
