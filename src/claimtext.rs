@@ -37,23 +37,43 @@ impl Builder {
         // Most text is ASCII without backticks, and so is each of its words then: one check of
         // the whole instead of one per word.
         let plain = s.is_ascii() && memchr::memchr(b'`', s.as_bytes()).is_none();
+        if plain {
+            self.push_plain(s, code);
+            return;
+        }
         let mut words = crate::whitespace::pieces(s);
         if let Some(first) = words.next() {
-            self.word(first, code, plain);
+            self.word(first, code);
         }
         for w in words {
             self.space = true;
-            self.word(w, code, plain);
+            self.word(w, code);
         }
     }
 
-    /// A run of text without whitespace (possibly empty); `plain`: known to be ASCII without a
-    /// backtick.
-    fn word(&mut self, w: &str, code: bool, plain: bool) {
+    /// `push_str` of ASCII text without backticks: words one plain space apart are copied as
+    /// one run, which reads as each of its words pushed after a space.
+    fn push_plain(&mut self, s: &str, code: bool) {
+        let mut last = 0;
+        for (from, to) in crate::whitespace::runs(s) {
+            if from > last {
+                self.space = true;
+            }
+            self.start_word(code);
+            self.out.push_str(&s[from..to]);
+            last = to;
+        }
+        if last < s.len() {
+            self.space = true;
+        }
+    }
+
+    /// A run of text without whitespace (possibly empty).
+    fn word(&mut self, w: &str, code: bool) {
         if w.is_empty() {
             return;
         }
-        if plain || (w.is_ascii() && !w.contains('`')) {
+        if w.is_ascii() && !w.contains('`') {
             self.start_word(code);
             self.out.push_str(w);
         } else {
@@ -155,6 +175,26 @@ mod tests {
             let mut whole = Builder::new();
             let mut chars = Builder::new();
             for (text, code) in &parts {
+                whole.push_str(text, *code);
+                text.chars().for_each(|c| chars.push(c, *code));
+            }
+            proptest::prop_assert_eq!(whole.finish(), chars.finish());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plain_text_pushed_in_runs_reads_as_text_pushed_a_character_at_a_time(
+            parts in proptest::collection::vec(("[a-z. \t\n\r\u{b}\u{c}]{0,16}", proptest::bool::ANY), 0..5),
+            breaks in proptest::collection::vec(proptest::bool::ANY, 5)
+        ) {
+            let mut whole = Builder::new();
+            let mut chars = Builder::new();
+            for (i, (text, code)) in parts.iter().enumerate() {
+                if breaks[i] {
+                    whole.block();
+                    chars.block();
+                }
                 whole.push_str(text, *code);
                 text.chars().for_each(|c| chars.push(c, *code));
             }

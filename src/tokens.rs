@@ -209,8 +209,7 @@ pub fn without_marks(s: &str) -> Cow<'_, str> {
     let bytes = s.as_bytes();
     let citation = memchr::memchr(b'(', bytes).is_some()
         && bytes.windows(4).any(|w| w.iter().all(u8::is_ascii_digit));
-    let marks = memchr::memchr2(b'[', b'#', bytes).is_some()
-        || (!s.is_ascii() && s.chars().any(is_superscript));
+    let marks = memchr::memchr2(b'[', b'#', bytes).is_some() || has_superscript(s);
     if !citation && !marks {
         return Cow::Borrowed(s);
     }
@@ -244,6 +243,14 @@ pub fn without_marks(s: &str) -> Cow<'_, str> {
     }
     out.push_str(&s[last..]);
     Cow::Owned(out)
+}
+
+/// Whether `s` holds a superscript mark: only a character whose UTF-8 starts with `0xC2`
+/// (`¹²³`) or `0xE2` (the rest) can be one, so most of a text with non-ASCII letters or dashes
+/// is never decoded.
+fn has_superscript(s: &str) -> bool {
+    memchr::memchr2_iter(0xC2, 0xE2, s.as_bytes())
+        .any(|i| s[i..].chars().next().is_some_and(is_superscript))
 }
 
 /// Length of a footnote or reference mark at the start: `[^label]`, `[12]`, `[3, 4]`.
@@ -410,6 +417,13 @@ mod tests {
             }
             blanked.push_str(&s[last..]);
             proptest::prop_assert_eq!(without_marks(&s), blanked);
+        }
+
+        #[test]
+        fn has_superscript_is_any_char_a_superscript(
+            s in "[a-z ¹²³⁰⁴⁹†‡—–é\u{a0}\u{b9}\u{2019}\u{fffc}\u{2080}-\u{2089}\u{2060}-\u{207f}\u{2000}-\u{2030}]{0,30}"
+        ) {
+            proptest::prop_assert_eq!(has_superscript(&s), s.chars().any(is_superscript));
         }
     }
 

@@ -90,27 +90,96 @@ impl<'a> Iterator for Pieces<'a> {
     }
 }
 
+/// The runs of words of `s`: the maximal ranges whose words are one plain space apart, in
+/// order. Joined by one space they are `fold(s)`; between two runs is whitespace other than
+/// one plain space before a word.
+pub fn runs(s: &str) -> Runs<'_> {
+    Runs { s, at: 0 }
+}
+
+pub struct Runs<'a> {
+    s: &'a str,
+    at: usize,
+}
+
+impl Runs<'_> {
+    /// The whitespace character at `i` and its length, if there is one.
+    fn space_at(&self, i: usize) -> Option<usize> {
+        let b = *self.s.as_bytes().get(i)?;
+        if b.is_ascii() {
+            return is_ascii_space(b).then_some(1);
+        }
+        let c = self.s[i..].chars().next()?;
+        c.is_whitespace().then(|| c.len_utf8())
+    }
+
+    /// The end of the run that starts at `i`.
+    fn run_end(&self, mut i: usize) -> usize {
+        let bytes = self.s.as_bytes();
+        loop {
+            // Eight bytes at a time past printable ASCII and single spaces, the common case.
+            while let Some(chunk) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+                match run_stops(u64::from_le_bytes(*chunk)) {
+                    0 => i += 8,
+                    m => {
+                        i += (m.trailing_zeros() / 8) as usize;
+                        break;
+                    }
+                }
+            }
+            let Some(&b) = bytes.get(i) else {
+                return i;
+            };
+            match b {
+                b' ' if i + 1 < bytes.len() && self.space_at(i + 1).is_none() => i += 1,
+                b' ' => return i,
+                b'!'..=b'~' => i += 1,
+                _ if self.space_at(i).is_some() => return i,
+                _ => i += self.s[i..].chars().next().map_or(1, char::len_utf8),
+            }
+        }
+    }
+}
+
+/// Marks (the high bit of) each byte of `w` where a run may end: bytes outside `0x20..=0x7E`,
+/// a space before a space or such a byte, and a space in the last byte, whose next byte is not
+/// in `w`. Exact per byte, as in `stops`.
+fn run_stops(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low = w & !HIGH;
+    let below_space = !(low + ONES * (0x80 - 0x20));
+    let delete = low + ONES;
+    let other = (w | below_space | delete) & HIGH;
+    let x = w ^ (ONES * 0x20);
+    let spaces = !(((x & !HIGH) + !HIGH) | x) & HIGH;
+    other | (spaces & (((spaces | other) >> 8) | (1 << 63)))
+}
+
+impl Iterator for Runs<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let mut i = self.at;
+        while let Some(len) = self.space_at(i) {
+            i += len;
+        }
+        if i >= self.s.len() {
+            self.at = i;
+            return None;
+        }
+        let end = self.run_end(i);
+        self.at = end;
+        Some((i, end))
+    }
+}
+
 /// `s` with each run of whitespace made one space, and none at either end. Words already one
 /// plain space apart are copied as one run.
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let mut run: Option<(usize, usize)> = None;
-    let mut words = pieces(s);
-    while let Some((from, to)) = words.next_range() {
-        if from == to {
-            continue;
-        }
-        run = match run {
-            Some((start, end)) if from == end + 1 && s.as_bytes()[end] == b' ' => Some((start, to)),
-            Some((start, end)) => {
-                push_word(&mut out, &s[start..end]);
-                Some((from, to))
-            }
-            None => Some((from, to)),
-        };
-    }
-    if let Some((start, end)) = run {
-        push_word(&mut out, &s[start..end]);
+    for (from, to) in runs(s) {
+        push_word(&mut out, &s[from..to]);
     }
     out
 }
@@ -176,10 +245,38 @@ mod tests {
         out
     }
 
+    /// The runs as the word-by-word `fold` this replaced found them: non-empty reference
+    /// pieces, merged where one plain space apart.
+    fn reference_runs(s: &str) -> Vec<(usize, usize)> {
+        let mut out: Vec<(usize, usize)> = Vec::new();
+        for piece in reference_pieces(s) {
+            if piece.is_empty() {
+                continue;
+            }
+            let from = piece.as_ptr() as usize - s.as_ptr() as usize;
+            let to = from + piece.len();
+            match out.last_mut() {
+                Some(run) if from == run.1 + 1 && s.as_bytes()[run.1] == b' ' => run.1 = to,
+                _ => out.push((from, to)),
+            }
+        }
+        out
+    }
+
     proptest::proptest! {
         #[test]
         fn pieces_eight_bytes_at_a_time_are_the_reference_pieces(s in LONG) {
             proptest::prop_assert_eq!(pieces(&s).collect::<Vec<_>>(), reference_pieces(&s));
+        }
+
+        #[test]
+        fn run_stops_are_the_reference_run_stops(w in proptest::num::u64::ANY) {
+            proptest::prop_assert_eq!(run_stops(w), reference_run_stops(w));
+        }
+
+        #[test]
+        fn runs_are_the_reference_runs(s in LONG) {
+            proptest::prop_assert_eq!(runs(&s).collect::<Vec<_>>(), reference_runs(&s));
         }
 
         #[test]
@@ -207,6 +304,33 @@ mod tests {
                 let want = !(0x21..=0x7E).contains(&b);
                 assert_eq!(stops(w) == 1 << (8 * at + 7), want, "{b:#x} at {at}");
                 assert_eq!(stops(w) == 0, !want, "{b:#x} at {at}");
+            }
+        }
+    }
+
+    /// `run_stops` byte by byte.
+    fn reference_run_stops(w: u64) -> u64 {
+        let b = w.to_le_bytes();
+        let other = |k: usize| !(0x20..=0x7E).contains(&b[k]);
+        (0..8)
+            .filter(|&k| other(k) || (b[k] == b' ' && (k == 7 || b[k + 1] == b' ' || other(k + 1))))
+            .map(|k| 1 << (8 * k + 7))
+            .sum()
+    }
+
+    #[test]
+    fn run_stops_mark_exactly_where_a_run_may_end() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                for fill in [b'a', b' ', b'\n', 0xC3] {
+                    let w =
+                        u64::from_le_bytes(std::array::from_fn(|k| if k == at { b } else { fill }));
+                    assert_eq!(
+                        run_stops(w),
+                        reference_run_stops(w),
+                        "{b:#x} at {at} in {fill:#x}"
+                    );
+                }
             }
         }
     }

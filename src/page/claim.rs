@@ -204,8 +204,12 @@ pub(super) fn find_evidence(s: &str) -> Option<(usize, usize)> {
             found = Some((at, "Evidence:".len()));
         }
     }
+    // Lines found with the SIMD `memchr`, not `split_inclusive`'s byte-wise search.
     let mut line_start = 0;
-    for line in s.split_inclusive('\n') {
+    while line_start < s.len() {
+        let line_end = memchr::memchr(b'\n', &s.as_bytes()[line_start..])
+            .map_or(s.len(), |k| line_start + k + 1);
+        let line = &s[line_start..line_end];
         let indent = line.len() - line.trim_start().len();
         let at = line_start + indent;
         if let Some(len) = near_miss(&line[indent..]) {
@@ -213,7 +217,7 @@ pub(super) fn find_evidence(s: &str) -> Option<(usize, usize)> {
                 found = Some((at, len));
             }
         }
-        line_start += line.len();
+        line_start = line_end;
     }
     found
 }
@@ -319,7 +323,46 @@ fn evidence_pos(text: &str, lines: &LineIndex, from: usize, needle: &str) -> Opt
 mod tests {
     use super::*;
 
+    /// `find_evidence` with the lines split by `split_inclusive`, as it was written first.
+    fn reference_find_evidence(s: &str) -> Option<(usize, usize)> {
+        let mut found = None;
+        let mut at = 0;
+        while let Some(k) = s[at..].find("Evidence:") {
+            let i = at + k;
+            if i == 0 || s[..i].ends_with(char::is_whitespace) {
+                found = Some((i, "Evidence:".len()));
+            }
+            at = i + 1;
+        }
+        let mut line_start = 0;
+        for line in s.split_inclusive('\n') {
+            let indent = line.len() - line.trim_start().len();
+            let at = line_start + indent;
+            if let Some(len) = near_miss(&line[indent..]) {
+                if found.is_none_or(|(f, _)| at > f) {
+                    found = Some((at, len));
+                }
+            }
+            line_start += line.len();
+        }
+        found
+    }
+
     proptest::proptest! {
+        #[test]
+        fn find_evidence_is_the_line_by_line_reference(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "Evidence:", "evidence", "EVIDENCE", " :", ":", " - ", " – ", "—", "\n", "\n  ",
+                    " ", "\u{a0}", "é", "x", "strong (s)", "\t",
+                ]),
+                0..12,
+            )
+        ) {
+            let s = parts.concat();
+            proptest::prop_assert_eq!(find_evidence(&s), reference_find_evidence(&s));
+        }
+
         #[test]
         fn claim_slug_is_the_slug_of_the_normalised_first_words(
             s in "[a-zA-Z0-9 \t\n\u{b}\"'`“«—–.,(é\u{a0}\u{2003}-]{0,60}"

@@ -95,7 +95,16 @@ pub fn normalise_path(p: &Path) -> PathBuf {
             std::path::Component::Normal(s) => parts.push(s.to_string_lossy()),
         }
     }
-    parts.iter().map(|p| Path::new(&**p)).collect()
+    // One allocation of the joined length, not a push (and a regrowth) per component.
+    let len = parts.iter().map(|p| p.len() + 1).sum();
+    let mut out = String::with_capacity(len);
+    for p in &parts {
+        if !out.is_empty() {
+            out.push(std::path::MAIN_SEPARATOR);
+        }
+        out.push_str(p);
+    }
+    PathBuf::from(out)
 }
 
 #[cfg(test)]
@@ -108,6 +117,32 @@ mod tests {
             normalise_path(Path::new("theses/../concepts/./x.md")),
             PathBuf::from("concepts/x.md")
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn normalised_paths_are_the_components_collected(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec!["..", ".", "", "a", "b.md", "c d", "é"]),
+                0..8,
+            ),
+            absolute in proptest::bool::ANY,
+        ) {
+            let written = format!("{}{}", if absolute { "/" } else { "" }, parts.join("/"));
+            let path = Path::new(&written);
+            let mut kept: Vec<String> = Vec::new();
+            for c in path.components() {
+                match c {
+                    std::path::Component::ParentDir if kept.pop().is_none() => {
+                        kept.push("..".into());
+                    }
+                    std::path::Component::Normal(s) => kept.push(s.to_string_lossy().into()),
+                    _ => {}
+                }
+            }
+            let collected: PathBuf = kept.iter().map(Path::new).collect();
+            proptest::prop_assert_eq!(normalise_path(path), collected);
+        }
     }
 
     #[test]

@@ -29,8 +29,15 @@ impl Scale {
 
     /// The canonical level for a word as written, aliases applied.
     pub fn canonical(&self, word: &str) -> Option<&str> {
-        let w = fold(word);
-        let w = self.aliases.get(&w).map(String::as_str).unwrap_or(&w);
+        // Every claim looks its level up, most written as folded already (`strong`): no copy.
+        let folded;
+        let w = if is_folded(word) {
+            word
+        } else {
+            folded = fold(word);
+            &folded
+        };
+        let w = self.aliases.get(w).map_or(w, String::as_str);
         self.levels
             .iter()
             .find(|l| l.as_str() == w)
@@ -52,6 +59,18 @@ impl Scale {
 
 fn fold(s: &str) -> String {
     crate::whitespace::fold(s).to_lowercase()
+}
+
+/// Whether `fold(s)` is `s`: ASCII without uppercase letters, words one plain space apart.
+fn is_folded(s: &str) -> bool {
+    let b = s.as_bytes();
+    s.is_ascii()
+        && !s.starts_with(' ')
+        && !s.ends_with(' ')
+        && b.iter().all(|&c| {
+            !c.is_ascii_uppercase() && (c == b' ' || !crate::whitespace::is_ascii_space(c))
+        })
+        && memchr::memmem::find(b, b"  ").is_none()
 }
 
 /// The scale as configured, without aliases that point at no level; the shipped scale when
@@ -94,4 +113,34 @@ pub(crate) fn checked_scale(
         false
     });
     value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn is_folded_says_fold_changes_nothing(s in "[a-zA-Z \t\n\u{b}\u{a0}é-]{0,12}") {
+            if is_folded(&s) {
+                proptest::prop_assert_eq!(fold(&s), s);
+            }
+        }
+    }
+
+    #[test]
+    fn plain_level_words_are_folded_and_others_not() {
+        assert!(is_folded("strong"));
+        assert!(is_folded("independent replication"));
+        for s in [
+            "Strong",
+            " strong",
+            "strong ",
+            "very  strong",
+            "very\tstrong",
+            "très",
+        ] {
+            assert!(!is_folded(s), "{s:?}");
+        }
+    }
 }

@@ -1,5 +1,9 @@
 //! Unit spellings, SI suffixes and the dimensions units convert within.
 
+use std::sync::LazyLock;
+
+use rustc_hash::FxHashMap;
+
 /// How a unit spelling may follow its number.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Attach {
@@ -184,21 +188,105 @@ pub(super) fn dimension(unit: Option<&str>) -> (&str, f64) {
         .map_or((unit, 1.0), |&(_, d, f)| (d, f))
 }
 
+/// Lowercase unit spellings and their canonical forms: spaced, glued.
+type BySpelling = FxHashMap<String, [Option<&'static str>; 2]>;
+
+/// Room for the longest unit spelling, lowercased on the stack by `lookup_unit`.
+const LONGEST_SPELLING: usize = 32;
+
 /// Returns the canonical form of a unit spelling allowed in this position.
 pub(super) fn lookup_unit(word: &str, glued: bool) -> Option<&'static str> {
-    UNITS.iter().find_map(|&(spelling, canonical, attach)| {
-        let allowed = match attach {
-            Attach::Both => true,
-            Attach::Glued => glued,
-            Attach::Spaced => !glued,
-        };
-        (allowed && spelling.eq_ignore_ascii_case(word)).then_some(canonical)
-    })
+    // Every number in every claim looks up the word after it: one hash lookup of the word in
+    // ASCII lowercase, instead of a case-insensitive comparison with each spelling in turn.
+    static BY_SPELLING: LazyLock<(usize, BySpelling)> = LazyLock::new(|| {
+        let mut map = BySpelling::default();
+        for &(spelling, canonical, attach) in UNITS {
+            let entry = map.entry(spelling.to_ascii_lowercase()).or_default();
+            for (glued, slot) in [false, true].into_iter().zip(entry.iter_mut()) {
+                let allowed = match attach {
+                    Attach::Both => true,
+                    Attach::Glued => glued,
+                    Attach::Spaced => !glued,
+                };
+                // The first spelling in the table wins, as a search in order finds it.
+                if allowed && slot.is_none() {
+                    *slot = Some(canonical);
+                }
+            }
+        }
+        let longest = UNITS.iter().map(|u| u.0.len()).max().unwrap_or(0);
+        (longest, map)
+    });
+    let (longest, map) = &*BY_SPELLING;
+    let mut lower = [0u8; LONGEST_SPELLING];
+    let lower = lower
+        .get_mut(..word.len())
+        .filter(|_| word.len() <= *longest)?;
+    lower.copy_from_slice(word.as_bytes());
+    lower.make_ascii_lowercase();
+    map.get(std::str::from_utf8(lower).ok()?)?[usize::from(glued)]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `lookup_unit` as a search of the table in order, as the reference.
+    fn reference_lookup_unit(word: &str, glued: bool) -> Option<&'static str> {
+        UNITS.iter().find_map(|&(spelling, canonical, attach)| {
+            let allowed = match attach {
+                Attach::Both => true,
+                Attach::Glued => glued,
+                Attach::Spaced => !glued,
+            };
+            (allowed && spelling.eq_ignore_ascii_case(word)).then_some(canonical)
+        })
+    }
+
+    #[test]
+    fn every_spelling_in_every_case_is_looked_up_as_the_table_search_finds_it() {
+        for &(spelling, _, _) in UNITS {
+            let upper = spelling.to_ascii_uppercase();
+            let mixed: String = spelling
+                .chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    if i % 2 == 0 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            for word in [
+                spelling,
+                &upper,
+                &mixed,
+                &format!("{spelling}s"),
+                &spelling[1..],
+            ] {
+                for glued in [false, true] {
+                    assert_eq!(
+                        lookup_unit(word, glued),
+                        reference_lookup_unit(word, glued),
+                        "{word} glued {glued}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_spelling_fits_the_lowercasing_buffer() {
+        assert!(UNITS.iter().all(|u| u.0.len() <= LONGEST_SPELLING));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lookup_unit_is_the_table_search(word in "[a-zA-Z%µé]{0,14}", glued in proptest::bool::ANY) {
+            proptest::prop_assert_eq!(lookup_unit(&word, glued), reference_lookup_unit(&word, glued));
+        }
+    }
 
     #[test]
     fn every_converting_unit_is_a_canonical_unit() {
