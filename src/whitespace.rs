@@ -24,16 +24,35 @@ pub struct Pieces<'a> {
     done: bool,
 }
 
-/// Marks (the high bit of) each byte of `w` that is not printable ASCII other than the space,
-/// i.e. outside `0x21..=0x7E`: the bytes where a piece may end. Exact per byte, with no carry
-/// from one byte into the next, as every sum stays below 0x100.
-fn stops(w: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
+/// From `i`, eight bytes at a time past the bytes `stops` leaves unmarked (it sets the high bit
+/// of each byte it marks): the place of the first marked byte, or where the last whole eight
+/// bytes end when none is marked (the caller looks at the rest one byte at a time).
+fn skip_words(bytes: &[u8], mut i: usize, stops: impl Fn(u64) -> u64) -> usize {
+    while let Some(chunk) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        match stops(u64::from_le_bytes(*chunk)) {
+            0 => i += 8,
+            m => return i + (m.trailing_zeros() / 8) as usize,
+        }
+    }
+    i
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// Marks (the high bit of) each byte of `w` outside `first..=0x7E`. Exact per byte, with no
+/// carry from one byte into the next, as every sum stays below 0x100.
+fn outside(w: u64, first: u8) -> u64 {
     let low = w & !HIGH;
-    let below_bang = !(low + ONES * (0x80 - 0x21));
+    let below = !(low + ONES * u64::from(0x80 - first));
     let delete = low + ONES;
-    (w | below_bang | delete) & HIGH
+    (w | below | delete) & HIGH
+}
+
+/// Marks each byte of `w` that is not printable ASCII other than the space, i.e. outside
+/// `0x21..=0x7E`: the bytes where a piece may end.
+fn stops(w: u64) -> u64 {
+    outside(w, 0x21)
 }
 
 impl Pieces<'_> {
@@ -47,15 +66,7 @@ impl Pieces<'_> {
         let mut i = start;
         loop {
             // Eight bytes at a time past printable ASCII, the common case.
-            while let Some(chunk) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
-                match stops(u64::from_le_bytes(*chunk)) {
-                    0 => i += 8,
-                    m => {
-                        i += (m.trailing_zeros() / 8) as usize;
-                        break;
-                    }
-                }
-            }
+            i = skip_words(bytes, i, stops);
             let Some(&b) = bytes.get(i) else {
                 self.done = true;
                 return Some((start, bytes.len()));
@@ -118,15 +129,7 @@ impl Runs<'_> {
         let bytes = self.s.as_bytes();
         loop {
             // Eight bytes at a time past printable ASCII and single spaces, the common case.
-            while let Some(chunk) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
-                match run_stops(u64::from_le_bytes(*chunk)) {
-                    0 => i += 8,
-                    m => {
-                        i += (m.trailing_zeros() / 8) as usize;
-                        break;
-                    }
-                }
-            }
+            i = skip_words(bytes, i, run_stops);
             let Some(&b) = bytes.get(i) else {
                 return i;
             };
@@ -145,12 +148,7 @@ impl Runs<'_> {
 /// a space before a space or such a byte, and a space in the last byte, whose next byte is not
 /// in `w`. Exact per byte, as in `stops`.
 fn run_stops(w: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let low = w & !HIGH;
-    let below_space = !(low + ONES * (0x80 - 0x20));
-    let delete = low + ONES;
-    let other = (w | below_space | delete) & HIGH;
+    let other = outside(w, 0x20);
     let x = w ^ (ONES * 0x20);
     let spaces = !(((x & !HIGH) + !HIGH) | x) & HIGH;
     other | (spaces & (((spaces | other) >> 8) | (1 << 63)))
