@@ -368,9 +368,10 @@ fn whole_page(repo: &Repo, at: usize) -> Cow<'_, Page> {
     if !p.material_in_graph {
         return Cow::Borrowed(p);
     }
-    let mut whole = vec![p.clone()];
-    resolve::restore_material(&mut whole, &[repo.number_of(at)], &repo.graph);
-    Cow::Owned(whole.remove(0))
+    let mut whole = p.clone();
+    let number = [repo.number_of(at)];
+    resolve::restore_material(std::slice::from_mut(&mut whole), &number, &repo.graph);
+    Cow::Owned(whole)
 }
 
 /// A page path as verdicts write it.

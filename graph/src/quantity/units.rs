@@ -198,7 +198,7 @@ const LONGEST_SPELLING: usize = 32;
 pub(super) fn lookup_unit(word: &str, glued: bool) -> Option<&'static str> {
     // Every number in every claim looks up the word after it: one hash lookup of the word in
     // ASCII lowercase, instead of a case-insensitive comparison with each spelling in turn.
-    static BY_SPELLING: LazyLock<(usize, BySpelling)> = LazyLock::new(|| {
+    static BY_SPELLING: LazyLock<BySpelling> = LazyLock::new(|| {
         let mut map = BySpelling::default();
         for &(spelling, canonical, attach) in UNITS {
             let entry = map.entry(spelling.to_ascii_lowercase()).or_default();
@@ -214,17 +214,14 @@ pub(super) fn lookup_unit(word: &str, glued: bool) -> Option<&'static str> {
                 }
             }
         }
-        let longest = UNITS.iter().map(|u| u.0.len()).max().unwrap_or(0);
-        (longest, map)
+        map
     });
-    let (longest, map) = &*BY_SPELLING;
+    // A word longer than the buffer is longer than every spelling.
     let mut lower = [0u8; LONGEST_SPELLING];
-    let lower = lower
-        .get_mut(..word.len())
-        .filter(|_| word.len() <= *longest)?;
+    let lower = lower.get_mut(..word.len())?;
     lower.copy_from_slice(word.as_bytes());
     lower.make_ascii_lowercase();
-    map.get(std::str::from_utf8(lower).ok()?)?[usize::from(glued)]
+    BY_SPELLING.get(std::str::from_utf8(lower).ok()?)?[usize::from(glued)]
 }
 
 #[cfg(test)]

@@ -28,18 +28,11 @@ pub(super) struct Mentions {
     borne: FxHashMap<Key, u32>,
 }
 
-/// The key of a lowercased name, or of any string (SipHash with fixed keys: the same in every
-/// process).
-pub(super) fn hashed(lower: &str) -> Key {
+/// The key of a lowercased name, a path, or any string (SipHash with fixed keys: the same in
+/// every process).
+pub(super) fn hashed(x: &(impl Hash + ?Sized)) -> Key {
     let mut h = DefaultHasher::new();
-    lower.hash(&mut h);
-    h.finish()
-}
-
-/// The key of a path.
-fn path_key(path: &Path) -> Key {
-    let mut h = DefaultHasher::new();
-    path.hash(&mut h);
+    x.hash(&mut h);
     h.finish()
 }
 
@@ -76,7 +69,7 @@ fn named(p: &Page) -> (Vec<Key>, Vec<Key>) {
     for l in &p.links {
         match &l.target {
             Target::Wiki { name } => names.push(key(name)),
-            Target::Path { path } => paths.push(path_key(path)),
+            Target::Path { path } => paths.push(hashed(path)),
             Target::Here => {}
         }
     }
@@ -114,7 +107,7 @@ impl Mentions {
             .par_iter()
             .map(|p| {
                 let (names, paths) = named(p);
-                [borne(p).iter().map(|n| hashed(n)).collect(), names, paths]
+                [borne(p).iter().map(hashed).collect(), names, paths]
             })
             .collect();
         let who: Vec<Arc<Path>> = pages.iter().map(|p| Arc::from(p.path.as_path())).collect();
@@ -225,7 +218,7 @@ impl Mentions {
             .collect();
         by_name
             .into_iter()
-            .chain(self.by_path.get(&path_key(&p.path)).into_iter().flatten())
+            .chain(self.by_path.get(&hashed(&p.path)).into_iter().flatten())
             .map(|q| &**q)
     }
 }
