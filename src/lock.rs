@@ -20,6 +20,7 @@
 //! until accepted again. Writes are atomic per file, under an exclusive lock on the repo folder,
 //! and ordered so that a reader always finds every entry the thesis file refers to.
 
+mod index;
 mod line;
 mod lines;
 pub mod pages;
@@ -90,7 +91,7 @@ pub struct Lock {
     pub conflicted: BTreeMap<String, Vec<Baseline>>,
     /// The texts entries are read from, and the file each came from.
     raw: Vec<(PathBuf, String)>,
-    index: HashMap<TreeId, Span>,
+    index: index::Index<Span>,
     /// Entries added since reading (by `accept`).
     added: BTreeMap<TreeId, Entry>,
 }
@@ -300,11 +301,13 @@ impl Lock {
                 thesis,
                 conflicted: BTreeMap::new(),
                 raw: vec![(PathBuf::from(FILE_NAME), files.main)],
-                index: index
-                    .into_iter()
-                    .map(|(id, r)| Some((id, Span::new(0, r)?)))
-                    .collect::<Option<_>>()
-                    .ok_or_else(|| too_long(Path::new(FILE_NAME)))?,
+                index: index::Index::new(
+                    index
+                        .into_iter()
+                        .map(|(id, r)| Some((id, Span::new(0, r)?)))
+                        .collect::<Option<_>>()
+                        .ok_or_else(|| too_long(Path::new(FILE_NAME)))?,
+                ),
                 added: BTreeMap::new(),
             });
         }
@@ -338,14 +341,12 @@ impl Lock {
             .collect();
         // The first damaged shard in order, so the diagnostic does not depend on scheduling.
         let indexed: Vec<Indexed> = indexed.into_iter().collect::<Result<_, _>>()?;
-        lock.index
-            .reserve(indexed.iter().map(|(_, _, ids)| ids.len()).sum());
+        let mut found = Vec::with_capacity(indexed.iter().map(|(_, _, ids)| ids.len()).sum());
         for (path, text, ids) in indexed {
-            for (id, span) in ids {
-                lock.index.entry(id).or_insert(span);
-            }
+            found.extend(ids);
             lock.raw.push((path, text));
         }
+        lock.index = index::Index::new(found);
         Ok(lock)
     }
 
@@ -372,7 +373,7 @@ impl Lock {
 
     /// The line (trimmed) an entry read from disk is on.
     fn raw_line(&self, id: TreeId) -> Option<&str> {
-        let span = self.index.get(&id)?;
+        let span = self.index.get(id)?;
         Some(self.raw[span.file()].1[span.range()].trim())
     }
 
@@ -383,7 +384,7 @@ impl Lock {
 
     /// Whether the lock holds an entry for this tree id.
     pub fn has(&self, id: TreeId) -> bool {
-        self.index.contains_key(&id) || self.added.contains_key(&id)
+        self.index.contains(id) || self.added.contains_key(&id)
     }
 
     /// The entry for a tree id, parsed from its line on first use; `None` when the lock does
@@ -395,7 +396,7 @@ impl Lock {
         if let Some(e) = self.added.get(&id) {
             return Ok(Some(e.clone()));
         }
-        let Some(span) = self.index.get(&id) else {
+        let Some(span) = self.index.get(id) else {
             return Ok(None);
         };
         let (path, text) = &self.raw[span.file()];
@@ -456,7 +457,7 @@ impl Lock {
     /// format 3, or a format-2 line's closing `up = ["…", …] }`), which spares parsing every
     /// entry when a write walks the lock.
     fn up_of(&self, id: TreeId) -> Result<Vec<TreeId>, Diagnostic> {
-        if let Some(span) = self.index.get(&id) {
+        if let Some(span) = self.index.get(id) {
             let line = &self.raw[span.file()].1[span.range()];
             if let Some(up) = line::up_of(line, id) {
                 return Ok(up);
@@ -486,7 +487,7 @@ impl Lock {
     /// a repeated accept does not look like a new one to a merge.
     pub fn accept(&mut self, thesis: &str, score: f64, snap: &Snapshot) {
         for (id, entry) in &snap.entries {
-            if !self.index.contains_key(id) {
+            if !self.index.contains(*id) {
                 self.added.entry(*id).or_insert_with(|| entry.clone());
             }
         }
@@ -599,8 +600,8 @@ impl Lock {
             .collect();
         if keep_read {
             // Entries read from disk only refer to each other: no need to walk them.
-            used.extend(self.index.keys());
-            todo.retain(|id| !self.index.contains_key(id));
+            used.extend(self.index.ids());
+            todo.retain(|&id| !self.index.contains(id));
             todo.extend(self.added.keys());
         }
         while let Some(id) = todo.pop() {
