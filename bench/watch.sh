@@ -272,8 +272,13 @@ for N in $SIZES; do
   fi
 
   # A restart, the usual start on a repo where `check` or a watcher ran before: a plain
-  # `rescore check` fills the parse cache, then a watcher starts on it.
-  "$RESCORE" --root "$DIR" check >/dev/null 2>&1 || true
+  # `rescore check` on an empty cache parses every page and fills the parse cache, then a
+  # watcher starts on it.
+  rm -rf "$DIR/.rescore/cache"
+  CHECK_RC=0
+  RUST_LOG=rescore=debug NO_COLOR=1 "$RESCORE" --root "$DIR" check >/dev/null 2>"$BENCH_DIR/check-warm-$N.err" || CHECK_RC=$?
+  [ "$CHECK_RC" -le 1 ] || die "rescore check exited $CHECK_RC before the restart (see $BENCH_DIR/check-warm-$N.err)"
+  log "bench/watch: $N pages: $(sed -n 's/.*\(parse cache: .*\)/\1/p' "$BENCH_DIR/check-warm-$N.err" | head -n 1)"
   WARM_ERR="$BENCH_DIR/watch-warm-$N.err"
   RUST_LOG=rescore::watch=debug NO_COLOR=1 \
     "$RESCORE" --root "$DIR" --format json watch --debounce "$DEBOUNCE" >/dev/null 2>"$WARM_ERR" &
@@ -290,7 +295,9 @@ for N in $SIZES; do
   WPID=""
   [ -n "$WARM_MS" ] || die "watcher on a warm parse cache never started (see $WARM_ERR)"
   WARM_X="$(awk -v s="$WARM_MS" -v c="$CHECK_S" 'BEGIN { printf "%.2f", s / 1000 / c }')"
-  log "bench/watch: $N pages: watcher on a warm parse cache started in $WARM_MS ms (${WARM_X}x the cold check)"
+  REUSED="$(sed -n 's/.*read and parsed.* reused=\([0-9]*\).*/\1/p' "$WARM_ERR" | head -n 1)"
+  log "bench/watch: $N pages: watcher on a warm parse cache ($REUSED pages reused) started in $WARM_MS ms (${WARM_X}x the cold check)"
+  [ "${REUSED:-0}" -gt 0 ] || die "the restarted watcher reused no page from the parse cache (see $WARM_ERR)"
 
   ROWS+=("| $N | $CHECK_S | $READY_MS | ${STARTED_MS:-n/a} | $START_X | $WARM_MS | $WARM_X | $RSS_MB | $CPU_MS | $LOAD_BEFORE → $(cut -d' ' -f1-3 /proc/loadavg) |")
   for sc in cited most-cited link new-concept deleted-concept new-source deleted-source new-thesis deleted-thesis deleted restored; do
