@@ -65,17 +65,70 @@ fn own(graph: &Graph, ix: NodeIx) -> TreeId {
 /// The children of a node in the tree: its upstream neighbours over propagating edges.
 /// A thesis is a leaf: what builds on it depends only on its score.
 pub fn children(graph: &Graph, ix: NodeIx) -> Vec<NodeIx> {
+    let mut c = Vec::new();
+    children_into(graph, ix, &mut c);
+    c
+}
+
+/// `children` into `c` (cleared first).
+fn children_into(graph: &Graph, ix: NodeIx, c: &mut Vec<NodeIx>) {
+    c.clear();
     if graph.node(ix).kind == NodeKind::Thesis {
-        return Vec::new();
+        return;
     }
-    let mut c: Vec<NodeIx> = graph
-        .incoming(ix)
-        .filter(|(_, e)| e.kind.propagates())
-        .map(|(n, _)| n)
-        .collect();
+    c.extend(
+        graph
+            .incoming(ix)
+            .filter(|(_, e)| e.kind.propagates())
+            .map(|(n, _)| n),
+    );
     c.sort_by(|a, b| graph.node(*a).key.cmp(&graph.node(*b).key));
     c.dedup();
-    c
+}
+
+/// Every node's `children`, all in one vector: at 100k pages a graph has half a million nodes,
+/// and a list apiece was as many allocations, held together while the ids are computed.
+struct Kids {
+    /// Where each node's list starts in `of`; one more entry for the end of the last.
+    start: Vec<u32>,
+    of: Vec<NodeIx>,
+}
+
+impl Kids {
+    fn new(graph: &Graph) -> Kids {
+        // Slices of nodes in parallel, each into lists of its own, joined in node order.
+        const SLICE: usize = 4096;
+        let nodes = graph.len();
+        let slices: Vec<(Vec<u32>, Vec<NodeIx>)> = (0..nodes.div_ceil(SLICE))
+            .into_par_iter()
+            .map(|s| {
+                let (mut lens, mut of, mut c) = (Vec::with_capacity(SLICE), Vec::new(), Vec::new());
+                for i in s * SLICE..((s + 1) * SLICE).min(nodes) {
+                    children_into(graph, NodeIx::new(i), &mut c);
+                    lens.push(c.len() as u32);
+                    of.extend_from_slice(&c);
+                }
+                (lens, of)
+            })
+            .collect();
+        let mut start = Vec::with_capacity(nodes + 1);
+        let mut of = Vec::with_capacity(slices.iter().map(|(_, of)| of.len()).sum());
+        let mut at = 0u32;
+        start.push(at);
+        for (lens, slice) in slices {
+            for len in lens {
+                // Fewer than 2^32 in all: each is an edge, and edge indices are u32.
+                at += len;
+                start.push(at);
+            }
+            of.extend(slice);
+        }
+        Kids { start, of }
+    }
+
+    fn of(&self, i: usize) -> &[NodeIx] {
+        &self.of[self.start[i] as usize..self.start[i + 1] as usize]
+    }
 }
 
 /// The tree id of a node from its own hash and its children's tree ids, in `children` order.
@@ -93,26 +146,23 @@ fn combine(own: TreeId, kids: impl Iterator<Item = TreeId>) -> TreeId {
 /// what goes into its id, so the ids do not depend on the threads. A node on a cycle (an error
 /// reported elsewhere), or downstream of one, gets none.
 fn all_tree_ids(graph: &Graph, own: &[Option<TreeId>]) -> Vec<Option<TreeId>> {
-    let kids: Vec<Vec<NodeIx>> = (0..graph.len())
-        .into_par_iter()
-        .map(|i| children(graph, NodeIx::new(i)))
-        .collect();
+    let kids = Kids::new(graph);
     let parents = parents(graph.len(), &kids);
     // Children not hashed yet.
-    let pending: Vec<AtomicU32> = kids
-        .par_iter()
-        .map(|k| AtomicU32::new(k.len() as u32))
+    let pending: Vec<AtomicU32> = (0..graph.len())
+        .into_par_iter()
+        .map(|i| AtomicU32::new(kids.of(i).len() as u32))
         .collect();
     let mut layer: Vec<usize> = (0..graph.len())
         .into_par_iter()
-        .filter(|&i| kids[i].is_empty())
+        .filter(|&i| kids.of(i).is_empty())
         .collect();
     let mut tree: Vec<Option<TreeId>> = vec![None; graph.len()];
     while !layer.is_empty() {
         let ids: Vec<TreeId> = layer
             .par_iter()
             .map(|&i| {
-                let kid_ids = kids[i].iter().map(|k| tree[k.index()].unwrap_or(0));
+                let kid_ids = kids.of(i).iter().map(|k| tree[k.index()].unwrap_or(0));
                 combine(own[i].unwrap_or(0), kid_ids)
             })
             .collect();
@@ -143,9 +193,9 @@ impl Parents {
     }
 }
 
-fn parents(nodes: usize, kids: &[Vec<NodeIx>]) -> Parents {
+fn parents(nodes: usize, kids: &Kids) -> Parents {
     let mut start = vec![0u32; nodes + 1];
-    for k in kids.iter().flatten() {
+    for k in &kids.of {
         start[k.index() + 1] += 1;
     }
     for i in 0..nodes {
@@ -153,8 +203,8 @@ fn parents(nodes: usize, kids: &[Vec<NodeIx>]) -> Parents {
     }
     let mut next = start.clone();
     let mut of = vec![0u32; start[nodes] as usize];
-    for (p, ks) in kids.iter().enumerate() {
-        for k in ks {
+    for p in 0..nodes {
+        for k in kids.of(p) {
             let at = &mut next[k.index()];
             of[*at as usize] = p as u32;
             *at += 1;
@@ -337,6 +387,31 @@ mod tests {
         distinct.sort_unstable();
         distinct.dedup();
         assert_eq!(distinct.len(), lazy.len());
+    }
+
+    #[test]
+    fn the_lists_held_in_one_vector_are_each_nodes_children_across_slices() {
+        let mut g = graph();
+        // More nodes than one slice of `Kids::new`, each of the later ones part of one before
+        // it and cited twice (two propagating kinds, one child) by the source.
+        let s = g.get("s").expect("the test graph has its source");
+        let mut before = g.get("c0").expect("the test graph has its concepts");
+        for i in 0..9000 {
+            let status = MaterialState::Concept { status: None };
+            let c = node(&mut g, &format!("x{i}"), NodeKind::Concept, status);
+            edge(&mut g, before, c, EdgeKind::PartOf);
+            if i % 3 == 0 {
+                edge(&mut g, s, c, EdgeKind::Evidence);
+                edge(&mut g, s, c, EdgeKind::PartOf);
+            }
+            before = if i % 5 == 0 { c } else { before };
+        }
+        let kids = Kids::new(&g);
+        assert_eq!(kids.start.len(), g.len() + 1);
+        for i in 0..g.len() {
+            assert_eq!(kids.of(i), children(&g, NodeIx::new(i)), "node {i}");
+        }
+        assert_eq!(ids(&g, &Trees::eager(&g)), ids(&g, &Trees::lazy(&g)));
     }
 
     #[test]
