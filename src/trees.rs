@@ -86,16 +86,23 @@ fn children_into(graph: &Graph, ix: NodeIx, c: &mut Vec<NodeIx>) {
     c.dedup();
 }
 
-/// Every node's `children`, all in one vector: at 100k pages a graph has half a million nodes,
-/// and a list apiece was as many allocations, held together while the ids are computed.
-struct Kids {
+/// A list per node, all in one vector: at 100k pages a graph has half a million nodes, and a
+/// list apiece was as many allocations, held together while the ids are computed.
+struct Lists<T> {
     /// Where each node's list starts in `of`; one more entry for the end of the last.
     start: Vec<u32>,
-    of: Vec<NodeIx>,
+    of: Vec<T>,
 }
 
-impl Kids {
-    fn new(graph: &Graph) -> Kids {
+impl<T> Lists<T> {
+    fn of(&self, i: usize) -> &[T] {
+        &self.of[self.start[i] as usize..self.start[i + 1] as usize]
+    }
+}
+
+impl Lists<NodeIx> {
+    /// Every node's `children`.
+    fn children(graph: &Graph) -> Lists<NodeIx> {
         // Slices of nodes in parallel, each into lists of its own, joined in node order.
         const SLICE: usize = 4096;
         let nodes = graph.len();
@@ -123,11 +130,7 @@ impl Kids {
             }
             of.extend(slice);
         }
-        Kids { start, of }
-    }
-
-    fn of(&self, i: usize) -> &[NodeIx] {
-        &self.of[self.start[i] as usize..self.start[i + 1] as usize]
+        Lists { start, of }
     }
 }
 
@@ -146,7 +149,7 @@ fn combine(own: TreeId, kids: impl Iterator<Item = TreeId>) -> TreeId {
 /// what goes into its id, so the ids do not depend on the threads. A node on a cycle (an error
 /// reported elsewhere), or downstream of one, gets none.
 fn all_tree_ids(graph: &Graph, own: &[Option<TreeId>]) -> Vec<Option<TreeId>> {
-    let kids = Kids::new(graph);
+    let kids = Lists::children(graph);
     let parents = parents(graph.len(), &kids);
     // Children not hashed yet.
     let pending: Vec<AtomicU32> = (0..graph.len())
@@ -172,28 +175,15 @@ fn all_tree_ids(graph: &Graph, own: &[Option<TreeId>]) -> Vec<Option<TreeId>> {
         // The thread that hashes a node's last child puts it in the next layer.
         layer = layer
             .par_iter()
-            .flat_map_iter(|&i| parents.of(i))
+            .flat_map_iter(|&i| parents.of(i).iter().map(|&p| p as usize))
             .filter(|&p| pending[p].fetch_sub(1, Ordering::Relaxed) == 1)
             .collect();
     }
     tree
 }
 
-/// The nodes each node is a child of, one list per node, all in one vector.
-struct Parents {
-    /// Where each node's list starts in `of`; one more entry for the end of the last.
-    start: Vec<u32>,
-    of: Vec<u32>,
-}
-
-impl Parents {
-    fn of(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
-        let (from, to) = (self.start[i] as usize, self.start[i + 1] as usize);
-        self.of[from..to].iter().map(|&p| p as usize)
-    }
-}
-
-fn parents(nodes: usize, kids: &Kids) -> Parents {
+/// The nodes each node is a child of.
+fn parents(nodes: usize, kids: &Lists<NodeIx>) -> Lists<u32> {
     let mut start = vec![0u32; nodes + 1];
     for k in &kids.of {
         start[k.index() + 1] += 1;
@@ -210,7 +200,7 @@ fn parents(nodes: usize, kids: &Kids) -> Parents {
             *at += 1;
         }
     }
-    Parents { start, of }
+    Lists { start, of }
 }
 
 /// A memo, read through poisoning: its slots hold pure functions of the graph, so a panic
@@ -392,7 +382,7 @@ mod tests {
     #[test]
     fn the_lists_held_in_one_vector_are_each_nodes_children_across_slices() {
         let mut g = graph();
-        // More nodes than one slice of `Kids::new`, each of the later ones part of one before
+        // More nodes than one slice of `Lists::children`, each of the later ones part of one before
         // it and cited twice (two propagating kinds, one child) by the source.
         let s = g.get("s").expect("the test graph has its source");
         let mut before = g.get("c0").expect("the test graph has its concepts");
@@ -406,7 +396,7 @@ mod tests {
             }
             before = if i % 5 == 0 { c } else { before };
         }
-        let kids = Kids::new(&g);
+        let kids = Lists::children(&g);
         assert_eq!(kids.start.len(), g.len() + 1);
         for i in 0..g.len() {
             assert_eq!(kids.of(i), children(&g, NodeIx::new(i)), "node {i}");
