@@ -20,8 +20,8 @@
 # Per scenario, median and worst: when the batch's last flag line was printed and when the
 # `batch` event came (flag lines and warning-block writes done), both from the debounced batch
 # arriving; and how the graph was updated (patched / relinked / added / spliced / rebuilt /
-# kept). After the edits, a restart: `rescore check` fills the parse cache and a watcher starts
-# on it (the usual case once a check or a watcher has run). Beside them: start-up against the
+# kept). After the edits, a restart: `rescore check` on an empty cache fills the parse cache and
+# a watcher starts on it (the usual case once a check or a watcher has run). Beside them: start-up against the
 # cold check, the watcher's peak RSS (of the cold-started watcher that made the edits), its CPU time
 # per batch over all edits (user + sys, which the machine's load does not inflate as it does
 # wall time), and the load average before and after.
@@ -92,6 +92,22 @@ wait_for_line() {
   done
 }
 
+# started_ms ERR: the ms the watcher $WPID logged to ERR as "watch: started" (loaded and every
+# thesis evaluated); fails after 120 s or once the watcher is gone.
+started_ms() {
+  local ms
+  for _ in $(seq 1 1200); do
+    ms="$(sed 's/\x1b\[[0-9;]*m//g' "$1" | sed -n 's/.*watch: started.* ms=\([0-9]*\).*/\1/p' | head -n 1)"
+    if [ -n "$ms" ]; then
+      printf '%s\n' "$ms"
+      return 0
+    fi
+    kill -0 "$WPID" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
 stats() { # numbers on stdin -> "median / max"
   sort -g | awk '{ v[NR] = $1 } END {
     if (NR == 0) { print "n/a"; exit }
@@ -145,13 +161,7 @@ for N in $SIZES; do
     READY="$(wait_for_line "$OUT" 0 '"event":"ready"' 600)" || die "watcher never got ready (see $ERR)"
     READY_MS="$(json_num elapsed_ms "$READY")"
     # Start-up in full: loaded, every thesis evaluated and the warning blocks in line.
-    STARTED_MS=""
-    for _ in $(seq 1 1200); do
-      STARTED_MS="$(sed 's/\x1b\[[0-9;]*m//g' "$ERR" | sed -n 's/.*watch: started.* ms=\([0-9]*\).*/\1/p' | head -n 1)"
-      [ -n "$STARTED_MS" ] && break
-      sleep 0.1
-    done
-    [ -n "$STARTED_MS" ] || die "watcher never started (see $ERR)"
+    STARTED_MS="$(started_ms "$ERR")" || die "watcher never started (see $ERR)"
     log "bench/watch: $N pages: round $round: cold check ${CHECK_ONE} s, watcher ready in $READY_MS ms, started in $STARTED_MS ms"
     CHECKS+=("$CHECK_ONE")
     STARTS+=("$STARTED_MS")
@@ -283,13 +293,7 @@ for N in $SIZES; do
   RUST_LOG=rescore::watch=debug NO_COLOR=1 \
     "$RESCORE" --root "$DIR" --format json watch --debounce "$DEBOUNCE" >/dev/null 2>"$WARM_ERR" &
   WPID=$!
-  WARM_MS=""
-  for _ in $(seq 1 1200); do
-    WARM_MS="$(sed -n 's/.*watch: started.* ms=\([0-9]*\).*/\1/p' "$WARM_ERR" | head -n 1)"
-    [ -n "$WARM_MS" ] && break
-    kill -0 "$WPID" 2>/dev/null || break
-    sleep 0.1
-  done
+  WARM_MS="$(started_ms "$WARM_ERR")" || WARM_MS=""
   kill -TERM "$WPID" 2>/dev/null || true
   wait "$WPID" || true
   WPID=""
