@@ -115,7 +115,10 @@ impl Index {
     pub fn page(&self, target: &Target, from: usize) -> Option<usize> {
         match target {
             Target::Here => Some(from),
-            Target::Path { path } => self.by_path.get(path).and_then(|&n| self.place(n)),
+            Target::Path { path } => self
+                .by_path
+                .get(Path::new(path.as_str()))
+                .and_then(|&n| self.place(n)),
             Target::Wiki { name } => self.by_name(name),
         }
     }
@@ -815,7 +818,14 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
         }
     }
     for link in links {
-        let Some(j) = resolve_for(index, pages, i, link, &mut out.diags, &mut out.dangling) else {
+        let Some(j) = resolve_for(
+            index,
+            pages,
+            i,
+            (link, None),
+            &mut out.diags,
+            &mut out.dangling,
+        ) else {
             continue;
         };
         let target = &pages[j];
@@ -869,19 +879,12 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
         .iter()
         .map(|n| (n, &p.key_pos.depends_on, false));
     for (name, pos, is_part_of) in names.chain(deps) {
-        let link = Link {
-            target: Target::Wiki {
-                name: name.split('#').next().unwrap_or(name).to_string(),
-            },
-            anchor: name.split_once('#').map(|(_, a)| a.into()),
-            role: Role::Body,
-            pos: pos.clone(),
-            raw: name.as_str().into(),
-        };
+        let link = key_link(name, pos);
+        let written = (&link, Some(name.as_str()));
         let resolved = if is_part_of {
-            resolve_link(index, pages, i, &link, &mut out.diags)
+            resolve_link(index, pages, i, written, &mut out.diags)
         } else {
-            resolve_for(index, pages, i, &link, &mut out.diags, &mut out.dangling)
+            resolve_for(index, pages, i, written, &mut out.diags, &mut out.dangling)
         };
         let Some(j) = resolved else {
             continue;
@@ -933,6 +936,23 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
     out
 }
 
+/// The link a front matter key's value (`part_of`, `depends_on`) makes: a name, and an anchor
+/// after a `#`.
+fn key_link(value: &str, pos: &Pos) -> Link {
+    Link {
+        target: Target::Wiki {
+            name: value.split('#').next().unwrap_or(value).into(),
+        },
+        anchor: value.split_once('#').map(|(_, a)| a.into()),
+        role: Role::Body,
+        pos: pos.clone(),
+    }
+}
+
+/// A link to resolve, with the front matter value it was made from, which its messages show as
+/// written (`None`: a link in the body, shown as `Link::as_written` rebuilds it).
+type Written<'a> = (&'a Link, Option<&'a str>);
+
 /// `resolve_link`, except that on a thesis a link to no page is kept apart as dangling: the page
 /// may have held what the thesis was scored against. Its key is the name as an id (a wikilink's
 /// name, a path's file stem); a link by title to a gone page stays an error.
@@ -940,19 +960,20 @@ fn resolve_for(
     index: &Index,
     pages: &[Page],
     from: usize,
-    link: &Link,
+    written: Written,
     diags: &mut Vec<Diagnostic>,
     dangling: &mut Vec<Dangling>,
 ) -> Option<usize> {
     let page = &pages[from];
     if page.kind != PageKind::Thesis {
-        return resolve_link(index, pages, from, link, diags);
+        return resolve_link(index, pages, from, written, diags);
     }
+    let link = written.0;
     let mut missing = Vec::new();
-    let found = resolve_link(index, pages, from, link, &mut missing);
+    let found = resolve_link(index, pages, from, written, &mut missing);
     let name = match &link.target {
         Target::Wiki { name } => name.trim().to_lowercase(),
-        Target::Path { path } => path
+        Target::Path { path } => Path::new(path.as_str())
             .file_stem()
             .map(|s| s.to_string_lossy().to_lowercase())
             .unwrap_or_default(),
@@ -1044,7 +1065,7 @@ fn resolve_link(
     index: &Index,
     pages: &[Page],
     from: usize,
-    link: &Link,
+    (link, key): Written,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<usize> {
     if let Some(j) = index.page(&link.target, from) {
@@ -1052,7 +1073,7 @@ fn resolve_link(
     }
     let lost = match &link.target {
         Target::Wiki { name } => index.lost.contains(&name.trim().to_lowercase()),
-        Target::Path { path } => index.lost_paths.contains(path),
+        Target::Path { path } => index.lost_paths.contains(Path::new(path.as_str())),
         Target::Here => false,
     };
     if lost {
@@ -1065,6 +1086,7 @@ fn resolve_link(
             index.nearest_name(name).map(str::to_string),
         ),
         Target::Path { path } => {
+            let path = Path::new(path.as_str());
             let stem = path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -1081,7 +1103,10 @@ fn resolve_link(
         Code::LinkToNoPage,
         &page.path,
         link.pos.clone(),
-        format!("link {} resolves to no page", link.raw.trim()),
+        format!(
+            "link {} resolves to no page",
+            key.map_or_else(|| link.as_written(&page.path), str::to_string)
+        ),
     )
     .expected(format!(
         "{what} to be the id, file stem, title or path of a page in this repo"
@@ -1234,22 +1259,15 @@ pub fn thesis_dependencies(
     dangling: &mut Vec<Dangling>,
 ) -> Vec<(usize, NodeIx, Loc)> {
     let p = &pages[i];
-    let deps: Vec<Link> = p
+    let deps: Vec<(Link, &String)> = p
         .depends_on
         .iter()
-        .map(|name| Link {
-            target: Target::Wiki {
-                name: name.split('#').next().unwrap_or(name).to_string(),
-            },
-            anchor: name.split_once('#').map(|(_, a)| a.into()),
-            role: Role::Body,
-            pos: p.key_pos.depends_on.clone(),
-            raw: name.as_str().into(),
-        })
+        .map(|name| (key_link(name, &p.key_pos.depends_on), name))
         .collect();
+    let written = p.links.iter().map(|l| (l, None));
     let mut found = Vec::new();
-    for link in p.links.iter().chain(&deps) {
-        let Some(j) = resolve_for(index, pages, i, link, diags, dangling) else {
+    for (link, key) in written.chain(deps.iter().map(|(l, n)| (l, Some(n.as_str())))) {
+        let Some(j) = resolve_for(index, pages, i, (link, key), diags, dangling) else {
             continue;
         };
         let mut missing = Vec::new();
@@ -1381,7 +1399,7 @@ mod tests {
                         p.path.display().to_string(),
                         index.page(
                             &Target::Path {
-                                path: p.path.clone(),
+                                path: p.path.to_string_lossy().as_ref().into(),
                             },
                             0,
                         ),

@@ -177,6 +177,40 @@ fn link_to_no_page() {
     header(&err, "link-to-no-page", "theses/t.md:8:9");
 }
 
+/// A link keeps no copy of its text: the message rebuilds it from the target and anchor (a
+/// markdown link's destination relative to the page, its text left out), and names a front
+/// matter value as written. The snippet under it shows the line itself.
+#[test]
+fn link_to_no_page_shows_the_link_as_written() {
+    let t = "+++\nkind = \"thesis\"\nscore = 0.5\ndepends_on = [\"gone#k1\"]\n+++\n# T\n\n\
+             - Wiki: [[ghost#k2|the ghost]]\n\
+             - Here: [G](./ghost.md#k3)\n\
+             - Up: [G](../concepts/../concepts/ghost%20page.md)\n";
+    let repo = tiny(&[("theses/t.md", t), ("concepts/a.md", CONCEPT_A)]);
+    let err = fails(&repo);
+    let message = |loc| {
+        let h = header(&err, "link-to-no-page", loc);
+        h.split_once(": link ").map_or(h, |(_, m)| m)
+    };
+    assert_eq!(message("theses/t.md:4:1"), "gone#k1 resolves to no page");
+    assert_eq!(
+        message("theses/t.md:8:9"),
+        "[[ghost#k2]] resolves to no page"
+    );
+    assert_eq!(
+        message("theses/t.md:9:9"),
+        "[…](ghost.md#k3) resolves to no page"
+    );
+    assert_eq!(
+        message("theses/t.md:10:7"),
+        "[…](../concepts/ghost page.md) resolves to no page"
+    );
+    assert!(
+        err.contains("[G](./ghost.md#k3)"),
+        "the snippet shows the line:\n{err}"
+    );
+}
+
 #[test]
 fn link_to_no_page_suggests_a_near_id() {
     let t = thesis("- [[conceptt-a]]");

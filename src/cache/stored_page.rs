@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use rescore_graph::quantity::{Quantity, Value};
 use serde::{Deserialize, Serialize};
+use ustr::Ustr;
 
 use crate::diag::Pos;
 use crate::page::{Claim, KeyPositions, Link, Page, PageKind, Role, Row, Target};
@@ -64,19 +65,19 @@ struct StoredRow {
     pos: StoredPos,
 }
 
+/// Names, paths and anchors are read back interned, as parsing makes them.
 #[derive(Serialize, Deserialize)]
 struct StoredLink {
     target: StoredTarget,
-    anchor: Option<Box<str>>,
+    anchor: Option<Ustr>,
     role: StoredRole,
     pos: StoredPos,
-    raw: Box<str>,
 }
 
 #[derive(Serialize, Deserialize)]
 enum StoredTarget {
-    Wiki(String),
-    Path(PathBuf),
+    Wiki(Ustr),
+    Path(Ustr),
     Here,
 }
 
@@ -315,15 +316,14 @@ impl StoredLink {
             anchor,
             role,
             pos,
-            raw,
         } = link;
         StoredLink {
-            target: match target {
-                Target::Wiki { name } => StoredTarget::Wiki(name.clone()),
-                Target::Path { path } => StoredTarget::Path(path.clone()),
+            target: match *target {
+                Target::Wiki { name } => StoredTarget::Wiki(name),
+                Target::Path { path } => StoredTarget::Path(path),
                 Target::Here => StoredTarget::Here,
             },
-            anchor: anchor.clone(),
+            anchor: *anchor,
             role: match *role {
                 Role::Body => StoredRole::Body,
                 Role::Related => StoredRole::Related,
@@ -331,7 +331,6 @@ impl StoredLink {
                 Role::RowSource(i) => StoredRole::RowSource(i),
             },
             pos: StoredPos::of(pos),
-            raw: raw.clone(),
         }
     }
 
@@ -350,7 +349,6 @@ impl StoredLink {
                 StoredRole::RowSource(i) => Role::RowSource(i),
             },
             pos: self.pos.into_pos(),
-            raw: self.raw,
         }
     }
 }
@@ -435,5 +433,26 @@ mod tests {
         let mut stored = StoredPage::of(&repo.pages[0]);
         stored.kind = 9;
         assert!(stored.into_page(PathBuf::from("x.md")).is_none());
+    }
+
+    #[test]
+    fn links_read_back_share_their_text_with_the_links_parsed() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/world-models");
+        let repo = crate::load::load(&root).expect("the example loads");
+        let page = repo.pages.iter().find(|p| !p.links.is_empty());
+        let page = page.expect("a page with links");
+        let bytes = postcard::to_allocvec(&StoredPage::of(page)).expect("encodes");
+        let back = postcard::from_bytes::<StoredPage>(&bytes)
+            .expect("decodes")
+            .into_page(page.path.clone())
+            .expect("a known kind");
+        let text = |t: &Target| match *t {
+            Target::Wiki { name: s } | Target::Path { path: s } => Some(s.as_ptr()),
+            Target::Here => None,
+        };
+        for (a, b) in page.links.iter().zip(&back.links) {
+            assert_eq!(text(&a.target), text(&b.target), "{a:?}");
+            assert_eq!(a.anchor.map(|s| s.as_ptr()), b.anchor.map(|s| s.as_ptr()));
+        }
     }
 }

@@ -263,7 +263,6 @@ impl Body {
                     dest_url,
                     ..
                 }) => {
-                    let raw = text.get(abs.clone()).unwrap_or("").to_string();
                     let index = out.links.len();
                     if let Some((target, anchor)) = link_target(link_type, &dest_url, path) {
                         let role = if section.starts_with("related") {
@@ -273,10 +272,9 @@ impl Body {
                         };
                         out.links.push(Link {
                             target,
-                            anchor: anchor.map(Into::into),
+                            anchor,
                             role,
                             pos: lines.span(text, abs.clone()),
-                            raw: raw.into(),
                         });
                         let buf = current(&mut table, &mut heading, &mut items);
                         let text_start = buf.map_or(0, |b| b.text.len());

@@ -1,28 +1,25 @@
 //! Where a link points: wikilinks by name, relative markdown links by path, anchors on this page.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use pulldown_cmark::LinkType;
+use ustr::Ustr;
 
-use super::Target;
+use super::{Link, Target};
 
+/// Where a link with destination `dest` on `page` points, and the anchor it names.
 pub(super) fn link_target(
     link_type: LinkType,
     dest: &str,
     page: &Path,
-) -> Option<(Target, Option<String>)> {
+) -> Option<(Target, Option<Ustr>)> {
     let dest = dest.trim();
     if let LinkType::WikiLink { .. } = link_type {
         let (name, anchor) = split_anchor(dest);
         if name.is_empty() {
             return Some((Target::Here, anchor));
         }
-        return Some((
-            Target::Wiki {
-                name: name.to_string(),
-            },
-            anchor,
-        ));
+        return Some((Target::Wiki { name: name.into() }, anchor));
     }
     if matches!(link_type, LinkType::Autolink | LinkType::Email)
         || dest.contains("://")
@@ -41,20 +38,51 @@ pub(super) fn link_target(
     let joined = page.parent().unwrap_or(Path::new("")).join(&file);
     Some((
         Target::Path {
-            path: normalise_path(&joined),
+            path: normalised(&joined).as_str().into(),
         },
         anchor,
     ))
 }
 
-fn split_anchor(dest: &str) -> (&str, Option<String>) {
+fn split_anchor(dest: &str) -> (&str, Option<Ustr>) {
     match dest.split_once('#') {
         Some((a, b)) => (
             a.trim(),
-            Some(b.trim().to_string()).filter(|s| !s.is_empty()),
+            Some(b.trim()).filter(|s| !s.is_empty()).map(Ustr::from),
         ),
         None => (dest, None),
     }
+}
+
+impl Link {
+    /// The link as written on the page at `page`, for messages, rebuilt from what it keeps:
+    /// `[[name#anchor]]`, or a markdown link's destination relative to the page's folder (its
+    /// text is not kept: `[…](../concepts/x.md#k1)`).
+    pub fn as_written(&self, page: &Path) -> String {
+        let anchor = self.anchor.map(|a| format!("#{a}")).unwrap_or_default();
+        match self.target {
+            Target::Wiki { name } => format!("[[{name}{anchor}]]"),
+            Target::Path { path } => {
+                let from = page.parent().unwrap_or(Path::new(""));
+                format!(
+                    "[…]({}{anchor})",
+                    relative_to(from, Path::new(path.as_str()))
+                )
+            }
+            Target::Here => format!("[…]({anchor})"),
+        }
+    }
+}
+
+/// The path from folder `from` to `to`, both relative to the repo root and normalised, with
+/// `/` between components.
+fn relative_to(from: &Path, to: &Path) -> String {
+    let (from, to): (Vec<Component>, Vec<Component>) =
+        (from.components().collect(), to.components().collect());
+    let shared = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let up = std::iter::repeat_n("..".into(), from.len() - shared);
+    let down = to[shared..].iter().map(|c| c.as_os_str().to_string_lossy());
+    up.chain(down).collect::<Vec<_>>().join("/")
 }
 
 fn percent_decode(s: &str) -> String {
@@ -81,18 +109,21 @@ fn percent_decode(s: &str) -> String {
 
 /// Folds `.` and `..` out of a relative path without touching the filesystem.
 pub fn normalise_path(p: &Path) -> PathBuf {
+    PathBuf::from(normalised(p))
+}
+
+/// `normalise_path`, as the text it is built from.
+fn normalised(p: &Path) -> String {
     let mut parts: Vec<std::borrow::Cow<str>> = Vec::new();
     for c in p.components() {
         match c {
-            std::path::Component::CurDir
-            | std::path::Component::RootDir
-            | std::path::Component::Prefix(_) => {}
-            std::path::Component::ParentDir => {
+            Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
+            Component::ParentDir => {
                 if parts.pop().is_none() {
                     parts.push("..".into());
                 }
             }
-            std::path::Component::Normal(s) => parts.push(s.to_string_lossy()),
+            Component::Normal(s) => parts.push(s.to_string_lossy()),
         }
     }
     // One allocation of the joined length, not a push (and a regrowth) per component.
@@ -104,7 +135,7 @@ pub fn normalise_path(p: &Path) -> PathBuf {
         }
         out.push_str(p);
     }
-    PathBuf::from(out)
+    out
 }
 
 #[cfg(test)]
@@ -143,6 +174,67 @@ mod tests {
             let collected: PathBuf = kept.iter().map(Path::new).collect();
             proptest::prop_assert_eq!(normalise_path(path), collected);
         }
+    }
+
+    #[test]
+    fn a_markdown_destination_is_shown_relative_to_the_page() {
+        let shown = |from: &str, to: &str| relative_to(Path::new(from), Path::new(to));
+        assert_eq!(shown("theses", "theses/x.md"), "x.md");
+        assert_eq!(shown("theses", "concepts/x.md"), "../concepts/x.md");
+        assert_eq!(shown("a/b", "a/c/x.md"), "../c/x.md");
+        assert_eq!(shown("", "x.md"), "x.md");
+        assert_eq!(shown("theses", "../x.md"), "../../x.md");
+    }
+
+    #[test]
+    fn a_link_is_rebuilt_as_written_from_its_target_and_anchor() {
+        let link = |target, anchor: Option<&str>| Link {
+            target,
+            anchor: anchor.map(Ustr::from),
+            role: super::super::Role::Body,
+            pos: crate::diag::Pos::at(1, 1),
+        };
+        let page = Path::new("theses/t.md");
+        let wiki = Target::Wiki { name: "gwm".into() };
+        let path = Target::Path {
+            path: "concepts/gwm.md".into(),
+        };
+        assert_eq!(link(wiki, None).as_written(page), "[[gwm]]");
+        assert_eq!(link(wiki, Some("k1")).as_written(page), "[[gwm#k1]]");
+        assert_eq!(
+            link(path, Some("k1")).as_written(page),
+            "[…](../concepts/gwm.md#k1)"
+        );
+        assert_eq!(link(Target::Here, Some("k1")).as_written(page), "[…](#k1)");
+    }
+
+    #[test]
+    fn links_to_one_target_share_one_copy_of_its_text() {
+        let page = Path::new("theses/t.md");
+        let wiki = |dest| link_target(LinkType::WikiLink { has_pothole: false }, dest, page);
+        let md = |dest| link_target(LinkType::Inline, dest, page);
+        let text = |t: Option<(Target, Option<Ustr>)>| match t {
+            Some((Target::Wiki { name: s } | Target::Path { path: s }, anchor)) => {
+                (s.as_ptr(), anchor.map(|a| a.as_ptr()))
+            }
+            other => panic!("no name: {other:?}"),
+        };
+        assert_eq!(text(wiki("gwm#k1")), text(wiki(" gwm # k1 ")));
+        assert_eq!(
+            text(md("../concepts/gwm.md")),
+            text(md("./../concepts/./gwm.md"))
+        );
+    }
+
+    #[test]
+    fn a_link_owns_no_text() {
+        // Every page's links are kept by the watcher: 80 bytes and three strings apiece
+        // before targets and anchors were interned.
+        assert!(
+            std::mem::size_of::<Link>() <= 48,
+            "{}",
+            std::mem::size_of::<Link>()
+        );
     }
 
     #[test]

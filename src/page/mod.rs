@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use rescore_graph::quantity::{Quantity, Value};
 use serde::Serialize;
+use ustr::Ustr;
 
 use crate::config::Folders;
 use crate::diag::{did_you_mean, Code, Diagnostic, LineIndex, Pos};
@@ -41,16 +42,29 @@ impl PageKind {
     }
 }
 
-/// Where a link points, as written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Where a link points, as written. Names and paths are interned (`Ustr`): many pages link to
+/// the same page, and the watcher keeps every page's links, so each holds a handle to one shared
+/// copy of the text, which is never freed (the names a repo uses are few beside its links).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "style", rename_all = "snake_case")]
 pub enum Target {
     /// `[[name]]`: a page id or title, case-insensitive.
-    Wiki { name: String },
-    /// `[text](../concepts/x.md)`: a path, already joined to the page's folder and normalised.
-    Path { path: PathBuf },
+    Wiki { name: Ustr },
+    /// `[text](../concepts/x.md)`: a path, already joined to the page's folder and normalised
+    /// (so always UTF-8); `Target::path` reads it as a `Path`.
+    Path { path: Ustr },
     /// `[text](#anchor)`: this page.
     Here,
+}
+
+impl Target {
+    /// The path of a `Path` target.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Target::Path { path } => Some(Path::new(path.as_str())),
+            _ => None,
+        }
+    }
 }
 
 /// What part of the page a link sits in, which decides the edge it makes.
@@ -64,18 +78,18 @@ pub enum Role {
     RowSource(u32),
 }
 
-/// A link as parsed. A large repo holds every page's links until the graph is built, so the
-/// texts are boxed (no spare room, a smaller struct).
+/// A link as parsed. A large repo holds every page's links until the graph is built, and the
+/// watcher for as long as it runs, so a link owns no text: its target and anchor are interned,
+/// and messages show it as `Link::as_written` rebuilds it (its source snippet, from `pos`,
+/// shows it exactly).
 #[derive(Debug, Clone, Serialize)]
 pub struct Link {
     pub target: Target,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub anchor: Option<Box<str>>,
+    pub anchor: Option<Ustr>,
     pub role: Role,
     #[serde(skip)]
     pub pos: Pos,
-    /// The link as written, for messages.
-    pub raw: Box<str>,
 }
 
 #[derive(Debug, Clone, Serialize)]

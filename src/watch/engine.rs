@@ -636,7 +636,7 @@ impl Engine {
                     }
                 }
                 let path = page::Target::Path {
-                    path: p.path.clone(),
+                    path: p.path.to_string_lossy().as_ref().into(),
                 };
                 if index.page(&path, 0) != fresh.page(&path, 0) {
                     out.push(format!("the name index lost {}", p.path.display()));

@@ -69,7 +69,7 @@ fn named(p: &Page) -> (Vec<Key>, Vec<Key>) {
     for l in &p.links {
         match &l.target {
             Target::Wiki { name } => names.push(key(name)),
-            Target::Path { path } => paths.push(hashed(path)),
+            Target::Path { path } => paths.push(hashed(Path::new(path.as_str()))),
             Target::Here => {}
         }
     }
