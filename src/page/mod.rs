@@ -51,20 +51,10 @@ pub enum Target {
     /// `[[name]]`: a page id or title, case-insensitive.
     Wiki { name: Ustr },
     /// `[text](../concepts/x.md)`: a path, already joined to the page's folder and normalised
-    /// (so always UTF-8); `Target::path` reads it as a `Path`.
+    /// (so always UTF-8; `Path::new` reads it as a path).
     Path { path: Ustr },
     /// `[text](#anchor)`: this page.
     Here,
-}
-
-impl Target {
-    /// The path of a `Path` target.
-    pub fn path(&self) -> Option<&Path> {
-        match self {
-            Target::Path { path } => Some(Path::new(path.as_str())),
-            _ => None,
-        }
-    }
 }
 
 /// What part of the page a link sits in, which decides the edge it makes.
