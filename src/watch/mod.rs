@@ -212,13 +212,24 @@ fn watch_and_load(
                 ms = started.elapsed().as_millis() as u64,
                 "watch: load guarded"
             );
-            let (engine, diags) = Engine::open(root, cache).map_err(Failure::Diagnostics)?;
-            tracing::debug!(
-                ms = started.elapsed().as_millis() as u64,
-                "watch: engine open"
-            );
-            let watcher =
-                intake::start(root, abs_root, debounce, tx.clone()).map_err(Failure::Usage)?;
+            // notify's watch is set up (a walk that stats every file) beside the graph build,
+            // once the pages are read.
+            let (go, wait) = mpsc::channel::<()>();
+            let (root_owned, abs_owned, notify_tx) =
+                (root.to_path_buf(), abs_root.to_path_buf(), tx.clone());
+            let setup = std::thread::spawn(move || {
+                // Sent once the pages are read; dropped unsent when the load fails before.
+                let _ = wait.recv();
+                intake::start(&root_owned, &abs_owned, debounce, notify_tx)
+            });
+            let opened = Engine::open_telling(root, cache, move || {
+                let _ = go.send(());
+            });
+            let watching = setup
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let (engine, diags) = opened.map_err(Failure::Diagnostics)?;
+            let watcher = watching.map_err(Failure::Usage)?;
             let seen = guard.finish();
             tracing::debug!(
                 events = seen.len(),
