@@ -433,6 +433,30 @@ mod tests {
     }
 
     #[test]
+    fn a_page_whose_material_is_in_a_graph_round_trips_without_it() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/world-models");
+        let mut pages = crate::load::load(&root).expect("the example loads").pages;
+        crate::resolve::build_parts_moving(&mut pages, &[], &mut Vec::new());
+        let lean = pages.iter().filter(|p| p.material_in_graph);
+        let mut lean = lean.peekable();
+        assert!(lean.peek().is_some());
+        for page in lean {
+            let bytes = postcard::to_allocvec(&StoredPage::of(page)).expect("encodes");
+            let back = postcard::from_bytes::<StoredPage>(&bytes)
+                .expect("decodes")
+                .into_page(page.path.clone())
+                .expect("a known kind");
+            assert!(back.claims.iter().any(|c| c.material.is_none()));
+            let held = |p: &Page| {
+                let claims = p.claims.iter().map(|c| c.material.is_some());
+                let rows = p.rows.iter().map(|r| r.value.is_some());
+                (claims.collect::<Vec<_>>(), rows.collect::<Vec<_>>())
+            };
+            assert_eq!(held(&back), held(page), "{:?}", page.path);
+        }
+    }
+
+    #[test]
     fn an_unknown_kind_is_no_page() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/world-models");
         let repo = crate::load::load(&root).expect("the example loads");
