@@ -300,6 +300,31 @@ mod tests {
         }
     }
 
+    /// An empty cell is an empty text value, which says nothing of where the row's value is: a
+    /// row that got no node keeps its value, empty or not, and nothing is missing.
+    #[test]
+    fn a_row_with_an_empty_cell_and_no_node_keeps_its_value() {
+        let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
+        let folders = crate::config::Folders::default();
+        let cx = crate::page::ParseContext {
+            folders: &folders,
+            scale: &rules.scale,
+        };
+        let text = "# C\n\n| Metric | Value |\n|---|---|\n| Score | 5 |\n| Score | |\n";
+        let (page, _) = crate::page::parse(std::path::Path::new("concepts/c.md"), text, &cx);
+        let mut pages = vec![page.expect("a page")];
+        let whole = material(&pages[0]);
+        let mut diags = Vec::new();
+        let (graph, _) = build_parts_moving(&mut pages, &[], &mut diags);
+        assert!(
+            diags.iter().any(|d| d.code == "duplicate-anchor"),
+            "{diags:?}"
+        );
+        assert!(pages[0].material_in_graph);
+        assert!(restore_material(&mut pages, &[0], &graph).is_empty());
+        assert_eq!(material(&pages[0]), whole);
+    }
+
     #[test]
     fn material_a_graph_does_not_hold_is_told() {
         let mut moved = pages();
