@@ -56,6 +56,15 @@ impl Watch {
     /// `start` with these environment variables set (and `RESCORE_NO_CACHE` unset unless set
     /// here).
     fn start_env(root: &Path, pre: &[&str], args: &[&str], env: &[(&str, &str)]) -> Watch {
+        let mut w = Watch::spawn(root, pre, args, env);
+        w.wait_for(Stream::Out, |l| {
+            l.starts_with("watching ") || l.contains("\"event\":\"ready\"")
+        });
+        w
+    }
+
+    /// Starts the watcher as `start_env` does, without waiting for it to be ready.
+    fn spawn(root: &Path, pre: &[&str], args: &[&str], env: &[(&str, &str)]) -> Watch {
         let mut child = Command::new(bin())
             .env_remove("RESCORE_NO_CACHE")
             .envs(env.iter().copied())
@@ -82,15 +91,11 @@ impl Watch {
                 let _ = tx2.send((Stream::Err, line));
             }
         });
-        let mut w = Watch {
+        Watch {
             child,
             rx,
             seen: Vec::new(),
-        };
-        w.wait_for(Stream::Out, |l| {
-            l.starts_with("watching ") || l.contains("\"event\":\"ready\"")
-        });
-        w
+        }
     }
 
     fn json(root: &Path) -> Watch {
@@ -947,4 +952,42 @@ fn a_watcher_started_on_a_warm_parse_cache_sees_a_page_changed_since() {
     assert!(0 < reused && reused < pages, "{pages} {reused}");
     let stale = w.events_until(|e| is(e, "stale"));
     assert_eq!(stale.last().expect("stale")["thesis"], "physics-wall");
+}
+
+/// An edit made while a large repo loads is flagged. On Linux the load guard holds it until
+/// notify's watch, which starts after the load, is in place: the watcher says how many events
+/// the guard saw, and this edit is one of them.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_edit_made_while_the_repo_loads_is_flagged() {
+    let dir = repo();
+    let root = dir.path();
+    // Enough pages that loading them outlasts the edit many times over.
+    for i in 0..3000 {
+        let page = format!(
+            "+++\nkind = \"concept\"\n+++\n# Filler {i}\n\n- Filler claim {i} holds at {i}%.\n  Evidence: weak\n"
+        );
+        std::fs::write(root.join(format!("concepts/filler-{i}.md")), page).expect("write");
+    }
+    // Writing nothing (no blocks, no parse cache), so every batch after the start is the edit.
+    let mut w = Watch::spawn(root, &["-v"], &["--dry-run", "--no-cache"], &[]);
+    w.wait_for(Stream::Err, |l| plain(l).contains("watch: load guarded"));
+    std::fs::write(root.join(CONCEPT), material(root)).expect("write");
+    let seen = w.wait_for(Stream::Err, |l| {
+        plain(l).contains("watch: watching; events while loading")
+    });
+    assert!(
+        !plain(&seen).contains("events=0"),
+        "the guard saw nothing: {seen}"
+    );
+    let line = w.wait_for(Stream::Out, |l| l.starts_with("stale    physics-wall"));
+    assert!(
+        line.contains("← generative-world-models#videoscience-bench: value ~64% → ~41%"),
+        "{line}"
+    );
+    // Whether the load read the page before or after the edit, what the guard saw comes after
+    // the start as a batch (notify, started after the edit, never saw it).
+    w.wait_for(Stream::Err, |l| {
+        plain(l).contains("debounced batch paths=1 ")
+    });
 }

@@ -219,9 +219,14 @@ fn walk_tracked(root: &Path) -> Result<Walked, Vec<Diagnostic>> {
 
 /// Loads the repo with the loader's steps, keeping each file's hash and own diagnostics, and
 /// taking unchanged pages from the parse cache when `cache`.
-fn load_tracked(root: &Path, cache: bool) -> Result<Loaded, Vec<Diagnostic>> {
+/// `reads_done` is called once every page file has been read, before the graph is built.
+fn load_tracked(
+    root: &Path,
+    cache: bool,
+    reads_done: impl FnOnce(),
+) -> Result<Loaded, Vec<Diagnostic>> {
     let started = std::time::Instant::now();
-    walk_tracked(root).map(|walked| read_tracked_pages(root, cache, walked, started))
+    walk_tracked(root).map(|walked| read_tracked_pages(root, cache, walked, started, reads_done))
 }
 
 /// Reads and parses the walked pages and builds the graph.
@@ -230,6 +235,7 @@ fn read_tracked_pages(
     cache: bool,
     walked: Walked,
     started: std::time::Instant,
+    reads_done: impl FnOnce(),
 ) -> Loaded {
     let Walked {
         config,
@@ -260,6 +266,7 @@ fn read_tracked_pages(
         ms = started.elapsed().as_millis() as u64,
         "watch: read and parsed"
     );
+    reads_done();
     let repo = load::assemble(root.to_path_buf(), config, rules, parsed, walk_diags);
     Loaded { repo, files, shelf }
 }
@@ -451,7 +458,13 @@ impl Engine {
     /// `cache`. Returns the engine and the diagnostics found on the way (sorted by place), or
     /// the diagnostics that leave nothing to watch.
     pub fn open(root: &Path, cache: bool) -> Opened {
-        let loaded = load_tracked(root, cache)?;
+        Engine::open_telling(root, cache, || ())
+    }
+
+    /// `open`, calling `reads_done` once every page file has been read (the watcher starts
+    /// notify's watch then, beside the graph build).
+    pub fn open_telling(root: &Path, cache: bool, reads_done: impl FnOnce()) -> Opened {
+        let loaded = load_tracked(root, cache, reads_done)?;
         let read_lock = || Ok(Lock::read(root)?.unwrap_or_else(Lock::new));
         Engine::start(loaded, read_lock, cache)
     }
@@ -987,7 +1000,7 @@ impl Engine {
     pub fn reload(&mut self, lock: Option<Lock>, paths: usize) -> Report {
         tracing::debug!("watch: full reload");
         let mut r = Report::default();
-        let loaded = match load_tracked(&self.repo.root, self.cache) {
+        let loaded = match load_tracked(&self.repo.root, self.cache, || ()) {
             Ok(l) => l,
             Err(diags) => {
                 r.diags = diags;

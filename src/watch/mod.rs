@@ -18,6 +18,8 @@
 
 pub mod engine;
 mod filter;
+#[cfg(target_os = "linux")]
+mod guard;
 mod intake;
 mod output;
 
@@ -84,12 +86,9 @@ pub fn run(opts: &Options, root: &Path) -> Result<i32, Failure> {
         }
     }
 
-    // Watch first, then walk and load: an edit made while a large repo loads is not lost, nor
-    // a page created in a folder the walk has listed and the watch did not cover yet.
     let debounce = Duration::from_millis(opts.debounce_ms.max(1));
-    let watcher = intake::start(root, &abs_root, debounce, tx).map_err(Failure::Usage)?;
-    tracing::debug!(ms = started.elapsed().as_millis() as u64, "watch: watching");
-    let (mut engine, diags) = Engine::open(root, opts.cache).map_err(Failure::Diagnostics)?;
+    let (watcher, mut engine, diags) =
+        watch_and_load(root, &abs_root, opts.cache, debounce, tx, started)?;
     out.diags(&diags);
     if !opts.dry_run {
         sweep_temps(&abs_root, &engine);
@@ -189,6 +188,65 @@ pub fn run(opts: &Options, root: &Path) -> Result<i32, Failure> {
     };
     watcher.stop_nonblocking();
     Ok(code)
+}
+
+/// Watches the repo and loads it, so that an edit made while a large repo loads is not lost,
+/// nor a page created in a folder the walk has listed and the watch did not cover yet.
+///
+/// On Linux the load guard covers the load and notify's watch starts after it (see `guard`):
+/// what the guard saw goes to `tx` as the first batch. Without the guard, notify's watch starts
+/// first.
+fn watch_and_load(
+    root: &Path,
+    abs_root: &Path,
+    cache: bool,
+    debounce: Duration,
+    tx: mpsc::Sender<Msg>,
+    started: Instant,
+) -> Result<(intake::Running, Engine, Vec<Diagnostic>), Failure> {
+    #[cfg(target_os = "linux")]
+    match guard::Guard::start(abs_root) {
+        Ok(guard) => {
+            tracing::debug!(
+                folders = guard.folders(),
+                ms = started.elapsed().as_millis() as u64,
+                "watch: load guarded"
+            );
+            // notify's watch is set up (a walk that stats every file) beside the graph build,
+            // once the pages are read.
+            let (go, wait) = mpsc::channel::<()>();
+            let (root_owned, abs_owned, notify_tx) =
+                (root.to_path_buf(), abs_root.to_path_buf(), tx.clone());
+            let setup = std::thread::spawn(move || {
+                // Sent once the pages are read; dropped unsent when the load fails before.
+                let _ = wait.recv();
+                intake::start(&root_owned, &abs_owned, debounce, notify_tx)
+            });
+            let opened = Engine::open_telling(root, cache, move || {
+                let _ = go.send(());
+            });
+            let watching = setup
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let (engine, diags) = opened.map_err(Failure::Diagnostics)?;
+            let watcher = watching.map_err(Failure::Usage)?;
+            let seen = guard.finish();
+            tracing::debug!(
+                events = seen.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "watch: watching; events while loading"
+            );
+            if !seen.is_empty() {
+                let _ = tx.send(Msg::Events(Ok(seen)));
+            }
+            return Ok((watcher, engine, diags));
+        }
+        Err(e) => tracing::debug!("watch: no load guard ({e}): notify's watch covers the load"),
+    }
+    let watcher = intake::start(root, abs_root, debounce, tx).map_err(Failure::Usage)?;
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "watch: watching");
+    let (engine, diags) = Engine::open(root, cache).map_err(Failure::Diagnostics)?;
+    Ok((watcher, engine, diags))
 }
 
 /// A page file as it is now: gone when it is not (or no longer) a regular file.

@@ -1,0 +1,262 @@
+//! The load guard (Linux): a plain inotify watch on every folder of the repo, set up before the
+//! first page is read and drained once notify's watch is in place, so an edit made while a large
+//! repo loads is not lost.
+//!
+//! Why not notify's watch itself: notify asks inotify for open events on every folder, and the
+//! load opens every page, so at 100k pages its watch queued 100k events that the kernel made,
+//! notify read and our tap dropped (about 0.5 s of CPU, most of the watcher's start-up lead over
+//! a cold `check`). The guard asks only for the events that can change a file, and notify starts
+//! after the load.
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask};
+use notify_debouncer_full::notify::event::{
+    AccessKind, AccessMode, CreateKind, DataChange, Flag, MetadataKind, ModifyKind, RemoveKind,
+    RenameMode,
+};
+use notify_debouncer_full::notify::{Event, EventKind};
+use notify_debouncer_full::DebouncedEvent;
+
+/// What can change a file or a folder's list: no opens, no reads.
+fn mask() -> WatchMask {
+    WatchMask::MODIFY
+        | WatchMask::CLOSE_WRITE
+        | WatchMask::ATTRIB
+        | WatchMask::CREATE
+        | WatchMask::DELETE
+        | WatchMask::MOVED_FROM
+        | WatchMask::MOVED_TO
+        | WatchMask::DELETE_SELF
+        | WatchMask::MOVE_SELF
+}
+
+pub struct Guard {
+    inotify: Inotify,
+    folders: HashMap<WatchDescriptor, PathBuf>,
+}
+
+impl Guard {
+    /// Watches `root` and every folder under it but `.git`, following links to folders as the
+    /// loader's walk does. Each folder is watched before it is listed, so a folder made while
+    /// this runs is either listed or reported.
+    pub fn start(root: &Path) -> io::Result<Guard> {
+        let mut guard = Guard {
+            inotify: Inotify::init()?,
+            folders: HashMap::new(),
+        };
+        let mut todo = vec![root.to_path_buf()];
+        while let Some(folder) = todo.pop() {
+            let wd = match guard.inotify.watches().add(&folder, mask()) {
+                Ok(wd) => wd,
+                // Gone or unreadable since it was listed: the load reports what it cannot read.
+                Err(_) if folder != root => continue,
+                Err(e) => return Err(e),
+            };
+            // The same folder reached twice (a link to it) has the same descriptor.
+            if guard.folders.insert(wd, folder.clone()).is_some() {
+                continue;
+            }
+            let Ok(entries) = std::fs::read_dir(&folder) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                if entry.file_name() == ".git" {
+                    continue;
+                }
+                let is_folder = match entry.file_type() {
+                    Ok(t) if t.is_symlink() => entry.path().metadata().is_ok_and(|m| m.is_dir()),
+                    Ok(t) => t.is_dir(),
+                    Err(_) => false,
+                };
+                if is_folder {
+                    todo.push(entry.path());
+                }
+            }
+        }
+        Ok(guard)
+    }
+
+    /// How many folders are watched.
+    pub fn folders(&self) -> usize {
+        self.folders.len()
+    }
+
+    /// Every change seen since `start`, as the debouncer would hand it on; a lost event (a
+    /// full queue, a failed read) is a rescan.
+    pub fn finish(mut self) -> Vec<DebouncedEvent> {
+        let now = Instant::now();
+        let mut out = Vec::new();
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            match self.inotify.read_events(&mut buffer) {
+                Ok(events) => {
+                    for e in events {
+                        if let Some(event) = self.event(&e.wd, e.mask, e.name) {
+                            out.push(DebouncedEvent::new(event, now));
+                        }
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    tracing::warn!("watch: cannot read the load guard's events: {e}");
+                    out.push(DebouncedEvent::new(rescan(), now));
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    fn event(&self, wd: &WatchDescriptor, mask: EventMask, name: Option<&OsStr>) -> Option<Event> {
+        if mask.contains(EventMask::Q_OVERFLOW) {
+            return Some(rescan());
+        }
+        let folder = self.folders.get(wd)?;
+        let path = name.map_or_else(|| folder.clone(), |n| folder.join(n));
+        let dir = mask.contains(EventMask::ISDIR);
+        let kind = if mask.contains(EventMask::CREATE) {
+            EventKind::Create(if dir {
+                CreateKind::Folder
+            } else {
+                CreateKind::File
+            })
+        } else if mask.contains(EventMask::DELETE) {
+            EventKind::Remove(if dir {
+                RemoveKind::Folder
+            } else {
+                RemoveKind::File
+            })
+        } else if mask.contains(EventMask::MOVED_FROM) {
+            EventKind::Modify(ModifyKind::Name(RenameMode::From))
+        } else if mask.contains(EventMask::MOVED_TO) {
+            EventKind::Modify(ModifyKind::Name(RenameMode::To))
+        } else if mask.intersects(EventMask::DELETE_SELF | EventMask::MOVE_SELF) {
+            EventKind::Remove(RemoveKind::Folder)
+        } else if mask.contains(EventMask::CLOSE_WRITE) {
+            EventKind::Access(AccessKind::Close(AccessMode::Write))
+        } else if mask.contains(EventMask::MODIFY) {
+            EventKind::Modify(ModifyKind::Data(DataChange::Any))
+        } else if mask.contains(EventMask::ATTRIB) {
+            EventKind::Modify(ModifyKind::Metadata(MetadataKind::Any))
+        } else {
+            // IN_IGNORED and the like: the watch is gone, and a self event said why.
+            return None;
+        };
+        Some(Event::new(kind).add_path(path))
+    }
+}
+
+fn rescan() -> Event {
+    Event::new(EventKind::Other).set_flag(Flag::Rescan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// Each event as (what, path under `root`).
+    fn seen(guard: Guard, root: &Path) -> BTreeSet<(String, String)> {
+        guard
+            .finish()
+            .into_iter()
+            .map(|d| {
+                let kind = match d.event.kind {
+                    EventKind::Create(_) => "create",
+                    EventKind::Remove(_) => "remove",
+                    EventKind::Modify(ModifyKind::Name(RenameMode::From)) => "moved-from",
+                    EventKind::Modify(ModifyKind::Name(RenameMode::To)) => "moved-to",
+                    EventKind::Modify(_) => "modify",
+                    EventKind::Access(AccessKind::Close(AccessMode::Write)) => "written",
+                    _ => "other",
+                };
+                let path = d.event.paths.first().map_or(String::new(), |p| {
+                    p.strip_prefix(root).unwrap_or(p).display().to_string()
+                });
+                (kind.to_string(), path)
+            })
+            .collect()
+    }
+
+    fn has(seen: &BTreeSet<(String, String)>, kind: &str, path: &str) -> bool {
+        seen.contains(&(kind.to_string(), path.to_string()))
+    }
+
+    #[test]
+    fn changes_in_every_folder_are_reported_with_what_happened() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("concepts/deep")).expect("mkdir");
+        std::fs::write(root.join("concepts/a.md"), "a").expect("write");
+        std::fs::write(root.join("concepts/deep/b.md"), "b").expect("write");
+        std::fs::write(root.join("gone.md"), "c").expect("write");
+        let guard = Guard::start(root).expect("guard");
+        assert_eq!(guard.folders(), 3);
+
+        std::fs::write(root.join("concepts/a.md"), "a2").expect("write");
+        std::fs::write(root.join("concepts/deep/new.md"), "n").expect("write");
+        std::fs::rename(root.join("concepts/deep/b.md"), root.join("concepts/b.md"))
+            .expect("rename");
+        std::fs::remove_file(root.join("gone.md")).expect("remove");
+        std::fs::create_dir(root.join("theses")).expect("mkdir");
+
+        let seen = seen(guard, root);
+        assert!(has(&seen, "written", "concepts/a.md"), "{seen:?}");
+        assert!(has(&seen, "create", "concepts/deep/new.md"), "{seen:?}");
+        assert!(has(&seen, "moved-from", "concepts/deep/b.md"), "{seen:?}");
+        assert!(has(&seen, "moved-to", "concepts/b.md"), "{seen:?}");
+        assert!(has(&seen, "remove", "gone.md"), "{seen:?}");
+        assert!(has(&seen, "create", "theses"), "{seen:?}");
+    }
+
+    #[test]
+    fn reads_and_git_internals_are_not_reported() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join(".git/objects")).expect("mkdir");
+        std::fs::write(root.join("page.md"), "text").expect("write");
+        let mut guard = Guard::start(root).expect("guard");
+        assert_eq!(guard.folders(), 1, "the root only, not .git");
+
+        let _ = std::fs::read(root.join("page.md")).expect("read");
+        let mut buffer = [0u8; 4096];
+        let queued = guard.inotify.read_events(&mut buffer).map(|e| e.count());
+        assert!(
+            matches!(&queued, Err(e) if e.kind() == io::ErrorKind::WouldBlock),
+            "a read queues no event: {queued:?}"
+        );
+        std::fs::write(root.join(".git/objects/x"), "blob").expect("write");
+
+        let seen = seen(guard, root);
+        assert!(seen.is_empty(), "{seen:?}");
+    }
+
+    #[test]
+    fn a_folder_reached_through_a_link_is_watched_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        std::fs::create_dir(root.join("real")).expect("mkdir");
+        std::os::unix::fs::symlink(root.join("real"), root.join("alias")).expect("symlink");
+        let guard = Guard::start(root).expect("guard");
+        assert_eq!(guard.folders(), 2);
+
+        std::fs::write(root.join("real/page.md"), "text").expect("write");
+
+        let seen = seen(guard, root);
+        assert!(
+            has(&seen, "create", "real/page.md") || has(&seen, "create", "alias/page.md"),
+            "{seen:?}"
+        );
+    }
+
+    #[test]
+    fn a_root_that_cannot_be_watched_is_an_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert!(Guard::start(&dir.path().join("missing")).is_err());
+    }
+}
