@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use rescore_graph::quantity::normalise_text;
-use rescore_graph::{
-    ClaimState, Edge, EdgeKind, Graph, Loc, MaterialState, Node, NodeIx, NodeKind,
-};
+use rescore_graph::{Edge, EdgeKind, Graph, Loc, MaterialState, Node, NodeIx, NodeKind};
 
 use crate::diag::{did_you_mean, Code, Diagnostic, NearNames, Pos};
 use crate::page::{Link, Page, PageKind, Role, Target};
@@ -644,18 +642,11 @@ fn page_nodes(i: usize, p: &Page, material: Material) -> PageNodes {
                 unused.claims.extend(taken.map(|m| (k, m)));
                 return None;
             };
-            let m = taken.unwrap_or_else(|| material::ClaimMaterial::of(c));
             Some(Node {
                 key,
                 kind: NodeKind::Claim,
                 loc: loc(i, &c.pos),
-                state: MaterialState::Claim(ClaimState {
-                    level: m.level,
-                    qualifier: m.qualifier,
-                    sources: Box::default(),
-                    quantities: m.quantities,
-                    text: m.text,
-                }),
+                state: MaterialState::Claim(material::claim_state(c, taken.flatten())),
             })
         })
         .collect();
@@ -675,7 +666,7 @@ fn page_nodes(i: usize, p: &Page, material: Material) -> PageNodes {
                 kind: NodeKind::Benchmark,
                 loc: loc(i, &r.pos),
                 state: MaterialState::Benchmark {
-                    value: taken.unwrap_or_else(|| r.value.clone()),
+                    value: material::row_value(r, taken.flatten()),
                     sources: Box::default(),
                 },
             })

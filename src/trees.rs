@@ -3,6 +3,7 @@
 //! and the lock stores each shared subtree once.
 
 use std::cell::RefCell;
+use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -13,6 +14,14 @@ mod state_json;
 
 /// A tree id: the first 8 bytes of a BLAKE3 hash, written as 16 hex digits in the lock.
 pub type TreeId = u64;
+
+/// A memo slot for a tree id: 8 bytes, not the 16 of an `Option<u64>` (a memo holds two per
+/// node). An id that is 0 is not kept, only computed again when asked for (one in 2^64).
+pub type Slot = Option<NonZeroU64>;
+
+fn known(slot: Slot) -> Option<TreeId> {
+    slot.map(NonZeroU64::get)
+}
 
 pub fn hex(id: TreeId) -> String {
     format!("{id:016x}")
@@ -148,7 +157,7 @@ fn combine(own: TreeId, kids: impl Iterator<Item = TreeId>) -> TreeId {
 /// nodes of one layer are hashed in parallel. Layers only decide when a node is hashed, never
 /// what goes into its id, so the ids do not depend on the threads. A node on a cycle (an error
 /// reported elsewhere), or downstream of one, gets none.
-fn all_tree_ids(graph: &Graph, own: &[Option<TreeId>]) -> Vec<Option<TreeId>> {
+fn all_tree_ids(graph: &Graph, own: &[Slot]) -> Vec<Slot> {
     let kids = Lists::children(graph);
     let parents = parents(graph.len(), &kids);
     // Children not hashed yet.
@@ -160,17 +169,20 @@ fn all_tree_ids(graph: &Graph, own: &[Option<TreeId>]) -> Vec<Option<TreeId>> {
         .into_par_iter()
         .filter(|&i| kids.of(i).is_empty())
         .collect();
-    let mut tree: Vec<Option<TreeId>> = vec![None; graph.len()];
+    let mut tree: Vec<Slot> = vec![None; graph.len()];
     while !layer.is_empty() {
         let ids: Vec<TreeId> = layer
             .par_iter()
             .map(|&i| {
-                let kid_ids = kids.of(i).iter().map(|k| tree[k.index()].unwrap_or(0));
-                combine(own[i].unwrap_or(0), kid_ids)
+                let kid_ids = kids
+                    .of(i)
+                    .iter()
+                    .map(|k| known(tree[k.index()]).unwrap_or(0));
+                combine(known(own[i]).unwrap_or(0), kid_ids)
             })
             .collect();
         for (&i, id) in layer.iter().zip(ids) {
-            tree[i] = Some(id);
+            tree[i] = NonZeroU64::new(id);
         }
         // The thread that hashes a node's last child puts it in the next layer.
         layer = layer
@@ -205,7 +217,7 @@ fn parents(nodes: usize, kids: &Lists<NodeIx>) -> Lists<u32> {
 
 /// A memo, read through poisoning: its slots hold pure functions of the graph, so a panic
 /// elsewhere cannot leave one wrong.
-fn slots(memo: &Mutex<Vec<Option<TreeId>>>) -> MutexGuard<'_, Vec<Option<TreeId>>> {
+fn slots(memo: &Mutex<Vec<Slot>>) -> MutexGuard<'_, Vec<Slot>> {
     memo.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -213,8 +225,8 @@ fn slots(memo: &Mutex<Vec<Option<TreeId>>>) -> MutexGuard<'_, Vec<Option<TreeId>
 /// evaluation.
 #[derive(Debug, Default)]
 pub struct Trees {
-    own: Mutex<Vec<Option<TreeId>>>,
-    tree: Mutex<Vec<Option<TreeId>>>,
+    own: Mutex<Vec<Slot>>,
+    tree: Mutex<Vec<Slot>>,
 }
 
 impl Trees {
@@ -229,9 +241,9 @@ impl Trees {
     /// Eager: every node's own hash and tree id computed in parallel up front (a full
     /// evaluation asks for nearly all of them).
     pub fn eager(graph: &Graph) -> Trees {
-        let own: Vec<Option<TreeId>> = (0..graph.len())
+        let own: Vec<Slot> = (0..graph.len())
             .into_par_iter()
-            .map(|i| Some(own(graph, NodeIx::new(i))))
+            .map(|i| NonZeroU64::new(own(graph, NodeIx::new(i))))
             .collect();
         let tree = all_tree_ids(graph, &own);
         Trees {
@@ -242,7 +254,7 @@ impl Trees {
 
     /// The memoised own and tree ids by node index, for a caller that keeps them across changes
     /// to the graph (the watcher) and clears what each change reaches.
-    pub fn memo_mut(&mut self) -> (&mut Vec<Option<TreeId>>, &mut Vec<Option<TreeId>>) {
+    pub fn memo_mut(&mut self) -> (&mut Vec<Slot>, &mut Vec<Slot>) {
         (
             self.own.get_mut().unwrap_or_else(PoisonError::into_inner),
             self.tree.get_mut().unwrap_or_else(PoisonError::into_inner),
@@ -250,20 +262,19 @@ impl Trees {
     }
 
     fn own_of(&self, graph: &Graph, ix: NodeIx) -> TreeId {
-        let kept = slots(&self.own).get(ix.index()).copied().flatten();
-        if let Some(id) = kept {
+        if let Some(id) = slots(&self.own).get(ix.index()).copied().and_then(known) {
             return id;
         }
         let id = own(graph, ix);
         if let Some(slot) = slots(&self.own).get_mut(ix.index()) {
-            *slot = Some(id);
+            *slot = NonZeroU64::new(id);
         }
         id
     }
 
     /// The tree id of `ix`: its own hash and its children's tree ids.
     pub fn id(&self, graph: &Graph, ix: NodeIx) -> TreeId {
-        let known = |n: NodeIx| slots(&self.tree).get(n.index()).copied().flatten();
+        let known = |n: NodeIx| slots(&self.tree).get(n.index()).copied().and_then(known);
         if let Some(id) = known(ix) {
             return id;
         }
@@ -291,7 +302,7 @@ impl Trees {
                 kids.iter().map(|&k| known(k).unwrap_or(0)),
             );
             if let Some(slot) = slots(&self.tree).get_mut(n.index()) {
-                *slot = Some(id);
+                *slot = NonZeroU64::new(id);
             }
         }
         known(ix).unwrap_or(0)
@@ -369,7 +380,7 @@ mod tests {
             kept.iter().all(Option::is_some),
             "every id computed up front"
         );
-        let kept: Vec<TreeId> = kept.iter().flatten().copied().collect();
+        let kept: Vec<TreeId> = kept.iter().filter_map(|&s| known(s)).collect();
         assert_eq!(kept, lazy);
         assert_eq!(ids(&g, &eager), lazy);
         // Every upstream change reaches the top of the chain, so the ids are all told apart.
@@ -402,6 +413,14 @@ mod tests {
             assert_eq!(kids.of(i), children(&g, NodeIx::new(i)), "node {i}");
         }
         assert_eq!(ids(&g, &Trees::eager(&g)), ids(&g, &Trees::lazy(&g)));
+    }
+
+    /// A memo holds two slots per node, half a million nodes at 100k pages.
+    #[test]
+    fn a_memo_slot_is_as_wide_as_the_id_it_holds() {
+        assert_eq!(std::mem::size_of::<Slot>(), std::mem::size_of::<TreeId>());
+        assert_eq!(known(NonZeroU64::new(0)), None, "an id of 0 is not kept");
+        assert_eq!(known(NonZeroU64::new(7)), Some(7));
     }
 
     #[test]

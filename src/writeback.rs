@@ -13,7 +13,7 @@ use crate::eval::{Evaluation, Status, Verdict};
 use crate::load::Repo;
 use crate::lock::{self, Lock, RepoLock};
 use crate::managed;
-use crate::page::{self, Page, ParseContext};
+use crate::page::{self, Claim, Page, ParseContext};
 
 pub use managed::{WARNING_BEGIN as BEGIN, WARNING_END as END};
 
@@ -240,8 +240,11 @@ pub fn same_inputs(old: &Page, new: &Page, detail: bool) -> bool {
     same(&old.links, &new.links, |a, b| {
         (&a.target, &a.anchor, a.role) == (&b.target, &b.anchor, b.role)
     }) && same(&old.claims, &new.claims, |a, b| {
-        (&a.id, &a.level, &a.qualifier, &a.bare_sources, &a.text)
-            == (&b.id, &b.level, &b.qualifier, &b.bare_sources, &b.text)
+        fn said(c: &Claim) -> Option<(&str, Option<&str>, &str)> {
+            let m = c.material.as_deref()?;
+            Some((&m.level, m.qualifier.as_deref(), &m.text))
+        }
+        (&a.id, &a.bare_sources, said(a)) == (&b.id, &b.bare_sources, said(b))
     }) && same(&old.rows, &new.rows, |a, b| {
         (&a.id, &a.value) == (&b.id, &b.value)
     })

@@ -1,7 +1,7 @@
-//! A parsed page as the parse cache stores it. The page types carry serde attributes for the
-//! JSON of `ls` (positions skipped, empty fields left out, internally tagged enums), none of
-//! which a compact binary format can read back; these mirrors hold every field, positions
-//! included, in a shape postcard round-trips. Conversions destructure every struct, so a field
+//! A parsed page as the parse cache stores it. The page types are not serde types (and their
+//! links' serde attributes skip positions and tag enums internally, which a compact binary
+//! format cannot read back); these mirrors hold every field, positions included, in a shape
+//! postcard round-trips. Conversions destructure every struct, so a field
 //! added to a page type fails to compile here until it is stored too.
 
 use std::path::PathBuf;
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use ustr::Ustr;
 
 use crate::diag::Pos;
-use crate::page::{Claim, KeyPositions, Link, Page, PageKind, Role, Row, Target};
+use crate::page::{Claim, ClaimMaterial, KeyPositions, Link, Page, PageKind, Role, Row, Target};
 
 #[derive(Serialize, Deserialize)]
 pub struct StoredPage {
@@ -44,24 +44,25 @@ struct StoredPos {
 
 #[derive(Serialize, Deserialize)]
 struct StoredClaim {
-    id: String,
+    id: Box<str>,
     explicit_id: bool,
-    level: Box<str>,
-    qualifier: Option<Box<str>>,
-    bare_sources: Vec<String>,
-    text: Box<str>,
-    quantities: Vec<StoredQuantity>,
-    line: u32,
+    bare_sources: Vec<Box<str>>,
+    material: Option<StoredClaimMaterial>,
     pos: StoredPos,
 }
 
 #[derive(Serialize, Deserialize)]
+struct StoredClaimMaterial {
+    level: Box<str>,
+    qualifier: Option<Box<str>>,
+    text: Box<str>,
+    quantities: Vec<StoredQuantity>,
+}
+
+#[derive(Serialize, Deserialize)]
 struct StoredRow {
-    id: String,
-    metric: String,
-    system: Option<String>,
-    value: StoredValue,
-    line: u32,
+    id: Box<str>,
+    value: Option<StoredValue>,
     pos: StoredPos,
 }
 
@@ -237,23 +238,15 @@ impl StoredClaim {
         let Claim {
             id,
             explicit_id,
-            level,
-            qualifier,
             bare_sources,
-            text,
-            quantities,
-            line,
+            material,
             pos,
         } = claim;
         StoredClaim {
             id: id.clone(),
             explicit_id: *explicit_id,
-            level: level.clone(),
-            qualifier: qualifier.clone(),
-            bare_sources: bare_sources.clone(),
-            text: text.clone(),
-            quantities: quantities.iter().map(StoredQuantity::of).collect(),
-            line: *line,
+            bare_sources: bare_sources.to_vec(),
+            material: material.as_deref().map(StoredClaimMaterial::of),
             pos: StoredPos::of(pos),
         }
     }
@@ -262,37 +255,51 @@ impl StoredClaim {
         Claim {
             id: self.id,
             explicit_id: self.explicit_id,
+            bare_sources: self.bare_sources.into(),
+            material: self
+                .material
+                .map(|m| Box::new(StoredClaimMaterial::into_material(m))),
+            pos: self.pos.into_pos(),
+        }
+    }
+}
+
+impl StoredClaimMaterial {
+    fn of(material: &ClaimMaterial) -> StoredClaimMaterial {
+        let ClaimMaterial {
+            level,
+            qualifier,
+            text,
+            quantities,
+        } = material;
+        StoredClaimMaterial {
+            level: level.clone(),
+            qualifier: qualifier.clone(),
+            text: text.clone(),
+            quantities: quantities.iter().map(StoredQuantity::of).collect(),
+        }
+    }
+
+    fn into_material(self) -> ClaimMaterial {
+        ClaimMaterial {
             level: self.level,
             qualifier: self.qualifier,
-            bare_sources: self.bare_sources,
             text: self.text,
             quantities: self
                 .quantities
                 .into_iter()
                 .map(StoredQuantity::into_quantity)
                 .collect(),
-            line: self.line,
-            pos: self.pos.into_pos(),
         }
     }
 }
 
 impl StoredRow {
     fn of(row: &Row) -> StoredRow {
-        let Row {
-            id,
-            metric,
-            system,
-            value,
-            line,
-            pos,
-        } = row;
+        let Row { id, value, pos } = row;
         StoredRow {
             id: id.clone(),
-            metric: metric.clone(),
-            system: system.clone(),
-            value: StoredValue::of(value),
-            line: *line,
+            value: value.as_deref().map(StoredValue::of),
             pos: StoredPos::of(pos),
         }
     }
@@ -300,10 +307,7 @@ impl StoredRow {
     fn into_row(self) -> Row {
         Row {
             id: self.id,
-            metric: self.metric,
-            system: self.system,
-            value: self.value.into_value(),
-            line: self.line,
+            value: self.value.map(|v| Box::new(v.into_value())),
             pos: self.pos.into_pos(),
         }
     }
@@ -423,6 +427,30 @@ mod tests {
                 .into_page(page.path.clone())
                 .expect("a known kind");
             assert_eq!(format!("{back:?}"), format!("{page:?}"), "{:?}", page.path);
+        }
+    }
+
+    #[test]
+    fn a_page_whose_material_is_in_a_graph_round_trips_without_it() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/world-models");
+        let mut pages = crate::load::load(&root).expect("the example loads").pages;
+        crate::resolve::build_parts_moving(&mut pages, &[], &mut Vec::new());
+        let lean = pages.iter().filter(|p| p.material_in_graph);
+        let mut lean = lean.peekable();
+        assert!(lean.peek().is_some());
+        for page in lean {
+            let bytes = postcard::to_allocvec(&StoredPage::of(page)).expect("encodes");
+            let back = postcard::from_bytes::<StoredPage>(&bytes)
+                .expect("decodes")
+                .into_page(page.path.clone())
+                .expect("a known kind");
+            assert!(back.claims.iter().any(|c| c.material.is_none()));
+            let held = |p: &Page| {
+                let claims = p.claims.iter().map(|c| c.material.is_some());
+                let rows = p.rows.iter().map(|r| r.value.is_some());
+                (claims.collect::<Vec<_>>(), rows.collect::<Vec<_>>())
+            };
+            assert_eq!(held(&back), held(page), "{:?}", page.path);
         }
     }
 

@@ -84,8 +84,10 @@ fn from_blob(
     let page = page?;
     page.claims
         .iter()
-        .find(|c| anchor_key(&page, &c.id) == key && pages::text_hash(&c.text) == hash)
-        .map(|c| (c.text.clone(), c.quantities.clone()))
+        .filter(|c| anchor_key(&page, &c.id) == key)
+        .filter_map(|c| c.material.as_deref())
+        .find(|m| pages::text_hash(&m.text) == hash)
+        .map(|m| (m.text.clone(), m.quantities.clone()))
 }
 
 /// A claim whose accepted text could not be read: it counts as changed.

@@ -10,7 +10,7 @@ use memchr::memmem;
 use rescore_graph::quantity::{extract_quantities, normalise_text, normalise_words};
 
 use super::body::Buf;
-use super::{slug, Claim, Link, ParseContext, Role};
+use super::{slug, Claim, ClaimMaterial, Link, ParseContext, Role};
 use crate::claimtext;
 use crate::diag::{did_you_mean, Code, Diagnostic, LineIndex, Pos};
 use crate::whitespace;
@@ -99,7 +99,7 @@ pub(super) fn claim(
         for name in rest.split([',', ';']) {
             let n = name.trim();
             if !n.is_empty() {
-                bare_sources.push(n.to_string());
+                bare_sources.push(Box::<str>::from(n));
             }
         }
     }
@@ -117,8 +117,8 @@ pub(super) fn claim(
     let mut plain = String::with_capacity(buf.text.len());
     buf.feed(cut, &mut builder, &mut plain);
     let (id, explicit_id) = match id_marker {
-        Some((_, id)) => (id.to_string(), true),
-        None => (claim_slug(&buf.text[..ev]), false),
+        Some((_, id)) => (id.into(), true),
+        None => (super::fit::boxed_str(claim_slug(&buf.text[..ev])), false),
     };
     // Quantities come from the text before lowercasing ("1.5M" is mega, "1.5m" is not), with
     // line breaks folded so a reflowed claim reads the same, without code blocks, and without
@@ -128,13 +128,14 @@ pub(super) fn claim(
     Some(Claim {
         explicit_id,
         id,
-        level: level.into(),
-        qualifier: qualifier.map(Into::into),
-        bare_sources,
-        // Copied into an allocation of its own size: the builder's has room for the markdown.
-        text: builder.finish().as_str().into(),
-        quantities: super::fit::boxed(quantities),
-        line: item_pos.line,
+        bare_sources: super::fit::boxed(bare_sources),
+        material: Some(Box::new(ClaimMaterial {
+            level: level.into(),
+            qualifier: qualifier.map(Into::into),
+            // Copied into an allocation of its own size: the builder's has room for the markdown.
+            text: builder.finish().as_str().into(),
+            quantities: super::fit::boxed(quantities),
+        })),
         pos: item_pos,
     })
 }

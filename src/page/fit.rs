@@ -6,30 +6,22 @@
 
 use rescore_graph::quantity::Value;
 
-use super::{Claim, Page, Row};
+use super::Page;
 
-/// Moves a page's claims, rows and links, and the texts and numbers in them, into
-/// allocations of their exact size.
+/// Moves a page's claims, rows and links, and the numbers and texts of its row values, into
+/// allocations of their exact size (a claim's and a row's own texts are boxed to size as they
+/// are made).
 pub(super) fn fit(page: &mut Page) {
     fit_vec(&mut page.claims);
-    for c in &mut page.claims {
-        fit_claim(c);
-    }
     fit_vec(&mut page.rows);
-    for r in &mut page.rows {
-        fit_row(r);
+    for value in page.rows.iter_mut().filter_map(|r| r.value.as_deref_mut()) {
+        fit_value(value);
     }
     fit_vec(&mut page.links);
 }
 
-fn fit_claim(c: &mut Claim) {
-    fit_string(&mut c.id);
-    fit_vec(&mut c.bare_sources);
-}
-
-fn fit_row(r: &mut Row) {
-    fit_string(&mut r.id);
-    match &mut r.value {
+fn fit_value(value: &mut Value) {
+    match value {
         Value::Numbers { numbers } => fit_vec(numbers),
         Value::Text { text } => fit_string(text),
         Value::Quantity(_) => {}
@@ -47,6 +39,12 @@ fn spare(len: usize, capacity: usize) -> bool {
 pub(super) fn boxed<T>(mut v: Vec<T>) -> Box<[T]> {
     fit_vec(&mut v);
     v.into_boxed_slice()
+}
+
+/// A text as a boxed `str` in an allocation of its own size.
+pub(super) fn boxed_str(mut s: String) -> Box<str> {
+    fit_string(&mut s);
+    s.into_boxed_str()
 }
 
 fn fit_vec<T>(v: &mut Vec<T>) {
@@ -100,6 +98,16 @@ mod tests {
         let b = boxed(v);
         assert_eq!(&*b, [7]);
         assert_ne!(b.as_ptr(), before, "moved out of the room for four");
+    }
+
+    #[test]
+    fn a_boxed_text_has_its_exact_size() {
+        let mut s = String::with_capacity(64);
+        s.push_str("gpqa@model-x");
+        let before = s.as_ptr();
+        let b = boxed_str(s);
+        assert_eq!(&*b, "gpqa@model-x");
+        assert_ne!(b.as_ptr(), before, "moved out of the room for 64");
     }
 
     #[test]

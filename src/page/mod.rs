@@ -82,77 +82,65 @@ pub struct Link {
     pub pos: Pos,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A claim as parsed. The watcher keeps every page, so what a claim holds once its material has
+/// moved into the graph (`Page::material_in_graph`) is kept small: its structure and position,
+/// and one empty pointer for the material.
+#[derive(Debug, Clone)]
 pub struct Claim {
-    pub id: String,
+    pub id: Box<str>,
     pub explicit_id: bool,
+    /// Source names written without a link; resolved against source pages later.
+    pub bare_sources: Box<[Box<str>]>,
+    /// `None` once the material is held by the claim's node instead.
+    pub material: Option<Box<ClaimMaterial>>,
+    pub pos: Pos,
+}
+
+/// What a claim says, as its node's state holds it: what a change to the claim is judged on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClaimMaterial {
     /// Canonical evidence level (scale aliases applied).
     pub level: Box<str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub qualifier: Option<Box<str>>,
-    /// Source names written without a link; resolved against source pages later.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub bare_sources: Vec<String>,
     pub text: Box<str>,
-    #[serde(skip_serializing_if = "<[Quantity]>::is_empty")]
     pub quantities: Box<[Quantity]>,
-    pub line: u32,
-    #[serde(skip)]
-    pub pos: Pos,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A benchmark row: one value of a metric (for a system), keyed `metric@system`.
+#[derive(Debug, Clone)]
 pub struct Row {
-    pub id: String,
-    pub metric: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub system: Option<String>,
-    pub value: Value,
-    pub line: u32,
-    #[serde(skip)]
+    pub id: Box<str>,
+    /// `None` once the value is held by the row's node instead.
+    pub value: Option<Box<Value>>,
     pub pos: Pos,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Page {
     pub path: PathBuf,
     pub kind: PageKind,
     /// The kind was written in the front matter (not taken from the folder).
-    #[serde(skip)]
     pub kind_written: bool,
     pub id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub part_of: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scored: Option<String>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub retracted: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub superseded_by: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub published: Option<String>,
     pub claims: Vec<Claim>,
     pub rows: Vec<Row>,
     pub links: Vec<Link>,
     /// Where the page's title (or first line) is, for reports that point at the page.
-    #[serde(skip)]
     pub head: Pos,
     /// Where front matter keys that name other pages are written.
-    #[serde(skip)]
     pub key_pos: KeyPositions,
     /// The material of some of its claims and rows is held by the graph's node states, not
     /// here (the watcher's pages, see `resolve::build_parts_moving`).
-    #[serde(skip)]
     pub material_in_graph: bool,
 }
 
@@ -409,6 +397,20 @@ mod tests {
         assert_eq!(slug("  Genie 3 — 11B!"), "genie-3-11b");
     }
 
+    /// The watcher keeps every page, and a concept's claims and rows without their material:
+    /// each word here is paid once per claim or row of the repo.
+    #[test]
+    fn a_claim_and_a_row_are_small_without_their_material() {
+        assert_eq!(std::mem::size_of::<Claim>(), 64);
+        assert_eq!(std::mem::size_of::<Row>(), 40);
+    }
+
+    fn said(c: &Claim) -> &ClaimMaterial {
+        c.material
+            .as_deref()
+            .expect("a parsed claim holds its material")
+    }
+
     fn claims_of(page: &str) -> Vec<Claim> {
         let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
         let folders = Folders::default();
@@ -430,12 +432,12 @@ mod tests {
              ```\n  doorstop link A B\n  ```\n",
         );
         assert_eq!(claims.len(), 2);
-        assert_eq!(&*claims[0].text, "A sub-claim.");
+        assert_eq!(&*said(&claims[0]).text, "A sub-claim.");
         assert_eq!(
-            &*claims[1].text,
+            &*said(&claims[1]).text,
             "The tool shall `link` items.\nLinks point up.\nMore text.\nk | v\nx | 1\n`doorstop link A B`"
         );
-        assert_eq!(claims[1].id, "a");
+        assert_eq!(&*claims[1].id, "a");
     }
 
     #[test]
@@ -443,9 +445,9 @@ mod tests {
         let claims = claims_of(
             "# C\n\n- Run it:\n  Evidence: strong (s)\n  ```\n  doorstop new REQ\n  ```\n",
         );
-        assert_eq!(&*claims[0].text, "Run it:\n`doorstop new REQ`");
-        assert_eq!(claims[0].bare_sources, ["s"]);
-        assert_eq!(claims[0].id, "run-it");
+        assert_eq!(&*said(&claims[0]).text, "Run it:\n`doorstop new REQ`");
+        assert_eq!(claims[0].bare_sources, [Box::from("s")].into());
+        assert_eq!(&*claims[0].id, "run-it");
     }
 
     #[test]
@@ -453,7 +455,8 @@ mod tests {
         let claims = claims_of(
             "# C\n\n- [[V-JEPA 2]] scores 64% [12] on it[^3] (#776).\n  Evidence: strong (s)\n",
         );
-        assert_eq!(claims[0].quantities.len(), 1, "{:?}", claims[0].quantities);
+        let quantities = &said(&claims[0]).quantities;
+        assert_eq!(quantities.len(), 1, "{quantities:?}");
     }
 
     fn concept(body: &str) -> Page {
@@ -480,7 +483,7 @@ mod tests {
              [[Genie 3]] 24 fps, see <https://x.org/2> and [4 GB](https://x.org). {#a}\n  \
              Evidence: strong ([[S]])\n",
         );
-        assert_eq!(shown(&page.claims[0].quantities), ["24 fps"]);
+        assert_eq!(shown(&said(&page.claims[0]).quantities), ["24 fps"]);
     }
 
     #[test]
@@ -494,7 +497,13 @@ mod tests {
              | Score | 64.2[^7] |\n\n\
              [^7]: https://x.org/note\n",
         );
-        let values: Vec<String> = page.rows.iter().map(|r| r.value.to_string()).collect();
+        let value = |r: &Row| {
+            r.value
+                .as_deref()
+                .expect("a parsed row holds its value")
+                .to_string()
+        };
+        let values: Vec<String> = page.rows.iter().map(value).collect();
         assert_eq!(
             values,
             ["47.14 gb / 2.96 gb", "11B", "\"genie 3\"", "7", "64.2"]

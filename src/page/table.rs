@@ -97,7 +97,7 @@ impl Table {
             let sys = system.map(labelled).filter(|s| !s.is_empty());
             let mut id = row_id(&m, sys.as_deref());
             // `GPQA` and `GPQA¹` in one table are two rows: the marked one keeps its mark.
-            if out.rows.iter().any(|r| r.id == id) {
+            if out.rows.iter().any(|r| *r.id == *id) {
                 let raw_sys = system.map(cell).filter(|s| !s.is_empty());
                 id = row_id(cell(metric), raw_sys);
             }
@@ -111,11 +111,10 @@ impl Table {
             }
             let pos = lines.span(text, start..start + 1);
             out.rows.push(Row {
-                id,
-                metric: normalise_text(&m),
-                system: sys.map(|s| normalise_text(&s)),
-                value: cells.get(value).map_or_else(|| parse_value(""), cell_value),
-                line: pos.line,
+                id: super::fit::boxed_str(id),
+                value: Some(Box::new(
+                    cells.get(value).map_or_else(|| parse_value(""), cell_value),
+                )),
                 pos,
             });
         }

@@ -2,76 +2,64 @@
 //! page and the graph's node states, so that what keeps both (the watcher) holds it once.
 //!
 //! A page whose material went into the graph says so (`Page::material_in_graph`); on such a page
-//! a claim whose material is in the graph has an empty level, a row an empty text value. Its
-//! node is the one of its key at its own place (`Loc`) in the graph it went into, and holds
-//! exactly that material until the page changes (a changed page is a new, whole `Page`).
+//! a claim or row whose material is in the graph holds none (`None`). Its node is the one of its
+//! key at its own place (`Loc`) in the graph it went into, and holds exactly that material until
+//! the page changes (a changed page is a new, whole `Page`).
 
 use rayon::prelude::*;
-use rescore_graph::quantity::{Quantity, Value};
-use rescore_graph::{Graph, Loc, MaterialState, NodeKind};
+use rescore_graph::quantity::Value;
+use rescore_graph::{ClaimState, Graph, Loc, MaterialState, NodeKind};
 
-use crate::page::{Claim, Page, PageKind, Row};
+use crate::page::{Claim, ClaimMaterial, Page, PageKind, Row};
 
 use super::{loc, node_keys};
 
-/// A page's claim texts, quantities, levels and qualifiers and its row values, moved out of it.
+/// A page's claim texts, quantities, levels and qualifiers and its row values, moved out of it
+/// (`None` for a claim or row that held none).
 #[derive(Default)]
 pub(super) struct Material {
-    pub(super) claims: Vec<ClaimMaterial>,
-    pub(super) rows: Vec<Value>,
+    pub(super) claims: Vec<Option<Box<ClaimMaterial>>>,
+    pub(super) rows: Vec<Option<Box<Value>>>,
 }
 
-pub(super) struct ClaimMaterial {
-    pub(super) text: Box<str>,
-    pub(super) quantities: Box<[Quantity]>,
-    pub(super) level: Box<str>,
-    pub(super) qualifier: Option<Box<str>>,
-}
-
-impl ClaimMaterial {
-    /// A copy of a claim's material.
-    pub(super) fn of(c: &Claim) -> ClaimMaterial {
-        ClaimMaterial {
-            text: c.text.clone(),
-            quantities: c.quantities.clone(),
-            level: c.level.clone(),
-            qualifier: c.qualifier.clone(),
-        }
-    }
-
-    fn take(c: &mut Claim) -> ClaimMaterial {
-        ClaimMaterial {
-            text: std::mem::take(&mut c.text),
-            quantities: std::mem::take(&mut c.quantities),
-            level: std::mem::take(&mut c.level),
-            qualifier: c.qualifier.take(),
-        }
-    }
-
-    fn put(self, c: &mut Claim) {
-        c.text = self.text;
-        c.quantities = self.quantities;
-        c.level = self.level;
-        c.qualifier = self.qualifier;
+/// A claim's material as its node's state, with no sources yet: `m`, or a copy of the claim's
+/// own when nothing was taken from it.
+pub(super) fn claim_state(c: &Claim, m: Option<Box<ClaimMaterial>>) -> ClaimState {
+    let ClaimMaterial {
+        level,
+        qualifier,
+        text,
+        quantities,
+    } = match m {
+        Some(m) => *m,
+        // Empty for a claim whose material is in another graph, as for a row (`row_value`).
+        None => c.material.as_deref().cloned().unwrap_or_default(),
+    };
+    ClaimState {
+        level,
+        qualifier,
+        sources: Box::default(),
+        quantities,
+        text,
     }
 }
 
-/// What a row holds once its value is in the graph.
-fn no_value() -> Value {
-    Value::Text {
-        text: String::new(),
+/// A row's value as its node's state holds it: `v`, or a copy of the row's own when nothing was
+/// taken from it.
+pub(super) fn row_value(r: &Row, v: Option<Box<Value>>) -> Value {
+    match v.or_else(|| r.value.clone()) {
+        Some(v) => *v,
+        None => Value::Text {
+            text: String::new(),
+        },
     }
 }
 
 impl Material {
     pub(super) fn take(p: &mut Page) -> Material {
         Material {
-            claims: p.claims.iter_mut().map(ClaimMaterial::take).collect(),
-            rows: p
-                .rows
-                .iter_mut()
-                .map(|r| std::mem::replace(&mut r.value, no_value()))
-                .collect(),
+            claims: p.claims.iter_mut().map(|c| c.material.take()).collect(),
+            rows: p.rows.iter_mut().map(|r| r.value.take()).collect(),
         }
     }
 }
@@ -79,8 +67,8 @@ impl Material {
 /// Material taken from claims and rows that got no node, by their place on the page.
 #[derive(Default)]
 pub(super) struct Unused {
-    pub(super) claims: Vec<(usize, ClaimMaterial)>,
-    pub(super) rows: Vec<(usize, Value)>,
+    pub(super) claims: Vec<(usize, Option<Box<ClaimMaterial>>)>,
+    pub(super) rows: Vec<(usize, Option<Box<Value>>)>,
 }
 
 /// Whether `build_parts_moving` moves a page's material into the graph: a concept's or a
@@ -95,20 +83,12 @@ pub(super) fn moves(p: &Page) -> bool {
 /// the rest in the graph.
 pub(super) fn put_back(p: &mut Page, unused: Unused) {
     for (k, m) in unused.claims {
-        m.put(&mut p.claims[k]);
+        p.claims[k].material = m;
     }
     for (k, v) in unused.rows {
         p.rows[k].value = v;
     }
     p.material_in_graph = true;
-}
-
-fn claim_out(c: &Claim) -> bool {
-    c.level.is_empty()
-}
-
-fn row_out(r: &Row) -> bool {
-    matches!(&r.value, Value::Text { text } if text.is_empty())
 }
 
 /// Puts back into each page marked `material_in_graph` the material `graph` holds for it;
@@ -136,30 +116,38 @@ fn restore_page(p: &mut Page, file: u32, graph: &Graph) -> bool {
     let state = |key, kind, at| held(graph, key, kind, at);
     let mut whole = true;
     for (c, key) in p.claims.iter_mut().zip(claim_keys) {
-        if !claim_out(c) {
+        if c.material.is_some() {
             continue;
         }
         match state(key, NodeKind::Claim, loc(file as usize, &c.pos)) {
             Some(MaterialState::Claim(s)) => {
-                c.text = s.text.clone();
-                c.quantities = s.quantities.clone();
-                c.level = s.level.clone();
-                c.qualifier = s.qualifier.clone();
+                c.material = Some(Box::new(ClaimMaterial {
+                    level: s.level.clone(),
+                    qualifier: s.qualifier.clone(),
+                    text: s.text.clone(),
+                    quantities: s.quantities.clone(),
+                }));
             }
             _ => whole = false,
         }
     }
     for (r, key) in p.rows.iter_mut().zip(row_keys) {
-        if !row_out(r) {
+        if r.value.is_some() {
             continue;
         }
         match state(key, NodeKind::Benchmark, loc(file as usize, &r.pos)) {
-            Some(MaterialState::Benchmark { value, .. }) => r.value = value.clone(),
+            Some(MaterialState::Benchmark { value, .. }) => r.value = Some(Box::new(value.clone())),
             _ => whole = false,
         }
     }
     p.material_in_graph = false;
     whole
+}
+
+/// Whether a claim's node state holds the material `m`.
+fn holds(s: &ClaimState, m: &ClaimMaterial) -> bool {
+    (&s.text, &s.quantities, &s.level, &s.qualifier)
+        == (&m.text, &m.quantities, &m.level, &m.qualifier)
 }
 
 /// Drops from page `p` (number `file` in `graph`) the material of each claim and row whose
@@ -174,24 +162,28 @@ pub fn shed_material(p: &mut Page, file: u32, graph: &Graph) {
     let state = |key, kind, at| held(graph, key, kind, at);
     let mut shed = false;
     for (c, key) in p.claims.iter_mut().zip(claim_keys) {
-        let same = matches!(
+        let same = match (
             state(key, NodeKind::Claim, loc(file as usize, &c.pos)),
-            Some(MaterialState::Claim(s)) if !claim_out(c)
-                && (&s.text, &s.quantities, &s.level, &s.qualifier)
-                    == (&c.text, &c.quantities, &c.level, &c.qualifier)
-        );
+            &c.material,
+        ) {
+            (Some(MaterialState::Claim(s)), Some(m)) => holds(s, m),
+            _ => false,
+        };
         if same {
-            drop(ClaimMaterial::take(c));
+            c.material = None;
             shed = true;
         }
     }
     for (r, key) in p.rows.iter_mut().zip(row_keys) {
-        let same = matches!(
+        let same = match (
             state(key, NodeKind::Benchmark, loc(file as usize, &r.pos)),
-            Some(MaterialState::Benchmark { value, .. }) if !row_out(r) && *value == r.value
-        );
+            &r.value,
+        ) {
+            (Some(MaterialState::Benchmark { value, .. }), Some(v)) => value == &**v,
+            _ => false,
+        };
         if same {
-            r.value = no_value();
+            r.value = None;
             shed = true;
         }
     }
@@ -204,21 +196,21 @@ mod tests {
     use super::super::{build_parts, build_parts_moving};
     use super::*;
 
-    type Held = (
-        Vec<(Box<str>, Box<[Quantity]>, Box<str>, Option<Box<str>>)>,
-        Vec<Value>,
-    );
+    type Held = (Vec<Option<Box<ClaimMaterial>>>, Vec<Option<Box<Value>>>);
 
     fn material(p: &Page) -> Held {
-        let claims = p.claims.iter();
-        let claims = claims.map(|c| {
-            let m = ClaimMaterial::of(c);
-            (m.text, m.quantities, m.level, m.qualifier)
-        });
         (
-            claims.collect(),
+            p.claims.iter().map(|c| c.material.clone()).collect(),
             p.rows.iter().map(|r| r.value.clone()).collect(),
         )
+    }
+
+    fn claim_out(c: &Claim) -> bool {
+        c.material.is_none()
+    }
+
+    fn row_out(r: &Row) -> bool {
+        r.value.is_none()
     }
 
     fn by_place(pages: &[Page]) -> Vec<u32> {
@@ -249,7 +241,7 @@ mod tests {
                 );
             }
         }
-        let out = |c: &Claim| c.level.is_empty();
+        let out = claim_out;
         assert!(moved.iter().any(|p| p.claims.iter().any(out)));
         assert!(moved.iter().any(|p| p.rows.iter().any(row_out)));
         // The second `{#a}` of each concept has no node, and keeps its material.
@@ -275,15 +267,21 @@ mod tests {
             .position(|p| p.kind == PageKind::Concept)
             .expect("a concept");
         let mut edited = whole[at].clone();
-        edited.claims[2].text = "Other words".into();
+        fn said(c: &Claim) -> Option<&str> {
+            c.material.as_deref().map(|m| &*m.text)
+        }
+        if let Some(m) = edited.claims[2].material.as_deref_mut() {
+            m.text = "Other words".into();
+        }
         shed_material(&mut edited, at as u32, &graph);
         assert!(edited.material_in_graph);
-        assert!(edited.claims[0].level.is_empty() && edited.claims[3].level.is_empty());
+        assert!(claim_out(&edited.claims[0]) && claim_out(&edited.claims[3]));
         assert_eq!(
-            &*edited.claims[2].text, "Other words",
+            said(&edited.claims[2]),
+            Some("Other words"),
             "not what its node holds"
         );
-        assert!(!edited.claims[1].level.is_empty(), "no node of its own");
+        assert!(!claim_out(&edited.claims[1]), "no node of its own");
 
         // Under another page's number, no node is its own.
         let mut elsewhere = whole[at].clone();
@@ -300,6 +298,31 @@ mod tests {
         for (w, s) in whole.iter().zip(&shed) {
             assert_eq!(material(s), material(w), "{}", w.path.display());
         }
+    }
+
+    /// An empty cell is an empty text value, which says nothing of where the row's value is: a
+    /// row that got no node keeps its value, empty or not, and nothing is missing.
+    #[test]
+    fn a_row_with_an_empty_cell_and_no_node_keeps_its_value() {
+        let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
+        let folders = crate::config::Folders::default();
+        let cx = crate::page::ParseContext {
+            folders: &folders,
+            scale: &rules.scale,
+        };
+        let text = "# C\n\n| Metric | Value |\n|---|---|\n| Score | 5 |\n| Score | |\n";
+        let (page, _) = crate::page::parse(std::path::Path::new("concepts/c.md"), text, &cx);
+        let mut pages = vec![page.expect("a page")];
+        let whole = material(&pages[0]);
+        let mut diags = Vec::new();
+        let (graph, _) = build_parts_moving(&mut pages, &[], &mut diags);
+        assert!(
+            diags.iter().any(|d| d.code == "duplicate-anchor"),
+            "{diags:?}"
+        );
+        assert!(pages[0].material_in_graph);
+        assert!(restore_material(&mut pages, &[0], &graph).is_empty());
+        assert_eq!(material(&pages[0]), whole);
     }
 
     #[test]

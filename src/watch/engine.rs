@@ -1202,7 +1202,7 @@ mod tests {
         let (mut e, _) =
             Engine::open(&example(), false).unwrap_or_else(|_| panic!("the example opens"));
         let fresh = crate::load::load(&example()).unwrap_or_else(|_| panic!("it loads"));
-        let lean = |p: &Page| p.material_in_graph && p.claims.iter().any(|c| c.level.is_empty());
+        let lean = |p: &Page| p.material_in_graph && p.claims.iter().any(|c| c.material.is_none());
         for p in &e.repo.pages {
             match p.kind {
                 PageKind::Concept => assert!(lean(p), "{}", p.path.display()),
@@ -1216,16 +1216,7 @@ mod tests {
                 let claims: Vec<_> = p
                     .claims
                     .iter()
-                    .map(|c| {
-                        let (level, text) = (c.level.clone(), c.text.clone());
-                        (
-                            c.id.clone(),
-                            level,
-                            c.qualifier.clone(),
-                            text,
-                            c.quantities.clone(),
-                        )
-                    })
+                    .map(|c| (c.id.clone(), c.material.clone()))
                     .collect();
                 let rows: Vec<_> = p
                     .rows

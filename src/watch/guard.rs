@@ -54,7 +54,8 @@ impl Guard {
             let wd = match guard.inotify.watches().add(&folder, mask()) {
                 Ok(wd) => wd,
                 // Gone or unreadable since it was listed: the load reports what it cannot read.
-                Err(_) if folder != root => continue,
+                Err(e) if folder != root && gone_or_closed(&e) => continue,
+                // Out of watches (or worse): notify's watch, started first, covers the load.
                 Err(e) => return Err(e),
             };
             // The same folder reached twice (a link to it) has the same descriptor.
@@ -151,7 +152,16 @@ impl Guard {
     }
 }
 
-fn rescan() -> Event {
+/// A folder that went away, became a file, or may not be read: nothing to guard there.
+fn gone_or_closed(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory | io::ErrorKind::PermissionDenied
+    )
+}
+
+/// An event that asks for everything to be read again.
+pub fn rescan() -> Event {
     Event::new(EventKind::Other).set_flag(Flag::Rescan)
 }
 
@@ -252,6 +262,12 @@ mod tests {
             has(&seen, "create", "real/page.md") || has(&seen, "create", "alias/page.md"),
             "{seen:?}"
         );
+    }
+
+    /// What the watcher sends when it cannot say what changed: the batch then reloads.
+    #[test]
+    fn a_rescan_is_flagged_as_one() {
+        assert!(rescan().need_rescan());
     }
 
     #[test]

@@ -229,8 +229,19 @@ fn watch_and_load(
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             let (engine, diags) = opened.map_err(Failure::Diagnostics)?;
-            let watcher = watching.map_err(Failure::Usage)?;
-            let seen = guard.finish();
+            let (watcher, seen) = match watching {
+                Ok(watcher) => (watcher, guard.finish()),
+                // Perhaps out of watches while the guard holds its own: without it, and with
+                // everything read again, as what changed in between is not known.
+                Err(_) => {
+                    drop(guard);
+                    let watcher = intake::start(root, abs_root, debounce, tx.clone())
+                        .map_err(Failure::Usage)?;
+                    let again =
+                        notify_debouncer_full::DebouncedEvent::new(guard::rescan(), Instant::now());
+                    (watcher, vec![again])
+                }
+            };
             tracing::debug!(
                 events = seen.len(),
                 ms = started.elapsed().as_millis() as u64,

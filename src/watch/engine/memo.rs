@@ -107,7 +107,10 @@ impl TreeMemo {
     /// The tree ids kept, by node index.
     #[cfg(test)]
     pub(super) fn kept(&mut self) -> Vec<Option<trees::TreeId>> {
-        self.trees.memo_mut().1.clone()
+        let tree = self.trees.memo_mut().1;
+        tree.iter()
+            .map(|s| s.map(std::num::NonZeroU64::get))
+            .collect()
     }
 
     /// Where the memo breaks its invariant or holds an id that differs from one computed
