@@ -154,8 +154,10 @@ for N in $SIZES; do
     t1="$(date +%s.%N)"
     CHECK_ONE="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
     # Every start with an empty parse cache (a watcher fills it while idle).
+    # RESCORE_NO_CACHE=0: bench/run.sh exports 1 for its cold checks, which would keep the
+    # watchers below off the parse cache altogether.
     rm -rf "$DIR/.rescore/cache"
-    RUST_LOG=rescore::watch=debug NO_COLOR=1 \
+    RESCORE_NO_CACHE=0 RUST_LOG=rescore::watch=debug NO_COLOR=1 \
       "$RESCORE" --root "$DIR" --format json watch --debounce "$DEBOUNCE" >"$OUT" 2>"$ERR" &
     WPID=$!
     READY="$(wait_for_line "$OUT" 0 '"event":"ready"' 600)" || die "watcher never got ready (see $ERR)"
@@ -286,11 +288,11 @@ for N in $SIZES; do
   # watcher starts on it.
   rm -rf "$DIR/.rescore/cache"
   CHECK_RC=0
-  RUST_LOG=rescore=debug NO_COLOR=1 "$RESCORE" --root "$DIR" check >/dev/null 2>"$BENCH_DIR/check-warm-$N.err" || CHECK_RC=$?
+  RESCORE_NO_CACHE=0 NO_COLOR=1 "$RESCORE" --root "$DIR" -v check >/dev/null 2>"$BENCH_DIR/check-warm-$N.err" || CHECK_RC=$?
   [ "$CHECK_RC" -le 1 ] || die "rescore check exited $CHECK_RC before the restart (see $BENCH_DIR/check-warm-$N.err)"
   log "bench/watch: $N pages: $(sed -n 's/.*\(parse cache: .*\)/\1/p' "$BENCH_DIR/check-warm-$N.err" | head -n 1)"
   WARM_ERR="$BENCH_DIR/watch-warm-$N.err"
-  RUST_LOG=rescore::watch=debug NO_COLOR=1 \
+  RESCORE_NO_CACHE=0 RUST_LOG=rescore::watch=debug NO_COLOR=1 \
     "$RESCORE" --root "$DIR" --format json watch --debounce "$DEBOUNCE" >/dev/null 2>"$WARM_ERR" &
   WPID=$!
   WARM_MS="$(started_ms "$WARM_ERR")" || WARM_MS=""
