@@ -21,10 +21,10 @@
 # `batch` event came (flag lines and warning-block writes done), both from the debounced batch
 # arriving; and how the graph was updated (patched / relinked / added / spliced / rebuilt /
 # kept). After the edits, a restart: `rescore check` on an empty cache fills the parse cache and
-# a watcher starts on it (the usual case once a check or a watcher has run). Beside them: start-up against the
-# cold check, the watcher's peak RSS (of the cold-started watcher that made the edits), its CPU time
-# per batch over all edits (user + sys, which the machine's load does not inflate as it does
-# wall time), and the load average before and after.
+# a watcher starts on it (the usual case once a check or a watcher has run). Beside them:
+# start-up against the cold check, the watcher's peak RSS (of the cold-started watcher that made
+# the edits), its CPU time per batch over all edits (user + sys, which the machine's load does
+# not inflate as it does wall time), and the load average before and after.
 #
 # Environment:
 #   SIZES      page counts (default "10000 100000")

@@ -45,8 +45,7 @@ impl PageKind {
 /// Where a link points, as written. Names and paths are interned (`Ustr`): many pages link to
 /// the same page, and the watcher keeps every page's links, so each holds a handle to one shared
 /// copy of the text, which is never freed (the names a repo uses are few beside its links).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "style", rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     /// `[[name]]`: a page id or title, case-insensitive.
     Wiki { name: Ustr },
@@ -58,8 +57,7 @@ pub enum Target {
 }
 
 /// What part of the page a link sits in, which decides the edge it makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "in", content = "index", rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Body,
     Related,
@@ -72,13 +70,11 @@ pub enum Role {
 /// watcher for as long as it runs, so a link owns no text: its target and anchor are interned,
 /// and messages show it as `Link::as_written` rebuilds it (its source snippet, from `pos`,
 /// shows it exactly).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Link {
     pub target: Target,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub anchor: Option<Ustr>,
     pub role: Role,
-    #[serde(skip)]
     pub pos: Pos,
 }
 

@@ -4,9 +4,9 @@
 //!
 //! Why not notify's watch itself: notify asks inotify for open events on every folder, and the
 //! load opens every page, so at 100k pages its watch queued 100k events that the kernel made,
-//! notify read and our tap dropped (about 0.5 s of CPU, most of the watcher's start-up lead over
-//! a cold `check`). The guard asks only for the events that can change a file, and notify starts
-//! after the load.
+//! notify read and our tap dropped (the watcher's start took about 0.7 s more CPU with them). The
+//! guard asks only for the events that can change a file, and notify starts once the pages are
+//! read.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
