@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -13,31 +14,36 @@ use crate::diag::{did_you_mean, Code, Diagnostic, NearNames, Pos};
 use crate::page::{Link, Page, PageKind, Role, Target};
 
 mod material;
+mod names;
 mod numbers;
 
 use material::Material;
 pub use material::{restore_material, shed_material};
+use names::{lowers_to, Hashes, Names};
 pub use numbers::PageNumbers;
 
-/// Page lookups by id, title and path, all case-insensitive on names. The maps hold page
-/// numbers: each page's place in the list until the list changes in place (`push_page`,
-/// `swap_remove_page`), then the numbers of `places`.
+/// Page lookups by id, title and path, all case-insensitive on names. The tables hold page
+/// numbers, found by the hash of a name and checked against the pages themselves (`names.rs`):
+/// each page's place in the list until the list changes in place (`push_page`,
+/// `swap_remove_page`), then the numbers of `places`. Every lookup takes the page list the
+/// index is in step with.
 pub struct Index {
-    by_id: FxHashMap<String, usize>,
-    by_title: FxHashMap<String, usize>,
-    by_path: FxHashMap<PathBuf, usize>,
+    by_id: Names,
+    by_title: Names,
+    by_path: Names,
     /// Notes are outside the id space (every folder may have its `README.md`): a name finds a
     /// note only when no concept, thesis or source has it, and then the first in path order.
-    note_ids: FxHashMap<String, usize>,
+    note_ids: Names,
     /// Names and paths of pages that failed to parse: links to them are not errors of their own.
     lost: FxHashSet<String>,
     lost_paths: FxHashSet<PathBuf>,
     /// "Did you mean" over `names()`, built on the first broken link and kept in step with
     /// them from then on.
     near: OnceLock<NearNames>,
-    /// The places of the pages by the numbers the maps hold, once the list changed in place;
+    /// The places of the pages by the numbers the tables hold, once the list changed in place;
     /// `None` while each number is a place.
     places: Option<PageNumbers>,
+    hashes: Hashes,
 }
 
 /// A page that exists but could not be parsed, with the names it is probably linked by.
@@ -47,31 +53,71 @@ pub struct Lost {
     pub names: Vec<String>,
 }
 
+/// The page numbered `n` in `pages`, as `places` numbers them.
+fn numbered<'a>(places: &Option<PageNumbers>, pages: &'a [Page], n: u32) -> Option<&'a Page> {
+    let at = match places {
+        None => Some(n as usize),
+        Some(places) => places.place(n),
+    };
+    at.and_then(|at| pages.get(at))
+}
+
+/// Checks of a table's candidates: whether page number `n` bears `key` (lowercase) as its id,
+/// its title or its path.
+fn has_id(places: &Option<PageNumbers>, pages: &[Page], key: &str, n: u32) -> bool {
+    numbered(places, pages, n).is_some_and(|p| lowers_to(&p.id, key))
+}
+
+fn has_title(places: &Option<PageNumbers>, pages: &[Page], key: &str, n: u32) -> bool {
+    numbered(places, pages, n)
+        .and_then(|p| p.title.as_deref())
+        .is_some_and(|t| lowers_to(t, key))
+}
+
+fn has_path(places: &Option<PageNumbers>, pages: &[Page], path: &Path, n: u32) -> bool {
+    numbered(places, pages, n).is_some_and(|p| p.path == path)
+}
+
 impl Index {
     /// Indexes pages; a second page with a taken id is reported and left out.
     pub fn new(pages: &[Page], diags: &mut Vec<Diagnostic>) -> (Index, Vec<bool>) {
-        // Sized up front: growing a map rehashes every key it holds so far.
-        let sized = || FxHashMap::with_capacity_and_hasher(pages.len(), Default::default());
+        Index::hashed_by(pages, diags, Hashes::default())
+    }
+
+    /// `new`, with names and paths hashed by `hashes`.
+    fn hashed_by(
+        pages: &[Page],
+        diags: &mut Vec<Diagnostic>,
+        hashes: Hashes,
+    ) -> (Index, Vec<bool>) {
+        // Sized up front: growing a table moves every entry it holds so far.
         let mut idx = Index {
-            by_id: sized(),
-            by_title: sized(),
-            by_path: FxHashMap::with_capacity_and_hasher(pages.len(), Default::default()),
-            note_ids: FxHashMap::default(),
+            by_id: Names::with_capacity(pages.len()),
+            by_title: Names::with_capacity(pages.len()),
+            by_path: Names::with_capacity(pages.len()),
+            note_ids: Names::default(),
             lost: FxHashSet::default(),
             lost_paths: FxHashSet::default(),
             near: OnceLock::new(),
             places: None,
+            hashes,
         };
         let mut live = vec![true; pages.len()];
+        let none = &None;
         for (i, p) in pages.iter().enumerate() {
-            idx.by_path.insert(p.path.clone(), i);
-            let key = p.id.to_lowercase();
+            let n = i as u32;
+            let path = (hashes.path)(&p.path);
+            idx.by_path
+                .set(path, n, |m| has_path(none, pages, &p.path, m));
+            let key = lower(&p.id);
+            let hash = (hashes.name)(&key);
+            let is = |m| has_id(none, pages, &key, m);
             if p.kind == PageKind::Note {
-                idx.note_ids.entry(key).or_insert(i);
+                idx.note_ids.insert_new(hash, n, is);
                 continue;
             }
-            if let Some(&first) = idx.by_id.get(&key) {
-                let other = &pages[first];
+            if let Some(first) = idx.by_id.find(hash, is) {
+                let other = &pages[first as usize];
                 diags.push(
                     Diagnostic::error(
                         Code::DuplicateId,
@@ -95,7 +141,7 @@ impl Index {
                 live[i] = false;
                 continue;
             }
-            idx.by_id.insert(key, i);
+            idx.by_id.insert_new(hash, n, |_| false);
         }
         // Titles of concepts, theses and sources before those of notes.
         for note in [false, true] {
@@ -103,54 +149,70 @@ impl Index {
                 if let (true, true, Some(t)) =
                     (live[i], (p.kind == PageKind::Note) == note, &p.title)
                 {
-                    idx.by_title.entry(t.to_lowercase()).or_insert(i);
+                    let key = lower(t);
+                    let hash = (hashes.name)(&key);
+                    idx.by_title
+                        .insert_new(hash, i as u32, |m| has_title(none, pages, &key, m));
                 }
             }
         }
         (idx, live)
     }
 
-    pub fn page(&self, target: &Target, from: usize) -> Option<usize> {
+    pub fn page(&self, pages: &[Page], target: &Target, from: usize) -> Option<usize> {
         match target {
             Target::Here => Some(from),
-            Target::Path { path } => self
-                .by_path
-                .get(Path::new(path.as_str()))
-                .and_then(|&n| self.place(n)),
-            Target::Wiki { name } => self.by_name(name),
+            Target::Path { path } => {
+                let path = Path::new(path.as_str());
+                let places = &self.places;
+                self.by_path
+                    .find((self.hashes.path)(path), |m| {
+                        has_path(places, pages, path, m)
+                    })
+                    .and_then(|n| self.place(n))
+            }
+            Target::Wiki { name } => self.by_name(pages, name),
         }
     }
 
-    /// The place in the page list of the page the maps number `n`.
-    fn place(&self, n: usize) -> Option<usize> {
+    /// The place in the page list of the page the tables number `n`.
+    fn place(&self, n: u32) -> Option<usize> {
         match &self.places {
-            None => Some(n),
-            Some(places) => places.place(n as u32),
+            None => Some(n as usize),
+            Some(places) => places.place(n),
         }
     }
 
-    pub fn by_name(&self, name: &str) -> Option<usize> {
+    pub fn by_name(&self, pages: &[Page], name: &str) -> Option<usize> {
         let key = lower(name.trim());
         let key: &str = &key;
+        let hash = (self.hashes.name)(key);
+        let places = &self.places;
+        let id = |m| has_id(places, pages, key, m);
         self.by_id
-            .get(key)
-            .or_else(|| self.by_title.get(key))
-            .or_else(|| self.note_ids.get(key))
-            .and_then(|&n| self.place(n))
+            .find(hash, id)
+            .or_else(|| {
+                self.by_title
+                    .find(hash, |m| has_title(places, pages, key, m))
+            })
+            .or_else(|| self.note_ids.find(hash, id))
+            .and_then(|n| self.place(n))
     }
 
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.by_id
-            .keys()
-            .chain(self.by_title.keys())
-            .chain(self.note_ids.keys())
-            .map(String::as_str)
+    /// Every name the index finds a page by, lowercased, read from the pages.
+    fn names<'a>(&'a self, pages: &'a [Page]) -> impl Iterator<Item = Cow<'a, str>> + 'a {
+        let page = |e: names::Entry| numbered(&self.places, pages, e.page);
+        let ids = self.by_id.entries().chain(self.note_ids.entries());
+        let titles = self.by_title.entries().filter_map(page);
+        ids.filter_map(page)
+            .map(|p| lower(&p.id))
+            .chain(titles.filter_map(|p| p.title.as_deref().map(lower)))
     }
 
     /// The page name nearest to `name`, for "did you mean": `did_you_mean` over `names()`.
-    pub fn nearest_name(&self, name: &str) -> Option<&str> {
+    pub fn nearest_name(&self, pages: &[Page], name: &str) -> Option<&str> {
         self.near
-            .get_or_init(|| NearNames::new(self.names()))
+            .get_or_init(|| NearNames::new(self.names(pages)))
             .nearest(name)
     }
 }
@@ -158,7 +220,8 @@ impl Index {
 /// Keeping an index in step with a page list that gains or loses one page at a time (the
 /// watcher): a page joins at the end of the list, and one that leaves gives its place to the
 /// last page (`Repo::insert_page`, `Repo::remove_page`). The other pages keep their numbers, so
-/// no entry of theirs changes.
+/// no entry of theirs changes. Each method is called once the list has changed, with the list
+/// as it is now.
 impl Index {
     /// The numbering of the pages, made at the first change of the list.
     fn places(&mut self) -> &mut PageNumbers {
@@ -168,92 +231,98 @@ impl Index {
             .get_or_insert_with(|| PageNumbers::identity(pages))
     }
 
-    /// Page `page` joins the list at its end. Returns `false` when one of its names is already
-    /// taken, so links by that name could change target: the index is then no longer exact
-    /// and the caller builds it anew.
-    pub fn push_page(&mut self, page: &Page) -> bool {
-        let n = self.places().push() as usize;
-        self.add_names(n, page)
+    /// The last page of `pages` has joined the list. Returns `false` when one of its names is
+    /// already taken, so links by that name could change target: the index is then no longer
+    /// exact and the caller builds it anew.
+    pub fn push_page(&mut self, pages: &[Page]) -> bool {
+        let Some(page) = pages.last() else {
+            return true;
+        };
+        let n = self.places().push();
+        self.add_names(n, pages, page)
     }
 
-    /// Page `page`, at place `i`, leaves the list, and the last page takes its place. Its names
-    /// are dropped where they point at it; whether another page bears them is the caller's to
-    /// know.
+    /// Page `page`, at place `i`, has left the list, and the last page has taken its place. Its
+    /// names are dropped where they point at it; whether another page bears them is the
+    /// caller's to know.
     pub fn swap_remove_page(&mut self, i: usize, page: &Page) {
-        let n = self.places().swap_remove(i) as usize;
+        let n = self.places().swap_remove(i);
         self.drop_names(n, page);
     }
 
-    /// The page at place `i` is known by other names: `old`'s are dropped where they point at
-    /// it and `new`'s added. Returns `false` when one of the new names is taken, as
-    /// `push_page`.
-    pub fn rename_page(&mut self, i: usize, old: &Page, new: &Page) -> bool {
-        let n = self.places.as_ref().map_or(i, |p| p.number(i) as usize);
+    /// The page at place `i` of `pages` is known by other names than `old`'s: `old`'s are
+    /// dropped where they point at it and the page's added. Returns `false` when one of the new
+    /// names is taken, as `push_page`.
+    pub fn rename_page(&mut self, pages: &[Page], i: usize, old: &Page) -> bool {
+        let n = self.places.as_ref().map_or(i as u32, |p| p.number(i));
         self.drop_names(n, old);
-        self.add_names(n, new)
+        self.add_names(n, pages, &pages[i])
     }
 
-    /// Adds page number `n`'s names; `false` when one is taken.
-    fn add_names(&mut self, n: usize, page: &Page) -> bool {
-        self.by_path.insert(page.path.clone(), n);
-        let id = page.id.to_lowercase();
-        let title = page.title.as_deref().map(str::to_lowercase);
-        let free = self.by_name(&id).is_none()
-            && title.as_deref().is_none_or(|t| self.by_name(t).is_none());
-        let near = self.near.get_mut();
+    /// Adds page number `n`'s names (`page`, in `pages`); `false` when one is taken.
+    fn add_names(&mut self, n: u32, pages: &[Page], page: &Page) -> bool {
+        let places = &self.places;
+        let path = (self.hashes.path)(&page.path);
+        self.by_path
+            .set(path, n, |m| has_path(places, pages, &page.path, m));
+        let id = lower(&page.id);
+        let title = page.title.as_deref().map(lower);
+        let free = self.by_name(pages, &id).is_none()
+            && title
+                .as_deref()
+                .is_none_or(|t| self.by_name(pages, t).is_none());
         let ids = match page.kind {
             PageKind::Note => &mut self.note_ids,
             _ => &mut self.by_id,
         };
-        add_name(ids, near, id, n);
-        if let Some(t) = title {
-            add_name(&mut self.by_title, self.near.get_mut(), t, n);
+        let near = self.near.get_mut();
+        let hash = (self.hashes.name)(&id);
+        add_name(ids, near, (hash, &id), n, |m| has_id(places, pages, &id, m));
+        if let Some(t) = &title {
+            let hash = (self.hashes.name)(t);
+            let is = |m| has_title(places, pages, t, m);
+            add_name(&mut self.by_title, self.near.get_mut(), (hash, t), n, is);
         }
         free
     }
 
-    /// Drops page number `n`'s names where they point at it.
-    fn drop_names(&mut self, n: usize, page: &Page) {
-        let id = page.id.to_lowercase();
-        for map in [&mut self.by_id, &mut self.note_ids] {
-            drop_name(map, self.near.get_mut(), &id, n);
+    /// Drops page number `n`'s names (`page`'s) where they point at it.
+    fn drop_names(&mut self, n: u32, page: &Page) {
+        let id = lower(&page.id);
+        let hash = (self.hashes.name)(&id);
+        for table in [&mut self.by_id, &mut self.note_ids] {
+            drop_name(table, self.near.get_mut(), (hash, &id), n);
         }
-        if let Some(t) = page.title.as_deref().map(str::to_lowercase) {
-            drop_name(&mut self.by_title, self.near.get_mut(), &t, n);
+        if let Some(t) = page.title.as_deref().map(lower) {
+            let hash = (self.hashes.name)(&t);
+            drop_name(&mut self.by_title, self.near.get_mut(), (hash, &t), n);
         }
-        if self.by_path.get(&page.path) == Some(&n) {
-            self.by_path.remove(&page.path);
-        }
+        self.by_path.remove((self.hashes.path)(&page.path), n);
     }
 }
 
-/// Puts `key` in `map` for page number `i` unless it is taken, and in `near` when it is new
-/// there.
+/// Puts `name` (with its hash) in `table` for page number `n` unless a page `is` accepts has
+/// it, and in `near` when it is new there.
 fn add_name(
-    map: &mut FxHashMap<String, usize>,
+    table: &mut Names,
     near: Option<&mut NearNames>,
-    key: String,
-    i: usize,
+    (hash, name): (u32, &str),
+    n: u32,
+    is: impl FnMut(u32) -> bool,
 ) {
-    if let std::collections::hash_map::Entry::Vacant(v) = map.entry(key) {
+    if table.insert_new(hash, n, is) {
         if let Some(near) = near {
-            near.insert(v.key());
+            near.insert(name);
         }
-        v.insert(i);
     }
 }
 
-/// Takes `key` out of `map` (and one use of it out of `near`) when it names page number `i`.
-fn drop_name(
-    map: &mut FxHashMap<String, usize>,
-    near: Option<&mut NearNames>,
-    key: &str,
-    i: usize,
-) {
-    if map.get(key) == Some(&i) {
-        map.remove(key);
+/// Takes `name` (with its hash) out of `table` (and one use of it out of `near`) when it names
+/// page number `n`.
+fn drop_name(table: &mut Names, near: Option<&mut NearNames>, (hash, name): (u32, &str), n: u32) {
+    if table.remove(hash, n) {
         if let Some(near) = near {
-            near.remove(key);
+            near.remove(name);
         }
     }
 }
@@ -788,7 +857,7 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
         let Some(ix) = ix else { continue };
         for name in &c.bare_sources {
             match index
-                .by_name(name)
+                .by_name(pages, name)
                 .filter(|&j| pages[j].kind == PageKind::Source && live[j])
             {
                 Some(j) => {
@@ -1059,7 +1128,7 @@ fn resolve_link(
     (link, key): Written,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<usize> {
-    if let Some(j) = index.page(&link.target, from) {
+    if let Some(j) = index.page(pages, &link.target, from) {
         return Some(j);
     }
     let lost = match &link.target {
@@ -1074,7 +1143,7 @@ fn resolve_link(
     let (what, near) = match &link.target {
         Target::Wiki { name } => (
             format!("`{name}`"),
-            index.nearest_name(name).map(str::to_string),
+            index.nearest_name(pages, name).map(str::to_string),
         ),
         Target::Path { path } => {
             let path = Path::new(path.as_str());
@@ -1083,9 +1152,9 @@ fn resolve_link(
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let near = index
-                .by_name(&stem)
+                .by_name(pages, &stem)
                 .map(|j| relative(&page.path, &pages[j].path))
-                .or_else(|| index.nearest_name(&stem).map(str::to_string));
+                .or_else(|| index.nearest_name(pages, &stem).map(str::to_string));
             (format!("{}", path.display()), near)
         }
         Target::Here => return Some(from),
@@ -1377,18 +1446,20 @@ mod tests {
         )
     }
 
-    /// Every name and path the index resolves, with the page it resolves to.
-    fn lookups(index: &Index, pages: &[Page]) -> Vec<(String, Option<usize>)> {
-        let mut v: Vec<(String, Option<usize>)> = pages
+    /// Every name and path the index, in step with `list`, resolves, with the page it resolves
+    /// to: the names and paths of `all`.
+    fn lookups(index: &Index, list: &[Page], all: &[Page]) -> Vec<(String, Option<usize>)> {
+        let mut v: Vec<(String, Option<usize>)> = all
             .iter()
             .flat_map(|p| {
                 [Some(p.id.clone()), p.title.clone()]
                     .into_iter()
                     .flatten()
-                    .map(|n| (n.clone(), index.by_name(&n)))
+                    .map(|n| (n.clone(), index.by_name(list, &n)))
                     .chain(std::iter::once((
                         p.path.display().to_string(),
                         index.page(
+                            list,
                             &Target::Path {
                                 path: p.path.to_string_lossy().as_ref().into(),
                             },
@@ -1401,27 +1472,96 @@ mod tests {
         v
     }
 
-    #[test]
-    fn an_index_kept_in_step_page_by_page_resolves_as_one_built_anew() {
+    /// Every name under one hash: only the check against the pages tells them apart.
+    const COLLIDING: Hashes = Hashes {
+        name: |_| 0,
+        path: |_| 0,
+    };
+
+    fn kept_in_step_resolves_as_built_anew(hashes: Hashes) {
         let all = pages();
         let mut scratch = Vec::new();
-        let (mut index, _) = Index::new(&all[..60], &mut scratch);
+        let (mut index, _) = Index::hashed_by(&all[..60], &mut scratch, hashes);
         let mut list = all[..60].to_vec();
         // Pages come at the end, and go, the last one taking the place of each.
         for p in &all[60..] {
             list.push(p.clone());
-            assert!(index.push_page(p), "{} takes no name", p.path.display());
+            assert!(index.push_page(&list), "{} takes no name", p.path.display());
         }
         for k in (0..list.len()).rev().step_by(7) {
             let gone = list.swap_remove(k);
             index.swap_remove_page(k, &gone);
         }
+        // One keeps its place under other names, one of them taken.
+        let old = list[3].clone();
+        list[3].id = format!("{}-renamed", old.id);
+        list[3].title = Some(format!("{} Renamed", old.id));
+        assert!(index.rename_page(&list, 3, &old));
         let (fresh, _) = Index::new(&list, &mut scratch);
-        assert_eq!(lookups(&index, &all), lookups(&fresh, &all));
+        assert_eq!(lookups(&index, &list, &all), lookups(&fresh, &list, &all));
+        assert_eq!(index.by_name(&list, &list[3].id), Some(3));
+        assert_eq!(index.by_name(&list, &old.id), None);
+        let old = list[3].clone();
+        list[3].id = list[4].id.clone();
+        assert!(!index.rename_page(&list, 3, &old));
         // A page whose name is taken says so.
         let mut twin = list[0].clone();
         twin.path = PathBuf::from("zz/twin.md");
-        assert!(!index.push_page(&twin));
+        list.push(twin);
+        assert!(!index.push_page(&list));
+    }
+
+    #[test]
+    fn an_index_kept_in_step_page_by_page_resolves_as_one_built_anew() {
+        kept_in_step_resolves_as_built_anew(Hashes::default());
+    }
+
+    #[test]
+    fn an_index_whose_names_all_share_a_hash_is_kept_in_step_as_exactly() {
+        kept_in_step_resolves_as_built_anew(COLLIDING);
+    }
+
+    #[test]
+    fn names_whose_hashes_collide_each_resolve_to_their_own_page() {
+        let mut list = pages();
+        // A duplicate id, and a note bearing a concept's id, among the colliding names.
+        let mut dup = list[1].clone();
+        dup.path = PathBuf::from("concepts/zz-dup.md");
+        let mut note = list[0].clone();
+        note.kind = PageKind::Note;
+        note.id = list[1].id.clone();
+        note.path = PathBuf::from("notes/c0.md");
+        list.extend([dup, note]);
+        let (mut plain_diags, mut colliding_diags) = (Vec::new(), Vec::new());
+        let (plain, plain_live) = Index::new(&list, &mut plain_diags);
+        let (colliding, live) = Index::hashed_by(&list, &mut colliding_diags, COLLIDING);
+        assert_eq!(live, plain_live);
+        assert_eq!(live.iter().filter(|l| !**l).count(), 1, "the duplicate");
+        assert_eq!(
+            format!("{colliding_diags:?}"),
+            format!("{plain_diags:?}"),
+            "the same duplicate reported"
+        );
+        assert_eq!(
+            lookups(&colliding, &list, &list),
+            lookups(&plain, &list, &list)
+        );
+        for (i, p) in list.iter().enumerate().filter(|(i, _)| live[*i]) {
+            if p.kind != PageKind::Note {
+                assert_eq!(colliding.by_name(&list, &p.id.to_uppercase()), Some(i));
+            }
+            let path = Target::Path {
+                path: p.path.to_string_lossy().as_ref().into(),
+            };
+            assert_eq!(colliding.page(&list, &path, 0), Some(i));
+        }
+        assert_eq!(colliding.by_name(&list, "nowhere"), None);
+        for word in ["t2", "c1x", "Jepa", "thesis 29"] {
+            assert_eq!(
+                colliding.nearest_name(&list, word),
+                plain.nearest_name(&list, word)
+            );
+        }
     }
 
     #[test]
@@ -1431,48 +1571,38 @@ mod tests {
         let mut list = all[1..].to_vec();
         let (mut index, _) = Index::new(&list, &mut scratch);
         let entries = |index: &Index| {
-            let mut v: Vec<(String, usize)> = index
-                .by_id
+            let tables = [
+                &index.by_id,
+                &index.by_title,
+                &index.note_ids,
+                &index.by_path,
+            ];
+            let mut v: Vec<(usize, names::Entry)> = tables
                 .iter()
-                .chain(&index.by_title)
-                .chain(&index.note_ids)
-                .map(|(k, &n)| (k.clone(), n))
-                .chain(
-                    index
-                        .by_path
-                        .iter()
-                        .map(|(p, &n)| (p.display().to_string(), n)),
-                )
+                .enumerate()
+                .flat_map(|(k, t)| t.entries().map(move |e| (k, e)))
                 .collect();
             v.sort();
             v
         };
         let before = entries(&index);
         // A page comes, and one in the middle goes: each other page keeps its entries.
+        let (came, went) = (list.len() as u32, 5);
         list.push(all[0].clone());
-        assert!(index.push_page(&all[0]));
+        assert!(index.push_page(&list));
         let gone = list.swap_remove(5);
         index.swap_remove_page(5, &gone);
         let (fresh, _) = Index::new(&list, &mut scratch);
-        assert_eq!(lookups(&index, &all), lookups(&fresh, &all));
+        assert_eq!(lookups(&index, &list, &all), lookups(&fresh, &list, &all));
         let after = entries(&index);
-        let names = |p: &Page| {
-            [
-                Some(p.id.to_lowercase()),
-                p.title.as_deref().map(str::to_lowercase),
-            ]
-            .into_iter()
-            .flatten()
-            .chain([p.path.display().to_string()])
-            .collect::<Vec<_>>()
-        };
-        let moved: Vec<String> = [&all[0], &gone].into_iter().flat_map(names).collect();
-        let kept = |v: &[(String, usize)]| -> Vec<(String, usize)> {
+        let kept = |v: &[(usize, names::Entry)]| -> Vec<(usize, names::Entry)> {
             v.iter()
-                .filter(|e| !moved.contains(&e.0))
+                .filter(|e| e.1.page != came && e.1.page != went)
                 .cloned()
                 .collect()
         };
+        assert!(after.iter().any(|e| e.1.page == came));
+        assert!(!after.iter().any(|e| e.1.page == went));
         assert_eq!(kept(&after), kept(&before));
     }
 
@@ -1483,19 +1613,24 @@ mod tests {
         let t29 = list.remove(k);
         let mut scratch = Vec::new();
         let (mut index, _) = Index::new(&list, &mut scratch);
-        assert_eq!(index.nearest_name("xT29"), None);
-        assert!(index.push_page(&t29));
+        assert_eq!(index.nearest_name(&list, "xT29"), None);
+        list.push(t29);
+        assert!(index.push_page(&list));
         assert!(
             index.near.get().is_some(),
             "kept in step, not built again on the next broken link"
         );
-        assert_eq!(index.nearest_name("xT29"), Some("t29"));
+        assert_eq!(index.nearest_name(&list, "xT29"), Some("t29"));
+        let t29 = list.pop().expect("t29");
         index.swap_remove_page(list.len(), &t29);
         assert!(index.near.get().is_some());
-        assert_eq!(index.nearest_name("xT29"), None);
+        assert_eq!(index.nearest_name(&list, "xT29"), None);
         let (fresh, _) = Index::new(&list, &mut scratch);
         for word in ["t2", "c1x", "Jepa", "thesis 29"] {
-            assert_eq!(index.nearest_name(word), fresh.nearest_name(word));
+            assert_eq!(
+                index.nearest_name(&list, word),
+                fresh.nearest_name(&list, word)
+            );
         }
     }
 

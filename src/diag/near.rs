@@ -56,10 +56,10 @@ impl NearName {
 }
 
 impl NearNames {
-    pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> NearNames {
+    pub fn new(names: impl IntoIterator<Item = impl AsRef<str>>) -> NearNames {
         let mut near = NearNames::default();
         for name in names {
-            near.insert(name);
+            near.insert(name.as_ref());
         }
         near
     }

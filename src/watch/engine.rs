@@ -644,14 +644,14 @@ impl Engine {
             let (fresh, _) = resolve::Index::new(pages, &mut scratch);
             for p in pages {
                 for n in mentions::borne(p) {
-                    if index.by_name(&n) != fresh.by_name(&n) {
+                    if index.by_name(pages, &n) != fresh.by_name(pages, &n) {
                         out.push(format!("the name index sends `{n}` elsewhere"));
                     }
                 }
                 let path = page::Target::Path {
                     path: p.path.to_string_lossy().as_ref().into(),
                 };
-                if index.page(&path, 0) != fresh.page(&path, 0) {
+                if index.page(pages, &path, 0) != fresh.page(pages, &path, 0) {
                     out.push(format!("the name index lost {}", p.path.display()));
                 }
             }
@@ -952,9 +952,9 @@ impl Engine {
     /// Adds page `i`, the last in the list, to the index; the index is dropped when a name it
     /// takes is taken.
     fn reindex(&mut self, i: usize) {
-        let p = &self.repo.pages[i];
+        debug_assert_eq!(i + 1, self.repo.pages.len(), "a page joins at the end");
         if let Some(index) = &mut self.index {
-            if !index.push_page(p) {
+            if !index.push_page(&self.repo.pages) {
                 self.index = None;
             }
         }
@@ -964,7 +964,7 @@ impl Engine {
     /// pages that bear them): the index follows, or is dropped as by `unindex` and `reindex`.
     fn rename_in_index(&mut self, i: usize, old: &Page) {
         let Some(index) = &mut self.index else { return };
-        if !index.rename_page(i, old, &self.repo.pages[i]) {
+        if !index.rename_page(&self.repo.pages, i, old) {
             self.index = None;
             return;
         }

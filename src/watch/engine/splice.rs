@@ -363,7 +363,7 @@ impl Engine {
             t.set.push(i);
             // The source pages its bare source names may land on.
             for name in p.claims.iter().flat_map(|c| &c.bare_sources) {
-                if let Some(j) = index.by_name(name) {
+                if let Some(j) = index.by_name(pages, name) {
                     if t.page_node[j].is_none() {
                         t.page_node[j] = g.get(&resolve::page_key(&pages[j]));
                         t.set.push(j);
