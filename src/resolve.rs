@@ -46,6 +46,12 @@ pub struct Index {
     hashes: Hashes,
 }
 
+/// The hash an index files `path` under, which finds the page again with
+/// `Index::pages_by_path_hash`: a page in 4 bytes, where the page may move in the list.
+pub fn path_hash(path: &Path) -> u32 {
+    (Hashes::default().path)(path)
+}
+
 /// A page that exists but could not be parsed, with the names it is probably linked by.
 #[derive(Debug, Clone)]
 pub struct Lost {
@@ -173,6 +179,12 @@ impl Index {
             }
             Target::Wiki { name } => self.by_name(pages, name),
         }
+    }
+
+    /// The places of the pages whose paths hash to `hash` (`path_hash`): the one page at a
+    /// path, and any other whose path shares its hash.
+    pub fn pages_by_path_hash(&self, hash: u32) -> impl Iterator<Item = usize> + '_ {
+        self.by_path.under(hash).filter_map(|n| self.place(n))
     }
 
     /// The place in the page list of the page the tables number `n`.

@@ -110,6 +110,14 @@ impl Names {
         }
     }
 
+    /// Every page under `hash`, whatever its name.
+    pub fn under(&self, hash: u32) -> impl Iterator<Item = u32> + '_ {
+        self.0
+            .iter_hash(spread(hash))
+            .filter(move |e| e.hash == hash)
+            .map(|e| e.page)
+    }
+
     pub fn entries(&self) -> impl Iterator<Item = Entry> + '_ {
         self.0.iter().copied()
     }
@@ -156,6 +164,10 @@ mod tests {
         t.set(7, 5, |m| names[m as usize] == "gamma");
         assert_eq!(t.find(7, |m| m == 5), Some(5));
         assert_eq!(t.len(), 2);
+        let mut under: Vec<u32> = t.under(7).collect();
+        under.sort();
+        assert_eq!(under, [0, 5]);
+        assert_eq!(t.under(8).count(), 0);
     }
 
     #[test]

@@ -6,24 +6,29 @@
 //! Names and paths are kept as 64-bit hashes, not strings: at 100k pages the strings were most
 //! of what this index held. Two names that share a hash only make each other's users look
 //! named too, and a name's bearers look more: every use of the index errs towards redoing more
-//! (relinking more pages, declining an in-place tier), never less.
+//! (relinking more pages, declining an in-place tier), never less. A user is kept as the hash
+//! the resolver's index files its path under (`resolve::path_hash`), 4 bytes, which finds it in
+//! that index again; a page sharing the hash is found with it, so there too the error is more.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::page::{Page, PageKind, Target};
+use crate::resolve::path_hash;
 
 /// A name or path as the index keeps it.
 type Key = u64;
 
+/// A page that uses a name or path: its `resolve::path_hash`.
+pub(super) type User = u32;
+
 #[derive(Default)]
 pub(super) struct Mentions {
-    by_name: FxHashMap<Key, Vec<Arc<Path>>>,
-    by_path: FxHashMap<Key, Vec<Arc<Path>>>,
+    by_name: FxHashMap<Key, Vec<User>>,
+    by_path: FxHashMap<Key, Vec<User>>,
     /// How many pages bear each name (id or title, lowercased) themselves.
     borne: FxHashMap<Key, u32>,
 }
@@ -87,41 +92,52 @@ fn named(p: &Page) -> (Vec<Key>, Vec<Key>) {
     (names, paths)
 }
 
-/// `(key, page)` pairs as a map from each key to its pages (`who`, by page).
-fn grouped(mut pairs: Vec<(Key, u32)>, who: &[Arc<Path>]) -> FxHashMap<Key, Vec<Arc<Path>>> {
+/// `(key, user)` pairs as a map from each key to its users.
+fn grouped(mut pairs: Vec<(Key, User)>) -> FxHashMap<Key, Vec<User>> {
     pairs.par_sort_unstable();
     let runs = pairs.chunk_by(|a, b| a.0 == b.0);
     let mut map = FxHashMap::with_capacity_and_hasher(runs.clone().count(), Default::default());
     for run in runs {
-        let users = run.iter().map(|&(_, i)| who[i as usize].clone()).collect();
-        map.insert(run[0].0, users);
+        map.insert(run[0].0, run.iter().map(|&(_, u)| u).collect());
     }
     map
+}
+
+/// Takes one use by `user` out of `key`'s list (a page uses each name once; another page
+/// sharing its path hash keeps its own), and the list when it is left empty.
+fn drop_use(map: &mut FxHashMap<Key, Vec<User>>, key: Key, user: User) {
+    if let Some(v) = map.get_mut(&key) {
+        if let Some(k) = v.iter().position(|&u| u == user) {
+            v.swap_remove(k);
+        }
+        if v.is_empty() {
+            map.remove(&key);
+        }
+    }
 }
 
 impl Mentions {
     /// Built in parallel, each list of users allocated at its length (most names have one).
     pub(super) fn new(pages: &[Page]) -> Mentions {
         // Each page's borne names, names used and paths used.
-        let uses: Vec<[Vec<Key>; 3]> = pages
+        let uses: Vec<(User, [Vec<Key>; 3])> = pages
             .par_iter()
             .map(|p| {
                 let (names, paths) = named(p);
-                [borne(p).iter().map(hashed).collect(), names, paths]
+                let borne = borne(p).iter().map(hashed).collect();
+                (path_hash(&p.path), [borne, names, paths])
             })
             .collect();
-        let who: Vec<Arc<Path>> = pages.iter().map(|p| Arc::from(p.path.as_path())).collect();
         let mut borne = FxHashMap::default();
-        for n in uses.iter().flat_map(|u| &u[0]) {
+        for n in uses.iter().flat_map(|u| &u.1[0]) {
             *borne.entry(*n).or_default() += 1;
         }
         let pairs = |pick: usize| {
-            let pairs: Vec<(Key, u32)> = uses
+            let pairs: Vec<(Key, User)> = uses
                 .iter()
-                .enumerate()
-                .flat_map(|(i, u)| u[pick].iter().map(move |&k| (k, i as u32)))
+                .flat_map(|(user, u)| u[pick].iter().map(move |&k| (k, *user)))
                 .collect();
-            grouped(pairs, &who)
+            grouped(pairs)
         };
         Mentions {
             by_name: pairs(1),
@@ -135,12 +151,12 @@ impl Mentions {
             *self.borne.entry(hashed(&n)).or_default() += 1;
         }
         let (names, paths) = named(p);
-        let me: Arc<Path> = Arc::from(p.path.as_path());
+        let me = path_hash(&p.path);
         for n in names {
-            self.by_name.entry(n).or_default().push(me.clone());
+            self.by_name.entry(n).or_default().push(me);
         }
         for q in paths {
-            self.by_path.entry(q).or_default().push(me.clone());
+            self.by_path.entry(q).or_default().push(me);
         }
     }
 
@@ -155,22 +171,12 @@ impl Mentions {
             }
         }
         let (names, paths) = named(p);
-        let me = p.path.as_path();
+        let me = path_hash(&p.path);
         for n in names {
-            if let Some(v) = self.by_name.get_mut(&n) {
-                v.retain(|q| **q != *me);
-                if v.is_empty() {
-                    self.by_name.remove(&n);
-                }
-            }
+            drop_use(&mut self.by_name, n, me);
         }
         for q in paths {
-            if let Some(v) = self.by_path.get_mut(&q) {
-                v.retain(|r| **r != *me);
-                if v.is_empty() {
-                    self.by_path.remove(&q);
-                }
-            }
+            drop_use(&mut self.by_path, q, me);
         }
     }
 
@@ -181,13 +187,13 @@ impl Mentions {
         if self.borne != fresh.borne {
             out.push("the count of pages bearing each name drifted".to_string());
         }
-        let sorted = |m: &FxHashMap<Key, Vec<Arc<Path>>>| {
-            let mut v: Vec<(Key, Vec<PathBuf>)> = m
+        let sorted = |m: &FxHashMap<Key, Vec<User>>| {
+            let mut v: Vec<(Key, Vec<User>)> = m
                 .iter()
-                .map(|(k, ps)| {
-                    let mut ps: Vec<PathBuf> = ps.iter().map(|p| p.to_path_buf()).collect();
-                    ps.sort();
-                    (*k, ps)
+                .map(|(k, us)| {
+                    let mut us = us.clone();
+                    us.sort_unstable();
+                    (*k, us)
                 })
                 .collect();
             v.sort();
@@ -207,24 +213,30 @@ impl Mentions {
         self.borne.get(&hashed(name)).copied().unwrap_or(0)
     }
 
-    /// The pages that name `p` by its id, its title or its path.
-    pub(super) fn of(&self, p: &Page) -> impl Iterator<Item = &Path> {
+    /// The pages that name `p` by its id, its title or its path, as `resolve::path_hash`es.
+    pub(super) fn of(&self, p: &Page) -> impl Iterator<Item = User> + '_ {
         let mut names = vec![key(&p.id)];
         names.extend(p.title.as_deref().map(key).filter(|t| *t != names[0]));
-        let by_name: Vec<&Arc<Path>> = names
+        let by_name: Vec<User> = names
             .iter()
             .filter_map(|n| self.by_name.get(n))
             .flatten()
+            .copied()
             .collect();
-        by_name
-            .into_iter()
-            .chain(self.by_path.get(&hashed(&p.path)).into_iter().flatten())
-            .map(|q| &**q)
+        by_name.into_iter().chain(
+            self.by_path
+                .get(&hashed(&p.path))
+                .into_iter()
+                .flatten()
+                .copied(),
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
     use crate::config::Folders;
     use crate::page::{self, ParseContext};
@@ -241,8 +253,26 @@ mod tests {
             .expect("the page parses")
     }
 
+    /// Every page path these tests use, to read a user's path hash back as its path.
+    const PATHS: [&str; 8] = [
+        "sources/genie.md",
+        "concepts/gwm.md",
+        "concepts/world.md",
+        "theses/t.md",
+        "notes/n.md",
+        "concepts/a.md",
+        "concepts/b.md",
+        "concepts/c.md",
+    ];
+
     fn users(m: &Mentions, p: &Page) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = m.of(p).map(Path::to_path_buf).collect();
+        let path_of = |user: User| {
+            let mut of = PATHS.iter().filter(|q| path_hash(Path::new(q)) == user);
+            let path = of.next().expect("a known path");
+            assert!(of.next().is_none(), "no two test paths share a hash");
+            PathBuf::from(path)
+        };
+        let mut v: Vec<PathBuf> = m.of(p).map(path_of).collect();
         v.sort();
         v
     }
@@ -293,6 +323,19 @@ mod tests {
         assert_eq!(users(&m, &source), [path("concepts/gwm.md")]);
         m.add(&thesis);
         assert_eq!(users(&m, &source).len(), 2);
+    }
+
+    #[test]
+    fn a_user_sharing_a_path_hash_keeps_its_use_when_the_other_goes() {
+        let mut map = FxHashMap::default();
+        map.insert(1, vec![5, 7, 5]);
+        drop_use(&mut map, 1, 5);
+        assert_eq!(map[&1], [5, 7]);
+        drop_use(&mut map, 1, 5);
+        drop_use(&mut map, 1, 9);
+        assert_eq!(map[&1], [7]);
+        drop_use(&mut map, 1, 7);
+        assert!(map.is_empty());
     }
 
     #[test]

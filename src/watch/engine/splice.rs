@@ -246,7 +246,7 @@ impl Engine {
                 redo.extend(
                     self.mentions
                         .of(p)
-                        .filter_map(|user| self.repo.page_slot(user)),
+                        .flat_map(|user| index.pages_by_path_hash(user)),
                 );
             }
         }
