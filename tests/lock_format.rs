@@ -42,7 +42,7 @@ fn quantity() -> impl Strategy<Value = Quantity> {
         .prop_map(|(value, high, unit, approx)| Quantity {
             value,
             high,
-            unit,
+            unit: unit.map(std::borrow::Cow::Owned),
             approx,
         })
 }
