@@ -1225,6 +1225,122 @@ mod tests {
         assert_eq!(Span::new(edge + 1, 0..1), None);
     }
 
+    /// What a lock read from disk holds per line and per entry: on a large repo the index is
+    /// most of it (a few hundred thousand entries).
+    #[test]
+    fn the_index_holds_twelve_bytes_a_line_and_twelve_an_entry() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<Span>(), 12);
+        let lock = Lock::parse(&render(&sample())).expect("parses");
+        assert_eq!(lock.index.bytes_per_entry(), 12);
+        assert_eq!(size_of::<Baseline>(), 48);
+    }
+
+    /// A lock on disk, accepted as `sample`; its folder, and the shard holding entry 2.
+    fn on_disk() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        update(dir.path(), |lock| {
+            *lock = sample();
+            Ok(())
+        })
+        .expect("writes");
+        let shard = dir.path().join(shard_path(shard_of(2)));
+        (dir, shard)
+    }
+
+    /// Writes `text` over the file in place (no rename), as an editor may.
+    fn write_in_place(path: &Path, text: &str) -> File {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(path)
+            .expect("open");
+        f.write_all(text.as_bytes()).expect("write");
+        f
+    }
+
+    #[test]
+    fn a_lock_read_from_disk_holds_no_text_and_writes_as_the_texts_do() {
+        let (dir, _) = on_disk();
+        let open = Lock::read(dir.path()).expect("reads").expect("a lock");
+        // (A shard that does not exist is held as the empty text it reads as.)
+        assert!(open
+            .sources
+            .iter()
+            .all(|s| s.held_text().is_none_or(str::is_empty)));
+        assert!(open.sources.iter().any(|s| s.held_text().is_none()));
+        let held = Lock::read_keeping(dir.path(), false)
+            .expect("reads")
+            .expect("a lock");
+        assert!(held.sources.iter().all(|s| s.held_text().is_some()));
+        // Rendering reads every line in use back from the files.
+        assert_eq!(render(&open), render(&held));
+        assert_eq!(render(&open), render(&sample()));
+    }
+
+    #[test]
+    fn a_lock_file_replaced_after_the_read_is_read_as_it_was() {
+        let (dir, shard) = on_disk();
+        let lock = Lock::read(dir.path()).expect("reads").expect("a lock");
+        write_atomic(&shard, b"# replaced\n").expect("writes");
+        assert_eq!(
+            lock.entry(&hex(2)).expect("reads").map(|e| e.key),
+            Some("src".into())
+        );
+        let again = Lock::read(dir.path()).expect("reads").expect("a lock");
+        assert_ne!(again, lock);
+        assert_eq!(again.entry(&hex(2)).expect("reads"), None);
+    }
+
+    #[test]
+    fn two_reads_of_the_same_files_are_equal() {
+        let (dir, _) = on_disk();
+        let a = Lock::read(dir.path()).expect("reads");
+        assert_eq!(a, Lock::read(dir.path()).expect("reads"));
+    }
+
+    #[test]
+    fn an_entry_whose_file_was_written_in_place_after_the_read_is_an_error() {
+        let (dir, shard) = on_disk();
+        let lock = Lock::read(dir.path()).expect("reads").expect("a lock");
+        let text = std::fs::read_to_string(&shard).expect("reads");
+        // The source renamed, to a key of the same length: every line where it was.
+        write_in_place(&shard, &text.replace(" source src", " source SRC"));
+        let err = lock.entry(&hex(2)).expect_err("changed");
+        assert_eq!(err.code, "lock-unreadable");
+        assert_eq!(err.path, shard_path(shard_of(2)));
+        assert!(err.message.contains("written in place"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_line_moved_by_an_edit_keeping_length_and_time_is_an_error() {
+        let (dir, shard) = on_disk();
+        let lock = Lock::read(dir.path()).expect("reads").expect("a lock");
+        let text = std::fs::read_to_string(&shard).expect("reads");
+        let modified = std::fs::metadata(&shard)
+            .and_then(|m| m.modified())
+            .expect("mtime");
+        // The source's line one byte on, its last byte dropped: where it was indexed now reads
+        // as a source `sr`, but not as a whole line.
+        let at = 1 + text
+            .find(&format!("\n{} source", line::id_text(2)))
+            .expect("the source's line");
+        let end = at + text[at..].find('\n').expect("a line break");
+        let moved = format!("{}\n{}{}", &text[..at], &text[at..end - 1], &text[end..]);
+        assert_eq!(moved.len(), text.len());
+        let f = write_in_place(&shard, &moved);
+        f.set_modified(modified).expect("set mtime");
+        drop(f);
+        let meta = std::fs::metadata(&shard).expect("stat");
+        assert_eq!(
+            (meta.len(), meta.modified().ok()),
+            (text.len() as u64, Some(modified))
+        );
+        let err = lock.entry(&hex(2)).expect_err("moved");
+        assert_eq!(err.code, "lock-unreadable");
+        assert!(err.message.contains("written in place"), "{}", err.message);
+    }
+
     type E<'a> = (TreeId, &'a str, MaterialState, &'a [TreeId]);
 
     fn snap(entries: &[E], against: &[(&str, TreeId)]) -> Snapshot {
