@@ -169,19 +169,16 @@ fn unreadable(rel: &Path, e: &std::io::Error) -> Diagnostic {
     .hint("check its permissions")
 }
 
-/// A lock file written in place while rescore reads it.
+/// A lock file written in place while rescore read it, or since.
 fn changed(rel: &Path) -> Diagnostic {
     Diagnostic::error(
         Code::LockUnreadable,
         rel,
         Pos::at(1, 1),
-        format!(
-            "{} was written in place while rescore read it",
-            rel.display()
-        ),
+        format!("{} was written in place since rescore read it", rel.display()),
     )
     .expected("a lock file replaced whole, as rescore writes it")
-    .hint("run rescore again; if another program edits the lock, let it finish first (`git diff` shows what it changed)")
+    .hint("run rescore again (a watcher reads the lock again when rescore.lock changes); rescore never writes a lock file in place, so another program did: let it finish first, and `git diff` shows what it changed")
 }
 
 impl Source {
