@@ -129,8 +129,7 @@ struct WrittenBaseline {
 }
 
 impl WrittenBaseline {
-    /// The baseline, with each id read by `id`; the first id that does not read when one
-    /// does not.
+    /// The baseline, each tree id read by `id`; `Err` holds the first id that does not read.
     fn read(self, id: impl Fn(&str) -> Option<TreeId>) -> Result<Baseline, String> {
         let against = self
             .against
