@@ -1185,10 +1185,7 @@ mod tests {
         let baseline = |keys: &[&str]| crate::lock::Baseline {
             score: 0.5,
             was: Vec::new(),
-            against: keys
-                .iter()
-                .map(|k| (k.to_string(), "0".repeat(16)))
-                .collect(),
+            against: keys.iter().map(|k| (k.to_string(), 0)).collect(),
         };
         lock.thesis
             .insert("t1".into(), baseline(&["gwm#a", "gwm#b", "genie"]));
