@@ -311,7 +311,9 @@ mod tests {
     #[test]
     fn a_canonical_unit_is_borrowed_from_the_table_and_any_other_is_owned() {
         for (_, canonical, _) in UNITS {
-            assert!(matches!(canonical_unit(canonical.to_string()), Cow::Borrowed(c) if c == *canonical));
+            assert!(
+                matches!(canonical_unit(canonical.to_string()), Cow::Borrowed(c) if c == *canonical)
+            );
         }
         assert!(matches!(canonical_unit("furlong".to_string()), Cow::Owned(u) if u == "furlong"));
         // A spelling that is not canonical keeps what was stored, as before.
