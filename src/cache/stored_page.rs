@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use rescore_graph::quantity::{Quantity, Value};
+use rescore_graph::quantity::{canonical_unit, Quantity, Value};
 use serde::{Deserialize, Serialize};
 use ustr::Ustr;
 
@@ -368,7 +368,7 @@ impl StoredQuantity {
         StoredQuantity {
             value: *value,
             high: *high,
-            unit: unit.clone(),
+            unit: unit.as_deref().map(str::to_owned),
             approx: *approx,
         }
     }
@@ -377,7 +377,7 @@ impl StoredQuantity {
         Quantity {
             value: self.value,
             high: self.high,
-            unit: self.unit,
+            unit: self.unit.map(canonical_unit),
             approx: self.approx,
         }
     }

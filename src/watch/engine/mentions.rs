@@ -10,6 +10,7 @@
 //! the resolver's index files its path under (`resolve::path_hash`), 4 bytes, which finds it in
 //! that index again; a page sharing the hash is found with it, so there too the error is more.
 
+use std::collections::hash_map::Entry;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::Path;
 
@@ -27,10 +28,76 @@ pub(super) type User = u32;
 
 #[derive(Default)]
 pub(super) struct Mentions {
-    by_name: FxHashMap<Key, Vec<User>>,
-    by_path: FxHashMap<Key, Vec<User>>,
+    by_name: FxHashMap<Key, Users>,
+    by_path: FxHashMap<Key, Users>,
     /// How many pages bear each name (id or title, lowercased) themselves.
     borne: FxHashMap<Key, u32>,
+}
+
+/// The pages that use one name or path, once per use. Most names have one user, which is held
+/// without a list of its own: at 100k pages that is most of the lists.
+#[derive(Debug, Clone, PartialEq)]
+enum Users {
+    One(User),
+    Many(Vec<User>),
+}
+
+impl Users {
+    fn push(&mut self, u: User) {
+        match self {
+            Users::One(q) => *self = Users::Many(vec![*q, u]),
+            Users::Many(v) => v.push(u),
+        }
+    }
+
+    /// Drops one use by `u` (a page uses each name once; another page sharing its path hash
+    /// keeps its own); whether no user is left.
+    fn remove(&mut self, u: User) -> bool {
+        match self {
+            Users::One(q) => *q == u,
+            Users::Many(v) => {
+                if let Some(k) = v.iter().position(|&q| q == u) {
+                    v.swap_remove(k);
+                }
+                v.is_empty()
+            }
+        }
+    }
+
+    fn as_slice(&self) -> &[User] {
+        match self {
+            Users::One(q) => std::slice::from_ref(q),
+            Users::Many(v) => v,
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Users {
+    type Item = &'a User;
+    type IntoIter = std::slice::Iter<'a, User>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.as_slice().iter()
+    }
+}
+
+/// Adds a use of `key` by `u`.
+fn add_use(map: &mut FxHashMap<Key, Users>, key: Key, u: User) {
+    match map.entry(key) {
+        Entry::Occupied(mut e) => e.get_mut().push(u),
+        Entry::Vacant(e) => {
+            e.insert(Users::One(u));
+        }
+    }
+}
+
+/// Drops a use of `key` by `u`, and the key once no page uses it.
+fn remove_use(map: &mut FxHashMap<Key, Users>, key: Key, u: User) {
+    if let Entry::Occupied(mut e) = map.entry(key) {
+        if e.get_mut().remove(u) {
+            e.remove();
+        }
+    }
 }
 
 /// The key of a lowercased name, a path, or any string (SipHash with fixed keys: the same in
@@ -93,27 +160,18 @@ fn named(p: &Page) -> (Vec<Key>, Vec<Key>) {
 }
 
 /// `(key, user)` pairs as a map from each key to its users.
-fn grouped(mut pairs: Vec<(Key, User)>) -> FxHashMap<Key, Vec<User>> {
+fn grouped(mut pairs: Vec<(Key, User)>) -> FxHashMap<Key, Users> {
     pairs.par_sort_unstable();
     let runs = pairs.chunk_by(|a, b| a.0 == b.0);
     let mut map = FxHashMap::with_capacity_and_hasher(runs.clone().count(), Default::default());
     for run in runs {
-        map.insert(run[0].0, run.iter().map(|&(_, u)| u).collect());
+        let users = match run {
+            [(_, u)] => Users::One(*u),
+            _ => Users::Many(run.iter().map(|&(_, u)| u).collect()),
+        };
+        map.insert(run[0].0, users);
     }
     map
-}
-
-/// Takes one use by `user` out of `key`'s list (a page uses each name once; another page
-/// sharing its path hash keeps its own), and the list when it is left empty.
-fn drop_use(map: &mut FxHashMap<Key, Vec<User>>, key: Key, user: User) {
-    if let Some(v) = map.get_mut(&key) {
-        if let Some(k) = v.iter().position(|&u| u == user) {
-            v.swap_remove(k);
-        }
-        if v.is_empty() {
-            map.remove(&key);
-        }
-    }
 }
 
 impl Mentions {
@@ -153,10 +211,10 @@ impl Mentions {
         let (names, paths) = named(p);
         let me = path_hash(&p.path);
         for n in names {
-            self.by_name.entry(n).or_default().push(me);
+            add_use(&mut self.by_name, n, me);
         }
         for q in paths {
-            self.by_path.entry(q).or_default().push(me);
+            add_use(&mut self.by_path, q, me);
         }
     }
 
@@ -173,10 +231,10 @@ impl Mentions {
         let (names, paths) = named(p);
         let me = path_hash(&p.path);
         for n in names {
-            drop_use(&mut self.by_name, n, me);
+            remove_use(&mut self.by_name, n, me);
         }
         for q in paths {
-            drop_use(&mut self.by_path, q, me);
+            remove_use(&mut self.by_path, q, me);
         }
     }
 
@@ -187,11 +245,11 @@ impl Mentions {
         if self.borne != fresh.borne {
             out.push("the count of pages bearing each name drifted".to_string());
         }
-        let sorted = |m: &FxHashMap<Key, Vec<User>>| {
+        let sorted = |m: &FxHashMap<Key, Users>| {
             let mut v: Vec<(Key, Vec<User>)> = m
                 .iter()
                 .map(|(k, us)| {
-                    let mut us = us.clone();
+                    let mut us = us.as_slice().to_vec();
                     us.sort_unstable();
                     (*k, us)
                 })
@@ -254,11 +312,13 @@ mod tests {
     }
 
     /// Every page path these tests use, to read a user's path hash back as its path.
-    const PATHS: [&str; 8] = [
+    const PATHS: [&str; 10] = [
         "sources/genie.md",
         "concepts/gwm.md",
         "concepts/world.md",
         "theses/t.md",
+        "theses/a.md",
+        "theses/b.md",
         "notes/n.md",
         "concepts/a.md",
         "concepts/b.md",
@@ -325,16 +385,45 @@ mod tests {
         assert_eq!(users(&m, &source).len(), 2);
     }
 
+    /// Most names have one user: it is held without a list of its own, and a list is made when a
+    /// second user comes and dropped with the key when the last one goes.
+    #[test]
+    fn a_name_with_one_user_holds_no_list() {
+        let target = parse("concepts/gwm.md", "+++\nkind = \"concept\"\n+++\n# GWM\n");
+        let one = parse(
+            "theses/a.md",
+            "+++\nkind = \"thesis\"\nscore = 0.5\n+++\n# A\n\n[[gwm]]\n",
+        );
+        let two = parse(
+            "theses/b.md",
+            "+++\nkind = \"thesis\"\nscore = 0.5\n+++\n# B\n\n[[gwm]]\n",
+        );
+        let mut m = Mentions::new(&[target.clone(), one.clone()]);
+        let users_of = |m: &Mentions| m.by_name.get(&key("gwm")).cloned();
+        assert!(matches!(users_of(&m), Some(Users::One(_))));
+        m.add(&two);
+        assert!(matches!(users_of(&m), Some(Users::Many(ref v)) if v.len() == 2));
+        m.remove(&one);
+        m.remove(&two);
+        assert_eq!(users_of(&m), None);
+        assert_eq!(users(&m, &target), Vec::<PathBuf>::new());
+    }
+
     #[test]
     fn a_user_sharing_a_path_hash_keeps_its_use_when_the_other_goes() {
         let mut map = FxHashMap::default();
-        map.insert(1, vec![5, 7, 5]);
-        drop_use(&mut map, 1, 5);
-        assert_eq!(map[&1], [5, 7]);
-        drop_use(&mut map, 1, 5);
-        drop_use(&mut map, 1, 9);
-        assert_eq!(map[&1], [7]);
-        drop_use(&mut map, 1, 7);
+        map.insert(1, Users::Many(vec![5, 7, 5]));
+        remove_use(&mut map, 1, 5);
+        assert_eq!(map[&1].as_slice(), [5, 7]);
+        remove_use(&mut map, 1, 5);
+        remove_use(&mut map, 1, 9);
+        assert_eq!(map[&1].as_slice(), [7]);
+        remove_use(&mut map, 1, 7);
+        assert!(map.is_empty());
+        map.insert(2, Users::One(5));
+        remove_use(&mut map, 2, 9);
+        assert_eq!(map[&2], Users::One(5));
+        remove_use(&mut map, 2, 5);
         assert!(map.is_empty());
     }
 
