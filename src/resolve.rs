@@ -64,7 +64,7 @@ impl Index {
         };
         let mut live = vec![true; pages.len()];
         for (i, p) in pages.iter().enumerate() {
-            idx.by_path.insert(p.path.clone(), i);
+            idx.by_path.insert(p.path.to_path_buf(), i);
             let key = p.id.to_lowercase();
             if p.kind == PageKind::Note {
                 idx.note_ids.entry(key).or_insert(i);
@@ -195,7 +195,7 @@ impl Index {
 
     /// Adds page number `n`'s names; `false` when one is taken.
     fn add_names(&mut self, n: usize, page: &Page) -> bool {
-        self.by_path.insert(page.path.clone(), n);
+        self.by_path.insert(page.path.to_path_buf(), n);
         let id = page.id.to_lowercase();
         let title = page.title.as_deref().map(str::to_lowercase);
         let free = self.by_name(&id).is_none()
@@ -221,8 +221,8 @@ impl Index {
         if let Some(t) = page.title.as_deref().map(str::to_lowercase) {
             drop_name(&mut self.by_title, self.near.get_mut(), &t, n);
         }
-        if self.by_path.get(&page.path) == Some(&n) {
-            self.by_path.remove(&page.path);
+        if self.by_path.get(&*page.path) == Some(&n) {
+            self.by_path.remove(&*page.path);
         }
     }
 }
@@ -378,7 +378,7 @@ enum Pages<'a> {
 /// from the pages), each page's dropped as soon as its edges are found.
 fn build_from(
     mut source: Pages,
-    mut links: Option<Vec<Vec<Link>>>,
+    mut links: Option<Vec<Box<[Link]>>>,
     lost: &[Lost],
     diags: &mut Vec<Diagnostic>,
 ) -> (Graph, Vec<Dangling>) {
@@ -615,14 +615,14 @@ fn page_nodes(i: usize, p: &Page, material: Material) -> PageNodes {
     };
     let state = match kind {
         NodeKind::Concept => MaterialState::Concept {
-            status: p.status.clone(),
+            status: p.status.map(|s| s.to_string()),
         },
         NodeKind::Thesis => MaterialState::Thesis {
-            score: p.score.unwrap_or(f64::NAN),
+            score: p.score().unwrap_or(f64::NAN),
         },
         _ => MaterialState::Source {
-            retracted: p.retracted,
-            superseded_by: p.superseded_by.as_deref().map(|s| s.trim().to_lowercase()),
+            retracted: p.retracted(),
+            superseded_by: p.superseded_by().map(|s| s.trim().to_lowercase()),
         },
     };
     let mut diags = Vec::new();
@@ -733,8 +733,8 @@ fn shed_claims_and_rows(p: &mut Page) -> ShedAnchors {
         anchors.push_str(&lower(id));
         anchors.push('\n');
     }
-    p.claims = Vec::new();
-    p.rows = Vec::new();
+    p.claims = Box::default();
+    p.rows = Box::default();
     anchors.into()
 }
 
@@ -864,14 +864,11 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
             _ => {}
         }
     }
-    let names = p.part_of.iter().map(|n| (n, &p.key_pos.part_of, true));
-    let deps = p
-        .depends_on
-        .iter()
-        .map(|n| (n, &p.key_pos.depends_on, false));
+    let names = p.part_of.iter().map(|n| (n, &p.part_of_at, true));
+    let deps = p.depends_on().iter().map(|n| (n, p.depends_on_at(), false));
     for (name, pos, is_part_of) in names.chain(deps) {
         let link = key_link(name, pos);
-        let written = (&link, Some(name.as_str()));
+        let written = (&link, Some(&**name));
         let resolved = if is_part_of {
             resolve_link(index, pages, i, written, &mut out.diags)
         } else {
@@ -1205,7 +1202,7 @@ fn cycle_diagnostic(
     let page = |l: &Loc| {
         pages
             .get(l.file as usize)
-            .map(|p| p.path.clone())
+            .map(|p| p.path.to_path_buf())
             .unwrap_or_default()
     };
     let names: Vec<&str> = cycle
@@ -1250,14 +1247,14 @@ pub fn thesis_dependencies(
     dangling: &mut Vec<Dangling>,
 ) -> Vec<(usize, NodeIx, Loc)> {
     let p = &pages[i];
-    let deps: Vec<(Link, &String)> = p
-        .depends_on
+    let deps: Vec<(Link, &str)> = p
+        .depends_on()
         .iter()
-        .map(|name| (key_link(name, &p.key_pos.depends_on), name))
+        .map(|name| (key_link(name, p.depends_on_at()), &**name))
         .collect();
     let written = p.links.iter().map(|l| (l, None));
     let mut found = Vec::new();
-    for (link, key) in written.chain(deps.iter().map(|(l, n)| (l, Some(n.as_str())))) {
+    for (link, key) in written.chain(deps.iter().map(|(l, n)| (l, Some(*n)))) {
         let Some(j) = resolve_for(index, pages, i, (link, key), diags, dangling) else {
             continue;
         };
@@ -1385,7 +1382,7 @@ mod tests {
                 [Some(p.id.clone()), p.title.clone()]
                     .into_iter()
                     .flatten()
-                    .map(|n| (n.clone(), index.by_name(&n)))
+                    .map(|n| (n.to_string(), index.by_name(&n)))
                     .chain(std::iter::once((
                         p.path.display().to_string(),
                         index.page(
@@ -1420,7 +1417,7 @@ mod tests {
         assert_eq!(lookups(&index, &all), lookups(&fresh, &all));
         // A page whose name is taken says so.
         let mut twin = list[0].clone();
-        twin.path = PathBuf::from("zz/twin.md");
+        twin.path = Path::new("zz/twin.md").into();
         assert!(!index.push_page(&twin));
     }
 
@@ -1479,7 +1476,10 @@ mod tests {
     #[test]
     fn did_you_mean_follows_the_names_as_pages_come_and_go() {
         let mut list = pages();
-        let k = list.iter().position(|p| p.id == "t29").expect("thesis t29");
+        let k = list
+            .iter()
+            .position(|p| &*p.id == "t29")
+            .expect("thesis t29");
         let t29 = list.remove(k);
         let mut scratch = Vec::new();
         let (mut index, _) = Index::new(&list, &mut scratch);

@@ -73,7 +73,7 @@ fn named(p: &Page) -> (Vec<Key>, Vec<Key>) {
             Target::Here => {}
         }
     }
-    let fronted = p.part_of.iter().chain(&p.depends_on);
+    let fronted = p.part_of.iter().chain(p.depends_on());
     names.extend(fronted.map(|n| key(n.split('#').next().unwrap_or(n))));
     names.extend(
         p.claims
@@ -110,7 +110,7 @@ impl Mentions {
                 [borne(p).iter().map(hashed).collect(), names, paths]
             })
             .collect();
-        let who: Vec<Arc<Path>> = pages.iter().map(|p| Arc::from(p.path.as_path())).collect();
+        let who: Vec<Arc<Path>> = pages.iter().map(|p| Arc::from(&*p.path)).collect();
         let mut borne = FxHashMap::default();
         for n in uses.iter().flat_map(|u| &u[0]) {
             *borne.entry(*n).or_default() += 1;
@@ -135,7 +135,7 @@ impl Mentions {
             *self.borne.entry(hashed(&n)).or_default() += 1;
         }
         let (names, paths) = named(p);
-        let me: Arc<Path> = Arc::from(p.path.as_path());
+        let me: Arc<Path> = Arc::from(&*p.path);
         for n in names {
             self.by_name.entry(n).or_default().push(me.clone());
         }
@@ -155,7 +155,7 @@ impl Mentions {
             }
         }
         let (names, paths) = named(p);
-        let me = p.path.as_path();
+        let me = &*p.path;
         for n in names {
             if let Some(v) = self.by_name.get_mut(&n) {
                 v.retain(|q| **q != *me);
