@@ -841,9 +841,9 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
             kind,
             loc: loc(file, &link.pos),
         };
-        match (p.kind, link.role) {
+        match (p.kind, link.role()) {
             (PageKind::Concept, Role::ClaimSource(c)) | (PageKind::Concept, Role::RowSource(c)) => {
-                let from = match link.role {
+                let from = match link.role() {
                     Role::ClaimSource(_) => claim_ix.get(c as usize).copied().flatten(),
                     _ => row_ix.get(c as usize).copied().flatten(),
                 };
@@ -927,14 +927,14 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
 /// The link a front matter key's value (`part_of`, `depends_on`) makes: a name, and an anchor
 /// after a `#`.
 fn key_link(value: &str, pos: &Pos) -> Link {
-    Link {
-        target: Target::Wiki {
+    Link::new(
+        Target::Wiki {
             name: value.split('#').next().unwrap_or(value).into(),
         },
-        anchor: value.split_once('#').map(|(_, a)| a.into()),
-        role: Role::Body,
-        pos: pos.clone(),
-    }
+        value.split_once('#').map(|(_, a)| a.into()),
+        Role::Body,
+        pos.clone(),
+    )
 }
 
 /// A link to resolve, with the front matter value it was made from, which its messages show as
@@ -959,7 +959,7 @@ fn resolve_for(
     let link = written.0;
     let mut missing = Vec::new();
     let found = resolve_link(index, pages, from, written, &mut missing);
-    let name = match &link.target {
+    let name = match &link.target() {
         Target::Wiki { name } => name.trim().to_lowercase(),
         Target::Path { path } => Path::new(path.as_str())
             .file_stem()
@@ -1056,10 +1056,10 @@ fn resolve_link(
     (link, key): Written,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<usize> {
-    if let Some(j) = index.page(&link.target, from) {
+    if let Some(j) = index.page(&link.target(), from) {
         return Some(j);
     }
-    let lost = match &link.target {
+    let lost = match &link.target() {
         Target::Wiki { name } => index.lost.contains(&name.trim().to_lowercase()),
         Target::Path { path } => index.lost_paths.contains(Path::new(path.as_str())),
         Target::Here => false,
@@ -1068,7 +1068,7 @@ fn resolve_link(
         return None;
     }
     let page = &pages[from];
-    let (what, near) = match &link.target {
+    let (what, near) = match &link.target() {
         Target::Wiki { name } => (
             format!("`{name}`"),
             index.nearest_name(name).map(str::to_string),

@@ -238,7 +238,7 @@ pub fn same_inputs(old: &Page, new: &Page, detail: bool) -> bool {
         a.len() == b.len() && a.iter().zip(b).all(|(x, y)| eq(x, y))
     }
     same(&old.links, &new.links, |a, b| {
-        (&a.target, &a.anchor, a.role) == (&b.target, &b.anchor, b.role)
+        (a.target(), a.anchor, a.role()) == (b.target(), b.anchor, b.role())
     }) && same(&old.claims, &new.claims, |a, b| {
         fn said(c: &Claim) -> Option<(&str, Option<&str>, &str)> {
             let m = c.material.as_deref()?;

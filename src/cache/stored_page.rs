@@ -316,20 +316,16 @@ impl StoredRow {
 
 impl StoredLink {
     fn of(link: &Link) -> StoredLink {
-        let Link {
-            target,
-            anchor,
-            role,
-            pos,
-        } = link;
+        // The target and the role hold every private field.
+        let Link { anchor, pos, .. } = link;
         StoredLink {
-            target: match *target {
+            target: match link.target() {
                 Target::Wiki { name } => StoredTarget::Wiki(name),
                 Target::Path { path } => StoredTarget::Path(path),
                 Target::Here => StoredTarget::Here,
             },
             anchor: *anchor,
-            role: match *role {
+            role: match link.role() {
                 Role::Body => StoredRole::Body,
                 Role::Related => StoredRole::Related,
                 Role::ClaimSource(i) => StoredRole::ClaimSource(i),
@@ -340,21 +336,21 @@ impl StoredLink {
     }
 
     fn into_link(self) -> Link {
-        Link {
-            target: match self.target {
+        Link::new(
+            match self.target {
                 StoredTarget::Wiki(name) => Target::Wiki { name },
                 StoredTarget::Path(path) => Target::Path { path },
                 StoredTarget::Here => Target::Here,
             },
-            anchor: self.anchor,
-            role: match self.role {
+            self.anchor,
+            match self.role {
                 StoredRole::Body => Role::Body,
                 StoredRole::Related => Role::Related,
                 StoredRole::ClaimSource(i) => Role::ClaimSource(i),
                 StoredRole::RowSource(i) => Role::RowSource(i),
             },
-            pos: self.pos.into_pos(),
-        }
+            self.pos.into_pos(),
+        )
     }
 }
 
@@ -514,7 +510,7 @@ mod tests {
             Target::Here => None,
         };
         for (a, b) in page.links.iter().zip(&back.links) {
-            assert_eq!(text(&a.target), text(&b.target), "{a:?}");
+            assert_eq!(text(&a.target()), text(&b.target()), "{a:?}");
             assert_eq!(a.anchor.map(|s| s.as_ptr()), b.anchor.map(|s| s.as_ptr()));
         }
     }

@@ -69,13 +69,79 @@ pub enum Role {
 /// A link as parsed. A large repo holds every page's links until the graph is built, and the
 /// watcher for as long as it runs, so a link owns no text: its target and anchor are interned,
 /// and messages show it as `Link::as_written` rebuilds it (its source snippet, from `pos`,
-/// shows it exactly).
+/// shows it exactly). Its target and role are stored packed and read with `Link::target` and
+/// `Link::role`: as the two enums they take 24 bytes, packed 14.
 #[derive(Debug, Clone)]
 pub struct Link {
-    pub target: Target,
+    /// The target's name or path (empty for `Target::Here`).
+    to: Ustr,
     pub anchor: Option<Ustr>,
-    pub role: Role,
     pub pos: Pos,
+    /// The claim's or row's index, for a source link.
+    index: u32,
+    to_kind: TargetKind,
+    role_kind: RoleKind,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum TargetKind {
+    Wiki,
+    Path,
+    Here,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum RoleKind {
+    Body,
+    Related,
+    ClaimSource,
+    RowSource,
+}
+
+impl Link {
+    pub fn new(target: Target, anchor: Option<Ustr>, role: Role, pos: Pos) -> Link {
+        let (to, to_kind) = match target {
+            Target::Wiki { name } => (name, TargetKind::Wiki),
+            Target::Path { path } => (path, TargetKind::Path),
+            Target::Here => (Ustr::default(), TargetKind::Here),
+        };
+        let mut link = Link {
+            to,
+            anchor,
+            pos,
+            index: 0,
+            to_kind,
+            role_kind: RoleKind::Body,
+        };
+        link.set_role(role);
+        link
+    }
+
+    pub fn target(&self) -> Target {
+        match self.to_kind {
+            TargetKind::Wiki => Target::Wiki { name: self.to },
+            TargetKind::Path => Target::Path { path: self.to },
+            TargetKind::Here => Target::Here,
+        }
+    }
+
+    pub fn role(&self) -> Role {
+        match self.role_kind {
+            RoleKind::Body => Role::Body,
+            RoleKind::Related => Role::Related,
+            RoleKind::ClaimSource => Role::ClaimSource(self.index),
+            RoleKind::RowSource => Role::RowSource(self.index),
+        }
+    }
+
+    pub fn set_role(&mut self, role: Role) {
+        (self.role_kind, self.index) = match role {
+            Role::Body => (RoleKind::Body, 0),
+            Role::Related => (RoleKind::Related, 0),
+            Role::ClaimSource(i) => (RoleKind::ClaimSource, i),
+            Role::RowSource(i) => (RoleKind::RowSource, i),
+        };
+    }
 }
 
 /// A claim as parsed. The watcher keeps every page, so what a claim holds once its material has

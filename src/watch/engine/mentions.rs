@@ -67,7 +67,7 @@ fn named(p: &Page) -> (Vec<Key>, Vec<Key>) {
         return (names, paths);
     }
     for l in &p.links {
-        match &l.target {
+        match &l.target() {
             Target::Wiki { name } => names.push(key(name)),
             Target::Path { path } => paths.push(hashed(Path::new(path.as_str()))),
             Target::Here => {}

@@ -29,7 +29,7 @@ fn same_structure(a: &Page, b: &Page) -> bool {
     let links = |p: &Page| {
         p.links
             .iter()
-            .map(|l| (l.target, l.anchor, l.role))
+            .map(|l| (l.target(), l.anchor, l.role()))
             .collect::<Vec<_>>()
     };
     let claims = |p: &Page| {
