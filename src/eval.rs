@@ -15,7 +15,7 @@ use crate::diag::Diagnostic;
 use crate::load::Repo;
 use crate::lock::{Baseline, Entry, Lock, Snapshot, TextAt};
 use crate::rules::{self, similarity, Change, RuleSet, Severity};
-use crate::trees::{self, hex, parse_hex, Trees};
+use crate::trees::{self, hex, parse_hex, TreeId, Trees};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -370,7 +370,7 @@ fn upstream(
             errors,
         };
     };
-    let old = lock.entry(id).unwrap_or_else(|d| {
+    let old = lock.entry(&hex(id)).unwrap_or_else(|d| {
         errors.push(d);
         None
     });
@@ -383,7 +383,7 @@ fn upstream(
                 causes.push(cause(c, ukey.clone(), None, via.clone()));
             }
         }
-        None if trees.id(g, u) != parse_hex(id).unwrap_or(0) => {
+        None if trees.id(g, u) != id => {
             causes.push(lost(ukey, rules::describe(&g.node(u).state), via));
         }
         None => {}
@@ -513,7 +513,7 @@ fn tree_causes(
         let via = vec![n.key.clone(), tkey.clone()];
         match base.against.get(&n.key) {
             None => new_deps.push(d),
-            Some(old_id) if parse_hex(old_id) != Some(trees.id(g, d)) => match lock.entry(old_id) {
+            Some(old_id) if old_id != trees.id(g, d) => match lock.entry(&hex(old_id)) {
                 Ok(Some(old)) => diff_tree(repo, lock, trees, &old, d, via, &mut causes, errors),
                 Ok(None) => causes.push(lost(&n.key, rules::describe(&n.state), via)),
                 Err(diag) => errors.push(diag),
@@ -526,7 +526,7 @@ fn tree_causes(
     let mut relinked: HashSet<String> = HashSet::new();
     for (key, id) in gone_dependencies(repo, lock, base, &tkey, &current) {
         let before = causes.len();
-        match lock.entry(id) {
+        match lock.entry(&hex(id)) {
             Ok(Some(mut old)) => {
                 accepted::fill(repo, &mut old, None, &[], &mut causes);
                 relinked.extend(gone(repo, lock, &old, &tkey, &current, &mut causes));
@@ -574,13 +574,12 @@ fn gone_dependencies<'a>(
     base: &'a Baseline,
     thesis: &str,
     current: &HashSet<&str>,
-) -> Vec<(&'a str, &'a str)> {
+) -> Vec<(&'a str, TreeId)> {
     let g = &repo.graph;
-    let mut keys: Vec<(&str, &str)> = base
+    let mut keys: Vec<(&str, TreeId)> = base
         .against
         .iter()
-        .filter(|(key, _)| !current.contains(key.as_str()) && g.get(key).is_none())
-        .map(|(k, id)| (k.as_str(), id.as_str()))
+        .filter(|(key, _)| !current.contains(key) && g.get(key).is_none())
         .collect();
     for d in repo.dangling.iter().filter(|d| d.thesis == thesis) {
         if base.against.contains_key(&d.key) || keys.iter().any(|(k, _)| *k == d.key) {

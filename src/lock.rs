@@ -20,16 +20,18 @@
 //! until accepted again. Writes are atomic per file, under an exclusive lock on the repo folder,
 //! and ordered so that a reader always finds every entry the thesis file refers to.
 
+mod against;
 mod index;
 mod line;
 mod lines;
 pub mod pages;
+mod store;
 mod v1;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::io::Write as _;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -39,6 +41,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::diag::{Code, Diagnostic, Pos};
 use crate::trees::{hex, parse_hex, TreeId};
+pub use against::Against;
+use store::{Loaded, Source, Span};
 
 pub const FILE_NAME: &str = "rescore.lock";
 /// The folder of node-entry shards.
@@ -80,7 +84,9 @@ pub struct Files {
 
 /// The parsed lock. Baselines are parsed up front; entries are only indexed, and one is parsed
 /// when evaluation looks inside a subtree whose tree id changed, which keeps `check` on a large
-/// repo close to the cost of reading the files.
+/// repo close to the cost of reading the files. A lock read from disk holds no text of its
+/// entries, only where each line is ([`store`]). Two reads are equal when they hold the same
+/// baselines and read their entries from the same versions of the same files.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Lock {
     /// The format the lock was read in (`VERSION` for a new one).
@@ -89,26 +95,53 @@ pub struct Lock {
     /// Theses that two merged branches accepted differently: every baseline found, until the
     /// thesis is accepted again.
     pub conflicted: BTreeMap<String, Vec<Baseline>>,
-    /// The texts entries are read from, and the file each came from.
-    raw: Vec<(PathBuf, String)>,
-    index: index::Index<Span>,
+    /// The files entries are read from.
+    sources: Vec<Source>,
+    /// Where each line holding entries is.
+    lines: Vec<Span>,
+    /// Each entry's line, by tree id: an index into `lines` (a page's line holds several).
+    index: index::Index<u32>,
     /// Entries added since reading (by `accept`).
     added: BTreeMap<TreeId, Entry>,
 }
 
 /// What one thesis was last scored against: its score and the tree id of each direct
 /// dependency.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Baseline {
     pub score: f64,
     /// Short hashes of the lines this baseline replaced, newest first (at most `ANCESTORS`),
     /// so that a merge that kept an older line beside it is read as this one.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub was: Vec<String>,
-    /// Direct dependency key → tree id (hex).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub against: BTreeMap<String, String>,
+    /// Direct dependency key → tree id.
+    pub against: Against,
+}
+
+/// A baseline as a thesis line writes it, its tree ids as text.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WrittenBaseline {
+    score: f64,
+    #[serde(default)]
+    was: Vec<String>,
+    #[serde(default)]
+    against: BTreeMap<String, String>,
+}
+
+impl WrittenBaseline {
+    /// The baseline, each tree id read by `id`; `Err` holds the first id that does not read.
+    fn read(self, id: impl Fn(&str) -> Option<TreeId>) -> Result<Baseline, String> {
+        let against = self
+            .against
+            .into_iter()
+            .map(|(k, s)| Ok((k, id(&s).ok_or(s)?)))
+            .collect::<Result<Against, String>>()?;
+        Ok(Baseline {
+            score: self.score,
+            was: self.was,
+            against,
+        })
+    }
 }
 
 impl Baseline {
@@ -161,40 +194,38 @@ fn corrupt(path: &Path, line: u32, what: String) -> Diagnostic {
         .hint(RECOVER)
 }
 
-/// Where an entry's line is: which of the lock's texts, and the bytes of the line in it. Kept
-/// in 32 bits each (a line past 4 GiB into its text is refused when read): there is one per
-/// entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Span {
-    file: u32,
-    start: u32,
-    len: u32,
-}
-
-impl Span {
-    /// `None` when a number does not fit.
-    fn new(file: usize, range: Range<usize>) -> Option<Span> {
-        u32::try_from(range.end).ok()?;
-        Some(Span {
-            file: u32::try_from(file).ok()?,
-            start: u32::try_from(range.start).ok()?,
-            len: u32::try_from(range.len()).ok()?,
-        })
-    }
-
-    fn file(self) -> usize {
-        self.file as usize
-    }
-
-    fn range(self) -> Range<usize> {
-        let start = self.start as usize;
-        start..start + self.len as usize
-    }
-}
-
 /// A lock file too large for `Span`.
 fn too_long(path: &Path) -> Diagnostic {
     corrupt(path, 1, "a lock file over 4 GiB".to_string())
+}
+
+/// A shard indexed: what its lines are read from, where they are, and each entry's line among
+/// them.
+struct Indexed {
+    source: Source,
+    lines: Vec<Span>,
+    ids: Vec<(TreeId, u32)>,
+}
+
+/// Indexes shard `i` of the lock (at `path`).
+fn index_shard(i: usize, path: PathBuf, shard: Loaded) -> Result<Indexed, Diagnostic> {
+    let text = &shard.text;
+    let mut lines = Vec::new();
+    let mut ids = Vec::new();
+    for (n, t) in lines::content(text) {
+        let line_ids = entry_ids(t)
+            .ok_or_else(|| corrupt(&path, n, format!("not a node entry: `{}`", shorten(t))))?;
+        let start = t.as_ptr() as usize - text.as_ptr() as usize;
+        let span = Span::new(i, start..start + t.len()).ok_or_else(|| too_long(&path))?;
+        let at = u32::try_from(lines.len()).map_err(|_| too_long(&path))?;
+        lines.push(span);
+        ids.extend(line_ids.into_iter().map(|id| (id, at)));
+    }
+    Ok(Indexed {
+        source: shard.into_source(path),
+        lines,
+        ids,
+    })
 }
 
 fn shorten(t: &str) -> String {
@@ -273,13 +304,24 @@ impl Lock {
 
     /// Parses the lock's files, in any format this rescore reads.
     pub fn parse(files: &Files) -> Result<Lock, Diagnostic> {
-        Lock::parse_owned(files.clone())
+        let Files { main, shards } = files.clone();
+        Lock::assemble(Loaded::text(main), || {
+            shards
+                .into_par_iter()
+                .zip(shard_paths())
+                .enumerate()
+                .map(|(i, (text, path))| index_shard(i, path, Loaded::text(text)))
+                .collect()
+        })
     }
 
-    /// `parse`, keeping the texts themselves as the store of entries (no copy of what is most
-    /// of a large lock).
-    fn parse_owned(files: Files) -> Result<Lock, Diagnostic> {
-        let version = version_of(&files.main)?;
+    /// The lock from its thesis file and, unless it is of format 1, its shards, indexed by
+    /// `shards` (in the order of [`shard_paths`]).
+    fn assemble(
+        main: Loaded,
+        shards: impl FnOnce() -> Vec<Result<Indexed, Diagnostic>>,
+    ) -> Result<Lock, Diagnostic> {
+        let version = version_of(&main.text)?;
         if version > VERSION {
             return Err(Diagnostic::error(
                 Code::LockTooNew,
@@ -295,56 +337,47 @@ impl Lock {
             )));
         }
         if version == 1 {
-            let (thesis, index) = v1::parse(&files.main)?;
+            let (thesis, index) = v1::parse(&main.text)?;
+            let mut lines = Vec::with_capacity(index.len());
+            let mut found = Vec::with_capacity(index.len());
+            for (id, range) in index {
+                let at = u32::try_from(lines.len()).map_err(|_| too_long(Path::new(FILE_NAME)))?;
+                lines.push(Span::new(0, range).ok_or_else(|| too_long(Path::new(FILE_NAME)))?);
+                found.push((id, at));
+            }
             return Ok(Lock {
                 version,
                 thesis,
                 conflicted: BTreeMap::new(),
-                raw: vec![(PathBuf::from(FILE_NAME), files.main)],
-                index: index::Index::new(
-                    index
-                        .into_iter()
-                        .map(|(id, r)| Some((id, Span::new(0, r)?)))
-                        .collect::<Option<_>>()
-                        .ok_or_else(|| too_long(Path::new(FILE_NAME)))?,
-                ),
+                sources: vec![main.into_source(PathBuf::from(FILE_NAME))],
+                lines,
+                index: index::Index::new(found),
                 added: BTreeMap::new(),
             });
         }
-        let (thesis, conflicted) = parse_theses(&files.main)?;
+        let (thesis, conflicted) = parse_theses(&main.text)?;
+        drop(main);
+        // The first damaged shard in order, so the diagnostic does not depend on scheduling.
+        let indexed: Vec<Indexed> = shards().into_iter().collect::<Result<_, _>>()?;
         let mut lock = Lock {
             version,
             thesis,
             conflicted,
+            lines: Vec::with_capacity(indexed.iter().map(|s| s.lines.len()).sum()),
             ..Lock::default()
         };
-        // The shards are indexed in parallel: on a large repo this is most of reading the lock.
-        type Indexed = (PathBuf, String, Vec<(TreeId, Span)>);
-        let indexed: Vec<Result<Indexed, Diagnostic>> = files
-            .shards
-            .into_par_iter()
-            .enumerate()
-            .map(|(i, text)| {
-                let path = shard_paths().swap_remove(i);
-                let mut ids = Vec::new();
-                for (n, t) in lines::content(&text) {
-                    let line_ids = entry_ids(t).ok_or_else(|| {
-                        corrupt(&path, n, format!("not a node entry: `{}`", shorten(t)))
-                    })?;
-                    let start = t.as_ptr() as usize - text.as_ptr() as usize;
-                    let span =
-                        Span::new(i, start..start + t.len()).ok_or_else(|| too_long(&path))?;
-                    ids.extend(line_ids.into_iter().map(|id| (id, span)));
-                }
-                Ok((path, text, ids))
-            })
-            .collect();
-        // The first damaged shard in order, so the diagnostic does not depend on scheduling.
-        let indexed: Vec<Indexed> = indexed.into_iter().collect::<Result<_, _>>()?;
-        let mut found = Vec::with_capacity(indexed.iter().map(|(_, _, ids)| ids.len()).sum());
-        for (path, text, ids) in indexed {
-            found.extend(ids);
-            lock.raw.push((path, text));
+        let mut found = Vec::with_capacity(indexed.iter().map(|s| s.ids.len()).sum());
+        for shard in indexed {
+            let first =
+                u32::try_from(lock.lines.len()).map_err(|_| too_long(shard.source.path()))?;
+            for (id, at) in shard.ids {
+                let at = first
+                    .checked_add(at)
+                    .ok_or_else(|| too_long(shard.source.path()))?;
+                found.push((id, at));
+            }
+            lock.lines.extend(shard.lines);
+            lock.sources.push(shard.source);
         }
         lock.index = index::Index::new(found);
         Ok(lock)
@@ -352,29 +385,48 @@ impl Lock {
 
     /// Reads the lock; a missing file is no lock, an unreadable or damaged one an error. The
     /// thesis file is read again after the shards: if a writer replaced it meanwhile, the read
-    /// is repeated, so the entries always match the baselines.
+    /// is repeated, so the entries always match the baselines. The shards are kept open, not
+    /// held: their lines are read back when asked for ([`store`]).
     pub fn read(root: &Path) -> Result<Option<Lock>, Diagnostic> {
+        Lock::read_keeping(root, true)
+    }
+
+    /// `read`; with `keep_open`, the shards' lines are read back from the files, else from
+    /// their texts, held (for a write, which reads most of them).
+    fn read_keeping(root: &Path, keep_open: bool) -> Result<Option<Lock>, Diagnostic> {
         let mut tries = 0;
         loop {
-            let Some(main) = read_text(root, Path::new(FILE_NAME))? else {
+            let Some(main) = store::read(root, Path::new(FILE_NAME), keep_open)? else {
                 return Ok(None);
             };
-            let shards = shard_paths()
-                .into_par_iter()
-                .map(|p| Ok(read_text(root, &p)?.unwrap_or_default()))
-                .collect::<Result<Vec<String>, Diagnostic>>()?;
+            let seen = blake3::hash(main.text.as_bytes());
+            // Each shard is indexed as soon as it is read: on a large repo this is most of
+            // reading the lock, and a kept-open shard's text is dropped at once.
+            let lock = Lock::assemble(main, || {
+                shard_paths()
+                    .into_par_iter()
+                    .enumerate()
+                    .map(|(i, path)| {
+                        let text = store::read(root, &path, keep_open)?;
+                        index_shard(i, path, text.unwrap_or(Loaded::text(String::new())))
+                    })
+                    .collect()
+            });
             tries += 1;
-            let again = read_text(root, Path::new(FILE_NAME))?;
-            if again.as_ref() == Some(&main) || tries == 5 {
-                return Lock::parse_owned(Files { main, shards }).map(Some);
+            let again = store::read(root, Path::new(FILE_NAME), false)?;
+            if again.is_some_and(|a| blake3::hash(a.text.as_bytes()) == seen) || tries == 5 {
+                return lock.map(Some);
             }
         }
     }
 
     /// The line (trimmed) an entry read from disk is on.
-    fn raw_line(&self, id: TreeId) -> Option<&str> {
-        let span = self.index.get(id)?;
-        Some(self.raw[span.file()].1[span.range()].trim())
+    fn line_of(&self, id: TreeId) -> Result<Option<Cow<'_, str>>, Diagnostic> {
+        let Some(at) = self.index.get(id) else {
+            return Ok(None);
+        };
+        let span = self.lines[at as usize];
+        self.sources[span.file()].line(span, id).map(Some)
     }
 
     /// The entry for a tree id, added in this run or read.
@@ -396,20 +448,14 @@ impl Lock {
         if let Some(e) = self.added.get(&id) {
             return Ok(Some(e.clone()));
         }
-        let Some(span) = self.index.get(id) else {
+        let Some(at) = self.index.get(id) else {
             return Ok(None);
         };
-        let (path, text) = &self.raw[span.file()];
-        let range = span.range();
-        let line = &text[range.clone()];
-        let (mut entry, implied) = parse_any_entry(line, id).ok_or_else(|| {
-            let line_no = text[..range.start].matches('\n').count() as u32 + 1;
-            corrupt(
-                path,
-                line_no,
-                format!("node entry {} does not parse", hex(id)),
-            )
-        })?;
+        let span = self.lines[at as usize];
+        let source = &self.sources[span.file()];
+        let line = source.line(span, id)?;
+        let (mut entry, implied) =
+            parse_any_entry(&line, id).ok_or_else(|| source.corrupt_entry(span, id))?;
         if implied {
             let keys = self.up_keys(&entry)?;
             if let Some(sources) = sources_mut(&mut entry.state) {
@@ -457,9 +503,8 @@ impl Lock {
     /// format 3, or a format-2 line's closing `up = ["…", …] }`), which spares parsing every
     /// entry when a write walks the lock.
     fn up_of(&self, id: TreeId) -> Result<Vec<TreeId>, Diagnostic> {
-        if let Some(span) = self.index.get(id) {
-            let line = &self.raw[span.file()].1[span.range()];
-            if let Some(up) = line::up_of(line, id) {
+        if let Some(line) = self.line_of(id)? {
+            if let Some(up) = line::up_of(&line, id) {
                 return Ok(up);
             }
             let tail = line
@@ -491,10 +536,10 @@ impl Lock {
                 self.added.entry(*id).or_insert_with(|| entry.clone());
             }
         }
-        let against: BTreeMap<String, String> = snap
+        let against: Against = snap
             .against
             .iter()
-            .map(|(k, id)| (k.clone(), hex(*id)))
+            .map(|(k, id)| (k.as_str(), *id))
             .collect();
         let previous: Vec<&Baseline> = match self.thesis.get(thesis) {
             Some(b) => vec![b],
@@ -594,10 +639,7 @@ impl Lock {
         }
         // Walk from every baseline to find the entries still in use.
         let mut used: BTreeSet<TreeId> = BTreeSet::new();
-        let mut todo: Vec<TreeId> = baselines
-            .flat_map(|(_, b)| b.against.values())
-            .filter_map(|s| parse_hex(s))
-            .collect();
+        let mut todo: Vec<TreeId> = baselines.flat_map(|(_, b)| b.against.values()).collect();
         if keep_read {
             // Entries read from disk only refer to each other: no need to walk them.
             used.extend(self.index.ids());
@@ -624,12 +666,12 @@ impl Lock {
         // gets a line of its own.
         let mut covered: HashSet<TreeId> = HashSet::new();
         for &id in &used {
-            if let Some(line) = self.raw_line(id) {
-                if line::line_id(line) == Some(id) && line.split(' ').nth(1) == Some("concept") {
-                    covered.extend(line::line_ids(line).unwrap_or_default());
+            if let Some(line) = self.line_of(id)? {
+                if line::line_id(&line) == Some(id) && line.split(' ').nth(1) == Some("concept") {
+                    covered.extend(line::line_ids(&line).unwrap_or_default());
                     lines.push((id, line.to_string()));
                 }
-                if line::line_id(line).is_some() {
+                if line::line_id(&line).is_some() {
                     continue;
                 }
             }
@@ -666,9 +708,9 @@ impl Lock {
             if covered.contains(&id) {
                 continue;
             }
-            match self.raw_line(id) {
-                Some(line) if line::line_ids(line).is_some_and(|ids| ids == [id]) => {
-                    lines.push((id, line.to_string()))
+            match self.line_of(id)? {
+                Some(line) if line::line_ids(&line).is_some_and(|ids| ids == [id]) => {
+                    lines.push((id, line.into_owned()))
                 }
                 _ => {
                     if let Some(e) = self.entry_of(id)? {
@@ -728,16 +770,11 @@ fn parse_theses(main: &str) -> Result<Theses, Diagnostic> {
         if version_line(t).is_some() {
             continue;
         }
-        let parsed = toml::from_str::<BTreeMap<String, Baseline>>(t)
+        let parsed = toml::from_str::<BTreeMap<String, WrittenBaseline>>(t)
             .ok()
             .filter(|m| m.len() == 1)
             .and_then(|m| m.into_iter().next())
-            .and_then(|(thesis, mut b)| {
-                for id in b.against.values_mut() {
-                    *id = hex(tree_id(id)?);
-                }
-                Some((thesis, b))
-            });
+            .and_then(|(thesis, b)| Some((thesis, b.read(tree_id).ok()?)));
         let Some((thesis, baseline)) = parsed else {
             return Err(corrupt(
                 path,
@@ -750,8 +787,10 @@ fn parse_theses(main: &str) -> Result<Theses, Diagnostic> {
             seen.push((t.to_string(), baseline));
         }
     }
-    let mut thesis = BTreeMap::new();
-    let mut conflicted = BTreeMap::new();
+    // Gathered in order and collected, which fills the maps' nodes (inserted one by one in
+    // order, each node would be left half empty).
+    let mut thesis = Vec::with_capacity(found.len());
+    let mut conflicted = Vec::new();
     for (name, seen) in found {
         let replaced: BTreeSet<&str> = seen
             .iter()
@@ -769,12 +808,15 @@ fn parse_theses(main: &str) -> Result<Theses, Diagnostic> {
             live = seen.into_iter().map(|(_, b)| b).collect();
         }
         if live.len() == 1 {
-            thesis.insert(name, live.remove(0));
+            thesis.push((name, live.remove(0)));
         } else {
-            conflicted.insert(name, live);
+            conflicted.push((name, live));
         }
     }
-    Ok((thesis, conflicted))
+    Ok((
+        thesis.into_iter().collect(),
+        conflicted.into_iter().collect(),
+    ))
 }
 
 /// A tree id in a thesis line: base64 (format 3) or hex (format 2).
@@ -793,29 +835,11 @@ fn thesis_line(thesis: &str, b: &Baseline) -> String {
         let against: Vec<String> = b
             .against
             .iter()
-            .map(|(k, id)| {
-                let id = parse_hex(id).map_or_else(|| id.clone(), line::id_text);
-                format!("{} = {}", key(k), one_line(&id))
-            })
+            .map(|(k, id)| format!("{} = {}", key(k), one_line(&line::id_text(id))))
             .collect();
         parts.push(format!("against = {{ {} }}", against.join(", ")));
     }
     format!("{} = {{ {} }}", key(thesis), parts.join(", "))
-}
-
-fn read_text(root: &Path, rel: &Path) -> Result<Option<String>, Diagnostic> {
-    match std::fs::read(root.join(rel)) {
-        Ok(bytes) => crate::load::decode(rel, bytes).map(Some),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Diagnostic::error(
-            Code::LockUnreadable,
-            rel,
-            Pos::at(1, 1),
-            format!("cannot read {}: {e}", rel.display()),
-        )
-        .expected("a readable lock file")
-        .hint("check its permissions")),
-    }
 }
 
 fn float(x: f64) -> String {
@@ -1143,7 +1167,7 @@ pub fn update_held(
     edit: impl FnOnce(&mut Lock) -> Result<(), Diagnostic>,
 ) -> Result<Lock, Diagnostic> {
     sweep_temps(held, [root, root.join(DIR).as_path()]);
-    let mut lock = Lock::read(root)?.unwrap_or_else(Lock::new);
+    let mut lock = Lock::read_keeping(root, false)?.unwrap_or_else(Lock::new);
     if lock.version < VERSION {
         // Upgrading an older lock: from now on git should merge it as `rescore init` sets up.
         mark_union_merge(root).map_err(write_error)?;
@@ -1151,10 +1175,11 @@ pub fn update_held(
     let old: Vec<String> = (0..SHARDS)
         .map(|i| {
             let path = shard_path(i);
-            lock.raw
+            lock.sources
                 .iter()
-                .find(|(p, _)| *p == path)
-                .map(|(_, t)| t.clone())
+                .find(|s| s.path() == path)
+                .and_then(Source::held_text)
+                .map(str::to_string)
                 .unwrap_or_default()
         })
         .collect();
@@ -1197,6 +1222,122 @@ mod tests {
         assert!(Span::new(0, edge - 1..edge).is_some());
         assert_eq!(Span::new(0, edge..edge + 1), None);
         assert_eq!(Span::new(edge + 1, 0..1), None);
+    }
+
+    /// What a lock read from disk holds per line and per entry: on a large repo the index is
+    /// most of it (a few hundred thousand entries).
+    #[test]
+    fn the_index_holds_twelve_bytes_a_line_and_twelve_an_entry() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<Span>(), 12);
+        let lock = Lock::parse(&render(&sample())).expect("parses");
+        assert_eq!(lock.index.bytes_per_entry(), 12);
+        assert_eq!(size_of::<Baseline>(), 48);
+    }
+
+    /// A lock on disk, accepted as `sample`; its folder, and the shard holding entry 2.
+    fn on_disk() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        update(dir.path(), |lock| {
+            *lock = sample();
+            Ok(())
+        })
+        .expect("writes");
+        let shard = dir.path().join(shard_path(shard_of(2)));
+        (dir, shard)
+    }
+
+    /// Writes `text` over the file in place (no rename), as an editor may.
+    fn write_in_place(path: &Path, text: &str) -> File {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(path)
+            .expect("open");
+        f.write_all(text.as_bytes()).expect("write");
+        f
+    }
+
+    #[test]
+    fn a_lock_read_from_disk_holds_no_text_and_writes_as_the_texts_do() {
+        let (dir, _) = on_disk();
+        let open = Lock::read(dir.path()).expect("reads").expect("a lock");
+        // (A shard that does not exist is held as the empty text it reads as.)
+        assert!(open
+            .sources
+            .iter()
+            .all(|s| s.held_text().is_none_or(str::is_empty)));
+        assert!(open.sources.iter().any(|s| s.held_text().is_none()));
+        let held = Lock::read_keeping(dir.path(), false)
+            .expect("reads")
+            .expect("a lock");
+        assert!(held.sources.iter().all(|s| s.held_text().is_some()));
+        // Rendering reads every line in use back from the files.
+        assert_eq!(render(&open), render(&held));
+        assert_eq!(render(&open), render(&sample()));
+    }
+
+    #[test]
+    fn a_lock_file_replaced_after_the_read_is_read_as_it_was() {
+        let (dir, shard) = on_disk();
+        let lock = Lock::read(dir.path()).expect("reads").expect("a lock");
+        write_atomic(&shard, b"# replaced\n").expect("writes");
+        assert_eq!(
+            lock.entry(&hex(2)).expect("reads").map(|e| e.key),
+            Some("src".into())
+        );
+        let again = Lock::read(dir.path()).expect("reads").expect("a lock");
+        assert_ne!(again, lock);
+        assert_eq!(again.entry(&hex(2)).expect("reads"), None);
+    }
+
+    #[test]
+    fn two_reads_of_the_same_files_are_equal() {
+        let (dir, _) = on_disk();
+        let a = Lock::read(dir.path()).expect("reads");
+        assert_eq!(a, Lock::read(dir.path()).expect("reads"));
+    }
+
+    #[test]
+    fn an_entry_whose_file_was_written_in_place_after_the_read_is_an_error() {
+        let (dir, shard) = on_disk();
+        let lock = Lock::read(dir.path()).expect("reads").expect("a lock");
+        let text = std::fs::read_to_string(&shard).expect("reads");
+        // The source renamed, to a key of the same length: every line where it was.
+        write_in_place(&shard, &text.replace(" source src", " source SRC"));
+        let err = lock.entry(&hex(2)).expect_err("changed");
+        assert_eq!(err.code, "lock-unreadable");
+        assert_eq!(err.path, shard_path(shard_of(2)));
+        assert!(err.message.contains("written in place"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_line_moved_by_an_edit_keeping_length_and_time_is_an_error() {
+        let (dir, shard) = on_disk();
+        let lock = Lock::read(dir.path()).expect("reads").expect("a lock");
+        let text = std::fs::read_to_string(&shard).expect("reads");
+        let modified = std::fs::metadata(&shard)
+            .and_then(|m| m.modified())
+            .expect("mtime");
+        // The source's line one byte on, its last byte dropped: where it was indexed now reads
+        // as a source `sr`, but not as a whole line.
+        let at = 1 + text
+            .find(&format!("\n{} source", line::id_text(2)))
+            .expect("the source's line");
+        let end = at + text[at..].find('\n').expect("a line break");
+        let moved = format!("{}\n{}{}", &text[..at], &text[at..end - 1], &text[end..]);
+        assert_eq!(moved.len(), text.len());
+        let f = write_in_place(&shard, &moved);
+        f.set_modified(modified).expect("set mtime");
+        drop(f);
+        let meta = std::fs::metadata(&shard).expect("stat");
+        assert_eq!(
+            (meta.len(), meta.modified().ok()),
+            (text.len() as u64, Some(modified))
+        );
+        let err = lock.entry(&hex(2)).expect_err("moved");
+        assert_eq!(err.code, "lock-unreadable");
+        assert!(err.message.contains("written in place"), "{}", err.message);
     }
 
     type E<'a> = (TreeId, &'a str, MaterialState, &'a [TreeId]);

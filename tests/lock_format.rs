@@ -5,6 +5,7 @@ use proptest::prelude::*;
 use std::hash::{Hash, Hasher};
 
 use rescore::lock::{Entry, Lock, Snapshot, TextAt};
+use rescore::trees::hex;
 use rescore_graph::quantity::{Quantity, Value};
 use rescore_graph::{ClaimState, MaterialState};
 
@@ -42,7 +43,7 @@ fn quantity() -> impl Strategy<Value = Quantity> {
         .prop_map(|(value, high, unit, approx)| Quantity {
             value,
             high,
-            unit,
+            unit: unit.map(std::borrow::Cow::Owned),
             approx,
         })
 }
@@ -131,15 +132,15 @@ fn snapshot(against: Vec<(String, MaterialState)>) -> Snapshot {
 
 /// Every entry the lock's theses refer to, parsed.
 fn entries(lock: &Lock) -> Vec<Entry> {
-    let mut ids: Vec<&String> = lock
+    let mut ids: Vec<String> = lock
         .thesis
         .values()
-        .flat_map(|b| b.against.values())
+        .flat_map(|b| b.against.values().map(hex))
         .collect();
     ids.sort();
     ids.dedup();
     ids.into_iter()
-        .filter_map(|id| lock.entry(id).expect("entry parses"))
+        .filter_map(|id| lock.entry(&id).expect("entry parses"))
         .collect()
 }
 

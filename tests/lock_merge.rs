@@ -10,6 +10,7 @@ use std::path::Path;
 
 use common::{git_try, TempRepo};
 use rescore::lock::{self, Baseline, Lock};
+use rescore::trees::hex;
 
 const JEPA: &str = "concepts/jepa.md";
 const GWM: &str = "concepts/generative-world-models.md";
@@ -400,7 +401,8 @@ fn the_lock_at_a_git_ref_includes_its_entries() {
     let now = Lock::read(repo.root()).expect("parses").expect("a lock");
     assert_eq!(base.lock.thesis, now.thesis);
     for b in base.lock.thesis.values() {
-        for id in b.against.values() {
+        for id in b.against.values().map(hex) {
+            let id = id.as_str();
             assert_eq!(
                 base.lock.entry(id).expect("parses"),
                 now.entry(id).expect("parses")

@@ -16,6 +16,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use rescore::lock::{self, Baseline, Entry, Lock, Snapshot, TextAt};
+use rescore::trees::hex;
 use rescore_graph::MaterialState;
 
 const THESES: [&str; 5] = ["t0", "t1", "t2", "t3", "t4"];
@@ -129,7 +130,7 @@ fn ids_of(lock: &Lock) -> BTreeSet<String> {
         .values()
         .chain(lock.conflicted.values().flatten())
     {
-        out.extend(b.against.values().cloned());
+        out.extend(b.against.values().map(hex));
     }
     out.into_iter()
         .filter(|id| lock.entry(id).ok().flatten().is_some())
@@ -209,7 +210,8 @@ proptest! {
             .iter()
             .chain(merged.conflicted.iter().flat_map(|(t, v)| v.iter().map(move |x| (t, x))));
         for (t, bl) in baselines {
-            for id in bl.against.values() {
+            for id in bl.against.values().map(hex) {
+                let id = id.as_str();
                 match merged.entry(id).expect("entry parses") {
                     Some(e) => {
                         let side = a.entry(id).expect("parses").or(b.entry(id).expect("parses"));

@@ -11,6 +11,7 @@ use std::process::Stdio;
 use assert_cmd::cargo::CommandCargoExt;
 use rescore::diag::Diagnostic;
 use rescore::lock::{self, Lock};
+use rescore::trees::hex;
 use rescore_graph::quantity::Value;
 use rescore_graph::MaterialState;
 
@@ -46,7 +47,7 @@ fn accepted_row_value(lock: &Lock, thesis: &str) -> Value {
         .get(thesis)
         .unwrap_or_else(|| panic!("{thesis} not in lock"));
     // The row is a direct dependency or somewhere below one (a whole-concept citation).
-    let mut todo: Vec<String> = base.against.values().cloned().collect();
+    let mut todo: Vec<String> = base.against.values().map(hex).collect();
     let mut entry = None;
     while let Some(id) = todo.pop() {
         let Some(e) = lock.entry(&id).expect("entry parses") else {

@@ -264,6 +264,38 @@ fn material_edit_by_atomic_rename_flags() {
     assert!(stale["elapsed_ms"].is_u64());
 }
 
+/// The watcher reads the lock's entries back from its shard files when it needs them: a shard
+/// changed on its own, here lines appended as a union merge leaves them, is read again, so the
+/// flag that follows explains itself from the new file instead of failing on a changed one.
+#[test]
+fn a_shard_changed_alone_is_read_again() {
+    let dir = repo();
+    let root = dir.path();
+    let mut w = Watch::json(root);
+    let shards = root.join("rescore.lock.d");
+    for entry in std::fs::read_dir(&shards).expect("read the shards") {
+        let path = entry.expect("a shard").path();
+        let text = std::fs::read_to_string(&path).expect("read a shard");
+        if let Some(first) = text.lines().next() {
+            std::fs::write(&path, format!("{text}{first}\n")).expect("append to a shard");
+        }
+    }
+    let events = w.events_until(|e| is(e, "batch"));
+    assert!(
+        events.iter().all(|e| !is(e, "stale")),
+        "the same entries flag nothing: {events:#?}"
+    );
+    std::fs::write(root.join(CONCEPT), material(root)).expect("write");
+    let events = w.events_until(|e| is(e, "stale") && e["thesis"] == "physics-wall");
+    let text = format!("{events:#?}");
+    assert!(!text.contains("lock-unreadable"), "{text}");
+    let cause = &events.last().expect("stale")["causes"][0];
+    assert!(
+        cause["before"].as_str().is_some_and(|b| b.contains("64%")),
+        "{cause}"
+    );
+}
+
 #[test]
 fn cosmetic_edit_flags_nothing() {
     let dir = repo();

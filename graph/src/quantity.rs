@@ -10,6 +10,7 @@ mod compare;
 mod not_measured;
 mod units;
 
+use std::borrow::Cow;
 use std::fmt;
 
 use canonical::strip_quotes;
@@ -18,6 +19,7 @@ pub use compare::{
     canonical_numbers_differ, cell_numbers, dimension_change, largest_move, pair, same_values,
 };
 use not_measured::{hidden_spans, is_year, not_a_measurement, slash_date_end};
+pub use units::canonical_unit;
 use units::{lookup_unit, si_exponent, SCALE_WORDS, SI, SPACED_SI};
 
 /// Stands in for text that holds no quantity (link text, code) when a caller hides it from
@@ -34,11 +36,23 @@ pub struct Quantity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub high: Option<f64>,
     /// Canonical unit (`%`, `fps`, `p`, `minute`, `video`, ...); `None` for a bare number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit: Option<String>,
+    /// Borrowed from the unit table, as every unit parsing finds is (see [`canonical_unit`]).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "deserialize_unit"
+    )]
+    pub unit: Option<Cow<'static, str>>,
     /// Marked approximate (`~`, `≈`, `about`, `approx.`, `around`, `roughly`, ...).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub approx: bool,
+}
+
+fn deserialize_unit<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Cow<'static, str>>, D::Error> {
+    let unit: Option<String> = serde::Deserialize::deserialize(d)?;
+    Ok(unit.map(canonical_unit))
 }
 
 /// A benchmark cell or other value: its numbers when the cell starts with (optionally after
@@ -548,7 +562,7 @@ fn parse_at(text: &str, start: usize, case: Case) -> Scan<Parsed> {
                     let quantity = Quantity {
                         value: lo,
                         high: Some(hi),
-                        unit: tail.unit.or(first.unit).map(str::to_owned),
+                        unit: tail.unit.or(first.unit).map(Cow::Borrowed),
                         approx: approx_before(text, start),
                     };
                     return Scan::Found(Parsed {
@@ -574,7 +588,7 @@ fn parse_at(text: &str, start: usize, case: Case) -> Scan<Parsed> {
     let quantity = Quantity {
         value,
         high: None,
-        unit: tail.unit.map(str::to_owned),
+        unit: tail.unit.map(Cow::Borrowed),
         approx: approx_before(text, start),
     };
     Scan::Found(Parsed {
@@ -894,10 +908,10 @@ mod tests {
         "#);
     }
 
-    fn unit_strategy() -> impl Strategy<Value = Option<String>> {
-        let mut canonical: Vec<&str> = units::UNITS.iter().map(|&(_, c, _)| c).collect();
+    fn unit_strategy() -> impl Strategy<Value = Option<Cow<'static, str>>> {
+        let mut canonical: Vec<&'static str> = units::UNITS.iter().map(|&(_, c, _)| c).collect();
         canonical.dedup();
-        proptest::option::of(proptest::sample::select(canonical).prop_map(str::to_owned))
+        proptest::option::of(proptest::sample::select(canonical).prop_map(Cow::Borrowed))
     }
 
     fn number_strategy() -> impl Strategy<Value = f64> {

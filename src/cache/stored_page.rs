@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use rescore_graph::quantity::{Quantity, Value};
+use rescore_graph::quantity::{canonical_unit, Quantity, Value};
 use serde::{Deserialize, Serialize};
 use ustr::Ustr;
 
@@ -365,7 +365,7 @@ impl StoredQuantity {
         StoredQuantity {
             value: *value,
             high: *high,
-            unit: unit.clone(),
+            unit: unit.as_deref().map(str::to_owned),
             approx: *approx,
         }
     }
@@ -374,7 +374,7 @@ impl StoredQuantity {
         Quantity {
             value: self.value,
             high: self.high,
-            unit: self.unit,
+            unit: self.unit.map(canonical_unit),
             approx: self.approx,
         }
     }

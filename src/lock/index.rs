@@ -38,6 +38,13 @@ impl<V: Copy> Index<V> {
         self.ids.binary_search(&id).is_ok()
     }
 
+    /// What the index holds per entry (its id and its place), beside the two lists' own
+    /// headers.
+    #[cfg(test)]
+    pub(super) fn bytes_per_entry(&self) -> usize {
+        std::mem::size_of::<TreeId>() + std::mem::size_of::<V>()
+    }
+
     /// Every id, in order.
     pub(super) fn ids(&self) -> &[TreeId] {
         &self.ids

@@ -21,7 +21,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use base64::Engine as _;
-use rescore_graph::quantity::{Quantity, Value};
+use rescore_graph::quantity::{canonical_unit, Quantity, Value};
 use rescore_graph::{ClaimState, MaterialState};
 
 use super::{Entry, TextAt};
@@ -138,7 +138,7 @@ fn parse_quantity(s: &str) -> Option<Quantity> {
         None => (false, s),
     };
     let (numbers, unit) = match s.split_once(':') {
-        Some((n, u)) => (n, Some(u.to_string())),
+        Some((n, u)) => (n, Some(canonical_unit(u.to_string()))),
         None => (s, None),
     };
     let (value, high) = match numbers.split_once("..") {
@@ -536,10 +536,10 @@ mod tests {
 
     #[test]
     fn every_kind_round_trips() {
-        let q = |value, high, unit: Option<&str>, approx| Quantity {
+        let q = |value, high, unit: Option<&'static str>, approx| Quantity {
             value,
             high,
-            unit: unit.map(str::to_string),
+            unit: unit.map(std::borrow::Cow::Borrowed),
             approx,
         };
         let claim = |text: &str| {

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{corrupt, Baseline, FILE_NAME};
+use super::{corrupt, Baseline, WrittenBaseline, FILE_NAME};
 use crate::config::parse_toml;
 use crate::diag::Diagnostic;
 use crate::trees::{parse_hex, TreeId};
@@ -22,10 +22,10 @@ struct Head {
     #[serde(rename = "version")]
     _version: u32,
     #[serde(default)]
-    thesis: BTreeMap<String, Baseline>,
+    thesis: BTreeMap<String, WrittenBaseline>,
 }
 
-/// The baselines, and where each `[node]` entry's line is in `text`.
+/// The baselines, and where each `[node]` entry's line is in `text` (trimmed).
 pub type Parsed = (BTreeMap<String, Baseline>, HashMap<TreeId, Range<usize>>);
 
 pub fn parse(text: &str) -> Result<Parsed, Diagnostic> {
@@ -46,9 +46,10 @@ pub fn parse(text: &str) -> Result<Parsed, Diagnostic> {
     let mut index = HashMap::new();
     let mut offset = nodes_start;
     for (n, line) in nodes.split_inclusive('\n').enumerate() {
-        let range = offset..offset + line.len();
-        offset += line.len();
         let t = line.trim();
+        let lead = line.len() - line.trim_start().len();
+        let range = offset + lead..offset + lead + t.len();
+        offset += line.len();
         if n == 0 || t.is_empty() || t.starts_with('#') {
             continue;
         }
@@ -65,14 +66,16 @@ pub fn parse(text: &str) -> Result<Parsed, Diagnostic> {
             }
         }
     }
-    for b in head.thesis.values() {
-        if let Some(bad) = b.against.values().find(|id| parse_hex(id).is_none()) {
+    let mut thesis = BTreeMap::new();
+    for (name, b) in head.thesis {
+        let b = b.read(parse_hex).map_err(|bad| {
             let line = text
                 .lines()
                 .position(|l| l.contains(bad.as_str()))
                 .map_or(1, |i| i as u32 + 1);
-            return Err(corrupt(path, line, format!("`{bad}` is not a tree id")));
-        }
+            corrupt(path, line, format!("`{bad}` is not a tree id"))
+        })?;
+        thesis.insert(name, b);
     }
-    Ok((head.thesis, index))
+    Ok((thesis, index))
 }

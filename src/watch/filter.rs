@@ -64,7 +64,11 @@ pub fn classify(batch: &Batch, abs_root: &Path, engine: &Engine) -> Plan {
             plan.reload = true;
             continue;
         }
-        if rel == Path::new(lock::FILE_NAME) {
+        // Entries are read back from the shards on demand, from the files read last: a shard
+        // changed alone (a merge or checkout that touched only the shards) is a changed lock.
+        if rel == Path::new(lock::FILE_NAME)
+            || (rel.starts_with(lock::DIR) && !name.as_deref().is_some_and(lock::is_temp_name))
+        {
             plan.lock_changed = true;
             continue;
         }

@@ -109,6 +109,8 @@ pub fn run(opts: &Options, root: &Path) -> Result<i32, Failure> {
         ms = started.elapsed().as_millis() as u64,
         "watch: started (loaded and evaluated)"
     );
+    engine.index_names();
+    release_freed();
 
     // Temp files of writes seen since the last sweep, and whether events were lost (so any
     // folder may hold one).
@@ -258,6 +260,23 @@ fn watch_and_load(
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "watch: watching");
     let (engine, diags) = Engine::open(root, cache).map_err(Failure::Diagnostics)?;
     Ok((watcher, engine, diags))
+}
+
+/// Returns what the load freed to the allocator and the system. mimalloc keeps a block freed
+/// by another thread on its owner's list until that thread allocates again, and rayon's
+/// workers, which allocated most of the parse detail the main thread dropped, go idle once the
+/// watcher has started: collecting on each of them lowers the watcher's resident memory by
+/// about 30 MB at 100k pages (not its peak, which the name index reaches first).
+fn release_freed() {
+    let started = Instant::now();
+    // SAFETY: `mi_collect` only walks and trims the calling thread's own heap.
+    let collect = || unsafe { libmimalloc_sys::mi_collect(true) };
+    rayon::broadcast(|_| collect());
+    collect();
+    tracing::debug!(
+        us = started.elapsed().as_micros() as u64,
+        "watch: freed memory collected"
+    );
 }
 
 /// A page file as it is now: gone when it is not (or no longer) a regular file.

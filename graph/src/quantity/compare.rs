@@ -231,7 +231,7 @@ mod tests {
             Value::Quantity(Quantity {
                 value: v,
                 high: None,
-                unit: unit.map(str::to_owned),
+                unit: unit.map(|u| Cow::Owned(u.to_owned())),
                 approx: false,
             })
         };

@@ -1,5 +1,6 @@
 //! Unit spellings, SI suffixes and the dimensions units convert within.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use rustc_hash::FxHashMap;
@@ -188,6 +189,18 @@ pub(super) fn dimension(unit: Option<&str>) -> (&str, f64) {
         .map_or((unit, 1.0), |&(_, d, f)| (d, f))
 }
 
+/// A unit as a quantity holds it: borrowed from the table when it is one of its canonical units
+/// (every unit parsing finds is), so hundreds of thousands of quantities hold no copy of one;
+/// owned otherwise (a unit an older lock or cache stored that this table no longer has).
+pub fn canonical_unit(unit: String) -> Cow<'static, str> {
+    static CANONICAL: LazyLock<FxHashMap<&'static str, &'static str>> =
+        LazyLock::new(|| UNITS.iter().map(|&(_, c, _)| (c, c)).collect());
+    match CANONICAL.get(unit.as_str()) {
+        Some(&c) => Cow::Borrowed(c),
+        None => Cow::Owned(unit),
+    }
+}
+
 /// Lowercase unit spellings and their canonical forms: spaced, glued.
 type BySpelling = FxHashMap<String, [Option<&'static str>; 2]>;
 
@@ -293,6 +306,18 @@ mod tests {
                 "{unit} has a dimension but no spelling"
             );
         }
+    }
+
+    #[test]
+    fn a_canonical_unit_is_borrowed_from_the_table_and_any_other_is_owned() {
+        for (_, canonical, _) in UNITS {
+            assert!(
+                matches!(canonical_unit(canonical.to_string()), Cow::Borrowed(c) if c == *canonical)
+            );
+        }
+        assert!(matches!(canonical_unit("furlong".to_string()), Cow::Owned(u) if u == "furlong"));
+        // A spelling that is not canonical keeps what was stored, as before.
+        assert!(matches!(canonical_unit("percent".to_string()), Cow::Owned(u) if u == "percent"));
     }
 
     #[test]

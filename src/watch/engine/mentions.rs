@@ -8,6 +8,7 @@
 //! named too, and a name's bearers look more: every use of the index errs towards redoing more
 //! (relinking more pages, declining an in-place tier), never less.
 
+use std::collections::hash_map::Entry;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,10 +23,73 @@ type Key = u64;
 
 #[derive(Default)]
 pub(super) struct Mentions {
-    by_name: FxHashMap<Key, Vec<Arc<Path>>>,
-    by_path: FxHashMap<Key, Vec<Arc<Path>>>,
+    by_name: FxHashMap<Key, Users>,
+    by_path: FxHashMap<Key, Users>,
     /// How many pages bear each name (id or title, lowercased) themselves.
     borne: FxHashMap<Key, u32>,
+}
+
+/// The pages that use one name or path, once per use. Most names have one user, which is held
+/// without a list of its own: at 100k pages that is most of the lists.
+#[derive(Debug, Clone, PartialEq)]
+enum Users {
+    One(Arc<Path>),
+    Many(Vec<Arc<Path>>),
+}
+
+impl Users {
+    fn push(&mut self, p: Arc<Path>) {
+        match self {
+            Users::One(q) => *self = Users::Many(vec![q.clone(), p]),
+            Users::Many(v) => v.push(p),
+        }
+    }
+
+    /// Drops every use by `p`; whether no user is left.
+    fn remove(&mut self, p: &Path) -> bool {
+        match self {
+            Users::One(q) => **q == *p,
+            Users::Many(v) => {
+                v.retain(|q| **q != *p);
+                v.is_empty()
+            }
+        }
+    }
+
+    fn as_slice(&self) -> &[Arc<Path>] {
+        match self {
+            Users::One(q) => std::slice::from_ref(q),
+            Users::Many(v) => v,
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Users {
+    type Item = &'a Arc<Path>;
+    type IntoIter = std::slice::Iter<'a, Arc<Path>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.as_slice().iter()
+    }
+}
+
+/// Adds a use of `key` by `p`.
+fn add_use(map: &mut FxHashMap<Key, Users>, key: Key, p: &Arc<Path>) {
+    match map.entry(key) {
+        Entry::Occupied(mut e) => e.get_mut().push(p.clone()),
+        Entry::Vacant(e) => {
+            e.insert(Users::One(p.clone()));
+        }
+    }
+}
+
+/// Drops the uses of `key` by `p`, and the key once no page uses it.
+fn remove_uses(map: &mut FxHashMap<Key, Users>, key: Key, p: &Path) {
+    if let Entry::Occupied(mut e) = map.entry(key) {
+        if e.get_mut().remove(p) {
+            e.remove();
+        }
+    }
 }
 
 /// The key of a lowercased name, a path, or any string (SipHash with fixed keys: the same in
@@ -88,12 +152,15 @@ fn named(p: &Page) -> (Vec<Key>, Vec<Key>) {
 }
 
 /// `(key, page)` pairs as a map from each key to its pages (`who`, by page).
-fn grouped(mut pairs: Vec<(Key, u32)>, who: &[Arc<Path>]) -> FxHashMap<Key, Vec<Arc<Path>>> {
+fn grouped(mut pairs: Vec<(Key, u32)>, who: &[Arc<Path>]) -> FxHashMap<Key, Users> {
     pairs.par_sort_unstable();
     let runs = pairs.chunk_by(|a, b| a.0 == b.0);
     let mut map = FxHashMap::with_capacity_and_hasher(runs.clone().count(), Default::default());
     for run in runs {
-        let users = run.iter().map(|&(_, i)| who[i as usize].clone()).collect();
+        let users = match run {
+            [(_, i)] => Users::One(who[*i as usize].clone()),
+            _ => Users::Many(run.iter().map(|&(_, i)| who[i as usize].clone()).collect()),
+        };
         map.insert(run[0].0, users);
     }
     map
@@ -137,10 +204,10 @@ impl Mentions {
         let (names, paths) = named(p);
         let me: Arc<Path> = Arc::from(&*p.path);
         for n in names {
-            self.by_name.entry(n).or_default().push(me.clone());
+            add_use(&mut self.by_name, n, &me);
         }
         for q in paths {
-            self.by_path.entry(q).or_default().push(me.clone());
+            add_use(&mut self.by_path, q, &me);
         }
     }
 
@@ -157,20 +224,10 @@ impl Mentions {
         let (names, paths) = named(p);
         let me = &*p.path;
         for n in names {
-            if let Some(v) = self.by_name.get_mut(&n) {
-                v.retain(|q| **q != *me);
-                if v.is_empty() {
-                    self.by_name.remove(&n);
-                }
-            }
+            remove_uses(&mut self.by_name, n, me);
         }
         for q in paths {
-            if let Some(v) = self.by_path.get_mut(&q) {
-                v.retain(|r| **r != *me);
-                if v.is_empty() {
-                    self.by_path.remove(&q);
-                }
-            }
+            remove_uses(&mut self.by_path, q, me);
         }
     }
 
@@ -181,11 +238,11 @@ impl Mentions {
         if self.borne != fresh.borne {
             out.push("the count of pages bearing each name drifted".to_string());
         }
-        let sorted = |m: &FxHashMap<Key, Vec<Arc<Path>>>| {
+        let sorted = |m: &FxHashMap<Key, Users>| {
             let mut v: Vec<(Key, Vec<PathBuf>)> = m
                 .iter()
                 .map(|(k, ps)| {
-                    let mut ps: Vec<PathBuf> = ps.iter().map(|p| p.to_path_buf()).collect();
+                    let mut ps: Vec<PathBuf> = ps.into_iter().map(|p| p.to_path_buf()).collect();
                     ps.sort();
                     (*k, ps)
                 })
@@ -293,6 +350,30 @@ mod tests {
         assert_eq!(users(&m, &source), [path("concepts/gwm.md")]);
         m.add(&thesis);
         assert_eq!(users(&m, &source).len(), 2);
+    }
+
+    /// Most names have one user: it is held without a list of its own, and a list is made when a
+    /// second user comes and dropped with the key when the last one goes.
+    #[test]
+    fn a_name_with_one_user_holds_no_list() {
+        let target = parse("concepts/gwm.md", "+++\nkind = \"concept\"\n+++\n# GWM\n");
+        let one = parse(
+            "theses/a.md",
+            "+++\nkind = \"thesis\"\nscore = 0.5\n+++\n# A\n\n[[gwm]]\n",
+        );
+        let two = parse(
+            "theses/b.md",
+            "+++\nkind = \"thesis\"\nscore = 0.5\n+++\n# B\n\n[[gwm]]\n",
+        );
+        let mut m = Mentions::new(&[target.clone(), one.clone()]);
+        let users_of = |m: &Mentions| m.by_name.get(&key("gwm")).cloned();
+        assert!(matches!(users_of(&m), Some(Users::One(_))));
+        m.add(&two);
+        assert!(matches!(users_of(&m), Some(Users::Many(ref v)) if v.len() == 2));
+        m.remove(&one);
+        m.remove(&two);
+        assert_eq!(users_of(&m), None);
+        assert_eq!(users(&m, &target), Vec::<PathBuf>::new());
     }
 
     #[test]
