@@ -180,6 +180,8 @@ pub struct Row {
 /// A parsed page. The watcher keeps every page of the repo for as long as it runs, so a page is
 /// kept small: texts and lists are boxed to their size (none grows after parsing), and what only
 /// some pages have sits behind one pointer (`Page::score` and the other accessors read it).
+/// The front matter's informational keys (`scored`, `url`, `published`) are checked as it is
+/// read and not kept: nothing reads them.
 #[derive(Debug, Clone)]
 pub struct Page {
     pub path: Box<Path>,
