@@ -184,7 +184,7 @@ pub fn changes(repo: &Repo) -> Vec<Change> {
         };
         if new != old {
             out.push(Change {
-                path: p.path.clone(),
+                path: p.path.to_path_buf(),
                 concept: key,
                 theses: theses.into_iter().map(|(id, _)| id).collect(),
                 lines,

@@ -795,7 +795,7 @@ pub fn baseline(repo: &Repo, trees: &Trees, lock: &Lock, thesis: NodeIx) -> Snap
         up.sort();
         let n = g.node(ix);
         let text = match (&n.state, repo.page_of(n.loc)) {
-            (MaterialState::Claim(_), Some(page)) => TextAt::Page(page.path.clone()),
+            (MaterialState::Claim(_), Some(page)) => TextAt::Page(page.path.to_path_buf()),
             _ => TextAt::Held,
         };
         snap.entries.insert(

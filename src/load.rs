@@ -73,10 +73,7 @@ impl Repo {
     /// Where the page at `rel` is in `pages`, if it is there.
     pub fn page_slot(&self, rel: &Path) -> Option<usize> {
         match &self.numbers {
-            None => self
-                .pages
-                .binary_search_by(|p| p.path.as_path().cmp(rel))
-                .ok(),
+            None => self.pages.binary_search_by(|p| (*p.path).cmp(rel)).ok(),
             Some(n) => self.rank(n, rel).ok().map(|r| n.at(self.path_order[r])),
         }
     }
@@ -84,7 +81,7 @@ impl Repo {
     /// Where the page at `rel` is, or would go, in `path_order`.
     fn rank(&self, n: &PageNumbers, rel: &Path) -> Result<usize, usize> {
         self.path_order
-            .binary_search_by(|&k| self.pages[n.at(k)].path.as_path().cmp(rel))
+            .binary_search_by(|&k| (*self.pages[n.at(k)].path).cmp(rel))
     }
 
     /// The page at `rel`, if there is one.
@@ -931,7 +928,7 @@ mod tests {
             })
             .collect();
         let mut repo = build(PathBuf::from("."), config, rules, files);
-        let mut model: std::collections::BTreeMap<PathBuf, u32> = repo
+        let mut model: std::collections::BTreeMap<Box<Path>, u32> = repo
             .pages
             .iter()
             .enumerate()
@@ -946,8 +943,9 @@ mod tests {
             } else {
                 let mut p = repo.pages[0].clone();
                 // Before, between and after the others in path order.
-                p.path = PathBuf::from(format!("concepts/c{:02}-{step}.md", (step * 7) % 12));
-                p.id = format!("n{step}");
+                p.path =
+                    PathBuf::from(format!("concepts/c{:02}-{step}.md", (step * 7) % 12)).into();
+                p.id = format!("n{step}").into();
                 let path = p.path.clone();
                 let at = repo.insert_page(p);
                 let number = repo.number_of(at);

@@ -81,7 +81,7 @@ fn has_title(places: &Option<PageNumbers>, pages: &[Page], key: &str, n: u32) ->
 }
 
 fn has_path(places: &Option<PageNumbers>, pages: &[Page], path: &Path, n: u32) -> bool {
-    numbered(places, pages, n).is_some_and(|p| p.path == path)
+    numbered(places, pages, n).is_some_and(|p| *p.path == *path)
 }
 
 impl Index {
@@ -459,7 +459,7 @@ enum Pages<'a> {
 /// from the pages), each page's dropped as soon as its edges are found.
 fn build_from(
     mut source: Pages,
-    mut links: Option<Vec<Vec<Link>>>,
+    mut links: Option<Vec<Box<[Link]>>>,
     lost: &[Lost],
     diags: &mut Vec<Diagnostic>,
 ) -> (Graph, Vec<Dangling>) {
@@ -696,14 +696,14 @@ fn page_nodes(i: usize, p: &Page, material: Material) -> PageNodes {
     };
     let state = match kind {
         NodeKind::Concept => MaterialState::Concept {
-            status: p.status.clone(),
+            status: p.status.map(|s| s.to_string()),
         },
         NodeKind::Thesis => MaterialState::Thesis {
-            score: p.score.unwrap_or(f64::NAN),
+            score: p.score().unwrap_or(f64::NAN),
         },
         _ => MaterialState::Source {
-            retracted: p.retracted,
-            superseded_by: p.superseded_by.as_deref().map(|s| s.trim().to_lowercase()),
+            retracted: p.retracted(),
+            superseded_by: p.superseded_by().map(|s| s.trim().to_lowercase()),
         },
     };
     let mut diags = Vec::new();
@@ -814,8 +814,8 @@ fn shed_claims_and_rows(p: &mut Page) -> ShedAnchors {
         anchors.push_str(&lower(id));
         anchors.push('\n');
     }
-    p.claims = Vec::new();
-    p.rows = Vec::new();
+    p.claims = Box::default();
+    p.rows = Box::default();
     anchors.into()
 }
 
@@ -922,9 +922,9 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
             kind,
             loc: loc(file, &link.pos),
         };
-        match (p.kind, link.role) {
+        match (p.kind, link.role()) {
             (PageKind::Concept, Role::ClaimSource(c)) | (PageKind::Concept, Role::RowSource(c)) => {
-                let from = match link.role {
+                let from = match link.role() {
                     Role::ClaimSource(_) => claim_ix.get(c as usize).copied().flatten(),
                     _ => row_ix.get(c as usize).copied().flatten(),
                 };
@@ -945,14 +945,11 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
             _ => {}
         }
     }
-    let names = p.part_of.iter().map(|n| (n, &p.key_pos.part_of, true));
-    let deps = p
-        .depends_on
-        .iter()
-        .map(|n| (n, &p.key_pos.depends_on, false));
+    let names = p.part_of.iter().map(|n| (n, &p.part_of_at, true));
+    let deps = p.depends_on().iter().map(|n| (n, p.depends_on_at(), false));
     for (name, pos, is_part_of) in names.chain(deps) {
         let link = key_link(name, pos);
-        let written = (&link, Some(name.as_str()));
+        let written = (&link, Some(&**name));
         let resolved = if is_part_of {
             resolve_link(index, pages, i, written, &mut out.diags)
         } else {
@@ -1011,14 +1008,14 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
 /// The link a front matter key's value (`part_of`, `depends_on`) makes: a name, and an anchor
 /// after a `#`.
 fn key_link(value: &str, pos: &Pos) -> Link {
-    Link {
-        target: Target::Wiki {
+    Link::new(
+        Target::Wiki {
             name: value.split('#').next().unwrap_or(value).into(),
         },
-        anchor: value.split_once('#').map(|(_, a)| a.into()),
-        role: Role::Body,
-        pos: pos.clone(),
-    }
+        value.split_once('#').map(|(_, a)| a.into()),
+        Role::Body,
+        pos.clone(),
+    )
 }
 
 /// A link to resolve, with the front matter value it was made from, which its messages show as
@@ -1043,7 +1040,7 @@ fn resolve_for(
     let link = written.0;
     let mut missing = Vec::new();
     let found = resolve_link(index, pages, from, written, &mut missing);
-    let name = match &link.target {
+    let name = match &link.target() {
         Target::Wiki { name } => name.trim().to_lowercase(),
         Target::Path { path } => Path::new(path.as_str())
             .file_stem()
@@ -1140,10 +1137,10 @@ fn resolve_link(
     (link, key): Written,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<usize> {
-    if let Some(j) = index.page(pages, &link.target, from) {
+    if let Some(j) = index.page(pages, &link.target(), from) {
         return Some(j);
     }
-    let lost = match &link.target {
+    let lost = match &link.target() {
         Target::Wiki { name } => index.lost.contains(&name.trim().to_lowercase()),
         Target::Path { path } => index.lost_paths.contains(Path::new(path.as_str())),
         Target::Here => false,
@@ -1152,7 +1149,7 @@ fn resolve_link(
         return None;
     }
     let page = &pages[from];
-    let (what, near) = match &link.target {
+    let (what, near) = match &link.target() {
         Target::Wiki { name } => (
             format!("`{name}`"),
             index.nearest_name(pages, name).map(str::to_string),
@@ -1286,7 +1283,7 @@ fn cycle_diagnostic(
     let page = |l: &Loc| {
         pages
             .get(l.file as usize)
-            .map(|p| p.path.clone())
+            .map(|p| p.path.to_path_buf())
             .unwrap_or_default()
     };
     let names: Vec<&str> = cycle
@@ -1331,14 +1328,14 @@ pub fn thesis_dependencies(
     dangling: &mut Vec<Dangling>,
 ) -> Vec<(usize, NodeIx, Loc)> {
     let p = &pages[i];
-    let deps: Vec<(Link, &String)> = p
-        .depends_on
+    let deps: Vec<(Link, &str)> = p
+        .depends_on()
         .iter()
-        .map(|name| (key_link(name, &p.key_pos.depends_on), name))
+        .map(|name| (key_link(name, p.depends_on_at()), &**name))
         .collect();
     let written = p.links.iter().map(|l| (l, None));
     let mut found = Vec::new();
-    for (link, key) in written.chain(deps.iter().map(|(l, n)| (l, Some(n.as_str())))) {
+    for (link, key) in written.chain(deps.iter().map(|(l, n)| (l, Some(*n)))) {
         let Some(j) = resolve_for(index, pages, i, (link, key), diags, dangling) else {
             continue;
         };
@@ -1467,7 +1464,7 @@ mod tests {
                 [Some(p.id.clone()), p.title.clone()]
                     .into_iter()
                     .flatten()
-                    .map(|n| (n.clone(), index.by_name(list, &n)))
+                    .map(|n| (n.to_string(), index.by_name(list, &n)))
                     .chain(std::iter::once((
                         p.path.display().to_string(),
                         index.page(
@@ -1506,8 +1503,8 @@ mod tests {
         }
         // One keeps its place under other names, one of them taken.
         let old = list[3].clone();
-        list[3].id = format!("{}-renamed", old.id);
-        list[3].title = Some(format!("{} Renamed", old.id));
+        list[3].id = format!("{}-renamed", old.id).into();
+        list[3].title = Some(format!("{} Renamed", old.id).into());
         assert!(index.rename_page(&list, 3, &old));
         let (fresh, _) = Index::new(&list, &mut scratch);
         assert_eq!(lookups(&index, &list, &all), lookups(&fresh, &list, &all));
@@ -1518,7 +1515,7 @@ mod tests {
         assert!(!index.rename_page(&list, 3, &old));
         // A page whose name is taken says so.
         let mut twin = list[0].clone();
-        twin.path = PathBuf::from("zz/twin.md");
+        twin.path = Path::new("zz/twin.md").into();
         list.push(twin);
         assert!(!index.push_page(&list));
     }
@@ -1538,11 +1535,11 @@ mod tests {
         let mut list = pages();
         // A duplicate id, and a note bearing a concept's id, among the colliding names.
         let mut dup = list[1].clone();
-        dup.path = PathBuf::from("concepts/zz-dup.md");
+        dup.path = Path::new("concepts/zz-dup.md").into();
         let mut note = list[0].clone();
         note.kind = PageKind::Note;
         note.id = list[1].id.clone();
-        note.path = PathBuf::from("notes/c0.md");
+        note.path = Path::new("notes/c0.md").into();
         list.extend([dup, note]);
         let (mut plain_diags, mut colliding_diags) = (Vec::new(), Vec::new());
         let (plain, plain_live) = Index::new(&list, &mut plain_diags);
@@ -1621,7 +1618,10 @@ mod tests {
     #[test]
     fn did_you_mean_follows_the_names_as_pages_come_and_go() {
         let mut list = pages();
-        let k = list.iter().position(|p| p.id == "t29").expect("thesis t29");
+        let k = list
+            .iter()
+            .position(|p| &*p.id == "t29")
+            .expect("thesis t29");
         let t29 = list.remove(k);
         let mut scratch = Vec::new();
         let (mut index, _) = Index::new(&list, &mut scratch);

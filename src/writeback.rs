@@ -225,12 +225,12 @@ pub fn same_inputs(old: &Page, new: &Page, detail: bool) -> bool {
     let head = old.kind == new.kind
         && old.id.to_lowercase() == new.id.to_lowercase()
         && old.title == new.title
-        && old.score.map(f64::to_bits) == new.score.map(f64::to_bits)
+        && old.score().map(f64::to_bits) == new.score().map(f64::to_bits)
         && old.status == new.status
         && old.part_of == new.part_of
-        && old.depends_on == new.depends_on
-        && old.retracted == new.retracted
-        && old.superseded_by == new.superseded_by;
+        && old.depends_on() == new.depends_on()
+        && old.retracted() == new.retracted()
+        && old.superseded_by() == new.superseded_by();
     if !head || !detail {
         return head;
     }
@@ -238,7 +238,7 @@ pub fn same_inputs(old: &Page, new: &Page, detail: bool) -> bool {
         a.len() == b.len() && a.iter().zip(b).all(|(x, y)| eq(x, y))
     }
     same(&old.links, &new.links, |a, b| {
-        (&a.target, &a.anchor, a.role) == (&b.target, &b.anchor, b.role)
+        (a.target(), a.anchor, a.role()) == (b.target(), b.anchor, b.role())
     }) && same(&old.claims, &new.claims, |a, b| {
         fn said(c: &Claim) -> Option<(&str, Option<&str>, &str)> {
             let m = c.material.as_deref()?;
@@ -308,7 +308,7 @@ pub fn repo_lock(root: &Path) -> Result<RepoLock, Diagnostic> {
 /// Removes temp files left by interrupted writes next to the lock and every page (a killed
 /// `backlinks --write` leaves them beside concept pages).
 pub fn sweep_temps(held: &RepoLock, root: &Path, repo: &Repo) {
-    let dirs = temp_dirs(root, repo.pages.iter().map(|p| p.path.as_path()));
+    let dirs = temp_dirs(root, repo.pages.iter().map(|p| &*p.path));
     lock::sweep_temps(held, dirs.iter().map(PathBuf::as_path));
 }
 

@@ -289,7 +289,7 @@ fn accept(lock: &mut Lock, repo: &Repo, thesis: &str) {
     }
     let score = repo
         .page_of(repo.graph.node(ix).loc)
-        .and_then(|p| p.score)
+        .and_then(|p| p.score())
         .unwrap_or(0.0);
     let trees = Trees::eager(&repo.graph);
     let snap = eval::baseline(repo, &trees, lock, ix);

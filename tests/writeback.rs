@@ -51,7 +51,13 @@ fn front(text: &str) -> Option<(String, String, Option<u64>)> {
         scale: &rules.scale,
     };
     let (p, _) = page::parse(Path::new("theses/t.md"), text, &cx);
-    p.map(|p| (p.kind.as_str().to_string(), p.id, p.score.map(f64::to_bits)))
+    p.map(|p| {
+        (
+            p.kind.as_str().to_string(),
+            p.id.to_string(),
+            p.score().map(f64::to_bits),
+        )
+    })
 }
 
 fn warning_round_trip(page: &str, prefix: usize) -> Result<(), TestCaseError> {

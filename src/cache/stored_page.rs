@@ -11,28 +11,31 @@ use serde::{Deserialize, Serialize};
 use ustr::Ustr;
 
 use crate::diag::Pos;
-use crate::page::{Claim, ClaimMaterial, KeyPositions, Link, Page, PageKind, Role, Row, Target};
+use crate::page::{Claim, ClaimMaterial, Link, Page, PageKind, Rare, Role, Row, Target};
 
 #[derive(Serialize, Deserialize)]
 pub struct StoredPage {
     kind: u8,
     kind_written: bool,
-    id: String,
-    title: Option<String>,
-    status: Option<String>,
-    part_of: Vec<String>,
-    depends_on: Vec<String>,
-    score: Option<f64>,
-    scored: Option<String>,
-    retracted: bool,
-    superseded_by: Option<String>,
-    url: Option<String>,
-    published: Option<String>,
+    id: Box<str>,
+    title: Option<Box<str>>,
+    status: Option<Ustr>,
+    part_of: Vec<Box<str>>,
     claims: Vec<StoredClaim>,
     rows: Vec<StoredRow>,
     links: Vec<StoredLink>,
     head: StoredPos,
-    key_pos: [StoredPos; 3],
+    part_of_at: StoredPos,
+    rare: Option<StoredRare>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredRare {
+    score: Option<f64>,
+    depends_on: Vec<Box<str>>,
+    depends_on_at: StoredPos,
+    retracted: bool,
+    superseded_by: Option<Box<str>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -118,49 +121,32 @@ impl StoredPage {
             path: _,
             kind,
             kind_written,
+            // Set on no page stored: the watcher hands the cache whole pages.
+            material_in_graph: _,
             id,
             title,
             status,
             part_of,
-            depends_on,
-            score,
-            scored,
-            retracted,
-            superseded_by,
-            url,
-            published,
             claims,
             rows,
             links,
             head,
-            key_pos,
-            // Set on no page stored: the watcher hands the cache whole pages.
-            material_in_graph: _,
+            part_of_at,
+            rare,
         } = page;
-        let KeyPositions {
-            part_of: part_of_at,
-            depends_on: depends_on_at,
-            superseded_by: superseded_by_at,
-        } = key_pos;
         StoredPage {
             kind: KINDS.iter().position(|k| k == kind).unwrap_or(3) as u8,
             kind_written: *kind_written,
             id: id.clone(),
             title: title.clone(),
-            status: status.clone(),
-            part_of: part_of.clone(),
-            depends_on: depends_on.clone(),
-            score: *score,
-            scored: scored.clone(),
-            retracted: *retracted,
-            superseded_by: superseded_by.clone(),
-            url: url.clone(),
-            published: published.clone(),
+            status: *status,
+            part_of: part_of.to_vec(),
             claims: claims.iter().map(StoredClaim::of).collect(),
             rows: rows.iter().map(StoredRow::of).collect(),
             links: links.iter().map(StoredLink::of).collect(),
             head: StoredPos::of(head),
-            key_pos: [part_of_at, depends_on_at, superseded_by_at].map(StoredPos::of),
+            part_of_at: StoredPos::of(part_of_at),
+            rare: rare.as_deref().map(StoredRare::of),
         }
     }
 
@@ -173,45 +159,60 @@ impl StoredPage {
             title,
             status,
             part_of,
-            depends_on,
-            score,
-            scored,
-            retracted,
-            superseded_by,
-            url,
-            published,
             claims,
             rows,
             links,
             head,
-            key_pos: [part_of_at, depends_on_at, superseded_by_at],
+            part_of_at,
+            rare,
         } = self;
-        Some(Page {
-            path,
+        let mut page = Page {
+            path: path.into(),
             kind: *KINDS.get(usize::from(kind))?,
             kind_written,
+            material_in_graph: false,
             id,
             title,
             status,
-            part_of,
-            depends_on,
-            score,
-            scored,
-            retracted,
-            superseded_by,
-            url,
-            published,
+            part_of: part_of.into(),
             claims: claims.into_iter().map(StoredClaim::into_claim).collect(),
             rows: rows.into_iter().map(StoredRow::into_row).collect(),
             links: links.into_iter().map(StoredLink::into_link).collect(),
             head: head.into_pos(),
-            key_pos: KeyPositions {
-                part_of: part_of_at.into_pos(),
-                depends_on: depends_on_at.into_pos(),
-                superseded_by: superseded_by_at.into_pos(),
-            },
-            material_in_graph: false,
-        })
+            part_of_at: part_of_at.into_pos(),
+            rare: None,
+        };
+        page.set_rare(rare.map(StoredRare::into_rare).unwrap_or_default());
+        Some(page)
+    }
+}
+
+impl StoredRare {
+    fn of(rare: &Rare) -> StoredRare {
+        let Rare {
+            score,
+            depends_on,
+            depends_on_at,
+            retracted,
+            superseded_by,
+        } = rare;
+        StoredRare {
+            score: *score,
+            depends_on: depends_on.to_vec(),
+            depends_on_at: StoredPos::of(depends_on_at),
+            retracted: *retracted,
+            superseded_by: superseded_by.clone(),
+        }
+    }
+
+    fn into_rare(self) -> Rare {
+        Rare {
+            score: self.score,
+            depends_on: self.depends_on.into(),
+            depends_on_at: self.depends_on_at.into_pos(),
+            retracted: self.retracted,
+            superseded_by: self.superseded_by,
+        }
     }
 }
 
@@ -315,20 +316,16 @@ impl StoredRow {
 
 impl StoredLink {
     fn of(link: &Link) -> StoredLink {
-        let Link {
-            target,
-            anchor,
-            role,
-            pos,
-        } = link;
+        // The target and the role hold every private field.
+        let Link { anchor, pos, .. } = link;
         StoredLink {
-            target: match *target {
+            target: match link.target() {
                 Target::Wiki { name } => StoredTarget::Wiki(name),
                 Target::Path { path } => StoredTarget::Path(path),
                 Target::Here => StoredTarget::Here,
             },
             anchor: *anchor,
-            role: match *role {
+            role: match link.role() {
                 Role::Body => StoredRole::Body,
                 Role::Related => StoredRole::Related,
                 Role::ClaimSource(i) => StoredRole::ClaimSource(i),
@@ -339,21 +336,21 @@ impl StoredLink {
     }
 
     fn into_link(self) -> Link {
-        Link {
-            target: match self.target {
+        Link::new(
+            match self.target {
                 StoredTarget::Wiki(name) => Target::Wiki { name },
                 StoredTarget::Path(path) => Target::Path { path },
                 StoredTarget::Here => Target::Here,
             },
-            anchor: self.anchor,
-            role: match self.role {
+            self.anchor,
+            match self.role {
                 StoredRole::Body => Role::Body,
                 StoredRole::Related => Role::Related,
                 StoredRole::ClaimSource(i) => Role::ClaimSource(i),
                 StoredRole::RowSource(i) => Role::RowSource(i),
             },
-            pos: self.pos.into_pos(),
-        }
+            self.pos.into_pos(),
+        )
     }
 }
 
@@ -424,7 +421,7 @@ mod tests {
             let bytes = postcard::to_allocvec(&StoredPage::of(page)).expect("encodes");
             let back = postcard::from_bytes::<StoredPage>(&bytes)
                 .expect("decodes")
-                .into_page(page.path.clone())
+                .into_page(page.path.to_path_buf())
                 .expect("a known kind");
             assert_eq!(format!("{back:?}"), format!("{page:?}"), "{:?}", page.path);
         }
@@ -442,7 +439,7 @@ mod tests {
             let bytes = postcard::to_allocvec(&StoredPage::of(page)).expect("encodes");
             let back = postcard::from_bytes::<StoredPage>(&bytes)
                 .expect("decodes")
-                .into_page(page.path.clone())
+                .into_page(page.path.to_path_buf())
                 .expect("a known kind");
             assert!(back.claims.iter().any(|c| c.material.is_none()));
             let held = |p: &Page| {
@@ -451,6 +448,40 @@ mod tests {
                 (claims.collect::<Vec<_>>(), rows.collect::<Vec<_>>())
             };
             assert_eq!(held(&back), held(page), "{:?}", page.path);
+        }
+    }
+
+    #[test]
+    fn what_only_some_pages_have_round_trips() {
+        let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
+        let folders = crate::config::Folders::default();
+        let cx = crate::page::ParseContext {
+            folders: &folders,
+            scale: &rules.scale,
+        };
+        let pages = [
+            (
+                "theses/t.md",
+                "+++\nscore = 0.5\ndepends_on = [\"c\", \"d#k\"]\n+++\n# T\n",
+            ),
+            (
+                "sources/s.md",
+                "+++\nretracted = true\nsuperseded_by = \"s2\"\n+++\n# S\n",
+            ),
+            (
+                "concepts/c.md",
+                "+++\nstatus = \"Done\"\npart_of = [\"w\"]\n+++\n# C\n",
+            ),
+        ];
+        for (path, text) in pages {
+            let (page, _) = crate::page::parse(Path::new(path), text, &cx);
+            let page = page.expect("a page");
+            let bytes = postcard::to_allocvec(&StoredPage::of(&page)).expect("encodes");
+            let back = postcard::from_bytes::<StoredPage>(&bytes)
+                .expect("decodes")
+                .into_page(page.path.to_path_buf())
+                .expect("a known kind");
+            assert_eq!(format!("{back:?}"), format!("{page:?}"), "{path}");
         }
     }
 
@@ -472,14 +503,14 @@ mod tests {
         let bytes = postcard::to_allocvec(&StoredPage::of(page)).expect("encodes");
         let back = postcard::from_bytes::<StoredPage>(&bytes)
             .expect("decodes")
-            .into_page(page.path.clone())
+            .into_page(page.path.to_path_buf())
             .expect("a known kind");
         let text = |t: &Target| match *t {
             Target::Wiki { name: s } | Target::Path { path: s } => Some(s.as_ptr()),
             Target::Here => None,
         };
         for (a, b) in page.links.iter().zip(&back.links) {
-            assert_eq!(text(&a.target), text(&b.target), "{a:?}");
+            assert_eq!(text(&a.target()), text(&b.target()), "{a:?}");
             assert_eq!(a.anchor.map(|s| s.as_ptr()), b.anchor.map(|s| s.as_ptr()));
         }
     }

@@ -270,12 +270,8 @@ impl Body {
                         } else {
                             Role::Body
                         };
-                        out.links.push(Link {
-                            target,
-                            anchor,
-                            role,
-                            pos: lines.span(text, abs.clone()),
-                        });
+                        let pos = lines.span(text, abs.clone());
+                        out.links.push(Link::new(target, anchor, role, pos));
                         let buf = current(&mut table, &mut heading, &mut items);
                         let text_start = buf.map_or(0, |b| b.text.len());
                         open_links.push(OpenLink { index, text_start });

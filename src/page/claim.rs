@@ -88,7 +88,7 @@ pub(super) fn claim(
         for (r, li) in &buf.links {
             if r.start >= abs.start && r.end <= abs.end {
                 if let Some(l) = links.get_mut(*li) {
-                    l.role = Role::ClaimSource(index as u32);
+                    l.set_role(Role::ClaimSource(index as u32));
                 }
                 rest.push_str(&buf.text[last..r.start]);
                 rest.push(',');

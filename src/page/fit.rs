@@ -8,16 +8,13 @@ use rescore_graph::quantity::Value;
 
 use super::Page;
 
-/// Moves a page's claims, rows and links, and the numbers and texts of its row values, into
-/// allocations of their exact size (a claim's and a row's own texts are boxed to size as they
+/// Moves the numbers and texts of a page's row values into allocations of their exact size
+/// (its claims, rows and links, and a claim's and a row's own texts, are boxed to size as they
 /// are made).
 pub(super) fn fit(page: &mut Page) {
-    fit_vec(&mut page.claims);
-    fit_vec(&mut page.rows);
     for value in page.rows.iter_mut().filter_map(|r| r.value.as_deref_mut()) {
         fit_value(value);
     }
-    fit_vec(&mut page.links);
 }
 
 fn fit_value(value: &mut Value) {

@@ -7,7 +7,7 @@ mod fit;
 mod link;
 mod table;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rescore_graph::quantity::{Quantity, Value};
 use serde::Serialize;
@@ -69,13 +69,79 @@ pub enum Role {
 /// A link as parsed. A large repo holds every page's links until the graph is built, and the
 /// watcher for as long as it runs, so a link owns no text: its target and anchor are interned,
 /// and messages show it as `Link::as_written` rebuilds it (its source snippet, from `pos`,
-/// shows it exactly).
+/// shows it exactly). Its target and role are stored packed and read with `Link::target` and
+/// `Link::role`: as the two enums they take 24 bytes, packed 14.
 #[derive(Debug, Clone)]
 pub struct Link {
-    pub target: Target,
+    /// The target's name or path (empty for `Target::Here`).
+    to: Ustr,
     pub anchor: Option<Ustr>,
-    pub role: Role,
     pub pos: Pos,
+    /// The claim's or row's index, for a source link.
+    index: u32,
+    to_kind: TargetKind,
+    role_kind: RoleKind,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum TargetKind {
+    Wiki,
+    Path,
+    Here,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum RoleKind {
+    Body,
+    Related,
+    ClaimSource,
+    RowSource,
+}
+
+impl Link {
+    pub fn new(target: Target, anchor: Option<Ustr>, role: Role, pos: Pos) -> Link {
+        let (to, to_kind) = match target {
+            Target::Wiki { name } => (name, TargetKind::Wiki),
+            Target::Path { path } => (path, TargetKind::Path),
+            Target::Here => (Ustr::default(), TargetKind::Here),
+        };
+        let mut link = Link {
+            to,
+            anchor,
+            pos,
+            index: 0,
+            to_kind,
+            role_kind: RoleKind::Body,
+        };
+        link.set_role(role);
+        link
+    }
+
+    pub fn target(&self) -> Target {
+        match self.to_kind {
+            TargetKind::Wiki => Target::Wiki { name: self.to },
+            TargetKind::Path => Target::Path { path: self.to },
+            TargetKind::Here => Target::Here,
+        }
+    }
+
+    pub fn role(&self) -> Role {
+        match self.role_kind {
+            RoleKind::Body => Role::Body,
+            RoleKind::Related => Role::Related,
+            RoleKind::ClaimSource => Role::ClaimSource(self.index),
+            RoleKind::RowSource => Role::RowSource(self.index),
+        }
+    }
+
+    pub fn set_role(&mut self, role: Role) {
+        (self.role_kind, self.index) = match role {
+            Role::Body => (RoleKind::Body, 0),
+            Role::Related => (RoleKind::Related, 0),
+            Role::ClaimSource(i) => (RoleKind::ClaimSource, i),
+            Role::RowSource(i) => (RoleKind::RowSource, i),
+        };
+    }
 }
 
 /// A claim as parsed. The watcher keeps every page, so what a claim holds once its material has
@@ -111,40 +177,88 @@ pub struct Row {
     pub pos: Pos,
 }
 
+/// A parsed page. The watcher keeps every page of the repo for as long as it runs, so a page is
+/// kept small: texts and lists are boxed to their size (none grows after parsing), and what only
+/// some pages have sits behind one pointer (`Page::score` and the other accessors read it).
+/// The front matter's informational keys (`scored`, `url`, `published`) are checked as it is
+/// read and not kept: nothing reads them.
 #[derive(Debug, Clone)]
 pub struct Page {
-    pub path: PathBuf,
+    pub path: Box<Path>,
     pub kind: PageKind,
     /// The kind was written in the front matter (not taken from the folder).
     pub kind_written: bool,
-    pub id: String,
-    pub title: Option<String>,
-    pub status: Option<String>,
-    pub part_of: Vec<String>,
-    pub depends_on: Vec<String>,
-    pub score: Option<f64>,
-    pub scored: Option<String>,
-    pub retracted: bool,
-    pub superseded_by: Option<String>,
-    pub url: Option<String>,
-    pub published: Option<String>,
-    pub claims: Vec<Claim>,
-    pub rows: Vec<Row>,
-    pub links: Vec<Link>,
-    /// Where the page's title (or first line) is, for reports that point at the page.
-    pub head: Pos,
-    /// Where front matter keys that name other pages are written.
-    pub key_pos: KeyPositions,
     /// The material of some of its claims and rows is held by the graph's node states, not
     /// here (the watcher's pages, see `resolve::build_parts_moving`).
     pub material_in_graph: bool,
+    pub id: Box<str>,
+    pub title: Option<Box<str>>,
+    /// Interned: a repo uses a few statuses on many concepts.
+    pub status: Option<Ustr>,
+    pub part_of: Box<[Box<str>]>,
+    pub claims: Box<[Claim]>,
+    pub rows: Box<[Row]>,
+    pub links: Box<[Link]>,
+    /// Where the page's title (or first line) is, for reports that point at the page.
+    pub head: Pos,
+    /// Where the `part_of` key is written.
+    pub part_of_at: Pos,
+    /// `None` when the page has none of it (every concept and note, most sources); set through
+    /// `Page::set_rare`.
+    pub(crate) rare: Option<Box<Rare>>,
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct KeyPositions {
-    pub part_of: Pos,
-    pub depends_on: Pos,
-    pub superseded_by: Pos,
+/// What only some pages have: a thesis's score and `depends_on`, a source's retraction.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rare {
+    pub score: Option<f64>,
+    pub depends_on: Box<[Box<str>]>,
+    /// Where the `depends_on` key is written.
+    pub depends_on_at: Pos,
+    pub retracted: bool,
+    pub superseded_by: Option<Box<str>>,
+}
+
+impl Rare {
+    fn is_none(&self) -> bool {
+        self.score.is_none()
+            && self.depends_on.is_empty()
+            && !self.retracted
+            && self.superseded_by.is_none()
+    }
+}
+
+impl Page {
+    /// Sets what only some pages have, keeping no box when the page has none of it.
+    pub(crate) fn set_rare(&mut self, rare: Rare) {
+        self.rare = (!rare.is_none()).then(|| Box::new(rare));
+    }
+
+    fn rare(&self) -> Option<&Rare> {
+        self.rare.as_deref()
+    }
+
+    /// A thesis's score (`None` on other pages, and on a thesis whose score is missing or bad).
+    pub fn score(&self) -> Option<f64> {
+        self.rare().and_then(|r| r.score)
+    }
+
+    pub fn depends_on(&self) -> &[Box<str>] {
+        self.rare().map_or(&[], |r| &r.depends_on)
+    }
+
+    /// Where the `depends_on` key is written (read only when the page has `depends_on`).
+    pub fn depends_on_at(&self) -> &Pos {
+        self.rare().map_or(&self.head, |r| &r.depends_on_at)
+    }
+
+    pub fn retracted(&self) -> bool {
+        self.rare().is_some_and(|r| r.retracted)
+    }
+
+    pub fn superseded_by(&self) -> Option<&str> {
+        self.rare().and_then(|r| r.superseded_by.as_deref())
+    }
 }
 
 /// What parsing a page needs from the repo's settings.
@@ -229,41 +343,45 @@ pub fn parse(path: &Path, text: &str, cx: &ParseContext) -> (Option<Page>, Vec<D
         );
     }
     let mut page = Page {
-        path: path.to_path_buf(),
+        path: path.into(),
         kind,
         kind_written: fm.kind.is_some(),
-        id,
-        title,
-        // "Active Frontier" and "active-frontier" are one status.
-        status: fm.status.as_deref().map(slug).filter(|s| !s.is_empty()),
-        part_of: fm.part_of.clone(),
-        depends_on: fm.depends_on.clone(),
-        score,
-        scored: fm.scored.as_ref().map(json_text),
-        retracted: fm.retracted.unwrap_or(false),
-        superseded_by: fm.superseded_by.clone().filter(|s| !s.trim().is_empty()),
-        url: fm.url.clone(),
-        published: fm.published.as_ref().map(json_text),
-        claims: body.claims,
-        rows: body.rows,
-        links: body.links,
-        head,
-        key_pos: KeyPositions {
-            part_of: key("part_of"),
-            depends_on: key("depends_on"),
-            superseded_by: key("superseded_by"),
-        },
         material_in_graph: false,
+        id: fit::boxed_str(id),
+        title: title.map(fit::boxed_str),
+        // "Active Frontier" and "active-frontier" are one status.
+        status: fm
+            .status
+            .as_deref()
+            .map(slug)
+            .filter(|s| !s.is_empty())
+            .map(|s| Ustr::from(&s)),
+        part_of: boxed_names(&fm.part_of),
+        claims: fit::boxed(body.claims),
+        rows: fit::boxed(body.rows),
+        links: fit::boxed(body.links),
+        head,
+        part_of_at: key("part_of"),
+        rare: None,
     };
+    page.set_rare(Rare {
+        score,
+        depends_on: boxed_names(&fm.depends_on),
+        depends_on_at: key("depends_on"),
+        retracted: fm.retracted.unwrap_or(false),
+        superseded_by: fm
+            .superseded_by
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(Box::from),
+    });
     fit::fit(&mut page);
     (Some(page), diags)
 }
 
-fn json_text(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+/// A front matter list of page names, each boxed to its size.
+fn boxed_names(names: &[String]) -> Box<[Box<str>]> {
+    names.iter().map(|n| Box::from(n.as_str())).collect()
 }
 
 fn thesis_score(
@@ -401,6 +519,60 @@ mod tests {
         assert_eq!(std::mem::size_of::<Row>(), 40);
     }
 
+    /// The watcher keeps every page: each word here is paid once per page of the repo (it was
+    /// 400 bytes with every field inline).
+    #[test]
+    fn a_page_is_small() {
+        assert_eq!(std::mem::size_of::<Page>(), 168);
+    }
+
+    fn parsed(path: &str, text: &str) -> Page {
+        let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
+        let folders = Folders::default();
+        let cx = ParseContext {
+            folders: &folders,
+            scale: &rules.scale,
+        };
+        let (page, diags) = parse(Path::new(path), text, &cx);
+        assert!(diags.is_empty(), "{diags:?}");
+        page.expect("a page")
+    }
+
+    #[test]
+    fn only_a_page_with_a_score_a_retraction_or_depends_on_holds_the_rare_box() {
+        let concept = parsed(
+            "concepts/c.md",
+            "+++\nstatus = \"Active Frontier\"\npart_of = [\"w\"]\n+++\n# C\n",
+        );
+        assert!(concept.rare.is_none());
+        assert_eq!(concept.status.as_deref(), Some("active-frontier"));
+        assert_eq!(concept.score(), None);
+        assert!(concept.depends_on().is_empty());
+
+        let source = parsed(
+            "sources/s.md",
+            "+++\nurl = \"https://x.org\"\npublished = 2025-06-11\n+++\n# S\n",
+        );
+        assert!(source.rare.is_none());
+        assert!(!source.retracted());
+
+        let thesis = parsed(
+            "theses/t.md",
+            "+++\nscore = 0.62\ndepends_on = [\"c#k\"]\n+++\n# T\n",
+        );
+        assert!(thesis.rare.is_some());
+        assert_eq!(thesis.score(), Some(0.62));
+        assert_eq!(thesis.depends_on(), [Box::from("c#k")]);
+        assert_eq!(thesis.depends_on_at().line, 3);
+
+        let gone = parsed(
+            "sources/g.md",
+            "+++\nretracted = true\nsuperseded_by = \"g2\"\n+++\n# G\n",
+        );
+        assert!(gone.retracted());
+        assert_eq!(gone.superseded_by(), Some("g2"));
+    }
+
     fn said(c: &Claim) -> &ClaimMaterial {
         c.material
             .as_deref()
@@ -408,15 +580,7 @@ mod tests {
     }
 
     fn claims_of(page: &str) -> Vec<Claim> {
-        let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
-        let folders = Folders::default();
-        let cx = ParseContext {
-            folders: &folders,
-            scale: &rules.scale,
-        };
-        let (page, diags) = parse(Path::new("concepts/c.md"), page, &cx);
-        assert!(diags.is_empty(), "{diags:?}");
-        page.expect("page").claims
+        parsed("concepts/c.md", page).claims.into()
     }
 
     #[test]

@@ -105,7 +105,7 @@ impl Table {
             if let Some(c) = source.and_then(|i| cells.get(i)) {
                 for (_, li) in &c.links {
                     if let Some(l) = out.links.get_mut(*li) {
-                        l.role = Role::RowSource(index as u32);
+                        l.set_role(Role::RowSource(index as u32));
                     }
                 }
             }

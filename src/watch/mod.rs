@@ -404,7 +404,7 @@ fn sweep_seen(_held: &lock::RepoLock, paths: &BTreeSet<PathBuf>) {
 fn sweep_temps(abs_root: &Path, engine: &Engine) {
     match lock::RepoLock::acquire(abs_root) {
         Ok(held) => {
-            let pages = engine.repo().pages.iter().map(|p| p.path.as_path());
+            let pages = engine.repo().pages.iter().map(|p| &*p.path);
             let dirs = writeback::temp_dirs(abs_root, pages);
             lock::sweep_temps(&held, dirs.iter().map(PathBuf::as_path));
         }

@@ -139,13 +139,13 @@ fn named(p: &Page) -> (Vec<Key>, Vec<Key>) {
         return (names, paths);
     }
     for l in &p.links {
-        match &l.target {
+        match &l.target() {
             Target::Wiki { name } => names.push(key(name)),
             Target::Path { path } => paths.push(hashed(Path::new(path.as_str()))),
             Target::Here => {}
         }
     }
-    let fronted = p.part_of.iter().chain(&p.depends_on);
+    let fronted = p.part_of.iter().chain(p.depends_on());
     names.extend(fronted.map(|n| key(n.split('#').next().unwrap_or(n))));
     names.extend(
         p.claims

@@ -393,7 +393,7 @@ impl Engine {
             return Spliced::Spoilt;
         }
         // The link errors of the redone pages and of the pages gone are replaced.
-        let mut paths: HashSet<&Path> = redo.iter().map(|&i| pages[i].path.as_path()).collect();
+        let mut paths: HashSet<&Path> = redo.iter().map(|&i| &*pages[i].path).collect();
         paths.extend(changed.iter().map(PathBuf::as_path));
         self.repo
             .diags

@@ -29,7 +29,7 @@ fn same_structure(a: &Page, b: &Page) -> bool {
     let links = |p: &Page| {
         p.links
             .iter()
-            .map(|l| (l.target, l.anchor, l.role))
+            .map(|l| (l.target(), l.anchor, l.role()))
             .collect::<Vec<_>>()
     };
     let claims = |p: &Page| {
@@ -44,7 +44,7 @@ fn same_structure(a: &Page, b: &Page) -> bool {
         && a.id.to_lowercase() == b.id.to_lowercase()
         && a.title.as_deref().map(str::to_lowercase) == b.title.as_deref().map(str::to_lowercase)
         && a.part_of == b.part_of
-        && a.depends_on == b.depends_on
+        && a.depends_on() == b.depends_on()
         && claims(a) == claims(b)
         && rows(a) == rows(b)
         && links(a) == links(b)
@@ -235,7 +235,7 @@ impl Engine {
             g.remove_incoming(me);
             let node = g.node_mut(me);
             node.state = MaterialState::Thesis {
-                score: p.score.unwrap_or(f64::NAN),
+                score: p.score().unwrap_or(f64::NAN),
             };
             node.loc = Loc {
                 file,
@@ -361,7 +361,7 @@ impl Engine {
                         col: p.head.col,
                     },
                     state: MaterialState::Thesis {
-                        score: p.score.unwrap_or(f64::NAN),
+                        score: p.score().unwrap_or(f64::NAN),
                     },
                 })
                 .ok()?;
@@ -416,7 +416,7 @@ impl Engine {
         }
         let g = &self.repo.graph;
         let pages = &self.repo.pages;
-        let dirty_at = |at: usize| self.dirty.contains(&pages[at].path);
+        let dirty_at = |at: usize| self.dirty.contains(&*pages[at].path);
         let dirty_ix: HashSet<u32> = (0..pages.len())
             .filter(|&at| dirty_at(at))
             .map(|at| at as u32)
