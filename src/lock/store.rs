@@ -178,7 +178,7 @@ fn changed(rel: &Path) -> Diagnostic {
         format!("{} was written in place since rescore read it", rel.display()),
     )
     .expected("a lock file replaced whole, as rescore writes it")
-    .hint("run rescore again (a watcher reads the lock again when rescore.lock changes); rescore never writes a lock file in place, so another program did: let it finish first, and `git diff` shows what it changed")
+    .hint("run rescore again (a watcher reads the lock again when one of its files changes); rescore never writes a lock file in place, so another program did: let it finish first, and `git diff` shows what it changed")
 }
 
 impl Source {
