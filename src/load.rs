@@ -802,7 +802,7 @@ pub fn load_observed(
     root: &Path,
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
 ) -> Result<Repo, Vec<Diagnostic>> {
-    load_with(root, observe, false, Keep::All)
+    load_with(root, observe, false, Keep::All, || ())
 }
 
 /// `load_observed` for a command that reads claims and rows from the graph only: their texts,
@@ -814,7 +814,19 @@ pub fn load_lean(
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
     parse_cache: bool,
 ) -> Result<Repo, Vec<Diagnostic>> {
-    load_with(root, observe, parse_cache, Keep::Structure)
+    load_lean_telling(root, observe, parse_cache, || ())
+}
+
+/// `load_lean`, calling `reads_done` once every page is read and parsed, before the graph is
+/// built (a caller reads the lock then, beside the graph build, which leaves a core idle at
+/// times). Not called when the load stops before.
+pub fn load_lean_telling(
+    root: &Path,
+    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+    parse_cache: bool,
+    reads_done: impl FnOnce(),
+) -> Result<Repo, Vec<Diagnostic>> {
+    load_with(root, observe, parse_cache, Keep::Structure, reads_done)
 }
 
 fn load_with(
@@ -822,6 +834,7 @@ fn load_with(
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
     parse_cache: bool,
     keep: Keep,
+    reads_done: impl FnOnce(),
 ) -> Result<Repo, Vec<Diagnostic>> {
     let started = Instant::now();
     if !root.is_dir() {
@@ -840,6 +853,11 @@ fn load_with(
     diags.extend(settings_diags);
     let (paths, walk_diags) = walk(root, &config);
     diags.extend(walk_diags);
+    tracing::debug!(
+        pages = paths.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "walked"
+    );
     let bar = progress(paths.len());
     // Read and parse in one parallel pass, so a page's text is dropped as soon as it is parsed.
     let parsed: Vec<Parsed> = {
@@ -874,6 +892,7 @@ fn load_with(
         ms = started.elapsed().as_millis() as u64,
         "read and parsed"
     );
+    reads_done();
     let repo = assemble_keeping(root.to_path_buf(), config, rules, parsed, diags, keep);
     if config_text.is_none()
         && !repo.has_errors()
