@@ -669,6 +669,31 @@ fn a_folder_moved_in_brings_its_pages() {
     assert_eq!(e["path"], "more-theses/moved-bet.md", "{e}");
 }
 
+#[test]
+fn a_page_written_later_in_a_folder_made_while_watching_is_seen() {
+    let dir = repo();
+    let root = dir.path();
+    let mut w = Watch::json(root);
+    let bet = |title: &str| {
+        format!(
+            "+++\nkind = \"thesis\"\nscore = 0.3\n+++\n# {title}\n\n## Evidence\n\n- [[jepa]]\n"
+        )
+    };
+    // Made in a hidden folder and moved in, so the inner folder exists before anything can
+    // watch it.
+    std::fs::create_dir_all(root.join(".staging/deep")).expect("mkdir");
+    std::fs::write(root.join(".staging/first-bet.md"), bet("A first bet")).expect("write");
+    std::fs::rename(root.join(".staging"), root.join("more-theses")).expect("move in");
+    let events = w.events_until(|e| is(e, "unscored"));
+    assert_eq!(events.last().expect("unscored")["thesis"], "first-bet");
+    // Only a watch on the new inner folder sees this page: no folder is made or moved now.
+    std::fs::write(root.join("more-theses/deep/late-bet.md"), bet("A late bet")).expect("write");
+    let events = w.events_until(|e| is(e, "unscored"));
+    let e = events.last().expect("unscored");
+    assert_eq!(e["thesis"], "late-bet", "{e}");
+    assert_eq!(e["path"], "more-theses/deep/late-bet.md", "{e}");
+}
+
 #[cfg(unix)]
 #[test]
 fn a_folder_moved_in_reports_what_its_walk_cannot_follow() {

@@ -22,6 +22,8 @@ use notify_debouncer_full::notify::event::{
 use notify_debouncer_full::notify::{Event, EventKind};
 use notify_debouncer_full::DebouncedEvent;
 
+use super::intake::each_folder;
+
 /// What can change a file or a folder's list: no opens, no reads.
 fn mask() -> WatchMask {
     WatchMask::MODIFY
@@ -49,37 +51,25 @@ impl Guard {
             inotify: Inotify::init()?,
             folders: HashMap::new(),
         };
-        let mut todo = vec![root.to_path_buf()];
-        while let Some(folder) = todo.pop() {
-            let wd = match guard.inotify.watches().add(&folder, mask()) {
+        each_folder(root, |folder| {
+            let wd = match guard.inotify.watches().add(folder, mask()) {
                 Ok(wd) => wd,
                 // Gone or unreadable since it was listed: the load reports what it cannot read.
-                Err(e) if folder != root && gone_or_closed(&e) => continue,
+                Err(e) if folder != root && gone_or_closed(&e) => return Ok(false),
                 // Out of watches (or worse): notify's watch, started first, covers the load.
                 Err(e) => return Err(e),
             };
             // The same folder reached twice (a link to it) has the same descriptor.
-            if guard.folders.insert(wd, folder.clone()).is_some() {
-                continue;
-            }
-            let Ok(entries) = std::fs::read_dir(&folder) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                if entry.file_name() == ".git" {
-                    continue;
-                }
-                let is_folder = match entry.file_type() {
-                    Ok(t) if t.is_symlink() => entry.path().metadata().is_ok_and(|m| m.is_dir()),
-                    Ok(t) => t.is_dir(),
-                    Err(_) => false,
-                };
-                if is_folder {
-                    todo.push(entry.path());
-                }
-            }
-        }
+            Ok(guard.folders.insert(wd, folder.to_path_buf()).is_none())
+        })?;
         Ok(guard)
+    }
+
+    /// The folders watched, for notify's watch to take over one by one.
+    pub fn folder_paths(&self) -> Vec<PathBuf> {
+        let mut paths: Vec<PathBuf> = self.folders.values().cloned().collect();
+        paths.sort();
+        paths
     }
 
     /// How many folders are watched.

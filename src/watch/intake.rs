@@ -2,7 +2,7 @@
 //! that drops events which cannot change a page, and the loop that merges debounced events into
 //! one batch per burst (a git checkout is one batch, not a hundred).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, OnceLock};
@@ -80,15 +80,105 @@ pub fn under_git(p: &Path) -> bool {
 }
 
 /// The running watcher: dropping it stops the events.
-pub type Running = Debouncer<Tap, RecommendedCache>;
+pub struct Running {
+    debouncer: Debouncer<Tap, RecommendedCache>,
+    /// Each folder watched on its own (the folders the load guard listed), not the tree at
+    /// once: notify's recursive watch lists the whole tree again and stats every file in it
+    /// (about a third of a CPU second at 100k pages, while the graph is built), and watches
+    /// `.git` as well. The folders made later are added as batches report them (`cover`).
+    per_folder: bool,
+}
 
-/// Starts watching `abs_root` recursively; debounced events arrive on `tx`. An error is a
-/// sentence that names `root` as the user gave it.
+impl Running {
+    /// Watches the folders a batch made or moved in, and those under them, when each folder is
+    /// watched on its own; every folder of the tree after a rescan (events may have been lost).
+    /// A folder is watched before it is listed, and the batch's walk lists the new folders
+    /// after this: a page made in one before its watch is found by the walk, one made after by
+    /// the watch.
+    pub fn cover(&mut self, batch: &Batch, abs_root: &Path) {
+        if !self.per_folder {
+            return;
+        }
+        let tops: Vec<&Path> = if batch.rescan {
+            vec![abs_root]
+        } else {
+            batch
+                .moved
+                .iter()
+                .map(PathBuf::as_path)
+                .filter(|p| !under_git(p) && p.is_dir())
+                .collect()
+        };
+        let mut seen = HashSet::new();
+        for top in tops {
+            let _ = each_folder(top, |folder| {
+                // A link back up the tree is listed once.
+                if !folder.canonicalize().is_ok_and(|real| seen.insert(real)) {
+                    return Ok(false);
+                }
+                match self.debouncer.watch(folder, RecursiveMode::NonRecursive) {
+                    Ok(()) => Ok(true),
+                    Err(e) => {
+                        tracing::warn!(
+                            "watch: cannot watch the new folder {}: {e} (on Linux, raise \
+                             fs.inotify.max_user_watches); its pages are read now, but later \
+                             changes in it are seen only after a restart",
+                            folder.display()
+                        );
+                        Ok(false)
+                    }
+                }
+            });
+        }
+    }
+
+    pub fn stop_nonblocking(self) {
+        self.debouncer.stop_nonblocking();
+    }
+}
+
+/// Visits `top` and every folder under it but `.git`, following links to folders as the
+/// loader's walk does. `watch` is called on each folder before it is listed, so a folder made
+/// meanwhile is either listed or seen by the watch; it says whether to list the folder (not
+/// one reached before, through a link, or one that could not be watched).
+pub fn each_folder(
+    top: &Path,
+    mut watch: impl FnMut(&Path) -> std::io::Result<bool>,
+) -> std::io::Result<()> {
+    let mut todo = vec![top.to_path_buf()];
+    while let Some(folder) = todo.pop() {
+        if !watch(&folder)? {
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if entry.file_name() == ".git" {
+                continue;
+            }
+            let is_folder = match entry.file_type() {
+                Ok(t) if t.is_symlink() => entry.path().metadata().is_ok_and(|m| m.is_dir()),
+                Ok(t) => t.is_dir(),
+                Err(_) => false,
+            };
+            if is_folder {
+                todo.push(entry.path());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Starts watching `abs_root`: the whole tree, or with `folders` (every folder of the tree, as
+/// the load guard listed them) each of those on its own. Debounced events arrive on `tx`. An
+/// error is a sentence that names `root` as the user gave it.
 pub fn start(
     root: &Path,
     abs_root: &Path,
     debounce: Duration,
     tx: mpsc::Sender<Msg>,
+    folders: Option<&[PathBuf]>,
 ) -> Result<Running, String> {
     let mut debouncer = new_debouncer_opt::<_, Tap, RecommendedCache>(
         debounce,
@@ -100,15 +190,42 @@ pub fn start(
         notify::Config::default(),
     )
     .map_err(|e| format!("cannot start the file watcher: {e}"))?;
-    debouncer
-        .watch(abs_root, RecursiveMode::Recursive)
-        .map_err(|e| {
-            format!(
-                "cannot watch {}: {e} (on Linux, raise fs.inotify.max_user_watches)",
-                root.display()
-            )
-        })?;
-    Ok(debouncer)
+    let cannot = |e: notify::Error| {
+        format!(
+            "cannot watch {}: {e} (on Linux, raise fs.inotify.max_user_watches)",
+            root.display()
+        )
+    };
+    match folders {
+        None => debouncer
+            .watch(abs_root, RecursiveMode::Recursive)
+            .map_err(cannot)?,
+        Some(folders) => {
+            for folder in folders {
+                match debouncer.watch(folder, RecursiveMode::NonRecursive) {
+                    Ok(()) => {}
+                    // Gone since the guard listed it: its parent's watch reported that.
+                    Err(e) if folder != abs_root && gone(&e) => {}
+                    Err(e) => return Err(cannot(e)),
+                }
+            }
+        }
+    }
+    Ok(Running {
+        debouncer,
+        per_folder: folders.is_some(),
+    })
+}
+
+fn gone(e: &notify::Error) -> bool {
+    match &e.kind {
+        notify::ErrorKind::PathNotFound => true,
+        notify::ErrorKind::Io(io) => matches!(
+            io.kind(),
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+        ),
+        _ => false,
+    }
 }
 
 fn tick(debounce: Duration) -> Duration {

@@ -87,7 +87,7 @@ pub fn run(opts: &Options, root: &Path) -> Result<i32, Failure> {
     }
 
     let debounce = Duration::from_millis(opts.debounce_ms.max(1));
-    let (watcher, mut engine, diags) =
+    let (mut watcher, mut engine, diags) =
         watch_and_load(root, &abs_root, opts.cache, debounce, tx, started)?;
     out.diags(&diags);
     if !opts.dry_run {
@@ -143,6 +143,7 @@ pub fn run(opts: &Options, root: &Path) -> Result<i32, Failure> {
         if !abs_root.is_dir() {
             break root_gone(root, &out);
         }
+        watcher.cover(&batch, &abs_root);
         for e in &batch.errors {
             tracing::warn!("watch: notify error: {e}");
         }
@@ -214,15 +215,23 @@ fn watch_and_load(
                 ms = started.elapsed().as_millis() as u64,
                 "watch: load guarded"
             );
-            // notify's watch is set up (a walk that stats every file) beside the graph build,
-            // once the pages are read.
+            // notify's watch is set up beside the graph build, once the pages are read, on the
+            // folders the guard watches.
             let (go, wait) = mpsc::channel::<()>();
             let (root_owned, abs_owned, notify_tx) =
                 (root.to_path_buf(), abs_root.to_path_buf(), tx.clone());
+            let folders = guard.folder_paths();
             let setup = std::thread::spawn(move || {
                 // Sent once the pages are read; dropped unsent when the load fails before.
                 let _ = wait.recv();
-                intake::start(&root_owned, &abs_owned, debounce, notify_tx)
+                let setting_up = Instant::now();
+                let watching =
+                    intake::start(&root_owned, &abs_owned, debounce, notify_tx, Some(&folders));
+                tracing::debug!(
+                    ms = setting_up.elapsed().as_millis() as u64,
+                    "watch: notify's watch set up"
+                );
+                watching
             });
             let opened = Engine::open_telling(root, cache, move || {
                 let _ = go.send(());
@@ -237,7 +246,7 @@ fn watch_and_load(
                 // everything read again, as what changed in between is not known.
                 Err(_) => {
                     drop(guard);
-                    let watcher = intake::start(root, abs_root, debounce, tx.clone())
+                    let watcher = intake::start(root, abs_root, debounce, tx.clone(), None)
                         .map_err(Failure::Usage)?;
                     let again =
                         notify_debouncer_full::DebouncedEvent::new(guard::rescan(), Instant::now());
@@ -256,7 +265,7 @@ fn watch_and_load(
         }
         Err(e) => tracing::debug!("watch: no load guard ({e}): notify's watch covers the load"),
     }
-    let watcher = intake::start(root, abs_root, debounce, tx).map_err(Failure::Usage)?;
+    let watcher = intake::start(root, abs_root, debounce, tx, None).map_err(Failure::Usage)?;
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "watch: watching");
     let (engine, diags) = Engine::open(root, cache).map_err(Failure::Diagnostics)?;
     Ok((watcher, engine, diags))
