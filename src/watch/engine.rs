@@ -465,10 +465,29 @@ impl Engine {
 
     /// `open`, calling `reads_done` once every page file has been read (the watcher starts
     /// notify's watch then, beside the graph build).
+    /// The lock is read from that moment on, on a thread of its own, as `check` reads it.
     pub fn open_telling(root: &Path, cache: bool, reads_done: impl FnOnce()) -> Opened {
-        let loaded = load_tracked(root, cache, reads_done)?;
-        let read_lock = || Ok(Lock::read(root)?.unwrap_or_else(Lock::new));
-        Engine::start(loaded, read_lock, cache)
+        let read_lock = || {
+            let lock = Lock::read(root)?.unwrap_or_else(Lock::new);
+            let by_page = BaselineIndex::new(&lock);
+            Ok((lock, by_page))
+        };
+        std::thread::scope(|s| {
+            let (go, wait) = std::sync::mpsc::channel::<()>();
+            // Ends at once, reading nothing, when the load stops before the pages are read.
+            let reader = s.spawn(move || wait.recv().ok().map(|()| read_lock()));
+            let loaded = load_tracked(root, cache, move || {
+                let _ = go.send(());
+                reads_done();
+            });
+            let read = move || {
+                reader
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    .unwrap_or_else(read_lock)
+            };
+            Engine::start(loaded?, read, cache)
+        })
     }
 
     /// An engine on pages already read, for callers that hold files in memory (tests): every
@@ -501,16 +520,23 @@ impl Engine {
             files: states,
             shelf: None,
         };
-        Engine::start(loaded, || Ok(lock), false)
+        Engine::start(
+            loaded,
+            || {
+                let by_page = BaselineIndex::new(&lock);
+                Ok((lock, by_page))
+            },
+            false,
+        )
     }
 
-    /// The engine on a loaded repo. The lock is read (by `read_lock`) while every node's tree id
-    /// is computed, as `check` reads it beside the tree ids: the first evaluation then finds every
-    /// id computed. The name index and the mentions, which only batches use, are left to
-    /// `index_names`.
+    /// The engine on a loaded repo, with the lock and its baselines by page that `read_lock`
+    /// gives (read beside the graph build, it has mostly been read by then). Every node's tree
+    /// id is computed first, so the first evaluation finds every id computed. The name index and
+    /// the mentions, which only batches use, are left to `index_names`.
     fn start(
         loaded: Loaded,
-        read_lock: impl FnOnce() -> Result<Lock, Diagnostic> + Send,
+        read_lock: impl FnOnce() -> Result<(Lock, BaselineIndex), Diagnostic>,
         cache: bool,
     ) -> Opened {
         let started = std::time::Instant::now();
@@ -520,19 +546,11 @@ impl Engine {
             shelf,
         } = loaded;
         make_room(&mut repo.pages, &mut repo.graph);
-        let (read, trees) = rayon::join(
-            || {
-                read_lock().map(|lock| {
-                    let by_page = BaselineIndex::new(&lock);
-                    (lock, by_page)
-                })
-            },
-            || Trees::eager(&repo.graph),
-        );
-        let (lock, by_page) = read.map_err(|d| vec![d])?;
+        let trees = Trees::eager(&repo.graph);
+        let (lock, by_page) = read_lock().map_err(|d| vec![d])?;
         tracing::debug!(
             ms = started.elapsed().as_millis() as u64,
-            "watch: lock read beside the tree ids"
+            "watch: tree ids computed and the lock read"
         );
         let dangling_all = repo.dangling.clone();
         settle(&mut repo, &by_page, &lock);
