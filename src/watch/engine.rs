@@ -313,6 +313,11 @@ fn read_tracked(
     }
 }
 
+/// The warning block's begin marker, searched for in every file read: built once, not per
+/// file (building the searcher cost as much as the search).
+static BEGIN: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(managed::WARNING_BEGIN.as_bytes()));
+
 /// What the engine keeps of a file's bytes (see `FileState`).
 struct Seen {
     hash: blake3::Hash,
@@ -323,7 +328,7 @@ impl Seen {
     fn of(bytes: &[u8]) -> Seen {
         Seen {
             hash: blake3::hash(bytes),
-            marked: memchr::memmem::find(bytes, managed::WARNING_BEGIN.as_bytes()).is_some(),
+            marked: BEGIN.find(bytes).is_some(),
         }
     }
 }
