@@ -469,8 +469,8 @@ impl Engine {
     }
 
     /// `open`, calling `reads_done` once every page file has been read (the watcher starts
-    /// notify's watch then, beside the graph build).
-    /// The lock is read from that moment on, on a thread of its own, as `check` reads it.
+    /// notify's watch then, beside the graph build). The lock is read from that moment on, on a
+    /// thread of its own, as `check` reads it.
     pub fn open_telling(root: &Path, cache: bool, reads_done: impl FnOnce()) -> Opened {
         let read_lock = || {
             let lock = Lock::read(root)?.unwrap_or_else(Lock::new);
