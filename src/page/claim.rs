@@ -272,7 +272,9 @@ pub(super) fn anchored_without_evidence(
 
 /// The first `{#id}` marker: its range in `s` and the id.
 fn find_id(s: &str) -> Option<(Range<usize>, &str)> {
-    let open = memmem::find(s.as_bytes(), b"{#")?;
+    // Runs on every list item: `memmem::find` would build a searcher for the two bytes each time.
+    let b = s.as_bytes();
+    let open = memchr::memchr_iter(b'{', b).find(|&i| b.get(i + 1) == Some(&b'#'))?;
     let len = s[open..].find('}')?;
     let id = s[open + 2..open + len].trim();
     (!id.is_empty() && !id.contains(char::is_whitespace)).then_some((open..open + len + 1, id))
@@ -370,6 +372,14 @@ mod tests {
         ) {
             proptest::prop_assert_eq!(claim_slug(&s), slug(&normalise_words(&s, SLUG_WORDS)));
         }
+    }
+
+    #[test]
+    fn the_first_id_marker_is_found_past_other_braces() {
+        assert_eq!(find_id("a {x} {#k1} {#k2}"), Some((6..11, "k1")));
+        assert_eq!(find_id("a {#} {#k1}"), None, "the first marker is empty");
+        assert_eq!(find_id("a {"), None);
+        assert_eq!(find_id("a #{k1} {#k2"), None);
     }
 
     #[test]
