@@ -55,13 +55,19 @@ impl Buf {
         plain: &mut String,
     ) {
         // Segments between every place where what a character is can change.
-        let ranges = cut
-            .iter()
-            .chain(&self.blocks)
-            .chain(&self.code)
-            .chain(&self.hidden);
-        let mut cuts: Vec<usize> = ranges.flat_map(|r| [r.start, r.end]).collect();
-        cuts.extend(self.breaks.iter().flat_map(|&i| [i, i + 1]));
+        let ranges = [cut, &self.blocks, &self.code, &self.hidden];
+        // One allocation of the exact size: collecting the chained ranges grew it step by step.
+        let len = ranges.iter().map(|r| 2 * r.len()).sum::<usize>()
+            + 2 * self.breaks.len()
+            + self.children.len()
+            + 2;
+        let mut cuts: Vec<usize> = Vec::with_capacity(len);
+        for r in ranges.into_iter().flatten() {
+            cuts.extend([r.start, r.end]);
+        }
+        for &i in &self.breaks {
+            cuts.extend([i, i + 1]);
+        }
         cuts.extend(self.children.iter().map(|(at, _)| *at));
         cuts.extend([0, self.text.len()]);
         cuts.retain(|&i| i <= self.text.len());
