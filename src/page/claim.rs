@@ -83,25 +83,19 @@ pub(super) fn claim(
     let mut bare_sources = Vec::new();
     if let Some(g) = sources_group {
         let abs = after_start + g.start..after_start + g.end;
-        let mut rest = String::new();
+        // A link in the group separates names as a comma would: the text around the links is
+        // read piece by piece, not joined with commas first.
         let mut last = abs.start;
         for (r, li) in &buf.links {
             if r.start >= abs.start && r.end <= abs.end {
                 if let Some(l) = links.get_mut(*li) {
                     l.set_role(Role::ClaimSource(index as u32));
                 }
-                rest.push_str(&buf.text[last..r.start]);
-                rest.push(',');
+                push_names(&buf.text[last..r.start], &mut bare_sources);
                 last = r.end;
             }
         }
-        rest.push_str(&buf.text[last..abs.end]);
-        for name in rest.split([',', ';']) {
-            let n = name.trim();
-            if !n.is_empty() {
-                bare_sources.push(Box::<str>::from(n));
-            }
-        }
+        push_names(&buf.text[last..abs.end], &mut bare_sources);
     }
     // The claim's text is the whole item but its id marker and Evidence line.
     let evidence = ev..after_start + line_end;
@@ -140,6 +134,16 @@ pub(super) fn claim(
     })
 }
 
+/// The source names in `s`, apart at commas and semicolons, trimmed, the empty ones left out.
+fn push_names(s: &str, names: &mut Vec<Box<str>>) {
+    for name in s.split([',', ';']) {
+        let n = name.trim();
+        if !n.is_empty() {
+            names.push(n.into());
+        }
+    }
+}
+
 /// The id of a claim without a `{#id}`: the slug of the first words of its normalised text.
 fn claim_slug(text: &str) -> String {
     // Quotes around the whole text are stripped by the normalisation, which the first words
@@ -159,7 +163,8 @@ fn claim_slug(text: &str) -> String {
 /// The slug of the first `n` whitespace-separated words of `s`, or `None` if a character
 /// before their end is not ASCII.
 fn ascii_words_slug(s: &str, n: usize) -> Option<String> {
-    let mut out = String::new();
+    // Room for the whole text: a slug that grew a byte at a time was reallocated four times.
+    let mut out = String::with_capacity(s.len());
     let (mut words, mut in_word, mut dash) = (0, false, false);
     for &b in s.as_bytes() {
         if !b.is_ascii() {

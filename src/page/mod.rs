@@ -611,6 +611,15 @@ mod tests {
     }
 
     #[test]
+    fn links_part_the_bare_source_names_as_commas_do() {
+        let claims = claims_of(
+            "# C\n\n- A claim.\n  Evidence: strong ([[a]], b; c [S](../sources/s.md) d, , e)\n",
+        );
+        let names: Vec<&str> = claims[0].bare_sources.iter().map(|n| &**n).collect();
+        assert_eq!(names, ["b", "c", "d", "e"]);
+    }
+
+    #[test]
     fn numbers_in_marks_and_link_text_are_no_quantities() {
         let claims = claims_of(
             "# C\n\n- [[V-JEPA 2]] scores 64% [12] on it[^3] (#776).\n  Evidence: strong (s)\n",
