@@ -46,6 +46,25 @@ impl Buf {
         }
     }
 
+    /// An emptied buffer for the markdown at `range`, `spare`'s room reused if there is one: a
+    /// page's list items come one after another, so one item's buffer (its text and each of
+    /// its lists) serves the next instead of being freed and allocated again.
+    fn reuse(spare: Option<Buf>, range: &Range<usize>) -> Buf {
+        let Some(mut buf) = spare else {
+            return Buf::at(range);
+        };
+        buf.text.clear();
+        buf.text.reserve(range.len());
+        buf.links.clear();
+        buf.hidden.clear();
+        buf.code.clear();
+        buf.blocks.clear();
+        buf.breaks.clear();
+        buf.children.clear();
+        buf.start = range.start;
+        buf
+    }
+
     /// Feeds the text, nested items and tables included, to a canonical-text builder and (less
     /// code blocks and link text) to `plain`; `cut` ranges of this item's own text are left out.
     pub(super) fn feed(
@@ -150,11 +169,13 @@ impl Body {
         let mut table: Option<Table> = None;
         let mut open_links: Vec<OpenLink> = Vec::new();
         let mut code_block: Option<usize> = None;
+        // The buffer of the last item read, kept for the next.
+        let mut spare: Option<Buf> = None;
 
         for (event, range) in Parser::new_ext(body, opts).into_offset_iter() {
             let abs = base + range.start..base + range.end;
             match event {
-                Event::Start(Tag::Item) => items.push(Buf::at(&abs)),
+                Event::Start(Tag::Item) => items.push(Buf::reuse(spare.take(), &abs)),
                 Event::End(TagEnd::Item) => {
                     if let Some(buf) = items.pop() {
                         if kind == PageKind::Concept {
@@ -175,15 +196,19 @@ impl Body {
                                     diags,
                                 )
                             });
-                            match made {
-                                Some(claim) => out.claims.push(claim),
-                                // A nested item is part of the text of the item it is in.
-                                None => {
-                                    if let Some(parent) = items.last_mut() {
-                                        parent.children.push((parent.text.len(), buf));
-                                    }
+                            match (made, items.last_mut()) {
+                                (Some(claim), _) => {
+                                    out.claims.push(claim);
+                                    spare = Some(buf);
                                 }
+                                // A nested item is part of the text of the item it is in.
+                                (None, Some(parent)) => {
+                                    parent.children.push((parent.text.len(), buf));
+                                }
+                                (None, None) => spare = Some(buf),
                             }
+                        } else {
+                            spare = Some(buf);
                         }
                     }
                 }
@@ -344,4 +369,26 @@ fn current<'a>(
         return Some(buf);
     }
     items.last_mut()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reused_buffer_is_empty_but_for_its_room() {
+        let mut used = Buf::at(&(3..40));
+        used.text.push_str("a [[b]] `c`\n");
+        used.links.push((2..3, 0));
+        used.hidden.push(2..3);
+        used.code.push(4..5);
+        used.blocks.push(5..6);
+        used.breaks.push(11);
+        used.children.push((1, Buf::at(&(5..9))));
+        let buf = Buf::reuse(Some(used), &(50..120));
+        assert_eq!((buf.text.as_str(), buf.start), ("", 50));
+        assert!(buf.text.capacity() >= 70);
+        assert!(buf.links.is_empty() && buf.hidden.is_empty() && buf.code.is_empty());
+        assert!(buf.blocks.is_empty() && buf.breaks.is_empty() && buf.children.is_empty());
+    }
 }
