@@ -3,9 +3,6 @@
 
 use std::ops::Range;
 use std::path::Path;
-use std::sync::LazyLock;
-
-use memchr::memmem;
 
 use rescore_graph::quantity::{extract_quantities, normalise_text, normalise_words};
 
@@ -200,13 +197,17 @@ fn ascii_words_slug(s: &str, n: usize) -> Option<String> {
 /// only: `evidence:` in any case, `Evidence -` / `–` / `—` (a dash followed by a space). The
 /// last marker wins.
 pub(super) fn find_evidence(s: &str) -> Option<(usize, usize)> {
-    // Runs on every list item: one searcher built once, SIMD-scanning, instead of a new
-    // `str::find` searcher per match. `Evidence:` cannot overlap itself, so no match is missed.
-    static MARKER: LazyLock<memmem::Finder<'static>> =
-        LazyLock::new(|| memmem::Finder::new("Evidence:"));
+    // Runs on every list item: a colon is rare in a claim, so the markers are found as the
+    // colons after `Evidence`, with no searcher set up per item. `Evidence:` cannot overlap
+    // itself, so these are all its matches.
+    const WORD: &str = "Evidence";
     let mut found = None;
-    for at in MARKER.find_iter(s.as_bytes()) {
-        if at == 0 || s[..at].ends_with(char::is_whitespace) {
+    for colon in memchr::memchr_iter(b':', s.as_bytes()) {
+        let Some(at) = colon.checked_sub(WORD.len()) else {
+            continue;
+        };
+        let marked = s.as_bytes()[at..colon] == *WORD.as_bytes();
+        if marked && (at == 0 || s[..at].ends_with(char::is_whitespace)) {
             found = Some((at, "Evidence:".len()));
         }
     }
