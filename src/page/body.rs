@@ -171,6 +171,8 @@ impl Body {
         let mut code_block: Option<usize> = None;
         // The buffer of the last item read, kept for the next.
         let mut spare: Option<Buf> = None;
+        // Where the page's markdown links are read from, found once for all of them.
+        let dir = path.parent().unwrap_or(Path::new(""));
 
         for (event, range) in Parser::new_ext(body, opts).into_offset_iter() {
             let abs = base + range.start..base + range.end;
@@ -295,7 +297,7 @@ impl Body {
                     ..
                 }) => {
                     let index = out.links.len();
-                    if let Some((target, anchor)) = link_target(link_type, &dest_url, path) {
+                    if let Some((target, anchor)) = link_target(link_type, &dest_url, dir) {
                         let role = if section.starts_with("related") {
                             Role::Related
                         } else {

@@ -8,11 +8,12 @@ use ustr::Ustr;
 
 use super::{Link, Target};
 
-/// Where a link with destination `dest` on `page` points, and the anchor it names.
+/// Where a link with destination `dest` on a page in folder `dir` points, and the anchor it
+/// names.
 pub(super) fn link_target(
     link_type: LinkType,
     dest: &str,
-    page: &Path,
+    dir: &Path,
 ) -> Option<(Target, Option<Ustr>)> {
     let dest = dest.trim();
     if let LinkType::WikiLink { .. } = link_type {
@@ -36,7 +37,6 @@ pub(super) fn link_target(
     if !file.ends_with(".md") {
         return None;
     }
-    let dir = page.parent().unwrap_or(Path::new(""));
     Some((
         Target::Path {
             path: joined(dir, Path::new(file.as_ref())).as_str().into(),
@@ -248,9 +248,9 @@ mod tests {
 
     #[test]
     fn links_to_one_target_share_one_copy_of_its_text() {
-        let page = Path::new("theses/t.md");
-        let wiki = |dest| link_target(LinkType::WikiLink { has_pothole: false }, dest, page);
-        let md = |dest| link_target(LinkType::Inline, dest, page);
+        let dir = Path::new("theses");
+        let wiki = |dest| link_target(LinkType::WikiLink { has_pothole: false }, dest, dir);
+        let md = |dest| link_target(LinkType::Inline, dest, dir);
         let text = |t: Option<(Target, Option<Ustr>)>| match t {
             Some((Target::Wiki { name: s } | Target::Path { path: s }, anchor)) => {
                 (s.as_ptr(), anchor.map(|a| a.as_ptr()))
