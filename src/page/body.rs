@@ -165,7 +165,8 @@ impl Body {
             Options::ENABLE_WIKILINKS | Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
         let mut items: Vec<Buf> = Vec::new();
         let mut heading: Option<(pulldown_cmark::HeadingLevel, Buf)> = None;
-        let mut section = String::new();
+        // Under a heading that starts with "Related" (up to level 3).
+        let mut related = false;
         let mut table: Option<Table> = None;
         let mut open_links: Vec<OpenLink> = Vec::new();
         let mut code_block: Option<usize> = None;
@@ -238,13 +239,13 @@ impl Body {
                 Event::Start(Tag::Heading { level, .. }) => heading = Some((level, Buf::at(&abs))),
                 Event::End(TagEnd::Heading(_)) => {
                     if let Some((level, buf)) = heading.take() {
-                        let t = buf.text.trim().to_string();
+                        let t = buf.text.trim();
                         if level == pulldown_cmark::HeadingLevel::H1 && out.h1.is_none() {
                             out.head = Some(lines.span(text, abs.clone()));
-                            out.h1 = Some(t.clone());
+                            out.h1 = Some(t.to_string());
                         }
                         if level <= pulldown_cmark::HeadingLevel::H3 {
-                            section = t.to_lowercase();
+                            related = is_related(t);
                         }
                     }
                 }
@@ -298,11 +299,7 @@ impl Body {
                 }) => {
                     let index = out.links.len();
                     if let Some((target, anchor)) = link_target(link_type, &dest_url, dir) {
-                        let role = if section.starts_with("related") {
-                            Role::Related
-                        } else {
-                            Role::Body
-                        };
+                        let role = if related { Role::Related } else { Role::Body };
                         let pos = lines.span(text, abs.clone());
                         out.links.push(Link::new(target, anchor, role, pos));
                         let buf = current(&mut table, &mut heading, &mut items);
@@ -358,6 +355,14 @@ impl Body {
     }
 }
 
+/// Whether a heading, lowercased, starts with "related". Its first seven bytes are compared
+/// without lowercasing it: no character but an ASCII letter lowercases to one of these letters.
+fn is_related(heading: &str) -> bool {
+    heading
+        .get(.."related".len())
+        .is_some_and(|w| w.eq_ignore_ascii_case("related"))
+}
+
 /// The buffer text goes into: a table cell, a heading, or the innermost list item.
 fn current<'a>(
     table: &'a mut Option<Table>,
@@ -376,6 +381,36 @@ fn current<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_related_heading_is_found_in_any_case() {
+        for heading in ["Related", "related concepts", "RELATED work", "Related:"] {
+            assert!(is_related(heading), "{heading}");
+        }
+        for heading in [
+            "Relate",
+            "Unrelated",
+            "Relatéd",
+            "Key claims",
+            "",
+            "Ŗelated",
+        ] {
+            assert!(!is_related(heading), "{heading}");
+        }
+    }
+
+    /// `is_related` compares bytes because of this: a character other than an ASCII letter
+    /// never lowercases to (text holding) a letter of "related".
+    #[test]
+    fn no_other_character_lowercases_to_a_letter_of_related() {
+        let letters = |c: char| "related".contains(c);
+        for c in (0..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter(|c| !c.is_ascii())
+        {
+            assert!(!c.to_lowercase().any(letters), "{c:?}");
+        }
+    }
 
     #[test]
     fn a_reused_buffer_is_empty_but_for_its_room() {
