@@ -83,7 +83,7 @@ pub fn split<'a>(text: &'a str, path: &Path, lines: &LineIndex) -> Result<Split<
     let mut at = first_end;
     let mut close = None;
     while at < text.len() {
-        let end = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
+        let end = memchr::memchr(b'\n', &text.as_bytes()[at..]).map_or(text.len(), |i| at + i + 1);
         let line = text[at..end].trim_end();
         if line == fence || (fence == "---" && line == "...") {
             close = Some((at, end));
@@ -209,12 +209,16 @@ fn quick_toml(inner: &str) -> Option<FrontMatter> {
 fn plain_toml(inner: &str) -> Option<TomlKeys> {
     let mut keys = TomlKeys::default();
     let mut seen: Vec<&str> = Vec::new();
-    for line in inner.split('\n') {
-        let line = line.trim_matches([' ', '\t']);
+    // Lines and the bytes in them are found with `memchr`, not `str`'s character searchers.
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', inner.as_bytes()).chain([inner.len()]) {
+        let line = inner[start..end].trim_matches([' ', '\t']);
+        start = end + 1;
         if line.is_empty() {
             continue;
         }
-        let (key, value) = line.split_once('=')?;
+        let eq = memchr::memchr(b'=', line.as_bytes())?;
+        let (key, value) = (&line[..eq], &line[eq + 1..]);
         let key = key.trim_end_matches([' ', '\t']);
         let bare = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
         if key.is_empty() || !key.bytes().all(bare) || seen.contains(&key) {
@@ -305,7 +309,7 @@ fn plain_value(v: &str) -> Option<toml::Value> {
 /// what follows it.
 fn plain_string(v: &str) -> Option<(&str, &str)> {
     let body = v.strip_prefix('"')?;
-    let end = body.find('"')?;
+    let end = memchr::memchr(b'"', body.as_bytes())?;
     let s = &body[..end];
     let plain = s.bytes().all(|b| b >= b' ' && b != b'\\' && b != 0x7F);
     plain.then(|| (s, &body[end + 1..]))
