@@ -32,52 +32,28 @@ impl Builder {
         }
     }
 
-    /// Appends a piece of text; `code` says whether it is inside a code span or block.
+    /// Appends a piece of text; `code` says whether it is inside a code span or block. Reads as
+    /// its characters pushed one at a time (`push`), but copies each run of plain ASCII words
+    /// whole: most text is such runs, with a dash or an accent between some of them.
     pub fn push_str(&mut self, s: &str, code: bool) {
-        // Most text is ASCII without backticks, and so is each of its words then: one check of
-        // the whole instead of one per word.
-        let plain = s.is_ascii() && memchr::memchr(b'`', s.as_bytes()).is_none();
-        if plain {
-            self.push_plain(s, code);
-            return;
-        }
-        let mut words = crate::whitespace::pieces(s);
-        if let Some(first) = words.next() {
-            self.word(first, code);
-        }
-        for w in words {
-            self.space = true;
-            self.word(w, code);
-        }
-    }
-
-    /// `push_str` of ASCII text without backticks: words one plain space apart are copied as
-    /// one run, which reads as each of its words pushed after a space.
-    fn push_plain(&mut self, s: &str, code: bool) {
-        let mut last = 0;
-        for (from, to) in crate::whitespace::runs(s) {
-            if from > last {
-                self.space = true;
+        let bytes = s.as_bytes();
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            if crate::whitespace::is_text_byte(b) {
+                let end = crate::whitespace::text_run_end(bytes, i);
+                self.start_word(code);
+                self.out.push_str(&s[i..end]);
+                i = end;
+            } else if b.is_ascii() {
+                self.push(char::from(b), code);
+                i += 1;
+            } else {
+                let Some(c) = s[i..].chars().next() else {
+                    break;
+                };
+                self.push(c, code);
+                i += c.len_utf8();
             }
-            self.start_word(code);
-            self.out.push_str(&s[from..to]);
-            last = to;
-        }
-        if last < s.len() {
-            self.space = true;
-        }
-    }
-
-    /// A run of text without whitespace (possibly empty).
-    fn word(&mut self, w: &str, code: bool) {
-        if w.is_empty() {
-            return;
-        }
-        if w.is_ascii() && !w.contains('`') {
-            self.start_word(code);
-            self.out.push_str(w);
-        } else {
-            w.chars().for_each(|c| self.push(c, code));
         }
     }
 
@@ -186,6 +162,32 @@ mod tests {
         #[test]
         fn plain_text_pushed_in_runs_reads_as_text_pushed_a_character_at_a_time(
             parts in proptest::collection::vec(("[a-z. \t\n\r\u{b}\u{c}]{0,16}", proptest::bool::ANY), 0..5),
+            breaks in proptest::collection::vec(proptest::bool::ANY, 5)
+        ) {
+            let mut whole = Builder::new();
+            let mut chars = Builder::new();
+            for (i, (text, code)) in parts.iter().enumerate() {
+                if breaks[i] {
+                    whole.block();
+                    chars.block();
+                }
+                whole.push_str(text, *code);
+                text.chars().for_each(|c| chars.push(c, *code));
+            }
+            proptest::prop_assert_eq!(whole.finish(), chars.finish());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn long_text_of_every_kind_of_byte_pushed_whole_reads_as_pushed_a_character_at_a_time(
+            parts in proptest::collection::vec(
+                (
+                    "([a-z~!_.]{0,12}[ `\t\n\u{0}\u{1f}\u{7f}\u{85}\u{a0}\u{2003}é—−‐]{0,3}){0,12}",
+                    proptest::bool::ANY,
+                ),
+                0..5,
+            ),
             breaks in proptest::collection::vec(proptest::bool::ANY, 5)
         ) {
             let mut whole = Builder::new();

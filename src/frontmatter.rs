@@ -83,7 +83,7 @@ pub fn split<'a>(text: &'a str, path: &Path, lines: &LineIndex) -> Result<Split<
     let mut at = first_end;
     let mut close = None;
     while at < text.len() {
-        let end = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
+        let end = memchr::memchr(b'\n', &text.as_bytes()[at..]).map_or(text.len(), |i| at + i + 1);
         let line = text[at..end].trim_end();
         if line == fence || (fence == "---" && line == "...") {
             close = Some((at, end));
@@ -141,7 +141,7 @@ pub fn split<'a>(text: &'a str, path: &Path, lines: &LineIndex) -> Result<Split<
 
 /// The keys rescore reads, as TOML values: the document is read without building a table of
 /// every key or the JSON value the schema is checked against.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 struct TomlKeys {
     kind: Option<toml::Value>,
     id: Option<toml::Value>,
@@ -177,7 +177,10 @@ fn quick_toml(inner: &str) -> Option<FrontMatter> {
             Some(v) => string(v).map(|s| vec![s]),
         }
     }
-    let keys: TomlKeys = toml::from_str(inner).ok()?;
+    let keys = match plain_toml(inner) {
+        Some(keys) => keys,
+        None => toml::from_str(inner).ok()?,
+    };
     Some(FrontMatter {
         kind: text(keys.kind)?,
         id: text(keys.id)?,
@@ -196,6 +199,120 @@ fn quick_toml(inner: &str) -> Option<FrontMatter> {
         url: text(keys.url)?,
         published: keys.published.map(toml_to_json),
     })
+}
+
+/// The keys of front matter written in the plain TOML nearly every page uses, read without the
+/// TOML parser (which costs more than the rest of a small page's parse): a `key = value` line
+/// per key, a value being a string without escapes, a list of them on one line, `true` or
+/// `false`, a date, or a plain decimal number. `None` for anything else (a comment, a quoted or
+/// dotted key, a repeated key, an escape, `\r`, …), which `toml` then reads.
+fn plain_toml(inner: &str) -> Option<TomlKeys> {
+    let mut keys = TomlKeys::default();
+    let mut seen: Vec<&str> = Vec::new();
+    // Lines and the bytes in them are found with `memchr`, not `str`'s character searchers.
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', inner.as_bytes()).chain([inner.len()]) {
+        let line = inner[start..end].trim_matches([' ', '\t']);
+        start = end + 1;
+        if line.is_empty() {
+            continue;
+        }
+        let eq = memchr::memchr(b'=', line.as_bytes())?;
+        let (key, value) = (&line[..eq], &line[eq + 1..]);
+        let key = key.trim_end_matches([' ', '\t']);
+        let bare = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+        if key.is_empty() || !key.bytes().all(bare) || seen.contains(&key) {
+            return None;
+        }
+        seen.push(key);
+        let value = plain_value(value.trim_start_matches([' ', '\t']))?;
+        let slot = match key {
+            "kind" => &mut keys.kind,
+            "id" => &mut keys.id,
+            "title" => &mut keys.title,
+            "status" => &mut keys.status,
+            "part_of" => &mut keys.part_of,
+            "depends_on" => &mut keys.depends_on,
+            "score" => &mut keys.score,
+            "scored" => &mut keys.scored,
+            "retracted" => &mut keys.retracted,
+            "superseded_by" => &mut keys.superseded_by,
+            "url" => &mut keys.url,
+            "published" => &mut keys.published,
+            _ => continue,
+        };
+        *slot = Some(value);
+    }
+    Some(keys)
+}
+
+/// A value of `plain_toml`, written alone (no space after it).
+fn plain_value(v: &str) -> Option<toml::Value> {
+    if v.starts_with('"') {
+        let (s, rest) = plain_string(v)?;
+        return rest.is_empty().then(|| toml::Value::String(s.to_string()));
+    }
+    if let Some(list) = v.strip_prefix('[') {
+        let mut items = Vec::new();
+        let mut rest = list.trim_start_matches([' ', '\t']);
+        while rest.starts_with('"') {
+            let (s, after) = plain_string(rest)?;
+            items.push(toml::Value::String(s.to_string()));
+            let after = after.trim_start_matches([' ', '\t']);
+            rest = match after.strip_prefix(',') {
+                Some(more) => more.trim_start_matches([' ', '\t']),
+                None => after,
+            };
+            if after.len() == rest.len() {
+                break;
+            }
+        }
+        return (rest == "]").then_some(toml::Value::Array(items));
+    }
+    match v {
+        "true" => return Some(toml::Value::Boolean(true)),
+        "false" => return Some(toml::Value::Boolean(false)),
+        _ => {}
+    }
+    let b = v.as_bytes();
+    let digits = |r: &[u8]| !r.is_empty() && r.iter().all(u8::is_ascii_digit);
+    let date = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && digits(&b[..4])
+        && digits(&b[5..7])
+        && digits(&b[8..]);
+    if date {
+        return v.parse().ok().map(toml::Value::Datetime);
+    }
+    // A decimal without a sign but `-`, leading zeros, underscores or an exponent, short
+    // enough to be exact as an `i64` and finite as an `f64`.
+    let unsigned = v.strip_prefix('-').unwrap_or(v);
+    let (int, frac) = match unsigned.split_once('.') {
+        Some((int, frac)) => (int, Some(frac)),
+        None => (unsigned, None),
+    };
+    let plain = v.len() <= 18
+        && digits(int.as_bytes())
+        && (int == "0" || !int.starts_with('0'))
+        && frac.is_none_or(|f| digits(f.as_bytes()));
+    if !plain {
+        return None;
+    }
+    match frac {
+        Some(_) => v.parse().ok().map(toml::Value::Float),
+        None => v.parse().ok().map(toml::Value::Integer),
+    }
+}
+
+/// The text of a basic string at the start of `v` without escapes or control characters, and
+/// what follows it.
+fn plain_string(v: &str) -> Option<(&str, &str)> {
+    let body = v.strip_prefix('"')?;
+    let end = memchr::memchr(b'"', body.as_bytes())?;
+    let s = &body[..end];
+    let plain = s.bytes().all(|b| b >= b' ' && b != b'\\' && b != 0x7F);
+    plain.then(|| (s, &body[end + 1..]))
 }
 
 fn parse_toml(
@@ -405,6 +522,78 @@ mod tests {
             let inner: String = entries.iter().map(|(k, v)| format!("{k} = {v}\n")).collect();
             let quick = quick_toml(&inner).map(|f| format!("{f:?}"));
             proptest::prop_assert_eq!(quick, via_json(&inner).map(|f| format!("{f:?}")));
+        }
+    }
+
+    /// Values written plainly and every near miss: escapes, control characters, quotes that do
+    /// not close, bad dates, leading zeros, signs, exponents, huge numbers, lists across kinds.
+    fn plain_value_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let string = "\"[a-z é#=\\\\\t\u{7f}\u{1}'\"]{0,6}\"";
+        prop_oneof![
+            string,
+            "'[a-z]{0,4}'",
+            "\"\"\"[a-z]{0,3}\"\"\"",
+            "[-+]?[0-9_]{1,4}(\\.[0-9_]{0,3})?([eE][-+]?[0-9]{1,3})?",
+            "[0-9]{1,20}(\\.[0-9]{0,20})?",
+            "[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}:[0-9]{2}Z?)?",
+            "true|false|True|nan|inf|-inf",
+            proptest::collection::vec(string, 0..3).prop_map(|v| format!("[{}]", v.join(","))),
+            "\\[ ?(\"a\"|1|,)? ?(,|\"b\")? ?,? ?\\]",
+            "\\{ x = 1 \\}",
+            "",
+        ]
+    }
+
+    /// A front matter line: mostly well formed, so that whole front matters often are, with
+    /// near misses in each of its parts.
+    fn plain_line() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let key = prop_oneof![
+            6 => "kind|id|title|status|part_of|depends_on|score|scored|retracted|superseded_by|url|published|other",
+            1 => "x\\.y|\"kind\"|k y|",
+        ];
+        let eq = prop_oneof![6 => "[ \t]{0,2}=[ \t]{0,2}", 1 => "=| |:|=="];
+        let end = prop_oneof![6 => "[ \t]{0,2}", 1 => "[ \t]*# c|\r|,"];
+        (key, eq, plain_value_text(), end).prop_map(|(k, eq, v, end)| format!("{k}{eq}{v}{end}\n"))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn plain_toml_reads_what_toml_reads_or_leaves_it_to_toml(
+            lines in proptest::collection::vec(plain_line(), 0..4)
+        ) {
+            let inner = lines.concat();
+            if let Some(plain) = plain_toml(&inner) {
+                let toml: Option<TomlKeys> = toml::from_str(&inner).ok();
+                proptest::prop_assert_eq!(Some(plain), toml);
+            }
+        }
+    }
+
+    #[test]
+    fn plain_front_matter_is_read_without_the_toml_parser() {
+        for inner in [
+            "kind = \"concept\"\nstatus = \"active-frontier\"\npart_of = [\"c5293\"]\n",
+            "kind = \"source\"\nurl = \"https://x.org/p\"\npublished = 2018-01-19\nretracted = true\n",
+            "kind = \"thesis\"\nscore = 0.58\nscored = 2026-01-05\ndepends_on = [\"c1#k1\", \"c2\",]\n",
+            "score = -3\ntitle=\"Genie 3 — 11B\"\n\n  other = [ ]\n",
+            "",
+        ] {
+            let plain = plain_toml(inner);
+            assert!(plain.is_some(), "{inner}");
+            assert_eq!(plain, toml::from_str(inner).ok(), "{inner}");
+        }
+        for inner in [
+            "kind = \"a\" # c\n",
+            "kind = \"a\"\nkind = \"b\"\n",
+            "kind = \"a\\tb\"\n",
+            "kind = \"a\"\r\n",
+            "score = 1e3\n",
+            "scored = 2026-02-30\n",
+        ] {
+            assert_eq!(plain_toml(inner), None, "{inner}");
         }
     }
 

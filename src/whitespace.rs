@@ -8,22 +8,6 @@ pub fn is_ascii_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r')
 }
 
-/// The pieces of `s` between whitespace characters, empty ones included: the same pieces as
-/// `s.split(char::is_whitespace)`.
-pub fn pieces(s: &str) -> Pieces<'_> {
-    Pieces {
-        s,
-        at: 0,
-        done: false,
-    }
-}
-
-pub struct Pieces<'a> {
-    s: &'a str,
-    at: usize,
-    done: bool,
-}
-
 /// From `i`, eight bytes at a time past the bytes `stops` leaves unmarked (it sets the high bit
 /// of each byte it marks): the place of the first marked byte, or where the last whole eight
 /// bytes end when none is marked (the caller looks at the rest one byte at a time).
@@ -47,58 +31,6 @@ fn outside(w: u64, first: u8) -> u64 {
     let below = !(low + ONES * u64::from(0x80 - first));
     let delete = low + ONES;
     (w | below | delete) & HIGH
-}
-
-/// Marks each byte of `w` that is not printable ASCII other than the space, i.e. outside
-/// `0x21..=0x7E`: the bytes where a piece may end.
-fn stops(w: u64) -> u64 {
-    outside(w, 0x21)
-}
-
-impl Pieces<'_> {
-    /// The byte range of the next piece.
-    fn next_range(&mut self) -> Option<(usize, usize)> {
-        if self.done {
-            return None;
-        }
-        let bytes = self.s.as_bytes();
-        let start = self.at;
-        let mut i = start;
-        loop {
-            // Eight bytes at a time past printable ASCII, the common case.
-            i = skip_words(bytes, i, stops);
-            let Some(&b) = bytes.get(i) else {
-                self.done = true;
-                return Some((start, bytes.len()));
-            };
-            if b.wrapping_sub(b'!') <= b'~' - b'!' {
-                i += 1;
-                continue;
-            }
-            let (space, len) = if b.is_ascii() {
-                (is_ascii_space(b), 1)
-            } else {
-                self.s[i..]
-                    .chars()
-                    .next()
-                    .map_or((false, 1), |c| (c.is_whitespace(), c.len_utf8()))
-            };
-            if space {
-                self.at = i + len;
-                return Some((start, i));
-            }
-            i += len;
-        }
-    }
-}
-
-impl<'a> Iterator for Pieces<'a> {
-    type Item = &'a str;
-
-    fn next(&mut self) -> Option<&'a str> {
-        let s = self.s;
-        self.next_range().map(|(from, to)| &s[from..to])
-    }
 }
 
 /// The runs of words of `s`: the maximal ranges whose words are one plain space apart, in
@@ -148,10 +80,46 @@ impl Runs<'_> {
 /// a space before a space or such a byte, and a space in the last byte, whose next byte is not
 /// in `w`. Exact per byte, as in `stops`.
 fn run_stops(w: u64) -> u64 {
-    let other = outside(w, 0x20);
-    let x = w ^ (ONES * 0x20);
-    let spaces = !(((x & !HIGH) + !HIGH) | x) & HIGH;
+    spaces_before(equal(w, b' '), outside(w, 0x20))
+}
+
+/// Marks each byte of `w` equal to `b`. Exact per byte, as in `outside`.
+fn equal(w: u64, b: u8) -> u64 {
+    let x = w ^ (ONES * u64::from(b));
+    !(((x & !HIGH) + !HIGH) | x) & HIGH
+}
+
+/// `other` with each of `spaces` marked that stands before a space, a byte of `other`, or in
+/// the last byte (whose next byte is not in the word).
+fn spaces_before(spaces: u64, other: u64) -> u64 {
     other | (spaces & (((spaces | other) >> 8) | (1 << 63)))
+}
+
+/// Whether `b` is a byte of a text run: printable ASCII other than the space and the backtick.
+pub fn is_text_byte(b: u8) -> bool {
+    b.wrapping_sub(b'!') <= b'~' - b'!' && b != b'`'
+}
+
+/// The end of the text run that starts at `i` (a byte of one, see `is_text_byte`): the maximal
+/// range of text bytes and single plain spaces between them. A canonical-text builder copies
+/// such a run as it is, as each of its characters would read pushed one at a time.
+pub fn text_run_end(bytes: &[u8], mut i: usize) -> usize {
+    loop {
+        // Eight bytes at a time past text bytes and single spaces, the common case.
+        i = skip_words(bytes, i, text_run_stops);
+        match bytes.get(i) {
+            Some(b' ') if bytes.get(i + 1).is_some_and(|&n| is_text_byte(n)) => i += 2,
+            Some(&b) if is_text_byte(b) => i += 1,
+            _ => return i,
+        }
+    }
+}
+
+/// Marks (the high bit of) each byte of `w` where a text run may end: bytes outside
+/// `0x20..=0x7E`, the backtick, and a space before a space or such a byte or in the last byte.
+/// Exact per byte, as in `outside`.
+fn text_run_stops(w: u64) -> u64 {
+    spaces_before(equal(w, b' '), outside(w, 0x20) | equal(w, b'`'))
 }
 
 impl Iterator for Runs<'_> {
@@ -202,7 +170,11 @@ mod tests {
     const LONG: &str =
         "([a-z~!]{0,12}[ \t\n\u{0}\u{1f}\u{7f}\u{85}\u{a0}\u{e9}\u{2003}\u{1F600}]{0,2}){0,20}";
 
-    /// The byte-at-a-time `Pieces` this replaced, as the reference.
+    /// Text with every kind of byte a text run ends at or runs past, in long stretches.
+    const TEXT_RUNS: &str =
+        "([a-z~!_]{0,12}[ `\t\n\u{0}\u{1f}\u{7f}\u{85}\u{a0}\u{e9}]{0,2}){0,20}";
+
+    /// The pieces of `s` between whitespace characters, byte at a time, as the reference.
     fn reference_pieces(s: &str) -> Vec<&str> {
         let bytes = s.as_bytes();
         let mut out = Vec::new();
@@ -263,13 +235,13 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn pieces_eight_bytes_at_a_time_are_the_reference_pieces(s in LONG) {
-            proptest::prop_assert_eq!(pieces(&s).collect::<Vec<_>>(), reference_pieces(&s));
+        fn run_stops_are_the_reference_run_stops(w in proptest::num::u64::ANY) {
+            proptest::prop_assert_eq!(run_stops(w), reference_run_stops(w));
         }
 
         #[test]
-        fn run_stops_are_the_reference_run_stops(w in proptest::num::u64::ANY) {
-            proptest::prop_assert_eq!(run_stops(w), reference_run_stops(w));
+        fn text_run_stops_are_the_reference_text_run_stops(w in proptest::num::u64::ANY) {
+            proptest::prop_assert_eq!(text_run_stops(w), reference_text_run_stops(w));
         }
 
         #[test]
@@ -283,9 +255,21 @@ mod tests {
         }
 
         #[test]
-        fn pieces_are_std_split_at_whitespace(s in TEXT) {
+        fn reference_pieces_are_std_split_at_whitespace(s in TEXT) {
             let std: Vec<&str> = s.split(char::is_whitespace).collect();
-            proptest::prop_assert_eq!(pieces(&s).collect::<Vec<_>>(), std);
+            proptest::prop_assert_eq!(reference_pieces(&s), std);
+        }
+
+        #[test]
+        fn text_runs_eight_bytes_at_a_time_are_the_reference_text_runs(s in TEXT_RUNS) {
+            for (i, &b) in s.as_bytes().iter().enumerate() {
+                if is_text_byte(b) {
+                    proptest::prop_assert_eq!(
+                        text_run_end(s.as_bytes(), i),
+                        reference_text_run_end(s.as_bytes(), i)
+                    );
+                }
+            }
         }
 
         #[test]
@@ -294,14 +278,51 @@ mod tests {
         }
     }
 
+    /// `text_run_end` byte by byte.
+    fn reference_text_run_end(b: &[u8], mut i: usize) -> usize {
+        while i < b.len() {
+            if is_text_byte(b[i]) {
+                i += 1;
+            } else if b[i] == b' ' && b.get(i + 1).is_some_and(|&n| is_text_byte(n)) {
+                i += 2;
+            } else {
+                break;
+            }
+        }
+        i
+    }
+
     #[test]
-    fn stops_mark_exactly_the_bytes_outside_printable_ascii() {
+    fn text_bytes_are_printable_ascii_but_the_space_and_the_backtick() {
+        for b in 0..=255u8 {
+            let want = b.is_ascii_graphic() && b != b'`';
+            assert_eq!(is_text_byte(b), want, "{b:#x}");
+        }
+    }
+
+    /// `text_run_stops` byte by byte.
+    fn reference_text_run_stops(w: u64) -> u64 {
+        let b = w.to_le_bytes();
+        let other = |k: usize| !(0x20..=0x7E).contains(&b[k]) || b[k] == b'`';
+        (0..8)
+            .filter(|&k| other(k) || (b[k] == b' ' && (k == 7 || b[k + 1] == b' ' || other(k + 1))))
+            .map(|k| 1 << (8 * k + 7))
+            .sum()
+    }
+
+    #[test]
+    fn text_run_stops_mark_exactly_where_a_text_run_may_end() {
         for b in 0..=255u8 {
             for at in 0..8 {
-                let w = u64::from_le_bytes(std::array::from_fn(|k| if k == at { b } else { b'a' }));
-                let want = !(0x21..=0x7E).contains(&b);
-                assert_eq!(stops(w) == 1 << (8 * at + 7), want, "{b:#x} at {at}");
-                assert_eq!(stops(w) == 0, !want, "{b:#x} at {at}");
+                for fill in [b'a', b' ', b'`', b'\n', 0xC3] {
+                    let w =
+                        u64::from_le_bytes(std::array::from_fn(|k| if k == at { b } else { fill }));
+                    assert_eq!(
+                        text_run_stops(w),
+                        reference_text_run_stops(w),
+                        "{b:#x} at {at} in {fill:#x}"
+                    );
+                }
             }
         }
     }

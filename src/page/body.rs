@@ -46,6 +46,25 @@ impl Buf {
         }
     }
 
+    /// An emptied buffer for the markdown at `range`, `spare`'s room reused if there is one: a
+    /// page's list items come one after another, so one item's buffer (its text and each of
+    /// its lists) serves the next instead of being freed and allocated again.
+    fn reuse(spare: Option<Buf>, range: &Range<usize>) -> Buf {
+        let Some(mut buf) = spare else {
+            return Buf::at(range);
+        };
+        buf.text.clear();
+        buf.text.reserve(range.len());
+        buf.links.clear();
+        buf.hidden.clear();
+        buf.code.clear();
+        buf.blocks.clear();
+        buf.breaks.clear();
+        buf.children.clear();
+        buf.start = range.start;
+        buf
+    }
+
     /// Feeds the text, nested items and tables included, to a canonical-text builder and (less
     /// code blocks and link text) to `plain`; `cut` ranges of this item's own text are left out.
     pub(super) fn feed(
@@ -55,13 +74,19 @@ impl Buf {
         plain: &mut String,
     ) {
         // Segments between every place where what a character is can change.
-        let ranges = cut
-            .iter()
-            .chain(&self.blocks)
-            .chain(&self.code)
-            .chain(&self.hidden);
-        let mut cuts: Vec<usize> = ranges.flat_map(|r| [r.start, r.end]).collect();
-        cuts.extend(self.breaks.iter().flat_map(|&i| [i, i + 1]));
+        let ranges = [cut, &self.blocks, &self.code, &self.hidden];
+        // One allocation of the exact size: collecting the chained ranges grew it step by step.
+        let len = ranges.iter().map(|r| 2 * r.len()).sum::<usize>()
+            + 2 * self.breaks.len()
+            + self.children.len()
+            + 2;
+        let mut cuts: Vec<usize> = Vec::with_capacity(len);
+        for r in ranges.into_iter().flatten() {
+            cuts.extend([r.start, r.end]);
+        }
+        for &i in &self.breaks {
+            cuts.extend([i, i + 1]);
+        }
         cuts.extend(self.children.iter().map(|(at, _)| *at));
         cuts.extend([0, self.text.len()]);
         cuts.retain(|&i| i <= self.text.len());
@@ -140,15 +165,20 @@ impl Body {
             Options::ENABLE_WIKILINKS | Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
         let mut items: Vec<Buf> = Vec::new();
         let mut heading: Option<(pulldown_cmark::HeadingLevel, Buf)> = None;
-        let mut section = String::new();
+        // Under a heading that starts with "Related" (up to level 3).
+        let mut related = false;
         let mut table: Option<Table> = None;
         let mut open_links: Vec<OpenLink> = Vec::new();
         let mut code_block: Option<usize> = None;
+        // The buffer of the last item read, kept for the next.
+        let mut spare: Option<Buf> = None;
+        // Where the page's markdown links are read from, found once for all of them.
+        let dir = path.parent().unwrap_or(Path::new(""));
 
         for (event, range) in Parser::new_ext(body, opts).into_offset_iter() {
             let abs = base + range.start..base + range.end;
             match event {
-                Event::Start(Tag::Item) => items.push(Buf::at(&abs)),
+                Event::Start(Tag::Item) => items.push(Buf::reuse(spare.take(), &abs)),
                 Event::End(TagEnd::Item) => {
                     if let Some(buf) = items.pop() {
                         if kind == PageKind::Concept {
@@ -169,15 +199,19 @@ impl Body {
                                     diags,
                                 )
                             });
-                            match made {
-                                Some(claim) => out.claims.push(claim),
-                                // A nested item is part of the text of the item it is in.
-                                None => {
-                                    if let Some(parent) = items.last_mut() {
-                                        parent.children.push((parent.text.len(), buf));
-                                    }
+                            match (made, items.last_mut()) {
+                                (Some(claim), _) => {
+                                    out.claims.push(claim);
+                                    spare = Some(buf);
                                 }
+                                // A nested item is part of the text of the item it is in.
+                                (None, Some(parent)) => {
+                                    parent.children.push((parent.text.len(), buf));
+                                }
+                                (None, None) => spare = Some(buf),
                             }
+                        } else {
+                            spare = Some(buf);
                         }
                     }
                 }
@@ -205,13 +239,13 @@ impl Body {
                 Event::Start(Tag::Heading { level, .. }) => heading = Some((level, Buf::at(&abs))),
                 Event::End(TagEnd::Heading(_)) => {
                     if let Some((level, buf)) = heading.take() {
-                        let t = buf.text.trim().to_string();
+                        let t = buf.text.trim();
                         if level == pulldown_cmark::HeadingLevel::H1 && out.h1.is_none() {
                             out.head = Some(lines.span(text, abs.clone()));
-                            out.h1 = Some(t.clone());
+                            out.h1 = Some(t.to_string());
                         }
                         if level <= pulldown_cmark::HeadingLevel::H3 {
-                            section = t.to_lowercase();
+                            related = is_related(t);
                         }
                     }
                 }
@@ -264,12 +298,8 @@ impl Body {
                     ..
                 }) => {
                     let index = out.links.len();
-                    if let Some((target, anchor)) = link_target(link_type, &dest_url, path) {
-                        let role = if section.starts_with("related") {
-                            Role::Related
-                        } else {
-                            Role::Body
-                        };
+                    if let Some((target, anchor)) = link_target(link_type, &dest_url, dir) {
+                        let role = if related { Role::Related } else { Role::Body };
                         let pos = lines.span(text, abs.clone());
                         out.links.push(Link::new(target, anchor, role, pos));
                         let buf = current(&mut table, &mut heading, &mut items);
@@ -325,6 +355,14 @@ impl Body {
     }
 }
 
+/// Whether a heading, lowercased, starts with "related". Its first seven bytes are compared
+/// without lowercasing it: no character but an ASCII letter lowercases to one of these letters.
+fn is_related(heading: &str) -> bool {
+    heading
+        .get(.."related".len())
+        .is_some_and(|w| w.eq_ignore_ascii_case("related"))
+}
+
 /// The buffer text goes into: a table cell, a heading, or the innermost list item.
 fn current<'a>(
     table: &'a mut Option<Table>,
@@ -338,4 +376,56 @@ fn current<'a>(
         return Some(buf);
     }
     items.last_mut()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_related_heading_is_found_in_any_case() {
+        for heading in ["Related", "related concepts", "RELATED work", "Related:"] {
+            assert!(is_related(heading), "{heading}");
+        }
+        for heading in [
+            "Relate",
+            "Unrelated",
+            "Relatéd",
+            "Key claims",
+            "",
+            "Ŗelated",
+        ] {
+            assert!(!is_related(heading), "{heading}");
+        }
+    }
+
+    /// `is_related` compares bytes because of this: a character other than an ASCII letter
+    /// never lowercases to (text holding) a letter of "related".
+    #[test]
+    fn no_other_character_lowercases_to_a_letter_of_related() {
+        let letters = |c: char| "related".contains(c);
+        for c in (0..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter(|c| !c.is_ascii())
+        {
+            assert!(!c.to_lowercase().any(letters), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn a_reused_buffer_is_empty_but_for_its_room() {
+        let mut used = Buf::at(&(3..40));
+        used.text.push_str("a [[b]] `c`\n");
+        used.links.push((2..3, 0));
+        used.hidden.push(2..3);
+        used.code.push(4..5);
+        used.blocks.push(5..6);
+        used.breaks.push(11);
+        used.children.push((1, Buf::at(&(5..9))));
+        let buf = Buf::reuse(Some(used), &(50..120));
+        assert_eq!((buf.text.as_str(), buf.start), ("", 50));
+        assert!(buf.text.capacity() >= 70);
+        assert!(buf.links.is_empty() && buf.hidden.is_empty() && buf.code.is_empty());
+        assert!(buf.blocks.is_empty() && buf.breaks.is_empty() && buf.children.is_empty());
+    }
 }

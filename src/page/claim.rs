@@ -3,9 +3,6 @@
 
 use std::ops::Range;
 use std::path::Path;
-use std::sync::LazyLock;
-
-use memchr::memmem;
 
 use rescore_graph::quantity::{extract_quantities, normalise_text, normalise_words};
 
@@ -83,25 +80,19 @@ pub(super) fn claim(
     let mut bare_sources = Vec::new();
     if let Some(g) = sources_group {
         let abs = after_start + g.start..after_start + g.end;
-        let mut rest = String::new();
+        // A link in the group separates names as a comma would: the text around the links is
+        // read piece by piece, not joined with commas first.
         let mut last = abs.start;
         for (r, li) in &buf.links {
             if r.start >= abs.start && r.end <= abs.end {
                 if let Some(l) = links.get_mut(*li) {
                     l.set_role(Role::ClaimSource(index as u32));
                 }
-                rest.push_str(&buf.text[last..r.start]);
-                rest.push(',');
+                push_names(&buf.text[last..r.start], &mut bare_sources);
                 last = r.end;
             }
         }
-        rest.push_str(&buf.text[last..abs.end]);
-        for name in rest.split([',', ';']) {
-            let n = name.trim();
-            if !n.is_empty() {
-                bare_sources.push(Box::<str>::from(n));
-            }
-        }
+        push_names(&buf.text[last..abs.end], &mut bare_sources);
     }
     // The claim's text is the whole item but its id marker and Evidence line.
     let evidence = ev..after_start + line_end;
@@ -140,6 +131,16 @@ pub(super) fn claim(
     })
 }
 
+/// The source names in `s`, apart at commas and semicolons, trimmed, the empty ones left out.
+fn push_names(s: &str, names: &mut Vec<Box<str>>) {
+    for name in s.split([',', ';']) {
+        let n = name.trim();
+        if !n.is_empty() {
+            names.push(n.into());
+        }
+    }
+}
+
 /// The id of a claim without a `{#id}`: the slug of the first words of its normalised text.
 fn claim_slug(text: &str) -> String {
     // Quotes around the whole text are stripped by the normalisation, which the first words
@@ -159,7 +160,8 @@ fn claim_slug(text: &str) -> String {
 /// The slug of the first `n` whitespace-separated words of `s`, or `None` if a character
 /// before their end is not ASCII.
 fn ascii_words_slug(s: &str, n: usize) -> Option<String> {
-    let mut out = String::new();
+    // Room for the whole text: a slug that grew a byte at a time was reallocated four times.
+    let mut out = String::with_capacity(s.len());
     let (mut words, mut in_word, mut dash) = (0, false, false);
     for &b in s.as_bytes() {
         if !b.is_ascii() {
@@ -195,13 +197,17 @@ fn ascii_words_slug(s: &str, n: usize) -> Option<String> {
 /// only: `evidence:` in any case, `Evidence -` / `–` / `—` (a dash followed by a space). The
 /// last marker wins.
 pub(super) fn find_evidence(s: &str) -> Option<(usize, usize)> {
-    // Runs on every list item: one searcher built once, SIMD-scanning, instead of a new
-    // `str::find` searcher per match. `Evidence:` cannot overlap itself, so no match is missed.
-    static MARKER: LazyLock<memmem::Finder<'static>> =
-        LazyLock::new(|| memmem::Finder::new("Evidence:"));
+    // Runs on every list item: a colon is rare in a claim, so the markers are found as the
+    // colons after `Evidence`, with no searcher set up per item. `Evidence:` cannot overlap
+    // itself, so these are all its matches.
+    const WORD: &str = "Evidence";
     let mut found = None;
-    for at in MARKER.find_iter(s.as_bytes()) {
-        if at == 0 || s[..at].ends_with(char::is_whitespace) {
+    for colon in memchr::memchr_iter(b':', s.as_bytes()) {
+        let Some(at) = colon.checked_sub(WORD.len()) else {
+            continue;
+        };
+        let marked = s.as_bytes()[at..colon] == *WORD.as_bytes();
+        if marked && (at == 0 || s[..at].ends_with(char::is_whitespace)) {
             found = Some((at, "Evidence:".len()));
         }
     }
@@ -272,7 +278,9 @@ pub(super) fn anchored_without_evidence(
 
 /// The first `{#id}` marker: its range in `s` and the id.
 fn find_id(s: &str) -> Option<(Range<usize>, &str)> {
-    let open = memmem::find(s.as_bytes(), b"{#")?;
+    // Runs on every list item: `memmem::find` would build a searcher for the two bytes each time.
+    let b = s.as_bytes();
+    let open = memchr::memchr_iter(b'{', b).find(|&i| b.get(i + 1) == Some(&b'#'))?;
     let len = s[open..].find('}')?;
     let id = s[open + 2..open + len].trim();
     (!id.is_empty() && !id.contains(char::is_whitespace)).then_some((open..open + len + 1, id))
@@ -370,6 +378,14 @@ mod tests {
         ) {
             proptest::prop_assert_eq!(claim_slug(&s), slug(&normalise_words(&s, SLUG_WORDS)));
         }
+    }
+
+    #[test]
+    fn the_first_id_marker_is_found_past_other_braces() {
+        assert_eq!(find_id("a {x} {#k1} {#k2}"), Some((6..11, "k1")));
+        assert_eq!(find_id("a {#} {#k1}"), None, "the first marker is empty");
+        assert_eq!(find_id("a {"), None);
+        assert_eq!(find_id("a #{k1} {#k2"), None);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Where a link points: wikilinks by name, relative markdown links by path, anchors on this page.
 
+use std::borrow::Cow;
 use std::path::{Component, Path, PathBuf};
 
 use pulldown_cmark::LinkType;
@@ -7,11 +8,12 @@ use ustr::Ustr;
 
 use super::{Link, Target};
 
-/// Where a link with destination `dest` on `page` points, and the anchor it names.
+/// Where a link with destination `dest` on a page in folder `dir` points, and the anchor it
+/// names.
 pub(super) fn link_target(
     link_type: LinkType,
     dest: &str,
-    page: &Path,
+    dir: &Path,
 ) -> Option<(Target, Option<Ustr>)> {
     let dest = dest.trim();
     if let LinkType::WikiLink { .. } = link_type {
@@ -35,13 +37,24 @@ pub(super) fn link_target(
     if !file.ends_with(".md") {
         return None;
     }
-    let joined = page.parent().unwrap_or(Path::new("")).join(&file);
     Some((
         Target::Path {
-            path: normalised(&joined).as_str().into(),
+            path: joined(dir, Path::new(file.as_ref())).as_str().into(),
         },
         anchor,
     ))
+}
+
+/// `dir.join(file)`, normalised, without building the joined path first: a relative `file` is
+/// the components of both in turn (a rooted one replaces `dir`, as `join` does).
+fn joined(dir: &Path, file: &Path) -> String {
+    let rooted = file.has_root() || matches!(file.components().next(), Some(Component::Prefix(_)));
+    if rooted {
+        let path = dir.join(file);
+        return normalised(path.components(), path.as_os_str().len());
+    }
+    let room = dir.as_os_str().len() + 1 + file.as_os_str().len();
+    normalised(dir.components().chain(file.components()), room)
 }
 
 fn split_anchor(dest: &str) -> (&str, Option<Ustr>) {
@@ -85,9 +98,9 @@ fn relative_to(from: &Path, to: &Path) -> String {
     up.chain(down).collect::<Vec<_>>().join("/")
 }
 
-fn percent_decode(s: &str) -> String {
+fn percent_decode(s: &str) -> Cow<'_, str> {
     if !s.contains('%') {
-        return s.to_string();
+        return Cow::Borrowed(s);
     }
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -104,36 +117,35 @@ fn percent_decode(s: &str) -> String {
         out.push(bytes[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// Folds `.` and `..` out of a relative path without touching the filesystem.
 pub fn normalise_path(p: &Path) -> PathBuf {
-    PathBuf::from(normalised(p))
+    PathBuf::from(normalised(p.components(), p.as_os_str().len()))
 }
 
-/// `normalise_path`, as the text it is built from.
-fn normalised(p: &Path) -> String {
-    let mut parts: Vec<std::borrow::Cow<str>> = Vec::new();
-    for c in p.components() {
+/// `normalise_path` of a path's components, as the text it is built from, in a text with room
+/// for `room` bytes (no normalised path is longer than the path).
+fn normalised<'a>(components: impl Iterator<Item = Component<'a>>, room: usize) -> String {
+    // Built in place: a `..` takes the last component off the end (a component's name holds
+    // no separator), and one with nothing before it is kept.
+    let mut out = String::with_capacity(room);
+    for c in components {
         match c {
             Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
-            Component::ParentDir => {
-                if parts.pop().is_none() {
-                    parts.push("..".into());
+            Component::ParentDir => match out.rfind(std::path::MAIN_SEPARATOR) {
+                Some(at) => out.truncate(at),
+                None if out.is_empty() => out.push_str(".."),
+                None => out.clear(),
+            },
+            Component::Normal(s) => {
+                if !out.is_empty() {
+                    out.push(std::path::MAIN_SEPARATOR);
                 }
+                out.push_str(&s.to_string_lossy());
             }
-            Component::Normal(s) => parts.push(s.to_string_lossy()),
         }
-    }
-    // One allocation of the joined length, not a push (and a regrowth) per component.
-    let len = parts.iter().map(|p| p.len() + 1).sum();
-    let mut out = String::with_capacity(len);
-    for p in &parts {
-        if !out.is_empty() {
-            out.push(std::path::MAIN_SEPARATOR);
-        }
-        out.push_str(p);
     }
     out
 }
@@ -176,6 +188,29 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn a_destination_joins_the_page_folder_as_path_join_and_normalise_do(
+            dir in proptest::collection::vec(
+                proptest::sample::select(vec!["..", ".", "", "a", "b c", "é"]),
+                0..4,
+            ),
+            file in proptest::collection::vec(
+                proptest::sample::select(vec!["..", ".", "", "x", "y.md", "é"]),
+                0..5,
+            ),
+            rooted in proptest::bool::ANY,
+        ) {
+            let dir = dir.join("/");
+            let file = format!("{}{}", if rooted { "/" } else { "" }, file.join("/"));
+            let (dir, file) = (Path::new(&dir), Path::new(&file));
+            proptest::prop_assert_eq!(
+                PathBuf::from(joined(dir, file)),
+                normalise_path(&dir.join(file))
+            );
+        }
+    }
+
     #[test]
     fn a_markdown_destination_is_shown_relative_to_the_page() {
         let shown = |from: &str, to: &str| relative_to(Path::new(from), Path::new(to));
@@ -213,9 +248,9 @@ mod tests {
 
     #[test]
     fn links_to_one_target_share_one_copy_of_its_text() {
-        let page = Path::new("theses/t.md");
-        let wiki = |dest| link_target(LinkType::WikiLink { has_pothole: false }, dest, page);
-        let md = |dest| link_target(LinkType::Inline, dest, page);
+        let dir = Path::new("theses");
+        let wiki = |dest| link_target(LinkType::WikiLink { has_pothole: false }, dest, dir);
+        let md = |dest| link_target(LinkType::Inline, dest, dir);
         let text = |t: Option<(Target, Option<Ustr>)>| match t {
             Some((Target::Wiki { name: s } | Target::Path { path: s }, anchor)) => {
                 (s.as_ptr(), anchor.map(|a| a.as_ptr()))

@@ -6,7 +6,7 @@ use std::ops::Range;
 use rescore_graph::quantity::{normalise_text, parse_value, Value, HIDDEN};
 
 use super::body::{Body, Buf};
-use super::{slug, Role, Row};
+use super::{push_slug, Role, Row};
 use crate::diag::LineIndex;
 
 /// `text` with each hidden range (clipped to the text) replaced by one [`HIDDEN`] mark.
@@ -89,7 +89,10 @@ impl Table {
         for (start, cells) in self.body {
             let cell = |i: usize| cells.get(i).map_or("", |c| c.text.trim());
             // Footnote marks are decoration: the row and its value stay what they were.
-            let labelled = |i: usize| crate::label::label(cell(i)).trim().to_string();
+            let labelled = |i: usize| match crate::label::label(cell(i)) {
+                Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+                Cow::Owned(s) => Cow::Owned(s.trim().to_string()),
+            };
             let m = labelled(metric);
             if m.is_empty() {
                 continue;
@@ -121,12 +124,34 @@ impl Table {
     }
 }
 
-/// `slug(metric)@slug(system)`, or `slug(metric)` without a system.
+/// `slug(metric)@slug(system)`, or `slug(metric)` without a system, built in one text with
+/// room for both.
 fn row_id(metric: &str, system: Option<&str>) -> String {
-    let mut id = slug(metric);
+    let mut id = String::with_capacity(metric.len() + system.map_or(0, |s| 1 + s.len()));
+    push_slug(metric, &mut id);
     if let Some(s) = system {
         id.push('@');
-        id.push_str(&slug(s));
+        push_slug(s, &mut id);
     }
     id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::page::slug;
+
+    proptest::proptest! {
+        #[test]
+        fn a_row_id_is_the_slugs_of_its_metric_and_system(
+            metric in "[a-zA-Z0-9 é¹^()-]{0,12}",
+            system in proptest::option::of("[a-zA-Z0-9 é.-]{0,12}"),
+        ) {
+            let apart = match &system {
+                Some(s) => format!("{}@{}", slug(&metric), slug(s)),
+                None => slug(&metric),
+            };
+            proptest::prop_assert_eq!(row_id(&metric, system.as_deref()), apart);
+        }
+    }
 }

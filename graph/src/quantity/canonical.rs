@@ -53,13 +53,13 @@ fn first_words(s: &str, n: usize) -> String {
 pub fn normalise_text(s: &str) -> String {
     if s.is_ascii() {
         // ASCII is NFC and holds no typographic dash: one copy, folded and lowercased in place.
-        let mut collapsed = String::with_capacity(s.len());
-        for word in s.split_whitespace() {
-            if !collapsed.is_empty() {
-                collapsed.push(' ');
-            }
-            collapsed.push_str(word);
-        }
+        // Its words are split byte by byte, not decoded: ASCII whitespace is the whitespace of
+        // `split_whitespace` but for the vertical tab, which is rare.
+        let mut collapsed = if memchr::memchr(0x0B, s.as_bytes()).is_some() {
+            joined(s.split_whitespace(), s.len())
+        } else {
+            joined(s.split_ascii_whitespace(), s.len())
+        };
         collapsed.make_ascii_lowercase();
         let stripped = strip_quotes(&collapsed);
         return if stripped.len() == collapsed.len() {
@@ -69,6 +69,18 @@ pub fn normalise_text(s: &str) -> String {
         };
     }
     normalise_unicode(s)
+}
+
+/// The words one space apart, in a text with room for `len` bytes.
+fn joined<'a>(words: impl Iterator<Item = &'a str>, len: usize) -> String {
+    let mut out = String::with_capacity(len);
+    for word in words {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 /// [`normalise_text`] of any text.

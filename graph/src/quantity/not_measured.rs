@@ -231,22 +231,24 @@ fn annotation_end(text: &str, end: usize) -> Option<usize> {
 
 /// `1/6/2025` or `06/2025`: slash-separated numbers that hold a year, or three of them.
 pub(super) fn slash_date_end(text: &str, start: usize) -> Option<usize> {
+    // Runs at every number: the groups are counted, not collected.
     let b = text.as_bytes();
-    let mut groups = Vec::new();
+    let (mut groups, mut year) = (0, false);
     let mut i = start;
     loop {
         let g = i;
         while digit_at(b, i) {
             i += 1;
         }
-        groups.push(&text[g..i]);
+        groups += 1;
+        year |= is_year(&text[g..i]);
         if b.get(i) == Some(&b'/') && digit_at(b, i + 1) {
             i += 1;
         } else {
             break;
         }
     }
-    (groups.len() >= 3 || (groups.len() == 2 && groups.iter().any(|g| is_year(g)))).then_some(i)
+    (groups >= 3 || (groups == 2 && year)).then_some(i)
 }
 
 /// Where a date that a year starts ends: `2025-06`, `2025/06/01`.
@@ -375,6 +377,19 @@ fn math_end(text: &str, i: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slashed_numbers_are_a_date_with_a_year_or_three_of_them() {
+        let end = |text: &str| slash_date_end(text, 0);
+        assert_eq!(end("1/6/2025 x"), Some(8));
+        assert_eq!(end("06/2025"), Some(7));
+        assert_eq!(end("2099/12"), Some(7));
+        assert_eq!(end("1/2/3"), Some(5));
+        assert_eq!(end("3/4"), None);
+        assert_eq!(end("5/1800"), None);
+        assert_eq!(end("2025"), None);
+        assert_eq!(end("2025/"), None);
+    }
 
     fn hidden(text: &str) -> Vec<&str> {
         hidden_spans(text)
