@@ -1145,8 +1145,9 @@ impl Engine {
         let may_hold = |v: &Verdict| {
             block_of(v).is_some() || self.files.get(Path::new(&v.path)).is_none_or(|f| f.marked)
         };
+        // In parallel: after a full evaluation, one file lookup per thesis (25k at 100k pages).
         r.blocks = verdicts
-            .iter()
+            .par_iter()
             .filter(|v| {
                 self.recheck.contains(&v.path)
                     || if all {
@@ -1160,9 +1161,11 @@ impl Engine {
             .cloned()
             .collect();
         self.recheck.clear();
-        for v in &verdicts {
-            self.verdicts.insert(v.thesis.clone(), v.clone());
-        }
+        let kept: Vec<(String, Verdict)> = verdicts
+            .par_iter()
+            .map(|v| (v.thesis.clone(), v.clone()))
+            .collect();
+        self.verdicts.extend(kept);
         r.evaluated = verdicts;
     }
 
