@@ -143,6 +143,22 @@ mod tests {
         b.finish()
     }
 
+    /// The text of `parts` pushed whole, and pushed a character at a time, with a block before
+    /// each part whose `breaks` entry says so.
+    fn whole_and_by_character(parts: &[(String, bool)], breaks: &[bool]) -> (String, String) {
+        let mut whole = Builder::new();
+        let mut chars = Builder::new();
+        for ((text, code), &brk) in parts.iter().zip(breaks) {
+            if brk {
+                whole.block();
+                chars.block();
+            }
+            whole.push_str(text, *code);
+            text.chars().for_each(|c| chars.push(c, *code));
+        }
+        (whole.finish(), chars.finish())
+    }
+
     proptest::proptest! {
         #[test]
         fn text_pushed_whole_reads_as_text_pushed_a_character_at_a_time(
@@ -164,17 +180,8 @@ mod tests {
             parts in proptest::collection::vec(("[a-z. \t\n\r\u{b}\u{c}]{0,16}", proptest::bool::ANY), 0..5),
             breaks in proptest::collection::vec(proptest::bool::ANY, 5)
         ) {
-            let mut whole = Builder::new();
-            let mut chars = Builder::new();
-            for (i, (text, code)) in parts.iter().enumerate() {
-                if breaks[i] {
-                    whole.block();
-                    chars.block();
-                }
-                whole.push_str(text, *code);
-                text.chars().for_each(|c| chars.push(c, *code));
-            }
-            proptest::prop_assert_eq!(whole.finish(), chars.finish());
+            let (whole, chars) = whole_and_by_character(&parts, &breaks);
+            proptest::prop_assert_eq!(whole, chars);
         }
     }
 
@@ -190,17 +197,8 @@ mod tests {
             ),
             breaks in proptest::collection::vec(proptest::bool::ANY, 5)
         ) {
-            let mut whole = Builder::new();
-            let mut chars = Builder::new();
-            for (i, (text, code)) in parts.iter().enumerate() {
-                if breaks[i] {
-                    whole.block();
-                    chars.block();
-                }
-                whole.push_str(text, *code);
-                text.chars().for_each(|c| chars.push(c, *code));
-            }
-            proptest::prop_assert_eq!(whole.finish(), chars.finish());
+            let (whole, chars) = whole_and_by_character(&parts, &breaks);
+            proptest::prop_assert_eq!(whole, chars);
         }
     }
 
