@@ -331,3 +331,58 @@ impl Watcher for Tap {
         RecommendedWatcher::kind()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Waits up to 10 s for a debounced event naming `path`.
+    fn seen(rx: &mpsc::Receiver<Msg>, path: &Path) -> bool {
+        let end = Instant::now() + Duration::from_secs(10);
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            match rx.recv_timeout(left) {
+                Ok(Msg::Events(Ok(events))) => {
+                    if events
+                        .iter()
+                        .any(|e| e.event.paths.iter().any(|p| p == path))
+                    {
+                        return true;
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+        false
+    }
+
+    #[test]
+    fn after_a_rescan_every_folder_made_meanwhile_is_watched() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical root");
+        let (tx, rx) = mpsc::channel();
+        let debounce = Duration::from_millis(20);
+        let mut running = start(
+            &root,
+            &root,
+            debounce,
+            tx,
+            Some(std::slice::from_ref(&root)),
+        )
+        .expect("watching");
+        // Made as if while events were lost: no batch reported it.
+        std::fs::create_dir_all(root.join("a/b")).expect("mkdir");
+        let rescan = Batch {
+            rescan: true,
+            ..Batch::default()
+        };
+        running.cover(&rescan, &root);
+        let page = root.join("a/b/page.md");
+        std::fs::write(&page, "text").expect("write");
+        assert!(
+            seen(&rx, &page),
+            "a page written in a folder watched after the rescan"
+        );
+        running.stop_nonblocking();
+    }
+}
