@@ -4,6 +4,7 @@
 
 use std::path::Path;
 use std::sync::mpsc;
+use std::thread::{Scope, ScopedJoinHandle};
 use std::time::Instant;
 
 use crate::eval::{self, Evaluation};
@@ -56,20 +57,18 @@ fn open_alongside<T: Send>(
     alongside: impl FnOnce(&Repo) -> T + Send,
 ) -> Result<(Repo, Option<Lock>, T), Failure> {
     let (loaded, early) = std::thread::scope(|s| {
-        let (go, wait) = mpsc::channel::<()>();
-        // Ends at once, reading nothing, when the load stops before the pages are parsed.
-        let reader =
-            want_lock.then(|| s.spawn(move || wait.recv().ok().map(|()| Lock::read(root))));
+        let (go, reader) = want_lock.then(|| when_told(s, || Lock::read(root))).unzip();
         // Lean: the pages' claims, rows and links are gone before the lock is needed.
         let loaded = load::load_lean_telling(root, observe, parse_cache, move || {
-            let _ = go.send(());
+            if let Some(go) = go {
+                let _ = go.send(());
+            }
         });
         let loaded = loaded.map(|repo| {
             let extra = alongside(&repo);
             (repo, extra)
         });
-        let early = reader.and_then(|r| r.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-        (loaded, early)
+        (loaded, reader.and_then(joined))
     });
     let (mut repo, extra) = loaded?;
     // A command that does not want the lock reads it for a thesis's link to a missing anchor
@@ -94,6 +93,24 @@ fn open_alongside<T: Send>(
         return Err(Failure::Diagnostics(repo.diags));
     }
     Ok((repo, lock, extra))
+}
+
+/// Runs `read` on a thread of `scope` once the sender given back is sent on (a load telling
+/// that its pages are read). Dropped unsent, as when the load stops before, the thread ends at
+/// once with `None`.
+pub fn when_told<'scope, T: Send + 'scope>(
+    scope: &'scope Scope<'scope, '_>,
+    read: impl FnOnce() -> T + Send + 'scope,
+) -> (mpsc::Sender<()>, ScopedJoinHandle<'scope, Option<T>>) {
+    let (go, wait) = mpsc::channel::<()>();
+    (go, scope.spawn(move || wait.recv().ok().map(|()| read())))
+}
+
+/// What a scoped thread gave back; its panic, if it panicked, goes on in the caller.
+pub fn joined<T>(thread: ScopedJoinHandle<'_, T>) -> T {
+    thread
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Evaluates every thesis of a loaded repo against its lock (an empty one when there is none);

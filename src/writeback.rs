@@ -358,7 +358,7 @@ pub fn write_backlinks(
 /// folder and each page's.
 pub fn temp_dirs<'a>(root: &'a Path, pages: impl Iterator<Item = &'a Path>) -> Vec<PathBuf> {
     // Pages in path order share their folder with the page before: only a change of folder,
-    // compared as bytes, goes into the set (at 100k pages, a tenth of the set's cost).
+    // compared as bytes, goes into the set, which compares paths component by component.
     let mut last: Option<&Path> = None;
     let parents: std::collections::BTreeSet<&Path> = pages
         .filter_map(|p| p.parent())
@@ -380,6 +380,8 @@ pub fn temp_dirs<'a>(root: &'a Path, pages: impl Iterator<Item = &'a Path>) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::eval::Cause;
+    use crate::rules::Severity;
 
     #[test]
     fn temp_dirs_name_each_folder_once_whatever_the_order_of_the_pages() {
@@ -395,8 +397,6 @@ mod tests {
             .collect();
         assert_eq!(dirs, want);
     }
-    use crate::eval::Cause;
-    use crate::rules::Severity;
 
     fn verdict() -> Verdict {
         Verdict {

@@ -44,6 +44,7 @@ use crate::eval::{self, Evaluation, Status, Verdict};
 use crate::load::{self, Parsed, Repo};
 use crate::lock::Lock;
 use crate::managed;
+use crate::open;
 use crate::page::{self, Page, PageKind, ParseContext};
 use crate::resolve;
 use crate::trees::Trees;
@@ -478,19 +479,12 @@ impl Engine {
             Ok((lock, by_page))
         };
         std::thread::scope(|s| {
-            let (go, wait) = std::sync::mpsc::channel::<()>();
-            // Ends at once, reading nothing, when the load stops before the pages are read.
-            let reader = s.spawn(move || wait.recv().ok().map(|()| read_lock()));
+            let (go, reader) = open::when_told(s, read_lock);
             let loaded = load_tracked(root, cache, move || {
                 let _ = go.send(());
                 reads_done();
             });
-            let read = move || {
-                reader
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                    .unwrap_or_else(read_lock)
-            };
+            let read = move || open::joined(reader).unwrap_or_else(read_lock);
             Engine::start(loaded?, read, cache)
         })
     }
