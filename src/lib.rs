@@ -14,6 +14,7 @@ pub mod claimtext;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod digest;
 pub mod draw;
 pub mod eval;
 pub mod failure;

@@ -1,11 +1,11 @@
 //! The parse cache: every page that parsed without a problem, stored in `.rescore/cache/pages/`
-//! under its path, size, mtime and the blake3 hash of its bytes. A later load that reads the same
-//! bytes at the same path takes the stored page instead of parsing it again, so a check after
-//! one edited page parses that page only.
+//! under its path, size, mtime and the digest of its bytes (`digest::Digest`). A later load that
+//! reads the same bytes at the same path takes the stored page instead of parsing it again, so a
+//! check after one edited page parses that page only.
 //!
-//! The page is read on every run and the stored page used only when its size, mtime *and* hash
-//! all agree: an edit that keeps size and mtime is still seen. Pages with a diagnostic are never
-//! stored, so their problems are reported from a fresh parse every time. The cache is split into
+//! The page is read on every run and the stored page used only when its size, mtime *and*
+//! digest all agree: an edit that keeps size and mtime is still seen. Pages with a diagnostic are
+//! never stored, so their problems are reported from a fresh parse every time. The cache is split into
 //! 256 shards by a hash of the path; a run rewrites (write-then-rename) only the shards whose
 //! entries changed, so two processes at once each leave whole shards, and a shard that is
 //! damaged, from another build or made under other settings is ignored and rebuilt.
@@ -23,12 +23,13 @@ use serde::{Deserialize, Serialize};
 
 use super::stored_page::StoredPage;
 use super::{binary, put, seal, sweep_stale_temps, unseal, Hash, DIR};
+use crate::digest::Digest;
 use crate::load;
 use crate::page::Page;
 
 const FOLDER: &str = "cache/pages";
 /// Leads every shard; the last byte is the format, bumped when a stored type changes.
-const MAGIC: &[u8; 8] = b"rescoP\x00\x04";
+const MAGIC: &[u8; 8] = b"rescoP\x00\x05";
 const SHARDS: usize = 256;
 
 /// A page file's size and modification time, as read with its bytes.
@@ -62,7 +63,7 @@ struct ShardFile {
 #[derive(Serialize, Deserialize)]
 struct Entry {
     stamp: Stamp,
-    hash: Hash,
+    digest: Digest,
     /// The page, postcard-encoded: decoded only when it is taken.
     page: Vec<u8>,
 }
@@ -77,9 +78,22 @@ struct Shard {
     hit_paths: Vec<PathBuf>,
     deferred: Vec<Ticket>,
     changed: bool,
+    /// Pages looked up in it; counted under its lock, not in one counter every thread takes.
+    asked: usize,
 }
 
 impl Shard {
+    /// Leaves a miss to `save_with`, which asks for its page then: a caller that must not
+    /// spend the time to encode pages while it loads stores them afterwards.
+    fn defer(&mut self, path: &Path, stamp: Stamp, digest: Digest) {
+        self.deferred.push(Ticket {
+            path: path.to_path_buf(),
+            stamp,
+            digest,
+        });
+        self.changed = true;
+    }
+
     /// Whether the file must be written: entries changed, or stored ones not read this run.
     fn to_write(&self) -> bool {
         self.changed || !self.stored.is_empty()
@@ -90,7 +104,7 @@ impl Shard {
 pub struct Ticket {
     path: PathBuf,
     stamp: Stamp,
-    hash: Hash,
+    digest: Digest,
 }
 
 /// The parse cache of one run, its shards read on first use.
@@ -102,7 +116,8 @@ pub struct Shelf {
     /// the shard is written (see `lean`).
     lean: bool,
     taken: AtomicUsize,
-    asked: AtomicUsize,
+    /// Pages looked up in the shards `loaded` let go.
+    asked_before: usize,
     /// Shards written so far.
     written: usize,
 }
@@ -119,7 +134,7 @@ impl Shelf {
             shards: (0..SHARDS).map(|_| OnceLock::new()).collect(),
             lean: false,
             taken: AtomicUsize::new(0),
-            asked: AtomicUsize::new(0),
+            asked_before: 0,
             written: 0,
         }
     }
@@ -148,29 +163,41 @@ impl Shelf {
     /// The stored page for `bytes` read at `path` with `stamp`, or the ticket to store the
     /// page parsed from them.
     pub fn take(&self, path: &Path, stamp: Stamp, bytes: &[u8]) -> Result<Page, Ticket> {
-        self.take_hashed(path, stamp, *blake3::hash(bytes).as_bytes())
+        self.take_digested(path, stamp, Digest::of(bytes))
     }
 
-    /// `take`, for a caller that has hashed the bytes itself (`hash` is their blake3 hash).
-    pub fn take_hashed(&self, path: &Path, stamp: Stamp, hash: Hash) -> Result<Page, Ticket> {
-        self.asked.fetch_add(1, Ordering::Relaxed);
-        let ticket = Ticket {
-            path: path.to_path_buf(),
-            stamp,
-            hash,
-        };
+    /// `take`, for a caller that has digested the bytes itself.
+    pub fn take_digested(&self, path: &Path, stamp: Stamp, digest: Digest) -> Result<Page, Ticket> {
+        self.look_up(path, stamp, digest, false)
+            .ok_or_else(|| Ticket {
+                path: path.to_path_buf(),
+                stamp,
+                digest,
+            })
+    }
+
+    /// `take_digested`, leaving a miss to `save_with` (see `defer`) under the lock it looked
+    /// the page up under.
+    pub fn take_or_defer(&self, path: &Path, stamp: Stamp, digest: Digest) -> Option<Page> {
+        self.look_up(path, stamp, digest, true)
+    }
+
+    fn look_up(&self, path: &Path, stamp: Stamp, digest: Digest, defer: bool) -> Option<Page> {
         let shard = self.shard(path);
         let entry = {
             let mut shard = lock(shard);
+            shard.asked += 1;
             match shard.stored.remove(path) {
-                Some(e) if e.stamp == stamp && e.hash == hash => e,
-                Some(_) => {
-                    shard.changed = true;
-                    return Err(ticket);
+                Some(e) if e.stamp == stamp && e.digest == digest => Some(e),
+                found => {
+                    shard.changed |= found.is_some();
+                    if defer {
+                        shard.defer(path, stamp, digest);
+                    }
+                    None
                 }
-                None => return Err(ticket),
             }
-        };
+        }?;
         let page = postcard::from_bytes::<StoredPage>(&entry.page)
             .ok()
             .and_then(|p| p.into_page(path.to_path_buf()));
@@ -178,16 +205,19 @@ impl Shelf {
         match page {
             Some(page) => {
                 if self.lean {
-                    shard.hit_paths.push(ticket.path);
+                    shard.hit_paths.push(path.to_path_buf());
                 } else {
-                    shard.kept.push((ticket.path, entry));
+                    shard.kept.push((path.to_path_buf(), entry));
                 }
                 self.taken.fetch_add(1, Ordering::Relaxed);
-                Ok(page)
+                Some(page)
             }
             None => {
                 shard.changed = true;
-                Err(ticket)
+                if defer {
+                    shard.defer(path, stamp, digest);
+                }
+                None
             }
         }
     }
@@ -202,14 +232,6 @@ impl Shelf {
         shard.changed = true;
     }
 
-    /// Leaves the miss `ticket` to `save_with`, which asks for its page then: a caller that
-    /// must not spend the time to encode pages while it loads stores them afterwards.
-    pub fn defer(&self, ticket: Ticket) {
-        let mut shard = lock(self.shard(&ticket.path));
-        shard.deferred.push(ticket);
-        shard.changed = true;
-    }
-
     /// The pages are all read (on a `lean` shelf): the shards with nothing to write go, and the
     /// entries of pages not read this run (gone) are dropped, to be left out when written.
     pub fn loaded(&mut self) {
@@ -218,6 +240,7 @@ impl Shelf {
                 continue;
             };
             if !shard.to_write() {
+                self.asked_before += shard.asked;
                 slot.take();
                 continue;
             }
@@ -232,9 +255,12 @@ impl Shelf {
     }
 
     /// `save`, storing with each shard the deferred misses for which `parsed` gives the page
-    /// parsed without a problem from the bytes of that hash (`None`: not stored). A shard's
+    /// parsed without a problem from the bytes of that digest (`None`: not stored). A shard's
     /// pages are encoded as it is written, so only the shards being written are in memory.
-    pub fn save_with<'p>(mut self, parsed: impl Fn(&Path, &Hash) -> Option<Cow<'p, Page>> + Sync) {
+    pub fn save_with<'p>(
+        mut self,
+        parsed: impl Fn(&Path, &Digest) -> Option<Cow<'p, Page>> + Sync,
+    ) {
         self.save_some(SHARDS, parsed);
     }
 
@@ -244,7 +270,7 @@ impl Shelf {
     pub fn save_some<'p>(
         &mut self,
         shards: usize,
-        parsed: impl Fn(&Path, &Hash) -> Option<Cow<'p, Page>> + Sync,
+        parsed: impl Fn(&Path, &Digest) -> Option<Cow<'p, Page>> + Sync,
     ) -> bool {
         let mut due: Vec<(usize, Shard)> = Vec::new();
         let mut left = false;
@@ -256,7 +282,10 @@ impl Shelf {
                 left = true;
                 break;
             }
-            due.extend(slot.take().map(|shard| (i, into_inner(shard))));
+            if let Some(shard) = slot.take().map(into_inner) {
+                self.asked_before += shard.asked;
+                due.push((i, shard));
+            }
         }
         let (root, context) = (&self.root, self.context);
         let written = due
@@ -271,15 +300,26 @@ impl Shelf {
         tracing::debug!(
             "parse cache: {} of {} pages reused, {} shards rewritten{}",
             self.taken.load(Ordering::Relaxed),
-            self.asked.load(Ordering::Relaxed),
+            self.asked(),
             self.written,
             if left { " so far" } else { "" }
         );
         !left
     }
 
+    /// Pages looked up so far.
+    fn asked(&mut self) -> usize {
+        let open: usize = self
+            .shards
+            .iter_mut()
+            .filter_map(|slot| opened(slot).map(|shard| shard.asked))
+            .sum();
+        self.asked_before + open
+    }
+
     fn shard(&self, path: &Path) -> &Mutex<Shard> {
-        let i = usize::from(blake3::hash(path.as_os_str().as_encoded_bytes()).as_bytes()[0]);
+        let i = (xxhash_rust::xxh3::xxh3_64(path.as_os_str().as_encoded_bytes()) % SHARDS as u64)
+            as usize;
         self.shards[i].get_or_init(|| Mutex::new(read_shard(&self.root, self.context, i)))
     }
 }
@@ -292,7 +332,7 @@ fn write_shard<'p>(
     context: Hash,
     i: usize,
     shard: Shard,
-    parsed: &(impl Fn(&Path, &Hash) -> Option<Cow<'p, Page>> + Sync),
+    parsed: &(impl Fn(&Path, &Digest) -> Option<Cow<'p, Page>> + Sync),
 ) -> bool {
     let mut entries = shard.kept;
     if !shard.hit_paths.is_empty() {
@@ -306,7 +346,7 @@ fn write_shard<'p>(
         }
     }
     for ticket in shard.deferred {
-        let Some(page) = parsed(&ticket.path, &ticket.hash) else {
+        let Some(page) = parsed(&ticket.path, &ticket.digest) else {
             continue;
         };
         if let Some(entry) = entry(&ticket, &page) {
@@ -367,7 +407,7 @@ fn entry(ticket: &Ticket, page: &Page) -> Option<Entry> {
     let bytes = postcard::to_allocvec(&StoredPage::of(page)).ok()?;
     Some(Entry {
         stamp: ticket.stamp,
-        hash: ticket.hash,
+        digest: ticket.digest,
         page: bytes,
     })
 }
@@ -504,13 +544,14 @@ mod tests {
         assert!(shelf.take(hit, stamp, PAGE.as_bytes()).is_ok());
         for path in [miss, refused] {
             let (bytes, stamp) = shelf.read(path).expect("read");
-            let ticket = shelf.take(path, stamp, &bytes).expect_err("not stored");
-            shelf.defer(ticket);
+            assert!(shelf
+                .take_or_defer(path, stamp, Digest::of(&bytes))
+                .is_none());
         }
         shelf.loaded();
         let page = parsed(miss);
-        shelf.save_with(|path, hash| {
-            assert_eq!(hash, blake3::hash(PAGE.as_bytes()).as_bytes());
+        shelf.save_with(|path, digest| {
+            assert_eq!(*digest, Digest::of(PAGE.as_bytes()));
             (path == miss).then_some(Cow::Borrowed(&page))
         });
         let shelf = Shelf::open(dir.path(), "settings");
@@ -534,7 +575,9 @@ mod tests {
         for path in &paths {
             std::fs::write(dir.path().join(path), PAGE).expect("write");
             let (bytes, stamp) = shelf.read(path).expect("read");
-            shelf.defer(shelf.take(path, stamp, &bytes).expect_err("not stored"));
+            assert!(shelf
+                .take_or_defer(path, stamp, Digest::of(&bytes))
+                .is_none());
         }
         shelf.loaded();
         let page = parsed(Path::new("concepts/c.md"));

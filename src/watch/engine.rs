@@ -40,6 +40,7 @@ use rustc_hash::FxHashMap;
 
 use crate::cache::Shelf;
 use crate::diag::Diagnostic;
+use crate::digest::Digest;
 use crate::eval::{self, Evaluation, Status, Verdict};
 use crate::load::{self, Parsed, Repo};
 use crate::lock::Lock;
@@ -108,7 +109,7 @@ pub struct Report {
 
 /// What is known about one tracked page file.
 struct FileState {
-    hash: blake3::Hash,
+    digest: Digest,
     /// The bytes hold the begin marker of a warning block (`managed::WARNING_BEGIN`): without it a
     /// page holds no block to correct unless its thesis is stale, so a full evaluation need
     /// not read it again (a change since it was read comes as an event, whose batch reads it).
@@ -298,8 +299,8 @@ fn read_tracked(
         Err(e) => return (load::unreadable_file(rel, &e), None),
     };
     let seen = Seen::of(&bytes);
-    match shelf.take_hashed(rel, stamp, *seen.hash.as_bytes()) {
-        Ok(page) => {
+    match shelf.take_or_defer(rel, stamp, seen.digest) {
+        Some(page) => {
             let parsed = Parsed {
                 page: Some(page),
                 diags: Vec::new(),
@@ -307,10 +308,7 @@ fn read_tracked(
             };
             (parsed, Some(seen))
         }
-        Err(ticket) => {
-            shelf.defer(ticket);
-            (load::parse_file(rel, bytes, cx), Some(seen))
-        }
+        None => (load::parse_file(rel, bytes, cx), Some(seen)),
     }
 }
 
@@ -321,14 +319,14 @@ static BEGIN: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
 
 /// What the engine keeps of a file's bytes (see `FileState`).
 struct Seen {
-    hash: blake3::Hash,
+    digest: Digest,
     marked: bool,
 }
 
 impl Seen {
     fn of(bytes: &[u8]) -> Seen {
         Seen {
-            hash: blake3::hash(bytes),
+            digest: Digest::of(bytes),
             marked: BEGIN.find(bytes).is_some(),
         }
     }
@@ -337,11 +335,11 @@ impl Seen {
 /// An unreadable file is kept as the hash of no bytes, and as possibly holding a block.
 fn file_state(seen: Option<Seen>, parsed: &Parsed) -> FileState {
     let seen = seen.unwrap_or_else(|| Seen {
-        hash: blake3::hash(&[]),
+        digest: Digest::of(&[]),
         marked: true,
     });
     FileState {
-        hash: seen.hash,
+        digest: seen.digest,
         marked: seen.marked,
         diags: parsed.diags.clone(),
     }
@@ -608,10 +606,10 @@ impl Engine {
         };
         let started = std::time::Instant::now();
         let (files, repo) = (&self.files, &self.repo);
-        let done = shelf.save_some(STORE_SHARDS, |path, hash| {
+        let done = shelf.save_some(STORE_SHARDS, |path, digest| {
             let same = files
                 .get(path)
-                .is_some_and(|f| f.hash.as_bytes() == hash && f.diags.is_empty());
+                .is_some_and(|f| f.digest == *digest && f.diags.is_empty());
             let at = repo.page_slot(path).filter(|_| same)?;
             Some(whole_page(repo, at))
         });
@@ -796,7 +794,11 @@ impl Engine {
                 }
                 FileNow::Bytes(bytes) => {
                     let seen = Seen::of(&bytes);
-                    if self.files.get(&rel).is_some_and(|f| f.hash == seen.hash) {
+                    if self
+                        .files
+                        .get(&rel)
+                        .is_some_and(|f| f.digest == seen.digest)
+                    {
                         continue; // unchanged: a touch, or our own write
                     }
                     let cx = ParseContext {
@@ -809,7 +811,7 @@ impl Engine {
                 FileNow::Unreadable(e) => {
                     let p = load::unreadable_file(&rel, &e);
                     let fs = file_state(None, &p);
-                    if self.files.get(&rel).is_some_and(|f| f.hash == fs.hash) {
+                    if self.files.get(&rel).is_some_and(|f| f.digest == fs.digest) {
                         continue; // still unreadable
                     }
                     (fs, None)
@@ -1061,7 +1063,7 @@ impl Engine {
         r.diags.extend(
             files
                 .iter()
-                .filter(|(p, f)| self.files.get(*p).is_none_or(|old| old.hash != f.hash))
+                .filter(|(p, f)| self.files.get(*p).is_none_or(|old| old.digest != f.digest))
                 .flat_map(|(_, f)| f.diags.clone()),
         );
         self.set_files(files);
@@ -1183,7 +1185,7 @@ impl Engine {
         for ((rel, text), p) in written.iter().zip(parsed) {
             if let Some(f) = self.files.get_mut(rel) {
                 let seen = Seen::of(text.as_bytes());
-                (f.hash, f.marked) = (seen.hash, seen.marked);
+                (f.digest, f.marked) = (seen.digest, seen.marked);
             }
             if let (Some(mut p), Some(i)) = (p, self.repo.page_slot(rel)) {
                 resolve::shed_material(&mut p, self.repo.number_of(i), &self.repo.graph);
