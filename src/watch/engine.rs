@@ -1137,9 +1137,20 @@ impl Engine {
             }
         }
         // After a full evaluation a page whose thesis is not stale needs its block looked at
-        // only if it may hold one.
+        // only if it may hold one. A lookup in `files`, ordered by path, compares paths
+        // component by component dozens of times, once per thesis (25k at 100k pages), so the
+        // marks are looked up by the path's bytes; a path the verdict writes otherwise (`\` on
+        // Windows) is not found, and its page is looked at.
+        let marks: FxHashMap<&[u8], bool> = if all {
+            self.files
+                .iter()
+                .map(|(p, f)| (p.as_os_str().as_encoded_bytes(), f.marked))
+                .collect()
+        } else {
+            FxHashMap::default()
+        };
         let may_hold = |v: &Verdict| {
-            block_of(v).is_some() || self.files.get(Path::new(&v.path)).is_none_or(|f| f.marked)
+            block_of(v).is_some() || marks.get(v.path.as_bytes()).is_none_or(|&marked| marked)
         };
         // In parallel: after a full evaluation, one file lookup per thesis (25k at 100k pages).
         r.blocks = verdicts
