@@ -879,14 +879,20 @@ fn load_with(
                     Err(d) => unparsed(&p, None, d),
                 },
             })
-            .inspect(|_| bar.inc(1))
+            .inspect(|_| {
+                if let Some(bar) = &bar {
+                    bar.inc(1);
+                }
+            })
             .collect();
         if let Some(shelf) = shelf {
             shelf.save();
         }
         parsed
     };
-    bar.finish_and_clear();
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     tracing::debug!(
         pages = parsed.len(),
         ms = started.elapsed().as_millis() as u64,
@@ -916,11 +922,12 @@ fn no_repo(root: &Path) -> Diagnostic {
     .hint("pass --root DIR to point at the research repo, or run `rescore init` to start one here")
 }
 
-/// A progress bar on a terminal for repos big enough to take a second; hidden otherwise.
-fn progress(n: usize) -> ProgressBar {
+/// A progress bar on a terminal for repos big enough to take a second; none otherwise (a
+/// hidden bar still reads the clock and counts on every page).
+fn progress(n: usize) -> Option<ProgressBar> {
     use std::io::IsTerminal;
     if n < 20_000 || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
+        return None;
     }
     let bar = ProgressBar::new(n as u64);
     if let Ok(style) =
@@ -928,7 +935,7 @@ fn progress(n: usize) -> ProgressBar {
     {
         bar.set_style(style);
     }
-    bar
+    Some(bar)
 }
 
 #[cfg(test)]
