@@ -26,6 +26,7 @@ mod line;
 mod lines;
 pub mod pages;
 mod store;
+mod thesis_line;
 mod v1;
 
 use std::borrow::Cow;
@@ -770,10 +771,13 @@ fn parse_theses(main: &str) -> Result<Theses, Diagnostic> {
         if version_line(t).is_some() {
             continue;
         }
-        let parsed = toml::from_str::<BTreeMap<String, WrittenBaseline>>(t)
-            .ok()
-            .filter(|m| m.len() == 1)
-            .and_then(|m| m.into_iter().next())
+        let parsed = thesis_line::read(t)
+            .or_else(|| {
+                toml::from_str::<BTreeMap<String, WrittenBaseline>>(t)
+                    .ok()
+                    .filter(|m| m.len() == 1)
+                    .and_then(|m| m.into_iter().next())
+            })
             .and_then(|(thesis, b)| Some((thesis, b.read(tree_id).ok()?)));
         let Some((thesis, baseline)) = parsed else {
             return Err(corrupt(
@@ -799,7 +803,8 @@ fn parse_theses(main: &str) -> Result<Theses, Diagnostic> {
         let mut live: Vec<Baseline> = Vec::new();
         for (line, b) in &seen {
             // Two lines that reached the same baseline by different histories are one.
-            if !replaced.contains(line_id(line).as_str()) && !live.iter().any(|l| l.same_as(b)) {
+            let superseded = !replaced.is_empty() && replaced.contains(line_id(line).as_str());
+            if !superseded && !live.iter().any(|l| l.same_as(b)) {
                 live.push(b.clone());
             }
         }
