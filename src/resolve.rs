@@ -383,13 +383,17 @@ pub fn page_key(page: &Page) -> String {
 }
 
 pub fn anchor_key(page: &Page, anchor: &str) -> String {
-    let (page, anchor) = (lower(&page.id), lower(anchor));
+    joined_key(&lower(&page.id), &lower(anchor))
+}
+
+/// `page#anchor`, of a page id and an anchor already lowercase.
+fn joined_key(page: &str, anchor: &str) -> String {
     // Sized exactly: `format!` grows the key as it writes, leaving up to half of it spare in
     // every claim's and row's node.
     let mut key = String::with_capacity(page.len() + 1 + anchor.len());
-    key.push_str(&page);
+    key.push_str(page);
     key.push('#');
-    key.push_str(&anchor);
+    key.push_str(anchor);
     key
 }
 
@@ -695,21 +699,21 @@ fn node_kind(k: PageKind) -> Option<NodeKind> {
 /// The node keys of a page's claims and rows, in page order; `None` for one whose anchor
 /// another one on the page already has (an error in `diags`).
 fn node_keys(p: &Page, diags: &mut Vec<Diagnostic>) -> (Vec<Option<String>>, Vec<Option<String>>) {
-    let mut seen: FxHashMap<String, u32> = FxHashMap::default();
-    let claims = p
-        .claims
-        .iter()
-        .map(|c| {
-            let key = anchor_key(p, &c.id);
-            unique(&mut seen, key, c.explicit_id, p, &c.pos, diags)
-        })
+    let page = lower(&p.id);
+    let ids = p.claims.iter().map(|c| (&c.id, c.explicit_id, &c.pos));
+    let ids = ids.chain(p.rows.iter().map(|r| (&r.id, true, &r.pos)));
+    let anchors: Vec<_> = ids
+        .map(|(id, explicit, pos)| (lower(id), explicit, pos))
         .collect();
-    let rows = p
-        .rows
-        .iter()
-        .map(|r| unique(&mut seen, anchor_key(p, &r.id), true, p, &r.pos, diags))
-        .collect();
-    (claims, rows)
+    // The keys of one page differ only in their anchors, so the anchors are counted.
+    let mut seen: FxHashMap<&str, u32> =
+        FxHashMap::with_capacity_and_hasher(anchors.len(), Default::default());
+    let mut keys = anchors.iter().map(|(anchor, explicit, pos)| {
+        let key = joined_key(&page, anchor);
+        unique(&mut seen, (anchor, key), *explicit, p, pos, diags)
+    });
+    let claims = keys.by_ref().take(p.claims.len()).collect();
+    (claims, keys.collect())
 }
 
 /// The nodes of page `i` (none for a note), with the material taken from it where there is.
@@ -1123,15 +1127,16 @@ fn dependency(
     Some((from, thesis, Edge { kind, loc }))
 }
 
-fn unique(
-    seen: &mut FxHashMap<String, u32>,
-    key: String,
+/// The node key `key` of the claim or row with anchor `anchor`, counted in `seen` by anchor.
+fn unique<'a>(
+    seen: &mut FxHashMap<&'a str, u32>,
+    (anchor, key): (&'a str, String),
     explicit: bool,
     page: &Page,
     pos: &Pos,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<String> {
-    let n = seen.entry(key.clone()).or_insert(0);
+    let n = seen.entry(anchor).or_insert(0);
     *n += 1;
     if *n == 1 {
         return Some(key);
@@ -1750,6 +1755,42 @@ mod tests {
         // Each concept has two claims with one anchor, of which one gets no node.
         let concepts = pages.len() / 3;
         assert_eq!(graph.len(), pages.len() + claims - concepts);
+    }
+
+    #[test]
+    fn node_keys_count_anchors_across_case_claims_and_rows() {
+        let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
+        let folders = Folders::default();
+        let cx = ParseContext {
+            folders: &folders,
+            scale: &rules.scale,
+        };
+        let text = "# Some Concept\n\n## Key Claims\n\n- One. {#A}\n  Evidence: strong\n\
+                    - Two. {#a}\n  Evidence: weak\n- Same words\n  Evidence: weak\n\
+                    - Same words\n  Evidence: weak\n- Same words\n  Evidence: weak\n\
+                    - Score at most. {#SCORE}\n  Evidence: weak\n\n\
+                    | Metric | Value | Source |\n|---|---|---|\n| Score | 5% | x |\n| Score | 6% | x |\n";
+        let page = page::parse(Path::new("concepts/Some-Concept.md"), text, &cx)
+            .0
+            .expect("the page parses");
+        let mut diags = Vec::new();
+        let (claims, rows) = node_keys(&page, &mut diags);
+        let key = |k: &str| Some(format!("some-concept#{k}"));
+        assert_eq!(
+            claims,
+            [
+                key("a"),
+                None,
+                key("same-words"),
+                key("same-words-2"),
+                key("same-words-3"),
+                key("score"),
+            ]
+        );
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows, [None, None], "the rows' anchor is a claim's");
+        let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
+        assert_eq!(codes, [Code::DuplicateAnchor; 3]);
     }
 
     proptest::proptest! {
