@@ -341,11 +341,9 @@ fn drop_name(table: &mut Names, near: Option<&mut NearNames>, (hash, name): (u32
 
 /// `s` in lowercase, borrowed when it already is (ids and anchors nearly always are).
 fn lower(s: &str) -> std::borrow::Cow<'_, str> {
-    // Every link and key passes here: ASCII, the common case, is looked at byte by byte.
-    let upper = if s.is_ascii() {
-        s.bytes().any(|b| b.is_ascii_uppercase())
-    } else {
-        s.chars().any(char::is_uppercase)
+    let upper = match ascii_capitals(s.as_bytes()) {
+        Some(capitals) => capitals,
+        None => s.chars().any(char::is_uppercase),
     };
     if upper {
         std::borrow::Cow::Owned(s.to_lowercase())
@@ -354,19 +352,48 @@ fn lower(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Whether ASCII `bytes` hold a capital; `None` when they are not all ASCII. Every link and
+/// key passes here, most a few bytes long: they are read eight at a time, a byte `x` of a word
+/// being a capital when `x + 0x3f` has its top bit set (`x` is `A` or above) and `x + 0x25`
+/// has not (`x` is `Z` or below), which holds while every byte is below 0x80 (no carry).
+fn ascii_capitals(bytes: &[u8]) -> Option<bool> {
+    const TOP: u64 = 0x8080_8080_8080_8080;
+    let word = |w: u64| {
+        let (from_a, past_z) = (0x3f3f_3f3f_3f3f_3f3f, 0x2525_2525_2525_2525);
+        (w, w.wrapping_add(from_a) & !w.wrapping_add(past_z))
+    };
+    let (mut high, mut capitals) = (0, 0);
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0; 8];
+        w.copy_from_slice(c);
+        let (h, k) = word(u64::from_le_bytes(w));
+        (high, capitals) = (high | h, capitals | k);
+    }
+    let mut last = [0; 8];
+    last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    let (h, k) = word(u64::from_le_bytes(last));
+    (high, capitals) = (high | h, capitals | k);
+    (high & TOP == 0).then_some(capitals & TOP != 0)
+}
+
 /// The node key of a page, or of one claim or row in it.
 pub fn page_key(page: &Page) -> String {
     lower(&page.id).into_owned()
 }
 
 pub fn anchor_key(page: &Page, anchor: &str) -> String {
-    let (page, anchor) = (lower(&page.id), lower(anchor));
+    joined_key(&lower(&page.id), &lower(anchor))
+}
+
+/// `page#anchor`, of a page id and an anchor already lowercase.
+fn joined_key(page: &str, anchor: &str) -> String {
     // Sized exactly: `format!` grows the key as it writes, leaving up to half of it spare in
     // every claim's and row's node.
     let mut key = String::with_capacity(page.len() + 1 + anchor.len());
-    key.push_str(&page);
+    key.push_str(page);
     key.push('#');
-    key.push_str(&anchor);
+    key.push_str(anchor);
     key
 }
 
@@ -672,21 +699,21 @@ fn node_kind(k: PageKind) -> Option<NodeKind> {
 /// The node keys of a page's claims and rows, in page order; `None` for one whose anchor
 /// another one on the page already has (an error in `diags`).
 fn node_keys(p: &Page, diags: &mut Vec<Diagnostic>) -> (Vec<Option<String>>, Vec<Option<String>>) {
-    let mut seen: FxHashMap<String, u32> = FxHashMap::default();
-    let claims = p
-        .claims
-        .iter()
-        .map(|c| {
-            let key = anchor_key(p, &c.id);
-            unique(&mut seen, key, c.explicit_id, p, &c.pos, diags)
-        })
+    let page = lower(&p.id);
+    let ids = p.claims.iter().map(|c| (&c.id, c.explicit_id, &c.pos));
+    let ids = ids.chain(p.rows.iter().map(|r| (&r.id, true, &r.pos)));
+    let anchors: Vec<_> = ids
+        .map(|(id, explicit, pos)| (lower(id), explicit, pos))
         .collect();
-    let rows = p
-        .rows
-        .iter()
-        .map(|r| unique(&mut seen, anchor_key(p, &r.id), true, p, &r.pos, diags))
-        .collect();
-    (claims, rows)
+    // The keys of one page differ only in their anchors, so the anchors are counted.
+    let mut seen: FxHashMap<&str, u32> =
+        FxHashMap::with_capacity_and_hasher(anchors.len(), Default::default());
+    let mut keys = anchors.iter().map(|(anchor, explicit, pos)| {
+        let key = joined_key(&page, anchor);
+        unique(&mut seen, (anchor, key), *explicit, p, pos, diags)
+    });
+    let claims = keys.by_ref().take(p.claims.len()).collect();
+    (claims, keys.collect())
 }
 
 /// The nodes of page `i` (none for a note), with the material taken from it where there is.
@@ -1100,15 +1127,16 @@ fn dependency(
     Some((from, thesis, Edge { kind, loc }))
 }
 
-fn unique(
-    seen: &mut FxHashMap<String, u32>,
-    key: String,
+/// The node key `key` of the claim or row with anchor `anchor`, counted in `seen` by anchor.
+fn unique<'a>(
+    seen: &mut FxHashMap<&'a str, u32>,
+    (anchor, key): (&'a str, String),
     explicit: bool,
     page: &Page,
     pos: &Pos,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<String> {
-    let n = seen.entry(key.clone()).or_insert(0);
+    let n = seen.entry(anchor).or_insert(0);
     *n += 1;
     if *n == 1 {
         return Some(key);
@@ -1727,6 +1755,59 @@ mod tests {
         // Each concept has two claims with one anchor, of which one gets no node.
         let concepts = pages.len() / 3;
         assert_eq!(graph.len(), pages.len() + claims - concepts);
+    }
+
+    #[test]
+    fn node_keys_count_anchors_across_case_claims_and_rows() {
+        let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
+        let folders = Folders::default();
+        let cx = ParseContext {
+            folders: &folders,
+            scale: &rules.scale,
+        };
+        let text = "# Some Concept\n\n## Key Claims\n\n- One. {#A}\n  Evidence: strong\n\
+                    - Two. {#a}\n  Evidence: weak\n- Same words\n  Evidence: weak\n\
+                    - Same words\n  Evidence: weak\n- Same words\n  Evidence: weak\n\
+                    - Score at most. {#SCORE}\n  Evidence: weak\n\n\
+                    | Metric | Value | Source |\n|---|---|---|\n| Score | 5% | x |\n| Score | 6% | x |\n";
+        let page = page::parse(Path::new("concepts/Some-Concept.md"), text, &cx)
+            .0
+            .expect("the page parses");
+        let mut diags = Vec::new();
+        let (claims, rows) = node_keys(&page, &mut diags);
+        let key = |k: &str| Some(format!("some-concept#{k}"));
+        assert_eq!(
+            claims,
+            [
+                key("a"),
+                None,
+                key("same-words"),
+                key("same-words-2"),
+                key("same-words-3"),
+                key("score"),
+            ]
+        );
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows, [None, None], "the rows' anchor is a claim's");
+        let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
+        assert_eq!(codes, [Code::DuplicateAnchor; 3]);
+    }
+
+    proptest::proptest! {
+        /// `lower` reads eight bytes at a time; it decides as a scan char by char does. Every
+        /// ASCII byte, those next to the capitals (`@`, `[`) among them, and any length around
+        /// a word's; then non-ASCII text, capitals in it or not.
+        #[test]
+        fn lower_agrees_with_a_scan_char_by_char(
+            s in "[\u{0}-\u{7f}]{0,40}|[a-z@\\[]{0,20}[A-Z]?[a-z@\\[]{0,20}|[a-zA-Zéɐ-ɯÉΣσςǅİ \u{80}-\u{10ffff}]{0,20}",
+        ) {
+            use std::borrow::Cow;
+            let upper = s.chars().any(char::is_uppercase);
+            let lowered = lower(&s);
+            proptest::prop_assert_eq!(matches!(lowered, Cow::Owned(_)), upper);
+            let expected = if upper { s.to_lowercase() } else { s.clone() };
+            proptest::prop_assert_eq!(lowered.as_ref(), expected.as_str());
+        }
     }
 
     #[test]

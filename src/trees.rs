@@ -51,6 +51,8 @@ fn push_part(buf: &mut Vec<u8>, part: &[u8]) {
 thread_local! {
     /// The bytes of one node's own hash, reused from node to node.
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// The parts `combine` hashes, reused from node to node as `SCRATCH` is.
+    static PARTS: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Hash of a node's key and its own canonical state, as JSON: the lock's ids depend on it.
@@ -145,12 +147,15 @@ impl Lists<NodeIx> {
 
 /// The tree id of a node from its own hash and its children's tree ids, in `children` order.
 fn combine(own: TreeId, kids: impl Iterator<Item = TreeId>) -> TreeId {
-    let mut parts = Vec::with_capacity(16 * (kids.size_hint().0 + 1));
-    push_part(&mut parts, &own.to_le_bytes());
-    for k in kids {
-        push_part(&mut parts, &k.to_le_bytes());
-    }
-    id_of(&parts)
+    PARTS.with(|parts| {
+        let mut parts = parts.borrow_mut();
+        parts.clear();
+        push_part(&mut parts, &own.to_le_bytes());
+        for k in kids {
+            push_part(&mut parts, &k.to_le_bytes());
+        }
+        id_of(&parts)
+    })
 }
 
 /// Every node's tree id, a layer at a time: a node is hashed once all its children are, and the
