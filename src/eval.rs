@@ -193,7 +193,7 @@ pub fn evaluate_known(
     let trees = if only.is_some() {
         Trees::lazy(&repo.graph)
     } else {
-        Trees::eager(&repo.graph)
+        Trees::eager_for_theses(&repo.graph)
     };
     evaluate_with(repo, lock, only, known, &trees)
 }
@@ -814,7 +814,7 @@ pub fn baseline(repo: &Repo, trees: &Trees, lock: &Lock, thesis: NodeIx) -> Snap
 
 /// Tree ids for a whole-repo pass (accept, init).
 pub fn trees(repo: &Repo) -> Trees {
-    Trees::eager(&repo.graph)
+    Trees::eager_for_theses(&repo.graph)
 }
 
 #[cfg(test)]

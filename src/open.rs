@@ -40,7 +40,7 @@ pub fn repo_with_trees(
     parse_cache: bool,
 ) -> Result<(Repo, Option<Lock>, Trees), Failure> {
     open_alongside(root, true, observe, parse_cache, |repo| {
-        Trees::eager(&repo.graph)
+        Trees::eager_for_theses(&repo.graph)
     })
 }
 

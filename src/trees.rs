@@ -158,13 +158,19 @@ fn combine(own: TreeId, kids: impl Iterator<Item = TreeId>) -> TreeId {
     })
 }
 
-/// Every node's tree id, a layer at a time: a node is hashed once all its children are, and the
+/// The tree ids of the nodes `needed` marks (every node without it; a marked node's children
+/// are marked too), a layer at a time: a node is hashed once all its children are, and the
 /// nodes of one layer are hashed in parallel. Layers only decide when a node is hashed, never
 /// what goes into its id, so the ids do not depend on the threads. A node on a cycle (an error
 /// reported elsewhere), or downstream of one, gets none.
-fn all_tree_ids(graph: &Graph, own: &[Slot]) -> Vec<Slot> {
-    let kids = Lists::children(graph);
-    let parents = parents(graph.len(), &kids);
+fn all_tree_ids(
+    graph: &Graph,
+    kids: &Lists<NodeIx>,
+    own: &[Slot],
+    needed: Option<&[bool]>,
+) -> Vec<Slot> {
+    let wanted = |i: usize| needed.is_none_or(|n| n[i]);
+    let parents = parents(graph.len(), kids);
     // Children not hashed yet.
     let pending: Vec<AtomicU32> = (0..graph.len())
         .into_par_iter()
@@ -172,7 +178,7 @@ fn all_tree_ids(graph: &Graph, own: &[Slot]) -> Vec<Slot> {
         .collect();
     let mut layer: Vec<usize> = (0..graph.len())
         .into_par_iter()
-        .filter(|&i| kids.of(i).is_empty())
+        .filter(|&i| kids.of(i).is_empty() && wanted(i))
         .collect();
     let mut tree: Vec<Slot> = vec![None; graph.len()];
     while !layer.is_empty() {
@@ -193,10 +199,32 @@ fn all_tree_ids(graph: &Graph, own: &[Slot]) -> Vec<Slot> {
         layer = layer
             .par_iter()
             .flat_map_iter(|&i| parents.of(i).iter().map(|&p| p as usize))
-            .filter(|&p| pending[p].fetch_sub(1, Ordering::Relaxed) == 1)
+            .filter(|&p| pending[p].fetch_sub(1, Ordering::Relaxed) == 1 && wanted(p))
             .collect();
     }
     tree
+}
+
+/// The nodes a full evaluation asks the tree ids of: what each thesis rests on, and everything
+/// upstream of that. A concept or source no thesis rests on, directly or not, is not among
+/// them.
+fn upstream_of_theses(graph: &Graph, kids: &Lists<NodeIx>) -> Vec<bool> {
+    let mut needed = vec![false; graph.len()];
+    let mut todo: Vec<usize> = (0..graph.len())
+        .filter(|&i| graph.node(NodeIx::new(i)).kind == NodeKind::Thesis)
+        .flat_map(|i| {
+            graph
+                .incoming(NodeIx::new(i))
+                .filter(|(_, e)| e.kind.propagates())
+                .map(|(n, _)| n.index())
+        })
+        .collect();
+    while let Some(i) = todo.pop() {
+        if !std::mem::replace(&mut needed[i], true) {
+            todo.extend(kids.of(i).iter().map(|k| k.index()));
+        }
+    }
+    needed
 }
 
 /// The nodes each node is a child of.
@@ -243,14 +271,34 @@ impl Trees {
         }
     }
 
-    /// Eager: every node's own hash and tree id computed in parallel up front (a full
-    /// evaluation asks for nearly all of them).
-    pub fn eager(graph: &Graph) -> Trees {
+    /// Every node's own hash and tree id, computed in parallel up front: what the ids computed
+    /// for the theses and on demand are held to.
+    #[cfg(test)]
+    pub(crate) fn eager(graph: &Graph) -> Trees {
+        Trees::computed(graph, &Lists::children(graph), None)
+    }
+
+    /// The own hash and tree id of every node a full evaluation asks for
+    /// (`upstream_of_theses`), computed in parallel up front; any other node's id is computed
+    /// if it is asked for. In the generated repo of 100k pages, 36% of the nodes are upstream
+    /// of no thesis.
+    pub fn eager_for_theses(graph: &Graph) -> Trees {
+        let kids = Lists::children(graph);
+        let needed = upstream_of_theses(graph, &kids);
+        Trees::computed(graph, &kids, Some(&needed))
+    }
+
+    fn computed(graph: &Graph, kids: &Lists<NodeIx>, needed: Option<&[bool]>) -> Trees {
         let own: Vec<Slot> = (0..graph.len())
             .into_par_iter()
-            .map(|i| NonZeroU64::new(own(graph, NodeIx::new(i))))
+            .map(|i| {
+                needed
+                    .is_none_or(|n| n[i])
+                    .then(|| NonZeroU64::new(own(graph, NodeIx::new(i))))
+                    .flatten()
+            })
             .collect();
-        let tree = all_tree_ids(graph, &own);
+        let tree = all_tree_ids(graph, kids, &own, needed);
         Trees {
             own: Mutex::new(own),
             tree: Mutex::new(tree),
@@ -393,6 +441,30 @@ mod tests {
         distinct.sort_unstable();
         distinct.dedup();
         assert_eq!(distinct.len(), lazy.len());
+    }
+
+    #[test]
+    fn ids_up_front_for_the_theses_are_those_of_what_they_rest_on() {
+        let g = graph();
+        let lazy = ids(&g, &Trees::lazy(&g));
+        let mut some = Trees::eager_for_theses(&g);
+        let (_, kept) = some.memo_mut();
+        // Upstream of no thesis: the end of the chain past c35, the last concept a thesis
+        // cites, and the theses no thesis builds on (all but t0).
+        let unused: Vec<&str> = (0..g.len())
+            .filter(|&i| kept[i].is_none())
+            .map(|i| g.node(NodeIx::new(i)).key.as_str())
+            .collect();
+        assert_eq!(
+            unused,
+            ["c36", "c37", "c38", "c39", "t7", "t14", "t21", "t28", "t35"]
+        );
+        for (i, slot) in kept.iter().enumerate() {
+            if let Some(id) = known(*slot) {
+                assert_eq!(id, lazy[i], "node {i}");
+            }
+        }
+        assert_eq!(ids(&g, &some), lazy, "the rest computed when asked for");
     }
 
     #[test]

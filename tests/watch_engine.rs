@@ -291,7 +291,7 @@ fn accept(lock: &mut Lock, repo: &Repo, thesis: &str) {
         .page_of(repo.graph.node(ix).loc)
         .and_then(|p| p.score())
         .unwrap_or(0.0);
-    let trees = Trees::eager(&repo.graph);
+    let trees = Trees::eager_for_theses(&repo.graph);
     let snap = eval::baseline(repo, &trees, lock, ix);
     lock.accept(thesis, score, &snap);
 }

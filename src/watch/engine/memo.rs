@@ -26,8 +26,8 @@ impl TreeMemo {
         }
     }
 
-    /// Every id already computed (`Trees::eager` on this graph): the first evaluation of every
-    /// thesis computes none.
+    /// The ids a full evaluation asks for already computed (`Trees::eager_for_theses` on this
+    /// graph): the first evaluation of every thesis computes none.
     pub(super) fn seeded(trees: Trees) -> TreeMemo {
         TreeMemo {
             trees,
@@ -42,11 +42,11 @@ impl TreeMemo {
         &self.trees
     }
 
-    /// The ids for evaluating every thesis: a blank memo first gets every node's own hash,
-    /// computed in parallel, as a full evaluation asks for nearly all of them.
+    /// The ids for evaluating every thesis: a blank memo first gets those a full evaluation
+    /// asks for, computed in parallel.
     pub(super) fn trees_for_all(&mut self, g: &Graph) -> &Trees {
         if self.blank {
-            self.trees = Trees::eager(g);
+            self.trees = Trees::eager_for_theses(g);
         }
         self.trees(g)
     }
