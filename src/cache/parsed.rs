@@ -4,11 +4,11 @@
 //! check after one edited page parses that page only.
 //!
 //! The page is read on every run and the stored page used only when its size, mtime *and*
-//! digest all agree: an edit that keeps size and mtime is still seen. Pages with a diagnostic are
-//! never stored, so their problems are reported from a fresh parse every time. The cache is split into
-//! 256 shards by a hash of the path; a run rewrites (write-then-rename) only the shards whose
-//! entries changed, so two processes at once each leave whole shards, and a shard that is
-//! damaged, from another build or made under other settings is ignored and rebuilt.
+//! digest all agree: an edit that keeps size and mtime is still seen. Pages with a diagnostic
+//! are never stored, so their problems are reported from a fresh parse every time. The cache is
+//! split into 256 shards by a hash of the path; a run rewrites (write-then-rename) only the
+//! shards whose entries changed, so two processes at once each leave whole shards, and a shard
+//! that is damaged, from another build or made under other settings is ignored and rebuilt.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -163,11 +163,7 @@ impl Shelf {
     /// The stored page for `bytes` read at `path` with `stamp`, or the ticket to store the
     /// page parsed from them.
     pub fn take(&self, path: &Path, stamp: Stamp, bytes: &[u8]) -> Result<Page, Ticket> {
-        self.take_digested(path, stamp, Digest::of(bytes))
-    }
-
-    /// `take`, for a caller that has digested the bytes itself.
-    pub fn take_digested(&self, path: &Path, stamp: Stamp, digest: Digest) -> Result<Page, Ticket> {
+        let digest = Digest::of(bytes);
         self.look_up(path, stamp, digest, false)
             .ok_or_else(|| Ticket {
                 path: path.to_path_buf(),
@@ -176,8 +172,8 @@ impl Shelf {
             })
     }
 
-    /// `take_digested`, leaving a miss to `save_with` (see `defer`) under the lock it looked
-    /// the page up under.
+    /// `take`, for a caller that has digested the bytes itself, leaving a miss to `save_with`
+    /// (see `Shard::defer`) under the lock it looked the page up under.
     pub fn take_or_defer(&self, path: &Path, stamp: Stamp, digest: Digest) -> Option<Page> {
         self.look_up(path, stamp, digest, true)
     }

@@ -1,8 +1,9 @@
-//! A thesis line as rescore writes it, read without the `toml` crate: `KEY = { score = N, was =
-//! ["…"], against = { K = "…", … } }` with one space where `thesis_line` puts one, plain decimal
-//! scores and strings without escapes. A lock holds a line per accepted thesis (25k at 100k
-//! pages), and `toml` spent about 27k instructions on each. Anything else, a hand-edited line
-//! among them, is `None` and read by `toml` as before, which also words what is wrong.
+//! A thesis line as rescore writes it, read without the `toml` crate:
+//! `KEY = { score = N, was = ["…"], against = { K = "…", … } }` with one space where
+//! `thesis_line` puts one, plain decimal scores and strings without escapes. A lock holds a line
+//! per accepted thesis (25k at 100k pages), and `toml` spent about 27k instructions on each.
+//! Anything else, a hand-edited line among them, is `None` and read by `toml` as before, which
+//! also words what is wrong.
 
 use std::collections::BTreeMap;
 
