@@ -306,8 +306,9 @@ fn plain_value(v: &str) -> Option<toml::Value> {
 }
 
 /// The text of a basic string at the start of `v` without escapes or control characters, and
-/// what follows it.
-fn plain_string(v: &str) -> Option<(&str, &str)> {
+/// what follows it: its text is what lies between the quotes. The lock's thesis lines are read
+/// with it too (`lock::thesis_line`).
+pub(crate) fn plain_string(v: &str) -> Option<(&str, &str)> {
     let body = v.strip_prefix('"')?;
     let end = memchr::memchr(b'"', body.as_bytes())?;
     let s = &body[..end];

@@ -75,16 +75,11 @@ impl<'a> Reader<'a> {
         (!k.is_empty()).then(|| k.to_string())
     }
 
-    /// A basic string with no escape and no control character: its text is what lies between
-    /// the quotes.
+    /// A basic string with no escape and no control character (`frontmatter::plain_string`).
     fn string(&mut self) -> Option<&'a str> {
-        let rest = self.0.strip_prefix('"')?;
-        let end = rest.find(|c: char| c == '"' || c == '\\' || c.is_control())?;
-        if !rest[end..].starts_with('"') {
-            return None;
-        }
-        self.0 = &rest[end + 1..];
-        Some(&rest[..end])
+        let (s, rest) = crate::frontmatter::plain_string(self.0)?;
+        self.0 = rest;
+        Some(s)
     }
 
     /// `0.5`, `-1.25`, `12.0`: an optional minus, an integer part without a leading zero, a
