@@ -16,11 +16,13 @@ use crate::page::{Link, Page, PageKind, Role, Target};
 mod material;
 mod names;
 mod numbers;
+mod quick;
 
 use material::Material;
 pub use material::{restore_material, shed_material};
 use names::{lowers_to, Hashes, Names};
 pub use numbers::PageNumbers;
+pub use quick::Quick;
 
 /// Page lookups by id, title and path, all case-insensitive on names. The tables hold page
 /// numbers, found by the hash of a name and checked against the pages themselves (`names.rs`):
@@ -436,7 +438,7 @@ pub fn build_parts(
     lost: &[Lost],
     diags: &mut Vec<Diagnostic>,
 ) -> (Graph, Vec<Dangling>) {
-    build_from(Pages::Read(pages), None, lost, diags)
+    build_from(Pages::Read(pages), None, lost, Lookups::Quick, diags)
 }
 
 /// `build_parts` for a caller done with the pages' claims, rows and links once the graph is
@@ -454,7 +456,7 @@ pub fn build_parts_taking(
         .iter_mut()
         .map(|p| std::mem::take(&mut p.links))
         .collect();
-    build_from(Pages::Take(pages), Some(links), lost, diags)
+    build_from(Pages::Take(pages), Some(links), lost, Lookups::Quick, diags)
 }
 
 /// `build_parts` for a caller that keeps the pages and their links (the watcher): the claim
@@ -467,7 +469,7 @@ pub fn build_parts_moving(
     lost: &[Lost],
     diags: &mut Vec<Diagnostic>,
 ) -> (Graph, Vec<Dangling>) {
-    build_from(Pages::Move(pages), None, lost, diags)
+    build_from(Pages::Move(pages), None, lost, Lookups::Quick, diags)
 }
 
 /// Pages whose nodes, then whose edges, are found together: a slice of the pages at a time, so
@@ -482,12 +484,22 @@ enum Pages<'a> {
     Move(&'a mut [Page]),
 }
 
+/// How a build finds the page a link names: by the interned text first (`Quick`), or by the
+/// index alone, which the tests hold the first to.
+#[derive(Clone, Copy, PartialEq)]
+enum Lookups {
+    Quick,
+    #[cfg(test)]
+    IndexOnly,
+}
+
 /// The graph from the pages; `links`, the pages' links moved out of them (none: they are read
 /// from the pages), each page's dropped as soon as its edges are found.
 fn build_from(
     mut source: Pages,
     mut links: Option<Vec<Box<[Link]>>>,
     lost: &[Lost],
+    lookups: Lookups,
     diags: &mut Vec<Diagnostic>,
 ) -> (Graph, Vec<Dangling>) {
     let pages: &[Page] = match &source {
@@ -495,6 +507,7 @@ fn build_from(
         Pages::Take(pages) | Pages::Move(pages) => pages,
     };
     let (mut index, live) = Index::new(pages, diags);
+    let quick = (lookups == Lookups::Quick).then(|| Quick::new(pages, &live));
     for l in lost {
         index.lost_paths.insert(l.path.clone());
         index
@@ -593,6 +606,7 @@ fn build_from(
             claim_nodes: &claim_nodes,
             row_nodes: &row_nodes,
             numbers: None,
+            quick: quick.as_ref(),
         };
         let found: Vec<PageEdges> = match links.as_mut() {
             Some(links) => links
@@ -807,6 +821,9 @@ pub struct EdgeContext<'a> {
     pub row_nodes: &'a [Vec<Option<NodeIx>>],
     /// Each page's number (`Loc::file`), by its place in `pages`; `None`: its place.
     pub numbers: Option<&'a [u32]>,
+    /// For a graph built from scratch, where each page's node is its own (`page_node`), and
+    /// the index numbers each page by its place.
+    pub quick: Option<&'a Quick>,
 }
 
 /// What one page's links and front matter add to the graph, in the order they are written.
@@ -858,6 +875,7 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
         claim_nodes,
         row_nodes,
         numbers,
+        quick,
     } = *cx;
     let p = &pages[i];
     // Where the page's links are written, as the graph numbers it.
@@ -917,31 +935,41 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
         }
     }
     for link in links {
-        let Some(j) = resolve_for(
-            index,
-            pages,
-            i,
-            (link, None),
-            &mut out.diags,
-            &mut out.dangling,
-        ) else {
+        let quick = quick.and_then(|q| q.page(link.target()));
+        let Some(j) = quick.or_else(|| {
+            resolve_for(
+                index,
+                pages,
+                i,
+                (link, None),
+                &mut out.diags,
+                &mut out.dangling,
+            )
+        }) else {
             continue;
         };
         let target = &pages[j];
-        let mut missing = Vec::new();
-        let found = target_node(
-            graph,
-            (target, made(j), shed.get(j)),
-            link.anchor.as_deref(),
-            link,
-            &pages[i].path,
-            if p.kind == PageKind::Thesis {
-                &mut missing
-            } else {
-                &mut out.diags
-            },
-        );
-        keep_dangling(p, target, link, missing, &mut out.dangling);
+        let found = match (quick, &link.anchor, page_node[j]) {
+            // In a graph built from scratch a page's node is its own: no key to check.
+            (Some(_), None, Some(own)) => Some(own),
+            _ => {
+                let mut missing = Vec::new();
+                let found = target_node(
+                    graph,
+                    (target, made(j), shed.get(j)),
+                    link.anchor.as_deref(),
+                    link,
+                    &pages[i].path,
+                    if p.kind == PageKind::Thesis {
+                        &mut missing
+                    } else {
+                        &mut out.diags
+                    },
+                );
+                keep_dangling(p, target, link, missing, &mut out.dangling);
+                found
+            }
+        };
         let Some(target_ix) = found else {
             continue;
         };
@@ -1431,11 +1459,17 @@ mod tests {
                 format!(
                     "+++\nkind = \"thesis\"\nscore = 0.5\ndepends_on = [\"t{}\"]\n+++\n# T{i}\n\n\
                      - [[C{i}#a]], [[C{}#same-words-2]], [[C{i}#gone]], [[missing{i}]], \
-                     [[C{}]], [[C{}#gone]]\n",
+                     [[C{}]], [[C{}#gone]]\n\
+                     - [[c{}]], [[c{}#a]], [[s{i}]], [C](../concepts/c{}.md), \
+                     [C](../concepts/c{}.md#gone)\n",
                     (i + 1) % n,
                     (i + 2) % n,
                     (i + 5) % n,
-                    (i + n / 2) % n
+                    (i + n / 2) % n,
+                    (i + 3) % n,
+                    (i + 4) % n,
+                    (i + 6) % n,
+                    (i + 7) % n
                 ),
             ));
         }
@@ -1722,6 +1756,19 @@ mod tests {
         let key = anchor_key(&page, "Claim");
         assert_eq!(key, "a-concept-page#claim");
         assert_eq!(key.capacity(), key.len());
+    }
+
+    #[test]
+    fn links_found_by_their_interned_text_make_the_graph_the_index_alone_makes() {
+        for pages in [pages(), pages_of(3)] {
+            let by = |lookups| {
+                let mut diags = Vec::new();
+                let (graph, dangling) =
+                    build_from(Pages::Read(&pages), None, &[], lookups, &mut diags);
+                summary(&graph, &diags, &dangling)
+            };
+            assert_eq!(by(Lookups::Quick), by(Lookups::IndexOnly));
+        }
     }
 
     #[test]

@@ -380,6 +380,7 @@ impl Engine {
             claim_nodes: &t.claim_nodes,
             row_nodes: &t.row_nodes,
             numbers: self.repo.numbers.as_ref().map(PageNumbers::numbers),
+            quick: None,
         };
         let found: Vec<PageEdges> = redo
             .par_iter()
