@@ -163,4 +163,47 @@ mod tests {
         );
         assert_eq!(quick.page(Target::Here), None);
     }
+
+    proptest::proptest! {
+        /// Over ids and titles that differ by case, by space around them, by letters whose
+        /// lowercase is longer or that are title case, taken twice, on notes and other pages:
+        /// whatever this finds, the index finds the same page.
+        #[test]
+        fn what_is_found_by_interned_text_is_what_the_index_finds(
+            named in proptest::collection::vec((0usize..12, 0usize..12, 0usize..4), 1..8),
+        ) {
+            const NAMES: [&str; 12] =
+                ["a", "A", " a", "a ", "b", "\u{c9}t\u{e9}", "\u{e9}t\u{e9}", "\u{1c5}",
+                 "\u{1c6}", "stra\u{df}e", "STRASSE", "\u{130}x"];
+            const KINDS: [&str; 4] = ["concept", "source", "thesis", "note"];
+            let pages: Vec<Page> = named
+                .iter()
+                .enumerate()
+                .map(|(i, &(id, title, kind))| {
+                    let folder = ["concepts", "sources", "theses", "notes"][kind];
+                    page(
+                        &format!("{folder}/p{i}.md"),
+                        &format!(
+                            "+++\nkind = \"{}\"\nid = \"{}\"\n+++\n# {}\n",
+                            KINDS[kind], NAMES[id], NAMES[title].trim()
+                        ),
+                    )
+                })
+                .collect();
+            let mut targets: Vec<Target> = NAMES
+                .iter()
+                .map(|n| Target::Wiki { name: (*n).into() })
+                .collect();
+            targets.extend(pages.iter().map(|p| Target::Path {
+                path: p.path.to_string_lossy().as_ref().into(),
+            }));
+            let (index, live) = Index::new(&pages, &mut Vec::new());
+            let quick = Quick::new(&pages, &live);
+            for t in targets {
+                if let Some(found) = quick.page(t) {
+                    proptest::prop_assert_eq!(Some(found), index.page(&pages, &t, 0), "{:?}", t);
+                }
+            }
+        }
+    }
 }
