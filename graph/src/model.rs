@@ -731,21 +731,15 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The quick check and the search that names a cycle agree on every graph, and what the
-        /// search names is a loop of propagating edges.
+        /// The quick check finds a cycle exactly where the search names one (that what it names
+        /// is a loop, `tests/model.rs` checks through `find_cycle`).
         #[test]
         fn the_quick_check_finds_a_cycle_exactly_where_the_search_names_one(
             nodes in 1usize..10,
             edges in proptest::collection::vec((0usize..10, 0usize..10, 0usize..6), 0..24),
         ) {
-            let kinds = [
-                EdgeKind::Cites,
-                EdgeKind::Contains,
-                EdgeKind::PartOf,
-                EdgeKind::Evidence,
-                EdgeKind::BuildsOn,
-                EdgeKind::Related,
-            ];
+            use EdgeKind::*;
+            let kinds = [Cites, Contains, PartOf, Evidence, BuildsOn, Related];
             let mut g = Graph::new();
             let ix: Vec<NodeIx> = (0..nodes)
                 .map(|i| node(&mut g, &format!("n{i}"), NodeKind::Concept))
@@ -753,18 +747,7 @@ mod tests {
             for (k, (from, to, kind)) in edges.into_iter().enumerate() {
                 g.add_edge(ix[from % nodes], ix[to % nodes], edge(kinds[kind], 0, k as u32));
             }
-            let named = g.cycle_by_dfs();
-            proptest::prop_assert_eq!(g.acyclic(), named.is_none());
-            proptest::prop_assert_eq!(g.find_cycle(), named.clone());
-            if let Some(hops) = named {
-                for (k, hop) in hops.iter().enumerate() {
-                    let next = hops[(k + 1) % hops.len()].node;
-                    proptest::prop_assert!(hop.edge.kind.propagates());
-                    proptest::prop_assert!(g
-                        .outgoing(hop.node)
-                        .any(|(to, e)| to == next && *e == hop.edge));
-                }
-            }
+            proptest::prop_assert_eq!(g.acyclic(), g.cycle_by_dfs().is_none());
         }
     }
 }

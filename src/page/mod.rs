@@ -267,6 +267,20 @@ pub struct ParseContext<'a> {
     pub scale: &'a Scale,
 }
 
+/// `parse` with the shipped rules and the default folders, for tests of what a page becomes
+/// further on; the page must parse.
+#[cfg(test)]
+pub(crate) fn parsed_with_defaults(path: &str, text: &str) -> Page {
+    let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
+    let cx = ParseContext {
+        folders: &Folders::default(),
+        scale: &rules.scale,
+    };
+    parse(Path::new(path), text, &cx)
+        .0
+        .expect("the page parses")
+}
+
 /// Parses one page. Problems that make the page unusable come back as `Err`; problems with one
 /// claim or key ride along in the second vector and leave the rest of the page intact.
 pub fn parse(path: &Path, text: &str, cx: &ParseContext) -> (Option<Page>, Vec<Diagnostic>) {

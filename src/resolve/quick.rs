@@ -77,24 +77,9 @@ fn id_key(id: &str) -> Option<Ustr> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::super::Index;
     use super::*;
-    use crate::config::Folders;
-    use crate::page::{self, ParseContext};
-
-    fn page(path: &str, text: &str) -> Page {
-        let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
-        let folders = Folders::default();
-        let cx = ParseContext {
-            folders: &folders,
-            scale: &rules.scale,
-        };
-        page::parse(Path::new(path), text, &cx)
-            .0
-            .expect("the page parses")
-    }
+    use crate::page::parsed_with_defaults as page;
 
     #[test]
     fn a_page_is_found_by_the_exact_text_of_its_id_or_path_and_as_the_index_finds_it() {

@@ -297,20 +297,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::config::Folders;
-    use crate::page::{self, ParseContext};
-
-    fn parse(path: &str, text: &str) -> Page {
-        let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
-        let folders = Folders::default();
-        let cx = ParseContext {
-            folders: &folders,
-            scale: &rules.scale,
-        };
-        page::parse(Path::new(path), text, &cx)
-            .0
-            .expect("the page parses")
-    }
+    use crate::page::parsed_with_defaults as parse;
 
     /// Every page path these tests use, to read a user's path hash back as its path.
     const PATHS: [&str; 10] = [
