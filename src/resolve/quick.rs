@@ -96,6 +96,8 @@ mod tests {
                 "theses/t.md",
                 "+++\nkind = \"thesis\"\nid = \"jepa\"\n+++\n# T\n",
             ),
+            // A file stem keeps its space, which the index's lookup of a name trims away.
+            page("sources/s2 .md", "+++\nkind = \"source\"\n+++\n# S2\n"),
         ];
         let (index, live) = Index::new(&pages, &mut Vec::new());
         let wiki = |n: &str| Target::Wiki { name: n.into() };
@@ -115,6 +117,7 @@ mod tests {
             path("notes/readme.md"),
             path("concepts//jepa.md"),
             path("concepts/none.md"),
+            wiki("s2 "),
         ];
         let quick = Quick::new(&pages, &live);
         let mut found = Vec::new();
@@ -142,6 +145,7 @@ mod tests {
                 Some(0),
                 Some(2),
                 Some(3),
+                None,
                 None,
                 None,
             ]
