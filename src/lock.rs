@@ -854,14 +854,16 @@ fn float(x: f64) -> String {
 
 /// A TOML key, bare when it can be.
 fn key(k: &str) -> String {
-    if !k.is_empty()
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
+    if !k.is_empty() && k.chars().all(in_bare_key) {
         k.to_string()
     } else {
         one_line(k)
     }
+}
+
+/// Whether `c` may stand in a bare TOML key, as the lock writes keys and reads them back.
+fn in_bare_key(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_'
 }
 
 /// A one-line basic string: toml's own rendering turns a string holding a line break into a

@@ -935,8 +935,8 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
         }
     }
     for link in links {
-        let quick = quick.and_then(|q| q.page(link.target()));
-        let Some(j) = quick.or_else(|| {
+        let quickly = quick.and_then(|q| q.page(link.target()));
+        let Some(j) = quickly.or_else(|| {
             resolve_for(
                 index,
                 pages,
@@ -949,7 +949,7 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
             continue;
         };
         let target = &pages[j];
-        let found = match (quick, &link.anchor, page_node[j]) {
+        let found = match (quickly, &link.anchor, page_node[j]) {
             // In a graph built from scratch a page's node is its own: no key to check.
             (Some(_), None, Some(own)) => Some(own),
             _ => {

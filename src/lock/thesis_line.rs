@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use super::WrittenBaseline;
+use super::{in_bare_key, WrittenBaseline};
 
 /// The thesis and its baseline, as `toml` reads the line, or `None` where this reader cannot
 /// tell they are the same.
@@ -68,7 +68,7 @@ impl<'a> Reader<'a> {
         }
         let end = self
             .0
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .find(|c: char| !in_bare_key(c))
             .unwrap_or(self.0.len());
         let (k, rest) = self.0.split_at(end);
         self.0 = rest;
@@ -175,10 +175,7 @@ mod tests {
         (key(), score, was, against, gap).prop_map(|(thesis, score, was, against, gap)| {
             let quote = |s: &str| format!("\"{s}\"");
             let bare = |k: &str| {
-                if !k.is_empty()
-                    && k.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                {
+                if !k.is_empty() && k.chars().all(in_bare_key) {
                     k.to_string()
                 } else {
                     quote(k)
