@@ -11,7 +11,7 @@ use rescore_graph::quantity::normalise_text;
 use rescore_graph::{Edge, EdgeKind, Graph, Loc, MaterialState, Node, NodeIx, NodeKind};
 
 use crate::diag::{did_you_mean, Code, Diagnostic, NearNames, Pos};
-use crate::page::{Link, Page, PageKind, Role, Target};
+use crate::page::{Link, Links, Page, PageKind, Role, Target};
 
 mod material;
 mod names;
@@ -171,7 +171,7 @@ impl Index {
         match target {
             Target::Here => Some(from),
             Target::Path { path } => {
-                let path = Path::new(path.as_str());
+                let path = Path::new(path);
                 let places = &self.places;
                 self.by_path
                     .find((self.hashes.path)(path), |m| {
@@ -497,7 +497,7 @@ enum Lookups {
 /// from the pages), each page's dropped as soon as its edges are found.
 fn build_from(
     mut source: Pages,
-    mut links: Option<Vec<Box<[Link]>>>,
+    mut links: Option<Vec<Links>>,
     lost: &[Lost],
     lookups: Lookups,
     diags: &mut Vec<Diagnostic>,
@@ -865,7 +865,7 @@ fn shed_claims_and_rows(p: &mut Page) -> ShedAnchors {
 
 /// `page_edges`, with the page's links given apart from it; `shed`, the anchors of the first
 /// pages, whose claims and rows are gone.
-fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Link]) -> PageEdges {
+fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &Links) -> PageEdges {
     let EdgeContext {
         index,
         pages,
@@ -934,7 +934,7 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
             }
         }
     }
-    for link in links {
+    for link in links.iter() {
         let quickly = quick.and_then(|q| q.page(link.target()));
         let Some(j) = quickly.or_else(|| {
             resolve_for(
@@ -949,7 +949,7 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
             continue;
         };
         let target = &pages[j];
-        let found = match (quickly, &link.anchor, page_node[j]) {
+        let found = match (quickly, link.anchor(), page_node[j]) {
             // In a graph built from scratch a page's node is its own: no key to check.
             (Some(_), None, Some(own)) => Some(own),
             _ => {
@@ -957,7 +957,7 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
                 let found = target_node(
                     graph,
                     (target, made(j), shed.get(j)),
-                    link.anchor.as_deref(),
+                    link.anchor(),
                     link,
                     &pages[i].path,
                     if p.kind == PageKind::Thesis {
@@ -975,7 +975,7 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
         };
         let edge = |kind| Edge {
             kind,
-            loc: loc(file, &link.pos),
+            loc: loc(file, link.pos()),
         };
         match (p.kind, link.role()) {
             (PageKind::Concept, Role::ClaimSource(c)) | (PageKind::Concept, Role::RowSource(c)) => {
@@ -995,7 +995,7 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
             }
             (PageKind::Thesis, _) if target.kind != PageKind::Note => {
                 out.edges
-                    .extend(dependency(graph, target_ix, me, loc(file, &link.pos)))
+                    .extend(dependency(graph, target_ix, me, loc(file, link.pos())))
             }
             _ => {}
         }
@@ -1003,8 +1003,11 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
     let names = p.part_of.iter().map(|n| (n, &p.part_of_at, true));
     let deps = p.depends_on().iter().map(|n| (n, p.depends_on_at(), false));
     for (name, pos, is_part_of) in names.chain(deps) {
-        let link = key_link(name, pos);
-        let written = (&link, Some(&**name));
+        let links = key_link(name, pos);
+        let Some(link) = links.iter().next() else {
+            continue;
+        };
+        let written = (link, Some(&**name));
         let resolved = if is_part_of {
             resolve_link(index, pages, i, written, &mut out.diags)
         } else {
@@ -1017,8 +1020,8 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
         let found = target_node(
             graph,
             (&pages[j], made(j), shed.get(j)),
-            link.anchor.as_deref(),
-            &link,
+            link.anchor(),
+            link,
             &p.path,
             if p.kind == PageKind::Thesis && !is_part_of {
                 &mut missing
@@ -1026,7 +1029,7 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
                 &mut out.diags
             },
         );
-        keep_dangling(p, &pages[j], &link, missing, &mut out.dangling);
+        keep_dangling(p, &pages[j], link, missing, &mut out.dangling);
         let Some(t) = found else {
             continue;
         };
@@ -1062,12 +1065,12 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &[Li
 
 /// The link a front matter key's value (`part_of`, `depends_on`) makes: a name, and an anchor
 /// after a `#`.
-fn key_link(value: &str, pos: &Pos) -> Link {
-    Link::new(
+fn key_link(value: &str, pos: &Pos) -> Links {
+    Links::one(
         Target::Wiki {
-            name: value.split('#').next().unwrap_or(value).into(),
+            name: value.split('#').next().unwrap_or(value),
         },
-        value.split_once('#').map(|(_, a)| a.into()),
+        value.split_once('#').map(|(_, a)| a),
         Role::Body,
         pos.clone(),
     )
@@ -1075,7 +1078,7 @@ fn key_link(value: &str, pos: &Pos) -> Link {
 
 /// A link to resolve, with the front matter value it was made from, which its messages show as
 /// written (`None`: a link in the body, shown as `Link::as_written` rebuilds it).
-type Written<'a> = (&'a Link, Option<&'a str>);
+type Written<'a> = (Link<'a>, Option<&'a str>);
 
 /// `resolve_link`, except that on a thesis a link to no page is kept apart as dangling: the page
 /// may have held what the thesis was scored against. Its key is the name as an id (a wikilink's
@@ -1097,14 +1100,14 @@ fn resolve_for(
     let found = resolve_link(index, pages, from, written, &mut missing);
     let name = match &link.target() {
         Target::Wiki { name } => name.trim().to_lowercase(),
-        Target::Path { path } => Path::new(path.as_str())
+        Target::Path { path } => Path::new(path)
             .file_stem()
             .map(|s| s.to_string_lossy().to_lowercase())
             .unwrap_or_default(),
         Target::Here => String::new(),
     };
     for diag in missing {
-        let key = match link.anchor.as_deref() {
+        let key = match link.anchor() {
             Some(a) => format!("{name}#{}", a.to_lowercase()),
             None => name.clone(),
         };
@@ -1121,11 +1124,11 @@ fn resolve_for(
 fn keep_dangling(
     thesis: &Page,
     target: &Page,
-    link: &Link,
+    link: Link,
     missing: Vec<Diagnostic>,
     dangling: &mut Vec<Dangling>,
 ) {
-    let Some(anchor) = link.anchor.as_deref() else {
+    let Some(anchor) = link.anchor() else {
         return;
     };
     for diag in missing {
@@ -1198,7 +1201,7 @@ fn resolve_link(
     }
     let lost = match &link.target() {
         Target::Wiki { name } => index.lost.contains(&name.trim().to_lowercase()),
-        Target::Path { path } => index.lost_paths.contains(Path::new(path.as_str())),
+        Target::Path { path } => index.lost_paths.contains(Path::new(path)),
         Target::Here => false,
     };
     if lost {
@@ -1211,7 +1214,7 @@ fn resolve_link(
             index.nearest_name(pages, name).map(str::to_string),
         ),
         Target::Path { path } => {
-            let path = Path::new(path.as_str());
+            let path = Path::new(path);
             let stem = path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -1227,7 +1230,7 @@ fn resolve_link(
     let mut d = Diagnostic::error(
         Code::LinkToNoPage,
         &page.path,
-        link.pos.clone(),
+        link.pos().clone(),
         format!(
             "link {} resolves to no page",
             key.map_or_else(|| link.as_written(&page.path), str::to_string)
@@ -1273,7 +1276,7 @@ fn target_node(
     graph: &Graph,
     (target, made, shed): (&Page, Made, Option<&ShedAnchors>),
     anchor: Option<&str>,
-    link: &Link,
+    link: Link,
     from: &Path,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<NodeIx> {
@@ -1311,7 +1314,7 @@ fn target_node(
     let mut d = Diagnostic::error(
         Code::AnchorToNoClaim,
         from,
-        link.pos.clone(),
+        link.pos().clone(),
         format!(
             "`#{anchor}` names no claim or benchmark row of {}",
             target.path.display()
@@ -1384,14 +1387,17 @@ pub fn thesis_dependencies(
     dangling: &mut Vec<Dangling>,
 ) -> Vec<(usize, NodeIx, Loc)> {
     let p = &pages[i];
-    let deps: Vec<(Link, &str)> = p
+    let deps: Vec<(Links, &str)> = p
         .depends_on()
         .iter()
         .map(|name| (key_link(name, p.depends_on_at()), &**name))
         .collect();
     let written = p.links.iter().map(|l| (l, None));
+    let keyed = deps
+        .iter()
+        .flat_map(|(l, n)| l.iter().map(move |l| (l, Some(*n))));
     let mut found = Vec::new();
-    for (link, key) in written.chain(deps.iter().map(|(l, n)| (l, Some(*n)))) {
+    for (link, key) in written.chain(keyed) {
         let Some(j) = resolve_for(index, pages, i, (link, key), diags, dangling) else {
             continue;
         };
@@ -1399,14 +1405,14 @@ pub fn thesis_dependencies(
         let ix = target_node(
             graph,
             (&pages[j], Made::default(), None),
-            link.anchor.as_deref(),
+            link.anchor(),
             link,
             &p.path,
             &mut missing,
         );
         keep_dangling(p, &pages[j], link, missing, dangling);
         if let (Some(ix), false) = (ix, pages[j].kind == PageKind::Note) {
-            found.push((j, ix, loc(file as usize, &link.pos)));
+            found.push((j, ix, loc(file as usize, link.pos())));
         }
     }
     found
@@ -1532,7 +1538,7 @@ mod tests {
                         index.page(
                             list,
                             &Target::Path {
-                                path: p.path.to_string_lossy().as_ref().into(),
+                                path: &p.path.to_string_lossy(),
                             },
                             0,
                         ),
@@ -1621,9 +1627,8 @@ mod tests {
             if p.kind != PageKind::Note {
                 assert_eq!(colliding.by_name(&list, &p.id.to_uppercase()), Some(i));
             }
-            let path = Target::Path {
-                path: p.path.to_string_lossy().as_ref().into(),
-            };
+            let path = p.path.to_string_lossy();
+            let path = Target::Path { path: &path };
             assert_eq!(colliding.page(&list, &path, 0), Some(i));
         }
         assert_eq!(colliding.by_name(&list, "nowhere"), None);

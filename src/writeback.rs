@@ -13,7 +13,7 @@ use crate::eval::{Evaluation, Status, Verdict};
 use crate::load::Repo;
 use crate::lock::{self, Lock, RepoLock};
 use crate::managed;
-use crate::page::{self, Claim, Page, ParseContext};
+use crate::page::{self, Claim, Link, Page, ParseContext, Role, Target};
 
 pub use managed::{WARNING_BEGIN as BEGIN, WARNING_END as END};
 
@@ -237,17 +237,21 @@ pub fn same_inputs(old: &Page, new: &Page, detail: bool) -> bool {
     fn same<T>(a: &[T], b: &[T], eq: impl Fn(&T, &T) -> bool) -> bool {
         a.len() == b.len() && a.iter().zip(b).all(|(x, y)| eq(x, y))
     }
-    same(&old.links, &new.links, |a, b| {
-        (a.target(), a.anchor, a.role()) == (b.target(), b.anchor, b.role())
-    }) && same(&old.claims, &new.claims, |a, b| {
-        fn said(c: &Claim) -> Option<(&str, Option<&str>, &str)> {
-            let m = c.material.as_deref()?;
-            Some((&m.level, m.qualifier.as_deref(), &m.text))
-        }
-        (&a.id, &a.bare_sources, said(a)) == (&b.id, &b.bare_sources, said(b))
-    }) && same(&old.rows, &new.rows, |a, b| {
-        (&a.id, &a.value) == (&b.id, &b.value)
-    })
+    fn said(l: Link<'_>) -> (Target<'_>, Option<&str>, Role) {
+        (l.target(), l.anchor(), l.role())
+    }
+    old.links.len() == new.links.len()
+        && old.links.iter().map(said).eq(new.links.iter().map(said))
+        && same(&old.claims, &new.claims, |a, b| {
+            fn said(c: &Claim) -> Option<(&str, Option<&str>, &str)> {
+                let m = c.material.as_deref()?;
+                Some((&m.level, m.qualifier.as_deref(), &m.text))
+            }
+            (&a.id, &a.bare_sources, said(a)) == (&b.id, &b.bare_sources, said(b))
+        })
+        && same(&old.rows, &new.rows, |a, b| {
+            (&a.id, &a.value) == (&b.id, &b.value)
+        })
 }
 
 /// `Err(why)` when the page at `rel`, as `text`, is not the page `repo` evaluated any more.

@@ -29,7 +29,7 @@ use crate::page::Page;
 
 const FOLDER: &str = "cache/pages";
 /// Leads every shard; the last byte is the format, bumped when a stored type changes.
-const MAGIC: &[u8; 8] = b"rescoP\x00\x05";
+const MAGIC: &[u8; 8] = b"rescoP\x00\x06";
 const SHARDS: usize = 256;
 
 /// A page file's size and modification time, as read with its bytes.

@@ -9,10 +9,11 @@ use rescore_graph::quantity::HIDDEN;
 
 use super::claim::{anchored_without_evidence, claim, find_evidence};
 use super::link::link_target;
+use super::links::LinkList;
 use super::table::Table;
-use super::{Claim, Link, PageKind, ParseContext, Role, Row};
+use super::{Claim, PageKind, ParseContext, Role, Row};
 use crate::claimtext;
-use crate::diag::{Diagnostic, LineIndex, Pos};
+use crate::diag::{Code, Diagnostic, LineIndex, Pos};
 
 /// Text collected from one list item or table cell, with the links inside it.
 #[derive(Default)]
@@ -139,7 +140,7 @@ pub(super) struct Body {
     pub(super) head: Option<Pos>,
     pub(super) claims: Vec<Claim>,
     pub(super) rows: Vec<Row>,
-    pub(super) links: Vec<Link>,
+    pub(super) links: LinkList,
 }
 
 impl Body {
@@ -159,7 +160,7 @@ impl Body {
             head: None,
             claims: Vec::new(),
             rows: Vec::new(),
-            links: Vec::new(),
+            links: LinkList::default(),
         };
         let opts =
             Options::ENABLE_WIKILINKS | Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
@@ -297,11 +298,17 @@ impl Body {
                     dest_url,
                     ..
                 }) => {
-                    let index = out.links.len();
-                    if let Some((target, anchor)) = link_target(link_type, &dest_url, dir) {
-                        let role = if related { Role::Related } else { Role::Body };
-                        let pos = lines.span(text, abs.clone());
-                        out.links.push(Link::new(target, anchor, role, pos));
+                    let role = if related { Role::Related } else { Role::Body };
+                    let pos = || lines.span(text, abs.clone());
+                    let index =
+                        link_target(link_type, &dest_url, dir).and_then(|(dest, anchor)| {
+                            let index = out.links.push(dest.target(), anchor, role, pos());
+                            if index.is_none() {
+                                diags.push(too_much_link_text(path, pos()));
+                            }
+                            index
+                        });
+                    if let Some(index) = index {
                         let buf = current(&mut table, &mut heading, &mut items);
                         let text_start = buf.map_or(0, |b| b.text.len());
                         open_links.push(OpenLink { index, text_start });
@@ -357,6 +364,18 @@ impl Body {
 
 /// Whether a heading, lowercased, starts with "related". Its first seven bytes are compared
 /// without lowercasing it: no character but an ASCII letter lowercases to one of these letters.
+/// A link whose name or path no longer fits in the page's link text (see `LinkList::push`).
+fn too_much_link_text(path: &Path, pos: Pos) -> Diagnostic {
+    Diagnostic::error(
+        Code::Unreadable,
+        path,
+        pos,
+        "the page's links name more than 4 GiB of pages and paths in all, and this one is not read",
+    )
+    .expected("a page whose links rescore can hold (4 GiB of names and paths at most)")
+    .hint("split the page into smaller pages")
+}
+
 fn is_related(heading: &str) -> bool {
     heading
         .get(.."related".len())

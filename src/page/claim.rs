@@ -7,7 +7,8 @@ use std::path::Path;
 use rescore_graph::quantity::{extract_quantities, normalise_text, normalise_words};
 
 use super::body::Buf;
-use super::{slug, Claim, ClaimMaterial, Link, ParseContext, Role};
+use super::links::LinkList;
+use super::{slug, Claim, ClaimMaterial, ParseContext, Role};
 use crate::claimtext;
 use crate::diag::{did_you_mean, Code, Diagnostic, LineIndex, Pos};
 use crate::whitespace;
@@ -25,7 +26,7 @@ pub(super) fn claim(
     lines: &LineIndex,
     path: &Path,
     cx: &ParseContext,
-    links: &mut [Link],
+    links: &mut LinkList,
     index: usize,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Claim> {
@@ -85,9 +86,7 @@ pub(super) fn claim(
         let mut last = abs.start;
         for (r, li) in &buf.links {
             if r.start >= abs.start && r.end <= abs.end {
-                if let Some(l) = links.get_mut(*li) {
-                    l.set_role(Role::ClaimSource(index as u32));
-                }
+                links.set_role(*li, Role::ClaimSource(index as u32));
                 push_names(&buf.text[last..r.start], &mut bare_sources);
                 last = r.end;
             }

@@ -52,7 +52,7 @@ fn fit_vec<T>(v: &mut Vec<T>) {
     }
 }
 
-fn fit_string(s: &mut String) {
+pub(super) fn fit_string(s: &mut String) {
     if spare(s.len(), s.capacity()) {
         *s = s.as_str().to_owned();
     }

@@ -107,9 +107,7 @@ impl Table {
             let index = out.rows.len();
             if let Some(c) = source.and_then(|i| cells.get(i)) {
                 for (_, li) in &c.links {
-                    if let Some(l) = out.links.get_mut(*li) {
-                        l.set_role(Role::RowSource(index as u32));
-                    }
+                    out.links.set_role(*li, Role::RowSource(index as u32));
                 }
             }
             let pos = lines.span(text, start..start + 1);

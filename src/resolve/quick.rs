@@ -1,78 +1,122 @@
-//! Links found by the interned text of their target, for a graph built from scratch. A link's
-//! name or path is interned when its page is parsed (`Ustr`), so a page whose lowercase id or
-//! whose path is that very text is found by the interned pointer, whose hash was taken once.
-//! The index (`Index::page`) hashes the text again and checks the page it finds against it;
-//! at 100k pages those reads of pages all over memory were most of the cost of resolving
-//! links. A link this does not find (a name in capitals or a title, a path written otherwise)
-//! goes to the index, so it finds a page only where the index finds the same one.
+//! Links found by the exact text of their target, for a graph built from scratch. A page whose
+//! lowercase id or whose path is the very text a link names is found by one hash of that text
+//! in a map of those texts. The index (`Index::page`) lowercases and trims the name first and
+//! checks the page it finds against it; at 100k pages those reads of pages all over memory were
+//! most of the cost of resolving links. A link this does not find (a name in capitals or a
+//! title, a path written otherwise) goes to the index, so it finds a page only where the index
+//! finds the same one.
 
+use std::borrow::Cow;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
 use rayon::prelude::*;
-use ustr::{Ustr, UstrMap};
+use rustc_hash::FxBuildHasher;
 
 use super::{lower, lowers_to};
 use crate::page::{Page, PageKind, Target};
 
-/// Page places by the interned lowercase id (of each page the index finds by its id) and by
-/// the interned path (of every page), as in the page list the index was built from.
+/// Page places by lowercase id (of each page the index finds by its id) and by path (of every
+/// page), as in the page list the index was built from. The texts are copied into one string,
+/// so checking a text found against the text asked for reads there, not pages all over memory.
 pub struct Quick {
-    ids: UstrMap<u32>,
-    paths: UstrMap<u32>,
+    texts: String,
+    ids: HashTable<Key>,
+    paths: HashTable<Key>,
+}
+
+/// A text of `Quick::texts` and the place of its page.
+#[derive(Clone, Copy)]
+struct Key {
+    at: u32,
+    len: u32,
+    page: u32,
+}
+
+fn hash(text: &str) -> u64 {
+    FxBuildHasher.hash_one(text)
 }
 
 impl Quick {
     /// For `pages` as a fresh index holds them, where `live` marks each page the index has under
-    /// its id. Only texts interned already are looked up: a page no link names by its exact id
-    /// or path cannot be found here, and interning its id would only grow the interner.
+    /// its id.
     pub fn new(pages: &[Page], live: &[bool]) -> Quick {
-        let keys: Vec<(Option<Ustr>, Option<Ustr>)> = pages
+        let keys: Vec<(Option<Cow<str>>, Option<&str>)> = pages
             .par_iter()
             .zip(live)
             .map(|(p, &live)| {
                 let id = (live && p.kind != PageKind::Note)
                     .then(|| id_key(&p.id))
                     .flatten();
-                (id, p.path.to_str().and_then(Ustr::from_existing))
+                (id, p.path.to_str())
             })
             .collect();
+        let room: usize = keys
+            .iter()
+            .map(|(id, path)| id.as_ref().map_or(0, |k| k.len()) + path.map_or(0, str::len))
+            .sum();
         let mut quick = Quick {
-            ids: UstrMap::default(),
-            paths: UstrMap::default(),
+            texts: String::with_capacity(room),
+            ids: HashTable::with_capacity(keys.len()),
+            paths: HashTable::with_capacity(keys.len()),
         };
-        quick.ids.reserve(keys.len());
-        quick.paths.reserve(keys.len());
-        for (i, (id, path)) in keys.into_iter().enumerate() {
-            let i = i as u32;
+        for (i, (id, path)) in keys.iter().enumerate() {
+            // The first page under a key keeps it, as the index keeps the first.
             if let Some(id) = id {
-                quick.ids.insert(id, i);
+                Quick::add(&mut quick.texts, &mut quick.ids, id, i);
             }
             if let Some(path) = path {
-                quick.paths.insert(path, i);
+                Quick::add(&mut quick.texts, &mut quick.paths, path, i);
             }
         }
         quick
     }
 
+    /// Adds `text` for page `page` unless a page has it already, or the texts would outgrow
+    /// their `u32` offsets (a text left out is only asked of the index).
+    fn add(texts: &mut String, table: &mut HashTable<Key>, text: &str, page: usize) {
+        let (Ok(at), Ok(len), Ok(page)) = (
+            u32::try_from(texts.len()),
+            u32::try_from(text.len()),
+            u32::try_from(page),
+        ) else {
+            return;
+        };
+        if at.checked_add(len).is_none() {
+            return;
+        }
+        let h = hash(text);
+        let of = |k: &Key| texts.get(k.at as usize..(k.at + k.len) as usize);
+        if table.find(h, |k| of(k) == Some(text)).is_some() {
+            return;
+        }
+        let rehash = |k: &Key| of(k).map_or(0, hash);
+        table.insert_unique(h, Key { at, len, page }, rehash);
+        texts.push_str(text);
+    }
+
     /// The place of the page `target` names, when its text is a page's exactly; `None` says
     /// only that the index must be asked.
     pub fn page(&self, target: Target) -> Option<usize> {
-        match target {
-            Target::Wiki { name } => self.ids.get(&name),
-            Target::Path { path } => self.paths.get(&path),
-            Target::Here => None,
-        }
-        .map(|&i| i as usize)
+        let (table, text) = match target {
+            Target::Wiki { name } => (&self.ids, name),
+            Target::Path { path } => (&self.paths, path),
+            Target::Here => return None,
+        };
+        let of = |k: &Key| self.texts.get(k.at as usize..(k.at + k.len) as usize);
+        table
+            .find(hash(text), |k| of(k) == Some(text))
+            .map(|k| k.page as usize)
     }
 }
 
-/// The interned text a link names the page with id `id` by, when `Index::by_name` would look
-/// that text up as it is: trimmed, with nothing to lowercase, and the id lowercasing to it (as
-/// the index's check of a page against a name has it).
-fn id_key(id: &str) -> Option<Ustr> {
+/// The text a link names the page with id `id` by, when `Index::by_name` would look that text
+/// up as it is: trimmed, with nothing to lowercase, and the id lowercasing to it (as the index's
+/// check of a page against a name has it).
+fn id_key(id: &str) -> Option<Cow<'_, str>> {
     let key = lower(id);
-    let as_is = key.trim() == key && matches!(lower(&key), std::borrow::Cow::Borrowed(_));
-    (as_is && lowers_to(id, &key))
-        .then(|| Ustr::from_existing(&key))
-        .flatten()
+    let as_is = key.trim() == key && matches!(lower(&key), Cow::Borrowed(_));
+    (as_is && lowers_to(id, &key)).then_some(key)
 }
 
 #[cfg(test)]
@@ -100,8 +144,8 @@ mod tests {
             page("sources/s2 .md", "+++\nkind = \"source\"\n+++\n# S2\n"),
         ];
         let (index, live) = Index::new(&pages, &mut Vec::new());
-        let wiki = |n: &str| Target::Wiki { name: n.into() };
-        let path = |p: &str| Target::Path { path: p.into() };
+        let wiki = |name| Target::Wiki { name };
+        let path = |path| Target::Path { path };
         let targets = [
             wiki("jepa"),
             wiki("world-models"),
@@ -158,7 +202,7 @@ mod tests {
         /// lowercase is longer or that are title case, taken twice, on notes and other pages:
         /// whatever this finds, the index finds the same page.
         #[test]
-        fn what_is_found_by_interned_text_is_what_the_index_finds(
+        fn what_is_found_by_exact_text_is_what_the_index_finds(
             named in proptest::collection::vec((0usize..12, 0usize..12, 0usize..4), 1..8),
         ) {
             const NAMES: [&str; 12] =
@@ -179,13 +223,10 @@ mod tests {
                     )
                 })
                 .collect();
-            let mut targets: Vec<Target> = NAMES
-                .iter()
-                .map(|n| Target::Wiki { name: (*n).into() })
-                .collect();
-            targets.extend(pages.iter().map(|p| Target::Path {
-                path: p.path.to_string_lossy().as_ref().into(),
-            }));
+            let paths: Vec<String> =
+                pages.iter().map(|p| p.path.to_string_lossy().into_owned()).collect();
+            let mut targets: Vec<Target> = NAMES.iter().map(|name| Target::Wiki { name }).collect();
+            targets.extend(paths.iter().map(|path| Target::Path { path }));
             let (index, live) = Index::new(&pages, &mut Vec::new());
             let quick = Quick::new(&pages, &live);
             for t in targets {

@@ -654,9 +654,8 @@ impl Engine {
                         out.push(format!("the name index sends `{n}` elsewhere"));
                     }
                 }
-                let path = page::Target::Path {
-                    path: p.path.to_string_lossy().as_ref().into(),
-                };
+                let path = p.path.to_string_lossy();
+                let path = page::Target::Path { path: &path };
                 if index.page(pages, &path, 0) != fresh.page(pages, &path, 0) {
                     out.push(format!("the name index lost {}", p.path.display()));
                 }

@@ -139,10 +139,10 @@ fn named(p: &Page) -> (Vec<Key>, Vec<Key>) {
     if p.kind == PageKind::Note {
         return (names, paths);
     }
-    for l in &p.links {
+    for l in p.links.iter() {
         match &l.target() {
             Target::Wiki { name } => names.push(key(name)),
-            Target::Path { path } => paths.push(hashed(Path::new(path.as_str()))),
+            Target::Path { path } => paths.push(hashed(Path::new(path))),
             Target::Here => {}
         }
     }

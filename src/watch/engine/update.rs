@@ -8,7 +8,7 @@ use rescore_graph::propagate::downstream_theses;
 use rescore_graph::{Edge, EdgeKind, Graph, Loc, MaterialState, Node, NodeIx, NodeKind};
 
 use crate::load;
-use crate::page::{Page, PageKind};
+use crate::page::{Page, PageKind, Role, Target};
 use crate::resolve;
 
 use super::{announce, known_key, make_room, mentions, page_part, Engine, Report, TreeMemo};
@@ -26,12 +26,12 @@ fn same_state(a: &MaterialState, b: &MaterialState) -> bool {
 
 /// What decides a page's place in the graph (everything but node states and positions).
 fn same_structure(a: &Page, b: &Page) -> bool {
-    let links = |p: &Page| {
+    fn links(p: &Page) -> Vec<(Target<'_>, Option<&str>, Role)> {
         p.links
             .iter()
-            .map(|l| (l.target(), l.anchor, l.role()))
-            .collect::<Vec<_>>()
-    };
+            .map(|l| (l.target(), l.anchor(), l.role()))
+            .collect()
+    }
     let claims = |p: &Page| {
         p.claims
             .iter()
