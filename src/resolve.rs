@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use rescore_graph::quantity::normalise_text;
-use rescore_graph::{Edge, EdgeKind, Graph, Loc, MaterialState, Node, NodeIx, NodeKind};
+use rescore_graph::{
+    Edge, EdgeAdder, EdgeKind, Graph, Loc, MaterialState, Node, NodeIx, NodeKind, NodeView,
+};
 
 use crate::diag::{did_you_mean, Code, Diagnostic, NearNames, Pos};
 use crate::page::{Link, Links, Page, PageKind, Role, Target};
@@ -584,31 +586,51 @@ fn build_from(
     insert(built);
     tracing::debug!(nodes = graph.len(), "graph nodes added");
 
-    // Pass 2: edges. Finding a page's edges reads nodes only, so the edges of the slices done
-    // before are in the graph already without changing what is found.
+    // Pass 2: edges. Finding a page's edges reads nodes only, so each slice's edges are found
+    // while those of the slice before enter the graph, in page order, and the sources of its
+    // claims and rows (node states) are set once every edge is in.
     let mut dangling = Vec::new();
     let mut seen = FxHashSet::default();
     let mut names = FxHashSet::default();
+    let mut cited = Vec::new();
     let mut shed = Vec::new();
     let mut found_anchors = Vec::new();
+    let mut found: Vec<PageEdges> = Vec::new();
+    let mut insert = |edges: &mut EdgeAdder, found: Vec<PageEdges>| {
+        for f in found {
+            diags.extend(f.diags);
+            dangling.extend(f.dangling);
+            // Every edge has a node of the page that found it at the end its kind says (a claim's
+            // sources and a thesis's evidence arrive at the page's node, its part_of and related
+            // links leave from it), so a repeated edge can only repeat one of the same page.
+            seen.clear();
+            for (from, to, edge) in f.edges {
+                if seen.insert((from, to, edge.kind)) {
+                    edges.add_new_edge(from, to, edge);
+                }
+            }
+            shared_sources(f.sources, &mut names, &mut cited);
+        }
+    };
     for start in (0..count).step_by(CHUNK) {
         let end = (start + CHUNK).min(count);
         let pages: &[Page] = match &source {
             Pages::Read(pages) => pages,
             Pages::Take(pages) | Pages::Move(pages) => pages,
         };
+        let (nodes, mut edges) = graph.split();
         let cx = EdgeContext {
             index: &index,
             pages,
             live: &live,
-            graph: &graph,
+            graph: nodes,
             page_node: &page_node,
             claim_nodes: &claim_nodes,
             row_nodes: &row_nodes,
             numbers: None,
             quick: quick.as_ref(),
         };
-        let found: Vec<PageEdges> = match links.as_mut() {
+        let find = || match links.as_mut() {
             Some(links) => links
                 .par_drain(..end - start)
                 .enumerate()
@@ -619,21 +641,9 @@ fn build_from(
                 .map(|i| page_edges(&cx, i))
                 .collect(),
         };
-        for f in found {
-            diags.extend(f.diags);
-            dangling.extend(f.dangling);
-            // Every edge has a node of the page that found it at the end its kind says (a claim's
-            // sources and a thesis's evidence arrive at the page's node, its part_of and related
-            // links leave from it), so a repeated edge can only repeat one of the same page.
-            seen.clear();
-            for (from, to, edge) in f.edges {
-                if seen.insert((from, to, edge.kind)) {
-                    graph.add_new_edge(from, to, edge);
-                }
-            }
-            set_sources(&mut graph, f.sources, &mut names);
-        }
-        // Once a slice's edges are in, its pages' claims and rows are needed only for the
+        let done = std::mem::take(&mut found);
+        found = rayon::join(|| insert(&mut edges, done), find).1;
+        // Once a slice's edges are found, its pages' claims and rows are needed only for the
         // anchors a later link to a missing one lists: those are kept, and the rest goes now,
         // before the edges of the slices after it are allocated.
         if let Pages::Take(pages) = &mut source {
@@ -642,6 +652,14 @@ fn build_from(
                 .map(shed_claims_and_rows)
                 .collect_into_vec(&mut found_anchors);
             shed.append(&mut found_anchors);
+        }
+    }
+    insert(&mut graph.split().1, found);
+    for (ix, sources) in cited {
+        match &mut graph.node_mut(ix).state {
+            MaterialState::Claim(c) => c.sources = sources,
+            MaterialState::Benchmark { sources: s, .. } => *s = sources,
+            _ => {}
         }
     }
     let pages: &[Page] = match &source {
@@ -657,13 +675,14 @@ fn build_from(
     (graph, dangling)
 }
 
-/// Sets the sources of the claims and rows of one page, sorted and without repeats. A claim's or
-/// row's sources all come from its own page, so each page's list is the whole of them. Each
-/// name is stored once in `names`, which every claim and row citing it shares.
-fn set_sources(
-    graph: &mut Graph,
+/// The sources of the claims and rows of one page, sorted and without repeats, added to
+/// `cited`. A claim's or row's sources all come from its own page, so each page's list is the
+/// whole of them. Each name is stored once in `names`, which every claim and row citing it
+/// shares.
+fn shared_sources(
     mut found: Vec<(NodeIx, String)>,
     names: &mut FxHashSet<Arc<str>>,
+    cited: &mut Vec<(NodeIx, Box<[Arc<str>]>)>,
 ) {
     found.sort_unstable();
     found.dedup();
@@ -677,15 +696,11 @@ fn set_sources(
     };
     let mut found = found.into_iter().peekable();
     while let Some((ix, first)) = found.next() {
-        let mut cited = vec![shared(first)];
+        let mut list = vec![shared(first)];
         while let Some((_, name)) = found.next_if(|(next, _)| *next == ix) {
-            cited.push(shared(name));
+            list.push(shared(name));
         }
-        match &mut graph.node_mut(ix).state {
-            MaterialState::Claim(c) => c.sources = cited.into(),
-            MaterialState::Benchmark { sources, .. } => *sources = cited.into(),
-            _ => {}
-        }
+        cited.push((ix, list.into()));
     }
 }
 
@@ -815,7 +830,7 @@ pub struct EdgeContext<'a> {
     pub pages: &'a [Page],
     /// Pages with a node (not a duplicate id).
     pub live: &'a [bool],
-    pub graph: &'a Graph,
+    pub graph: NodeView<'a>,
     pub page_node: &'a [Option<NodeIx>],
     pub claim_nodes: &'a [Vec<Option<NodeIx>>],
     pub row_nodes: &'a [Vec<Option<NodeIx>>],
@@ -1142,7 +1157,7 @@ fn keep_dangling(
 
 /// A thesis's dependency: an upstream thesis by its score (`builds_on`), anything else as evidence.
 fn dependency(
-    graph: &Graph,
+    graph: NodeView,
     from: NodeIx,
     thesis: NodeIx,
     loc: Loc,
@@ -1273,7 +1288,7 @@ fn is_anchor_key(key: &str, page: &str, anchor: &str) -> bool {
 }
 
 fn target_node(
-    graph: &Graph,
+    graph: NodeView,
     (target, made, shed): (&Page, Made, Option<&ShedAnchors>),
     anchor: Option<&str>,
     link: Link,
@@ -1403,7 +1418,7 @@ pub fn thesis_dependencies(
         };
         let mut missing = Vec::new();
         let ix = target_node(
-            graph,
+            graph.node_view(),
             (&pages[j], Made::default(), None),
             link.anchor(),
             link,

@@ -10,5 +10,5 @@ pub mod propagate;
 pub mod quantity;
 pub mod state;
 
-pub use model::{Edge, EdgeKind, Graph, Loc, Node, NodeIx, NodeKind};
+pub use model::{Edge, EdgeAdder, EdgeKind, Graph, Loc, Node, NodeIx, NodeKind, NodeView};
 pub use state::{ClaimState, MaterialState};

@@ -132,6 +132,42 @@ pub struct CycleHop {
     pub edge: Edge,
 }
 
+/// A graph's nodes and their key index, read apart from its edges (`Graph::split`).
+#[derive(Clone, Copy)]
+pub struct NodeView<'a> {
+    nodes: &'a [Node],
+    by_key: &'a HashTable<NodeIx>,
+}
+
+impl<'a> NodeView<'a> {
+    pub fn get(&self, key: &str) -> Option<NodeIx> {
+        self.by_key
+            .find(key_hash(key), |&n| self.nodes[n.index()].key == key)
+            .copied()
+    }
+
+    pub fn node(&self, ix: NodeIx) -> &'a Node {
+        &self.nodes[ix.index()]
+    }
+
+    /// The node at `ix`, if there is one.
+    pub fn try_node(&self, ix: NodeIx) -> Option<&'a Node> {
+        self.nodes.get(ix.index())
+    }
+}
+
+/// A graph's edges, added to while its nodes are read (`Graph::split`).
+pub struct EdgeAdder<'a> {
+    g: &'a mut DiGraph<(), Edge, u32>,
+}
+
+impl EdgeAdder<'_> {
+    /// `Graph::add_new_edge`.
+    pub fn add_new_edge(&mut self, from: NodeIx, to: NodeIx, edge: Edge) -> EdgeIndex<u32> {
+        self.g.add_edge(from, to, edge)
+    }
+}
+
 fn key_hash(key: &str) -> u64 {
     FxBuildHasher.hash_one(key)
 }
@@ -282,9 +318,22 @@ impl Graph {
     }
 
     pub fn get(&self, key: &str) -> Option<NodeIx> {
-        self.by_key
-            .find(key_hash(key), |&n| self.nodes[n.index()].key == key)
-            .copied()
+        self.node_view().get(key)
+    }
+
+    /// The nodes, to read on their own.
+    pub fn node_view(&self) -> NodeView<'_> {
+        NodeView {
+            nodes: &self.nodes,
+            by_key: &self.by_key,
+        }
+    }
+
+    /// The nodes to read and the edges to add to at once: a build finds the edges of some pages
+    /// from the nodes while it adds those of the pages before.
+    pub fn split(&mut self) -> (NodeView<'_>, EdgeAdder<'_>) {
+        let Graph { g, nodes, by_key } = self;
+        (NodeView { nodes, by_key }, EdgeAdder { g })
     }
 
     /// Points the entry of node `was` at index `now`, or removes it.

@@ -375,7 +375,7 @@ impl Engine {
             index,
             pages,
             live: &t.live,
-            graph: g,
+            graph: g.node_view(),
             page_node: &t.page_node,
             claim_nodes: &t.claim_nodes,
             row_nodes: &t.row_nodes,
