@@ -140,6 +140,7 @@ impl StoredPage {
             part_of_at,
             rare,
         } = page;
+        let (link_parts, link_text) = links.parts();
         StoredPage {
             kind: KINDS.iter().position(|k| k == kind).unwrap_or(3) as u8,
             kind_written: *kind_written,
@@ -149,8 +150,8 @@ impl StoredPage {
             part_of: part_of.to_vec(),
             claims: claims.iter().map(StoredClaim::of).collect(),
             rows: rows.iter().map(StoredRow::of).collect(),
-            links: links.parts().0.iter().map(StoredLink::of).collect(),
-            link_text: links.parts().1.to_string(),
+            links: link_parts.iter().map(StoredLink::of).collect(),
+            link_text: link_text.to_string(),
             head: StoredPos::of(head),
             part_of_at: StoredPos::of(part_of_at),
             rare: rare.as_deref().map(StoredRare::of),

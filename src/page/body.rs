@@ -362,8 +362,6 @@ impl Body {
     }
 }
 
-/// Whether a heading, lowercased, starts with "related". Its first seven bytes are compared
-/// without lowercasing it: no character but an ASCII letter lowercases to one of these letters.
 /// A link whose name or path no longer fits in the page's link text (see `LinkList::push`).
 fn too_much_link_text(path: &Path, pos: Pos) -> Diagnostic {
     Diagnostic::error(
@@ -376,6 +374,8 @@ fn too_much_link_text(path: &Path, pos: Pos) -> Diagnostic {
     .hint("split the page into smaller pages")
 }
 
+/// Whether a heading, lowercased, starts with "related". Its first seven bytes are compared
+/// without lowercasing it: no character but an ASCII letter lowercases to one of these letters.
 fn is_related(heading: &str) -> bool {
     heading
         .get(.."related".len())

@@ -60,8 +60,9 @@ impl Quick {
             ids: HashTable::with_capacity(keys.len()),
             paths: HashTable::with_capacity(keys.len()),
         };
+        // No key is taken twice: the index leaves a second page with an id (by its lowercase)
+        // out of `live`, and the pages of a walk have a path each.
         for (i, (id, path)) in keys.iter().enumerate() {
-            // The first page under a key keeps it, as the index keeps the first.
             if let Some(id) = id {
                 Quick::add(&mut quick.texts, &mut quick.ids, id, i);
             }
@@ -72,8 +73,8 @@ impl Quick {
         quick
     }
 
-    /// Adds `text` for page `page` unless a page has it already, or the texts would outgrow
-    /// their `u32` offsets (a text left out is only asked of the index).
+    /// Adds `text` for page `page`, unless the texts would outgrow their `u32` offsets (a text
+    /// left out is only asked of the index).
     fn add(texts: &mut String, table: &mut HashTable<Key>, text: &str, page: usize) {
         let (Ok(at), Ok(len), Ok(page)) = (
             u32::try_from(texts.len()),
@@ -85,13 +86,9 @@ impl Quick {
         if at.checked_add(len).is_none() {
             return;
         }
-        let h = hash(text);
         let of = |k: &Key| texts.get(k.at as usize..(k.at + k.len) as usize);
-        if table.find(h, |k| of(k) == Some(text)).is_some() {
-            return;
-        }
         let rehash = |k: &Key| of(k).map_or(0, hash);
-        table.insert_unique(h, Key { at, len, page }, rehash);
+        table.insert_unique(hash(text), Key { at, len, page }, rehash);
         texts.push_str(text);
     }
 
