@@ -209,9 +209,27 @@ impl Default for LinkList {
         LinkList {
             list: Vec::new(),
             text: String::new(),
-            room: u32::MAX as usize,
+            room: room(),
         }
     }
+}
+
+/// The most link text a page holds: what `u32` offsets reach.
+#[cfg(not(test))]
+fn room() -> usize {
+    u32::MAX as usize
+}
+
+// A test cannot write a page with 4 GiB of links, so it sets the room of the lists its thread
+// makes.
+#[cfg(test)]
+thread_local! {
+    pub(super) static ROOM: std::cell::Cell<usize> = const { std::cell::Cell::new(u32::MAX as usize) };
+}
+
+#[cfg(test)]
+fn room() -> usize {
+    ROOM.with(std::cell::Cell::get)
 }
 
 impl LinkList {

@@ -450,6 +450,31 @@ mod tests {
         assert_eq!(std::mem::size_of::<Page>(), 184);
     }
 
+    #[test]
+    fn a_link_past_the_room_of_the_page_link_text_is_an_error_and_the_links_before_it_are_kept() {
+        let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
+        let folders = Folders::default();
+        let cx = ParseContext {
+            folders: &folders,
+            scale: &rules.scale,
+        };
+        let text = "+++\nkind = \"thesis\"\nscore = 0.5\n+++\n# T\n\n\
+                    - [[abc]] and [[abcdef]], then [[ab]]\n";
+        links::ROOM.with(|r| r.set(6));
+        let (page, diags) = parse(Path::new("theses/t.md"), text, &cx);
+        links::ROOM.with(|r| r.set(u32::MAX as usize));
+        let page = page.expect("the page parses");
+        let names: Vec<_> = page.links.iter().map(|l| l.target()).collect();
+        assert_eq!(
+            names,
+            [Target::Wiki { name: "abc" }, Target::Wiki { name: "ab" }]
+        );
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].code, Code::Unreadable);
+        assert!(diags[0].is_error());
+        assert_eq!((diags[0].line, diags[0].col), (7, 15));
+    }
+
     fn parsed(path: &str, text: &str) -> Page {
         let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
         let folders = Folders::default();
