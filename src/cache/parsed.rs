@@ -107,11 +107,19 @@ pub struct Ticket {
     digest: Digest,
 }
 
+/// A shard as read, and whether its file held no page: then it holds none all run (pages are
+/// only taken out), and a lookup need not take its lock, whose cache line the threads that
+/// load pages would otherwise pass back and forth.
+struct Slot {
+    empty: bool,
+    shard: Mutex<Shard>,
+}
+
 /// The parse cache of one run, its shards read on first use.
 pub struct Shelf {
     root: PathBuf,
     context: Hash,
-    shards: Vec<OnceLock<Mutex<Shard>>>,
+    shards: Vec<OnceLock<Slot>>,
     /// A page taken keeps only its path, and its entry is read again from the shard file when
     /// the shard is written (see `lean`).
     lean: bool,
@@ -167,7 +175,7 @@ impl Shelf {
     /// page parsed from them.
     pub fn take(&self, path: &Path, stamp: Stamp, bytes: &[u8]) -> Result<Page, Ticket> {
         let digest = Digest::of(bytes);
-        self.look_up(path, stamp, digest, false)
+        self.look_up(self.slot(path), path, stamp, digest)
             .ok_or_else(|| Ticket {
                 path: path.to_path_buf(),
                 stamp,
@@ -175,29 +183,36 @@ impl Shelf {
             })
     }
 
-    /// `take`, for a caller that has digested the bytes itself, leaving a miss to `save_with`
-    /// (see `Shard::defer`) under the lock it looked the page up under.
-    pub fn take_or_defer(&self, path: &Path, stamp: Stamp, digest: Digest) -> Option<Page> {
-        self.look_up(path, stamp, digest, true)
+    /// `take`, for a caller that has digested the bytes itself and hands each miss to `defer`
+    /// once every page is read, from one thread (a cold cache's shards are not locked).
+    pub fn take_digested(&self, path: &Path, stamp: Stamp, digest: Digest) -> Option<Page> {
+        let slot = self.slot(path);
+        if slot.empty {
+            return None;
+        }
+        self.look_up(slot, path, stamp, digest)
     }
 
-    fn look_up(&self, path: &Path, stamp: Stamp, digest: Digest, defer: bool) -> Option<Page> {
-        let shard = self.shard(path);
+    /// Leaves a miss of `take_digested` to `save_with`, which asks for its page then.
+    pub fn defer(&self, path: &Path, stamp: Stamp, digest: Digest) {
+        let slot = self.slot(path);
+        let mut shard = lock(&slot.shard);
+        // `take_digested` counted only the lookups it locked the shard for.
+        if slot.empty {
+            shard.asked += 1;
+        }
+        shard.defer(path, stamp, digest);
+    }
+
+    fn look_up(&self, slot: &Slot, path: &Path, stamp: Stamp, digest: Digest) -> Option<Page> {
+        let shard = &slot.shard;
         let entry = {
             let mut shard = lock(shard);
             shard.asked += 1;
-            // An empty shard (a cold cache) is not asked: hashing the path costs more than
-            // the lookup.
-            let stored = (!shard.stored.is_empty())
-                .then(|| shard.stored.remove(path))
-                .flatten();
-            match stored {
+            match shard.stored.remove(path) {
                 Some(e) if e.stamp == stamp && e.digest == digest => Some(e),
                 found => {
                     shard.changed |= found.is_some();
-                    if defer {
-                        shard.defer(path, stamp, digest);
-                    }
                     None
                 }
             }
@@ -218,9 +233,6 @@ impl Shelf {
             }
             None => {
                 shard.changed = true;
-                if defer {
-                    shard.defer(path, stamp, digest);
-                }
                 None
             }
         }
@@ -231,7 +243,7 @@ impl Shelf {
         let Some(entry) = entry(&ticket, page) else {
             return;
         };
-        let mut shard = lock(self.shard(&ticket.path));
+        let mut shard = lock(&self.slot(&ticket.path).shard);
         shard.kept.push((ticket.path, entry));
         shard.changed = true;
     }
@@ -286,7 +298,7 @@ impl Shelf {
                 left = true;
                 break;
             }
-            if let Some(shard) = slot.take().map(into_inner) {
+            if let Some(shard) = slot.take().map(|s| into_inner(s.shard)) {
                 self.asked_before += shard.asked;
                 due.push((i, shard));
             }
@@ -321,10 +333,16 @@ impl Shelf {
         self.asked_before + open
     }
 
-    fn shard(&self, path: &Path) -> &Mutex<Shard> {
+    fn slot(&self, path: &Path) -> &Slot {
         let i = (xxhash_rust::xxh3::xxh3_64(path.as_os_str().as_encoded_bytes()) % SHARDS as u64)
             as usize;
-        self.shards[i].get_or_init(|| Mutex::new(read_shard(&self.root, self.context, i)))
+        self.shards[i].get_or_init(|| {
+            let shard = read_shard(&self.root, self.context, i);
+            Slot {
+                empty: shard.stored.is_empty(),
+                shard: Mutex::new(shard),
+            }
+        })
     }
 }
 
@@ -427,10 +445,10 @@ fn lock(shard: &Mutex<Shard>) -> std::sync::MutexGuard<'_, Shard> {
 }
 
 /// The shard in `slot`, if it was read this run.
-fn opened(slot: &mut OnceLock<Mutex<Shard>>) -> Option<&mut Shard> {
-    let shard = slot.get_mut()?;
+fn opened(slot: &mut OnceLock<Slot>) -> Option<&mut Shard> {
+    let slot = slot.get_mut()?;
     Some(
-        shard
+        slot.shard
             .get_mut()
             .unwrap_or_else(std::sync::PoisonError::into_inner),
     )
@@ -548,9 +566,9 @@ mod tests {
         assert!(shelf.take(hit, stamp, PAGE.as_bytes()).is_ok());
         for path in [miss, refused] {
             let (bytes, stamp) = shelf.read(path).expect("read");
-            assert!(shelf
-                .take_or_defer(path, stamp, Digest::of(&bytes))
-                .is_none());
+            let digest = Digest::of(&bytes);
+            assert!(shelf.take_digested(path, stamp, digest).is_none());
+            shelf.defer(path, stamp, digest);
         }
         shelf.loaded();
         let page = parsed(miss);
@@ -579,9 +597,9 @@ mod tests {
         for path in &paths {
             std::fs::write(dir.path().join(path), PAGE).expect("write");
             let (bytes, stamp) = shelf.read(path).expect("read");
-            assert!(shelf
-                .take_or_defer(path, stamp, Digest::of(&bytes))
-                .is_none());
+            let digest = Digest::of(&bytes);
+            assert!(shelf.take_digested(path, stamp, digest).is_none());
+            shelf.defer(path, stamp, digest);
         }
         shelf.loaded();
         let page = parsed(Path::new("concepts/c.md"));

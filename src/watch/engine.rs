@@ -38,7 +38,7 @@ use rescore_graph::propagate::downstream_theses;
 use rescore_graph::{NodeIx, NodeKind};
 use rustc_hash::FxHashMap;
 
-use crate::cache::Shelf;
+use crate::cache::{Shelf, Stamp};
 use crate::diag::Diagnostic;
 use crate::digest::Digest;
 use crate::eval::{self, Evaluation, Status, Verdict};
@@ -259,16 +259,13 @@ fn read_tracked_pages(
         scale: &rules.scale,
     };
     // The walk's paths are sorted, so the file map is built in one bulk pass.
-    let (states, parsed): (Vec<(PathBuf, FileState)>, Vec<Parsed>) = paths
+    let (states, parsed): (Vec<PageRead>, Vec<Parsed>) = paths
         .into_par_iter()
         .map(|p| {
-            let (parsed, seen) = read_tracked(root, &p, &cx, shelf.as_ref());
-            ((p, file_state(seen, &parsed)), parsed)
+            let (parsed, seen, missed) = read_tracked(root, &p, &cx, shelf.as_ref());
+            ((p, file_state(seen, &parsed), missed), parsed)
         })
         .unzip();
-    if let Some(shelf) = &mut shelf {
-        shelf.loaded();
-    }
     tracing::debug!(
         pages = states.len(),
         reused = shelf.as_ref().map_or(0, Shelf::taken),
@@ -276,49 +273,65 @@ fn read_tracked_pages(
         "watch: read and parsed"
     );
     reads_done();
-    // The file map is built beside the graph, whose build leaves a core idle at times (about
-    // 15 ms of a start at 100k pages).
+    // The parse cache's misses are left to be stored and the file map is built beside the
+    // graph, whose build leaves a core idle at times (about 15 ms of a start at 100k pages).
     let (files, repo) = rayon::join(
-        || states.into_iter().collect::<BTreeMap<PathBuf, FileState>>(),
+        || {
+            if let Some(shelf) = &mut shelf {
+                for (p, state, missed) in &states {
+                    if let Some(stamp) = missed {
+                        shelf.defer(p, *stamp, state.digest);
+                    }
+                }
+                shelf.loaded();
+            }
+            let files = states.into_iter().map(|(p, state, _)| (p, state));
+            files.collect::<BTreeMap<PathBuf, FileState>>()
+        },
         || load::assemble(root.to_path_buf(), config, rules, parsed, walk_diags),
     );
     Loaded { repo, files, shelf }
 }
 
+/// A page file as read: its path, what the engine keeps of it, and the stamp it was read with
+/// when the parse cache missed it.
+type PageRead = (PathBuf, FileState, Option<Stamp>);
+
 /// Reads one page file, through the parse cache when there is one: a page stored for these
 /// very bytes is taken as it is, and a page parsed afresh is left to be stored when the watcher
 /// is idle (`Engine::store_parsed`: encoding every page would slow a start on a cold cache).
-/// With what the engine keeps of the bytes read.
+/// With what the engine keeps of the bytes read, and the stamp of a page the parse cache
+/// missed (to leave to `Shelf::defer`).
 fn read_tracked(
     root: &Path,
     rel: &Path,
     cx: &ParseContext,
     shelf: Option<&Shelf>,
-) -> (Parsed, Option<Seen>) {
+) -> (Parsed, Option<Seen>, Option<Stamp>) {
     let Some(shelf) = shelf else {
         return match std::fs::read(root.join(rel)) {
             Ok(bytes) => {
                 let seen = Seen::of(&bytes);
-                (load::parse_file(rel, bytes, cx), Some(seen))
+                (load::parse_file(rel, bytes, cx), Some(seen), None)
             }
-            Err(e) => (load::unreadable_file(rel, &e), None),
+            Err(e) => (load::unreadable_file(rel, &e), None, None),
         };
     };
     let (bytes, stamp) = match shelf.read(rel) {
         Ok(read) => read,
-        Err(e) => return (load::unreadable_file(rel, &e), None),
+        Err(e) => return (load::unreadable_file(rel, &e), None, None),
     };
     let seen = Seen::of(&bytes);
-    match shelf.take_or_defer(rel, stamp, seen.digest) {
+    match shelf.take_digested(rel, stamp, seen.digest) {
         Some(page) => {
             let parsed = Parsed {
                 page: Some(page),
                 diags: Vec::new(),
                 lost: None,
             };
-            (parsed, Some(seen))
+            (parsed, Some(seen), None)
         }
-        None => (load::parse_file(rel, bytes, cx), Some(seen)),
+        None => (load::parse_file(rel, bytes, cx), Some(seen), Some(stamp)),
     }
 }
 
