@@ -1826,20 +1826,12 @@ mod tests {
 
     #[test]
     fn node_keys_count_anchors_across_case_claims_and_rows() {
-        let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
-        let folders = Folders::default();
-        let cx = ParseContext {
-            folders: &folders,
-            scale: &rules.scale,
-        };
         let text = "# Some Concept\n\n## Key Claims\n\n- One. {#A}\n  Evidence: strong\n\
                     - Two. {#a}\n  Evidence: weak\n- Same words\n  Evidence: weak\n\
                     - Same words\n  Evidence: weak\n- Same words\n  Evidence: weak\n\
                     - Score at most. {#SCORE}\n  Evidence: weak\n\n\
                     | Metric | Value | Source |\n|---|---|---|\n| Score | 5% | x |\n| Score | 6% | x |\n";
-        let page = page::parse(Path::new("concepts/Some-Concept.md"), text, &cx)
-            .0
-            .expect("the page parses");
+        let page = page::parsed_with_defaults("concepts/Some-Concept.md", text);
         let mut diags = Vec::new();
         let (claims, rows) = node_keys(&page, &mut diags);
         let key = |k: &str| Some(format!("some-concept#{k}"));

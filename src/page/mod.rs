@@ -168,18 +168,21 @@ pub struct ParseContext<'a> {
     pub scale: &'a Scale,
 }
 
-/// `parse` with the shipped rules and the default folders, for tests of what a page becomes
-/// further on; the page must parse.
+/// `parse` with the shipped rules and the default folders, for tests.
 #[cfg(test)]
-pub(crate) fn parsed_with_defaults(path: &str, text: &str) -> Page {
+pub(crate) fn parse_with_defaults(path: &str, text: &str) -> (Option<Page>, Vec<Diagnostic>) {
     let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
     let cx = ParseContext {
         folders: &Folders::default(),
         scale: &rules.scale,
     };
     parse(Path::new(path), text, &cx)
-        .0
-        .expect("the page parses")
+}
+
+/// `parse_with_defaults` for tests of what a page becomes further on; the page must parse.
+#[cfg(test)]
+pub(crate) fn parsed_with_defaults(path: &str, text: &str) -> Page {
+    parse_with_defaults(path, text).0.expect("the page parses")
 }
 
 /// Parses one page. Problems that make the page unusable come back as `Err`; problems with one
@@ -452,16 +455,10 @@ mod tests {
 
     #[test]
     fn a_link_past_the_room_of_the_page_link_text_is_an_error_and_the_links_before_it_are_kept() {
-        let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
-        let folders = Folders::default();
-        let cx = ParseContext {
-            folders: &folders,
-            scale: &rules.scale,
-        };
         let text = "+++\nkind = \"thesis\"\nscore = 0.5\n+++\n# T\n\n\
                     - [[abc]] and [[abcdef]], then [[ab]]\n";
         links::ROOM.with(|r| r.set(6));
-        let (page, diags) = parse(Path::new("theses/t.md"), text, &cx);
+        let (page, diags) = parse_with_defaults("theses/t.md", text);
         links::ROOM.with(|r| r.set(u32::MAX as usize));
         let page = page.expect("the page parses");
         let names: Vec<_> = page.links.iter().map(|l| l.target()).collect();
