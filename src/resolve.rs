@@ -1825,6 +1825,25 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_anchor_in_the_front_matter_names_no_claim() {
+        let pages = [
+            page::parsed_with_defaults(
+                "concepts/c.md",
+                "+++\nkind = \"concept\"\n+++\n# C\n\n- It runs at 24 fps. {#k1}\n  Evidence: strong\n",
+            ),
+            page::parsed_with_defaults(
+                "theses/t.md",
+                "+++\nkind = \"thesis\"\nscore = 0.5\ndepends_on = [\"c#\"]\n+++\n# T\n",
+            ),
+        ];
+        let mut diags = Vec::new();
+        let (_, dangling) = build_parts(&pages, &[], &mut diags);
+        let codes: Vec<_> = diags.iter().map(|d| (d.code, d.line)).collect();
+        assert_eq!(codes, [(Code::AnchorToNoClaim, 4)], "{diags:?}");
+        assert_eq!(dangling.len(), 1);
+    }
+
+    #[test]
     fn node_keys_count_anchors_across_case_claims_and_rows() {
         let text = "# Some Concept\n\n## Key Claims\n\n- One. {#A}\n  Evidence: strong\n\
                     - Two. {#a}\n  Evidence: weak\n- Same words\n  Evidence: weak\n\

@@ -79,7 +79,7 @@ struct StoredLink {
     target: StoredTarget,
     at: u32,
     to_len: u32,
-    anchor_len: u32,
+    anchor_len: Option<u32>,
     role: StoredRole,
     pos: StoredPos,
 }
@@ -335,6 +335,7 @@ impl StoredLink {
             at,
             to_len,
             anchor_len,
+            anchored,
             pos,
             index: _,
             kind,
@@ -348,7 +349,7 @@ impl StoredLink {
             },
             at: *at,
             to_len: *to_len,
-            anchor_len: *anchor_len,
+            anchor_len: anchored.then_some(*anchor_len),
             role: match link.role() {
                 Role::Body => StoredRole::Body,
                 Role::Related => StoredRole::Related,

@@ -32,13 +32,15 @@ pub enum Role {
 }
 
 /// One link as stored: where its target's text and then its anchor's sit in the page's link
-/// text (an anchor is never empty, so a length of 0 is none), its position, and its target kind
-/// and role packed (as the two enums they take 24 bytes, packed 14).
+/// text, whether it has an anchor (a front matter value's `c#` has an empty one, which names no
+/// claim), its position, and its target kind and role packed (as the two enums they take 24
+/// bytes, packed 14).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Packed {
     pub(crate) at: u32,
     pub(crate) to_len: u32,
     pub(crate) anchor_len: u32,
+    pub(crate) anchored: bool,
     pub(crate) pos: Pos,
     /// The claim's or row's index, for a source link.
     pub(crate) index: u32,
@@ -62,17 +64,19 @@ pub(crate) enum RoleKind {
 }
 
 impl Packed {
-    /// A link whose target's text sits at `at` in its page's link text, its anchor's after it.
+    /// A link whose target's text sits at `at` in its page's link text, its anchor's (if
+    /// `anchor_len` is `Some`) after it.
     pub(crate) fn new(
         kind: TargetKind,
-        (at, to_len, anchor_len): (u32, u32, u32),
+        (at, to_len, anchor_len): (u32, u32, Option<u32>),
         role: Role,
         pos: Pos,
     ) -> Packed {
         let mut packed = Packed {
             at,
             to_len,
-            anchor_len,
+            anchor_len: anchor_len.unwrap_or(0),
+            anchored: anchor_len.is_some(),
             pos,
             index: 0,
             kind,
@@ -102,12 +106,12 @@ impl Packed {
 
     fn to(&self) -> Range<usize> {
         let at = self.at as usize;
-        at..at + self.to_len as usize
+        at..at.saturating_add(self.to_len as usize)
     }
 
     fn anchor(&self) -> Range<usize> {
         let at = self.to().end;
-        at..at + self.anchor_len as usize
+        at..at.saturating_add(self.anchor_len as usize)
     }
 }
 
@@ -151,7 +155,10 @@ impl Links {
         let fits = |r: Range<usize>| text.get(r).is_some();
         list.iter()
             .all(|p| {
-                fits(p.to()) && fits(p.anchor()) && (p.kind != TargetKind::Here || p.to_len == 0)
+                fits(p.to())
+                    && fits(p.anchor())
+                    && (p.anchored || p.anchor_len == 0)
+                    && (p.kind != TargetKind::Here || p.to_len == 0)
             })
             .then(|| Links {
                 list: super::fit::boxed(list),
@@ -183,7 +190,9 @@ impl<'a> Link<'a> {
     }
 
     pub fn anchor(&self) -> Option<&'a str> {
-        (self.packed.anchor_len > 0).then(|| self.slice(self.packed.anchor()))
+        self.packed
+            .anchored
+            .then(|| self.slice(self.packed.anchor()))
     }
 
     pub fn role(&self) -> Role {
@@ -247,15 +256,15 @@ impl LinkList {
             Target::Path { path } => (TargetKind::Path, path),
             Target::Here => (TargetKind::Here, ""),
         };
-        let anchor = anchor.unwrap_or_default();
-        if self.text.len() + to.len() + anchor.len() > self.room {
+        if self.text.len() + to.len() + anchor.map_or(0, str::len) > self.room {
             return None;
         }
         // Within `room`, which is at most `u32::MAX`.
         let len = |s: &str| s.len() as u32;
-        let packed = Packed::new(kind, (len(&self.text), len(to), len(anchor)), role, pos);
+        let at = (len(&self.text), len(to), anchor.map(len));
+        let packed = Packed::new(kind, at, role, pos);
         self.text.push_str(to);
-        self.text.push_str(anchor);
+        self.text.push_str(anchor.unwrap_or_default());
         self.list.push(packed);
         Some(self.list.len() - 1)
     }
@@ -303,7 +312,7 @@ mod tests {
         let mut made = Vec::new();
         for target in targets {
             for role in roles {
-                for anchor in [None, Some("k1"), Some("ünïcode")] {
+                for anchor in [None, Some("k1"), Some("ünïcode"), Some("")] {
                     let i = list.push(target, anchor, Role::Body, at());
                     assert_eq!(i, Some(made.len()));
                     list.set_role(made.len(), role);
@@ -376,6 +385,10 @@ mod tests {
         let mut inside = packed.to_vec();
         inside[1].to_len = 1;
         assert_eq!(Links::from_parts(inside, text.to_string()), None);
+        // An anchor's text without an anchor.
+        let mut unanchored = packed.to_vec();
+        unanchored[0].anchored = false;
+        assert_eq!(Links::from_parts(unanchored, text.to_string()), None);
         // Text given to a link to this page.
         let mut here = packed.to_vec();
         here[0].kind = TargetKind::Here;
