@@ -33,8 +33,7 @@ pub enum Role {
 
 /// One link as stored: where its target's text and then its anchor's sit in the page's link
 /// text, whether it has an anchor (a front matter value's `c#` has an empty one, which names no
-/// claim), its position, and its target kind and role packed (as the two enums they take 24
-/// bytes, packed 14).
+/// claim), its position, and its target kind and role as two bytes and the role's index.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Packed {
     pub(crate) at: u32,
