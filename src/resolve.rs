@@ -486,7 +486,7 @@ enum Pages<'a> {
     Move(&'a mut [Page]),
 }
 
-/// How a build finds the page a link names: by the interned text first (`Quick`), or by the
+/// How a build finds the page a link names: by its exact text first (`Quick`), or by the
 /// index alone, which the tests hold the first to.
 #[derive(Clone, Copy, PartialEq)]
 enum Lookups {
@@ -1779,7 +1779,7 @@ mod tests {
     }
 
     #[test]
-    fn links_found_by_their_interned_text_make_the_graph_the_index_alone_makes() {
+    fn links_found_by_their_exact_text_make_the_graph_the_index_alone_makes() {
         for pages in [pages(), pages_of(3)] {
             let by = |lookups| {
                 let mut diags = Vec::new();

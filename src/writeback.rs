@@ -13,7 +13,7 @@ use crate::eval::{Evaluation, Status, Verdict};
 use crate::load::Repo;
 use crate::lock::{self, Lock, RepoLock};
 use crate::managed;
-use crate::page::{self, Claim, Link, Page, ParseContext, Role, Target};
+use crate::page::{self, Claim, Page, ParseContext};
 
 pub use managed::{WARNING_BEGIN as BEGIN, WARNING_END as END};
 
@@ -237,11 +237,7 @@ pub fn same_inputs(old: &Page, new: &Page, detail: bool) -> bool {
     fn same<T>(a: &[T], b: &[T], eq: impl Fn(&T, &T) -> bool) -> bool {
         a.len() == b.len() && a.iter().zip(b).all(|(x, y)| eq(x, y))
     }
-    fn said(l: Link<'_>) -> (Target<'_>, Option<&str>, Role) {
-        (l.target(), l.anchor(), l.role())
-    }
-    old.links.len() == new.links.len()
-        && old.links.iter().map(said).eq(new.links.iter().map(said))
+    old.links.same_targets(&new.links)
         && same(&old.claims, &new.claims, |a, b| {
             fn said(c: &Claim) -> Option<(&str, Option<&str>, &str)> {
                 let m = c.material.as_deref()?;

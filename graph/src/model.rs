@@ -350,12 +350,12 @@ impl Graph {
     }
 
     pub fn node(&self, ix: NodeIx) -> &Node {
-        &self.nodes[ix.index()]
+        self.node_view().node(ix)
     }
 
     /// The node at `ix`, if there is one.
     pub fn try_node(&self, ix: NodeIx) -> Option<&Node> {
-        self.nodes.get(ix.index())
+        self.node_view().try_node(ix)
     }
 
     pub fn node_mut(&mut self, ix: NodeIx) -> &mut Node {

@@ -137,6 +137,15 @@ impl Links {
         })
     }
 
+    /// Whether both hold the same links in the same order: targets, anchors and roles, wherever
+    /// they are written.
+    pub fn same_targets(&self, other: &Links) -> bool {
+        self.len() == other.len()
+            && self.iter().zip(other.iter()).all(|(a, b)| {
+                (a.target(), a.anchor(), a.role()) == (b.target(), b.anchor(), b.role())
+            })
+    }
+
     /// One link on its own, as a front matter key's value makes one.
     pub fn one(target: Target, anchor: Option<&str>, role: Role, pos: Pos) -> Links {
         let mut list = LinkList::default();
@@ -325,6 +334,20 @@ mod tests {
             .map(|l| (l.target(), l.anchor(), l.role()))
             .collect();
         assert_eq!(read, made);
+    }
+
+    #[test]
+    fn links_are_the_same_by_target_anchor_and_role_wherever_they_are_written() {
+        let one = |name, anchor, role, line| {
+            Links::one(Target::Wiki { name }, anchor, role, Pos::at(line, 1))
+        };
+        let base = one("gwm", Some("k1"), Role::Body, 1);
+        assert!(base.same_targets(&one("gwm", Some("k1"), Role::Body, 9)));
+        assert!(!base.same_targets(&one("gwm", Some(""), Role::Body, 1)));
+        assert!(!base.same_targets(&one("gwm", None, Role::Body, 1)));
+        assert!(!base.same_targets(&one("gwn", Some("k1"), Role::Body, 1)));
+        assert!(!base.same_targets(&one("gwm", Some("k1"), Role::Related, 1)));
+        assert!(!base.same_targets(&Links::default()));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use rescore_graph::propagate::downstream_theses;
 use rescore_graph::{Edge, EdgeKind, Graph, Loc, MaterialState, Node, NodeIx, NodeKind};
 
 use crate::load;
-use crate::page::{Page, PageKind, Role, Target};
+use crate::page::{Page, PageKind};
 use crate::resolve;
 
 use super::{announce, known_key, make_room, mentions, page_part, Engine, Report, TreeMemo};
@@ -26,12 +26,6 @@ fn same_state(a: &MaterialState, b: &MaterialState) -> bool {
 
 /// What decides a page's place in the graph (everything but node states and positions).
 fn same_structure(a: &Page, b: &Page) -> bool {
-    fn links(p: &Page) -> Vec<(Target<'_>, Option<&str>, Role)> {
-        p.links
-            .iter()
-            .map(|l| (l.target(), l.anchor(), l.role()))
-            .collect()
-    }
     let claims = |p: &Page| {
         p.claims
             .iter()
@@ -47,7 +41,7 @@ fn same_structure(a: &Page, b: &Page) -> bool {
         && a.depends_on() == b.depends_on()
         && claims(a) == claims(b)
         && rows(a) == rows(b)
-        && links(a) == links(b)
+        && a.links.same_targets(&b.links)
 }
 
 /// The nodes a page makes on its own (keys, kinds, states without cross-page sources).
