@@ -263,6 +263,20 @@ pub fn walk(root: &Path, config: &Config) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     walk_toward(root, config, &[])
 }
 
+/// Called with a folder before the walk lists it or reads its ignore files; it may wait (the
+/// watcher's load guard returns once the folder is watched).
+pub type BeforeListing = Arc<dyn Fn(&Path) + Send + Sync>;
+
+/// `walk`, calling `before` with the root and then with each folder the walk enters, each
+/// time before the walk lists it or reads its ignore files.
+pub fn walk_guarded(
+    root: &Path,
+    config: &Config,
+    before: BeforeListing,
+) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+    walk_with(root, config, &[], Some(before))
+}
+
 /// `walk`, entering only the folders on the way to `targets` (paths below the root) and
 /// everything below a target folder: the same matcher and diagnostics, for the watcher to tell
 /// whether a path that appeared is a page. With no targets, the whole tree.
@@ -271,6 +285,18 @@ pub fn walk_toward(
     config: &Config,
     targets: &[PathBuf],
 ) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+    walk_with(root, config, targets, None)
+}
+
+fn walk_with(
+    root: &Path,
+    config: &Config,
+    targets: &[PathBuf],
+    before: Option<BeforeListing>,
+) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+    if let Some(before) = &before {
+        before(root);
+    }
     let mut diags = Vec::new();
     let overrides = exclude_overrides(root, config, &mut diags);
     let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
@@ -289,8 +315,19 @@ pub fn walk_toward(
                 if !wanted.is_empty() && !wanted.iter().any(on_the_way) {
                     return false;
                 }
+                // The walk lists a folder and reads its ignore files only once this has said
+                // yes to it (`a_folder_is_listed_after_the_walk_is_told`); the root is not
+                // asked, and is told before the walk starts.
+                let enter = |e: &ignore::DirEntry| {
+                    if let Some(before) = &before {
+                        if e.file_type().is_some_and(|t| t.is_dir()) {
+                            before(e.path());
+                        }
+                    }
+                    true
+                };
                 if e.depth() == 0 || !e.path_is_symlink() {
-                    return true;
+                    return enter(e);
                 }
                 // A dangling link is left to the walk, which reports it.
                 let Ok(target) = e.path().canonicalize() else {
@@ -298,7 +335,7 @@ pub fn walk_toward(
                 };
                 if target.starts_with(&real_root) {
                     entries(&linked).push(e.path().to_path_buf());
-                    return true;
+                    return enter(e);
                 }
                 // Outside the root only a folder or a page is worth a word: a link to an image
                 // elsewhere is not a page either way.
@@ -955,6 +992,41 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    /// The watcher's load guard relies on this order of the `ignore` walk: a folder is told
+    /// before it is listed and before its ignore files are read, the root before anything.
+    #[test]
+    fn a_folder_is_listed_after_the_walk_is_told() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("concepts/deep")).expect("mkdir");
+        std::fs::write(root.join("concepts/skip.md"), "x").expect("write");
+        let told = Arc::new(Mutex::new(Vec::new()));
+        let before: BeforeListing = {
+            let (told, root) = (told.clone(), root.to_path_buf());
+            Arc::new(move |folder: &Path| {
+                let rel = folder.strip_prefix(&root).unwrap_or(folder).to_path_buf();
+                std::fs::write(folder.join("late.md"), "x").expect("write");
+                if rel == Path::new("concepts") {
+                    std::fs::write(folder.join(".gitignore"), "skip.md\n").expect("write");
+                }
+                entries(&told).push(rel);
+            })
+        };
+        let (paths, diags) = walk_guarded(root, &Config::default(), before);
+        assert!(diags.is_empty(), "{diags:?}");
+        let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        assert_eq!(
+            names,
+            ["concepts/deep/late.md", "concepts/late.md", "late.md"],
+            "every page made when its folder was told is found, and the ignore file too"
+        );
+        let told = entries(&told).clone();
+        assert_eq!(
+            told,
+            [PathBuf::new(), "concepts".into(), "concepts/deep".into()]
+        );
+    }
 
     #[test]
     fn pages_added_and_removed_in_place_keep_their_numbers_and_are_found() {

@@ -197,19 +197,44 @@ struct Walked {
     diags: Vec<Diagnostic>,
 }
 
+/// What the watcher's load guard asks of a load (see `watch::guard`): the settings are read and
+/// each folder listed only once it is watched, and no page is read before `walked` returns.
+pub struct Guarding<'a> {
+    pub before_listing: load::BeforeListing,
+    pub walked: Box<dyn FnOnce() + 'a>,
+}
+
 /// Reads the settings and walks the pages. Unlike `load::load`, settings and walk errors stop
 /// it: the watcher needs a repo to watch.
-fn walk_tracked(root: &Path) -> Result<Walked, Vec<Diagnostic>> {
+fn walk_tracked(
+    root: &Path,
+    before: Option<&load::BeforeListing>,
+) -> Result<Walked, Vec<Diagnostic>> {
     if !root.is_dir() {
         return Err(vec![Diagnostic::no_root(
             root,
             "research repo root is not a folder",
         )]);
     }
+    let tell = |folder: &Path| {
+        if let Some(before) = before {
+            before(folder);
+        }
+    };
+    tell(root);
     let config_text = load::read_config(root).map_err(|d| vec![d])?;
-    let (config, rules) =
-        load::settings(config_text.as_deref(), &crate::settings::read_from(root))?;
-    let (paths, diags) = load::walk(root, &config);
+    let read = crate::settings::read_from(root);
+    let read_rules = |p: &Path| {
+        if let Some(folder) = root.join(p).parent() {
+            tell(folder);
+        }
+        read(p)
+    };
+    let (config, rules) = load::settings(config_text.as_deref(), &read_rules)?;
+    let (paths, diags) = match before {
+        Some(before) => load::walk_guarded(root, &config, before.clone()),
+        None => load::walk(root, &config),
+    };
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
     }
@@ -227,10 +252,18 @@ fn walk_tracked(root: &Path) -> Result<Walked, Vec<Diagnostic>> {
 fn load_tracked(
     root: &Path,
     cache: bool,
+    guarding: Option<Guarding>,
     reads_done: impl FnOnce(),
 ) -> Result<Loaded, Vec<Diagnostic>> {
     let started = std::time::Instant::now();
-    let walked = walk_tracked(root)?;
+    let walked = match guarding {
+        Some(g) => {
+            let walked = walk_tracked(root, Some(&g.before_listing));
+            (g.walked)();
+            walked?
+        }
+        None => walk_tracked(root, None)?,
+    };
     tracing::debug!(
         pages = walked.paths.len(),
         ms = started.elapsed().as_millis() as u64,
@@ -487,13 +520,19 @@ impl Engine {
     /// `cache`. Returns the engine and the diagnostics found on the way (sorted by place), or
     /// the diagnostics that leave nothing to watch.
     pub fn open(root: &Path, cache: bool) -> Opened {
-        Engine::open_telling(root, cache, || ())
+        Engine::open_guarded(root, cache, None, || ())
     }
 
-    /// `open`, calling `reads_done` once every page file has been read (the watcher starts
-    /// notify's watch then, beside the graph build). The lock is read from that moment on, on a
-    /// thread of its own, as `check` reads it.
-    pub fn open_telling(root: &Path, cache: bool, reads_done: impl FnOnce()) -> Opened {
+    /// `open` under the watcher's load guard (`guarding`), calling `reads_done` once every
+    /// page file has been read (the watcher starts notify's watch then, beside the graph
+    /// build). The lock is read from that moment on, on a thread of its own, as `check` reads
+    /// it.
+    pub fn open_guarded(
+        root: &Path,
+        cache: bool,
+        guarding: Option<Guarding>,
+        reads_done: impl FnOnce(),
+    ) -> Opened {
         let read_lock = || {
             let lock = Lock::read(root)?.unwrap_or_else(Lock::new);
             let by_page = BaselineIndex::new(&lock);
@@ -501,7 +540,7 @@ impl Engine {
         };
         std::thread::scope(|s| {
             let (go, reader) = open::when_told(s, read_lock);
-            let loaded = load_tracked(root, cache, move || {
+            let loaded = load_tracked(root, cache, guarding, move || {
                 let _ = go.send(());
                 reads_done();
             });
@@ -1059,7 +1098,7 @@ impl Engine {
     pub fn reload(&mut self, lock: Option<Lock>, paths: usize) -> Report {
         tracing::debug!("watch: full reload");
         let mut r = Report::default();
-        let loaded = match load_tracked(&self.repo.root, self.cache, || ()) {
+        let loaded = match load_tracked(&self.repo.root, self.cache, None, || ()) {
             Ok(l) => l,
             Err(diags) => {
                 r.diags = diags;

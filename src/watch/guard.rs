@@ -8,10 +8,11 @@
 //! guard asks only for the events that can change a file, and notify starts once the pages are
 //! read.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
 use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask};
@@ -42,27 +43,107 @@ pub struct Guard {
     folders: HashMap<WatchDescriptor, PathBuf>,
 }
 
+/// A guard still setting up its watches, on a thread of its own, beside the loader's walk.
+pub struct Pending {
+    watched: Arc<Watched>,
+    thread: std::thread::JoinHandle<io::Result<Guard>>,
+}
+
+/// The folders a pending guard has watched so far, for the walk to wait on: a folder is listed
+/// only once it is watched.
+#[derive(Default)]
+struct Watched {
+    state: Mutex<WatchedState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct WatchedState {
+    folders: HashSet<PathBuf>,
+    /// The guard has watched all it will (or failed, or panicked): nothing is waited for.
+    done: bool,
+}
+
+impl Watched {
+    fn lock(&self) -> std::sync::MutexGuard<'_, WatchedState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn add(&self, folder: &Path) {
+        self.lock().folders.insert(folder.to_path_buf());
+        self.changed.notify_all();
+    }
+
+    fn wait_for(&self, folder: &Path) {
+        let mut state = self.lock();
+        while !state.done && !state.folders.contains(folder) {
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+}
+
+/// Marks the guard done when its thread ends, however it ends, so no walk waits forever.
+struct Done(Arc<Watched>);
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        self.0.lock().done = true;
+        self.0.changed.notify_all();
+    }
+}
+
 impl Guard {
-    /// Watches `root` and every folder under it but `.git`, following links to folders as the
-    /// loader's walk does. Each folder is watched before it is listed, so a folder made while
-    /// this runs is either listed or reported.
-    pub fn start(root: &Path) -> io::Result<Guard> {
+    /// Watches `root` (here, so a guard that cannot start is known before the load), then
+    /// every folder under it but `.git` on a thread of its own, following links to folders as
+    /// the loader's walk does. Each folder is watched before the guard lists it, and before the
+    /// walk does as long as the walk waits for it (`Pending::before_listing`), so a page made
+    /// in a folder while the repo loads is either listed or reported.
+    pub fn spawn(root: &Path) -> io::Result<Pending> {
+        let inotify = Inotify::init()?;
+        let root_wd = inotify.watches().add(root, mask())?;
+        let watched = Arc::new(Watched::default());
+        watched.add(root);
         let mut guard = Guard {
-            inotify: Inotify::init()?,
-            folders: HashMap::new(),
+            inotify,
+            folders: HashMap::from([(root_wd, root.to_path_buf())]),
         };
-        each_folder(root, |folder| {
-            let wd = match guard.inotify.watches().add(folder, mask()) {
-                Ok(wd) => wd,
-                // Gone or unreadable since it was listed: the load reports what it cannot read.
-                Err(e) if folder != root && gone_or_closed(&e) => return Ok(false),
-                // Out of watches (or worse): notify's watch, started first, covers the load.
-                Err(e) => return Err(e),
-            };
-            // The same folder reached twice (a link to it) has the same descriptor.
-            Ok(guard.folders.insert(wd, folder.to_path_buf()).is_none())
-        })?;
-        Ok(guard)
+        let (root, done) = (root.to_path_buf(), Done(watched.clone()));
+        let thread = std::thread::Builder::new()
+            .name("rescore-guard".into())
+            .spawn(move || {
+                let _done = done;
+                let watched = &_done.0;
+                each_folder(&root, |folder| {
+                    if folder == root {
+                        return Ok(true);
+                    }
+                    let wd = match guard.inotify.watches().add(folder, mask()) {
+                        Ok(wd) => wd,
+                        // Gone or unreadable since it was listed: the load reports what it
+                        // cannot read.
+                        Err(e) if gone_or_closed(&e) => return Ok(false),
+                        // Out of watches (or worse): the watcher reads everything again once
+                        // notify's watch is up.
+                        Err(e) => return Err(e),
+                    };
+                    watched.add(folder);
+                    // The same folder reached twice (a link to it) has the same descriptor.
+                    Ok(guard.folders.insert(wd, folder.to_path_buf()).is_none())
+                })?;
+                Ok(guard)
+            })?;
+        Ok(Pending { watched, thread })
+    }
+
+    /// `spawn`, waited for.
+    #[cfg(test)]
+    pub fn start(root: &Path) -> io::Result<Guard> {
+        Guard::spawn(root)?.join()
     }
 
     /// The folders watched, for notify's watch to take over one by one.
@@ -77,7 +158,7 @@ impl Guard {
         self.folders.len()
     }
 
-    /// Every change seen since `start`, as the debouncer would hand it on; a lost event (a
+    /// Every change seen since `spawn`, as the debouncer would hand it on; a lost event (a
     /// full queue, a failed read) is a rescan.
     pub fn finish(mut self) -> Vec<DebouncedEvent> {
         let now = Instant::now();
@@ -139,6 +220,31 @@ impl Guard {
             return None;
         };
         Some(Event::new(kind).add_path(path))
+    }
+}
+
+impl Pending {
+    /// What the loader's walk calls with each folder of `root` (the repo as the load names it;
+    /// the guard watches it as `abs_root`) before it lists it: it returns once the guard has
+    /// watched the folder, or has watched all it will.
+    pub fn before_listing(&self, root: &Path, abs_root: &Path) -> crate::load::BeforeListing {
+        let (watched, root, abs_root) = (
+            self.watched.clone(),
+            root.to_path_buf(),
+            abs_root.to_path_buf(),
+        );
+        Arc::new(move |folder: &Path| match folder.strip_prefix(&root) {
+            Ok(rel) => watched.wait_for(&abs_root.join(rel)),
+            // Not under the root (a rule file elsewhere): the guard never watches it.
+            Err(_) => watched.wait_for(folder),
+        })
+    }
+
+    /// The guard once every folder is watched.
+    pub fn join(self) -> io::Result<Guard> {
+        self.thread
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     }
 }
 
@@ -252,6 +358,113 @@ mod tests {
             has(&seen, "create", "real/page.md") || has(&seen, "create", "alias/page.md"),
             "{seen:?}"
         );
+    }
+
+    #[test]
+    fn the_walk_waits_for_a_folder_until_it_is_watched_or_the_guard_is_done() {
+        let watched = Arc::new(Watched::default());
+        let waiter = {
+            let watched = watched.clone();
+            std::thread::spawn(move || watched.wait_for(Path::new("/r/concepts")))
+        };
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(
+            !waiter.is_finished(),
+            "it waits while the folder is not watched"
+        );
+        watched.add(Path::new("/r/theses"));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(!waiter.is_finished(), "another folder is not this one");
+        watched.add(Path::new("/r/concepts"));
+        waiter
+            .join()
+            .expect("the wait ends once the folder is watched");
+
+        // A folder the guard never reaches: the wait ends when the guard's thread does, even
+        // by a panic.
+        let waiter = {
+            let watched = watched.clone();
+            std::thread::spawn(move || watched.wait_for(Path::new("/elsewhere")))
+        };
+        let done = Done(watched.clone());
+        let guard_thread = std::thread::spawn(move || {
+            let _done = done;
+            panic!("the guard's thread fails");
+        });
+        assert!(guard_thread.join().is_err());
+        waiter.join().expect("the wait ends once the guard is done");
+    }
+
+    #[test]
+    fn the_walk_is_told_of_a_folder_as_the_load_names_it_once_the_guard_watched_it() {
+        // A guard that has watched two folders under its absolute root and goes on.
+        let watched = Arc::new(Watched::default());
+        watched.add(Path::new("/abs/repo"));
+        watched.add(Path::new("/abs/repo/concepts"));
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let done = Done(watched.clone());
+        let pending = Pending {
+            watched,
+            thread: std::thread::spawn(move || {
+                let _done = done;
+                let _ = hold.recv();
+                Err(io::Error::other("released"))
+            }),
+        };
+        // The load names the repo as the user gave it.
+        let before = pending.before_listing(Path::new("repo/."), Path::new("/abs/repo"));
+        let told = std::thread::spawn(move || {
+            before(Path::new("repo"));
+            before(Path::new("repo/./concepts"));
+        });
+        for _ in 0..200 {
+            if told.is_finished() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(
+            told.is_finished(),
+            "the walk waited for folders the guard had watched"
+        );
+        drop(release);
+        assert!(pending.join().is_err());
+    }
+
+    #[test]
+    fn folders_are_watched_before_they_are_listed_and_visited_in_listing_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        for f in ["a/x", "a/y/w", "b", "c/z", "c/.git/objects"] {
+            std::fs::create_dir_all(root.join(f)).expect("mkdir");
+        }
+        // A folder's subfolders are watched as one, right after it is listed; then each is
+        // visited in turn, in listing order.
+        fn expected(root: &Path, folder: &Path, out: &mut Vec<PathBuf>) {
+            let subs: Vec<PathBuf> = std::fs::read_dir(folder)
+                .expect("list")
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir() && !p.ends_with(".git"))
+                .collect();
+            out.extend(
+                subs.iter()
+                    .map(|p| p.strip_prefix(root).expect("under").to_path_buf()),
+            );
+            for sub in &subs {
+                expected(root, sub, out);
+            }
+        }
+        let mut want = vec![PathBuf::new()];
+        expected(root, root, &mut want);
+        let mut order = Vec::new();
+        each_folder(root, |folder| {
+            order.push(folder.strip_prefix(root).expect("under").to_path_buf());
+            Ok(true)
+        })
+        .expect("walk");
+        assert_eq!(order, want);
+        assert_eq!(order.len(), 8, "{order:?}");
     }
 
     /// What the watcher sends when it cannot say what changed: the batch then reloads.

@@ -138,34 +138,43 @@ impl Running {
 }
 
 /// Visits `top` and every folder under it but `.git`, following links to folders as the
-/// loader's walk does. `watch` is called on each folder before it is listed, so a folder made
-/// meanwhile is either listed or seen by the watch; it says whether to list the folder (not
+/// loader's walk does, depth first in the order the folders are listed (the walk's order).
+/// `watch` is called on each folder before it is listed (on a folder's subfolders as soon as it
+/// is listed, so a walk going through the same tree beside it seldom waits for one), so a folder
+/// made meanwhile is either listed or seen by the watch; it says whether to list the folder (not
 /// one reached before, through a link, or one that could not be watched).
 pub fn each_folder(
     top: &Path,
     mut watch: impl FnMut(&Path) -> std::io::Result<bool>,
 ) -> std::io::Result<()> {
+    if !watch(top)? {
+        return Ok(());
+    }
     let mut todo = vec![top.to_path_buf()];
+    let mut listed = Vec::new();
     while let Some(folder) = todo.pop() {
-        if !watch(&folder)? {
-            continue;
-        }
         let Ok(entries) = std::fs::read_dir(&folder) else {
             continue;
         };
         for entry in entries.flatten() {
-            if entry.file_name() == ".git" {
-                continue;
-            }
+            // The type first: most entries are files, whose names need not be looked at.
             let is_folder = match entry.file_type() {
                 Ok(t) if t.is_symlink() => entry.path().metadata().is_ok_and(|m| m.is_dir()),
                 Ok(t) => t.is_dir(),
                 Err(_) => false,
             };
-            if is_folder {
-                todo.push(entry.path());
+            if is_folder && entry.file_name() != ".git" {
+                listed.push(entry.path());
             }
         }
+        let from = todo.len();
+        for sub in listed.drain(..) {
+            if watch(&sub)? {
+                todo.push(sub);
+            }
+        }
+        // Popped in the order listed.
+        todo[from..].reverse();
     }
     Ok(())
 }

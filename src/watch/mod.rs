@@ -211,22 +211,19 @@ fn watch_and_load(
     started: Instant,
 ) -> Result<(intake::Running, Engine, Vec<Diagnostic>), Failure> {
     #[cfg(target_os = "linux")]
-    match guard::Guard::start(abs_root) {
-        Ok(guard) => {
-            tracing::debug!(
-                folders = guard.folders(),
-                ms = started.elapsed().as_millis() as u64,
-                "watch: load guarded"
-            );
-            // notify's watch is set up beside the graph build, once the pages are read, on the
-            // folders the guard watches.
+    match guard::Guard::spawn(abs_root) {
+        Ok(pending) => {
+            // The guard watches the folders beside the walk, each before the walk lists it,
+            // and is done before any page is read. notify's watch is set up beside the graph
+            // build, once the pages are read, on the folders the guard watches.
             let (go, wait) = mpsc::channel::<()>();
+            let (folders_tx, notify_on) = mpsc::channel::<Vec<PathBuf>>();
             let (root_owned, abs_owned, notify_tx) =
                 (root.to_path_buf(), abs_root.to_path_buf(), tx.clone());
-            let folders = guard.folder_paths();
             let setup = std::thread::spawn(move || {
                 // Sent once the pages are read; dropped unsent when the load fails before.
                 let _ = wait.recv();
+                let folders = notify_on.recv().ok()?;
                 let setting_up = Instant::now();
                 let watching =
                     intake::start(&root_owned, &abs_owned, debounce, notify_tx, Some(&folders));
@@ -234,21 +231,47 @@ fn watch_and_load(
                     ms = setting_up.elapsed().as_millis() as u64,
                     "watch: notify's watch set up"
                 );
-                watching
+                Some(watching)
             });
-            let opened = Engine::open_telling(root, cache, move || {
+            let mut guarded = None;
+            let guarded_at = &mut guarded;
+            let guarding = engine::Guarding {
+                before_listing: pending.before_listing(root, abs_root),
+                // Moves the folders' sender in, so notify's setup stops waiting once it is
+                // called (or dropped uncalled).
+                walked: Box::new(move || {
+                    let joined = pending.join();
+                    match &joined {
+                        Ok(guard) => {
+                            tracing::debug!(
+                                folders = guard.folders(),
+                                ms = started.elapsed().as_millis() as u64,
+                                "watch: load guarded"
+                            );
+                            let _ = folders_tx.send(guard.folder_paths());
+                        }
+                        Err(e) => tracing::debug!(
+                            "watch: the load guard stopped ({e}): everything is read again \
+                             once notify's watch is up"
+                        ),
+                    }
+                    *guarded_at = Some(joined);
+                }),
+            };
+            let opened = Engine::open_guarded(root, cache, Some(guarding), move || {
                 let _ = go.send(());
             });
             let watching = setup
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             let (engine, diags) = opened.map_err(Failure::Diagnostics)?;
-            let (watcher, seen) = match watching {
-                Ok(watcher) => (watcher, guard.finish()),
-                // Perhaps out of watches while the guard holds its own: without it, and with
-                // everything read again, as what changed in between is not known.
-                Err(_) => {
-                    drop(guard);
+            let (watcher, seen) = match (watching, guarded) {
+                (Some(Ok(watcher)), Some(Ok(guard))) => (watcher, guard.finish()),
+                // The guard stopped part way (out of watches, perhaps), or notify's watch
+                // could not start while the guard held its own: notify's watch on its own,
+                // and everything read again, as what changed in between is not known.
+                (watching, guarded) => {
+                    drop((watching, guarded));
                     let watcher = intake::start(root, abs_root, debounce, tx.clone(), None)
                         .map_err(Failure::Usage)?;
                     let again =
