@@ -370,6 +370,16 @@ fn upstream(
             errors,
         };
     };
+    // The tree id it was scored against is the one it has: its state is the accepted one, and
+    // its entry need not be read back (most upstream theses of most theses, each read from the
+    // lock's file otherwise).
+    if trees.id(g, u) == id {
+        return Upstream {
+            ix: u,
+            causes,
+            errors,
+        };
+    }
     let old = lock.entry(&hex(id)).unwrap_or_else(|d| {
         errors.push(d);
         None

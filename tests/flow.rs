@@ -465,6 +465,36 @@ fn a_baseline_entry_missing_from_the_lock_asks_for_a_rescore() {
     assert_eq!(repo.ids("stale"), Vec::<String>::new());
 }
 
+/// A thesis's verdict reads back the lock entry of a thesis it builds on only when that thesis
+/// moved, as for any other dependency: a damaged entry of one that did not is not read, and is
+/// reported once it is needed.
+#[test]
+fn an_upstream_thesis_entry_is_read_back_only_once_that_thesis_moved() {
+    let repo = example_init();
+    let shards = std::fs::read_dir(repo.path("rescore.lock.d")).expect("shards");
+    let needle = " thesis physics-wall 0.62";
+    let (shard, text) = shards
+        .flatten()
+        .map(|e| {
+            let rel = format!("rescore.lock.d/{}", e.file_name().to_string_lossy());
+            let text = repo.read_str(&rel);
+            (rel, text)
+        })
+        .find(|(_, text)| text.contains(needle))
+        .expect("physics-wall's entry");
+    repo.write(&shard, text.replace(needle, " thesis physics-wall oops"));
+    let (code, out, err) = repo.run(&["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    repo.edit("theses/physics-wall.md", "score = 0.62", "score = 0.82");
+    let (code, _, err) = repo.run(&["check"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("lock-corrupt") && err.contains(&shard) && err.contains("does not parse"),
+        "{err}"
+    );
+}
+
 #[test]
 fn why_physics_wall() {
     let repo = example_init();
