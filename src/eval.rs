@@ -3,10 +3,11 @@
 //! upstream thesis) and unscored ones (not in the lock).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::prelude::*;
 use rescore_graph::{EdgeKind, MaterialState, NodeIx, NodeKind};
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 mod accepted;
@@ -407,9 +408,20 @@ fn upstream(
 
 /// The lock with each entry parsed at most once in an evaluation: theses that rest on one
 /// moved subtree look inside the same entries, and parsing an entry's line is the costly part.
+/// What was found below each moved dependency is kept too, for every thesis resting on it.
 struct Entries<'a> {
     lock: &'a Lock,
     parsed: Mutex<HashMap<String, Option<Entry>>>,
+    diffed: Mutex<FxHashMap<(TreeId, NodeIx), Arc<Diffed>>>,
+}
+
+/// The causes and errors found below a dependency whose tree id moved from the one a thesis was
+/// accepted against: the same for every thesis that rests on it, but for the last hop of each
+/// cause's path (the thesis), which is left out here.
+#[derive(Default)]
+struct Diffed {
+    causes: Vec<Cause>,
+    errors: Vec<Diagnostic>,
 }
 
 impl<'a> Entries<'a> {
@@ -417,7 +429,40 @@ impl<'a> Entries<'a> {
         Entries {
             lock,
             parsed: Mutex::default(),
+            diffed: Mutex::default(),
         }
+    }
+
+    /// What changed below dependency `d` since it had tree id `old_id`, computed once an
+    /// evaluation (the most-cited concept of a large repo has hundreds of theses on it).
+    fn diffed(&self, repo: &Repo, trees: &Trees, old_id: TreeId, d: NodeIx) -> Arc<Diffed> {
+        let kept = || self.diffed.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(found) = kept().get(&(old_id, d)) {
+            return found.clone();
+        }
+        // Found outside the lock: two threads may both find it, and find the same.
+        let n = repo.graph.node(d);
+        let via = vec![n.key.clone()];
+        let mut found = Diffed::default();
+        match self.entry(&hex(old_id)) {
+            Ok(Some(old)) => diff_tree(
+                repo,
+                self,
+                trees,
+                &old,
+                d,
+                via,
+                &mut found.causes,
+                &mut found.errors,
+            ),
+            Ok(None) => found
+                .causes
+                .push(lost(&n.key, rules::describe(&n.state), via)),
+            Err(diag) => found.errors.push(diag),
+        }
+        let found = Arc::new(found);
+        kept().insert((old_id, d), found.clone());
+        found
     }
 
     /// `Lock::entry`, remembered; an entry that does not parse is reported each time it is read.
@@ -511,7 +556,7 @@ fn tree_causes(
     let g = &repo.graph;
     let tkey = g.node(thesis).key.clone();
     let mut causes = Vec::new();
-    let mut current: HashSet<&str> = HashSet::new();
+    let mut current: FxHashSet<&str> = FxHashSet::default();
     // New dependencies wait until gone ones are paired: a renamed claim the thesis now links to
     // is its old self, not something new.
     let mut new_deps = Vec::new();
@@ -520,20 +565,23 @@ fn tree_causes(
         if !e.kind.propagates() || n.kind == NodeKind::Thesis || !current.insert(n.key.as_str()) {
             continue;
         }
-        let via = vec![n.key.clone(), tkey.clone()];
         match base.against.get(&n.key) {
             None => new_deps.push(d),
-            Some(old_id) if old_id != trees.id(g, d) => match lock.entry(&hex(old_id)) {
-                Ok(Some(old)) => diff_tree(repo, lock, trees, &old, d, via, &mut causes, errors),
-                Ok(None) => causes.push(lost(&n.key, rules::describe(&n.state), via)),
-                Err(diag) => errors.push(diag),
-            },
+            Some(old_id) if old_id != trees.id(g, d) => {
+                let found = lock.diffed(repo, trees, old_id, d);
+                causes.extend(found.causes.iter().map(|c| {
+                    let mut c = c.clone();
+                    c.via.push(tkey.clone());
+                    c
+                }));
+                errors.extend(found.errors.iter().cloned());
+            }
             Some(_) => {}
         }
     }
     // A dependency that no longer exists anywhere is gone (or renamed); one that still exists
     // but is no longer cited was unlinked by an edit of the thesis itself, which is not material.
-    let mut relinked: HashSet<String> = HashSet::new();
+    let mut relinked: FxHashSet<String> = FxHashSet::default();
     for (key, id) in gone_dependencies(repo, lock, base, &tkey, &current) {
         let before = causes.len();
         match lock.entry(&hex(id)) {
@@ -583,7 +631,7 @@ fn gone_dependencies<'a>(
     lock: &'a Lock,
     base: &'a Baseline,
     thesis: &str,
-    current: &HashSet<&str>,
+    current: &FxHashSet<&str>,
 ) -> Vec<(&'a str, TreeId)> {
     let g = &repo.graph;
     let mut keys: Vec<(&str, TreeId)> = base
@@ -611,7 +659,7 @@ fn gone(
     lock: &Entries,
     old: &Entry,
     thesis: &str,
-    current: &HashSet<&str>,
+    current: &FxHashSet<&str>,
     causes: &mut Vec<Cause>,
 ) -> Option<String> {
     let Some(ix) = renamed_to(repo, lock, old) else {
@@ -914,5 +962,43 @@ mod tests {
         let t00 = four.get("t00").map(|v| v.causes[0].node.clone());
         assert_eq!(t00.as_deref(), Some("c0#k"));
         assert!(four.errors.is_empty(), "{:?}", four.errors);
+    }
+
+    /// What changed below a moved dependency is found once an evaluation, for every thesis
+    /// resting on it: each thesis gets the same causes, on a path that ends at itself.
+    #[test]
+    fn theses_on_one_moved_claim_share_its_causes_each_on_its_own_path() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let root = dir.path();
+        research_repo(root);
+        for t in ["u1", "u2"] {
+            write(
+                root,
+                &format!("theses/{t}.md"),
+                &format!("+++\nkind = \"thesis\"\nscore = 0.5\n+++\n# {t}\n\n## Evidence\n\n- [[c2#k]]\n"),
+            );
+        }
+        let mut lock = Lock::new();
+        crate::accept::every_thesis(&mut lock, &load(root));
+        concept(root, 2, "20%", "weak");
+        let eval = evaluate(&load(root), &lock);
+        assert_eq!(named(&eval, Status::Stale), ["t02", "u1", "u2"]);
+        let causes = |t: &str| eval.get(t).map(|v| v.causes.clone()).unwrap_or_default();
+        for t in ["t02", "u1", "u2"] {
+            let found = causes(t);
+            assert_eq!(found.len(), 2, "{t}: {found:?}");
+            for c in &found {
+                assert_eq!(c.via, ["c2#k", t], "{t}");
+            }
+        }
+        let without_thesis = |t: &str| {
+            let mut found = causes(t);
+            for c in &mut found {
+                c.via.pop();
+            }
+            serde_json::to_string(&found).expect("causes as JSON")
+        };
+        assert_eq!(without_thesis("u1"), without_thesis("t02"));
+        assert_eq!(without_thesis("u2"), without_thesis("t02"));
     }
 }
