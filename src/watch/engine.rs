@@ -785,6 +785,22 @@ impl Engine {
         );
     }
 
+    /// Builds what "did you mean" hints for links to missing pages look among, unless it is
+    /// built (see `resolve::Index::warm_hints`). Called when the watcher is idle, so the first
+    /// broken link does not wait for it.
+    pub fn warm_hints(&mut self) {
+        let Some(index) = &self.index else {
+            return;
+        };
+        let started = std::time::Instant::now();
+        if index.warm_hints(&self.repo.pages) {
+            tracing::debug!(
+                ms = started.elapsed().as_millis() as u64,
+                "watch: name hints built"
+            );
+        }
+    }
+
     /// The first evaluation: every thesis; the ones that are not clean are flags.
     pub fn initial(&mut self) -> Report {
         let mut r = Report::default();

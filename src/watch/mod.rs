@@ -131,9 +131,10 @@ pub fn run(opts: &Options, root: &Path) -> Result<i32, Failure> {
                 if !abs_root.is_dir() {
                     break root_gone(root, &out);
                 }
-                // Idle: the pages the last load parsed go into the parse cache (events that
-                // come meanwhile wait in the channel).
+                // Idle: the pages the last load parsed go into the parse cache, and the names
+                // hints look among are built (events that come meanwhile wait in the channel).
                 engine.store_parsed();
+                engine.warm_hints();
                 continue;
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break 0,
