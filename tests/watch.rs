@@ -929,10 +929,10 @@ fn the_watcher_stores_the_pages_it_parsed_in_the_parse_cache() {
     assert!(0 < reused && reused <= pages, "{pages} {reused}");
 }
 
-/// Once idle, the watcher builds the names "did you mean" hints look among, so the first link
-/// to a missing page does not wait for them (about 0.1 s at 100k pages).
+/// Once started, the watcher builds the names "did you mean" hints look among, so the first
+/// link to a missing page does not wait for them (about 0.1 s at 100k pages).
 #[test]
-fn an_idle_watcher_builds_the_names_hints_look_among() {
+fn a_started_watcher_builds_the_names_hints_look_among() {
     let dir = repo();
     let root = dir.path();
     let mut w = Watch::start(root, &["-v"], &["--no-cache"]);

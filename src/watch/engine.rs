@@ -785,9 +785,9 @@ impl Engine {
         );
     }
 
-    /// Builds what "did you mean" hints for links to missing pages look among, unless it is
-    /// built (see `resolve::Index::warm_hints`). Called when the watcher is idle, so the first
-    /// broken link does not wait for it.
+    /// Builds what "did you mean" hints for links to missing pages look among in the name
+    /// index, unless it is built (see `resolve::Index::warm_hints`). Called once the start is
+    /// reported, so the first broken link does not wait for it.
     pub fn warm_hints(&mut self) {
         let Some(index) = &self.index else {
             return;
