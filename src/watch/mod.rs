@@ -113,10 +113,12 @@ pub fn run(opts: &Options, root: &Path) -> Result<i32, Failure> {
         sweep_temps(&abs_root, &engine);
     }
     // What the load freed goes back first, so the name index is built on top of what the
-    // engine holds, not of that as well (the watcher's peak, about 30 MB lower at 100k pages).
+    // engine holds, not of that as well (the watcher's peak at 100k pages was 3–8 MB lower in
+    // three pairs of runs).
     release_freed();
     engine.index_names();
-    // After the name index, whose building is the watcher's peak (about 16 MB at 100k pages).
+    // The hints (about 16 MB at 100k pages) come after the name index, whose building is the
+    // watcher's peak, and do not raise it.
     engine.warm_hints();
 
     // Temp files of writes seen since the last sweep, and whether events were lost (so any
