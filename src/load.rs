@@ -1015,10 +1015,12 @@ mod tests {
         };
         let (paths, diags) = walk_guarded(root, &Config::default(), before);
         assert!(diags.is_empty(), "{diags:?}");
-        let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        let want: Vec<PathBuf> = ["concepts/deep/late.md", "concepts/late.md", "late.md"]
+            .into_iter()
+            .map(PathBuf::from)
+            .collect();
         assert_eq!(
-            names,
-            ["concepts/deep/late.md", "concepts/late.md", "late.md"],
+            paths, want,
             "every page made when its folder was told is found, and the ignore file too"
         );
         let told = entries(&told).clone();
