@@ -371,33 +371,25 @@ fn upstream(
             errors,
         };
     };
-    // The tree id it was scored against is the one it has: its state is the accepted one, and
-    // its entry need not be read back (most upstream theses of most theses, each read from the
-    // lock's file otherwise).
-    if trees.id(g, u) == id {
-        return Upstream {
-            ix: u,
-            causes,
-            errors,
-        };
-    }
-    let old = lock.entry(&hex(id)).unwrap_or_else(|d| {
-        errors.push(d);
-        None
-    });
-    match old {
-        Some(old) => {
-            for c in repo
-                .rules
-                .diff(NodeKind::Thesis, &old.state, &g.node(u).state)
-            {
-                causes.push(cause(c, ukey.clone(), None, via.clone()));
+    // Unless its tree id moved from the one it was scored against, its state is the accepted
+    // one and its entry need not be read back (most upstream theses of most theses, each read
+    // from the lock's file otherwise).
+    if trees.id(g, u) != id {
+        let old = lock.entry(&hex(id)).unwrap_or_else(|d| {
+            errors.push(d);
+            None
+        });
+        match old {
+            Some(old) => {
+                for c in repo
+                    .rules
+                    .diff(NodeKind::Thesis, &old.state, &g.node(u).state)
+                {
+                    causes.push(cause(c, ukey.clone(), None, via.clone()));
+                }
             }
+            None => causes.push(lost(ukey, rules::describe(&g.node(u).state), via)),
         }
-        None if trees.id(g, u) != id => {
-            causes.push(lost(ukey, rules::describe(&g.node(u).state), via));
-        }
-        None => {}
     }
     Upstream {
         ix: u,

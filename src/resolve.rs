@@ -231,8 +231,9 @@ impl Index {
     }
 
     /// Builds the names `nearest_name` looks among, unless they are built; whether it built
-    /// them. A one-time cost (about 0.1 s at 100k pages) that the watcher pays while idle, not
-    /// at the first link to a missing page; it keeps them in step with the pages from then on.
+    /// them. A one-time cost (about 0.1 s at 100k pages) that the watcher pays once its start is
+    /// reported, not at the first link to a missing page; it keeps them in step with the pages
+    /// from then on.
     pub fn warm_hints(&self, pages: &[Page]) -> bool {
         let cold = self.near.get().is_none();
         self.near_names(pages);

@@ -177,8 +177,8 @@ pub fn write_pages(
             .collect()
     };
     match writers() {
-        Some(pool) if pages.len() > 1 => pool.install(write),
-        _ => write(),
+        Some(pool) => pool.install(write),
+        None => write(),
     }
 }
 
