@@ -55,6 +55,9 @@ mod mentions;
 mod splice;
 mod update;
 
+#[cfg(test)]
+mod cache_tests;
+
 use memo::TreeMemo;
 use mentions::Mentions;
 
@@ -116,6 +119,9 @@ struct FileState {
     marked: bool,
     /// Diagnostics from reading and parsing it alone.
     diags: Vec<Diagnostic>,
+    /// The stamp the last load read the file with, when the parse cache missed it: the page
+    /// parsed from these bytes is left to the parse cache (`Engine::store_parsed`).
+    missed: Option<Stamp>,
 }
 
 impl FileState {
@@ -155,7 +161,7 @@ pub struct Engine {
     /// Files whose own diagnostics hold an error.
     broken: BTreeSet<PathBuf>,
     /// The last good verdict of every thesis, by key.
-    verdicts: HashMap<String, Verdict>,
+    verdicts: FxHashMap<String, Verdict>,
     /// Theses reached by batches spliced in while the graph had link errors: evaluated with
     /// the batch that fixes them.
     carried: Vec<String>,
@@ -173,6 +179,9 @@ pub struct Engine {
     cache: bool,
     /// The parse cache of the last load, until its misses are stored (`store_parsed`).
     shelf: Option<Shelf>,
+    /// The misses of the last load are still in `files` (`FileState::missed`), not yet left to
+    /// `shelf`.
+    misses_held: bool,
 }
 
 /// An engine and the diagnostics found on the way, or those that leave nothing to watch.
@@ -286,7 +295,7 @@ fn read_tracked_pages(
         paths,
         diags: walk_diags,
     } = walked;
-    let mut shelf = cache.then(|| load::shelf(root, &config, &rules).lean());
+    let shelf = cache.then(|| load::shelf(root, &config, &rules).lean());
     let cx = ParseContext {
         folders: &config.folders,
         scale: &rules.scale,
@@ -296,7 +305,11 @@ fn read_tracked_pages(
         .into_par_iter()
         .map(|p| {
             let (parsed, seen, missed) = read_tracked(root, &p, &cx, shelf.as_ref());
-            ((p, file_state(seen, &parsed), missed), parsed)
+            let state = FileState {
+                missed,
+                ..file_state(seen, &parsed)
+            };
+            ((p, state), parsed)
         })
         .unzip();
     tracing::debug!(
@@ -306,29 +319,18 @@ fn read_tracked_pages(
         "watch: read and parsed"
     );
     reads_done();
-    // The parse cache's misses are left to be stored and the file map is built beside the
-    // graph, whose build leaves a core idle at times (about 15 ms of a start at 100k pages).
+    // The file map is built beside the graph, whose build leaves a core idle at times. The
+    // parse cache's misses stay in it until the watcher is idle (`Engine::store_parsed`):
+    // handing 100k of them to the shelf here took a core 15–20 ms of the start.
     let (files, repo) = rayon::join(
-        || {
-            if let Some(shelf) = &mut shelf {
-                for (p, state, missed) in &states {
-                    if let Some(stamp) = missed {
-                        shelf.defer(p, *stamp, state.digest);
-                    }
-                }
-                shelf.loaded();
-            }
-            let files = states.into_iter().map(|(p, state, _)| (p, state));
-            files.collect::<BTreeMap<PathBuf, FileState>>()
-        },
+        || states.into_iter().collect::<BTreeMap<PathBuf, FileState>>(),
         || load::assemble(root.to_path_buf(), config, rules, parsed, walk_diags),
     );
     Loaded { repo, files, shelf }
 }
 
-/// A page file as read: its path, what the engine keeps of it, and the stamp it was read with
-/// when the parse cache missed it.
-type PageRead = (PathBuf, FileState, Option<Stamp>);
+/// A page file as read: its path and what the engine keeps of it.
+type PageRead = (PathBuf, FileState);
 
 /// Reads one page file, through the parse cache when there is one: a page stored for these
 /// very bytes is taken as it is, and a page parsed afresh is left to be stored when the watcher
@@ -398,6 +400,7 @@ fn file_state(seen: Option<Seen>, parsed: &Parsed) -> FileState {
         digest: seen.digest,
         marked: seen.marked,
         diags: parsed.diags.clone(),
+        missed: None,
     }
 }
 
@@ -627,13 +630,14 @@ impl Engine {
             lock,
             files: BTreeMap::new(),
             broken: BTreeSet::new(),
-            verdicts: HashMap::new(),
+            verdicts: FxHashMap::default(),
             dirty: BTreeSet::new(),
             full_pending: true,
             reload_pending: false,
             shown: HashSet::new(),
             held_back: false,
             cache,
+            misses_held: shelf.is_some(),
             shelf,
         };
         e.set_files(files);
@@ -661,12 +665,28 @@ impl Engine {
     /// problem: `STORE_SHARDS` shards a call, so an edit coming meanwhile waits tens of ms, not
     /// the second or two all of them take at 100k pages. A no-op once all are stored, or
     /// without the cache. Called when the watcher is idle, so a cold cache slows neither the
-    /// start nor the first edits; the next start takes them.
+    /// start nor the first edits; the next start takes them. The first call after a load only
+    /// hands the load's misses to the parse cache.
     pub fn store_parsed(&mut self) {
         let Some(shelf) = &mut self.shelf else {
             return;
         };
         let started = std::time::Instant::now();
+        if std::mem::take(&mut self.misses_held) {
+            for (path, f) in &mut self.files {
+                if let Some(stamp) = f.missed.take() {
+                    shelf.defer(path, stamp, f.digest);
+                }
+            }
+            // After the misses: a shard with nothing to write is let go here, and one read
+            // again later would drop the entries of the pages this load took from it.
+            shelf.loaded();
+            tracing::debug!(
+                ms = started.elapsed().as_millis() as u64,
+                "watch: parse cache misses recorded"
+            );
+            return;
+        }
         let (files, repo) = (&self.files, &self.repo);
         let done = shelf.save_some(STORE_SHARDS, |path, digest| {
             let same = files
@@ -690,7 +710,7 @@ impl Engine {
     }
 
     /// The last good verdict of every thesis evaluated so far, by thesis key.
-    pub fn verdicts(&self) -> &HashMap<String, Verdict> {
+    pub fn verdicts(&self) -> &FxHashMap<String, Verdict> {
         &self.verdicts
     }
 
@@ -1133,6 +1153,7 @@ impl Engine {
             files,
             shelf,
         } = loaded;
+        self.misses_held = shelf.is_some();
         self.shelf = shelf;
         let dangling_all = repo.dangling.clone();
         settle(&mut repo, &self.by_page, &self.lock);
@@ -1196,7 +1217,7 @@ impl Engine {
     /// `verdicts` is every thesis and theses missing from it are forgotten.
     fn settle(&mut self, verdicts: Vec<Verdict>, all: bool, r: &mut Report) {
         r.fixed = std::mem::take(&mut self.held_back);
-        if all {
+        if all && !self.verdicts.is_empty() {
             let keep: HashSet<&str> = verdicts.iter().map(|v| v.thesis.as_str()).collect();
             self.verdicts.retain(|k, _| keep.contains(k.as_str()));
         }
@@ -1274,6 +1295,8 @@ impl Engine {
             if let Some(f) = self.files.get_mut(rel) {
                 let seen = Seen::of(text.as_bytes());
                 (f.digest, f.marked) = (seen.digest, seen.marked);
+                // The stamp was of the bytes before the block.
+                f.missed = None;
             }
             if let (Some(mut p), Some(i)) = (p, self.repo.page_slot(rel)) {
                 resolve::shed_material(&mut p, self.repo.number_of(i), &self.repo.graph);
