@@ -729,10 +729,15 @@ fn assemble_keeping(
         diags.append(&mut p.diags);
         lost.extend(p.lost.take());
     }
-    // A list of its own size: collected in place, the pages would keep the parsed list's
-    // memory, a sixth larger, until the command ends.
+    // A list of its own size (and the room a watcher's grows into): collected in place, the
+    // pages would keep the parsed list's memory, a sixth larger, until the command ends.
+    let room = if keep == Keep::Lean {
+        resolve::ROOM.pages
+    } else {
+        0
+    };
     let mut pages: Vec<Page> =
-        Vec::with_capacity(parsed.iter().filter(|p| p.page.is_some()).count());
+        Vec::with_capacity(parsed.iter().filter(|p| p.page.is_some()).count() + room);
     pages.extend(parsed.into_iter().filter_map(|p| p.page));
     tracing::debug!(
         pages = pages.len(),
@@ -1028,6 +1033,31 @@ mod tests {
             told,
             [PathBuf::new(), "concepts".into(), "concepts/deep".into()]
         );
+    }
+
+    /// The watcher's page list (built by `assemble`) has the room its edits grow into; a
+    /// command's has none to spare.
+    #[test]
+    fn the_pages_a_watcher_keeps_have_room_for_more() {
+        let (config, rules) = settings(None, &|_| None).expect("default settings");
+        let text = "+++\nkind = \"concept\"\n+++\n# C\n".to_string();
+        let files = vec![(PathBuf::from("concepts/c.md"), Ok(text.clone()))];
+        let repo = build(PathBuf::from("."), config.clone(), rules.clone(), files);
+        assert!(repo.pages.capacity() >= 1 + crate::resolve::ROOM.pages);
+        let cx = ParseContext {
+            folders: &config.folders,
+            scale: &rules.scale,
+        };
+        let parsed = vec![parse(Path::new("concepts/c.md"), &text, &cx)];
+        let repo = assemble_keeping(
+            PathBuf::from("."),
+            config,
+            rules,
+            parsed,
+            Vec::new(),
+            Keep::All,
+        );
+        assert_eq!(repo.pages.capacity(), 1);
     }
 
     #[test]

@@ -201,8 +201,17 @@ impl Graph {
     }
 
     /// Room for `nodes` and `edges` more: a caller that adds a few at a time to a large graph
-    /// (the watcher) moves what is held once, up front, not on the edit that fills it.
-    pub fn reserve(&mut self, nodes: usize, edges: usize) {
+    /// (the watcher) moves what is held once, up front, not on the edit that fills it. Returns
+    /// whether there was not room already (and something held moved).
+    pub fn reserve(&mut self, nodes: usize, edges: usize) -> bool {
+        let (node_room, edge_room) = self.g.capacity();
+        let had_room = node_room - self.g.node_count() >= nodes
+            && edge_room - self.g.edge_count() >= edges
+            && self.nodes.capacity() - self.nodes.len() >= nodes
+            && self.by_key.capacity() - self.by_key.len() >= nodes;
+        if had_room {
+            return false;
+        }
         self.g.reserve_exact_nodes(nodes);
         self.g.reserve_exact_edges(edges);
         self.nodes.reserve_exact(nodes);
@@ -212,6 +221,7 @@ impl Graph {
             ..
         } = self;
         by_key.reserve(nodes, |&n| key_hash(&held[n.index()].key));
+        true
     }
 
     /// Whether an edge of `kind` joins `from` to `to`. The edges leaving `from` and those
@@ -553,6 +563,16 @@ mod tests {
             state,
         })
         .expect("fresh key")
+    }
+
+    #[test]
+    fn reserve_says_whether_there_was_room() {
+        let mut g = Graph::with_capacity(2, 1);
+        node(&mut g, "a", NodeKind::Concept);
+        assert!(!g.reserve(1, 1), "room for one more node and edge");
+        assert!(g.reserve(100, 1), "no room for 100 more nodes");
+        assert!(!g.reserve(100, 1), "made just now");
+        assert!(g.reserve(1, 1000), "no room for 1000 edges");
     }
 
     fn edge(kind: EdgeKind, file: u32, line: u32) -> Edge {

@@ -423,14 +423,14 @@ fn diag_id(d: &Diagnostic) -> String {
     )
 }
 
-/// Pages, and the graph's nodes and edges, that the engine can add before one of them moves
-/// all it holds (a few hundred ms at 100k pages, on the edit that happens to need it).
-const ROOM: (usize, usize, usize) = (1024, 8192, 32768);
-
-/// Makes `ROOM` in the page list and the graph, once they are built.
+/// Makes `resolve::ROOM` in the page list and the graph, when they were built without it or
+/// have grown into it.
 fn make_room(pages: &mut Vec<Page>, graph: &mut rescore_graph::Graph) {
-    pages.reserve_exact(ROOM.0);
-    graph.reserve(ROOM.1, ROOM.2);
+    let room = resolve::ROOM;
+    pages.reserve_exact(room.pages);
+    if graph.reserve(room.nodes, room.edges) {
+        tracing::debug!("watch: the graph moved to make room");
+    }
 }
 
 /// The page at place `at` with all of its material, which the graph may hold (the parse cache
