@@ -22,7 +22,7 @@ use crate::lock;
 mod parsed;
 mod stored_page;
 
-pub use parsed::{Shelf, Stamp};
+pub use parsed::{Shelf, Stamp, Ticket};
 
 /// rescore's own folder in the research repo; it carries a `.gitignore` of `*`.
 pub const DIR: &str = ".rescore";

@@ -40,6 +40,11 @@ pub struct Stamp {
 }
 
 impl Stamp {
+    /// The stamp of the file at `path` as it is now.
+    pub fn now(path: &Path) -> std::io::Result<Stamp> {
+        std::fs::metadata(path).map(|m| Stamp::of(&m))
+    }
+
     fn of(meta: &std::fs::Metadata) -> Stamp {
         let mtime = meta
             .modified()
@@ -69,31 +74,19 @@ struct Entry {
 }
 
 /// One shard as this run sees it: the entries read from disk and not yet taken, the entries to
-/// write back, the pages taken whose entries are read again when it is written (`lean`), the
-/// misses whose pages are stored at `save_with`, and whether the file on disk differs from them.
+/// write back, the pages taken whose entries are read again when it is written (`lean`), and
+/// whether the file on disk differs from them (or misses are to be stored in it, `missed`).
 #[derive(Default)]
 struct Shard {
     stored: HashMap<PathBuf, Entry>,
     kept: Vec<(PathBuf, Entry)>,
     hit_paths: Vec<PathBuf>,
-    deferred: Vec<Ticket>,
     changed: bool,
     /// Pages looked up in it; counted under its lock, not in one counter every thread takes.
     asked: usize,
 }
 
 impl Shard {
-    /// Leaves a miss to `save_with`, which asks for its page then: a caller that must not
-    /// spend the time to encode pages while it loads stores them afterwards.
-    fn defer(&mut self, path: &Path, stamp: Stamp, digest: Digest) {
-        self.deferred.push(Ticket {
-            path: path.to_path_buf(),
-            stamp,
-            digest,
-        });
-        self.changed = true;
-    }
-
     /// Whether the file must be written: entries changed, or stored ones not read this run.
     fn to_write(&self) -> bool {
         self.changed || !self.stored.is_empty()
@@ -105,6 +98,19 @@ pub struct Ticket {
     path: PathBuf,
     stamp: Stamp,
     digest: Digest,
+}
+
+impl Ticket {
+    /// A miss of `missed`'s caller, handed to `save_some`: the bytes at `path` of `digest`, with
+    /// the stamp of the file now. A stamp taken after the bytes were read, of a file changed in
+    /// between, only makes an entry no later read matches (its digest is of the older bytes).
+    pub fn new(path: PathBuf, stamp: Stamp, digest: Digest) -> Ticket {
+        Ticket {
+            path,
+            stamp,
+            digest,
+        }
+    }
 }
 
 /// A shard as read, and whether its file held no page: then it holds none all run (pages are
@@ -147,7 +153,7 @@ impl Shelf {
         }
     }
 
-    /// For a caller that keeps the shelf past its load, to `save_with` later: the entries of the
+    /// For a caller that keeps the shelf past its load, to `save_some` later: the entries of the
     /// pages taken are not held meanwhile (they are read again from the shard file when it is
     /// written), and `loaded` drops the shards with nothing to write.
     pub fn lean(self) -> Shelf {
@@ -183,7 +189,7 @@ impl Shelf {
             })
     }
 
-    /// `take`, for a caller that has digested the bytes itself and hands each miss to `defer`
+    /// `take`, for a caller that has digested the bytes itself and tells each miss to `missed`
     /// once every page is read, from one thread (a cold cache's shards are not locked).
     pub fn take_digested(&self, path: &Path, stamp: Stamp, digest: Digest) -> Option<Page> {
         let slot = self.slot(path);
@@ -193,15 +199,17 @@ impl Shelf {
         self.look_up(slot, path, stamp, digest)
     }
 
-    /// Leaves a miss of `take_digested` to `save_with`, which asks for its page then.
-    pub fn defer(&self, path: &Path, stamp: Stamp, digest: Digest) {
+    /// A miss of `take_digested` whose page is to be stored: its shard is written, and
+    /// `save_some` asks for its ticket then, so that a caller holding many misses (a watcher's
+    /// start on a cold cache) holds no ticket meanwhile.
+    pub fn missed(&self, path: &Path) {
         let slot = self.slot(path);
         let mut shard = lock(&slot.shard);
         // `take_digested` counted only the lookups it locked the shard for.
         if slot.empty {
             shard.asked += 1;
         }
-        shard.defer(path, stamp, digest);
+        shard.changed = true;
     }
 
     fn look_up(&self, slot: &Slot, path: &Path, stamp: Stamp, digest: Digest) -> Option<Page> {
@@ -266,29 +274,23 @@ impl Shelf {
 
     /// Rewrites the shards this run changed: their pages as read now, less pages gone or no
     /// longer clean. A shard that cannot be written is only logged.
-    pub fn save(self) {
-        self.save_with(|_, _| None);
+    pub fn save(mut self) {
+        self.save_some(SHARDS, |_| Vec::new(), |_, _| None);
     }
 
-    /// `save`, storing with each shard the deferred misses for which `parsed` gives the page
-    /// parsed without a problem from the bytes of that digest (`None`: not stored). A shard's
-    /// pages are encoded as it is written, so only the shards being written are in memory.
-    pub fn save_with<'p>(
-        mut self,
-        parsed: impl Fn(&Path, &Digest) -> Option<Cow<'p, Page>> + Sync,
-    ) {
-        self.save_some(SHARDS, parsed);
-    }
-
-    /// `save_with` for at most `shards` of the shards still to write, for a caller that must
-    /// not stop for long (the watcher between batches). Returns whether every shard is written
-    /// (or given up on) now.
+    /// `save` for at most `shards` of the shards still to write, for a caller that must not
+    /// stop for long (the watcher between batches), storing with them the misses `misses`
+    /// gives the tickets of (it is asked whether a path's shard is among them) for which
+    /// `parsed` gives the page parsed without a problem from the bytes of that digest (`None`:
+    /// not stored). A shard's pages are encoded as it is written, so only the shards being
+    /// written are in memory. Returns whether every shard is written (or given up on) now.
     pub fn save_some<'p>(
         &mut self,
         shards: usize,
+        misses: impl FnOnce(&dyn Fn(&Path) -> bool) -> Vec<Ticket>,
         parsed: impl Fn(&Path, &Digest) -> Option<Cow<'p, Page>> + Sync,
     ) -> bool {
-        let mut due: Vec<(usize, Shard)> = Vec::new();
+        let mut due: Vec<(usize, Shard, Vec<Ticket>)> = Vec::new();
         let mut left = false;
         for (i, slot) in self.shards.iter_mut().enumerate() {
             if !opened(slot).is_some_and(|shard| shard.to_write()) {
@@ -300,13 +302,21 @@ impl Shelf {
             }
             if let Some(shard) = slot.take().map(|s| into_inner(s.shard)) {
                 self.asked_before += shard.asked;
-                due.push((i, shard));
+                due.push((i, shard, Vec::new()));
+            }
+        }
+        // In shard order, as taken.
+        let indices: Vec<usize> = due.iter().map(|d| d.0).collect();
+        let at = |path: &Path| indices.binary_search(&shard_index(path));
+        for ticket in misses(&|path| at(path).is_ok()) {
+            if let Ok(k) = at(&ticket.path) {
+                due[k].2.push(ticket);
             }
         }
         let (root, context) = (&self.root, self.context);
         let written = due
             .into_par_iter()
-            .map(|(i, shard)| write_shard(root, context, i, shard, &parsed))
+            .map(|(i, shard, tickets)| write_shard(root, context, i, shard, tickets, &parsed))
             .filter(|&w| w)
             .count();
         self.written += written;
@@ -334,8 +344,7 @@ impl Shelf {
     }
 
     fn slot(&self, path: &Path) -> &Slot {
-        let i = (xxhash_rust::xxh3::xxh3_64(path.as_os_str().as_encoded_bytes()) % SHARDS as u64)
-            as usize;
+        let i = shard_index(path);
         self.shards[i].get_or_init(|| {
             let shard = read_shard(&self.root, self.context, i);
             Slot {
@@ -346,14 +355,20 @@ impl Shelf {
     }
 }
 
-/// Writes shard `i`: its entries kept, those of its hits as the file holds them now, and its
-/// deferred misses `parsed` gives a page for. Returns whether it was written; a shard that
-/// cannot be is only logged.
+/// The shard a path is stored in.
+fn shard_index(path: &Path) -> usize {
+    (xxhash_rust::xxh3::xxh3_64(path.as_os_str().as_encoded_bytes()) % SHARDS as u64) as usize
+}
+
+/// Writes shard `i`: its entries kept, those of its hits as the file holds them now, and the
+/// misses of `tickets` that `parsed` gives a page for. Returns whether it was written; a shard
+/// that cannot be is only logged.
 fn write_shard<'p>(
     root: &Path,
     context: Hash,
     i: usize,
     shard: Shard,
+    tickets: Vec<Ticket>,
     parsed: &(impl Fn(&Path, &Digest) -> Option<Cow<'p, Page>> + Sync),
 ) -> bool {
     let mut entries = shard.kept;
@@ -367,7 +382,7 @@ fn write_shard<'p>(
             }
         }
     }
-    for ticket in shard.deferred {
+    for ticket in tickets {
         let Some(page) = parsed(&ticket.path, &ticket.digest) else {
             continue;
         };
@@ -564,18 +579,25 @@ mod tests {
         }
         let mut shelf = Shelf::open(dir.path(), "settings").lean();
         assert!(shelf.take(hit, stamp, PAGE.as_bytes()).is_ok());
+        let mut tickets = Vec::new();
         for path in [miss, refused] {
             let (bytes, stamp) = shelf.read(path).expect("read");
             let digest = Digest::of(&bytes);
             assert!(shelf.take_digested(path, stamp, digest).is_none());
-            shelf.defer(path, stamp, digest);
+            shelf.missed(path);
+            tickets.push(Ticket::new(path.to_path_buf(), stamp, digest));
         }
         shelf.loaded();
         let page = parsed(miss);
-        shelf.save_with(|path, digest| {
+        let misses = |due: &dyn Fn(&Path) -> bool| {
+            assert!(tickets.iter().all(|t| due(&t.path)), "their shards are due");
+            tickets
+        };
+        let done = shelf.save_some(SHARDS, misses, |path, digest| {
             assert_eq!(*digest, Digest::of(PAGE.as_bytes()));
             (path == miss).then_some(Cow::Borrowed(&page))
         });
+        assert!(done);
         let shelf = Shelf::open(dir.path(), "settings");
         let take = |path: &Path| {
             let (bytes, stamp) = shelf.read(path).expect("read");
@@ -594,25 +616,41 @@ mod tests {
             .map(|k| PathBuf::from(format!("concepts/c{k}.md")))
             .collect();
         let mut shelf = Shelf::open(dir.path(), "settings").lean();
+        let mut digests = Vec::new();
         for path in &paths {
             std::fs::write(dir.path().join(path), PAGE).expect("write");
             let (bytes, stamp) = shelf.read(path).expect("read");
             let digest = Digest::of(&bytes);
             assert!(shelf.take_digested(path, stamp, digest).is_none());
-            shelf.defer(path, stamp, digest);
+            shelf.missed(path);
+            digests.push(digest);
         }
         shelf.loaded();
         let page = parsed(Path::new("concepts/c.md"));
         let pages_dir = dir.path().join(DIR).join(FOLDER);
         let written = || std::fs::read_dir(&pages_dir).map_or(0, |d| d.count());
+        // Each call is asked for the tickets of its shards only, made then.
+        let asked = std::cell::Cell::new(0);
+        let misses = |due: &dyn Fn(&Path) -> bool| -> Vec<Ticket> {
+            let mine = paths.iter().zip(&digests).filter(|(p, _)| due(p));
+            let tickets: Vec<Ticket> = mine
+                .map(|(p, d)| {
+                    let stamp = Stamp::now(&dir.path().join(p)).expect("stamp");
+                    Ticket::new(p.clone(), stamp, *d)
+                })
+                .collect();
+            asked.set(asked.get() + tickets.len());
+            tickets
+        };
         let mut calls = 0;
-        while !shelf.save_some(8, |_, _| Some(Cow::Borrowed(&page))) {
+        while !shelf.save_some(8, misses, |_, _| Some(Cow::Borrowed(&page))) {
             calls += 1;
             assert_eq!(written(), 8 * calls, "eight shards a call");
         }
         assert!(calls >= 2, "60 pages fill more than 16 shards");
+        assert_eq!(asked.get(), paths.len(), "each ticket asked for once");
         assert!(
-            shelf.save_some(8, |_, _| Some(Cow::Borrowed(&page))),
+            shelf.save_some(8, misses, |_, _| Some(Cow::Borrowed(&page))),
             "nothing left"
         );
         let shelf = Shelf::open(dir.path(), "settings");
@@ -632,7 +670,7 @@ mod tests {
         shelf.loaded();
         // Gone meanwhile: a shard written again would come back.
         std::fs::remove_file(&shard).expect("remove");
-        shelf.save_with(|_, _| None);
+        shelf.save();
         assert!(!shard.exists(), "no shard rewritten");
     }
 

@@ -38,7 +38,7 @@ use rescore_graph::propagate::downstream_theses;
 use rescore_graph::{NodeIx, NodeKind};
 use rustc_hash::FxHashMap;
 
-use crate::cache::{Shelf, Stamp};
+use crate::cache::{Shelf, Stamp, Ticket};
 use crate::diag::Diagnostic;
 use crate::digest::Digest;
 use crate::eval::{self, Evaluation, Status, Verdict};
@@ -119,9 +119,9 @@ struct FileState {
     marked: bool,
     /// Diagnostics from reading and parsing it alone.
     diags: Vec<Diagnostic>,
-    /// The stamp the last load read the file with, when the parse cache missed it: the page
-    /// parsed from these bytes is left to the parse cache (`Engine::store_parsed`).
-    missed: Option<Stamp>,
+    /// The last load parsed the file afresh (the parse cache missed it): the page parsed from
+    /// these bytes is left to the parse cache (`Engine::store_parsed`).
+    missed: bool,
 }
 
 impl FileState {
@@ -179,8 +179,7 @@ pub struct Engine {
     cache: bool,
     /// The parse cache of the last load, until its misses are stored (`store_parsed`).
     shelf: Option<Shelf>,
-    /// The misses of the last load are still in `files` (`FileState::missed`), not yet left to
-    /// `shelf`.
+    /// The misses of the last load (`FileState::missed`) are not yet told to `shelf`.
     misses_held: bool,
 }
 
@@ -306,7 +305,7 @@ fn read_tracked_pages(
         .map(|p| {
             let (parsed, seen, missed) = read_tracked(root, &p, &cx, shelf.as_ref());
             let state = FileState {
-                missed,
+                missed: missed.is_some(),
                 ..file_state(seen, &parsed)
             };
             ((p, state), parsed)
@@ -400,7 +399,7 @@ fn file_state(seen: Option<Seen>, parsed: &Parsed) -> FileState {
         digest: seen.digest,
         marked: seen.marked,
         diags: parsed.diags.clone(),
-        missed: None,
+        missed: false,
     }
 }
 
@@ -673,9 +672,9 @@ impl Engine {
         };
         let started = std::time::Instant::now();
         if std::mem::take(&mut self.misses_held) {
-            for (path, f) in &mut self.files {
-                if let Some(stamp) = f.missed.take() {
-                    shelf.defer(path, stamp, f.digest);
+            for (path, f) in &self.files {
+                if f.missed {
+                    shelf.missed(path);
                 }
             }
             // After the misses: a shard with nothing to write is let go here, and one read
@@ -683,12 +682,24 @@ impl Engine {
             shelf.loaded();
             tracing::debug!(
                 ms = started.elapsed().as_millis() as u64,
-                "watch: parse cache misses recorded"
+                "watch: parse cache misses told"
             );
             return;
         }
         let (files, repo) = (&self.files, &self.repo);
-        let done = shelf.save_some(STORE_SHARDS, |path, digest| {
+        // Each miss's ticket is made as its shard is written: 100k of them held from the
+        // start were about 12 MB of the watcher's peak.
+        let misses = |due: &dyn Fn(&Path) -> bool| {
+            files
+                .iter()
+                .filter(|(path, f)| f.missed && due(path))
+                .filter_map(|(path, f)| {
+                    let stamp = Stamp::now(&repo.root.join(path)).ok()?;
+                    Some(Ticket::new(path.clone(), stamp, f.digest))
+                })
+                .collect()
+        };
+        let done = shelf.save_some(STORE_SHARDS, misses, |path, digest| {
             let same = files
                 .get(path)
                 .is_some_and(|f| f.digest == *digest && f.diags.is_empty());
@@ -1295,8 +1306,6 @@ impl Engine {
             if let Some(f) = self.files.get_mut(rel) {
                 let seen = Seen::of(text.as_bytes());
                 (f.digest, f.marked) = (seen.digest, seen.marked);
-                // The stamp was of the bytes before the block.
-                f.missed = None;
             }
             if let (Some(mut p), Some(i)) = (p, self.repo.page_slot(rel)) {
                 resolve::shed_material(&mut p, self.repo.number_of(i), &self.repo.graph);
