@@ -22,7 +22,7 @@ use crate::lock;
 mod parsed;
 mod stored_page;
 
-pub use parsed::{Shelf, Stamp, Ticket};
+pub use parsed::{Miss, Shelf, Stamp};
 
 /// rescore's own folder in the research repo; it carries a `.gitignore` of `*`.
 pub const DIR: &str = ".rescore";

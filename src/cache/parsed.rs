@@ -40,11 +40,6 @@ pub struct Stamp {
 }
 
 impl Stamp {
-    /// The stamp of the file at `path` as it is now.
-    pub fn now(path: &Path) -> std::io::Result<Stamp> {
-        std::fs::metadata(path).map(|m| Stamp::of(&m))
-    }
-
     fn of(meta: &std::fs::Metadata) -> Stamp {
         let mtime = meta
             .modified()
@@ -100,17 +95,13 @@ pub struct Ticket {
     digest: Digest,
 }
 
-impl Ticket {
-    /// A miss of `missed`'s caller, handed to `save_some`: the bytes at `path` of `digest`, with
-    /// the stamp of the file now. A stamp taken after the bytes were read, of a file changed in
-    /// between, only makes an entry no later read matches (its digest is of the older bytes).
-    pub fn new(path: PathBuf, stamp: Stamp, digest: Digest) -> Ticket {
-        Ticket {
-            path,
-            stamp,
-            digest,
-        }
-    }
+/// A miss told to `Shelf::missed`, handed to `Shelf::save_some` as its shard is written: the
+/// page at `path` parsed from the bytes of `digest`. It is stored with the file's stamp then: a
+/// stamp taken after the bytes were read, of a file changed in between, only makes an entry no
+/// later read matches (its digest is of the older bytes).
+pub struct Miss {
+    pub path: PathBuf,
+    pub digest: Digest,
 }
 
 /// A shard as read, and whether its file held no page: then it holds none all run (pages are
@@ -200,8 +191,8 @@ impl Shelf {
     }
 
     /// A miss of `take_digested` whose page is to be stored: its shard is written, and
-    /// `save_some` asks for its ticket then, so that a caller holding many misses (a watcher's
-    /// start on a cold cache) holds no ticket meanwhile.
+    /// `save_some` asks for the miss then, so that a caller holding many misses (a watcher's
+    /// start on a cold cache) holds nothing of them meanwhile.
     pub fn missed(&self, path: &Path) {
         let slot = self.slot(path);
         let mut shard = lock(&slot.shard);
@@ -280,17 +271,17 @@ impl Shelf {
 
     /// `save` for at most `shards` of the shards still to write, for a caller that must not
     /// stop for long (the watcher between batches), storing with them the misses `misses`
-    /// gives the tickets of (it is asked whether a path's shard is among them) for which
-    /// `parsed` gives the page parsed without a problem from the bytes of that digest (`None`:
-    /// not stored). A shard's pages are encoded as it is written, so only the shards being
-    /// written are in memory. Returns whether every shard is written (or given up on) now.
+    /// gives (it is asked whether a shard, by `shard_of`, is among them) for which `parsed`
+    /// gives the page parsed without a problem from the bytes of that digest (`None`: not
+    /// stored). A shard's pages are encoded as it is written, so only the shards being written
+    /// are in memory. Returns whether every shard is written (or given up on) now.
     pub fn save_some<'p>(
         &mut self,
         shards: usize,
-        misses: impl FnOnce(&dyn Fn(&Path) -> bool) -> Vec<Ticket>,
+        misses: impl FnOnce(&dyn Fn(u8) -> bool) -> Vec<Miss>,
         parsed: impl Fn(&Path, &Digest) -> Option<Cow<'p, Page>> + Sync,
     ) -> bool {
-        let mut due: Vec<(usize, Shard, Vec<Ticket>)> = Vec::new();
+        let mut due: Vec<(usize, Shard, Vec<Miss>)> = Vec::new();
         let mut left = false;
         for (i, slot) in self.shards.iter_mut().enumerate() {
             if !opened(slot).is_some_and(|shard| shard.to_write()) {
@@ -307,16 +298,16 @@ impl Shelf {
         }
         // In shard order, as taken.
         let indices: Vec<usize> = due.iter().map(|d| d.0).collect();
-        let at = |path: &Path| indices.binary_search(&shard_index(path));
-        for ticket in misses(&|path| at(path).is_ok()) {
-            if let Ok(k) = at(&ticket.path) {
-                due[k].2.push(ticket);
+        let at = |i: usize| indices.binary_search(&i);
+        for miss in misses(&|i| at(usize::from(i)).is_ok()) {
+            if let Ok(k) = at(shard_index(&miss.path)) {
+                due[k].2.push(miss);
             }
         }
         let (root, context) = (&self.root, self.context);
         let written = due
             .into_par_iter()
-            .map(|(i, shard, tickets)| write_shard(root, context, i, shard, tickets, &parsed))
+            .map(|(i, shard, misses)| write_shard(root, context, i, shard, misses, &parsed))
             .filter(|&w| w)
             .count();
         self.written += written;
@@ -343,6 +334,12 @@ impl Shelf {
         self.asked_before + open
     }
 
+    /// The shard the page at `path` is stored in.
+    pub fn shard_of(path: &Path) -> u8 {
+        // Fewer than 256 shards.
+        shard_index(path) as u8
+    }
+
     fn slot(&self, path: &Path) -> &Slot {
         let i = shard_index(path);
         self.shards[i].get_or_init(|| {
@@ -361,14 +358,14 @@ fn shard_index(path: &Path) -> usize {
 }
 
 /// Writes shard `i`: its entries kept, those of its hits as the file holds them now, and the
-/// misses of `tickets` that `parsed` gives a page for. Returns whether it was written; a shard
-/// that cannot be is only logged.
+/// `misses` that `parsed` gives a page for, with their files' stamps now. Returns whether it was
+/// written; a shard that cannot be is only logged.
 fn write_shard<'p>(
     root: &Path,
     context: Hash,
     i: usize,
     shard: Shard,
-    tickets: Vec<Ticket>,
+    misses: Vec<Miss>,
     parsed: &(impl Fn(&Path, &Digest) -> Option<Cow<'p, Page>> + Sync),
 ) -> bool {
     let mut entries = shard.kept;
@@ -382,9 +379,17 @@ fn write_shard<'p>(
             }
         }
     }
-    for ticket in tickets {
-        let Some(page) = parsed(&ticket.path, &ticket.digest) else {
+    for miss in misses {
+        let Some(page) = parsed(&miss.path, &miss.digest) else {
             continue;
+        };
+        let Ok(meta) = std::fs::metadata(root.join(&miss.path)) else {
+            continue;
+        };
+        let ticket = Ticket {
+            path: miss.path,
+            stamp: Stamp::of(&meta),
+            digest: miss.digest,
         };
         if let Some(entry) = entry(&ticket, &page) {
             entries.push((ticket.path, entry));
@@ -579,19 +584,23 @@ mod tests {
         }
         let mut shelf = Shelf::open(dir.path(), "settings").lean();
         assert!(shelf.take(hit, stamp, PAGE.as_bytes()).is_ok());
-        let mut tickets = Vec::new();
+        let mut missed = Vec::new();
         for path in [miss, refused] {
             let (bytes, stamp) = shelf.read(path).expect("read");
             let digest = Digest::of(&bytes);
             assert!(shelf.take_digested(path, stamp, digest).is_none());
             shelf.missed(path);
-            tickets.push(Ticket::new(path.to_path_buf(), stamp, digest));
+            missed.push(Miss {
+                path: path.to_path_buf(),
+                digest,
+            });
         }
         shelf.loaded();
         let page = parsed(miss);
-        let misses = |due: &dyn Fn(&Path) -> bool| {
-            assert!(tickets.iter().all(|t| due(&t.path)), "their shards are due");
-            tickets
+        let misses = |due: &dyn Fn(u8) -> bool| {
+            let shards = missed.iter().map(|m| Shelf::shard_of(&m.path));
+            assert!(shards.into_iter().all(due), "their shards are due");
+            missed
         };
         let done = shelf.save_some(SHARDS, misses, |path, digest| {
             assert_eq!(*digest, Digest::of(PAGE.as_bytes()));
@@ -629,18 +638,19 @@ mod tests {
         let page = parsed(Path::new("concepts/c.md"));
         let pages_dir = dir.path().join(DIR).join(FOLDER);
         let written = || std::fs::read_dir(&pages_dir).map_or(0, |d| d.count());
-        // Each call is asked for the tickets of its shards only, made then.
+        // Each call is asked for the misses of its shards only.
         let asked = std::cell::Cell::new(0);
-        let misses = |due: &dyn Fn(&Path) -> bool| -> Vec<Ticket> {
-            let mine = paths.iter().zip(&digests).filter(|(p, _)| due(p));
-            let tickets: Vec<Ticket> = mine
-                .map(|(p, d)| {
-                    let stamp = Stamp::now(&dir.path().join(p)).expect("stamp");
-                    Ticket::new(p.clone(), stamp, *d)
+        let misses = |due: &dyn Fn(u8) -> bool| -> Vec<Miss> {
+            let mine = paths.iter().zip(&digests);
+            let mine: Vec<Miss> = mine
+                .filter(|(p, _)| due(Shelf::shard_of(p)))
+                .map(|(p, d)| Miss {
+                    path: p.clone(),
+                    digest: *d,
                 })
                 .collect();
-            asked.set(asked.get() + tickets.len());
-            tickets
+            asked.set(asked.get() + mine.len());
+            mine
         };
         let mut calls = 0;
         while !shelf.save_some(8, misses, |_, _| Some(Cow::Borrowed(&page))) {

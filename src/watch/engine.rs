@@ -38,7 +38,7 @@ use rescore_graph::propagate::downstream_theses;
 use rescore_graph::{NodeIx, NodeKind};
 use rustc_hash::FxHashMap;
 
-use crate::cache::{Shelf, Stamp, Ticket};
+use crate::cache::{Miss, Shelf, Stamp};
 use crate::diag::Diagnostic;
 use crate::digest::Digest;
 use crate::eval::{self, Evaluation, Status, Verdict};
@@ -120,8 +120,9 @@ struct FileState {
     /// Diagnostics from reading and parsing it alone.
     diags: Vec<Diagnostic>,
     /// The last load parsed the file afresh (the parse cache missed it): the page parsed from
-    /// these bytes is left to the parse cache (`Engine::store_parsed`).
-    missed: bool,
+    /// these bytes is left to the parse cache (`Engine::store_parsed`), in this shard of it
+    /// (`Shelf::shard_of`, kept so that a store need not hash every path again).
+    missed: Option<u8>,
 }
 
 impl FileState {
@@ -305,7 +306,7 @@ fn read_tracked_pages(
         .map(|p| {
             let (parsed, seen, missed) = read_tracked(root, &p, &cx, shelf.as_ref());
             let state = FileState {
-                missed: missed.is_some(),
+                missed: missed.map(|_| Shelf::shard_of(&p)),
                 ..file_state(seen, &parsed)
             };
             ((p, state), parsed)
@@ -399,7 +400,7 @@ fn file_state(seen: Option<Seen>, parsed: &Parsed) -> FileState {
         digest: seen.digest,
         marked: seen.marked,
         diags: parsed.diags.clone(),
-        missed: false,
+        missed: None,
     }
 }
 
@@ -673,7 +674,7 @@ impl Engine {
         let started = std::time::Instant::now();
         if std::mem::take(&mut self.misses_held) {
             for (path, f) in &self.files {
-                if f.missed {
+                if f.missed.is_some() {
                     shelf.missed(path);
                 }
             }
@@ -687,15 +688,15 @@ impl Engine {
             return;
         }
         let (files, repo) = (&self.files, &self.repo);
-        // Each miss's ticket is made as its shard is written: 100k of them held from the
-        // start were about 12 MB of the watcher's peak.
-        let misses = |due: &dyn Fn(&Path) -> bool| {
+        // The misses are handed over as their shards are written: 100k of them held from the
+        // start were 13–15 MB of the watcher's peak.
+        let misses = |due: &dyn Fn(u8) -> bool| {
             files
                 .iter()
-                .filter(|(path, f)| f.missed && due(path))
-                .filter_map(|(path, f)| {
-                    let stamp = Stamp::now(&repo.root.join(path)).ok()?;
-                    Some(Ticket::new(path.clone(), stamp, f.digest))
+                .filter(|(_, f)| f.missed.is_some_and(due))
+                .map(|(path, f)| Miss {
+                    path: path.clone(),
+                    digest: f.digest,
                 })
                 .collect()
         };
