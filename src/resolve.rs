@@ -482,6 +482,7 @@ pub const ROOM: Room = Room {
     edges: 32768,
 };
 
+/// How much room: pages, nodes and edges.
 pub struct Room {
     pub pages: usize,
     pub nodes: usize,
