@@ -337,7 +337,7 @@ type PageRead = (PathBuf, FileState);
 /// very bytes is taken as it is, and a page parsed afresh is left to be stored when the watcher
 /// is idle (`Engine::store_parsed`: encoding every page would slow a start on a cold cache).
 /// With what the engine keeps of the bytes read, and the stamp of a page the parse cache
-/// missed (to leave to `Shelf::defer`).
+/// missed (the caller marks its file `FileState::missed`).
 fn read_tracked(
     root: &Path,
     rel: &Path,
