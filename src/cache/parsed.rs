@@ -181,13 +181,18 @@ impl Shelf {
     }
 
     /// `take`, for a caller that has digested the bytes itself and tells each miss to `missed`
-    /// once every page is read, from one thread (a cold cache's shards are not locked).
-    pub fn take_digested(&self, path: &Path, stamp: Stamp, digest: Digest) -> Option<Page> {
-        let slot = self.slot(path);
-        if slot.empty {
-            return None;
-        }
-        self.look_up(slot, path, stamp, digest)
+    /// once every page is read, from one thread (a cold cache's shards are not locked). A miss
+    /// is the shard its page is stored in.
+    pub fn take_digested(&self, path: &Path, stamp: Stamp, digest: Digest) -> Result<Page, u8> {
+        let i = shard_index(path);
+        let slot = self.slot_at(i);
+        let found = if slot.empty {
+            None
+        } else {
+            self.look_up(slot, path, stamp, digest)
+        };
+        // Fewer than 256 shards.
+        found.ok_or(i as u8)
     }
 
     /// A miss of `take_digested` whose page is to be stored: its shard is written, and
@@ -271,7 +276,7 @@ impl Shelf {
 
     /// `save` for at most `shards` of the shards still to write, for a caller that must not
     /// stop for long (the watcher between batches), storing with them the misses `misses`
-    /// gives (it is asked whether a shard, by `shard_of`, is among them) for which `parsed`
+    /// gives (it is asked whether a shard, as `take_digested` names it, is among them) for which `parsed`
     /// gives the page parsed without a problem from the bytes of that digest (`None`: not
     /// stored). A shard's pages are encoded as it is written, so only the shards being written
     /// are in memory. Returns whether every shard is written (or given up on) now.
@@ -334,14 +339,11 @@ impl Shelf {
         self.asked_before + open
     }
 
-    /// The shard the page at `path` is stored in.
-    pub fn shard_of(path: &Path) -> u8 {
-        // Fewer than 256 shards.
-        shard_index(path) as u8
+    fn slot(&self, path: &Path) -> &Slot {
+        self.slot_at(shard_index(path))
     }
 
-    fn slot(&self, path: &Path) -> &Slot {
-        let i = shard_index(path);
+    fn slot_at(&self, i: usize) -> &Slot {
         self.shards[i].get_or_init(|| {
             let shard = read_shard(&self.root, self.context, i);
             Slot {
@@ -588,19 +590,19 @@ mod tests {
         for path in [miss, refused] {
             let (bytes, stamp) = shelf.read(path).expect("read");
             let digest = Digest::of(&bytes);
-            assert!(shelf.take_digested(path, stamp, digest).is_none());
+            let shard = shelf
+                .take_digested(path, stamp, digest)
+                .expect_err("a miss");
             shelf.missed(path);
-            missed.push(Miss {
-                path: path.to_path_buf(),
-                digest,
-            });
+            let path = path.to_path_buf();
+            missed.push((shard, Miss { path, digest }));
         }
         shelf.loaded();
         let page = parsed(miss);
         let misses = |due: &dyn Fn(u8) -> bool| {
-            let due = missed.iter().all(|m| due(Shelf::shard_of(&m.path)));
+            let due = missed.iter().all(|(shard, _)| due(*shard));
             assert!(due, "their shards are due");
-            missed
+            missed.into_iter().map(|(_, m)| m).collect()
         };
         let done = shelf.save_some(SHARDS, misses, |path, digest| {
             assert_eq!(*digest, Digest::of(PAGE.as_bytes()));
@@ -630,9 +632,11 @@ mod tests {
             std::fs::write(dir.path().join(path), PAGE).expect("write");
             let (bytes, stamp) = shelf.read(path).expect("read");
             let digest = Digest::of(&bytes);
-            assert!(shelf.take_digested(path, stamp, digest).is_none());
+            let shard = shelf
+                .take_digested(path, stamp, digest)
+                .expect_err("a miss");
             shelf.missed(path);
-            digests.push(digest);
+            digests.push((shard, digest));
         }
         shelf.loaded();
         let page = parsed(Path::new("concepts/c.md"));
@@ -643,8 +647,8 @@ mod tests {
         let misses = |due: &dyn Fn(u8) -> bool| -> Vec<Miss> {
             let mine = paths.iter().zip(&digests);
             let mine: Vec<Miss> = mine
-                .filter(|(p, _)| due(Shelf::shard_of(p)))
-                .map(|(p, d)| Miss {
+                .filter(|(_, (shard, _))| due(*shard))
+                .map(|(p, (_, d))| Miss {
                     path: p.clone(),
                     digest: *d,
                 })

@@ -38,7 +38,7 @@ use rescore_graph::propagate::downstream_theses;
 use rescore_graph::{NodeIx, NodeKind};
 use rustc_hash::FxHashMap;
 
-use crate::cache::{Miss, Shelf, Stamp};
+use crate::cache::{Miss, Shelf};
 use crate::diag::Diagnostic;
 use crate::digest::Digest;
 use crate::eval::{self, Evaluation, Status, Verdict};
@@ -121,7 +121,7 @@ struct FileState {
     diags: Vec<Diagnostic>,
     /// The last load parsed the file afresh (the parse cache missed it): the page parsed from
     /// these bytes is left to the parse cache (`Engine::store_parsed`), in this shard of it
-    /// (`Shelf::shard_of`, kept so that a store need not hash every path again).
+    /// (as `Shelf::take_digested` named it, kept so that a store need not hash every path).
     missed: Option<u8>,
 }
 
@@ -306,7 +306,7 @@ fn read_tracked_pages(
         .map(|p| {
             let (parsed, seen, missed) = read_tracked(root, &p, &cx, shelf.as_ref());
             let state = FileState {
-                missed: missed.map(|_| Shelf::shard_of(&p)),
+                missed,
                 ..file_state(seen, &parsed)
             };
             ((p, state), parsed)
@@ -336,14 +336,14 @@ type PageRead = (PathBuf, FileState);
 /// Reads one page file, through the parse cache when there is one: a page stored for these
 /// very bytes is taken as it is, and a page parsed afresh is left to be stored when the watcher
 /// is idle (`Engine::store_parsed`: encoding every page would slow a start on a cold cache).
-/// With what the engine keeps of the bytes read, and the stamp of a page the parse cache
-/// missed (the caller marks its file `FileState::missed`).
+/// With what the engine keeps of the bytes read, and the shard of a page the parse cache
+/// missed (`FileState::missed`).
 fn read_tracked(
     root: &Path,
     rel: &Path,
     cx: &ParseContext,
     shelf: Option<&Shelf>,
-) -> (Parsed, Option<Seen>, Option<Stamp>) {
+) -> (Parsed, Option<Seen>, Option<u8>) {
     let Some(shelf) = shelf else {
         return match std::fs::read(root.join(rel)) {
             Ok(bytes) => {
@@ -359,7 +359,7 @@ fn read_tracked(
     };
     let seen = Seen::of(&bytes);
     match shelf.take_digested(rel, stamp, seen.digest) {
-        Some(page) => {
+        Ok(page) => {
             let parsed = Parsed {
                 page: Some(page),
                 diags: Vec::new(),
@@ -367,7 +367,7 @@ fn read_tracked(
             };
             (parsed, Some(seen), None)
         }
-        None => (load::parse_file(rel, bytes, cx), Some(seen), Some(stamp)),
+        Err(shard) => (load::parse_file(rel, bytes, cx), Some(seen), Some(shard)),
     }
 }
 
