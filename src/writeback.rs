@@ -196,7 +196,7 @@ fn writers() -> Option<&'static rayon::ThreadPool> {
     .as_ref()
 }
 
-/// Writer threads. On the 2-core benchmark machine (ext4), the watcher's batch that writes 800
+/// Writer threads. On the 2-core benchmark machine (ext4), the watcher's batch that writes 287
 /// warning blocks at 100k pages took about half as long on 8 as on the 2 threads of the cores,
 /// and on 16 its median went from 67 to 59 ms and its worst from 96 to 68 (four alternating
 /// runs of six batches each; 65.5 to 59.5 and 93 to 84 in four more, `dist` builds):
