@@ -91,7 +91,10 @@ impl Observed {
             .0
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        pages.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        // In the walk's order, compared as it compares: `Path`'s own order splits both paths
+        // into components at every comparison (about 2% of a storing check's CPU at 100k
+        // pages, on one thread).
+        pages.par_sort_unstable_by(|a, b| load::path_order(&a.0, &b.0));
         pages
     }
 }
@@ -517,6 +520,23 @@ mod tests {
             hash_pages(dir.path(), &paths, &[]),
             Err(Unhashed::Unreadable)
         );
+    }
+
+    #[test]
+    fn observed_pages_come_out_in_the_order_the_walk_lists_them() {
+        // Byte order would put `a-b.md` (`-` is 0x2d) before `a/b.md` (`/` is 0x2f); the walk,
+        // like `Path`, puts a folder's pages before a name it is a prefix of.
+        let names = [
+            "a.md", "a-b.md", "a/b.md", "a/a/z.md", "b.md", "a0.md", "A.md",
+        ];
+        let observed = Observed::default();
+        for name in names.iter().rev() {
+            observed.page(Path::new(name), name.as_bytes());
+        }
+        let sorted: Vec<PathBuf> = observed.into_sorted().into_iter().map(|(p, _)| p).collect();
+        let mut expected: Vec<PathBuf> = names.iter().map(PathBuf::from).collect();
+        expected.sort();
+        assert_eq!(sorted, expected);
     }
 
     #[test]

@@ -444,7 +444,7 @@ fn exclude_overrides(
 /// `.`, `..` or empty component: their bytes compared with a separator below every other byte,
 /// so a component that is a prefix of another still sorts first, without splitting each path
 /// into components at every comparison.
-fn path_order(a: &Path, b: &Path) -> std::cmp::Ordering {
+pub(crate) fn path_order(a: &Path, b: &Path) -> std::cmp::Ordering {
     fn bytes(p: &[u8]) -> impl Iterator<Item = u8> + '_ {
         p.iter().map(|&c| {
             if std::path::is_separator(char::from(c)) {
