@@ -96,12 +96,14 @@ pub struct Ticket {
 }
 
 /// A miss told to `Shelf::missed`, handed to `Shelf::save_some` as its shard is written: the
-/// page at `path` parsed from the bytes of `digest`. It is stored with the file's stamp then: a
-/// stamp taken after the bytes were read, of a file changed in between, only makes an entry no
-/// later read matches (its digest is of the older bytes).
+/// page at `path` parsed from the bytes of `digest`, in the shard `Shelf::take_digested` named.
+/// It is stored with the file's stamp then: a stamp taken after the bytes were read, of a file
+/// changed in between, only makes an entry no later read matches (its digest is of the older
+/// bytes).
 pub struct Miss {
     pub path: PathBuf,
     pub digest: Digest,
+    pub shard: u8,
 }
 
 /// A shard as read, and whether its file held no page: then it holds none all run (pages are
@@ -195,11 +197,11 @@ impl Shelf {
         found.ok_or(i as u8)
     }
 
-    /// A miss of `take_digested` whose page is to be stored: its shard is written, and
-    /// `save_some` asks for the miss then, so that a caller holding many misses (a watcher's
-    /// start on a cold cache) holds nothing of them meanwhile.
-    pub fn missed(&self, path: &Path) {
-        let slot = self.slot(path);
+    /// A miss of `take_digested` (the shard it named) whose page is to be stored: the shard is
+    /// written, and `save_some` asks for the miss then, so that a caller holding many misses (a
+    /// watcher's start on a cold cache) holds nothing of them meanwhile.
+    pub fn missed(&self, shard: u8) {
+        let slot = self.slot_at(usize::from(shard));
         let mut shard = lock(&slot.shard);
         // `take_digested` counted only the lookups it locked the shard for.
         if slot.empty {
@@ -276,8 +278,8 @@ impl Shelf {
 
     /// `save` for at most `shards` of the shards still to write, for a caller that must not
     /// stop for long (the watcher between batches), storing with them the misses `misses`
-    /// gives (it is asked whether a shard, as `take_digested` names it, is among them) for which `parsed`
-    /// gives the page parsed without a problem from the bytes of that digest (`None`: not
+    /// gives (it is asked whether a shard, as `take_digested` names it, is among them) for
+    /// which `parsed` gives the page parsed without a problem from the bytes of that digest (`None`: not
     /// stored). A shard's pages are encoded as it is written, so only the shards being written
     /// are in memory. Returns whether every shard is written (or given up on) now.
     pub fn save_some<'p>(
@@ -305,7 +307,7 @@ impl Shelf {
         let indices: Vec<usize> = due.iter().map(|d| d.0).collect();
         let at = |i: usize| indices.binary_search(&i);
         for miss in misses(&|i| at(usize::from(i)).is_ok()) {
-            if let Ok(k) = at(shard_index(&miss.path)) {
+            if let Ok(k) = at(usize::from(miss.shard)) {
                 due[k].2.push(miss);
             }
         }
@@ -593,9 +595,16 @@ mod tests {
             let shard = shelf
                 .take_digested(path, stamp, digest)
                 .expect_err("a miss");
-            shelf.missed(path);
+            shelf.missed(shard);
             let path = path.to_path_buf();
-            missed.push((shard, Miss { path, digest }));
+            missed.push((
+                shard,
+                Miss {
+                    path,
+                    digest,
+                    shard,
+                },
+            ));
         }
         shelf.loaded();
         let page = parsed(miss);
@@ -635,7 +644,7 @@ mod tests {
             let shard = shelf
                 .take_digested(path, stamp, digest)
                 .expect_err("a miss");
-            shelf.missed(path);
+            shelf.missed(shard);
             digests.push((shard, digest));
         }
         shelf.loaded();
@@ -648,9 +657,10 @@ mod tests {
             let mine = paths.iter().zip(&digests);
             let mine: Vec<Miss> = mine
                 .filter(|(_, (shard, _))| due(*shard))
-                .map(|(p, (_, d))| Miss {
+                .map(|(p, (shard, d))| Miss {
                     path: p.clone(),
                     digest: *d,
+                    shard: *shard,
                 })
                 .collect();
             asked.set(asked.get() + mine.len());

@@ -674,10 +674,8 @@ impl Engine {
         };
         let started = std::time::Instant::now();
         if std::mem::take(&mut self.misses_held) {
-            for (path, f) in &self.files {
-                if f.missed.is_some() {
-                    shelf.missed(path);
-                }
+            for shard in self.files.values().filter_map(|f| f.missed) {
+                shelf.missed(shard);
             }
             // After the misses: a shard with nothing to write is let go here, and one read
             // again later would drop the entries of the pages this load took from it.
@@ -694,10 +692,13 @@ impl Engine {
         let misses = |due: &dyn Fn(u8) -> bool| {
             files
                 .iter()
-                .filter(|(_, f)| f.missed.is_some_and(due))
-                .map(|(path, f)| Miss {
-                    path: path.clone(),
-                    digest: f.digest,
+                .filter_map(|(path, f)| {
+                    let shard = f.missed.filter(|&s| due(s))?;
+                    Some(Miss {
+                        path: path.clone(),
+                        digest: f.digest,
+                        shard,
+                    })
                 })
                 .collect()
         };
