@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::load;
 use crate::lock;
+use crate::pagefile::Reader;
 
 mod parsed;
 mod stored_page;
@@ -322,9 +323,9 @@ fn hash_pages(root: &Path, paths: &[PathBuf], heads: &[u64]) -> Result<Vec<Hash>
     paths
         .par_iter()
         .enumerate()
-        .map(|(i, p)| {
-            let bytes = std::fs::read(root.join(p)).map_err(|_| Unhashed::Unreadable)?;
-            let hash = *blake3::hash(&bytes).as_bytes();
+        .map_init(Reader::default, |reader, (i, p)| {
+            let bytes = reader.read(root, p).map_err(|_| Unhashed::Unreadable)?;
+            let hash = *blake3::hash(bytes).as_bytes();
             if heads.get(i).is_some_and(|&h| h != head(&hash)) {
                 return Err(Unhashed::Changed);
             }

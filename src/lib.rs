@@ -29,6 +29,7 @@ pub mod managed;
 pub mod open;
 pub mod output;
 pub mod page;
+pub mod pagefile;
 pub mod report;
 pub mod resolve;
 pub mod rules;

@@ -13,6 +13,7 @@ use rescore_graph::Graph;
 use crate::config::{Config, FILE_NAME};
 use crate::diag::{Code, Diagnostic, Pos};
 use crate::page::{self, Page, PageKind, ParseContext};
+use crate::pagefile::Reader;
 use crate::resolve::{self, PageNumbers};
 use crate::rules::RuleSet;
 
@@ -644,9 +645,9 @@ pub struct Parsed {
 
 /// One page file's bytes, decoded and parsed on their own: the loader's per-file step, which
 /// the watcher also runs on each file that changed.
-pub fn parse_file(path: &Path, bytes: Vec<u8>, cx: &ParseContext) -> Parsed {
-    match decode(path, bytes) {
-        Ok(text) => parse(path, &text, cx),
+pub fn parse_file(path: &Path, bytes: &[u8], cx: &ParseContext) -> Parsed {
+    match text_of(path, bytes) {
+        Ok(text) => parse(path, text, cx),
         Err(d) => unparsed(path, None, d),
     }
 }
@@ -769,12 +770,6 @@ fn assemble_keeping(
     }
 }
 
-/// Reads one page, turning unreadable or non-UTF-8 bytes into a located diagnostic.
-pub fn read_page(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
-    let bytes = std::fs::read(root.join(rel)).map_err(|e| unreadable(rel, &e))?;
-    decode(rel, bytes)
-}
-
 /// An unreadable page as a located diagnostic.
 fn unreadable(rel: &Path, e: &std::io::Error) -> Diagnostic {
     Diagnostic::error(
@@ -790,18 +785,19 @@ fn unreadable(rel: &Path, e: &std::io::Error) -> Diagnostic {
 /// Reads and parses one page through the parse cache: a page stored for these very bytes is
 /// taken as it is; a page parsed afresh is stored when it has no problem.
 fn parse_shelved(
+    reader: &mut Reader,
     rel: &Path,
     cx: &ParseContext,
     shelf: &crate::cache::Shelf,
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
 ) -> Parsed {
-    let (bytes, stamp) = match shelf.read(rel) {
+    let (bytes, stamp) = match shelf.read(reader, rel) {
         Ok(read) => read,
         Err(e) => return unreadable_file(rel, &e),
     };
-    let ticket = match shelf.take(rel, stamp, &bytes) {
+    let ticket = match shelf.take(rel, stamp, bytes) {
         Ok(page) => {
-            observe(rel, &bytes);
+            observe(rel, bytes);
             return Parsed {
                 page: Some(page),
                 diags: Vec::new(),
@@ -810,14 +806,24 @@ fn parse_shelved(
         }
         Err(ticket) => ticket,
     };
-    match decode(rel, bytes) {
+    let parsed = parse_observed(rel, bytes, cx, observe);
+    if let (Some(page), true) = (&parsed.page, parsed.diags.is_empty()) {
+        shelf.keep(ticket, page);
+    }
+    parsed
+}
+
+/// `parse_file`, showing `observe` the bytes of a page that is text.
+fn parse_observed(
+    rel: &Path,
+    bytes: &[u8],
+    cx: &ParseContext,
+    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+) -> Parsed {
+    match text_of(rel, bytes) {
         Ok(text) => {
-            observe(rel, text.as_bytes());
-            let parsed = parse(rel, &text, cx);
-            if let (Some(page), true) = (&parsed.page, parsed.diags.is_empty()) {
-                shelf.keep(ticket, page);
-            }
-            parsed
+            observe(rel, bytes);
+            parse(rel, text, cx)
         }
         Err(d) => unparsed(rel, None, d),
     }
@@ -829,20 +835,26 @@ pub fn shelf(root: &Path, config: &Config, rules: &RuleSet) -> crate::cache::She
 }
 
 pub fn decode(rel: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
-    String::from_utf8(bytes).map_err(|e| {
-        let good = e.utf8_error().valid_up_to();
-        let prefix = String::from_utf8_lossy(&e.as_bytes()[..good]).into_owned();
-        let line = prefix.matches('\n').count() as u32 + 1;
-        let col = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
-        Diagnostic::error(
-            Code::NotUtf8,
-            rel,
-            Pos::at(line, col),
-            "page is not valid UTF-8",
-        )
-        .expected("UTF-8 text")
-        .hint("re-save the file as UTF-8")
-    })
+    String::from_utf8(bytes).map_err(|e| not_utf8(rel, e.as_bytes(), e.utf8_error()))
+}
+
+/// `decode` for bytes that stay where they were read.
+fn text_of<'a>(rel: &Path, bytes: &'a [u8]) -> Result<&'a str, Diagnostic> {
+    std::str::from_utf8(bytes).map_err(|e| not_utf8(rel, bytes, e))
+}
+
+fn not_utf8(rel: &Path, bytes: &[u8], e: std::str::Utf8Error) -> Diagnostic {
+    let prefix = String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned();
+    let line = prefix.matches('\n').count() as u32 + 1;
+    let col = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
+    Diagnostic::error(
+        Code::NotUtf8,
+        rel,
+        Pos::at(line, col),
+        "page is not valid UTF-8",
+    )
+    .expected("UTF-8 text")
+    .hint("re-save the file as UTF-8")
 }
 
 /// Loads the repo at `root` from disk. Only a root that is not a folder stops it: every other
@@ -923,14 +935,11 @@ fn load_with(
         // Indexed all the way, so the results land in one vector sized up front.
         let parsed = paths
             .into_par_iter()
-            .map(|p| match &shelf {
-                Some(shelf) => parse_shelved(&p, &cx, shelf, observe),
-                None => match read_page(root, &p) {
-                    Ok(text) => {
-                        observe(&p, text.as_bytes());
-                        parse(&p, &text, &cx)
-                    }
-                    Err(d) => unparsed(&p, None, d),
+            .map_init(Reader::default, |reader, p| match &shelf {
+                Some(shelf) => parse_shelved(reader, &p, &cx, shelf, observe),
+                None => match reader.read(root, &p) {
+                    Ok(bytes) => parse_observed(&p, bytes, &cx, observe),
+                    Err(e) => unreadable_file(&p, &e),
                 },
             })
             .inspect(|_| {

@@ -12,7 +12,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -26,6 +25,7 @@ use super::{binary, put, seal, sweep_stale_temps, unseal, Hash, DIR};
 use crate::digest::Digest;
 use crate::load;
 use crate::page::Page;
+use crate::pagefile::Reader;
 
 const FOLDER: &str = "cache/pages";
 /// Leads every shard; the last byte is the format, bumped when a stored type changes.
@@ -158,16 +158,15 @@ impl Shelf {
         self.taken.load(Ordering::Relaxed)
     }
 
-    /// A page's bytes and their stamp, both taken from one open file.
-    pub fn read(&self, rel: &Path) -> std::io::Result<(Vec<u8>, Stamp)> {
-        let mut file = std::fs::File::open(self.root.join(rel))?;
-        let stamp = Stamp::of(&file.metadata()?);
-        let mut bytes = Vec::with_capacity(usize::try_from(stamp.size).unwrap_or(0));
-        // Read to the end through `Take`: `File::read_to_end` asks the file's size and position
-        // again first (two more system calls a page, about 30 ms of a watcher's start at 100k
-        // pages), where the size just read has sized the buffer.
-        Read::take(&mut file, u64::MAX).read_to_end(&mut bytes)?;
-        Ok((bytes, stamp))
+    /// A page's bytes (held by `reader` until its next read) and their stamp, both taken from
+    /// one open file, the stamp first.
+    pub fn read<'r>(
+        &self,
+        reader: &'r mut Reader,
+        rel: &Path,
+    ) -> std::io::Result<(&'r [u8], Stamp)> {
+        let (bytes, meta) = reader.read_with_metadata(&self.root, rel)?;
+        Ok((bytes, Stamp::of(&meta)))
     }
 
     /// The stored page for `bytes` read at `path` with `stamp`, or the ticket to store the
@@ -491,6 +490,13 @@ mod tests {
     const PAGE: &str =
         "+++\nkind = \"concept\"\n+++\n# C\n\n- It runs at 24 fps.\n  Evidence: strong (s)\n";
 
+    /// A page's bytes and stamp as the shelf reads them.
+    fn read(shelf: &Shelf, path: &Path) -> (Vec<u8>, Stamp) {
+        let mut reader = Reader::default();
+        let (bytes, stamp) = shelf.read(&mut reader, path).expect("read");
+        (bytes.to_vec(), stamp)
+    }
+
     fn parsed(path: &Path) -> Page {
         let rules = crate::rules::RuleSet::shipped().expect("shipped rules");
         let folders = crate::config::Folders::default();
@@ -510,7 +516,7 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("concepts")).expect("mkdir");
         std::fs::write(dir.path().join(path), PAGE).expect("write");
         let shelf = Shelf::open(dir.path(), "settings");
-        let (bytes, stamp) = shelf.read(path).expect("read");
+        let (bytes, stamp) = read(&shelf, path);
         let ticket = shelf
             .take(path, stamp, &bytes)
             .expect_err("nothing stored yet");
@@ -590,7 +596,7 @@ mod tests {
         assert!(shelf.take(hit, stamp, PAGE.as_bytes()).is_ok());
         let mut missed = Vec::new();
         for path in [miss, refused] {
-            let (bytes, stamp) = shelf.read(path).expect("read");
+            let (bytes, stamp) = read(&shelf, path);
             let digest = Digest::of(&bytes);
             let shard = shelf
                 .take_digested(path, stamp, digest)
@@ -620,7 +626,7 @@ mod tests {
         assert!(done);
         let shelf = Shelf::open(dir.path(), "settings");
         let take = |path: &Path| {
-            let (bytes, stamp) = shelf.read(path).expect("read");
+            let (bytes, stamp) = read(&shelf, path);
             shelf.take(path, stamp, &bytes).is_ok()
         };
         assert!(take(hit), "the hit is written back");
@@ -639,7 +645,7 @@ mod tests {
         let mut digests = Vec::new();
         for path in &paths {
             std::fs::write(dir.path().join(path), PAGE).expect("write");
-            let (bytes, stamp) = shelf.read(path).expect("read");
+            let (bytes, stamp) = read(&shelf, path);
             let digest = Digest::of(&bytes);
             let shard = shelf
                 .take_digested(path, stamp, digest)
@@ -679,7 +685,7 @@ mod tests {
         );
         let shelf = Shelf::open(dir.path(), "settings");
         for path in &paths {
-            let (bytes, stamp) = shelf.read(path).expect("read");
+            let (bytes, stamp) = read(&shelf, path);
             assert!(shelf.take(path, stamp, &bytes).is_ok(), "{path:?} stored");
         }
     }

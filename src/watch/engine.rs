@@ -47,6 +47,7 @@ use crate::lock::Lock;
 use crate::managed;
 use crate::open;
 use crate::page::{self, Page, PageKind, ParseContext};
+use crate::pagefile::Reader;
 use crate::resolve;
 use crate::trees::Trees;
 
@@ -303,8 +304,8 @@ fn read_tracked_pages(
     // The walk's paths are sorted, so the file map is built in one bulk pass.
     let (states, parsed): (Vec<PageRead>, Vec<Parsed>) = paths
         .into_par_iter()
-        .map(|p| {
-            let (parsed, seen, missed) = read_tracked(root, &p, &cx, shelf.as_ref());
+        .map_init(Reader::default, |reader, p| {
+            let (parsed, seen, missed) = read_tracked(reader, root, &p, &cx, shelf.as_ref());
             let state = FileState {
                 missed,
                 ..file_state(seen, &parsed)
@@ -339,25 +340,26 @@ type PageRead = (PathBuf, FileState);
 /// With what the engine keeps of the bytes read, and the shard of a page the parse cache
 /// missed (`FileState::missed`).
 fn read_tracked(
+    reader: &mut Reader,
     root: &Path,
     rel: &Path,
     cx: &ParseContext,
     shelf: Option<&Shelf>,
 ) -> (Parsed, Option<Seen>, Option<u8>) {
     let Some(shelf) = shelf else {
-        return match std::fs::read(root.join(rel)) {
+        return match reader.read(root, rel) {
             Ok(bytes) => {
-                let seen = Seen::of(&bytes);
+                let seen = Seen::of(bytes);
                 (load::parse_file(rel, bytes, cx), Some(seen), None)
             }
             Err(e) => (load::unreadable_file(rel, &e), None, None),
         };
     };
-    let (bytes, stamp) = match shelf.read(rel) {
+    let (bytes, stamp) = match shelf.read(reader, rel) {
         Ok(read) => read,
         Err(e) => return (load::unreadable_file(rel, &e), None, None),
     };
-    let seen = Seen::of(&bytes);
+    let seen = Seen::of(bytes);
     match shelf.take_digested(rel, stamp, seen.digest) {
         Ok(page) => {
             let parsed = Parsed {
@@ -573,7 +575,7 @@ impl Engine {
         files.sort_by(|a, b| a.0.cmp(&b.0));
         for (p, bytes) in files {
             let seen = Seen::of(&bytes);
-            let one = load::parse_file(&p, bytes, &cx);
+            let one = load::parse_file(&p, &bytes, &cx);
             states.insert(p, file_state(Some(seen), &one));
             parsed.push(one);
         }
@@ -916,7 +918,7 @@ impl Engine {
                         folders: &self.repo.config.folders,
                         scale: &self.repo.rules.scale,
                     };
-                    let p = load::parse_file(&rel, bytes, &cx);
+                    let p = load::parse_file(&rel, &bytes, &cx);
                     (file_state(Some(seen), &p), p.page)
                 }
                 FileNow::Unreadable(e) => {

@@ -480,7 +480,7 @@ impl Engine {
             };
             let read = std::fs::read(self.repo.root.join(&rel));
             if let Ok(load::Parsed { page: Some(p), .. }) =
-                read.map(|bytes| load::parse_file(&rel, bytes, &cx))
+                read.map(|bytes| load::parse_file(&rel, &bytes, &cx))
             {
                 self.repo.pages[at] = p;
             }
