@@ -64,7 +64,10 @@ struct ShardFile {
 struct Entry {
     stamp: Stamp,
     digest: Digest,
-    /// The page, postcard-encoded: decoded only when it is taken.
+    /// The page, postcard-encoded: decoded only when it is taken. Written and read as one run
+    /// of bytes, not byte by byte as a sequence (the same bytes on disk: postcard writes both as
+    /// a length and the bytes), which took 2.5% of a first `check`'s CPU at 100k pages.
+    #[serde(with = "serde_bytes")]
     page: Vec<u8>,
 }
 
@@ -523,6 +526,42 @@ mod tests {
         shelf.keep(ticket, &parsed(path));
         shelf.save();
         (dir, stamp)
+    }
+
+    /// An entry's page bytes are one run of bytes on disk, as a sequence of bytes was: shards
+    /// written before still read, and read as written.
+    #[test]
+    fn an_entrys_page_is_stored_as_the_same_bytes_as_a_sequence() {
+        #[derive(Serialize, Deserialize, PartialEq, Debug)]
+        struct AsSequence {
+            stamp: Stamp,
+            digest: Digest,
+            page: Vec<u8>,
+        }
+        let (stamp, digest, page) = (
+            Stamp {
+                size: 300,
+                mtime: Some((1_700_000_000, 5)),
+            },
+            Digest::of(b"page"),
+            (0..300u32).map(|i| (i * 7) as u8).collect::<Vec<u8>>(),
+        );
+        let entry = Entry {
+            stamp,
+            digest,
+            page: page.clone(),
+        };
+        let encoded = postcard::to_allocvec(&entry).expect("encodes");
+        let old = AsSequence {
+            stamp,
+            digest,
+            page,
+        };
+        assert_eq!(encoded, postcard::to_allocvec(&old).expect("encodes"));
+        let back: Entry = postcard::from_bytes(&encoded).expect("decodes");
+        assert_eq!(back.page, old.page);
+        let back: AsSequence = postcard::from_bytes(&encoded).expect("decodes");
+        assert_eq!(back, old);
     }
 
     #[test]
