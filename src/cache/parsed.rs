@@ -199,6 +199,15 @@ impl Shelf {
         found.ok_or(i as u8)
     }
 
+    /// The shard `path` is stored in, when that shard holds no page (a cold cache): there
+    /// `take_digested` misses whatever the page's stamp and bytes, so a caller need not ask the
+    /// file for its stamp, and tells the shard to `missed` as it would a miss of it.
+    pub fn empty_shard(&self, path: &Path) -> Option<u8> {
+        let i = shard_index(path);
+        // Fewer than 256 shards.
+        self.slot_at(i).empty.then_some(i as u8)
+    }
+
     /// A miss of `take_digested` (the shard it named) whose page is to be stored: the shard is
     /// written, and `save_some` asks for the miss then, so that a caller holding many misses (a
     /// watcher's start on a cold cache) holds nothing of them meanwhile.
@@ -526,6 +535,27 @@ mod tests {
         shelf.keep(ticket, &parsed(path));
         shelf.save();
         (dir, stamp)
+    }
+
+    #[test]
+    fn only_a_shard_that_holds_no_page_is_named_empty() {
+        let (dir, stamp) = stored();
+        let shelf = Shelf::open(dir.path(), "settings");
+        let stored = Path::new("concepts/c.md");
+        assert_eq!(shelf.empty_shard(stored), None);
+        let other = (0..64)
+            .map(|i| PathBuf::from(format!("concepts/o{i}.md")))
+            .find(|p| shard_index(p) != shard_index(stored))
+            .expect("a path in another shard");
+        let shard = shelf.empty_shard(&other).expect("an empty shard");
+        let digest = Digest::of(PAGE.as_bytes());
+        assert_eq!(
+            shelf.take_digested(&other, stamp, digest).err(),
+            Some(shard)
+        );
+        // Under other settings every shard is empty.
+        let cold = Shelf::open(dir.path(), "other settings");
+        assert_eq!(cold.empty_shard(stored), Some(shard_index(stored) as u8));
     }
 
     /// An entry's page bytes are one run of bytes on disk, as a sequence of bytes was: shards
