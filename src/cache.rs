@@ -236,11 +236,15 @@ fn encode(stored: &Stored) -> Result<Vec<u8>, postcard::Error> {
 
 /// `value` as a cache file: `magic`, the blake3 checksum of the payload, the postcard payload.
 fn seal<T: Serialize>(magic: &[u8], value: &T) -> Result<Vec<u8>, postcard::Error> {
-    let payload = postcard::to_allocvec(value)?;
-    let mut bytes = Vec::with_capacity(magic.len() + HASH_LEN + payload.len());
+    // Encoded after the magic and room for the hash, not encoded and then copied behind them:
+    // a first check at 100k pages seals 109 MB of parse cache.
+    let head = magic.len() + HASH_LEN;
+    let mut bytes = Vec::with_capacity(head);
     bytes.extend_from_slice(magic);
-    bytes.extend_from_slice(blake3::hash(&payload).as_bytes());
-    bytes.extend_from_slice(&payload);
+    bytes.resize(head, 0);
+    let mut bytes = postcard::to_extend(value, bytes)?;
+    let sum = blake3::hash(&bytes[head..]);
+    bytes[magic.len()..head].copy_from_slice(sum.as_bytes());
     Ok(bytes)
 }
 
@@ -485,6 +489,15 @@ mod tests {
             bad[i] ^= 0x40;
             assert!(decode(&bad).is_none(), "byte {i} flipped");
         }
+    }
+
+    /// A sealed file is its magic, the blake3 hash of the encoded value, and the encoded value.
+    #[test]
+    fn a_sealed_file_is_magic_then_hash_then_value() {
+        let payload = postcard::to_allocvec(&stored()).expect("encodes");
+        let bytes = encode(&stored()).expect("encodes");
+        let expected = [&MAGIC[..], blake3::hash(&payload).as_bytes(), &payload].concat();
+        assert_eq!(bytes, expected);
     }
 
     #[test]
