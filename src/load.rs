@@ -783,10 +783,11 @@ fn unreadable(rel: &Path, e: &std::io::Error) -> Diagnostic {
 }
 
 /// Reads and parses one page through the parse cache: a page stored for these very bytes is
-/// taken as it is; a page parsed afresh is stored when it has no problem.
+/// taken as it is; a page parsed afresh is stored when it has no problem, from the place `at`
+/// of the load's pages once they are all parsed (`Shelf::save`).
 fn parse_shelved(
     reader: &mut Reader,
-    rel: &Path,
+    (at, rel): (usize, &Path),
     cx: &ParseContext,
     shelf: &crate::cache::Shelf,
     observe: &(dyn Fn(&Path, &[u8]) + Sync),
@@ -807,8 +808,8 @@ fn parse_shelved(
         Err(ticket) => ticket,
     };
     let parsed = parse_observed(rel, bytes, cx, observe);
-    if let (Some(page), true) = (&parsed.page, parsed.diags.is_empty()) {
-        shelf.keep(ticket, page);
+    if parsed.page.is_some() && parsed.diags.is_empty() {
+        shelf.keep(ticket, at);
     }
     parsed
 }
@@ -933,13 +934,14 @@ fn load_with(
         };
         let shelf = parse_cache.then(|| shelf(root, &config, &rules));
         // Indexed all the way, so the results land in one vector sized up front.
-        let parsed = paths
-            .into_par_iter()
-            .map_init(Reader::default, |reader, p| match &shelf {
-                Some(shelf) => parse_shelved(reader, &p, &cx, shelf, observe),
-                None => match reader.read(root, &p) {
-                    Ok(bytes) => parse_observed(&p, bytes, &cx, observe),
-                    Err(e) => unreadable_file(&p, &e),
+        let parsed: Vec<Parsed> = paths
+            .par_iter()
+            .enumerate()
+            .map_init(Reader::default, |reader, (at, p)| match &shelf {
+                Some(shelf) => parse_shelved(reader, (at, p), &cx, shelf, observe),
+                None => match reader.read(root, p) {
+                    Ok(bytes) => parse_observed(p, bytes, &cx, observe),
+                    Err(e) => unreadable_file(p, &e),
                 },
             })
             .inspect(|_| {
@@ -949,7 +951,7 @@ fn load_with(
             })
             .collect();
         if let Some(shelf) = shelf {
-            shelf.save();
+            shelf.save(|at| parsed.get(at).and_then(|p| p.page.as_ref()));
         }
         parsed
     };
