@@ -192,7 +192,10 @@ for N in $SIZES; do
   # A first check: no cache yet, so it parses every page and writes .rescore/cache/.
   read -r _ t_first r_first <<<"$(time_pair env RESCORE_NO_CACHE=0 sh -c 'rm -rf "$1/.rescore" && exec "$2" check --root "$1"' \
     sh "$DIR" "$RESCORE")"
-  WARM_ROWS+=("| $N | $(fmt_s "$t_rg_w") | $(fmt_s "$t_warm") | $(fmt_r "$r_warm") | $(fmt_s "$t_edit1") | $(fmt_r "$r_edit1") | $(fmt_s "$t_first") | $(fmt_r "$r_first") |")
+  # Its peak too: a user's first check (a fresh clone in CI) is cold and writes the cache.
+  rss_first="$(peak_rss_mb env RESCORE_NO_CACHE=0 sh -c 'rm -rf "$1/.rescore" && exec "$2" check --root "$1"' \
+    sh "$DIR" "$RESCORE")"
+  WARM_ROWS+=("| $N | $(fmt_s "$t_rg_w") | $(fmt_s "$t_warm") | $(fmt_r "$r_warm") | $(fmt_s "$t_edit1") | $(fmt_r "$r_edit1") | $(fmt_s "$t_first") | $(fmt_r "$r_first") | $rss_first |")
   rm -rf "$DIR/.rescore"
 
   log "bench: $N pages: mutating ($MUTATE edits) and timing check again"
@@ -204,7 +207,7 @@ for N in $SIZES; do
 
   us_page="$(awk -v t="$t_check" -v n="$N" 'BEGIN { printf "%.1f", t * 1e6 / n }')"
   BARS=("| $N | cold check ≤ 3× rg and < 2 s | $(fmt_r "$r_check"), $(fmt_s "$t_check") s | $(verdict "$r_check <= 3 && $t_check < 2") |"
-    "| $N | peak RSS < 500 MB | $rss MB | $(verdict "$rss < 500") |"
+    "| $N | peak RSS < 500 MB | $rss MB; a first check, writing the cache, $rss_first MB | $(verdict "$(max_of "$rss" "$rss_first") < 500") |"
     "| $N | warm check ≤ 1.5× rg | $(fmt_r "$r_warm") | $(verdict "$r_warm <= 1.5") |")
   ROWS+=("| $N | $(fmt_s "$t_rg") | $(fmt_s "$t_check") | $(fmt_r "$r_check") | $(fmt_s "$t_mut") | $(fmt_r "$r_mut") | $rss | $us_page | $lock_mb |")
   [ "${KEEP:-0}" = 1 ] || rm -rf "$DIR"
@@ -226,8 +229,8 @@ echo "Warm check (nothing changed since the last run; answered from .rescore/cac
 echo "after one edited page (only that page parsed, the others from .rescore/cache/pages/), and a"
 echo "first check with no cache yet (it parses every page and writes the cache):"
 echo
-echo "| pages | rg (s) | check warm (s) | check warm / rg | check after 1 edit (s) | after 1 edit / rg | first check, writing the cache (s) | first / rg |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| pages | rg (s) | check warm (s) | check warm / rg | check after 1 edit (s) | after 1 edit / rg | first check, writing the cache (s) | first / rg | first check peak RSS (MB) |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${WARM_ROWS[@]}"
 echo
 echo "Bars (DESIGN §8; they are set at 100k pages on 2 cores), for the largest size run:"
