@@ -340,11 +340,7 @@ impl Shelf {
         let written = due
             .into_par_iter()
             .map(|(i, shard, misses)| {
-                let pages = Pages {
-                    parsed: &parsed,
-                    at: page_at,
-                };
-                write_shard(root, context, i, shard, misses, &pages)
+                write_shard(root, context, i, shard, misses, &parsed, page_at)
             })
             .filter(|&w| w)
             .count();
@@ -393,27 +389,20 @@ fn shard_index(path: &Path) -> usize {
 }
 
 /// Writes shard `i`: its entries kept, those of its hits as the file holds them now, the pages
-/// its tickets are for and the `misses` that `parsed` gives a page for, the misses with their
+/// `page_at` gives for its tickets, and the `misses` that `parsed` gives a page for, with their
 /// files' stamps now. Returns whether it was written; a shard that cannot be is only logged.
-/// Where `write_shard` finds the pages it stores: a miss's by its path and digest, a kept
-/// page's by the place its caller told `keep`.
-struct Pages<'a, 'p, F> {
-    parsed: &'a F,
-    at: &'a (dyn Fn(usize) -> Option<&'p Page> + Sync),
-}
-
 fn write_shard<'p>(
     root: &Path,
     context: Hash,
     i: usize,
     shard: Shard,
     misses: Vec<Miss>,
-    pages: &Pages<'_, 'p, impl Fn(&Path, &Digest) -> Option<Cow<'p, Page>> + Sync>,
+    parsed: &(impl Fn(&Path, &Digest) -> Option<Cow<'p, Page>> + Sync),
+    page_at: &(dyn Fn(usize) -> Option<&'p Page> + Sync),
 ) -> bool {
-    let parsed = pages.parsed;
     let mut entries = shard.kept;
     for (at, ticket) in shard.tickets {
-        if let Some(entry) = (pages.at)(at).and_then(|page| entry(&ticket, page)) {
+        if let Some(entry) = page_at(at).and_then(|page| entry(&ticket, page)) {
             entries.push((ticket.path, entry));
         }
     }
