@@ -5,8 +5,8 @@
 //! file's size before reading it, and has the kernel walk the page's whole path from the root.
 //! A load's pages come folder by folder (the walk's order), so a reader keeps the folder it
 //! opened a page in last and opens the next page of that folder by its name: at 100k pages the
-//! read-and-parse phase of a cold `check` went from 1340 to 1230 ms (medians of eight
-//! alternating runs).
+//! read-and-parse phase of a cold `check` went from 1340 to 1230 ms and from 1442 to 1406 ms
+//! (medians of two sets of eight alternating runs).
 
 use std::fs::{File, Metadata};
 use std::io;
