@@ -646,10 +646,7 @@ pub struct Parsed {
 /// One page file's bytes, decoded and parsed on their own: the loader's per-file step, which
 /// the watcher also runs on each file that changed.
 pub fn parse_file(path: &Path, bytes: &[u8], cx: &ParseContext) -> Parsed {
-    match text_of(path, bytes) {
-        Ok(text) => parse(path, text, cx),
-        Err(d) => unparsed(path, None, d),
-    }
+    parse_observed(path, bytes, cx, &|_, _| {})
 }
 
 /// A page file that exists but could not be read, as the loader records it.
