@@ -192,6 +192,17 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_link_path_is_joined_without_its_dots_and_empty_parts() {
+        let dir = Path::new("theses/sub");
+        assert_eq!(joined(dir, "."), "theses/sub");
+        assert_eq!(joined(dir, "./../x.md"), "theses/x.md");
+        assert_eq!(joined(dir, "..//../concepts/./x.md"), "concepts/x.md");
+        assert_eq!(joined(dir, "../../../x.md"), "../x.md");
+        assert_eq!(joined(dir, "/concepts/x.md"), "concepts/x.md");
+        assert_eq!(joined(Path::new(""), "x.md/"), "x.md");
+    }
+
     proptest::proptest! {
         #[test]
         fn normalised_paths_are_the_components_collected(
