@@ -93,9 +93,6 @@ fn children_into(graph: &Graph, ix: NodeIx, c: &mut Vec<NodeIx>) {
             .filter(|(_, e)| e.kind.propagates())
             .map(|(n, _)| n),
     );
-    // A node's incoming edges come newest first, and a page adds its edges in the order its
-    // keys mostly sort in: turned around, the sort below finds them nearly in place.
-    c.reverse();
     c.sort_by(|a, b| graph.node(*a).key.cmp(&graph.node(*b).key));
     c.dedup();
 }
