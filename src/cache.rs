@@ -73,30 +73,48 @@ struct Stored {
     outcome: Outcome,
 }
 
-/// Page bytes seen while loading, so the key of a fresh outcome is hashed from exactly the
-/// bytes it was made of.
+/// What a load walked and read, so the key of a fresh outcome is hashed from exactly the pages
+/// it was made of, without walking the repo again once it is made.
 #[derive(Default)]
-pub struct Observed(Mutex<Vec<(PathBuf, Hash)>>);
+pub struct Observed {
+    walk: std::sync::OnceLock<Walked>,
+    pages: Mutex<Vec<(PathBuf, Hash)>>,
+}
 
-impl Observed {
-    pub fn page(&self, path: &Path, bytes: &[u8]) {
+/// The load's walk: the key's part, and the hash of its pages alone (`paths_hash`).
+#[derive(Clone, Copy)]
+struct Walked {
+    key: Hash,
+    paths: Hash,
+}
+
+impl load::Observer for Observed {
+    fn walked(&self, paths: &[PathBuf], diags: &[crate::diag::Diagnostic]) {
+        let (paths, key) = walk_hashes(paths, diags);
+        // A load walks once; a second walk would key nothing this run read.
+        let _ = self.walk.set(Walked { key, paths });
+    }
+
+    fn page(&self, path: &Path, bytes: &[u8]) {
         let hash = *blake3::hash(bytes).as_bytes();
-        self.0
+        self.pages
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push((path.to_path_buf(), hash));
     }
+}
 
-    fn into_sorted(self) -> Vec<(PathBuf, Hash)> {
+impl Observed {
+    fn into_sorted(self) -> (Option<Walked>, Vec<(PathBuf, Hash)>) {
         let mut pages = self
-            .0
+            .pages
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         // In the walk's order, compared as it compares: `Path`'s own order splits both paths
         // into components at every comparison (about 2% of a storing check's CPU at 100k
         // pages, on one thread).
         pages.par_sort_unstable_by(|a, b| load::path_order(&a.0, &b.0));
-        pages
+        (self.walk.into_inner(), pages)
     }
 }
 
@@ -173,25 +191,41 @@ pub fn lookup(root: &Path, render: &str) -> Lookup {
     Lookup::Miss(before)
 }
 
-/// Stores the outcome of a `check` that loaded the pages seen by `observed`. Nothing is stored
-/// when the pages walked now are not the ones observed (one appeared, vanished or could not be
-/// read meanwhile) or the settings or the lock are not as they were `before`; a cache that
+/// Stores the outcome of a `check` that loaded what `observed` saw, keyed on the pages its
+/// load walked and read: a page added, removed or edited since then changes the next run's key.
+/// Nothing is stored when a page walked was not read as text (it vanished, could not be read,
+/// or is not UTF-8) or the settings or the lock are not as they were `before`; a cache that
 /// cannot be written is only logged: it is no error.
 pub fn store(root: &Path, render: &str, before: Before, observed: Observed, outcome: Outcome) {
-    let pages = observed.into_sorted();
-    let Some((mut key, paths)) = key_without_pages(root, render) else {
+    let (walked, pages) = observed.into_sorted();
+    let Some(walked) = walked else {
+        tracing::debug!("check cache: not stored (the load walked nothing)");
         return;
     };
-    if before.settings != Some(key.settings) || before.lock != key.lock {
+    if paths_hash(pages.iter().map(|(p, _)| p.as_path()))
+        .finalize()
+        .as_bytes()
+        != &walked.paths
+    {
+        tracing::debug!("check cache: not stored (a page walked was not read)");
+        return;
+    }
+    let (settings, lock) = rayon::join(|| settings(root).map(|(h, _)| h), || lock_hash(root));
+    let Some(settings) = settings.filter(|s| before.settings == Some(*s) && before.lock == lock)
+    else {
         tracing::debug!("check cache: not stored (settings or lock changed during the run)");
         return;
-    }
-    if paths.len() != pages.len() || paths.iter().zip(&pages).any(|(a, (b, _))| a != b) {
-        tracing::debug!("check cache: not stored (pages changed during the run)");
-        return;
-    }
-    key.pages = pages_hash(pages.iter().map(|(p, h)| (p.as_path(), h)));
+    };
+    let key = Key {
+        binary: binary(),
+        settings,
+        walk: walked.key,
+        pages: pages_hash(pages.iter().map(|(p, h)| (p.as_path(), h))),
+        lock,
+        render: *blake3::hash(render.as_bytes()).as_bytes(),
+    };
     let heads = pages.iter().map(|(_, h)| head(h)).collect();
+    let paths = pages.into_iter().map(|(p, _)| p).collect();
     match write(
         root,
         &Stored {
@@ -353,20 +387,32 @@ fn key_without_pages(root: &Path, render: &str) -> Option<(Key, Vec<PathBuf>)> {
         || lock_hash(root),
     );
     let (settings, (paths, walk_diags)) = walked?;
-    let mut walk = blake3::Hasher::new();
-    for p in &paths {
-        walk.update(p.as_os_str().as_encoded_bytes()).update(b"\0");
-    }
-    walk.update(format!("{walk_diags:?}").as_bytes());
     let key = Key {
         binary: binary(),
         settings,
-        walk: *walk.finalize().as_bytes(),
+        walk: walk_hashes(&paths, &walk_diags).1,
         pages: [0; HASH_LEN],
         lock,
         render: *blake3::hash(render.as_bytes()).as_bytes(),
     };
     Some((key, paths))
+}
+
+/// The pages a walk found, hashed alone (to match them with the pages read) and with the
+/// walk's warnings (the key's part).
+fn walk_hashes(paths: &[PathBuf], diags: &[crate::diag::Diagnostic]) -> (Hash, Hash) {
+    let mut walk = paths_hash(paths.iter().map(PathBuf::as_path));
+    let alone = *walk.finalize().as_bytes();
+    walk.update(format!("{diags:?}").as_bytes());
+    (alone, *walk.finalize().as_bytes())
+}
+
+fn paths_hash<'a>(paths: impl Iterator<Item = &'a Path>) -> blake3::Hasher {
+    let mut h = blake3::Hasher::new();
+    for p in paths {
+        h.update(p.as_os_str().as_encoded_bytes()).update(b"\0");
+    }
+    h
 }
 
 /// The hash of `rescore.toml` and every rule file it made `load` read, with the config they
@@ -545,12 +591,131 @@ mod tests {
         ];
         let observed = Observed::default();
         for name in names.iter().rev() {
-            observed.page(Path::new(name), name.as_bytes());
+            load::Observer::page(&observed, Path::new(name), name.as_bytes());
         }
-        let sorted: Vec<PathBuf> = observed.into_sorted().into_iter().map(|(p, _)| p).collect();
+        let sorted: Vec<PathBuf> = observed
+            .into_sorted()
+            .1
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
         let mut expected: Vec<PathBuf> = names.iter().map(PathBuf::from).collect();
         expected.sort();
         assert_eq!(sorted, expected);
+    }
+
+    fn outcome(stdout: &str) -> Outcome {
+        Outcome {
+            stdout: stdout.into(),
+            stderr: String::new(),
+            code: 0,
+        }
+    }
+
+    /// A research repo of two concept pages.
+    fn two_pages() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("rescore.toml"), "").expect("write");
+        std::fs::create_dir(dir.path().join("concepts")).expect("mkdir");
+        for name in ["a", "b"] {
+            std::fs::write(
+                dir.path().join(format!("concepts/{name}.md")),
+                format!("+++\nkind = \"concept\"\n+++\n# {name}\n"),
+            )
+            .expect("write");
+        }
+        dir
+    }
+
+    /// A run of `check` up to its store: the lookup, then a load showing `observed` the walk and
+    /// the pages.
+    fn looked_up_and_loaded(root: &Path) -> (Before, Observed) {
+        let Lookup::Miss(before) = lookup(root, "r") else {
+            panic!("a hit before anything was stored");
+        };
+        let observed = Observed::default();
+        load::load_observed(root, &observed).expect("loads");
+        (before, observed)
+    }
+
+    fn hit(root: &Path) -> Option<Outcome> {
+        match lookup(root, "r") {
+            Lookup::Hit(outcome) => Some(outcome),
+            Lookup::Miss(_) => None,
+        }
+    }
+
+    #[test]
+    fn an_outcome_is_keyed_on_the_pages_its_load_walked_and_read() {
+        let repo = two_pages();
+        let root = repo.path();
+        let (before, observed) = looked_up_and_loaded(root);
+        // A page saved after the load read the repo, before the outcome is stored: the outcome
+        // was not made from it.
+        let late = root.join("concepts/late.md");
+        std::fs::write(&late, "+++\nkind = \"concept\"\n+++\n# late\n").expect("write");
+        store(root, "r", before, observed, outcome("made from a and b"));
+        assert_eq!(hit(root), None, "the page saved late is in this run's walk");
+        std::fs::remove_file(&late).expect("remove");
+        assert_eq!(hit(root), Some(outcome("made from a and b")));
+
+        // A page edited after it was read, and a page removed: each a miss.
+        std::fs::write(
+            root.join("concepts/a.md"),
+            "+++\nkind = \"concept\"\n+++\n# A\n",
+        )
+        .expect("write");
+        assert_eq!(hit(root), None);
+        let (before, observed) = looked_up_and_loaded(root);
+        std::fs::remove_file(root.join("concepts/b.md")).expect("remove");
+        store(root, "r", before, observed, outcome("made from A and b"));
+        assert_eq!(hit(root), None, "b is gone");
+    }
+
+    #[test]
+    fn nothing_is_stored_when_a_page_walked_was_not_read() {
+        let repo = two_pages();
+        let root = repo.path();
+        let Lookup::Miss(before) = lookup(root, "r") else {
+            panic!("a hit before anything was stored");
+        };
+        let observed = Observed::default();
+        let (paths, diags) = load::walk(root, &crate::config::Config::default());
+        load::Observer::walked(&observed, &paths, &diags);
+        load::Observer::page(&observed, &paths[0], b"read");
+        store(
+            root,
+            "r",
+            before,
+            observed,
+            outcome("made from one page of two"),
+        );
+        assert!(read(root).is_none(), "an outcome was stored");
+    }
+
+    #[test]
+    fn nothing_is_stored_when_the_lock_or_the_settings_changed_during_the_run() {
+        let repo = two_pages();
+        let root = repo.path();
+        for (file, text) in [
+            ("rescore.lock", "version = 1\n"),
+            ("rescore.toml", "# moved\n"),
+        ] {
+            let (before, observed) = looked_up_and_loaded(root);
+            std::fs::write(root.join(file), text).expect("write");
+            store(
+                root,
+                "r",
+                before,
+                observed,
+                outcome("made before the write"),
+            );
+            assert!(read(root).is_none(), "{file}: an outcome was stored");
+        }
+        // And with neither changed, the outcome is stored.
+        let (before, observed) = looked_up_and_loaded(root);
+        store(root, "r", before, observed, outcome("made from a and b"));
+        assert_eq!(hit(root), Some(outcome("made from a and b")));
     }
 
     #[test]

@@ -612,12 +612,12 @@ fn check(
     let observed = cache::Observed::default();
     // Hashing every page is the cache key's cost: a run that stores no outcome skips it.
     let storing = before.is_some() && !cli.dry_run;
-    let observe = |p: &Path, b: &[u8]| {
-        if storing {
-            observed.page(p, b);
-        }
+    let observe: &dyn load::Observer = if storing {
+        &observed
+    } else {
+        &load::Unobserved
     };
-    let (repo, lock, trees) = open::repo_with_trees(root, &observe, cached && !cli.dry_run)?;
+    let (repo, lock, trees) = open::repo_with_trees(root, observe, cached && !cli.dry_run)?;
     let stderr = if format == ReportFormat::Human {
         report::diags_text(root, &repo.diags, Some(format))
     } else {

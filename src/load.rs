@@ -646,7 +646,7 @@ pub struct Parsed {
 /// One page file's bytes, decoded and parsed on their own: the loader's per-file step, which
 /// the watcher also runs on each file that changed.
 pub fn parse_file(path: &Path, bytes: &[u8], cx: &ParseContext) -> Parsed {
-    parse_observed(path, bytes, cx, &|_, _| {})
+    parse_observed(path, bytes, cx, &Unobserved)
 }
 
 /// A page file that exists but could not be read, as the loader records it.
@@ -787,7 +787,7 @@ fn parse_shelved(
     (at, rel): (usize, &Path),
     cx: &ParseContext,
     shelf: &crate::cache::Shelf,
-    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+    observe: &dyn Observer,
 ) -> Parsed {
     let (bytes, stamp) = match shelf.read(reader, rel) {
         Ok(read) => read,
@@ -795,7 +795,7 @@ fn parse_shelved(
     };
     let ticket = match shelf.take(rel, stamp, bytes) {
         Ok(page) => {
-            observe(rel, bytes);
+            observe.page(rel, bytes);
             return Parsed {
                 page: Some(page),
                 diags: Vec::new(),
@@ -812,15 +812,10 @@ fn parse_shelved(
 }
 
 /// `parse_file`, showing `observe` the bytes of a page that is text.
-fn parse_observed(
-    rel: &Path,
-    bytes: &[u8],
-    cx: &ParseContext,
-    observe: &(dyn Fn(&Path, &[u8]) + Sync),
-) -> Parsed {
+fn parse_observed(rel: &Path, bytes: &[u8], cx: &ParseContext, observe: &dyn Observer) -> Parsed {
     match text_of(rel, bytes) {
         Ok(text) => {
-            observe(rel, bytes);
+            observe.page(rel, bytes);
             parse(rel, text, cx)
         }
         Err(d) => unparsed(rel, None, d),
@@ -855,17 +850,30 @@ fn not_utf8(rel: &Path, bytes: &[u8], e: std::str::Utf8Error) -> Diagnostic {
     .hint("re-save the file as UTF-8")
 }
 
+/// What a load shows its caller as it goes (the warm-check cache keys an outcome on both, so
+/// the key says exactly what the outcome was made of): the pages the walk found and its
+/// warnings, once walked; then the bytes of each page that is text, as read.
+pub trait Observer: Sync {
+    fn walked(&self, paths: &[PathBuf], diags: &[Diagnostic]);
+    fn page(&self, path: &Path, bytes: &[u8]);
+}
+
+/// An observer that looks at nothing.
+pub struct Unobserved;
+
+impl Observer for Unobserved {
+    fn walked(&self, _: &[PathBuf], _: &[Diagnostic]) {}
+    fn page(&self, _: &Path, _: &[u8]) {}
+}
+
 /// Loads the repo at `root` from disk. Only a root that is not a folder stops it: every other
 /// problem (settings, folders, pages, links) is a diagnostic in the repo, all found in one run.
 pub fn load(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
-    load_observed(root, &|_, _| {})
+    load_observed(root, &Unobserved)
 }
 
-/// `load`, showing `observe` every page's bytes as read (the warm-check cache hashes them).
-pub fn load_observed(
-    root: &Path,
-    observe: &(dyn Fn(&Path, &[u8]) + Sync),
-) -> Result<Repo, Vec<Diagnostic>> {
+/// `load`, showing `observe` the walk and every page's bytes as read.
+pub fn load_observed(root: &Path, observe: &dyn Observer) -> Result<Repo, Vec<Diagnostic>> {
     load_with(root, observe, false, Keep::All, || ())
 }
 
@@ -875,7 +883,7 @@ pub fn load_observed(
 /// in `.rescore/cache/pages/`, and the pages it parses are stored there (before anything moves).
 pub fn load_lean(
     root: &Path,
-    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+    observe: &dyn Observer,
     parse_cache: bool,
 ) -> Result<Repo, Vec<Diagnostic>> {
     load_lean_telling(root, observe, parse_cache, || ())
@@ -886,7 +894,7 @@ pub fn load_lean(
 /// times). Not called when the load stops before.
 pub fn load_lean_telling(
     root: &Path,
-    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+    observe: &dyn Observer,
     parse_cache: bool,
     reads_done: impl FnOnce(),
 ) -> Result<Repo, Vec<Diagnostic>> {
@@ -895,7 +903,7 @@ pub fn load_lean_telling(
 
 fn load_with(
     root: &Path,
-    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+    observe: &dyn Observer,
     parse_cache: bool,
     keep: Keep,
     reads_done: impl FnOnce(),
@@ -916,6 +924,7 @@ fn load_with(
         settings_with_problems(config_text.as_deref(), &crate::settings::read_from(root));
     diags.extend(settings_diags);
     let (paths, walk_diags) = walk(root, &config);
+    observe.walked(&paths, &walk_diags);
     diags.extend(walk_diags);
     tracing::debug!(
         pages = paths.len(),

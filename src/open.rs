@@ -17,15 +17,15 @@ use crate::trees::Trees;
 /// (`None` when there is none). Fails with every error of the settings, the pages and the lock
 /// together, sorted by place; warnings stay in `repo.diags`, sorted the same way.
 pub fn repo(root: &Path, want_lock: bool) -> Result<(Repo, Option<Lock>), Failure> {
-    repo_observed(root, want_lock, &|_, _| {}, false)
+    repo_observed(root, want_lock, &load::Unobserved, false)
 }
 
-/// `repo`, showing `observe` every page's bytes as read (the outcome cache keys on them), and
-/// taking unchanged pages from the parse cache when `parse_cache`.
+/// `repo`, showing `observe` the walk and every page's bytes as read (the outcome cache keys on
+/// them), and taking unchanged pages from the parse cache when `parse_cache`.
 pub fn repo_observed(
     root: &Path,
     want_lock: bool,
-    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+    observe: &dyn load::Observer,
     parse_cache: bool,
 ) -> Result<(Repo, Option<Lock>), Failure> {
     let (repo, lock, ()) = open_alongside(root, want_lock, observe, parse_cache, |_| ())?;
@@ -36,7 +36,7 @@ pub fn repo_observed(
 /// while the lock is still being read.
 pub fn repo_with_trees(
     root: &Path,
-    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+    observe: &dyn load::Observer,
     parse_cache: bool,
 ) -> Result<(Repo, Option<Lock>, Trees), Failure> {
     open_alongside(root, true, observe, parse_cache, |repo| {
@@ -52,7 +52,7 @@ pub fn repo_with_trees(
 fn open_alongside<T: Send>(
     root: &Path,
     want_lock: bool,
-    observe: &(dyn Fn(&Path, &[u8]) + Sync),
+    observe: &dyn load::Observer,
     parse_cache: bool,
     alongside: impl FnOnce(&Repo) -> T + Send,
 ) -> Result<(Repo, Option<Lock>, T), Failure> {
@@ -177,7 +177,7 @@ mod tests {
         let started = Instant::now();
         let (repo, lock) = opened(repo(&example(), true));
         let (_, plain_lock, plain) = opened(evaluate(repo, lock, started));
-        let (repo, lock, trees) = opened(repo_with_trees(&example(), &|_, _| {}, false));
+        let (repo, lock, trees) = opened(repo_with_trees(&example(), &load::Unobserved, false));
         let after = Trees::eager(&repo.graph);
         let ids = |t: &Trees| -> Vec<u64> {
             (0..repo.graph.len())
