@@ -77,13 +77,13 @@ struct Stored {
 /// it was made of, without walking the repo again once it is made.
 #[derive(Default)]
 pub struct Observed {
-    walk: std::sync::OnceLock<Walked>,
+    walk: std::sync::OnceLock<WalkHashes>,
     pages: Mutex<Vec<(PathBuf, Hash)>>,
 }
 
 /// The load's walk: the key's part, and the hash of its pages alone (`paths_hash`).
 #[derive(Clone, Copy)]
-struct Walked {
+struct WalkHashes {
     key: Hash,
     paths: Hash,
 }
@@ -92,7 +92,7 @@ impl load::Observer for Observed {
     fn walked(&self, paths: &[PathBuf], diags: &[crate::diag::Diagnostic]) {
         let (paths, key) = walk_hashes(paths, diags);
         // A load walks once; a second walk would key nothing this run read.
-        let _ = self.walk.set(Walked { key, paths });
+        let _ = self.walk.set(WalkHashes { key, paths });
     }
 
     fn page(&self, path: &Path, bytes: &[u8]) {
@@ -105,7 +105,7 @@ impl load::Observer for Observed {
 }
 
 impl Observed {
-    fn into_sorted(self) -> (Option<Walked>, Vec<(PathBuf, Hash)>) {
+    fn into_sorted(self) -> (Option<WalkHashes>, Vec<(PathBuf, Hash)>) {
         let mut pages = self
             .pages
             .into_inner()
@@ -127,16 +127,28 @@ pub enum Lookup {
 
 /// The settings and the lock as they were before a fresh run read them: its outcome is stored
 /// only if they are the same after it, so an `accept` or an edit landing meanwhile can never
-/// file an outcome under a key it was not made from.
+/// file an outcome under a key it was not made from. And the lookup's walk, when it made one,
+/// for the run's load to take.
 pub struct Before {
     settings: Option<Hash>,
     lock: Hash,
+    walk: Option<load::Walk>,
 }
 
 impl Before {
     fn now(root: &Path) -> Before {
-        let (settings, lock) = rayon::join(|| settings(root).map(|(h, _)| h), || lock_hash(root));
-        Before { settings, lock }
+        let (settings, lock) = rayon::join(|| settings(root).map(|(h, ..)| h), || lock_hash(root));
+        Before {
+            settings,
+            lock,
+            walk: None,
+        }
+    }
+
+    /// The lookup's walk of the repo, for the load (which takes it only under the same
+    /// `rescore.toml`).
+    pub fn take_walk(&mut self) -> Option<load::Walk> {
+        self.walk.take()
     }
 }
 
@@ -152,19 +164,23 @@ pub fn lookup(root: &Path, render: &str) -> Lookup {
         || key_without_pages(root, render),
         || hash_pages(root, &stored.paths, &stored.heads),
     );
-    let Some((mut key, paths)) = now else {
+    let Some((mut key, walk)) = now else {
         return Lookup::Miss(Before::now(root));
     };
+    let same_pages = walk.paths == stored.paths;
     let before = Before {
         settings: Some(key.settings),
         lock: key.lock,
+        walk: Some(walk),
     };
-    if paths != stored.paths {
+    if !same_pages {
         tracing::debug!("check cache: miss (set of pages changed)");
         return Lookup::Miss(before);
     }
     match hashes {
-        Ok(hashes) => key.pages = pages_hash(paths.iter().map(PathBuf::as_path).zip(&hashes)),
+        Ok(hashes) => {
+            key.pages = pages_hash(stored.paths.iter().map(PathBuf::as_path).zip(&hashes))
+        }
         Err(Unhashed::Unreadable) => {
             tracing::debug!("check cache: miss (a page could not be read)");
             return Lookup::Miss(before);
@@ -210,7 +226,7 @@ pub fn store(root: &Path, render: &str, before: Before, observed: Observed, outc
         tracing::debug!("check cache: not stored (a page walked was not read)");
         return;
     }
-    let (settings, lock) = rayon::join(|| settings(root).map(|(h, _)| h), || lock_hash(root));
+    let (settings, lock) = rayon::join(|| settings(root).map(|(h, ..)| h), || lock_hash(root));
     let Some(settings) = settings.filter(|s| before.settings == Some(*s) && before.lock == lock)
     else {
         tracing::debug!("check cache: not stored (settings or lock changed during the run)");
@@ -379,23 +395,28 @@ fn head(hash: &Hash) -> u64 {
     u64::from_le_bytes(first)
 }
 
-/// Every part of the key but the pages' bytes (left zero), and the pages walked.
-fn key_without_pages(root: &Path, render: &str) -> Option<(Key, Vec<PathBuf>)> {
+/// Every part of the key but the pages' bytes (left zero), and the walk.
+fn key_without_pages(root: &Path, render: &str) -> Option<(Key, load::Walk)> {
     // The lock is hashed while the pages are walked: both are mostly waiting on the disk.
     let (walked, lock) = rayon::join(
-        || settings(root).map(|(h, config)| (h, load::walk(root, &config))),
+        || settings(root).map(|(h, config, text)| (h, load::walk(root, &config), text)),
         || lock_hash(root),
     );
-    let (settings, (paths, walk_diags)) = walked?;
+    let (settings, (paths, diags), config_text) = walked?;
     let key = Key {
         binary: binary(),
         settings,
-        walk: walk_hashes(&paths, &walk_diags).1,
+        walk: walk_hashes(&paths, &diags).1,
         pages: [0; HASH_LEN],
         lock,
         render: *blake3::hash(render.as_bytes()).as_bytes(),
     };
-    Some((key, paths))
+    let walk = load::Walk {
+        config_text,
+        paths,
+        diags,
+    };
+    Some((key, walk))
 }
 
 /// The pages a walk found, hashed alone (to match them with the pages read) and with the
@@ -416,8 +437,8 @@ fn paths_hash<'a>(paths: impl Iterator<Item = &'a Path>) -> blake3::Hasher {
 }
 
 /// The hash of `rescore.toml` and every rule file it made `load` read, with the config they
-/// give (for the walk); `None` when `rescore.toml` cannot be read.
-fn settings(root: &Path) -> Option<(Hash, crate::config::Config)> {
+/// give (for the walk) and the text of `rescore.toml`; `None` when it cannot be read.
+fn settings(root: &Path) -> Option<(Hash, crate::config::Config, Option<String>)> {
     let text = load::read_config(root).ok()?;
     let read_files: Mutex<Vec<(PathBuf, Option<String>)>> = Mutex::default();
     let reader = crate::settings::read_from(root);
@@ -436,7 +457,7 @@ fn settings(root: &Path) -> Option<(Hash, crate::config::Config)> {
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     h.update(format!("{read_files:?}{diags:?}").as_bytes());
-    Some((*h.finalize().as_bytes(), config))
+    Some((*h.finalize().as_bytes(), config, text))
 }
 
 /// `rescore.lock` and everything in `rescore.lock.d/`, names and bytes.

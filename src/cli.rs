@@ -599,7 +599,7 @@ fn check(
         output::stdout(),
         output::stderr()
     );
-    let before = match cached.then(|| cache::lookup(root, &render)) {
+    let mut before = match cached.then(|| cache::lookup(root, &render)) {
         Some(cache::Lookup::Hit(outcome)) => {
             eprint!("{}", outcome.stderr);
             print!("{}", outcome.stdout);
@@ -617,7 +617,8 @@ fn check(
     } else {
         &load::Unobserved
     };
-    let (repo, lock, trees) = open::repo_with_trees(root, observe, cached && !cli.dry_run)?;
+    let walked = before.as_mut().and_then(cache::Before::take_walk);
+    let (repo, lock, trees) = open::repo_with_trees(root, observe, cached && !cli.dry_run, walked)?;
     let stderr = if format == ReportFormat::Human {
         report::diags_text(root, &repo.diags, Some(format))
     } else {

@@ -850,6 +850,15 @@ fn not_utf8(rel: &Path, bytes: &[u8], e: std::str::Utf8Error) -> Diagnostic {
     .hint("re-save the file as UTF-8")
 }
 
+/// A walk already made of the repo, with the `rescore.toml` text whose settings it was made
+/// under: a load whose settings come from the same text takes it instead of walking again (the
+/// warm-check cache's lookup walks the repo just before a load).
+pub struct Walk {
+    pub config_text: Option<String>,
+    pub paths: Vec<PathBuf>,
+    pub diags: Vec<Diagnostic>,
+}
+
 /// What a load shows its caller as it goes (the warm-check cache keys an outcome on both, so
 /// the key says exactly what the outcome was made of): the pages the walk found and its
 /// warnings, once walked; then the bytes of each page that is text, as read.
@@ -874,7 +883,7 @@ pub fn load(root: &Path) -> Result<Repo, Vec<Diagnostic>> {
 
 /// `load`, showing `observe` the walk and every page's bytes as read.
 pub fn load_observed(root: &Path, observe: &dyn Observer) -> Result<Repo, Vec<Diagnostic>> {
-    load_with(root, observe, false, Keep::All, || ())
+    load_with(root, observe, false, None, Keep::All, || ())
 }
 
 /// `load_observed` for a command that reads claims and rows from the graph only: their texts,
@@ -886,25 +895,35 @@ pub fn load_lean(
     observe: &dyn Observer,
     parse_cache: bool,
 ) -> Result<Repo, Vec<Diagnostic>> {
-    load_lean_telling(root, observe, parse_cache, || ())
+    load_lean_telling(root, observe, parse_cache, None, || ())
 }
 
-/// `load_lean`, calling `reads_done` once every page is read and parsed, before the graph is
-/// built (a caller reads the lock then, beside the graph build, which leaves a core idle at
-/// times). Not called when the load stops before.
+/// `load_lean`, taking `walked` when it was made under the settings this load reads, and
+/// calling `reads_done` once every page is read and parsed, before the graph is built (a caller
+/// reads the lock then, beside the graph build, which leaves a core idle at times). Not called
+/// when the load stops before.
 pub fn load_lean_telling(
     root: &Path,
     observe: &dyn Observer,
     parse_cache: bool,
+    walked: Option<Walk>,
     reads_done: impl FnOnce(),
 ) -> Result<Repo, Vec<Diagnostic>> {
-    load_with(root, observe, parse_cache, Keep::Structure, reads_done)
+    load_with(
+        root,
+        observe,
+        parse_cache,
+        walked,
+        Keep::Structure,
+        reads_done,
+    )
 }
 
 fn load_with(
     root: &Path,
     observe: &dyn Observer,
     parse_cache: bool,
+    walked: Option<Walk>,
     keep: Keep,
     reads_done: impl FnOnce(),
 ) -> Result<Repo, Vec<Diagnostic>> {
@@ -923,11 +942,19 @@ fn load_with(
     let (config, rules, settings_diags) =
         settings_with_problems(config_text.as_deref(), &crate::settings::read_from(root));
     diags.extend(settings_diags);
-    let (paths, walk_diags) = walk(root, &config);
+    // What the walk takes of the settings (`exclude`) comes from `rescore.toml` alone.
+    let (paths, walk_diags, taken) = match walked.filter(|w| w.config_text == config_text) {
+        Some(w) => (w.paths, w.diags, true),
+        None => {
+            let (paths, diags) = walk(root, &config);
+            (paths, diags, false)
+        }
+    };
     observe.walked(&paths, &walk_diags);
     diags.extend(walk_diags);
     tracing::debug!(
         pages = paths.len(),
+        taken,
         ms = started.elapsed().as_millis() as u64,
         "walked"
     );
@@ -1050,6 +1077,36 @@ mod tests {
             told,
             [PathBuf::new(), "concepts".into(), "concepts/deep".into()]
         );
+    }
+
+    /// A walk handed to the load is taken only when it was made under the same `rescore.toml`.
+    #[test]
+    fn a_walk_made_under_the_same_settings_is_taken_and_no_other() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        std::fs::create_dir(root.join("concepts")).expect("mkdir");
+        for name in ["a", "b"] {
+            std::fs::write(
+                root.join(format!("concepts/{name}.md")),
+                format!("+++\nkind = \"concept\"\n+++\n# {name}\n"),
+            )
+            .expect("write");
+        }
+        std::fs::write(root.join(FILE_NAME), "exclude = []\n").expect("write");
+        // Made before `b.md` was saved, as far as the load can tell.
+        let walked = |config_text: &str| Walk {
+            config_text: Some(config_text.to_string()),
+            paths: vec![PathBuf::from("concepts/a.md")],
+            diags: Vec::new(),
+        };
+        let ids = |walk: Walk| -> Vec<String> {
+            let repo =
+                load_lean_telling(root, &Unobserved, false, Some(walk), || ()).expect("loads");
+            repo.pages.iter().map(|p| p.id.to_string()).collect()
+        };
+        assert_eq!(ids(walked("exclude = []\n")), ["a"]);
+        // Made under other settings: the load walks for itself.
+        assert_eq!(ids(walked("exclude = [\"x\"]\n")), ["a", "b"]);
     }
 
     /// The watcher's page list (built by `assemble`) has the room its edits grow into; a

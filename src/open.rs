@@ -28,7 +28,7 @@ pub fn repo_observed(
     observe: &dyn load::Observer,
     parse_cache: bool,
 ) -> Result<(Repo, Option<Lock>), Failure> {
-    let (repo, lock, ()) = open_alongside(root, want_lock, observe, parse_cache, |_| ())?;
+    let (repo, lock, ()) = open_alongside(root, want_lock, observe, parse_cache, None, |_| ())?;
     Ok((repo, lock))
 }
 
@@ -38,8 +38,9 @@ pub fn repo_with_trees(
     root: &Path,
     observe: &dyn load::Observer,
     parse_cache: bool,
+    walked: Option<load::Walk>,
 ) -> Result<(Repo, Option<Lock>, Trees), Failure> {
-    open_alongside(root, true, observe, parse_cache, |repo| {
+    open_alongside(root, true, observe, parse_cache, walked, |repo| {
         Trees::eager_for_theses(&repo.graph)
     })
 }
@@ -54,12 +55,13 @@ fn open_alongside<T: Send>(
     want_lock: bool,
     observe: &dyn load::Observer,
     parse_cache: bool,
+    walked: Option<load::Walk>,
     alongside: impl FnOnce(&Repo) -> T + Send,
 ) -> Result<(Repo, Option<Lock>, T), Failure> {
     let (loaded, early) = std::thread::scope(|s| {
         let (go, reader) = want_lock.then(|| when_told(s, || Lock::read(root))).unzip();
         // Lean: the pages' claims, rows and links are gone before the lock is needed.
-        let loaded = load::load_lean_telling(root, observe, parse_cache, move || {
+        let loaded = load::load_lean_telling(root, observe, parse_cache, walked, move || {
             if let Some(go) = go {
                 let _ = go.send(());
             }
@@ -177,7 +179,8 @@ mod tests {
         let started = Instant::now();
         let (repo, lock) = opened(repo(&example(), true));
         let (_, plain_lock, plain) = opened(evaluate(repo, lock, started));
-        let (repo, lock, trees) = opened(repo_with_trees(&example(), &load::Unobserved, false));
+        let (repo, lock, trees) =
+            opened(repo_with_trees(&example(), &load::Unobserved, false, None));
         let after = Trees::eager(&repo.graph);
         let ids = |t: &Trees| -> Vec<u64> {
             (0..repo.graph.len())

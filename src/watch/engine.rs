@@ -1483,7 +1483,8 @@ mod tests {
             .nodes()
             .map(|(ix, n)| (n.key.as_str(), kept[ix.index()]))
             .collect();
-        let checked = crate::open::repo_with_trees(&example(), &crate::load::Unobserved, false);
+        let checked =
+            crate::open::repo_with_trees(&example(), &crate::load::Unobserved, false, None);
         let (repo, _, trees) = checked.unwrap_or_else(|_| panic!("the example opens"));
         assert_eq!(repo.graph.len(), g.len());
         for i in 0..repo.graph.len() {
