@@ -3,7 +3,12 @@
 //! format cannot read back); these mirrors hold every field, positions included, in a shape
 //! postcard round-trips. Conversions destructure every struct, so a field
 //! added to a page type fails to compile here until it is stored too.
+//!
+//! A mirror made to be encoded borrows the page's texts (`Cow::Borrowed`); one decoded owns
+//! them. Copying every text of every page before encoding it was about 3% of a first check's
+//! CPU at 100k pages.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use rescore_graph::quantity::{canonical_unit, Quantity, Value};
@@ -16,30 +21,30 @@ use crate::page::{
 };
 
 #[derive(Serialize, Deserialize)]
-pub struct StoredPage {
+pub struct StoredPage<'a> {
     kind: u8,
     kind_written: bool,
-    id: Box<str>,
-    title: Option<Box<str>>,
+    id: Cow<'a, str>,
+    title: Option<Cow<'a, str>>,
     status: Option<Ustr>,
-    part_of: Vec<Box<str>>,
-    claims: Vec<StoredClaim>,
-    rows: Vec<StoredRow>,
+    part_of: Cow<'a, [Box<str>]>,
+    claims: Vec<StoredClaim<'a>>,
+    rows: Vec<StoredRow<'a>>,
     links: Vec<StoredLink>,
     /// The names, paths and anchors the links read, as `Links` keeps them.
-    link_text: String,
+    link_text: Cow<'a, str>,
     head: StoredPos,
     part_of_at: StoredPos,
-    rare: Option<StoredRare>,
+    rare: Option<StoredRare<'a>>,
 }
 
 #[derive(Serialize, Deserialize)]
-struct StoredRare {
+struct StoredRare<'a> {
     score: Option<f64>,
-    depends_on: Vec<Box<str>>,
+    depends_on: Cow<'a, [Box<str>]>,
     depends_on_at: StoredPos,
     retracted: bool,
-    superseded_by: Option<Box<str>>,
+    superseded_by: Option<Cow<'a, str>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -50,26 +55,26 @@ struct StoredPos {
 }
 
 #[derive(Serialize, Deserialize)]
-struct StoredClaim {
-    id: Box<str>,
+struct StoredClaim<'a> {
+    id: Cow<'a, str>,
     explicit_id: bool,
-    bare_sources: Vec<Box<str>>,
-    material: Option<StoredClaimMaterial>,
+    bare_sources: Cow<'a, [Box<str>]>,
+    material: Option<StoredClaimMaterial<'a>>,
     pos: StoredPos,
 }
 
 #[derive(Serialize, Deserialize)]
-struct StoredClaimMaterial {
-    level: Box<str>,
-    qualifier: Option<Box<str>>,
-    text: Box<str>,
-    quantities: Vec<StoredQuantity>,
+struct StoredClaimMaterial<'a> {
+    level: Cow<'a, str>,
+    qualifier: Option<Cow<'a, str>>,
+    text: Cow<'a, str>,
+    quantities: Vec<StoredQuantity<'a>>,
 }
 
 #[derive(Serialize, Deserialize)]
-struct StoredRow {
-    id: Box<str>,
-    value: Option<StoredValue>,
+struct StoredRow<'a> {
+    id: Cow<'a, str>,
+    value: Option<StoredValue<'a>>,
     pos: StoredPos,
 }
 
@@ -100,18 +105,18 @@ enum StoredRole {
 }
 
 #[derive(Serialize, Deserialize)]
-struct StoredQuantity {
+struct StoredQuantity<'a> {
     value: f64,
     high: Option<f64>,
-    unit: Option<String>,
+    unit: Option<Cow<'a, str>>,
     approx: bool,
 }
 
 #[derive(Serialize, Deserialize)]
-enum StoredValue {
-    Numbers(Vec<StoredQuantity>),
-    Quantity(StoredQuantity),
-    Text(String),
+enum StoredValue<'a> {
+    Numbers(Vec<StoredQuantity<'a>>),
+    Quantity(StoredQuantity<'a>),
+    Text(Cow<'a, str>),
 }
 
 const KINDS: [PageKind; 4] = [
@@ -121,8 +126,8 @@ const KINDS: [PageKind; 4] = [
     PageKind::Note,
 ];
 
-impl StoredPage {
-    pub fn of(page: &Page) -> StoredPage {
+impl<'a> StoredPage<'a> {
+    pub fn of(page: &'a Page) -> StoredPage<'a> {
         let Page {
             path: _,
             kind,
@@ -144,14 +149,14 @@ impl StoredPage {
         StoredPage {
             kind: KINDS.iter().position(|k| k == kind).unwrap_or(3) as u8,
             kind_written: *kind_written,
-            id: id.clone(),
-            title: title.clone(),
+            id: Cow::Borrowed(id),
+            title: title.as_deref().map(Cow::Borrowed),
             status: *status,
-            part_of: part_of.to_vec(),
+            part_of: Cow::Borrowed(part_of),
             claims: claims.iter().map(StoredClaim::of).collect(),
             rows: rows.iter().map(StoredRow::of).collect(),
             links: link_parts.iter().map(StoredLink::of).collect(),
-            link_text: link_text.to_string(),
+            link_text: Cow::Borrowed(link_text),
             head: StoredPos::of(head),
             part_of_at: StoredPos::of(part_of_at),
             rare: rare.as_deref().map(StoredRare::of),
@@ -178,17 +183,17 @@ impl StoredPage {
         } = self;
         let links = Links::from_parts(
             links.into_iter().map(StoredLink::into_packed).collect(),
-            link_text,
+            link_text.into_owned(),
         )?;
         let mut page = Page {
             path: path.into(),
             kind: *KINDS.get(usize::from(kind))?,
             kind_written,
             material_in_graph: false,
-            id,
-            title,
+            id: boxed(id),
+            title: title.map(boxed),
             status,
-            part_of: part_of.into(),
+            part_of: part_of.into_owned().into(),
             claims: claims.into_iter().map(StoredClaim::into_claim).collect(),
             rows: rows.into_iter().map(StoredRow::into_row).collect(),
             links,
@@ -201,8 +206,13 @@ impl StoredPage {
     }
 }
 
-impl StoredRare {
-    fn of(rare: &Rare) -> StoredRare {
+/// A decoded text as the page holds it (a decoded `Cow` owns its text: this moves it).
+fn boxed(text: Cow<'_, str>) -> Box<str> {
+    text.into_owned().into_boxed_str()
+}
+
+impl<'a> StoredRare<'a> {
+    fn of(rare: &'a Rare) -> StoredRare<'a> {
         let Rare {
             score,
             depends_on,
@@ -212,20 +222,20 @@ impl StoredRare {
         } = rare;
         StoredRare {
             score: *score,
-            depends_on: depends_on.to_vec(),
+            depends_on: Cow::Borrowed(depends_on),
             depends_on_at: StoredPos::of(depends_on_at),
             retracted: *retracted,
-            superseded_by: superseded_by.clone(),
+            superseded_by: superseded_by.as_deref().map(Cow::Borrowed),
         }
     }
 
     fn into_rare(self) -> Rare {
         Rare {
             score: self.score,
-            depends_on: self.depends_on.into(),
+            depends_on: self.depends_on.into_owned().into(),
             depends_on_at: self.depends_on_at.into_pos(),
             retracted: self.retracted,
-            superseded_by: self.superseded_by,
+            superseded_by: self.superseded_by.map(boxed),
         }
     }
 }
@@ -248,8 +258,8 @@ impl StoredPos {
     }
 }
 
-impl StoredClaim {
-    fn of(claim: &Claim) -> StoredClaim {
+impl<'a> StoredClaim<'a> {
+    fn of(claim: &'a Claim) -> StoredClaim<'a> {
         let Claim {
             id,
             explicit_id,
@@ -258,9 +268,9 @@ impl StoredClaim {
             pos,
         } = claim;
         StoredClaim {
-            id: id.clone(),
+            id: Cow::Borrowed(id),
             explicit_id: *explicit_id,
-            bare_sources: bare_sources.to_vec(),
+            bare_sources: Cow::Borrowed(bare_sources),
             material: material.as_deref().map(StoredClaimMaterial::of),
             pos: StoredPos::of(pos),
         }
@@ -268,9 +278,9 @@ impl StoredClaim {
 
     fn into_claim(self) -> Claim {
         Claim {
-            id: self.id,
+            id: boxed(self.id),
             explicit_id: self.explicit_id,
-            bare_sources: self.bare_sources.into(),
+            bare_sources: self.bare_sources.into_owned().into(),
             material: self
                 .material
                 .map(|m| Box::new(StoredClaimMaterial::into_material(m))),
@@ -279,8 +289,8 @@ impl StoredClaim {
     }
 }
 
-impl StoredClaimMaterial {
-    fn of(material: &ClaimMaterial) -> StoredClaimMaterial {
+impl<'a> StoredClaimMaterial<'a> {
+    fn of(material: &'a ClaimMaterial) -> StoredClaimMaterial<'a> {
         let ClaimMaterial {
             level,
             qualifier,
@@ -288,18 +298,18 @@ impl StoredClaimMaterial {
             quantities,
         } = material;
         StoredClaimMaterial {
-            level: level.clone(),
-            qualifier: qualifier.clone(),
-            text: text.clone(),
+            level: Cow::Borrowed(level),
+            qualifier: qualifier.as_deref().map(Cow::Borrowed),
+            text: Cow::Borrowed(text),
             quantities: quantities.iter().map(StoredQuantity::of).collect(),
         }
     }
 
     fn into_material(self) -> ClaimMaterial {
         ClaimMaterial {
-            level: self.level,
-            qualifier: self.qualifier,
-            text: self.text,
+            level: boxed(self.level),
+            qualifier: self.qualifier.map(boxed),
+            text: boxed(self.text),
             quantities: self
                 .quantities
                 .into_iter()
@@ -309,11 +319,11 @@ impl StoredClaimMaterial {
     }
 }
 
-impl StoredRow {
-    fn of(row: &Row) -> StoredRow {
+impl<'a> StoredRow<'a> {
+    fn of(row: &'a Row) -> StoredRow<'a> {
         let Row { id, value, pos } = row;
         StoredRow {
-            id: id.clone(),
+            id: Cow::Borrowed(id),
             value: value.as_deref().map(StoredValue::of),
             pos: StoredPos::of(pos),
         }
@@ -321,7 +331,7 @@ impl StoredRow {
 
     fn into_row(self) -> Row {
         Row {
-            id: self.id,
+            id: boxed(self.id),
             value: self.value.map(|v| Box::new(v.into_value())),
             pos: self.pos.into_pos(),
         }
@@ -379,8 +389,8 @@ impl StoredLink {
     }
 }
 
-impl StoredQuantity {
-    fn of(q: &Quantity) -> StoredQuantity {
+impl<'a> StoredQuantity<'a> {
+    fn of(q: &'a Quantity) -> StoredQuantity<'a> {
         let Quantity {
             value,
             high,
@@ -390,7 +400,7 @@ impl StoredQuantity {
         StoredQuantity {
             value: *value,
             high: *high,
-            unit: unit.as_deref().map(str::to_owned),
+            unit: unit.as_deref().map(Cow::Borrowed),
             approx: *approx,
         }
     }
@@ -399,20 +409,20 @@ impl StoredQuantity {
         Quantity {
             value: self.value,
             high: self.high,
-            unit: self.unit.map(canonical_unit),
+            unit: self.unit.map(|u| canonical_unit(u.into_owned())),
             approx: self.approx,
         }
     }
 }
 
-impl StoredValue {
-    fn of(v: &Value) -> StoredValue {
+impl<'a> StoredValue<'a> {
+    fn of(v: &'a Value) -> StoredValue<'a> {
         match v {
             Value::Numbers { numbers } => {
                 StoredValue::Numbers(numbers.iter().map(StoredQuantity::of).collect())
             }
             Value::Quantity(q) => StoredValue::Quantity(StoredQuantity::of(q)),
-            Value::Text { text } => StoredValue::Text(text.clone()),
+            Value::Text { text } => StoredValue::Text(Cow::Borrowed(text)),
         }
     }
 
@@ -425,7 +435,9 @@ impl StoredValue {
                     .collect(),
             },
             StoredValue::Quantity(q) => Value::Quantity(q.into_quantity()),
-            StoredValue::Text(text) => Value::Text { text },
+            StoredValue::Text(text) => Value::Text {
+                text: text.into_owned(),
+            },
         }
     }
 }
@@ -528,7 +540,7 @@ mod tests {
         let whole = StoredPage::of(page);
         assert!(whole.into_page(page.path.to_path_buf()).is_some());
         let mut cut = StoredPage::of(page);
-        cut.link_text.pop();
+        cut.link_text.to_mut().pop();
         assert!(cut.into_page(page.path.to_path_buf()).is_none());
     }
 }
