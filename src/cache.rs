@@ -82,7 +82,6 @@ pub struct Observed {
 }
 
 /// The load's walk: the key's part, and the hash of its pages alone (`paths_hash`).
-#[derive(Clone, Copy)]
 struct WalkHashes {
     key: Hash,
     paths: Hash,
