@@ -627,11 +627,8 @@ pub fn build(
 #[derive(Clone, Copy, PartialEq)]
 pub enum Keep {
     All,
-    /// Not the claims, rows and links: their material moves into the graph, and the rest goes
-    /// as soon as the edges are built.
-    Structure,
     /// Everything but the material of concept and source pages, which moves into the graph
-    /// (`resolve::build_parts_moving`): for the watcher, which keeps the pages.
+    /// (`resolve::build_parts_moving`), so a large repo is not held twice.
     Lean,
 }
 
@@ -745,7 +742,6 @@ fn assemble_keeping(
     diags.extend(crate::layout::folder_warnings(&pages, &config.folders));
     let (graph, dangling) = match keep {
         Keep::All => resolve::build_parts(&pages, &lost, &mut diags),
-        Keep::Structure => resolve::build_parts_taking(&mut pages, &lost, &mut diags),
         Keep::Lean => resolve::build_parts_moving(&mut pages, &lost, &mut diags),
     };
     tracing::debug!(
@@ -886,10 +882,11 @@ pub fn load_observed(root: &Path, observe: &dyn Observer) -> Result<Repo, Vec<Di
     load_with(root, observe, false, None, Keep::All, || ())
 }
 
-/// `load_observed` for a command that reads claims and rows from the graph only: their texts,
-/// quantities and values move from the pages into the graph instead of being copied, so a
-/// large repo is not held twice, and the pages come back without claims, rows or links. With `parse_cache`, unchanged pages come from the parse cache
-/// in `.rescore/cache/pages/`, and the pages it parses are stored there (before anything moves).
+/// `load_observed` for a command that reads claims and rows from the graph only: the texts,
+/// quantities and values of concept and source pages move from the pages into the graph
+/// instead of being copied, so a large repo is not held twice (`Keep::Lean`, as the watcher
+/// loads). With `parse_cache`, unchanged pages come from the parse cache in
+/// `.rescore/cache/pages/`, and the pages it parses are stored there (before anything moves).
 pub fn load_lean(
     root: &Path,
     observe: &dyn Observer,
@@ -909,14 +906,7 @@ pub fn load_lean_telling(
     walked: Option<Walk>,
     reads_done: impl FnOnce(),
 ) -> Result<Repo, Vec<Diagnostic>> {
-    load_with(
-        root,
-        observe,
-        parse_cache,
-        walked,
-        Keep::Structure,
-        reads_done,
-    )
+    load_with(root, observe, parse_cache, walked, Keep::Lean, reads_done)
 }
 
 fn load_with(

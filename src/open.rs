@@ -60,7 +60,7 @@ fn open_alongside<T: Send>(
 ) -> Result<(Repo, Option<Lock>, T), Failure> {
     let (loaded, early) = std::thread::scope(|s| {
         let (go, reader) = want_lock.then(|| when_told(s, || Lock::read(root))).unzip();
-        // Lean: the pages' claims, rows and links are gone before the lock is needed.
+        // Lean: the material of concept and source pages is in the graph, not held twice.
         let loaded = load::load_lean_telling(root, observe, parse_cache, walked, move || {
             if let Some(go) = go {
                 let _ = go.send(());

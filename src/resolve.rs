@@ -452,25 +452,7 @@ pub fn build_parts(
     lost: &[Lost],
     diags: &mut Vec<Diagnostic>,
 ) -> (Graph, Vec<Dangling>) {
-    build_from(Pages::Read(pages), None, lost, Lookups::Quick, diags)
-}
-
-/// `build_parts` for a caller done with the pages' claims, rows and links once the graph is
-/// built (a one-shot command): claim texts, quantities, levels and qualifiers and row values
-/// move into the graph's states instead of being copied, and the links and bare source names
-/// are dropped as soon as the edges are found, before the edges enter the graph, which saves
-/// holding all of them at once; each slice's claims and rows go once its edges are in. The pages
-/// are left without claims, rows or links.
-pub fn build_parts_taking(
-    pages: &mut [Page],
-    lost: &[Lost],
-    diags: &mut Vec<Diagnostic>,
-) -> (Graph, Vec<Dangling>) {
-    let links = pages
-        .iter_mut()
-        .map(|p| std::mem::take(&mut p.links))
-        .collect();
-    build_from(Pages::Take(pages), Some(links), lost, Lookups::Quick, diags)
+    build_from(Pages::Read(pages), lost, Lookups::Quick, diags)
 }
 
 /// Nodes and edges a graph kept across edits (the watcher's) has room for beyond those it was
@@ -501,18 +483,17 @@ pub fn build_parts_moving(
     lost: &[Lost],
     diags: &mut Vec<Diagnostic>,
 ) -> (Graph, Vec<Dangling>) {
-    build_from(Pages::Move(pages), None, lost, Lookups::Quick, diags)
+    build_from(Pages::Move(pages), lost, Lookups::Quick, diags)
 }
 
 /// Pages whose nodes, then whose edges, are found together: a slice of the pages at a time, so
 /// what is found waits to enter the graph for one slice only, not for all of them.
 const CHUNK: usize = 4096;
 
-/// The pages a build reads, or whose material it moves into the graph's states (all of it,
-/// or what `build_parts_moving` says).
+/// The pages a build reads, or whose material it moves into the graph's states (what
+/// `material::moves` says).
 enum Pages<'a> {
     Read(&'a [Page]),
-    Take(&'a mut [Page]),
     Move(&'a mut [Page]),
 }
 
@@ -525,18 +506,16 @@ enum Lookups {
     IndexOnly,
 }
 
-/// The graph from the pages; `links`, the pages' links moved out of them (none: they are read
-/// from the pages), each page's dropped as soon as its edges are found.
+/// The graph from the pages.
 fn build_from(
     mut source: Pages,
-    mut links: Option<Vec<Links>>,
     lost: &[Lost],
     lookups: Lookups,
     diags: &mut Vec<Diagnostic>,
 ) -> (Graph, Vec<Dangling>) {
     let pages: &[Page] = match &source {
         Pages::Read(pages) => pages,
-        Pages::Take(pages) | Pages::Move(pages) => pages,
+        Pages::Move(pages) => pages,
     };
     let (mut index, live) = Index::new(pages, diags);
     let quick = (lookups == Lookups::Quick).then(|| Quick::new(pages, &live));
@@ -550,11 +529,10 @@ fn build_from(
         .iter()
         .map(|p| 1 + p.claims.len() + p.rows.len())
         .sum();
-    let links_of = |i: usize| links.as_ref().map_or(pages[i].links.len(), |l| l[i].len());
-    let written: usize = (0..pages.len()).map(links_of).sum();
+    let written: usize = pages.iter().map(|p| p.links.len()).sum();
     let (room_nodes, room_edges) = match source {
         Pages::Move(_) => (ROOM.nodes, ROOM.edges),
-        Pages::Read(_) | Pages::Take(_) => (0, 0),
+        Pages::Read(_) => (0, 0),
     };
     let mut graph = Graph::with_capacity(nodes + room_nodes, 2 * nodes + written + room_edges);
 
@@ -577,14 +555,6 @@ fn build_from(
                 .par_iter()
                 .enumerate()
                 .map(|(k, p)| nodes_of(start + k, p, Material::default()))
-                .collect(),
-            Pages::Take(pages) => pages[start..end]
-                .par_iter_mut()
-                .enumerate()
-                .map(|(k, p)| {
-                    let material = Material::take(p);
-                    nodes_of(start + k, p, material)
-                })
                 .collect(),
             Pages::Move(pages) => pages[start..end]
                 .par_iter_mut()
@@ -627,8 +597,6 @@ fn build_from(
     let mut seen = FxHashSet::default();
     let mut names = FxHashSet::default();
     let mut cited = Vec::new();
-    let mut shed = Vec::new();
-    let mut found_anchors = Vec::new();
     let mut found: Vec<PageEdges> = Vec::new();
     let mut insert = |edges: &mut EdgeAdder, found: Vec<PageEdges>| {
         for f in found {
@@ -650,7 +618,7 @@ fn build_from(
         let end = (start + CHUNK).min(count);
         let pages: &[Page] = match &source {
             Pages::Read(pages) => pages,
-            Pages::Take(pages) | Pages::Move(pages) => pages,
+            Pages::Move(pages) => pages,
         };
         let (nodes, mut edges) = graph.split();
         let cx = EdgeContext {
@@ -664,29 +632,14 @@ fn build_from(
             numbers: None,
             quick: quick.as_ref(),
         };
-        let find = || match links.as_mut() {
-            Some(links) => links
-                .par_drain(..end - start)
-                .enumerate()
-                .map(|(k, l)| page_edges_from(&cx, &shed, start + k, &l))
-                .collect(),
-            None => (start..end)
+        let find = || {
+            (start..end)
                 .into_par_iter()
                 .map(|i| page_edges(&cx, i))
-                .collect(),
+                .collect()
         };
         let done = std::mem::take(&mut found);
         found = rayon::join(|| insert(&mut edges, done), find).1;
-        // Once a slice's edges are found, its pages' claims and rows are needed only for the
-        // anchors a later link to a missing one lists: those are kept, and the rest goes now,
-        // before the edges of the slices after it are allocated.
-        if let Pages::Take(pages) = &mut source {
-            pages[start..end]
-                .par_iter_mut()
-                .map(shed_claims_and_rows)
-                .collect_into_vec(&mut found_anchors);
-            shed.append(&mut found_anchors);
-        }
     }
     insert(&mut graph.split().1, found);
     for (ix, sources) in cited {
@@ -698,7 +651,7 @@ fn build_from(
     }
     let pages: &[Page] = match &source {
         Pages::Read(pages) => pages,
-        Pages::Take(pages) | Pages::Move(pages) => pages,
+        Pages::Move(pages) => pages,
     };
     tracing::debug!(edges = graph.edge_count(), "graph edges added");
     if let Some(cycle) = graph.find_cycle() {
@@ -888,33 +841,6 @@ pub struct PageEdges {
 /// The edges of page `i`: its claims and rows to it, sources to claims and rows, its links and
 /// `part_of` / `depends_on` keys. Reads the graph only, so pages can be done in any order.
 pub fn page_edges(cx: &EdgeContext, i: usize) -> PageEdges {
-    page_edges_from(cx, &[], i, &cx.pages[i].links)
-}
-
-/// The anchors of a page whose claims and rows are gone, lowercased and in page order (claims,
-/// then rows), each ended by a line break: no id holds whitespace.
-type ShedAnchors = Box<str>;
-
-/// Empties a page's claims and rows, returning their anchors.
-fn shed_claims_and_rows(p: &mut Page) -> ShedAnchors {
-    let ids = p
-        .claims
-        .iter()
-        .map(|c| &c.id)
-        .chain(p.rows.iter().map(|r| &r.id));
-    let mut anchors = String::with_capacity(ids.clone().map(|id| id.len() + 1).sum());
-    for id in ids {
-        anchors.push_str(&lower(id));
-        anchors.push('\n');
-    }
-    p.claims = Box::default();
-    p.rows = Box::default();
-    anchors.into()
-}
-
-/// `page_edges`, with the page's links given apart from it; `shed`, the anchors of the first
-/// pages, whose claims and rows are gone.
-fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &Links) -> PageEdges {
     let EdgeContext {
         index,
         pages,
@@ -983,7 +909,7 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &Lin
             }
         }
     }
-    for link in links.iter() {
+    for link in p.links.iter() {
         let quickly = quick.and_then(|q| q.page(link.target()));
         let Some(j) = quickly.or_else(|| {
             resolve_for(
@@ -1005,7 +931,7 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &Lin
                 let mut missing = Vec::new();
                 let found = target_node(
                     graph,
-                    (target, made(j), shed.get(j)),
+                    (target, made(j)),
                     link.anchor(),
                     link,
                     &pages[i].path,
@@ -1068,7 +994,7 @@ fn page_edges_from(cx: &EdgeContext, shed: &[ShedAnchors], i: usize, links: &Lin
         let mut missing = Vec::new();
         let found = target_node(
             graph,
-            (&pages[j], made(j), shed.get(j)),
+            (&pages[j], made(j)),
             link.anchor(),
             link,
             &p.path,
@@ -1323,7 +1249,7 @@ fn is_anchor_key(key: &str, page: &str, anchor: &str) -> bool {
 
 fn target_node(
     graph: NodeView,
-    (target, made, shed): (&Page, Made, Option<&ShedAnchors>),
+    (target, made): (&Page, Made),
     anchor: Option<&str>,
     link: Link,
     from: &Path,
@@ -1351,15 +1277,12 @@ fn target_node(
     if let Some(ix) = own.or_else(|| graph.get(&anchor_key(target, anchor))) {
         return Some(ix);
     }
-    let anchors: Vec<String> = match shed {
-        Some(shed) => shed.lines().map(str::to_string).collect(),
-        None => target
-            .claims
-            .iter()
-            .map(|c| c.id.to_lowercase())
-            .chain(target.rows.iter().map(|r| r.id.to_lowercase()))
-            .collect(),
-    };
+    let anchors: Vec<String> = target
+        .claims
+        .iter()
+        .map(|c| c.id.to_lowercase())
+        .chain(target.rows.iter().map(|r| r.id.to_lowercase()))
+        .collect();
     let mut d = Diagnostic::error(
         Code::AnchorToNoClaim,
         from,
@@ -1453,7 +1376,7 @@ pub fn thesis_dependencies(
         let mut missing = Vec::new();
         let ix = target_node(
             graph.node_view(),
-            (&pages[j], Made::default(), None),
+            (&pages[j], Made::default()),
             link.anchor(),
             link,
             &p.path,
@@ -1793,32 +1716,13 @@ mod tests {
     }
 
     #[test]
-    fn taking_the_states_from_the_pages_builds_the_same_graph() {
-        let pages = pages();
-        let copied = built_with(2, &pages);
-        let mut taken_from = pages.clone();
-        let mut diags = Vec::new();
-        let (graph, dangling) = build_parts_taking(&mut taken_from, &[], &mut diags);
-        assert_eq!(summary(&graph, &diags, &dangling), copied);
-        assert!(pages
-            .iter()
-            .any(|p| !p.claims.is_empty() && !p.rows.is_empty()));
-        assert!(
-            taken_from
-                .iter()
-                .all(|p| p.claims.is_empty() && p.rows.is_empty()),
-            "the claims and rows are shed once their edges are built"
-        );
-    }
-
-    #[test]
-    fn a_link_to_a_missing_anchor_on_a_page_shed_slices_before_lists_its_anchors() {
+    fn a_link_to_a_missing_anchor_on_a_page_moved_slices_before_lists_its_anchors() {
         let pages = pages_of(CHUNK / 3 + 2);
         assert!(pages.len() > CHUNK, "two slices at least");
         let read = built_with(2, &pages);
-        let mut taken_from = pages.clone();
+        let mut moved_from = pages.clone();
         let mut diags = Vec::new();
-        let (graph, dangling) = build_parts_taking(&mut taken_from, &[], &mut diags);
+        let (graph, dangling) = build_parts_moving(&mut moved_from, &[], &mut diags);
         assert_eq!(summary(&graph, &diags, &dangling), read);
         // The last thesis, in the second slice, names `#gone` on a concept in the first.
         let listed = "anchors there: a, a, same-words, same-words, score";
@@ -1847,8 +1751,7 @@ mod tests {
         for pages in [pages(), pages_of(3)] {
             let by = |lookups| {
                 let mut diags = Vec::new();
-                let (graph, dangling) =
-                    build_from(Pages::Read(&pages), None, &[], lookups, &mut diags);
+                let (graph, dangling) = build_from(Pages::Read(&pages), &[], lookups, &mut diags);
                 summary(&graph, &diags, &dangling)
             };
             assert_eq!(by(Lookups::Quick), by(Lookups::IndexOnly));
