@@ -628,7 +628,8 @@ pub fn build(
 pub enum Keep {
     All,
     /// Everything but the material of concept and source pages, which moves into the graph
-    /// (`resolve::build_parts_moving`), so a large repo is not held twice.
+    /// (`resolve::build_parts_moving`), so a large repo is not held twice; with the room a
+    /// watcher's edits grow into (about 2 MB, which a one-shot command leaves unused).
     Lean,
 }
 

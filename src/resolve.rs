@@ -471,7 +471,8 @@ pub struct Room {
     pub edges: usize,
 }
 
-/// `build_parts` for a caller that keeps the pages and their links (the watcher): the claim
+/// `build_parts` for a caller that keeps the pages and their links (the watcher; and a one-shot
+/// command, for which freeing the links and claims on the way cost more than it saved): the claim
 /// and row material of every concept and source page with nodes moves into the graph's states
 /// instead of being copied, so it is held once; `restore_material` puts it back. Thesis pages
 /// keep theirs (writing a warning block compares them with the page on disk), and so does a
