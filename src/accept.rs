@@ -62,7 +62,7 @@ pub fn record(
     let after = eval::evaluate(repo, &lock);
     writeback::sweep_temps(&held, root, repo);
     let todo = writeback::out_of_date(root, &after.verdicts);
-    let writes = writeback::write_theses(&held, root, repo, &todo, false);
+    let writes = writeback::write_theses(&held, root, repo, &todo);
     Ok(Recorded {
         accepted,
         after,

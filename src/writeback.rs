@@ -306,14 +306,14 @@ fn stale(v: &Verdict) -> Option<&Verdict> {
     (v.status == Status::Stale).then_some(v)
 }
 
-/// Writes the warning blocks of `verdicts`' pages (see `write_pages`). `detail`: the repo's
-/// pages still hold their links, claims and rows (the watcher's do).
+/// Writes the warning blocks of `verdicts`' pages (see `write_pages`). A page is left when a
+/// save since it was evaluated changed its links, claims or rows as well as its front matter:
+/// every load keeps a thesis page's (`load::Keep`).
 pub fn write_theses(
     held: &RepoLock,
     root: &Path,
     repo: &Repo,
     verdicts: &[&Verdict],
-    detail: bool,
 ) -> Vec<(PathBuf, Outcome)> {
     let by_path: std::collections::HashMap<&Path, &Verdict> = verdicts
         .iter()
@@ -322,7 +322,7 @@ pub fn write_theses(
     let paths: Vec<PathBuf> = verdicts.iter().map(|v| PathBuf::from(&v.path)).collect();
     write_pages(held, root, &paths, |rel, text| {
         let v = by_path.get(rel).ok_or_else(|| "no verdict".to_string())?;
-        check_unchanged(repo, rel, text, detail)?;
+        check_unchanged(repo, rel, text, true)?;
         Ok(updated(text, stale(v)))
     })
 }
@@ -357,7 +357,7 @@ pub fn update_blocks(
         crate::eval::evaluate(repo, &now)
     };
     let todo = out_of_date(root, &eval.verdicts);
-    Ok(write_theses(&held, root, repo, &todo, false))
+    Ok(write_theses(&held, root, repo, &todo))
 }
 
 /// `backlinks --write`: each concept page's backlinks block as `changes` computed it, under
@@ -574,6 +574,30 @@ mod tests {
             writers().map(rayon::ThreadPool::current_num_threads),
             Some(WRITERS)
         );
+    }
+
+    /// As a one-shot command loads (`open::repo`), a thesis page keeps its links: a save that
+    /// points one elsewhere while the command runs is not written around with the old verdict.
+    #[test]
+    fn a_save_that_changes_a_link_is_kept_and_the_page_skipped() {
+        let thesis = "+++\nkind = \"thesis\"\nscore = 0.5\n+++\n# T\n\n- [[c]]\n";
+        let (dir, _) = tiny_repo(thesis);
+        std::fs::create_dir_all(dir.path().join("concepts")).expect("mkdir");
+        for id in ["c", "d"] {
+            let text =
+                format!("+++\nkind = \"concept\"\n+++\n# {id}\n\n- A claim.\n  Evidence: strong\n");
+            std::fs::write(dir.path().join(format!("concepts/{id}.md")), text).expect("write");
+        }
+        let Ok((repo, _)) = crate::open::repo(dir.path(), false) else {
+            panic!("the repo does not open");
+        };
+        let page = dir.path().join("theses/t.md");
+        let relinked = thesis.replace("[[c]]", "[[d]]");
+        std::fs::write(&page, &relinked).expect("write");
+        let held = RepoLock::acquire(dir.path()).expect("lock");
+        let out = write_theses(&held, dir.path(), &repo, &[&verdict()]);
+        assert!(matches!(out[0].1, Outcome::Skipped(_)), "{out:?}");
+        assert_eq!(std::fs::read_to_string(&page).expect("read"), relinked);
     }
 
     #[test]

@@ -402,7 +402,7 @@ fn write_blocks(
         lock::sweep_temps(&held, dirs.iter().map(PathBuf::as_path));
     }
     sweep_seen(&held, &std::mem::take(&mut temps.seen));
-    let outcomes = writeback::write_theses(&held, abs_root, engine.repo(), &todo, true);
+    let outcomes = writeback::write_theses(&held, abs_root, engine.repo(), &todo);
     drop(held);
     let mut written = Vec::new();
     let mut failed = Vec::new();
