@@ -888,18 +888,10 @@ pub fn load_observed(root: &Path, observe: &dyn Observer) -> Result<Repo, Vec<Di
 /// instead of being copied, so a large repo is not held twice (`Keep::Lean`, as the watcher
 /// loads). With `parse_cache`, unchanged pages come from the parse cache in
 /// `.rescore/cache/pages/`, and the pages it parses are stored there (before anything moves).
-pub fn load_lean(
-    root: &Path,
-    observe: &dyn Observer,
-    parse_cache: bool,
-) -> Result<Repo, Vec<Diagnostic>> {
-    load_lean_telling(root, observe, parse_cache, None, || ())
-}
-
-/// `load_lean`, taking `walked` when it was made under the settings this load reads, and
-/// calling `reads_done` once every page is read and parsed, before the graph is built (a caller
-/// reads the lock then, beside the graph build, which leaves a core idle at times). Not called
-/// when the load stops before.
+/// `walked` is taken when it was made under the settings this load reads; `reads_done` is
+/// called once every page is read and parsed, before the graph is built (a caller reads the
+/// lock then, beside the graph build, which leaves a core idle at times), and not when the
+/// load stops before.
 pub fn load_lean_telling(
     root: &Path,
     observe: &dyn Observer,
