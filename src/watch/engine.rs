@@ -207,42 +207,41 @@ struct Walked {
     diags: Vec<Diagnostic>,
 }
 
-/// What the watcher's load guard asks of a load (see `watch::guard`): the settings are read and
-/// each folder listed only once it is watched, and no page is read before `walked` returns.
+/// What the watcher's load guard asks of a load (see `watch::guard`): each folder is listed
+/// only once it is watched, a settings file read only once writes to it are, and no page is
+/// read before `walked` returns.
 pub struct Guarding<'a> {
     pub before_listing: load::BeforeListing,
+    pub before_reading: load::BeforeListing,
     pub walked: Box<dyn FnOnce() + 'a>,
 }
 
 /// Reads the settings and walks the pages. Unlike `load::load`, settings and walk errors stop
 /// it: the watcher needs a repo to watch.
-fn walk_tracked(
-    root: &Path,
-    before: Option<&load::BeforeListing>,
-) -> Result<Walked, Vec<Diagnostic>> {
+fn walk_tracked(root: &Path, guarding: Option<&Guarding>) -> Result<Walked, Vec<Diagnostic>> {
     if !root.is_dir() {
         return Err(vec![Diagnostic::no_root(
             root,
             "research repo root is not a folder",
         )]);
     }
-    let tell = |folder: &Path| {
-        if let Some(before) = before {
-            before(folder);
+    let before_reading = |folder: &Path| {
+        if let Some(g) = guarding {
+            (g.before_reading)(folder);
         }
     };
-    tell(root);
+    before_reading(root);
     let config_text = load::read_config(root).map_err(|d| vec![d])?;
     let read = crate::settings::read_from(root);
     let read_rules = |p: &Path| {
         if let Some(folder) = root.join(p).parent() {
-            tell(folder);
+            before_reading(folder);
         }
         read(p)
     };
     let (config, rules) = load::settings(config_text.as_deref(), &read_rules)?;
-    let (paths, diags) = match before {
-        Some(before) => load::walk_guarded(root, &config, before.clone()),
+    let (paths, diags) = match guarding {
+        Some(g) => load::walk_guarded(root, &config, g.before_listing.clone()),
         None => load::walk(root, &config),
     };
     if diags.iter().any(Diagnostic::is_error) {
@@ -268,7 +267,7 @@ fn load_tracked(
     let started = std::time::Instant::now();
     let walked = match guarding {
         Some(g) => {
-            let walked = walk_tracked(root, Some(&g.before_listing));
+            let walked = walk_tracked(root, Some(&g));
             (g.walked)();
             walked?
         }

@@ -2,6 +2,13 @@
 //! first page is read and drained once notify's watch is in place, so an edit made while a large
 //! repo loads is not lost.
 //!
+//! It watches in two passes. The walk needs a folder watched for pages made, removed or moved
+//! in it before it lists the folder; reads need writes to the files in it reported as well.
+//! Asking for those makes the kernel mark every cached entry of the folder (10–60 ms for the
+//! corpus's largest folders, more where many files were made and removed), so they are added
+//! in a second pass, beside the walk, and the reads wait for it, not the walk. A folder whose
+//! ignore file the walk will read gets its write events in the first pass.
+//!
 //! Why not notify's watch itself: notify asks inotify for open events on every folder, and the
 //! load opens every page, so at 100k pages its watch queued 100k events that the kernel made,
 //! notify read and our tap dropped (the watcher's start took about 0.7 s more CPU with them). The
@@ -25,18 +32,24 @@ use notify_debouncer_full::DebouncedEvent;
 
 use super::intake::each_folder;
 
-/// What can change a file or a folder's list: no opens, no reads.
-fn mask() -> WatchMask {
-    WatchMask::MODIFY
-        | WatchMask::CLOSE_WRITE
-        | WatchMask::ATTRIB
-        | WatchMask::CREATE
+/// What can change a folder's list: what the walk needs before it lists the folder.
+fn listing_mask() -> WatchMask {
+    WatchMask::CREATE
         | WatchMask::DELETE
         | WatchMask::MOVED_FROM
         | WatchMask::MOVED_TO
         | WatchMask::DELETE_SELF
         | WatchMask::MOVE_SELF
 }
+
+/// What can change a file or a folder's list: no opens, no reads.
+fn mask() -> WatchMask {
+    listing_mask() | WatchMask::MODIFY | WatchMask::CLOSE_WRITE | WatchMask::ATTRIB
+}
+
+/// The files the walk reads in a folder it lists (the `ignore` crate's, as `load::walk` sets
+/// it up), and the watcher reloads on (`filter`).
+const IGNORE_FILES: [&str; 2] = [".gitignore", ".ignore"];
 
 pub struct Guard {
     inotify: Inotify,
@@ -50,7 +63,8 @@ pub struct Pending {
 }
 
 /// The folders a pending guard has watched so far, for the walk to wait on: a folder is listed
-/// only once it is watched.
+/// only once it is watched, and a file in it read before the guard is joined (a rule file)
+/// only once writes to it are watched too.
 #[derive(Default)]
 struct Watched {
     state: Mutex<WatchedState>,
@@ -59,7 +73,10 @@ struct Watched {
 
 #[derive(Default)]
 struct WatchedState {
+    /// Watched for the walk (`listing_mask`).
     folders: HashSet<PathBuf>,
+    /// Watched for reads too (`mask`).
+    guarded: HashSet<PathBuf>,
     /// The guard has watched all it will (or failed, or panicked): nothing is waited for.
     done: bool,
 }
@@ -71,14 +88,34 @@ impl Watched {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn add(&self, folder: &Path) {
-        self.lock().folders.insert(folder.to_path_buf());
+    /// `folder` is watched for the walk, and for reads too when `guarded`.
+    fn add(&self, folder: &Path, guarded: bool) {
+        let mut state = self.lock();
+        state.folders.insert(folder.to_path_buf());
+        if guarded {
+            state.guarded.insert(folder.to_path_buf());
+        }
+        drop(state);
         self.changed.notify_all();
     }
 
-    fn wait_for(&self, folder: &Path) {
+    /// `folder`, watched for the walk before, is now watched for reads too.
+    fn guard(&self, folder: &Path) {
+        self.lock().guarded.insert(folder.to_path_buf());
+        self.changed.notify_all();
+    }
+
+    /// Returns once `folder` is watched for the walk (for reads too when `guarded`), or the
+    /// guard has watched all it will.
+    fn wait_for(&self, folder: &Path, guarded: bool) {
         let mut state = self.lock();
-        while !state.done && !state.folders.contains(folder) {
+        while !state.done
+            && !(if guarded {
+                state.guarded.contains(folder)
+            } else {
+                state.folders.contains(folder)
+            })
+        {
             state = self
                 .changed
                 .wait(state)
@@ -98,16 +135,18 @@ impl Drop for Done {
 }
 
 impl Guard {
-    /// Watches `root` (here, so a guard that cannot start is known before the load), then
-    /// every folder under it but `.git` on a thread of its own, following links to folders as
-    /// the loader's walk does. Each folder is watched before the guard lists it, and before the
-    /// walk does as long as the walk waits for it (`Pending::before_listing`), so a page made
-    /// in a folder while the repo loads is either listed or reported.
+    /// Watches `root` (here, so a guard that cannot start is known before the load, and for
+    /// reads too: `rescore.toml` is read before the walk), then every folder under it but `.git`
+    /// on a thread of its own, following links to folders as the loader's walk does. Each
+    /// folder is watched before the guard lists it, and before the walk does as long as the
+    /// walk waits for it (`Pending::before_listing`), so a page made in a folder while the repo
+    /// loads is either listed or reported. Writes to the files in a folder are watched by the
+    /// time the guard is joined (`Pending::join`), which the load does before it reads a page.
     pub fn spawn(root: &Path) -> io::Result<Pending> {
         let inotify = Inotify::init()?;
         let root_wd = inotify.watches().add(root, mask())?;
         let watched = Arc::new(Watched::default());
-        watched.add(root);
+        watched.add(root, true);
         let mut guard = Guard {
             inotify,
             folders: HashMap::from([(root_wd, root.to_path_buf())]),
@@ -118,26 +157,60 @@ impl Guard {
             .spawn(move || {
                 let _done = done;
                 let watched = &_done.0;
+                let mut for_reads = Vec::new();
                 each_folder(&root, |folder| {
                     if folder == root {
                         return Ok(true);
                     }
-                    let wd = match guard.inotify.watches().add(folder, mask()) {
-                        Ok(wd) => wd,
-                        // Gone or unreadable since it was listed: the load reports what it
-                        // cannot read.
-                        Err(e) if gone_or_closed(&e) => return Ok(false),
-                        // Out of watches (or worse): the watcher reads everything again once
-                        // notify's watch is up.
-                        Err(e) => return Err(e),
+                    let Some((wd, guarded)) = guard.watch_for_listing(folder)? else {
+                        return Ok(false);
                     };
-                    watched.add(folder);
                     // The same folder reached twice (a link to it) has the same descriptor.
-                    Ok(guard.folders.insert(wd, folder.to_path_buf()).is_none())
+                    let new = guard.folders.insert(wd, folder.to_path_buf()).is_none();
+                    if new && !guarded {
+                        for_reads.push(folder.to_path_buf());
+                    }
+                    watched.add(folder, guarded);
+                    Ok(new)
                 })?;
+                for folder in for_reads {
+                    // A folder gone since is reported gone; one made in its place, as made.
+                    if let Some(wd) = guard.watch(&folder, mask() | WatchMask::MASK_ADD)? {
+                        guard.folders.entry(wd).or_insert_with(|| folder.clone());
+                    }
+                    watched.guard(&folder);
+                }
                 Ok(guard)
             })?;
         Ok(Pending { watched, thread })
+    }
+
+    /// Watches `folder` for the walk: for its list, and for writes too when it holds an ignore
+    /// file, which the walk reads as it lists it. Its descriptor and whether writes are
+    /// watched, or `None` when the folder went away or cannot be read.
+    fn watch_for_listing(&mut self, folder: &Path) -> io::Result<Option<(WatchDescriptor, bool)>> {
+        let Some(wd) = self.watch(folder, listing_mask())? else {
+            return Ok(None);
+        };
+        // Looked for once the folder is watched: an ignore file made from now on is reported
+        // as made, and one there now must have its writes seen before the walk reads it.
+        let read_by_walk = holds_ignore_file(folder);
+        if read_by_walk && self.watch(folder, mask() | WatchMask::MASK_ADD)?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some((wd, read_by_walk)))
+    }
+
+    /// Watches `folder` with `mask`: its descriptor, or `None` when the folder went away or
+    /// cannot be read (the load reports what it cannot read).
+    fn watch(&mut self, folder: &Path, mask: WatchMask) -> io::Result<Option<WatchDescriptor>> {
+        match self.inotify.watches().add(folder, mask) {
+            Ok(wd) => Ok(Some(wd)),
+            Err(e) if gone_or_closed(&e) => Ok(None),
+            // Out of watches (or worse): the watcher reads everything again once notify's
+            // watch is up.
+            Err(e) => Err(e),
+        }
     }
 
     /// `spawn`, waited for.
@@ -234,9 +307,25 @@ impl Pending {
             abs_root.to_path_buf(),
         );
         Arc::new(move |folder: &Path| match folder.strip_prefix(&root) {
-            Ok(rel) => watched.wait_for(&abs_root.join(rel)),
+            Ok(rel) => watched.wait_for(&abs_root.join(rel), false),
+            // Not under the root: the guard never watches it.
+            Err(_) => watched.wait_for(folder, false),
+        })
+    }
+
+    /// What the load calls with the folder of a file it reads before the guard is joined (a
+    /// rule file) before it reads it: it returns once the guard watches writes to the file, or
+    /// has watched all it will.
+    pub fn before_reading(&self, root: &Path, abs_root: &Path) -> crate::load::BeforeListing {
+        let (watched, root, abs_root) = (
+            self.watched.clone(),
+            root.to_path_buf(),
+            abs_root.to_path_buf(),
+        );
+        Arc::new(move |folder: &Path| match folder.strip_prefix(&root) {
+            Ok(rel) => watched.wait_for(&abs_root.join(rel), true),
             // Not under the root (a rule file elsewhere): the guard never watches it.
-            Err(_) => watched.wait_for(folder),
+            Err(_) => watched.wait_for(folder, true),
         })
     }
 
@@ -246,6 +335,13 @@ impl Pending {
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     }
+}
+
+/// Whether the walk reads a file in `folder` when it lists it.
+fn holds_ignore_file(folder: &Path) -> bool {
+    IGNORE_FILES
+        .iter()
+        .any(|f| folder.join(f).symlink_metadata().is_ok())
 }
 
 /// A folder that went away, became a file, or may not be read: nothing to guard there.
@@ -365,17 +461,17 @@ mod tests {
         let watched = Arc::new(Watched::default());
         let waiter = {
             let watched = watched.clone();
-            std::thread::spawn(move || watched.wait_for(Path::new("/r/concepts")))
+            std::thread::spawn(move || watched.wait_for(Path::new("/r/concepts"), false))
         };
         std::thread::sleep(std::time::Duration::from_millis(50));
         assert!(
             !waiter.is_finished(),
             "it waits while the folder is not watched"
         );
-        watched.add(Path::new("/r/theses"));
+        watched.add(Path::new("/r/theses"), true);
         std::thread::sleep(std::time::Duration::from_millis(50));
         assert!(!waiter.is_finished(), "another folder is not this one");
-        watched.add(Path::new("/r/concepts"));
+        watched.add(Path::new("/r/concepts"), false);
         waiter
             .join()
             .expect("the wait ends once the folder is watched");
@@ -384,7 +480,7 @@ mod tests {
         // by a panic.
         let waiter = {
             let watched = watched.clone();
-            std::thread::spawn(move || watched.wait_for(Path::new("/elsewhere")))
+            std::thread::spawn(move || watched.wait_for(Path::new("/elsewhere"), true))
         };
         let done = Done(watched.clone());
         let guard_thread = std::thread::spawn(move || {
@@ -399,8 +495,8 @@ mod tests {
     fn the_walk_is_told_of_a_folder_as_the_load_names_it_once_the_guard_watched_it() {
         // A guard that has watched two folders under its absolute root and goes on.
         let watched = Arc::new(Watched::default());
-        watched.add(Path::new("/abs/repo"));
-        watched.add(Path::new("/abs/repo/concepts"));
+        watched.add(Path::new("/abs/repo"), true);
+        watched.add(Path::new("/abs/repo/concepts"), false);
         let (release, hold) = std::sync::mpsc::channel::<()>();
         let done = Done(watched.clone());
         let pending = Pending {
@@ -427,8 +523,134 @@ mod tests {
             told.is_finished(),
             "the walk waited for folders the guard had watched"
         );
+        // A file read there before the guard is joined waits until writes to it are watched.
+        let before = pending.before_reading(Path::new("repo/."), Path::new("/abs/repo"));
+        let reader = std::thread::spawn(move || before(Path::new("repo/./concepts")));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(!reader.is_finished(), "it waited for the second pass");
+        pending.watched.guard(Path::new("/abs/repo/concepts"));
+        reader
+            .join()
+            .expect("the wait ends once writes are watched");
         drop(release);
         assert!(pending.join().is_err());
+    }
+
+    #[test]
+    fn a_read_waits_until_writes_to_the_folder_are_watched() {
+        let watched = Arc::new(Watched::default());
+        watched.add(Path::new("/r/rules"), false);
+        // Listing it need not wait.
+        watched.wait_for(Path::new("/r/rules"), false);
+        let reader = {
+            let watched = watched.clone();
+            std::thread::spawn(move || watched.wait_for(Path::new("/r/rules"), true))
+        };
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(
+            !reader.is_finished(),
+            "a folder watched for its list only is not ready for reads"
+        );
+        watched.guard(Path::new("/r/rules"));
+        reader
+            .join()
+            .expect("the wait ends once writes are watched");
+        // A folder whose ignore file the walk reads is ready for both at once.
+        watched.add(Path::new("/r/notes"), true);
+        watched.wait_for(Path::new("/r/notes"), true);
+    }
+
+    #[test]
+    fn folders_holding_an_ignore_file_are_told_apart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        for (folder, file) in [("a", ".gitignore"), ("b", ".ignore"), ("c", "page.md")] {
+            std::fs::create_dir(root.join(folder)).expect("mkdir");
+            std::fs::write(root.join(folder).join(file), "x").expect("write");
+        }
+        std::fs::create_dir(root.join("d")).expect("mkdir");
+        std::os::unix::fs::symlink(root.join("elsewhere"), root.join("d/.gitignore"))
+            .expect("symlink");
+        assert!(holds_ignore_file(&root.join("a")));
+        assert!(holds_ignore_file(&root.join("b")));
+        assert!(!holds_ignore_file(&root.join("c")));
+        assert!(
+            holds_ignore_file(&root.join("d")),
+            "a link counts, dangling or not: writes to it are watched from the start"
+        );
+    }
+
+    /// The mask of each of a guard's watches by descriptor number, from the kernel's own
+    /// account of its inotify descriptor.
+    fn masks(guard: &Guard) -> HashMap<i32, u32> {
+        use std::os::fd::AsRawFd;
+        let info =
+            std::fs::read_to_string(format!("/proc/self/fdinfo/{}", guard.inotify.as_raw_fd()))
+                .expect("fdinfo");
+        info.lines()
+            .filter_map(|l| l.strip_prefix("inotify wd:"))
+            .map(|l| {
+                let wd = l.split_whitespace().next().expect("wd");
+                let mask = l
+                    .split_whitespace()
+                    .find_map(|f| f.strip_prefix("mask:"))
+                    .expect("mask");
+                (
+                    wd.parse().expect("wd number"),
+                    u32::from_str_radix(mask, 16).expect("hex mask"),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn before_listing_writes_are_watched_only_in_a_folder_holding_an_ignore_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        for (folder, file) in [("rules", ".gitignore"), ("concepts", "page.md")] {
+            std::fs::create_dir(root.join(folder)).expect("mkdir");
+            std::fs::write(root.join(folder).join(file), "x").expect("write");
+        }
+        let mut guard = Guard {
+            inotify: Inotify::init().expect("inotify"),
+            folders: HashMap::new(),
+        };
+        let (rules, guarded) = guard
+            .watch_for_listing(&root.join("rules"))
+            .expect("watch")
+            .expect("watched");
+        assert!(guarded);
+        let (concepts, guarded) = guard
+            .watch_for_listing(&root.join("concepts"))
+            .expect("watch")
+            .expect("watched");
+        assert!(!guarded);
+        assert!(guard
+            .watch_for_listing(&root.join("missing"))
+            .expect("a missing folder is no error")
+            .is_none());
+        let masks = masks(&guard);
+        assert_eq!(masks[&rules.get_watch_descriptor_id()], mask().bits());
+        assert_eq!(
+            masks[&concepts.get_watch_descriptor_id()],
+            listing_mask().bits()
+        );
+    }
+
+    #[test]
+    fn once_joined_every_folder_is_watched_for_writes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        for f in ["concepts/deep", "theses", "rules"] {
+            std::fs::create_dir_all(root.join(f)).expect("mkdir");
+        }
+        std::fs::write(root.join("rules/.gitignore"), "x").expect("write");
+        let guard = Guard::start(root).expect("guard");
+        let masks = masks(&guard);
+        assert_eq!(masks.len(), 5, "{masks:x?}");
+        for m in masks.values() {
+            assert_eq!(*m, mask().bits(), "{m:x}");
+        }
     }
 
     #[test]

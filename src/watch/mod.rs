@@ -243,6 +243,7 @@ fn watch_and_load(
             let guarded_at = &mut guarded;
             let guarding = engine::Guarding {
                 before_listing: pending.before_listing(root, abs_root),
+                before_reading: pending.before_reading(root, abs_root),
                 // Moves the folders' sender in, so notify's setup stops waiting once it is
                 // called (or dropped uncalled).
                 walked: Box::new(move || {
