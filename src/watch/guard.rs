@@ -301,31 +301,27 @@ impl Pending {
     /// the guard watches it as `abs_root`) before it lists it: it returns once the guard has
     /// watched the folder, or has watched all it will.
     pub fn before_listing(&self, root: &Path, abs_root: &Path) -> crate::load::BeforeListing {
-        let (watched, root, abs_root) = (
-            self.watched.clone(),
-            root.to_path_buf(),
-            abs_root.to_path_buf(),
-        );
-        Arc::new(move |folder: &Path| match folder.strip_prefix(&root) {
-            Ok(rel) => watched.wait_for(&abs_root.join(rel), false),
-            // Not under the root: the guard never watches it.
-            Err(_) => watched.wait_for(folder, false),
-        })
+        self.waiter(root, abs_root, false)
     }
 
     /// What the load calls with the folder of a file it reads before the guard is joined (a
     /// rule file) before it reads it: it returns once the guard watches writes to the file, or
     /// has watched all it will.
     pub fn before_reading(&self, root: &Path, abs_root: &Path) -> crate::load::BeforeListing {
+        self.waiter(root, abs_root, true)
+    }
+
+    /// A wait for a folder named under `root` to be watched, for reads too when `guarded`.
+    fn waiter(&self, root: &Path, abs_root: &Path, guarded: bool) -> crate::load::BeforeListing {
         let (watched, root, abs_root) = (
             self.watched.clone(),
             root.to_path_buf(),
             abs_root.to_path_buf(),
         );
         Arc::new(move |folder: &Path| match folder.strip_prefix(&root) {
-            Ok(rel) => watched.wait_for(&abs_root.join(rel), true),
+            Ok(rel) => watched.wait_for(&abs_root.join(rel), guarded),
             // Not under the root (a rule file elsewhere): the guard never watches it.
-            Err(_) => watched.wait_for(folder, true),
+            Err(_) => watched.wait_for(folder, guarded),
         })
     }
 
