@@ -452,14 +452,23 @@ mod tests {
         );
     }
 
+    /// A thread waiting for `folder` to be watched (for reads too when `guarded`), once it has
+    /// had 50 ms to get there.
+    fn waiting(
+        watched: &Arc<Watched>,
+        folder: &'static str,
+        guarded: bool,
+    ) -> std::thread::JoinHandle<()> {
+        let watched = watched.clone();
+        let waiter = std::thread::spawn(move || watched.wait_for(Path::new(folder), guarded));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        waiter
+    }
+
     #[test]
     fn the_walk_waits_for_a_folder_until_it_is_watched_or_the_guard_is_done() {
         let watched = Arc::new(Watched::default());
-        let waiter = {
-            let watched = watched.clone();
-            std::thread::spawn(move || watched.wait_for(Path::new("/r/concepts"), false))
-        };
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        let waiter = waiting(&watched, "/r/concepts", false);
         assert!(
             !waiter.is_finished(),
             "it waits while the folder is not watched"
@@ -474,10 +483,7 @@ mod tests {
 
         // A folder the guard never reaches: the wait ends when the guard's thread does, even
         // by a panic.
-        let waiter = {
-            let watched = watched.clone();
-            std::thread::spawn(move || watched.wait_for(Path::new("/elsewhere"), true))
-        };
+        let waiter = waiting(&watched, "/elsewhere", true);
         let done = Done(watched.clone());
         let guard_thread = std::thread::spawn(move || {
             let _done = done;
@@ -538,11 +544,7 @@ mod tests {
         watched.add(Path::new("/r/rules"), false);
         // Listing it need not wait.
         watched.wait_for(Path::new("/r/rules"), false);
-        let reader = {
-            let watched = watched.clone();
-            std::thread::spawn(move || watched.wait_for(Path::new("/r/rules"), true))
-        };
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        let reader = waiting(&watched, "/r/rules", true);
         assert!(
             !reader.is_finished(),
             "a folder watched for its list only is not ready for reads"
