@@ -4,9 +4,9 @@
 //!
 //! It watches in two passes. The walk needs a folder watched for pages made, removed or moved
 //! in it before it lists the folder; reads need writes to the files in it reported as well.
-//! Asking for those makes the kernel mark every cached entry of the folder (10–60 ms for the
-//! corpus's largest folders, more where many files were made and removed), so they are added
-//! in a second pass, beside the walk, and the reads wait for it, not the walk. A folder whose
+//! Asking for those makes the kernel mark every cached entry of the folder (4–15 ms for the
+//! corpus's largest folders, 57 ms once where many files had been made and removed), so they
+//! are added in a second pass, beside the walk, and the reads wait for it, not the walk. A folder whose
 //! ignore file the walk will read gets its write events in the first pass.
 //!
 //! Why not notify's watch itself: notify asks inotify for open events on every folder, and the
