@@ -289,6 +289,10 @@ pub fn walk_toward(
     walk_with(root, config, targets, None)
 }
 
+/// The ignore files the walk reads in each folder it lists (the `ignore` crate's own, with
+/// `.git/info/exclude` at a repository's top).
+pub const IGNORE_FILES: [&str; 2] = [".gitignore", ".ignore"];
+
 fn walk_with(
     root: &Path,
     config: &Config,

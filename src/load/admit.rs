@@ -157,8 +157,9 @@ fn rules_above(root: &Path) -> bool {
         return true;
     };
     real.ancestors().skip(1).any(|dir| {
-        [".gitignore", ".ignore", ".git"]
+        super::IGNORE_FILES
             .iter()
+            .chain(&[".git"])
             .any(|f| dir.join(f).exists())
     })
 }

@@ -58,7 +58,9 @@ pub fn classify(batch: &Batch, abs_root: &Path, engine: &Engine) -> Plan {
         let name = rel.file_name().map(|n| n.to_string_lossy().into_owned());
         if rel == Path::new(CONFIG_FILE)
             || rule_files.contains(&page::normalise_path(rel))
-            || matches!(name.as_deref(), Some(".gitignore" | ".ignore"))
+            || name
+                .as_deref()
+                .is_some_and(|n| load::IGNORE_FILES.contains(&n))
         {
             tracing::debug!(path = %rel.display(), "watch: settings changed: reload");
             plan.reload = true;

@@ -47,10 +47,6 @@ fn mask() -> WatchMask {
     listing_mask() | WatchMask::MODIFY | WatchMask::CLOSE_WRITE | WatchMask::ATTRIB
 }
 
-/// The files the walk reads in a folder it lists (the `ignore` crate's, as `load::walk` sets
-/// it up), and the watcher reloads on (`filter`).
-const IGNORE_FILES: [&str; 2] = [".gitignore", ".ignore"];
-
 pub struct Guard {
     inotify: Inotify,
     folders: HashMap<WatchDescriptor, PathBuf>,
@@ -335,7 +331,7 @@ impl Pending {
 
 /// Whether the walk reads a file in `folder` when it lists it.
 fn holds_ignore_file(folder: &Path) -> bool {
-    IGNORE_FILES
+    crate::load::IGNORE_FILES
         .iter()
         .any(|f| folder.join(f).symlink_metadata().is_ok())
 }
